@@ -1,0 +1,106 @@
+# synack build. One entry point: `make` builds the library and the command;
+# `make demo`, `make test`, `make bench`, `make fuzz`, `make install`.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+SAN ?=
+OPT ?= -O2
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -Iinclude -Isrc -fPIC -D_GNU_SOURCE
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+CFLAGS += $(CFLAGS_BASE)
+LDFLAGS += $(LDFLAGS_SAN)
+
+CORE_DIRS := src/base src/wire src/net src/tcp
+LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(CORE_DIRS)) src/link/*.c src/app/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CORE_OBJS := $(filter $(addprefix $(BUILD)/obj/,$(addsuffix /%,$(CORE_DIRS))),$(LIB_OBJS))
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+SIM_SRCS := $(sort $(wildcard tests/sim/*.c))
+SIM_BINS := $(SIM_SRCS:tests/sim/%.c=$(BUILD)/tests/sim_%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+HDRS := $(wildcard include/synack/*.h include/synack/*.def src/*/*.h)
+
+.PHONY: all lib tools tests demo test bench fuzz install clean format deps-demo deps-test
+all: lib tools
+
+lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
+tools: $(BUILD)/synack
+tests: $(UNIT_BINS) $(SIM_BINS)
+
+$(BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsynack.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libsynack.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libsynack.so.0 $(LDFLAGS) -o $@ $^
+
+$(BUILD)/synack.pc: synack.pc.in
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+$(BUILD)/synack: $(TOOL_OBJS) $(BUILD)/libsynack.a
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libsynack.a -lm
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h $(BUILD)/libsynack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack.a -lm
+
+$(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c tests/unit/unit.h $(BUILD)/libsynack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack.a -lm
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libsynack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack.a -lm
+
+# The core must stay sans-I/O: no clock, fd, randomness or thread symbols.
+$(BUILD)/core-symbols.ok: $(CORE_OBJS)
+	scripts/check-core-symbols.sh $(CORE_OBJS)
+	@touch $@
+
+demo: deps-demo all
+	./$(BUILD)/synack demo
+
+test: deps-test
+	scripts/run-tests.sh
+
+bench: all $(BENCH_BINS)
+	scripts/run-bench.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps-test
+	$(MAKE) -f fuzz.mk FUZZ_SECONDS=$(FUZZ_SECONDS) run
+
+deps-demo:
+	@scripts/deps.sh demo
+deps-test:
+	@scripts/deps.sh test
+
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/include/synack $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/synack/*.h include/synack/*.def $(DESTDIR)$(PREFIX)/include/synack/
+	install -m 644 $(BUILD)/libsynack.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libsynack.so $(DESTDIR)$(PREFIX)/lib/libsynack.so.0
+	ln -sf libsynack.so.0 $(DESTDIR)$(PREFIX)/lib/libsynack.so
+	install -m 644 $(BUILD)/synack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BUILD)/synack $(DESTDIR)$(PREFIX)/bin/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,78 @@
+/* synack: links that carry frames. They know frames only, never stacks.
+ *  - the in-memory link: two ports joined on a virtual clock, with seeded,
+ *    reproducible impairments in each direction;
+ *  - a pcap writer (LINKTYPE_RAW: raw IPv4/IPv6) and a tap that records
+ *    every frame a tx function sends. */
+#ifndef SYNACK_LINK_H
+#define SYNACK_LINK_H
+
+#include "synack/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct synack_impair {
+	double loss;             /* probability a frame is lost */
+	double duplicate;        /* probability a frame is delivered twice */
+	double reorder;          /* probability a frame is held back by reorder_delay */
+	double corrupt;          /* probability one random bit of the frame flips */
+	synack_time_t delay;     /* one-way propagation delay */
+	synack_time_t jitter;    /* extra uniform random delay in [0, jitter] */
+	synack_time_t reorder_delay; /* extra delay of a reordered frame */
+	uint64_t rate_bps;       /* serialisation bandwidth, bits/s; 0 = unlimited */
+	uint32_t queue_limit;    /* frames in flight before tail drop; 0 = 4096 */
+} synack_impair;
+
+typedef struct synack_memlink synack_memlink;
+
+/* Called by synack_memlink_deliver() for each frame that arrives at a port. */
+typedef void (*synack_rx_fn)(void *ctx, const uint8_t *frame, size_t len, synack_time_t now);
+
+typedef struct synack_link_stats {
+	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops, bytes;
+} synack_link_stats;
+
+/* Impairments are per direction: [0] for frames sent by port 0 (towards port
+ * 1), [1] for port 1 towards port 0. NULL means a perfect link with no delay. */
+int synack_memlink_create(uint64_t seed, const synack_impair *dir0, const synack_impair *dir1,
+			  synack_memlink **out);
+void synack_memlink_destroy(synack_memlink *l);
+/* Who receives frames arriving at port `port` (0 or 1). */
+void synack_memlink_attach(synack_memlink *l, int port, synack_rx_fn rx, void *ctx);
+/* The tx function and its ctx for sending from port `port`:
+ *   cfg.tx = synack_memlink_tx; cfg.tx_ctx = synack_memlink_port(l, 0); */
+void *synack_memlink_port(synack_memlink *l, int port);
+int synack_memlink_tx(void *port, const uint8_t *frame, size_t len);
+/* Set the link's clock (frames sent now are stamped with it). */
+void synack_memlink_set_time(synack_memlink *l, synack_time_t now);
+/* Deliver every frame due at or before now (sets the clock first). Returns
+ * the number delivered. Frames sent by receivers during delivery are queued
+ * and delivered in a later call (or this one, if due and zero-delay). */
+size_t synack_memlink_deliver(synack_memlink *l, synack_time_t now);
+synack_time_t synack_memlink_next_deadline(const synack_memlink *l);
+size_t synack_memlink_in_flight(const synack_memlink *l);
+void synack_memlink_stats(const synack_memlink *l, int port, synack_link_stats *out);
+
+typedef struct synack_pcap synack_pcap;
+/* Create/truncate path and write a pcap header (LINKTYPE_RAW = 101,
+ * microsecond timestamps). Returns 0 or a negative errno. */
+int synack_pcap_open(const char *path, synack_pcap **out);
+int synack_pcap_write(synack_pcap *p, synack_time_t when, const uint8_t *frame, size_t len);
+int synack_pcap_close(synack_pcap *p);
+/* Record every frame sent on the memory link (time of sending). */
+void synack_memlink_set_pcap(synack_memlink *l, synack_pcap *p);
+
+/* A tap decorating any tx function: records, then forwards. */
+typedef struct synack_pcap_tap {
+	synack_tx_fn inner;
+	void *inner_ctx;
+	synack_pcap *pcap;
+	const synack_time_t *clock; /* where the current time is read */
+} synack_pcap_tap;
+int synack_pcap_tap_tx(void *tap, const uint8_t *frame, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,177 @@
+/* synack: the stack object. Sans-I/O contract:
+ *  - time enters only as the `now` argument of synack_stack_input() and
+ *    synack_stack_poll(); API calls between them use the latest such time;
+ *  - frames leave only through the configured tx function, possibly from
+ *    inside input(), poll() or a synack_tcp_* call;
+ *  - no user callback other than tx and the allocator is ever called;
+ *    events are collected afterwards (synack_stack_next_event);
+ *  - the caller must call synack_stack_poll() no later than
+ *    synack_stack_next_deadline(). */
+#ifndef SYNACK_STACK_H
+#define SYNACK_STACK_H
+
+#include "synack/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct synack_stack synack_stack;
+typedef struct synack_tcp synack_tcp;
+
+/* TCP tunables. Defaults (synack_stack_config_init) come from the RFCs; each
+ * is documented next to its default in src/tcp/tcp_config.c. */
+typedef struct synack_tcp_config {
+	synack_time_t msl;              /* maximum segment lifetime; TIME-WAIT = 2*MSL */
+	synack_time_t rto_initial;      /* RFC 6298 §2.1: 1 s */
+	synack_time_t rto_min;          /* RFC 6298 §2.4: 1 s (SHOULD); 200 ms common */
+	synack_time_t rto_max;          /* RFC 6298 §2.5: at least 60 s */
+	synack_time_t delack;           /* RFC 9293 §3.8.6.3 / RFC 1122: <= 500 ms */
+	synack_time_t persist_min;      /* first zero-window probe interval floor */
+	synack_time_t persist_max;      /* probe interval ceiling */
+	synack_time_t fin_wait2_timeout;/* orphaned FIN-WAIT-2 lifetime (0 = forever) */
+	unsigned syn_retries;           /* SYN retransmissions before -ETIMEDOUT */
+	unsigned synack_retries;        /* SYN-ACK retransmissions before giving up */
+	unsigned data_retries;          /* data/FIN retransmissions before -ETIMEDOUT */
+	uint32_t sndbuf;                /* default send buffer bytes */
+	uint32_t rcvbuf;                /* default receive buffer bytes */
+	uint16_t mss_default;           /* RFC 9293 §3.7.1: 536 when peer sends none */
+	uint8_t ooo_max_ranges;         /* out-of-order ranges kept per connection */
+	uint8_t wscale_enable, sack_enable, ts_enable; /* RFC 7323, RFC 2018 */
+	uint8_t rfc5961_rst;            /* 1: RFC 5961 §3 RST checks (default) */
+	uint8_t rfc5961_syn;            /* 1: RFC 5961 §4 SYN checks (default) */
+	uint8_t rfc5961_ack;            /* 1: RFC 5961 §5 ACK check (default) */
+	uint8_t time_wait_rst_protect;  /* RFC 1337: ignore RST in TIME-WAIT */
+	uint32_t challenge_ack_limit;   /* per second, RFC 5961 §7 */
+	uint32_t max_connections;       /* all TCBs, listeners included */
+	uint8_t drop_synfin;            /* drop SYN+FIN segments */
+	synack_time_t isn_tick;         /* RFC 6528 M: 4 us */
+} synack_tcp_config;
+
+typedef struct synack_stack_config {
+	synack_addr addr;       /* this stack's address (first interface) */
+	uint8_t prefix_len;
+	uint16_t mtu;           /* link MTU, default 1500 */
+	uint8_t ttl;            /* default 64 */
+	synack_rng rng;         /* required */
+	synack_tx_fn tx;        /* required */
+	void *tx_ctx;
+	synack_allocator allocator;
+	synack_tcp_config tcp;
+	uint32_t trace_capacity;/* trace records kept (0 = tracing off) */
+} synack_stack_config;
+
+/* Fill cfg with synack's defaults (all zero addresses, tx/rng unset). */
+void synack_stack_config_init(synack_stack_config *cfg);
+
+/* Create a stack. `now` is the initial time. Returns 0 or -EINVAL/-ENOMEM. */
+int synack_stack_create(const synack_stack_config *cfg, synack_time_t now, synack_stack **out);
+/* Destroy the stack and every connection in it, sending nothing. */
+void synack_stack_destroy(synack_stack *st);
+
+/* Feed one received IP packet. Malformed or unwanted frames are dropped and
+ * counted (never an error for the caller). The frame is borrowed. */
+void synack_stack_input(synack_stack *st, const uint8_t *frame, size_t len, synack_time_t now);
+/* Advance time to `now` and run every timer that is due. */
+void synack_stack_poll(synack_stack *st, synack_time_t now);
+/* The earliest time poll() must be called, or SYNACK_TIME_NEVER. */
+synack_time_t synack_stack_next_deadline(const synack_stack *st);
+/* The stack's notion of now (latest input/poll time). */
+synack_time_t synack_stack_now(const synack_stack *st);
+
+/* Events (bit mask). Level-style bits are re-armed by the stack whenever the
+ * condition becomes true again. */
+enum synack_event {
+	SYNACK_EV_CONNECTED = 1u << 0,   /* active open completed */
+	SYNACK_EV_ACCEPTABLE = 1u << 1,  /* listener: accept() will succeed */
+	SYNACK_EV_READABLE = 1u << 2,    /* data (or EOF) to read */
+	SYNACK_EV_WRITABLE = 1u << 3,    /* send buffer space available */
+	SYNACK_EV_PEER_CLOSED = 1u << 4, /* FIN received: recv returns 0 after data */
+	SYNACK_EV_RESET = 1u << 5,       /* connection reset by peer */
+	SYNACK_EV_ERROR = 1u << 6,       /* failed: see synack_tcp_error() */
+	SYNACK_EV_CLOSED = 1u << 7,      /* reached CLOSED (for handles still held) */
+};
+
+/* Pop the next socket with pending events, clearing and returning them in
+ * *events; NULL when none. Only sockets the user holds are reported. */
+synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events);
+
+/* Counters. Every dropped frame increments exactly one SYNACK_DROP_* counter. */
+enum synack_counter {
+#define SYNACK_COUNTER(id, name, doc) id,
+#include "synack/counters.def"
+#undef SYNACK_COUNTER
+	SYNACK_COUNTER_COUNT
+};
+uint64_t synack_stack_counter(const synack_stack *st, enum synack_counter id);
+const char *synack_counter_name(enum synack_counter id);
+const char *synack_counter_doc(enum synack_counter id);
+/* Sum of all SYNACK_DROP_* counters. */
+uint64_t synack_stack_drops(const synack_stack *st);
+
+/* Memory currently allocated through the stack's allocator. */
+void synack_stack_memory(const synack_stack *st, size_t *bytes, size_t *blocks);
+/* Number of TCBs alive (listeners and connections, TIME-WAIT included). */
+size_t synack_stack_tcb_count(const synack_stack *st);
+
+/* Trace: a bounded log of what happened, for ladders and debugging. Records
+ * are appended during input/poll/API calls and drained by the application;
+ * when the buffer is full the oldest are overwritten and counted. */
+enum synack_trace_kind {
+	SYNACK_TRACE_SEG_IN = 1,  /* a TCP segment accepted for processing */
+	SYNACK_TRACE_SEG_OUT,     /* a TCP segment sent */
+	SYNACK_TRACE_STATE,       /* a TCB changed state */
+	SYNACK_TRACE_DROP,        /* a frame was dropped (counter id in `reason`) */
+	SYNACK_TRACE_NOTE,        /* a protocol event worth explaining (see note) */
+};
+
+enum synack_trace_note {
+	SYNACK_NOTE_NONE = 0,
+	SYNACK_NOTE_RETRANSMIT,      /* RTO fired, segment retransmitted */
+	SYNACK_NOTE_FAST_RETRANSMIT,
+	SYNACK_NOTE_CHALLENGE_ACK,   /* RFC 5961 challenge ACK sent */
+	SYNACK_NOTE_ZERO_WINDOW_PROBE,
+	SYNACK_NOTE_DELAYED_ACK,     /* delayed-ACK timer fired */
+	SYNACK_NOTE_TIMEOUT,         /* connection gave up */
+	SYNACK_NOTE_TIME_WAIT_DONE,  /* 2*MSL expired */
+	SYNACK_NOTE_OOO_QUEUED,      /* segment kept out of order */
+	SYNACK_NOTE_KEEPALIVE,
+};
+
+/* TCP flag bits as on the wire. */
+enum synack_tcp_flag {
+	SYNACK_TCP_FIN = 0x01, SYNACK_TCP_SYN = 0x02, SYNACK_TCP_RST = 0x04,
+	SYNACK_TCP_PSH = 0x08, SYNACK_TCP_ACK = 0x10, SYNACK_TCP_URG = 0x20,
+	SYNACK_TCP_ECE = 0x40, SYNACK_TCP_CWR = 0x80,
+};
+
+typedef struct synack_trace_seg {
+	uint32_t seq, ack;
+	uint32_t wnd;         /* window field as sent (unscaled) */
+	uint16_t flags;       /* enum synack_tcp_flag */
+	uint16_t len;         /* payload bytes */
+	uint16_t mss;         /* 0 = option absent */
+	int8_t wscale;        /* -1 = absent */
+	uint8_t sack_ok;
+	uint8_t ts_present;
+	uint8_t sack_blocks;
+	uint32_t ts_val, ts_ecr;
+} synack_trace_seg;
+
+typedef struct synack_trace_rec {
+	synack_time_t time;
+	uint16_t kind;        /* enum synack_trace_kind */
+	uint16_t note;        /* enum synack_trace_note, or counter id for DROP */
+	uint32_t conn_id;     /* TCB serial number, 0 if none */
+	synack_endpoint local, remote;
+	uint8_t old_state, new_state; /* for STATE (enum synack_tcp_state) */
+	synack_trace_seg seg; /* for SEG_IN/SEG_OUT */
+} synack_trace_rec;
+
+/* Copy up to max records out, oldest first; returns how many. */
+size_t synack_stack_trace_drain(synack_stack *st, synack_trace_rec *out, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,98 @@
+/* synack: TCP sockets. A synack_tcp handle is valid from the call that
+ * returns it until synack_tcp_close() or synack_tcp_abort(); after that the
+ * stack owns the connection (FIN exchange, TIME-WAIT) and frees it itself.
+ * Calls use the stack's current time (latest input/poll) and may transmit. */
+#ifndef SYNACK_TCP_H
+#define SYNACK_TCP_H
+
+#include "synack/stack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* RFC 9293 §3.3.2 states. */
+enum synack_tcp_state {
+	SYNACK_TCP_CLOSED = 0,
+	SYNACK_TCP_LISTEN,
+	SYNACK_TCP_SYN_SENT,
+	SYNACK_TCP_SYN_RECEIVED,
+	SYNACK_TCP_ESTABLISHED,
+	SYNACK_TCP_FIN_WAIT_1,
+	SYNACK_TCP_FIN_WAIT_2,
+	SYNACK_TCP_CLOSE_WAIT,
+	SYNACK_TCP_CLOSING,
+	SYNACK_TCP_LAST_ACK,
+	SYNACK_TCP_TIME_WAIT,
+};
+const char *synack_tcp_state_name(int state); /* "SYN-SENT" ... */
+
+/* Passive open on local (address may be unspecified: SYNACK_AF_NONE or all
+ * zero means any of the stack's addresses). backlog bounds both the
+ * SYN-RECEIVED queue and the accept queue. -EADDRINUSE if taken. */
+int synack_tcp_listen(synack_stack *st, const synack_endpoint *local, int backlog, synack_tcp **out);
+/* Take one established connection; -EAGAIN if none, -EINVAL if not a listener. */
+int synack_tcp_accept(synack_tcp *listener, synack_tcp **out);
+
+/* Active open: sends a SYN now. local may be NULL (stack address, ephemeral
+ * port). Completion is reported by SYNACK_EV_CONNECTED or an error event. */
+int synack_tcp_connect(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
+		       synack_tcp **out);
+
+/* Queue up to len bytes; returns bytes taken (maybe fewer), -EAGAIN when the
+ * send buffer is full, -ENOTCONN before the handshake, -EPIPE after shutdown
+ * or close, or the connection's error (-ECONNRESET, -ETIMEDOUT ...). */
+ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len);
+/* Read up to len bytes; 0 means the peer closed and all data was read;
+ * -EAGAIN when nothing is there yet; or the connection's error. */
+ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len);
+
+enum { SYNACK_SHUT_RD = 1, SYNACK_SHUT_WR = 2, SYNACK_SHUT_RDWR = 3 };
+/* SHUT_WR sends FIN after queued data; receiving continues (half-close). */
+int synack_tcp_shutdown(synack_tcp *c, int how);
+/* Graceful close and release of the handle. Unread received data causes a
+ * RST instead (RFC 9293 §3.10.4 / RFC 2525). */
+int synack_tcp_close(synack_tcp *c);
+/* Send RST (if synchronized), free the connection and release the handle. */
+int synack_tcp_abort(synack_tcp *c);
+
+enum synack_tcp_opt {
+	SYNACK_TCP_NODELAY = 1, /* int: 1 disables Nagle */
+	SYNACK_TCP_SNDBUF,      /* int: bytes (before data is queued) */
+	SYNACK_TCP_RCVBUF,      /* int: bytes (before connect/listen) */
+	SYNACK_TCP_MAXSEG,      /* int: MSS cap */
+};
+int synack_tcp_setopt(synack_tcp *c, int opt, int value);
+int synack_tcp_getopt(synack_tcp *c, int opt, int *value);
+
+int synack_tcp_state(const synack_tcp *c);
+/* The pending error (negative errno) or 0. */
+int synack_tcp_error(const synack_tcp *c);
+/* Events pending on this socket (not cleared). */
+uint32_t synack_tcp_pending(const synack_tcp *c);
+void synack_tcp_set_userdata(synack_tcp *c, void *p);
+void *synack_tcp_userdata(const synack_tcp *c);
+void synack_tcp_endpoints(const synack_tcp *c, synack_endpoint *local, synack_endpoint *remote);
+
+typedef struct synack_tcp_info {
+	int state;
+	uint32_t conn_id;
+	uint32_t iss, irs;
+	uint32_t snd_una, snd_nxt, snd_wnd;
+	uint32_t rcv_nxt, rcv_wnd;
+	uint16_t mss;                 /* effective send MSS */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t sack_ok, ts_ok;
+	synack_time_t srtt, rttvar, rto;
+	uint32_t cwnd, ssthresh;
+	uint32_t retransmits;         /* total for this connection */
+	uint32_t backoff;             /* current consecutive RTO count */
+	uint64_t bytes_sent, bytes_received, bytes_acked;
+	uint32_t send_queued, recv_queued;
+} synack_tcp_info;
+int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

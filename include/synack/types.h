@@ -1,0 +1,82 @@
+/* synack: basic public types shared by every header. */
+#ifndef SYNACK_TYPES_H
+#define SYNACK_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Time is a monotonic count of microseconds supplied by the caller. The core
+ * never reads a clock. SYNACK_TIME_NEVER means "no deadline". */
+typedef int64_t synack_time_t;
+#define SYNACK_TIME_NEVER INT64_MAX
+#define SYNACK_USEC(x) ((synack_time_t)(x))
+#define SYNACK_MSEC(x) ((synack_time_t)(x) * 1000)
+#define SYNACK_SEC(x) ((synack_time_t)(x) * 1000000)
+
+/* Address families (values independent of the host's AF_* constants). */
+enum synack_family { SYNACK_AF_NONE = 0, SYNACK_AF_INET = 4, SYNACK_AF_INET6 = 6 };
+
+/* An IPv4 or IPv6 address, in network byte order. For IPv4 only bytes[0..3]
+ * are used and the rest are zero, so addresses can be compared with memcmp. */
+typedef struct synack_addr {
+	uint8_t family; /* enum synack_family */
+	uint8_t bytes[16];
+} synack_addr;
+
+/* An address and a port (host byte order). */
+typedef struct synack_endpoint {
+	synack_addr addr;
+	uint16_t port;
+} synack_endpoint;
+
+/* Randomness enters the core only through this source (DESIGN.md §1).
+ * fill() must write exactly len bytes. */
+typedef struct synack_rng {
+	void (*fill)(void *ctx, void *buf, size_t len);
+	void *ctx;
+} synack_rng;
+
+/* Where frames leave the stack: one complete IP packet (raw IP, no link
+ * header) per call. The callee copies what it keeps; the buffer is only
+ * valid during the call. Returns 0, or a negative errno if the frame was
+ * not sent (the stack counts it and carries on: TCP retransmits). */
+typedef int (*synack_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+/* Optional allocator; NULL members mean malloc/free. */
+typedef struct synack_allocator {
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr, size_t size);
+	void *ctx;
+} synack_allocator;
+
+/* Build an IPv4 address from its four dotted-quad parts. */
+synack_addr synack_addr_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
+/* Parse "10.0.0.1" (IPv6 text is accepted too). Returns 0 or -EINVAL. */
+int synack_addr_parse(const char *text, synack_addr *out);
+/* Format into buf (at least 46 bytes). Returns buf. */
+char *synack_addr_format(const synack_addr *addr, char *buf, size_t len);
+int synack_addr_equal(const synack_addr *a, const synack_addr *b);
+
+/* A small deterministic generator (xoshiro256**) for tests, simulations and
+ * the demo: the same seed gives the same bytes. Not for production ISNs. */
+typedef struct synack_prng {
+	uint64_t s[4];
+} synack_prng;
+void synack_prng_seed(synack_prng *p, uint64_t seed);
+uint64_t synack_prng_next(synack_prng *p);
+/* A value uniform in [0, bound) (bound > 0). */
+uint64_t synack_prng_below(synack_prng *p, uint64_t bound);
+/* A double uniform in [0, 1). */
+double synack_prng_unit(synack_prng *p);
+/* synack_rng adapter: ctx is a synack_prng*. */
+void synack_prng_fill(void *ctx, void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
