@@ -1,0 +1,89 @@
+/* Indexed binary min-heap: O(log n) insert, move and remove of deadlines. */
+#include <errno.h>
+#include <string.h>
+
+#include "base/base.h"
+
+static void place(struct heap *h, uint32_t i, struct heap_node *n)
+{
+	h->v[i] = n;
+	n->index = i + 1;
+}
+
+static void sift_up(struct heap *h, uint32_t i)
+{
+	struct heap_node *n = h->v[i];
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (h->v[p]->when <= n->when)
+			break;
+		place(h, i, h->v[p]);
+		i = p;
+	}
+	place(h, i, n);
+}
+
+static void sift_down(struct heap *h, uint32_t i)
+{
+	struct heap_node *n = h->v[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= h->len)
+			break;
+		if (c + 1 < h->len && h->v[c + 1]->when < h->v[c]->when)
+			c++;
+		if (n->when <= h->v[c]->when)
+			break;
+		place(h, i, h->v[c]);
+		i = c;
+	}
+	place(h, i, n);
+}
+
+static void heap_remove(struct heap *h, struct heap_node *n)
+{
+	uint32_t i = n->index - 1;
+	struct heap_node *last = h->v[--h->len];
+	n->index = 0;
+	if (last == n)
+		return;
+	place(h, i, last);
+	sift_up(h, i);
+	sift_down(h, last->index - 1);
+}
+
+static int heap_grow(struct heap *h, struct mem *m)
+{
+	uint32_t cap = h->cap ? h->cap * 2 : 64;
+	struct heap_node **v = mem_alloc(m, cap * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	if (h->len)
+		memcpy(v, h->v, h->len * sizeof *v);
+	mem_free(m, h->v, h->cap * sizeof *v);
+	h->v = v;
+	h->cap = cap;
+	return 0;
+}
+
+int heap_set(struct heap *h, struct mem *m, struct heap_node *n, synack_time_t when)
+{
+	if (n->index && n->when == when)
+		return 0;
+	if (n->index)
+		heap_remove(h, n);
+	n->when = when;
+	if (when == SYNACK_TIME_NEVER)
+		return 0;
+	if (h->len == h->cap && heap_grow(h, m) < 0)
+		return -ENOMEM;
+	place(h, h->len++, n);
+	sift_up(h, h->len - 1);
+	return 0;
+}
+
+void heap_free(struct heap *h, struct mem *m)
+{
+	mem_free(m, h->v, h->cap * sizeof *h->v);
+	memset(h, 0, sizeof *h);
+}

@@ -1,0 +1,450 @@
+/* The in-memory link: two ports joined on a virtual clock, with seeded,
+ * reproducible impairments in each direction.
+ *
+ * Implementation notes
+ *
+ * Frames in flight. Every frame is copied at tx time into one malloc'd
+ * block (header + bytes) and kept in a binary min-heap of pointers ordered by
+ * (deliver time, sequence number). The sequence number grows with every copy
+ * put on the link, so frames due at the same time arrive in send order.
+ * Delivery pops a frame off the heap before calling the receiver and frees
+ * it afterwards; the receiver may transmit (which may grow and reallocate
+ * the heap) without invalidating anything we hold.
+ *
+ * Randomness. Each direction owns a synack_prng seeded from the creation
+ * seed, so one direction's traffic never changes the other's fate. Every
+ * frame offered to tx draws the same fixed set of values (loss, duplicate,
+ * reorder, corrupt, two jitters, a bit position), whatever the impairments
+ * and whatever happens to the frame: the fate of the n-th frame of a
+ * direction depends on the seed and n only.
+ *
+ * Timing of one frame sent at `now` in one direction:
+ *  1. queue: if `queue_limit` frames of this direction are already in
+ *     flight, the frame is tail-dropped (counted, tx returns -ENOBUFS);
+ *  2. serialisation: at rate_bps it starts when the previous frame has
+ *     finished (kept exactly, as a whole microsecond plus a remainder, so
+ *     many small frames do not drift) and takes len*8/rate_bps seconds;
+ *  3. loss: a lost frame has used the wire but goes no further;
+ *  4. propagation: + delay + uniform jitter in [0, jitter]. Jitter keeps
+ *     the direction FIFO (a frame never overtakes an earlier one through
+ *     jitter alone: its time is raised to the last in-order arrival), so
+ *     the only reordering is the explicit kind;
+ *  5. reordering: the frame gets reorder_delay added and stays out of the
+ *     FIFO bookkeeping, so later frames overtake it;
+ *  6. corruption flips one random bit of the copy; a duplicate carries the
+ *     same bytes (damage upstream of the duplicating hop), arrives as an
+ *     in-order frame with its own jitter, and is skipped if the queue is
+ *     full.
+ *
+ * Clock. set_time()/deliver() set the link's clock, which stamps frames
+ * sent. While a frame is handed to a receiver, the clock (and the `now`
+ * passed to rx) is that frame's arrival time, so a reply is sent when the
+ * frame arrived, not when the caller happened to call deliver().
+ *
+ * Bounds. At most queue_limit copies per direction are in flight, frames
+ * are at most 65535 bytes (an IP packet, the pcap snaplen), and one deliver
+ * call hands over at most DELIVER_BUDGET frames, so two receivers answering
+ * each other with zero delay cannot spin forever: the rest stays due and
+ * next_deadline() says so.
+ *
+ * Stats per direction: sent counts every frame offered to tx;
+ * sent + duplicated = delivered + lost + queue_drops + in flight. bytes
+ * counts bytes delivered. */
+#include "synack/link.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_QUEUE_LIMIT 4096u
+#define MAX_FRAME	    65535u
+#define DELIVER_BUDGET	    (1u << 20)
+#define MAX_DELAY	    SYNACK_SEC(86400)
+#define DIR1_SEED_MIX	    0x6a09e667f3bcc909ull
+#define USEC_PER_SEC	    1000000u
+
+struct mframe {
+	synack_time_t when;
+	uint64_t seq;
+	uint32_t len;
+	uint8_t dir; /* the sending port */
+	uint8_t data[];
+};
+
+struct mport {
+	synack_memlink *link;
+	int index;
+	synack_rx_fn rx;
+	void *ctx;
+};
+
+struct mdir {
+	synack_impair imp;
+	synack_prng prng;
+	synack_link_stats st;
+	synack_time_t busy_until; /* previous frame finished serialising at */
+	uint64_t busy_rem;	  /* ... busy_until + busy_rem / rate_bps us */
+	synack_time_t fifo_tail;  /* latest arrival of an in-order frame */
+	uint32_t in_flight, limit;
+};
+
+struct synack_memlink {
+	synack_time_t now;
+	uint64_t seq;
+	struct mdir dir[2];
+	struct mport port[2];
+	struct mframe **heap;
+	size_t len, cap;
+	synack_pcap *pcap;
+};
+
+/* What the generator decided for one frame. */
+struct fate {
+	bool lost, dup, reorder, corrupt;
+	synack_time_t jitter[2];
+	uint64_t bit;
+};
+
+static synack_time_t time_add(synack_time_t a, synack_time_t b)
+{
+	return a > SYNACK_TIME_NEVER - b ? SYNACK_TIME_NEVER : a + b;
+}
+
+/* ---- the heap, ordered by (when, seq) ---- */
+
+static bool before(const struct mframe *a, const struct mframe *b)
+{
+	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void swap(struct mframe **v, size_t i, size_t j)
+{
+	struct mframe *t = v[i];
+	v[i] = v[j];
+	v[j] = t;
+}
+
+static int heap_grow(synack_memlink *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 64;
+	struct mframe **v = realloc(l->heap, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->heap = v;
+	l->cap = cap;
+	return 0;
+}
+
+static int heap_push(synack_memlink *l, struct mframe *f)
+{
+	if (l->len == l->cap && heap_grow(l) < 0)
+		return -ENOMEM;
+	size_t i = l->len++;
+	l->heap[i] = f;
+	while (i > 0 && before(l->heap[i], l->heap[(i - 1) / 2])) {
+		swap(l->heap, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static struct mframe *heap_pop(synack_memlink *l)
+{
+	struct mframe **v = l->heap;
+	struct mframe *top = v[0];
+	size_t i = 0;
+	v[0] = v[--l->len];
+	for (;;) {
+		size_t c = 2 * i + 1, m = i;
+		if (c < l->len && before(v[c], v[m]))
+			m = c;
+		if (c + 1 < l->len && before(v[c + 1], v[m]))
+			m = c + 1;
+		if (m == i)
+			return top;
+		swap(v, i, m);
+		i = m;
+	}
+}
+
+/* ---- creation ---- */
+
+static bool prob_ok(double p)
+{
+	return p >= 0.0 && p <= 1.0;
+} /* false for NaN */
+
+static bool delay_ok(synack_time_t t)
+{
+	return t >= 0 && t <= MAX_DELAY;
+}
+
+static bool impair_ok(const synack_impair *im)
+{
+	return !im ||
+	       (prob_ok(im->loss) && prob_ok(im->duplicate) && prob_ok(im->reorder) && prob_ok(im->corrupt) &&
+		delay_ok(im->delay) && delay_ok(im->jitter) && delay_ok(im->reorder_delay));
+}
+
+static void dir_init(struct mdir *d, const synack_impair *im, uint64_t seed)
+{
+	if (im)
+		d->imp = *im;
+	d->limit = d->imp.queue_limit ? d->imp.queue_limit : DEFAULT_QUEUE_LIMIT;
+	synack_prng_seed(&d->prng, seed);
+}
+
+int synack_memlink_create(uint64_t seed, const synack_impair *dir0, const synack_impair *dir1,
+			  synack_memlink **out)
+{
+	if (!out || !impair_ok(dir0) || !impair_ok(dir1))
+		return -EINVAL;
+	synack_memlink *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	dir_init(&l->dir[0], dir0, seed);
+	dir_init(&l->dir[1], dir1, (seed ^ DIR1_SEED_MIX) * 0x9e3779b97f4a7c15ull);
+	for (int i = 0; i < 2; i++) {
+		l->port[i].link = l;
+		l->port[i].index = i;
+	}
+	*out = l;
+	return 0;
+}
+
+/* Frees every frame still in flight. Not to be called from inside rx. */
+void synack_memlink_destroy(synack_memlink *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->len; i++)
+		free(l->heap[i]);
+	free(l->heap);
+	free(l);
+}
+
+void synack_memlink_attach(synack_memlink *l, int port, synack_rx_fn rx, void *ctx)
+{
+	if (!l || (port != 0 && port != 1))
+		return;
+	l->port[port].rx = rx;
+	l->port[port].ctx = ctx;
+}
+
+void *synack_memlink_port(synack_memlink *l, int port)
+{
+	if (!l || (port != 0 && port != 1))
+		return NULL;
+	return &l->port[port];
+}
+
+void synack_memlink_set_pcap(synack_memlink *l, synack_pcap *p)
+{
+	if (l)
+		l->pcap = p;
+}
+
+/* ---- transmission ---- */
+
+static synack_time_t draw_jitter(synack_prng *p, synack_time_t jitter)
+{
+	if (jitter <= 0) {
+		(void)synack_prng_next(p); /* keep the number of draws per frame fixed */
+		return 0;
+	}
+	return (synack_time_t)synack_prng_below(p, (uint64_t)jitter + 1);
+}
+
+static void draw_fate(struct mdir *d, size_t len, struct fate *f)
+{
+	synack_prng *p = &d->prng;
+	f->lost = synack_prng_unit(p) < d->imp.loss;
+	f->dup = synack_prng_unit(p) < d->imp.duplicate;
+	f->reorder = synack_prng_unit(p) < d->imp.reorder;
+	f->corrupt = synack_prng_unit(p) < d->imp.corrupt;
+	f->jitter[0] = draw_jitter(p, d->imp.jitter);
+	f->jitter[1] = draw_jitter(p, d->imp.jitter);
+	f->bit = synack_prng_below(p, (uint64_t)len * 8);
+}
+
+/* Put a frame of len bytes on the wire at now; returns when its last bit
+ * has left (rounded up to a whole microsecond). */
+static synack_time_t serialise(struct mdir *d, synack_time_t now, size_t len)
+{
+	uint64_t rate = d->imp.rate_bps;
+	if (!rate)
+		return now;
+	synack_time_t free_at = time_add(d->busy_until, d->busy_rem ? 1 : 0);
+	if (now >= free_at) {
+		d->busy_until = now;
+		d->busy_rem = 0;
+	}
+	unsigned __int128 num = (unsigned __int128)d->busy_rem + (unsigned __int128)len * 8 * USEC_PER_SEC;
+	d->busy_until = time_add(d->busy_until, (synack_time_t)(num / rate));
+	d->busy_rem = (uint64_t)(num % rate);
+	return time_add(d->busy_until, d->busy_rem ? 1 : 0);
+}
+
+static struct mframe *frame_new(int dir, const uint8_t *bytes, size_t len)
+{
+	struct mframe *f = malloc(sizeof(*f) + len);
+	if (!f)
+		return NULL;
+	f->len = (uint32_t)len;
+	f->dir = (uint8_t)dir;
+	memcpy(f->data, bytes, len);
+	return f;
+}
+
+/* Stamp and queue a copy; takes f (freed on failure). */
+static int enqueue(synack_memlink *l, struct mdir *d, struct mframe *f, synack_time_t when)
+{
+	f->when = when;
+	f->seq = l->seq++;
+	if (heap_push(l, f) < 0) {
+		free(f);
+		return -ENOMEM;
+	}
+	d->in_flight++;
+	return 0;
+}
+
+/* An in-order copy never arrives before the previous in-order one. */
+static synack_time_t fifo_time(struct mdir *d, synack_time_t t)
+{
+	if (t < d->fifo_tail)
+		t = d->fifo_tail;
+	d->fifo_tail = t;
+	return t;
+}
+
+static synack_time_t first_copy_time(struct mdir *d, const struct fate *fa, synack_time_t arrive)
+{
+	synack_time_t t = time_add(arrive, fa->jitter[0]);
+	if (!fa->reorder)
+		return fifo_time(d, t);
+	d->st.reordered++;
+	return time_add(t, d->imp.reorder_delay);
+}
+
+static void maybe_duplicate(synack_memlink *l, struct mdir *d, const struct mframe *orig,
+			    const struct fate *fa, synack_time_t arrive)
+{
+	if (!fa->dup || d->in_flight >= d->limit)
+		return;
+	struct mframe *dup = frame_new(orig->dir, orig->data, orig->len);
+	if (!dup)
+		return;
+	synack_time_t t = fifo_time(d, time_add(arrive, fa->jitter[1]));
+	if (enqueue(l, d, dup, t) == 0)
+		d->st.duplicated++;
+}
+
+static int put_on_wire(synack_memlink *l, int dir, const uint8_t *bytes, size_t len, const struct fate *fa,
+		       synack_time_t arrive)
+{
+	struct mdir *d = &l->dir[dir];
+	struct mframe *f = frame_new(dir, bytes, len);
+	if (!f) {
+		d->st.queue_drops++;
+		return -ENOMEM;
+	}
+	if (fa->corrupt) {
+		f->data[fa->bit / 8] ^= (uint8_t)(1u << (fa->bit % 8));
+		d->st.corrupted++;
+	}
+	int err = enqueue(l, d, f, first_copy_time(d, fa, arrive));
+	if (err < 0) {
+		d->st.queue_drops++;
+		return err;
+	}
+	maybe_duplicate(l, d, f, fa, arrive);
+	return 0;
+}
+
+int synack_memlink_tx(void *port, const uint8_t *frame, size_t len)
+{
+	struct mport *pt = port;
+	if (!pt || !frame || len == 0)
+		return -EINVAL;
+	if (len > MAX_FRAME)
+		return -EMSGSIZE;
+	synack_memlink *l = pt->link;
+	struct mdir *d = &l->dir[pt->index];
+	struct fate fa;
+	d->st.sent++;
+	/* The capture shows what the stack sent, at the time it sent it: frames
+	 * later lost, corrupted or tail-dropped by the link are recorded too.
+	 * A capture write error is sticky in the pcap and reported at close. */
+	if (l->pcap)
+		(void)synack_pcap_write(l->pcap, l->now, frame, len);
+	draw_fate(d, len, &fa);
+	if (d->in_flight >= d->limit) {
+		d->st.queue_drops++;
+		return -ENOBUFS;
+	}
+	synack_time_t arrive = time_add(serialise(d, l->now, len), d->imp.delay);
+	if (fa.lost) {
+		d->st.lost++;
+		return 0;
+	}
+	return put_on_wire(l, pt->index, frame, len, &fa, arrive);
+}
+
+/* ---- delivery ---- */
+
+void synack_memlink_set_time(synack_memlink *l, synack_time_t now)
+{
+	if (l)
+		l->now = now;
+}
+
+static void deliver_one(synack_memlink *l, struct mframe *f)
+{
+	struct mdir *d = &l->dir[f->dir];
+	struct mport *to = &l->port[!f->dir];
+	d->in_flight--;
+	d->st.delivered++;
+	d->st.bytes += f->len;
+	l->now = f->when;
+	if (to->rx)
+		to->rx(to->ctx, f->data, f->len, f->when);
+}
+
+size_t synack_memlink_deliver(synack_memlink *l, synack_time_t now)
+{
+	size_t n = 0;
+	if (!l)
+		return 0;
+	l->now = now;
+	while (n < DELIVER_BUDGET && l->len && l->heap[0]->when <= now) {
+		struct mframe *f = heap_pop(l); /* off the heap before rx may grow it */
+		deliver_one(l, f);
+		free(f);
+		n++;
+	}
+	l->now = now;
+	return n;
+}
+
+synack_time_t synack_memlink_next_deadline(const synack_memlink *l)
+{
+	return l && l->len ? l->heap[0]->when : SYNACK_TIME_NEVER;
+}
+
+size_t synack_memlink_in_flight(const synack_memlink *l)
+{
+	return l ? l->len : 0;
+}
+
+void synack_memlink_stats(const synack_memlink *l, int port, synack_link_stats *out)
+{
+	if (!out)
+		return;
+	if (!l || (port != 0 && port != 1)) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = l->dir[port].st;
+}

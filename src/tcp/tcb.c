@@ -1,0 +1,292 @@
+/* TCB life cycle: allocation, lookup tables, state changes, events, timers'
+ * heap membership and freeing. */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+int tcp_stack_init(synack_stack *st)
+{
+	struct tcp_stack *ts = mem_alloc(&st->mem, sizeof *ts);
+	if (!ts)
+		return -ENOMEM;
+	st->tcp = ts;
+	st->cfg.rng.fill(st->cfg.rng.ctx, ts->key, sizeof ts->key);
+	uint16_t r;
+	st->cfg.rng.fill(st->cfg.rng.ctx, &r, sizeof r);
+	ts->next_port = (uint16_t)(49152 + r % 16384); /* RFC 6335 dynamic range */
+	return 0;
+}
+
+static void free_all(synack_stack *st, struct htab *tab)
+{
+	for (uint32_t i = 0; tab->mask && i <= tab->mask; i++)
+		while (tab->b[i])
+			tcb_free(container_of(tab->b[i], struct tcb, hn));
+}
+
+void tcp_stack_fini(synack_stack *st)
+{
+	struct tcp_stack *ts = st->tcp;
+	if (!ts)
+		return;
+	free_all(st, &ts->conns);
+	free_all(st, &ts->listeners);
+	htab_free(&ts->conns, &st->mem);
+	htab_free(&ts->listeners, &st->mem);
+	heap_free(&ts->timers, &st->mem);
+	mem_free(&st->mem, ts, sizeof *ts);
+	st->tcp = NULL;
+}
+
+struct tcb *tcb_new(synack_stack *st)
+{
+	struct tcp_stack *ts = tcps(st);
+	if (ts->tcb_count >= st->cfg.tcp.max_connections)
+		return NULL;
+	struct tcb *t = mem_alloc(&st->mem, sizeof *t);
+	if (!t)
+		return NULL;
+	ts->tcb_count++;
+	t->st = st;
+	t->id = ++ts->next_id;
+	t->sndbuf = st->cfg.tcp.sndbuf;
+	t->rcvbuf = st->cfg.tcp.rcvbuf;
+	t->rto = st->cfg.tcp.rto_initial;
+	t->t_rtx = t->t_persist = t->t_delack = t->t_close = SYNACK_TIME_NEVER;
+	t->timer.when = SYNACK_TIME_NEVER;
+	return t;
+}
+
+static void trace_endpoints(synack_trace_rec *r, const struct tcb *t)
+{
+	r->conn_id = t->id;
+	r->local = t->local;
+	r->remote = t->remote;
+}
+
+void tcb_set_state(struct tcb *t, int state)
+{
+	synack_trace_rec *r = net_trace(t->st, SYNACK_TRACE_STATE);
+	if (r) {
+		trace_endpoints(r, t);
+		r->old_state = t->state;
+		r->new_state = (uint8_t)state;
+	}
+	if (state == SYNACK_TCP_ESTABLISHED)
+		net_count(t->st, SYNACK_CNT_TCP_ESTABLISHED);
+	t->state = (uint8_t)state;
+}
+
+void tcb_trace_note(struct tcb *t, enum synack_trace_note note)
+{
+	synack_trace_rec *r = net_trace(t->st, SYNACK_TRACE_NOTE);
+	if (r) {
+		trace_endpoints(r, t);
+		r->note = (uint16_t)note;
+	}
+}
+
+static uint64_t tuple_hash(const synack_stack *st, const synack_endpoint *l, const synack_endpoint *r)
+{
+	uint8_t buf[36];
+	memcpy(buf, l->addr.bytes, 16);
+	memcpy(buf + 16, r->addr.bytes, 16);
+	memcpy(buf + 32, &l->port, 2);
+	memcpy(buf + 34, &r->port, 2);
+	return siphash24(tcps(st)->key, buf, sizeof buf);
+}
+
+static uint64_t port_hash(const synack_stack *st, uint16_t port)
+{
+	return siphash24(tcps(st)->key, &port, sizeof port);
+}
+
+static bool ep_equal(const synack_endpoint *a, const synack_endpoint *b)
+{
+	return a->port == b->port && synack_addr_equal(&a->addr, &b->addr);
+}
+
+int tcb_hash_insert(struct tcb *t)
+{
+	int err = htab_insert(&tcps(t->st)->conns, &t->st->mem, &t->hn, tuple_hash(t->st, &t->local, &t->remote));
+	if (!err)
+		t->in_table = 1;
+	return err;
+}
+
+int tcb_listen_insert(struct tcb *t)
+{
+	int err = htab_insert(&tcps(t->st)->listeners, &t->st->mem, &t->hn, port_hash(t->st, t->local.port));
+	if (!err)
+		t->in_table = 1;
+	return err;
+}
+
+struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
+{
+	uint64_t h = tuple_hash(st, local, remote);
+	for (struct hnode *n = htab_first(&tcps(st)->conns, h); n; n = htab_next(n, h)) {
+		struct tcb *t = container_of(n, struct tcb, hn);
+		if (ep_equal(&t->local, local) && ep_equal(&t->remote, remote))
+			return t;
+	}
+	return NULL;
+}
+
+struct tcb *tcb_lookup_listener(synack_stack *st, const synack_endpoint *local)
+{
+	uint64_t h = port_hash(st, local->port);
+	struct tcb *wild = NULL;
+	for (struct hnode *n = htab_first(&tcps(st)->listeners, h); n; n = htab_next(n, h)) {
+		struct tcb *t = container_of(n, struct tcb, hn);
+		if (t->local.port != local->port)
+			continue;
+		if (synack_addr_equal(&t->local.addr, &local->addr))
+			return t;
+		if (t->local.addr.family == SYNACK_AF_NONE)
+			wild = t;
+	}
+	return wild;
+}
+
+/* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
+ * M a timer ticking every 4 us, F SipHash-2-4 keyed at stack creation. */
+uint32_t tcp_isn(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
+{
+	synack_time_t tick = st->cfg.tcp.isn_tick > 0 ? st->cfg.tcp.isn_tick : 4;
+	return (uint32_t)(st->now / tick) + (uint32_t)tuple_hash(st, local, remote);
+}
+
+void tcb_init_seq(struct tcb *t)
+{
+	t->iss = tcp_isn(t->st, &t->local, &t->remote);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->data_seq = t->iss + 1;
+	uint32_t r;
+	t->st->cfg.rng.fill(t->st->cfg.rng.ctx, &r, sizeof r);
+	t->ts_offset = r; /* RFC 7323 §5.4: a random per-connection offset */
+}
+
+void tcb_event(struct tcb *t, uint32_t ev)
+{
+	struct tcb *target = t;
+	if (!t->user) {
+		/* a child on its listener's accept queue wakes the listener */
+		if (!(t->parent && t->accepted && (ev & SYNACK_EV_CONNECTED)))
+			return;
+		target = t->parent;
+		ev = SYNACK_EV_ACCEPTABLE;
+	}
+	target->events |= ev;
+	if (target->on_ev || !target->user)
+		return;
+	synack_stack *st = target->st;
+	target->on_ev = 1;
+	target->ev_next = NULL;
+	target->ev_prev = st->ev_tail;
+	if (st->ev_tail)
+		st->ev_tail->ev_next = target;
+	else
+		st->ev_head = target;
+	st->ev_tail = target;
+}
+
+void tcb_ev_unlink(struct tcb *t)
+{
+	synack_stack *st = t->st;
+	if (!t->on_ev)
+		return;
+	if (t->ev_prev)
+		t->ev_prev->ev_next = t->ev_next;
+	else
+		st->ev_head = t->ev_next;
+	if (t->ev_next)
+		t->ev_next->ev_prev = t->ev_prev;
+	else
+		st->ev_tail = t->ev_prev;
+	t->ev_next = t->ev_prev = NULL;
+	t->on_ev = 0;
+}
+
+void tcb_timer_update(struct tcb *t)
+{
+	synack_time_t w = MIN(MIN(t->t_rtx, t->t_persist), MIN(t->t_delack, t->t_close));
+	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, w);
+}
+
+static void unlink_child(struct tcb *t)
+{
+	struct tcb *l = t->parent;
+	if (!l)
+		return;
+	if (t->accepted) {
+		struct tcb **pp = &l->acc_head;
+		struct tcb *prev = NULL;
+		while (*pp && *pp != t) {
+			prev = *pp;
+			pp = &(*pp)->q_next;
+		}
+		if (*pp) {
+			*pp = t->q_next;
+			if (l->acc_tail == t)
+				l->acc_tail = prev;
+			l->acc_count--;
+		}
+	} else {
+		l->syn_count--;
+	}
+	t->parent = NULL;
+	t->accepted = 0;
+	t->q_next = NULL;
+}
+
+void tcb_free(struct tcb *t)
+{
+	synack_stack *st = t->st;
+	struct tcp_stack *ts = tcps(st);
+	if (t->state == SYNACK_TCP_LISTEN) {
+		/* children still owned by this listener go with it */
+		for (uint32_t i = 0; ts->conns.mask && i <= ts->conns.mask; i++)
+			for (struct hnode *n = ts->conns.b[i]; n;) {
+				struct tcb *c = container_of(n, struct tcb, hn);
+				n = n->next;
+				if (c->parent == t)
+					tcb_free(c);
+			}
+	}
+	unlink_child(t);
+	tcb_ev_unlink(t);
+	if (t->in_table)
+		htab_remove(t->state == SYNACK_TCP_LISTEN ? &ts->listeners : &ts->conns, &t->hn);
+	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
+	ring_free(&t->sndq, &st->mem);
+	ring_free(&t->rcvq, &st->mem);
+	ts->tcb_count--;
+	mem_free(&st->mem, t, sizeof *t);
+}
+
+void tcb_maybe_free(struct tcb *t)
+{
+	if (t->state == SYNACK_TCP_CLOSED && !t->user)
+		tcb_free(t);
+}
+
+void tcb_close_state(struct tcb *t, int err, uint32_t ev)
+{
+	if (err && !t->error)
+		t->error = err;
+	if (t->state != SYNACK_TCP_CLOSED)
+		tcb_set_state(t, SYNACK_TCP_CLOSED);
+	t->t_rtx = t->t_persist = t->t_delack = t->t_close = SYNACK_TIME_NEVER;
+	tcb_timer_update(t);
+	ring_free(&t->sndq, &t->st->mem);
+	if (t->in_table) {
+		htab_remove(&tcps(t->st)->conns, &t->hn);
+		t->in_table = 0;
+	}
+	unlink_child(t);
+	tcb_event(t, ev | SYNACK_EV_CLOSED | SYNACK_EV_READABLE);
+}
+
+size_t synack_stack_tcb_count(const synack_stack *st) { return tcps(st)->tcb_count; }

@@ -1,0 +1,397 @@
+/* The public TCP API (include/synack/tcp.h): user calls, RFC 9293 §3.10.1 -
+ * §3.10.6 (OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS), plus the stack's
+ * poll/deadline/event entry points for TCP. */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+static const char *const state_names[] = {
+	"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+	"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+};
+
+const char *synack_tcp_state_name(int state)
+{
+	return state >= 0 && state < (int)ARRAY_LEN(state_names) ? state_names[state] : "?";
+}
+
+void tcp_poll(synack_stack *st)
+{
+	struct tcp_stack *ts = tcps(st);
+	struct heap_node *n;
+	while ((n = heap_top(&ts->timers)) && n->when <= st->now) {
+		struct tcb *t = container_of(n, struct tcb, timer);
+		if (tcp_timer_fire(t) && t->timer.index && t->timer.when <= st->now)
+			heap_set(&ts->timers, &st->mem, &t->timer, st->now + 1); /* never spin */
+	}
+}
+
+synack_time_t tcp_next_deadline(const synack_stack *st)
+{
+	struct heap_node *n = heap_top(&tcps(st)->timers);
+	return n ? n->when : SYNACK_TIME_NEVER;
+}
+
+synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events)
+{
+	struct tcb *t = st->ev_head;
+	if (!t) {
+		*events = 0;
+		return NULL;
+	}
+	tcb_ev_unlink(t);
+	*events = t->events;
+	t->events = 0;
+	return (synack_tcp *)t;
+}
+
+static inline struct tcb *T(synack_tcp *c) { return (struct tcb *)c; }
+static inline const struct tcb *CT(const synack_tcp *c) { return (const struct tcb *)c; }
+
+static bool addr_unspecified(const synack_addr *a)
+{
+	static const uint8_t zero[16];
+	return a->family == SYNACK_AF_NONE || memcmp(a->bytes, zero, 16) == 0;
+}
+
+int synack_tcp_listen(synack_stack *st, const synack_endpoint *local, int backlog, synack_tcp **out)
+{
+	*out = NULL;
+	if (!local || local->port == 0 || backlog < 1)
+		return -EINVAL;
+	synack_endpoint ep = *local;
+	if (addr_unspecified(&ep.addr))
+		memset(&ep.addr, 0, sizeof ep.addr);
+	else if (!net_is_local(st, &ep.addr))
+		return -EADDRNOTAVAIL;
+	struct tcb *old = tcb_lookup_listener(st, &ep);
+	if (old && old->local.port == ep.port)
+		return -EADDRINUSE;
+	struct tcb *t = tcb_new(st);
+	if (!t)
+		return -ENOMEM;
+	t->local = ep;
+	t->backlog = (uint16_t)MIN(backlog, 65535);
+	t->user = 1;
+	tcb_set_state(t, SYNACK_TCP_LISTEN);
+	if (tcb_listen_insert(t) < 0) {
+		tcb_free(t);
+		return -ENOMEM;
+	}
+	*out = (synack_tcp *)t;
+	return 0;
+}
+
+int synack_tcp_accept(synack_tcp *lc, synack_tcp **out)
+{
+	struct tcb *l = T(lc);
+	*out = NULL;
+	if (l->state != SYNACK_TCP_LISTEN)
+		return -EINVAL;
+	struct tcb *c = l->acc_head;
+	if (!c)
+		return -EAGAIN;
+	l->acc_head = c->q_next;
+	if (!l->acc_head)
+		l->acc_tail = NULL;
+	l->acc_count--;
+	c->q_next = NULL;
+	c->parent = NULL;
+	c->accepted = 0;
+	c->user = 1;
+	/* report what happened before the application took it */
+	uint32_t ev = SYNACK_EV_WRITABLE | (c->rcvq.len || c->peer_fin ? SYNACK_EV_READABLE : 0) |
+		      (c->peer_fin ? SYNACK_EV_PEER_CLOSED : 0) | (c->error ? SYNACK_EV_ERROR : 0);
+	tcb_event(c, ev);
+	if (l->acc_head)
+		tcb_event(l, SYNACK_EV_ACCEPTABLE);
+	*out = (synack_tcp *)c;
+	return 0;
+}
+
+static int pick_port(synack_stack *st, synack_endpoint *local, const synack_endpoint *remote)
+{
+	struct tcp_stack *ts = tcps(st);
+	for (unsigned i = 0; i < 16384; i++) {
+		uint16_t p = ts->next_port;
+		ts->next_port = p == 65535 ? 49152 : (uint16_t)(p + 1);
+		local->port = p;
+		if (!tcb_lookup(st, local, remote) && !tcb_lookup_listener(st, local))
+			return 0;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+int synack_tcp_connect(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
+		       synack_tcp **out)
+{
+	*out = NULL;
+	if (!remote || remote->port == 0 || remote->addr.family != st->cfg.addr.family ||
+	    addr_unspecified(&remote->addr))
+		return -EINVAL;
+	synack_endpoint ep = {.addr = st->cfg.addr, .port = 0};
+	if (local) {
+		ep.port = local->port;
+		if (!addr_unspecified(&local->addr) && !net_is_local(st, &local->addr))
+			return -EADDRNOTAVAIL;
+	}
+	if (ep.port == 0) {
+		int err = pick_port(st, &ep, remote);
+		if (err)
+			return err;
+	} else if (tcb_lookup(st, &ep, remote)) {
+		return -EADDRINUSE;
+	}
+	struct tcb *t = tcb_new(st);
+	if (!t)
+		return -ENOMEM;
+	t->local = ep;
+	t->remote = *remote;
+	t->user = 1;
+	if (st->cfg.tcp.wscale_enable)
+		t->rcv_wscale = choose_rcv_wscale(t->rcvbuf);
+	tcb_init_seq(t);
+	if (tcb_hash_insert(t) < 0) {
+		tcb_free(t);
+		return -ENOMEM;
+	}
+	net_count(st, SYNACK_CNT_TCP_ACTIVE_OPENS);
+	tcb_set_state(t, SYNACK_TCP_SYN_SENT);
+	t->rtt_timing = 1;
+	t->rtt_seq = t->iss;
+	t->rtt_start = st->now;
+	tcp_send_syn(t);
+	tcb_timer_update(t);
+	*out = (synack_tcp *)t;
+	return 0;
+}
+
+ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len)
+{
+	struct tcb *t = T(c);
+	if (t->error)
+		return t->error;
+	if (t->fin_queued || t->state == SYNACK_TCP_CLOSED)
+		return -EPIPE;
+	if (t->state != SYNACK_TCP_ESTABLISHED && t->state != SYNACK_TCP_CLOSE_WAIT)
+		return -ENOTCONN;
+	if (len == 0)
+		return 0;
+	uint32_t n = ring_push(&t->sndq, &t->st->mem, t->sndbuf, buf, (uint32_t)MIN(len, (size_t)UINT32_MAX));
+	if (n < len)
+		t->want_write = 1;
+	if (n == 0)
+		return -EAGAIN;
+	tcp_output(t);
+	return n;
+}
+
+ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
+{
+	struct tcb *t = T(c);
+	if (t->state == SYNACK_TCP_LISTEN)
+		return -EINVAL;
+	if (t->rcvq.len && len) {
+		uint32_t n = (uint32_t)MIN(len, (size_t)t->rcvq.len);
+		ring_peek(&t->rcvq, 0, buf, n);
+		ring_consume(&t->rcvq, &t->st->mem, n, t->nooo > 0);
+		if (t->state != SYNACK_TCP_CLOSED)
+			tcp_output(t); /* maybe a window update */
+		return n;
+	}
+	if (t->error)
+		return t->error;
+	if (t->peer_fin || t->state == SYNACK_TCP_CLOSED)
+		return 0;
+	if (t->state == SYNACK_TCP_SYN_SENT || t->state == SYNACK_TCP_SYN_RECEIVED)
+		return -EAGAIN;
+	return -EAGAIN;
+}
+
+/* RFC 9293 §3.10.4: CLOSE, per state. */
+static void queue_fin(struct tcb *t)
+{
+	if (t->fin_queued)
+		return;
+	switch (t->state) {
+	case SYNACK_TCP_SYN_RECEIVED:
+		t->fin_queued = 1;
+		break;
+	case SYNACK_TCP_ESTABLISHED:
+		t->fin_queued = 1;
+		tcb_set_state(t, SYNACK_TCP_FIN_WAIT_1);
+		break;
+	case SYNACK_TCP_CLOSE_WAIT:
+		t->fin_queued = 1;
+		tcb_set_state(t, SYNACK_TCP_LAST_ACK);
+		break;
+	default:
+		break;
+	}
+}
+
+int synack_tcp_shutdown(synack_tcp *c, int how)
+{
+	struct tcb *t = T(c);
+	if (how < SYNACK_SHUT_RD || how > SYNACK_SHUT_RDWR)
+		return -EINVAL;
+	if (t->state == SYNACK_TCP_LISTEN || t->state == SYNACK_TCP_CLOSED || t->state == SYNACK_TCP_SYN_SENT)
+		return -ENOTCONN;
+	if (how & SYNACK_SHUT_RD)
+		t->rd_shut = 1;
+	if (how & SYNACK_SHUT_WR) {
+		queue_fin(t);
+		tcp_output(t);
+	}
+	return 0;
+}
+
+static void reset_children(struct tcb *l)
+{
+	struct tcp_stack *ts = tcps(l->st);
+	for (uint32_t i = 0; ts->conns.mask && i <= ts->conns.mask; i++)
+		for (struct hnode *n = ts->conns.b[i]; n; n = n->next) {
+			struct tcb *c = container_of(n, struct tcb, hn);
+			if (c->parent == l)
+				tcp_send_rst_tcb(c);
+		}
+}
+
+static void release(struct tcb *t)
+{
+	t->user = 0;
+	t->orphan = 1;
+	t->events = 0;
+	tcb_ev_unlink(t);
+}
+
+int synack_tcp_abort(synack_tcp *c)
+{
+	struct tcb *t = T(c);
+	if (t->state == SYNACK_TCP_LISTEN) {
+		reset_children(t);
+		tcb_free(t);
+		return 0;
+	}
+	/* RFC 9293 §3.10.5: SYN-RECEIVED and synchronized states send a RST */
+	if (t->state >= SYNACK_TCP_SYN_RECEIVED && t->state != SYNACK_TCP_TIME_WAIT)
+		tcp_send_rst_tcb(t);
+	release(t);
+	tcb_close_state(t, -ECONNABORTED, 0);
+	tcb_free(t);
+	return 0;
+}
+
+int synack_tcp_close(synack_tcp *c)
+{
+	struct tcb *t = T(c);
+	switch (t->state) {
+	case SYNACK_TCP_LISTEN:
+	case SYNACK_TCP_SYN_SENT:
+		return synack_tcp_abort(c);
+	case SYNACK_TCP_CLOSED:
+		release(t);
+		tcb_free(t);
+		return 0;
+	default:
+		break;
+	}
+	/* RFC 1122 §4.2.2.13: closing with unread data loses it: reset */
+	if (t->rcvq.len)
+		return synack_tcp_abort(c);
+	release(t);
+	queue_fin(t);
+	if (t->state == SYNACK_TCP_FIN_WAIT_2 && tcfg(t)->fin_wait2_timeout)
+		t->t_close = tnow(t) + tcfg(t)->fin_wait2_timeout;
+	tcp_output(t);
+	return 0;
+}
+
+int synack_tcp_setopt(synack_tcp *c, int opt, int value)
+{
+	struct tcb *t = T(c);
+	switch (opt) {
+	case SYNACK_TCP_NODELAY:
+		t->nodelay = value != 0;
+		if (t->nodelay && t->state != SYNACK_TCP_LISTEN && t->state != SYNACK_TCP_CLOSED)
+			tcp_output(t);
+		return 0;
+	case SYNACK_TCP_SNDBUF:
+		if (value < 1 || value > (1 << 30) || t->sndq.buf)
+			return -EINVAL;
+		t->sndbuf = (uint32_t)value;
+		return 0;
+	case SYNACK_TCP_RCVBUF:
+		if (value < 1 || value > (1 << 30) || t->rcvq.buf || t->state > SYNACK_TCP_LISTEN)
+			return -EINVAL;
+		t->rcvbuf = (uint32_t)value;
+		return 0;
+	case SYNACK_TCP_MAXSEG:
+		if (value < 64 || value > 65535)
+			return -EINVAL;
+		t->user_mss = (uint16_t)value;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int synack_tcp_getopt(synack_tcp *c, int opt, int *value)
+{
+	const struct tcb *t = CT(c);
+	switch (opt) {
+	case SYNACK_TCP_NODELAY: *value = t->nodelay; return 0;
+	case SYNACK_TCP_SNDBUF: *value = (int)t->sndbuf; return 0;
+	case SYNACK_TCP_RCVBUF: *value = (int)t->rcvbuf; return 0;
+	case SYNACK_TCP_MAXSEG: *value = t->mss ? t->mss : t->st->cfg.tcp.mss_default; return 0;
+	default: return -ENOPROTOOPT;
+	}
+}
+
+int synack_tcp_state(const synack_tcp *c) { return CT(c)->state; }
+int synack_tcp_error(const synack_tcp *c) { return CT(c)->error; }
+uint32_t synack_tcp_pending(const synack_tcp *c) { return CT(c)->events; }
+void synack_tcp_set_userdata(synack_tcp *c, void *p) { T(c)->userdata = p; }
+void *synack_tcp_userdata(const synack_tcp *c) { return CT(c)->userdata; }
+
+void synack_tcp_endpoints(const synack_tcp *c, synack_endpoint *local, synack_endpoint *remote)
+{
+	if (local)
+		*local = CT(c)->local;
+	if (remote)
+		*remote = CT(c)->remote;
+}
+
+int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *i)
+{
+	const struct tcb *t = CT(c);
+	memset(i, 0, sizeof *i);
+	i->state = t->state;
+	i->conn_id = t->id;
+	i->iss = t->iss;
+	i->irs = t->irs;
+	i->snd_una = t->snd_una;
+	i->snd_nxt = t->snd_nxt;
+	i->snd_wnd = t->snd_wnd;
+	i->rcv_nxt = t->rcv_nxt;
+	i->rcv_wnd = t->state >= SYNACK_TCP_SYN_RECEIVED ? tcp_rcv_window(t) : 0;
+	i->mss = t->mss;
+	i->snd_wscale = t->snd_wscale;
+	i->rcv_wscale = t->rcv_wscale;
+	i->sack_ok = t->sack_ok;
+	i->ts_ok = t->ts_ok;
+	i->srtt = t->srtt;
+	i->rttvar = t->rttvar;
+	i->rto = t->rto;
+	i->cwnd = t->cwnd;
+	i->ssthresh = t->ssthresh;
+	i->retransmits = t->retransmits;
+	i->backoff = t->backoff;
+	i->bytes_sent = t->bytes_sent;
+	i->bytes_received = t->bytes_received;
+	i->bytes_acked = t->bytes_acked;
+	i->send_queued = t->sndq.len;
+	i->recv_queued = t->rcvq.len;
+	return 0;
+}

@@ -1,0 +1,246 @@
+/* TCP segment arrival, RFC 9293 §3.10.7, hardened per RFC 5961, with
+ * timestamps and PAWS per RFC 7323. Exits are labelled by outcome as in the
+ * BSD stacks: a handler drops (counts why), drops after sending an ACK, or
+ * drops after sending a RST. Handlers never free a TCB: tcp_input() does
+ * that once the segment is fully processed. */
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+static void trace_in(synack_stack *st, const struct tcb *t, const struct tcp_seg *s)
+{
+	synack_trace_rec *r = net_trace(st, SYNACK_TRACE_SEG_IN);
+	if (!r)
+		return;
+	r->conn_id = t ? t->id : 0;
+	r->local = s->dst;
+	r->remote = s->src;
+	const struct wire_tcp *h = &s->h;
+	r->seg = (synack_trace_seg){.seq = h->seq, .ack = h->ack, .wnd = h->wnd, .flags = h->flags,
+				    .len = (uint16_t)h->payload_len, .mss = h->opt.has_mss ? h->opt.mss : 0,
+				    .wscale = h->opt.wscale, .sack_ok = h->opt.sack_ok,
+				    .ts_present = h->opt.has_ts, .ts_val = h->opt.ts_val, .ts_ecr = h->opt.ts_ecr,
+				    .sack_blocks = h->opt.nsack};
+}
+
+static int parse_seg(synack_stack *st, const struct net_rx *rx, struct tcp_seg *s)
+{
+	int drop = wire_tcp_parse(rx->l4, rx->l4_len, &s->h);
+	if (drop)
+		return drop;
+	if (!wire_tcp_csum_ok(&rx->src, &rx->dst, rx->l4, rx->l4_len))
+		return SYNACK_DROP_TCP_CHECKSUM;
+	if (s->h.sport == 0 || s->h.dport == 0)
+		return SYNACK_DROP_TCP_BAD_PORT;
+	if ((s->h.flags & SYNACK_TCP_SYN) && (s->h.flags & SYNACK_TCP_RST))
+		return SYNACK_DROP_TCP_BAD_FLAGS;
+	if ((s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) == (SYNACK_TCP_SYN | SYNACK_TCP_FIN) &&
+	    st->cfg.tcp.drop_synfin)
+		return SYNACK_DROP_TCP_BAD_FLAGS;
+	s->src = (synack_endpoint){.addr = rx->src, .port = s->h.sport};
+	s->dst = (synack_endpoint){.addr = rx->dst, .port = s->h.dport};
+	s->len = (uint32_t)s->h.payload_len + !!(s->h.flags & SYNACK_TCP_SYN) + !!(s->h.flags & SYNACK_TCP_FIN);
+	return 0;
+}
+
+void tcp_input(synack_stack *st, const struct net_rx *rx)
+{
+	struct tcp_seg seg;
+	int drop = parse_seg(st, rx, &seg);
+	if (drop) {
+		net_drop(st, (enum synack_counter)drop);
+		return;
+	}
+	net_count(st, SYNACK_CNT_TCP_IN);
+	struct tcb *t = tcb_lookup(st, &seg.dst, &seg.src);
+	if (!t) {
+		struct tcb *l = tcb_lookup_listener(st, &seg.dst);
+		trace_in(st, l, &seg);
+		if (l) {
+			tcp_listen_input(l, &seg);
+			return;
+		}
+		/* RFC 9293 §3.10.7.1: CLOSED. */
+		net_drop(st, SYNACK_DROP_TCP_NO_SOCKET);
+		tcp_send_rst_for(st, &seg);
+		return;
+	}
+	trace_in(st, t, &seg);
+	if (t->state == SYNACK_TCP_SYN_SENT)
+		tcp_syn_sent_input(t, &seg);
+	else
+		tcp_sync_input(t, &seg);
+	if (t->state == SYNACK_TCP_CLOSED)
+		tcb_maybe_free(t);
+	else
+		tcp_output(t);
+}
+
+/* ---- option negotiation on SYN and SYN-ACK ---- */
+
+static void set_initial_cwnd(struct tcb *t)
+{
+	/* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) */
+	t->cwnd = MIN(10u * t->mss, MAX(2u * t->mss, 14600u));
+	t->ssthresh = UINT32_MAX;
+}
+
+/* RFC 9293 §3.7.1 (MSS), RFC 7323 §2.2 and §3.2 (WS, TS), RFC 2018 §2. */
+void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
+{
+	const synack_tcp_config *c = tcfg(t);
+	uint32_t peer_mss = o->has_mss ? o->mss : c->mss_default;
+	uint32_t our_mss = (uint32_t)net_l4_mtu(t->st, &t->remote.addr) - WIRE_TCP_HDR;
+	uint32_t mss = MIN(peer_mss, our_mss);
+	if (t->user_mss)
+		mss = MIN(mss, t->user_mss);
+	t->ws_ok = c->wscale_enable && o->wscale >= 0;
+	if (t->ws_ok) {
+		/* RFC 7323 §2.3: a shift above 14 is used as 14 */
+		t->snd_wscale = (uint8_t)MIN(o->wscale, TCP_MAX_WSCALE);
+		t->rcv_wscale = choose_rcv_wscale(t->rcvbuf);
+	} else {
+		t->snd_wscale = t->rcv_wscale = 0;
+	}
+	t->ts_ok = c->ts_enable && o->has_ts;
+	if (t->ts_ok)
+		t->ts_recent = o->ts_val;
+	t->sack_ok = c->sack_enable && o->sack_ok;
+	/* RFC 6691 §3: the MSS does not count options; TS takes 12 bytes */
+	if (t->ts_ok)
+		mss -= 12;
+	t->mss = (uint16_t)MAX(mss, 64u);
+	set_initial_cwnd(t);
+}
+
+/* ---- LISTEN, RFC 9293 §3.10.7.2 ---- */
+
+static struct tcb *spawn_child(struct tcb *l, const struct tcp_seg *seg)
+{
+	synack_stack *st = l->st;
+	struct tcb *c = tcb_new(st);
+	if (!c)
+		return NULL;
+	c->local = seg->dst;
+	c->remote = seg->src;
+	c->sndbuf = l->sndbuf;
+	c->rcvbuf = l->rcvbuf;
+	c->nodelay = l->nodelay;
+	c->user_mss = l->user_mss;
+	c->state = SYNACK_TCP_LISTEN;
+	if (tcb_hash_insert(c) < 0) {
+		tcb_free(c);
+		return NULL;
+	}
+	c->parent = l;
+	l->syn_count++;
+	return c;
+}
+
+void tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
+{
+	synack_stack *st = l->st;
+	uint8_t f = seg->h.flags;
+	if (f & SYNACK_TCP_RST) {
+		net_drop(st, SYNACK_DROP_TCP_LISTEN_BAD);
+		return;
+	}
+	if (f & SYNACK_TCP_ACK) {
+		net_drop(st, SYNACK_DROP_TCP_LISTEN_BAD);
+		tcp_send_rst_for(st, seg);
+		return;
+	}
+	if (!(f & SYNACK_TCP_SYN)) {
+		net_drop(st, SYNACK_DROP_TCP_LISTEN_BAD);
+		return;
+	}
+	if (l->syn_count >= l->backlog) {
+		net_drop(st, SYNACK_DROP_TCP_SYN_QUEUE_FULL);
+		return;
+	}
+	if (l->acc_count >= l->backlog) {
+		net_drop(st, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
+		return;
+	}
+	struct tcb *c = spawn_child(l, seg);
+	if (!c) {
+		net_drop(st, SYNACK_DROP_TCP_TOO_MANY);
+		return;
+	}
+	net_count(st, SYNACK_CNT_TCP_PASSIVE_OPENS);
+	tcb_init_seq(c);
+	c->irs = seg->h.seq;
+	c->rcv_nxt = c->rcv_adv = seg->h.seq + 1;
+	tcp_negotiate(c, &seg->h.opt);
+	c->snd_wnd = seg->h.wnd; /* RFC 7323 §2.2: never scaled in a SYN */
+	c->max_sndwnd = c->snd_wnd;
+	c->snd_wl1 = seg->h.seq;
+	c->snd_wl2 = c->iss;
+	/* Data carried on the SYN is not queued; the peer retransmits it. */
+	tcb_set_state(c, SYNACK_TCP_SYN_RECEIVED);
+	c->rtt_timing = 1;
+	c->rtt_seq = c->iss;
+	c->rtt_start = st->now;
+	tcp_send_syn(c);
+	tcb_timer_update(c);
+}
+
+/* ---- SYN-SENT, RFC 9293 §3.10.7.3 ---- */
+
+static void syn_sent_established(struct tcb *t, const struct tcp_seg *seg)
+{
+	t->snd_una = seg->h.ack;
+	t->snd_wnd = seg->h.wnd; /* the SYN-ACK's window is not scaled */
+	t->max_sndwnd = t->snd_wnd;
+	t->snd_wl1 = seg->h.seq;
+	t->snd_wl2 = seg->h.ack;
+	if (t->rtt_timing && t->backoff == 0)
+		tcp_rtt_sample(t, tnow(t) - t->rtt_start);
+	t->rtt_timing = 0;
+	t->backoff = 0;
+	t->t_rtx = SYNACK_TIME_NEVER;
+	tcb_set_state(t, SYNACK_TCP_ESTABLISHED);
+	t->ack_now = 1;
+	tcb_event(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
+}
+
+void tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg)
+{
+	synack_stack *st = t->st;
+	uint8_t f = seg->h.flags;
+	bool ack_ok = false;
+	if (f & SYNACK_TCP_ACK) {
+		if (seq_leq(seg->h.ack, t->iss) || seq_gt(seg->h.ack, t->snd_max)) {
+			net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
+			tcp_send_rst_for(st, seg); /* not for a RST: it returns at once */
+			return;
+		}
+		ack_ok = true;
+	}
+	if (f & SYNACK_TCP_RST) {
+		if (!ack_ok) {
+			net_drop(st, SYNACK_DROP_TCP_RST_INVALID);
+			return;
+		}
+		net_count(st, SYNACK_CNT_TCP_RESETS_RECEIVED);
+		tcb_close_state(t, -ECONNREFUSED, SYNACK_EV_ERROR);
+		return;
+	}
+	if (!(f & SYNACK_TCP_SYN)) {
+		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
+		return;
+	}
+	t->irs = seg->h.seq;
+	t->rcv_nxt = t->rcv_adv = seg->h.seq + 1;
+	tcp_negotiate(t, &seg->h.opt);
+	if (ack_ok) {
+		syn_sent_established(t, seg);
+		return;
+	}
+	/* Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> */
+	t->snd_wnd = seg->h.wnd;
+	t->max_sndwnd = t->snd_wnd;
+	t->snd_wl1 = seg->h.seq;
+	tcb_set_state(t, SYNACK_TCP_SYN_RECEIVED);
+	tcp_emit(t, t->iss, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 0, 0);
+}

@@ -1,0 +1,186 @@
+/* src/tcp: TCP per RFC 9293 with RFC 5961, RFC 6298, RFC 7323, RFC 6528 and
+ * RFC 5681. Internal interfaces shared between the files of this module.
+ *
+ * Implementation notes
+ * - One struct tcb per listener or connection; lookup by 4-tuple in a
+ *   SipHash-keyed table, listeners by local port in a second table.
+ * - Send queue: a ring of the bytes from SND.UNA (or ISS+1 before the SYN is
+ *   acknowledged) on; SYN and FIN occupy sequence space, not ring bytes.
+ * - Receive queue: a ring of in-order unread bytes; out-of-order bytes are
+ *   written into the same ring at their offset and their sequence ranges kept
+ *   in a small fixed array, so reassembly never allocates.
+ * - Timers are absolute deadlines; each TCB sits in the stack's min-heap
+ *   under its earliest one.
+ * - Input never calls user code: it records events on the TCB and links it
+ *   into the stack's event list. */
+#ifndef SYNACK_TCP_INTERNAL_H
+#define SYNACK_TCP_INTERNAL_H
+
+#include <errno.h>
+
+#include "base/base.h"
+#include "net/net.h"
+#include "wire/wire.h"
+
+/* ---- sequence arithmetic modulo 2^32 (RFC 9293 §3.4) ---- */
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
+static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+/* a <= x < b, in sequence space */
+static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b) { return seq_leq(a, x) && seq_lt(x, b); }
+
+enum { TCP_OOO_MAX = 8, TCP_MAX_WSCALE = 14 };
+
+/* A parsed inbound segment with its addresses. */
+struct tcp_seg {
+	struct wire_tcp h;
+	synack_endpoint src, dst; /* remote, local */
+	uint32_t len;             /* SEG.LEN: payload + SYN + FIN */
+};
+
+struct tcb {
+	struct hnode hn;         /* connection table or listener table */
+	struct heap_node timer;  /* earliest deadline below */
+	synack_stack *st;
+	struct tcb *ev_next, *ev_prev;
+	struct tcb *parent;      /* listener of a not-yet-accepted child */
+	struct tcb *q_next;      /* listener's accept queue / child list */
+	uint32_t id;
+	uint8_t state;
+	/* ownership and flags */
+	uint8_t user : 1;        /* the application holds a handle */
+	uint8_t orphan : 1;      /* the application closed it */
+	uint8_t on_ev : 1;       /* linked in the stack's event list */
+	uint8_t in_table : 1;
+	uint8_t accepted : 1;    /* queued on a listener's accept queue */
+	uint8_t fin_queued : 1;  /* shutdown(WR)/close: FIN after the data */
+	uint8_t fin_sent : 1;
+	uint8_t rd_shut : 1;
+	uint8_t nodelay : 1;
+	uint8_t ack_now : 1;     /* send an ACK at the next output */
+	uint8_t want_write : 1;  /* send() fell short: report WRITABLE */
+	uint8_t peer_fin : 1;    /* FIN received (EOF after data) */
+	uint8_t ws_ok : 1, ts_ok : 1, sack_ok : 1;
+	uint8_t rtt_timing : 1;
+	uint8_t in_recovery : 1;
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss;            /* send MSS (peer's, capped by our MTU) */
+	uint16_t user_mss;       /* MAXSEG cap, 0 = none */
+	uint32_t events;
+	int error;
+	void *userdata;
+	synack_endpoint local, remote;
+	/* listener */
+	uint16_t backlog, syn_count, acc_count;
+	struct tcb *acc_head, *acc_tail;
+	/* send sequence space (RFC 9293 §3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
+	uint32_t data_seq;       /* sequence number of sndq byte 0 */
+	uint32_t fin_seq;        /* valid when fin_sent */
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
+	uint32_t ooo[TCP_OOO_MAX][2];
+	uint8_t nooo;
+	uint8_t delack_segs;     /* full segments received since the last ACK */
+	/* timestamps (RFC 7323 §4, §5) */
+	uint32_t ts_recent, ts_offset, last_ack_sent;
+	/* buffers */
+	struct ring sndq, rcvq;
+	uint32_t sndbuf, rcvbuf;
+	/* timers (absolute, SYNACK_TIME_NEVER when off) */
+	synack_time_t t_rtx, t_persist, t_delack, t_close;
+	/* RTT estimation (RFC 6298) */
+	synack_time_t srtt, rttvar, rto, rtt_start;
+	uint32_t rtt_seq;
+	uint16_t backoff;        /* consecutive RTO expiries */
+	uint16_t persist_backoff;
+	/* congestion control (RFC 5681, RFC 6582) */
+	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
+	uint8_t dupacks;
+	/* statistics */
+	uint32_t retransmits;
+	uint64_t bytes_sent, bytes_received, bytes_acked;
+};
+
+struct tcp_stack {
+	struct htab conns, listeners;
+	struct heap timers;
+	uint8_t key[16];         /* SipHash key for tables and ISNs (RFC 6528) */
+	uint32_t next_id;
+	uint32_t tcb_count;
+	uint16_t next_port;
+	synack_time_t chack_window;
+	uint32_t chack_count;
+};
+
+static inline struct tcp_stack *tcps(const synack_stack *st) { return st->tcp; }
+static inline const synack_tcp_config *tcfg(const struct tcb *t) { return &t->st->cfg.tcp; }
+static inline synack_time_t tnow(const struct tcb *t) { return t->st->now; }
+static inline bool tcb_synchronized(const struct tcb *t) { return t->state >= SYNACK_TCP_ESTABLISHED; }
+static inline uint32_t rcv_space(const struct tcb *t) { return t->rcvbuf - t->rcvq.len; }
+static inline uint32_t snd_queued(const struct tcb *t) { return t->sndq.len; }
+/* Bytes of the send queue not yet sent. */
+static inline uint32_t snd_unsent(const struct tcb *t)
+{
+	uint32_t end = t->data_seq + t->sndq.len;
+	return seq_lt(t->snd_nxt, end) ? end - seq_max(t->snd_nxt, t->data_seq) : 0;
+}
+
+static inline uint8_t choose_rcv_wscale(uint32_t rcvbuf)
+{
+	uint8_t s = 0;
+	while (s < TCP_MAX_WSCALE && (rcvbuf >> s) > 65535)
+		s++;
+	return s;
+}
+
+/* tcb.c */
+struct tcb *tcb_new(synack_stack *st);
+void tcb_set_state(struct tcb *t, int state);
+int tcb_hash_insert(struct tcb *t);
+struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
+struct tcb *tcb_lookup_listener(synack_stack *st, const synack_endpoint *local);
+int tcb_listen_insert(struct tcb *t);
+/* Move to CLOSED and free when nobody holds it; err != 0 is reported. */
+void tcb_close_state(struct tcb *t, int err, uint32_t ev);
+void tcb_maybe_free(struct tcb *t);
+void tcb_free(struct tcb *t);
+void tcb_event(struct tcb *t, uint32_t ev);
+void tcb_ev_unlink(struct tcb *t);
+void tcb_timer_update(struct tcb *t);
+uint32_t tcp_isn(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
+void tcb_init_seq(struct tcb *t);
+void tcb_trace_note(struct tcb *t, enum synack_trace_note note);
+
+/* tcp_output.c */
+void tcp_output(struct tcb *t);
+void tcp_send_syn(struct tcb *t);
+void tcp_send_ack(struct tcb *t);
+void tcp_send_rst_tcb(struct tcb *t);
+/* RFC 9293 §3.10.7.1: the RST answering seg, for which no TCB exists. */
+void tcp_send_rst_for(synack_stack *st, const struct tcp_seg *seg);
+void tcp_challenge_ack(struct tcb *t);
+/* Resend one segment from SND.UNA (fast retransmit, NewReno partial ACK). */
+void tcp_retransmit_head(struct tcb *t);
+uint32_t tcp_rcv_window(const struct tcb *t);
+int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len);
+uint32_t tcp_ts_now(const struct tcb *t);
+
+/* tcp_input.c */
+void tcp_listen_input(struct tcb *l, struct tcp_seg *seg);
+void tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg);
+void tcp_sync_input(struct tcb *t, struct tcp_seg *seg);
+void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o);
+
+/* tcp_timer.c */
+/* Run the due timers; returns false if the TCB was freed. */
+bool tcp_timer_fire(struct tcb *t);
+void tcp_rtt_sample(struct tcb *t, synack_time_t rtt);
+void tcp_rtx_arm(struct tcb *t);
+void tcp_persist_arm(struct tcb *t);
+void tcp_time_wait_enter(struct tcb *t);
+
+#endif

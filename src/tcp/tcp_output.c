@@ -1,0 +1,288 @@
+/* TCP output: building segments, deciding what to send (window, Nagle,
+ * sender SWS avoidance), ACKs, RSTs and challenge ACKs. */
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+/* RFC 7323 §5.4: a millisecond clock, offset per connection. */
+uint32_t tcp_ts_now(const struct tcb *t) { return (uint32_t)(tnow(t) / 1000) + t->ts_offset; }
+
+/* The window we can offer: free receive space, never shrinking the right
+ * edge already advertised (RFC 9293 §3.8.6.2.2), scaled (RFC 7323 §2.3). */
+uint32_t tcp_rcv_window(const struct tcb *t)
+{
+	uint32_t space = t->rd_shut ? 0 : rcv_space(t);
+	uint32_t limit = 65535u << t->rcv_wscale;
+	if (t->state >= SYNACK_TCP_ESTABLISHED && seq_gt(t->rcv_adv, t->rcv_nxt))
+		space = MAX(space, t->rcv_adv - t->rcv_nxt);
+	return MIN(space, limit);
+}
+
+static void fill_syn_options(const struct tcb *t, struct wire_tcp_opts *o, bool synack)
+{
+	const synack_tcp_config *c = tcfg(t);
+	size_t mtu = net_l4_mtu(t->st, &t->remote.addr);
+	o->has_mss = 1;
+	o->mss = (uint16_t)(mtu - WIRE_TCP_HDR);
+	if (synack ? t->ws_ok : c->wscale_enable)
+		o->wscale = (int8_t)t->rcv_wscale;
+	if (synack ? t->sack_ok : c->sack_enable)
+		o->sack_ok = 1;
+	if (synack ? t->ts_ok : c->ts_enable) {
+		o->has_ts = 1;
+		o->ts_val = tcp_ts_now(t);
+		o->ts_ecr = synack ? t->ts_recent : 0;
+	}
+}
+
+static void trace_out(struct tcb *t, const struct wire_tcp *h, uint32_t len)
+{
+	synack_trace_rec *r = net_trace(t->st, SYNACK_TRACE_SEG_OUT);
+	if (!r)
+		return;
+	r->conn_id = t->id;
+	r->local = t->local;
+	r->remote = t->remote;
+	r->seg = (synack_trace_seg){.seq = h->seq, .ack = h->ack, .wnd = h->wnd, .flags = h->flags,
+				    .len = (uint16_t)len, .mss = h->opt.has_mss ? h->opt.mss : 0,
+				    .wscale = h->opt.wscale, .sack_ok = h->opt.sack_ok,
+				    .ts_present = h->opt.has_ts, .ts_val = h->opt.ts_val, .ts_ecr = h->opt.ts_ecr,
+				    .sack_blocks = h->opt.nsack};
+}
+
+/* Send one segment: seq, flags, and len bytes of the send queue from
+ * offset off. Every segment but a RST answering nothing carries ACK once
+ * synchronized. Returns 0 or the link's error. */
+int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
+{
+	synack_stack *st = t->st;
+	struct wire_tcp h;
+	memset(&h, 0, sizeof h);
+	h.sport = t->local.port;
+	h.dport = t->remote.port;
+	h.seq = seq;
+	h.flags = flags;
+	h.opt.wscale = -1;
+	if (t->state != SYNACK_TCP_SYN_SENT || (flags & SYNACK_TCP_ACK)) {
+		h.flags |= (flags & SYNACK_TCP_RST) && !(flags & SYNACK_TCP_ACK) ? 0 : SYNACK_TCP_ACK;
+		h.ack = (h.flags & SYNACK_TCP_ACK) ? t->rcv_nxt : 0;
+	}
+	uint32_t wnd = tcp_rcv_window(t);
+	if (flags & SYNACK_TCP_SYN) {
+		fill_syn_options(t, &h.opt, flags & SYNACK_TCP_ACK);
+		h.wnd = (uint16_t)MIN(wnd, 65535u); /* RFC 7323 §2.2: never scaled in a SYN */
+	} else {
+		h.wnd = (uint16_t)MIN(wnd >> t->rcv_wscale, 65535u);
+		if (t->ts_ok && !(flags & SYNACK_TCP_RST)) {
+			h.opt.has_ts = 1;
+			h.opt.ts_val = tcp_ts_now(t);
+			h.opt.ts_ecr = t->ts_recent;
+		}
+	}
+	if (flags & SYNACK_TCP_RST)
+		h.wnd = 0;
+	uint8_t *buf = net_l4_buffer(st, &t->remote.addr);
+	size_t hl = wire_tcp_emit(buf, &h);
+	if (len)
+		ring_peek(&t->sndq, off, buf + hl, len);
+	wire_tcp_set_csum(buf, hl + len, &t->local.addr, &t->remote.addr);
+	trace_out(t, &h, len);
+	net_count(st, SYNACK_CNT_TCP_OUT);
+	if (flags & SYNACK_TCP_RST)
+		net_count(st, SYNACK_CNT_TCP_RESETS_SENT);
+	if (h.flags & SYNACK_TCP_ACK) {
+		/* an ACK went out: no delayed ACK pending any more */
+		t->ack_now = 0;
+		t->delack_segs = 0;
+		t->t_delack = SYNACK_TIME_NEVER;
+		t->last_ack_sent = t->rcv_nxt;
+		if (!(flags & SYNACK_TCP_RST))
+			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + ((uint32_t)h.wnd << ((flags & SYNACK_TCP_SYN) ? 0 : t->rcv_wscale)));
+	}
+	return net_send(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, hl + len);
+}
+
+void tcp_send_syn(struct tcb *t)
+{
+	uint8_t flags = SYNACK_TCP_SYN;
+	if (t->state == SYNACK_TCP_SYN_RECEIVED)
+		flags |= SYNACK_TCP_ACK;
+	tcp_emit(t, t->iss, flags, 0, 0);
+	t->snd_nxt = t->snd_max = t->iss + 1;
+	if (t->t_rtx == SYNACK_TIME_NEVER)
+		tcp_rtx_arm(t);
+}
+
+void tcp_send_ack(struct tcb *t) { tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, 0, 0); }
+
+void tcp_send_rst_tcb(struct tcb *t) { tcp_emit(t, t->snd_nxt, SYNACK_TCP_RST, 0, 0); }
+
+/* RFC 5961 §7: challenge ACKs are rate limited per stack per second. */
+void tcp_challenge_ack(struct tcb *t)
+{
+	struct tcp_stack *ts = tcps(t->st);
+	if (tnow(t) - ts->chack_window >= SYNACK_SEC(1)) {
+		ts->chack_window = tnow(t);
+		ts->chack_count = 0;
+	}
+	if (ts->chack_count >= tcfg(t)->challenge_ack_limit)
+		return;
+	ts->chack_count++;
+	net_count(t->st, SYNACK_CNT_TCP_CHALLENGE_ACKS);
+	tcb_trace_note(t, SYNACK_NOTE_CHALLENGE_ACK);
+	tcp_send_ack(t);
+}
+
+/* RFC 9293 §3.10.7.1: answer a segment that has no connection. */
+void tcp_send_rst_for(synack_stack *st, const struct tcp_seg *seg)
+{
+	struct tcb tmp;
+	if (seg->h.flags & SYNACK_TCP_RST)
+		return;
+	memset(&tmp, 0, sizeof tmp);
+	tmp.st = st;
+	tmp.state = SYNACK_TCP_CLOSED;
+	tmp.local = seg->dst;
+	tmp.remote = seg->src;
+	if (seg->h.flags & SYNACK_TCP_ACK) {
+		/* <SEQ=SEG.ACK><CTL=RST> */
+		tcp_emit(&tmp, seg->h.ack, SYNACK_TCP_RST, 0, 0);
+	} else {
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		tmp.rcv_nxt = seg->h.seq + seg->len;
+		tcp_emit(&tmp, 0, SYNACK_TCP_RST | SYNACK_TCP_ACK, 0, 0);
+	}
+}
+
+void tcp_retransmit_head(struct tcb *t)
+{
+	uint32_t end = t->data_seq + t->sndq.len;
+	uint32_t avail = seq_gt(end, t->snd_una) ? end - seq_max(t->snd_una, t->data_seq) : 0;
+	uint32_t len = MIN(MIN(avail, (uint32_t)t->mss), t->snd_max - t->snd_una);
+	uint8_t flags = SYNACK_TCP_ACK;
+	if (len == 0 && !(t->fin_sent && t->snd_una == t->fin_seq))
+		return;
+	if (t->fin_sent && t->snd_una + len == t->fin_seq && len < t->mss)
+		flags |= SYNACK_TCP_FIN;
+	net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
+	t->retransmits++;
+	t->rtt_timing = 0;
+	tcp_emit(t, t->snd_una, flags, t->snd_una - t->data_seq, len);
+}
+
+/* How much of the send queue may go out now (RFC 9293 §3.8.6.2.1, RFC 5681
+ * cwnd), in bytes; 0 if the window is closed. */
+static uint32_t usable_window(const struct tcb *t)
+{
+	uint32_t wnd = MIN(t->snd_wnd, t->cwnd);
+	uint32_t flight = t->snd_nxt - t->snd_una;
+	return wnd > flight ? wnd - flight : 0;
+}
+
+/* Sender SWS avoidance and Nagle (RFC 9293 §3.7.4, §3.8.6.2.1). */
+static bool may_send(const struct tcb *t, uint32_t len, uint32_t unsent)
+{
+	if (len >= t->mss)
+		return true;
+	bool idle = t->snd_nxt == t->snd_una;
+	if (len == unsent && (idle || t->nodelay || t->fin_queued))
+		return true;
+	if (t->max_sndwnd && len >= t->max_sndwnd / 2 && (idle || t->nodelay))
+		return true;
+	return false;
+}
+
+static bool send_data(struct tcb *t)
+{
+	uint32_t unsent = snd_unsent(t);
+	uint32_t usable = usable_window(t);
+	uint32_t len = MIN(MIN(unsent, usable), t->mss);
+	if (len == 0 || !may_send(t, len, unsent))
+		return false;
+	uint32_t off = t->snd_nxt - t->data_seq;
+	uint8_t flags = SYNACK_TCP_ACK;
+	bool last = len == unsent;
+	if (last)
+		flags |= SYNACK_TCP_PSH;
+	if (last && t->fin_queued && !t->fin_sent) {
+		flags |= SYNACK_TCP_FIN;
+		t->fin_sent = 1;
+		t->fin_seq = t->snd_nxt + len;
+	}
+	bool rexmit = seq_lt(t->snd_nxt, t->snd_max);
+	if (rexmit) {
+		net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
+		t->retransmits++;
+	} else {
+		t->bytes_sent += len;
+	}
+	tcp_emit(t, t->snd_nxt, flags, off, len);
+	if (!t->rtt_timing && !rexmit) {
+		t->rtt_timing = 1;
+		t->rtt_seq = t->snd_nxt;
+		t->rtt_start = tnow(t);
+	}
+	t->snd_nxt += len + ((flags & SYNACK_TCP_FIN) ? 1 : 0);
+	t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+	if (t->t_rtx == SYNACK_TIME_NEVER)
+		tcp_rtx_arm(t);
+	return true;
+}
+
+static bool send_fin(struct tcb *t)
+{
+	if (!t->fin_queued || snd_unsent(t))
+		return false;
+	bool first = !t->fin_sent;
+	if (!first && t->snd_nxt != t->fin_seq)
+		return false; /* FIN already in flight */
+	if (first) {
+		t->fin_sent = 1;
+		t->fin_seq = t->snd_nxt;
+	}
+	if (seq_lt(t->fin_seq, t->snd_max)) {
+		net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
+		t->retransmits++;
+	}
+	tcp_emit(t, t->fin_seq, SYNACK_TCP_FIN | SYNACK_TCP_ACK, 0, 0);
+	t->snd_nxt = t->fin_seq + 1;
+	t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+	if (t->t_rtx == SYNACK_TIME_NEVER)
+		tcp_rtx_arm(t);
+	return true;
+}
+
+/* RFC 9293 §3.8.6.2.2: a window update is worth sending when the window
+ * grows by two segments or half the buffer. */
+static bool window_update_due(const struct tcb *t)
+{
+	uint32_t wnd = tcp_rcv_window(t);
+	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t step = MIN(t->rcvbuf / 2, 2u * t->mss);
+	return wnd > adv && wnd - adv >= step;
+}
+
+/* Send whatever the state, windows and queues allow. */
+void tcp_output(struct tcb *t)
+{
+	if (t->state < SYNACK_TCP_ESTABLISHED) {
+		if (t->ack_now && t->state == SYNACK_TCP_SYN_RECEIVED)
+			tcp_send_ack(t);
+		tcb_timer_update(t);
+		return;
+	}
+	bool sent = false;
+	bool can_send = t->state == SYNACK_TCP_ESTABLISHED || t->state == SYNACK_TCP_CLOSE_WAIT ||
+			t->state == SYNACK_TCP_FIN_WAIT_1 || t->state == SYNACK_TCP_CLOSING ||
+			t->state == SYNACK_TCP_LAST_ACK;
+	while (can_send && send_data(t))
+		sent = true;
+	if (can_send && send_fin(t))
+		sent = true;
+	if (can_send && !sent && snd_unsent(t) && t->snd_wnd == 0 && t->snd_nxt == t->snd_una &&
+	    t->t_persist == SYNACK_TIME_NEVER)
+		tcp_persist_arm(t);
+	if (!sent && (t->ack_now || (t->state != SYNACK_TCP_TIME_WAIT && window_update_due(t))))
+		tcp_send_ack(t);
+	tcb_timer_update(t);
+}

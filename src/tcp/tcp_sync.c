@@ -1,0 +1,491 @@
+/* Segment arrival in the synchronized states and SYN-RECEIVED, RFC 9293
+ * §3.10.7.4 "Other states", steps one to eight, with RFC 5961 §3-§5 and
+ * RFC 7323 §5 (PAWS). */
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+/* RFC 9293 §3.10.7.4 first: the four acceptability cases. */
+static bool seq_acceptable(const struct tcb *t, const struct tcp_seg *s, uint32_t wnd)
+{
+	uint32_t seq = s->h.seq;
+	if (s->len == 0) {
+		if (wnd == 0)
+			return seq == t->rcv_nxt;
+		return seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd);
+	}
+	if (wnd == 0)
+		return false;
+	return seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd) ||
+	       seq_in(seq + s->len - 1, t->rcv_nxt, t->rcv_nxt + wnd);
+}
+
+/* Trim the segment to the window: leading bytes already received (a SYN
+ * there goes first) and trailing bytes beyond the window (then no FIN). */
+static void trim_to_window(const struct tcb *t, struct tcp_seg *s, uint32_t wnd)
+{
+	struct wire_tcp *h = &s->h;
+	if (seq_lt(h->seq, t->rcv_nxt)) {
+		uint32_t skip = t->rcv_nxt - h->seq;
+		if (h->flags & SYNACK_TCP_SYN) {
+			h->flags &= (uint8_t)~SYNACK_TCP_SYN;
+			h->seq++;
+			skip--;
+		}
+		skip = MIN(skip, (uint32_t)h->payload_len);
+		h->payload += skip;
+		h->payload_len -= skip;
+		h->seq += skip;
+		if (seq_lt(h->seq, t->rcv_nxt) && (h->flags & SYNACK_TCP_FIN))
+			h->flags &= (uint8_t)~SYNACK_TCP_FIN; /* an old FIN */
+	}
+	uint32_t right = t->rcv_nxt + wnd;
+	if (seq_gt(h->seq + (uint32_t)h->payload_len, right)) {
+		uint32_t keep = seq_gt(right, h->seq) ? right - h->seq : 0;
+		h->payload_len = keep;
+		h->flags &= (uint8_t)~SYNACK_TCP_FIN;
+	}
+	s->len = (uint32_t)h->payload_len + !!(h->flags & SYNACK_TCP_SYN) + !!(h->flags & SYNACK_TCP_FIN);
+}
+
+/* RFC 7323 §5.3: PAWS. Returns true if the segment must be dropped. */
+static bool paws_reject(struct tcb *t, const struct tcp_seg *s)
+{
+	if (!t->ts_ok || !s->h.opt.has_ts || (s->h.flags & SYNACK_TCP_RST))
+		return false;
+	return (int32_t)(s->h.opt.ts_val - t->ts_recent) < 0;
+}
+
+/* RFC 9293 §3.10.7.4 second: RST, with RFC 5961 §3.2 and RFC 1337. */
+static void rst_input(struct tcb *t, const struct tcp_seg *s)
+{
+	synack_stack *st = t->st;
+	if (tcfg(t)->rfc5961_rst && s->h.seq != t->rcv_nxt) {
+		net_drop(st, SYNACK_DROP_TCP_RST_INVALID);
+		tcp_challenge_ack(t);
+		return;
+	}
+	if (t->state == SYNACK_TCP_TIME_WAIT && tcfg(t)->time_wait_rst_protect) {
+		net_drop(st, SYNACK_DROP_TCP_TIME_WAIT_RST);
+		return;
+	}
+	net_count(st, SYNACK_CNT_TCP_RESETS_RECEIVED);
+	switch (t->state) {
+	case SYNACK_TCP_SYN_RECEIVED:
+		/* passive: back to LISTEN, i.e. this child goes away;
+		 * active: connection refused */
+		tcb_close_state(t, t->parent ? 0 : -ECONNREFUSED, t->parent ? 0 : SYNACK_EV_ERROR);
+		break;
+	case SYNACK_TCP_ESTABLISHED:
+	case SYNACK_TCP_FIN_WAIT_1:
+	case SYNACK_TCP_FIN_WAIT_2:
+	case SYNACK_TCP_CLOSE_WAIT:
+		tcb_close_state(t, -ECONNRESET, SYNACK_EV_RESET | SYNACK_EV_ERROR);
+		break;
+	default: /* CLOSING, LAST-ACK, TIME-WAIT */
+		tcb_close_state(t, 0, 0);
+		break;
+	}
+}
+
+/* RFC 9293 §3.10.7.4 fourth: SYN in a synchronized state, RFC 5961 §4. */
+static void syn_input(struct tcb *t)
+{
+	if (t->state == SYNACK_TCP_SYN_RECEIVED && t->parent) {
+		tcb_close_state(t, 0, 0); /* passive open: back to LISTEN */
+		return;
+	}
+	if (tcfg(t)->rfc5961_syn) {
+		net_drop(t->st, SYNACK_DROP_TCP_SYN_IN_WINDOW);
+		tcp_challenge_ack(t);
+		return;
+	}
+	/* RFC 793 behaviour: a SYN in the window resets the connection */
+	net_drop(t->st, SYNACK_DROP_TCP_SYN_IN_WINDOW);
+	tcp_send_rst_tcb(t);
+	tcb_close_state(t, -ECONNRESET, SYNACK_EV_RESET | SYNACK_EV_ERROR);
+}
+
+static void update_window(struct tcb *t, const struct tcp_seg *s)
+{
+	const struct wire_tcp *h = &s->h;
+	if (!(seq_lt(t->snd_wl1, h->seq) || (t->snd_wl1 == h->seq && seq_leq(t->snd_wl2, h->ack))))
+		return;
+	uint32_t wnd = (uint32_t)h->wnd << t->snd_wscale;
+	t->snd_wnd = wnd;
+	t->snd_wl1 = h->seq;
+	t->snd_wl2 = h->ack;
+	t->max_sndwnd = MAX(t->max_sndwnd, wnd);
+	if (wnd > 0 && t->t_persist != SYNACK_TIME_NEVER) {
+		t->t_persist = SYNACK_TIME_NEVER;
+		t->persist_backoff = 0;
+		if (t->snd_nxt != t->snd_max)
+			tcp_rtx_arm(t);
+	}
+}
+
+/* RFC 5681 §3.1 with RFC 3465 (L = 1 MSS in slow start). */
+static void cc_on_ack(struct tcb *t, uint32_t acked)
+{
+	if (t->in_recovery) {
+		/* RFC 6582 §3.2 step 3: partial or full ACK */
+		if (seq_geq(t->snd_una, t->recover)) {
+			t->in_recovery = 0;
+			t->cwnd = MIN(t->ssthresh, MAX(t->snd_max - t->snd_una, t->mss) + t->mss);
+		} else {
+			t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->mss : t->mss;
+			tcp_retransmit_head(t);
+		}
+		return;
+	}
+	if (t->cwnd < t->ssthresh) {
+		t->cwnd += MIN(acked, (uint32_t)t->mss);
+	} else {
+		t->bytes_acked_ca += acked;
+		if (t->bytes_acked_ca >= t->cwnd) {
+			t->bytes_acked_ca -= t->cwnd;
+			t->cwnd += t->mss;
+		}
+	}
+}
+
+static void rtt_on_ack(struct tcb *t, const struct tcp_seg *s)
+{
+	/* RFC 7323 §4.1: with timestamps, any ACK advancing SND.UNA measures */
+	if (t->ts_ok && s->h.opt.has_ts && s->h.opt.ts_ecr) {
+		uint32_t ms = tcp_ts_now(t) - s->h.opt.ts_ecr;
+		if (ms < 600000)
+			tcp_rtt_sample(t, (synack_time_t)ms * 1000 + 500);
+		t->rtt_timing = 0;
+	} else if (t->rtt_timing && seq_gt(s->h.ack, t->rtt_seq)) {
+		tcp_rtt_sample(t, tnow(t) - t->rtt_start); /* Karn: only if not retransmitted */
+		t->rtt_timing = 0;
+	}
+}
+
+/* SND.UNA < SEG.ACK =< SND.MAX: new data acknowledged. */
+static void ack_advance(struct tcb *t, const struct tcp_seg *s)
+{
+	uint32_t ack = s->h.ack;
+	uint32_t acked = ack - t->snd_una;
+	uint32_t data = seq_gt(ack, t->data_seq) ? MIN(ack - t->data_seq, t->sndq.len) : 0;
+	ring_consume(&t->sndq, &t->st->mem, data, false);
+	t->data_seq += data;
+	t->bytes_acked += data;
+	t->snd_una = ack;
+	if (seq_lt(t->snd_nxt, t->snd_una))
+		t->snd_nxt = t->snd_una;
+	rtt_on_ack(t, s);
+	t->backoff = 0;
+	t->dupacks = 0;
+	cc_on_ack(t, acked);
+	/* RFC 6298 §5.2, §5.3 */
+	if (t->snd_una == t->snd_max)
+		t->t_rtx = SYNACK_TIME_NEVER;
+	else
+		tcp_rtx_arm(t);
+	if (data && t->want_write && t->sndq.len < t->sndbuf) {
+		t->want_write = 0;
+		tcb_event(t, SYNACK_EV_WRITABLE);
+	}
+}
+
+/* RFC 5681 §3.2: three duplicate ACKs trigger fast retransmit. */
+static void dup_ack(struct tcb *t, const struct tcp_seg *s)
+{
+	if (s->h.payload_len || (s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) || t->snd_una == t->snd_max ||
+	    ((uint32_t)s->h.wnd << t->snd_wscale) != t->snd_wnd) {
+		t->dupacks = 0;
+		return;
+	}
+	t->dupacks++;
+	if (t->in_recovery) {
+		t->cwnd += t->mss; /* inflate */
+		return;
+	}
+	if (t->dupacks != 3)
+		return;
+	uint32_t flight = t->snd_max - t->snd_una;
+	t->ssthresh = MAX(flight / 2, 2u * t->mss);
+	t->recover = t->snd_max;
+	t->in_recovery = 1;
+	t->cwnd = t->ssthresh + 3u * t->mss;
+	net_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
+	tcb_trace_note(t, SYNACK_NOTE_FAST_RETRANSMIT);
+	tcp_retransmit_head(t);
+}
+
+static bool fin_acked(const struct tcb *t) { return t->fin_sent && seq_gt(t->snd_una, t->fin_seq); }
+
+/* SYN-RECEIVED + acceptable ACK: the handshake completes (§3.10.7.4 fifth). */
+static bool synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
+{
+	struct tcb *l = t->parent;
+	if (l && l->acc_count >= l->backlog) {
+		net_drop(t->st, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
+		return false; /* stay in SYN-RECEIVED; the peer retransmits */
+	}
+	t->snd_wnd = (uint32_t)s->h.wnd << t->snd_wscale;
+	t->max_sndwnd = MAX(t->max_sndwnd, t->snd_wnd);
+	t->snd_wl1 = s->h.seq;
+	t->snd_wl2 = s->h.ack;
+	tcb_set_state(t, SYNACK_TCP_ESTABLISHED);
+	if (t->fin_queued)
+		tcb_set_state(t, SYNACK_TCP_FIN_WAIT_1); /* closed during the handshake */
+	if (l) {
+		l->syn_count--;
+		t->accepted = 1;
+		if (l->acc_tail)
+			l->acc_tail->q_next = t;
+		else
+			l->acc_head = t;
+		l->acc_tail = t;
+		l->acc_count++;
+	}
+	tcb_event(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
+	return true;
+}
+
+/* §3.10.7.4 fifth: the ACK field. Returns false if the segment is done. */
+static bool ack_input(struct tcb *t, const struct tcp_seg *s)
+{
+	synack_stack *st = t->st;
+	uint32_t ack = s->h.ack;
+	if (t->state == SYNACK_TCP_SYN_RECEIVED) {
+		if (!(seq_lt(t->snd_una, ack) && seq_leq(ack, t->snd_max))) {
+			net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
+			tcp_send_rst_for(st, s);
+			return false;
+		}
+		if (!synrcvd_ack(t, s))
+			return false;
+	}
+	/* RFC 5961 §5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT */
+	if (tcfg(t)->rfc5961_ack && seq_lt(ack, t->snd_una - MAX(t->max_sndwnd, 1u))) {
+		net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
+		tcp_challenge_ack(t);
+		return false;
+	}
+	if (seq_gt(ack, t->snd_max)) {
+		net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
+		t->ack_now = 1;
+		return false;
+	}
+	if (seq_gt(ack, t->snd_una))
+		ack_advance(t, s);
+	else if (ack == t->snd_una)
+		dup_ack(t, s);
+	if (seq_geq(ack, t->snd_una))
+		update_window(t, s);
+	switch (t->state) {
+	case SYNACK_TCP_FIN_WAIT_1:
+		if (fin_acked(t)) {
+			tcb_set_state(t, SYNACK_TCP_FIN_WAIT_2);
+			if (t->orphan && tcfg(t)->fin_wait2_timeout)
+				t->t_close = tnow(t) + tcfg(t)->fin_wait2_timeout;
+		}
+		break;
+	case SYNACK_TCP_CLOSING:
+		if (fin_acked(t))
+			tcp_time_wait_enter(t);
+		break;
+	case SYNACK_TCP_LAST_ACK:
+		if (fin_acked(t)) {
+			tcb_close_state(t, 0, 0);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
+{
+	uint32_t (*r)[2] = t->ooo;
+	uint8_t n = t->nooo, i = 0;
+	while (i < n && seq_lt(r[i][1], start))
+		i++;
+	/* merge every range that overlaps or touches [start, end) */
+	uint8_t j = i;
+	while (j < n && seq_leq(r[j][0], end)) {
+		start = seq_min(start, r[j][0]);
+		end = seq_max(end, r[j][1]);
+		j++;
+	}
+	uint8_t limit = (uint8_t)MIN(tcfg(t)->ooo_max_ranges, TCP_OOO_MAX);
+	if (j == i && n >= limit) {
+		net_drop(t->st, SYNACK_DROP_TCP_OOO_FULL);
+		return;
+	}
+	memmove(&r[i + 1], &r[j], (size_t)(n - j) * sizeof r[0]);
+	r[i][0] = start;
+	r[i][1] = end;
+	t->nooo = (uint8_t)(n - (j - i) + 1);
+	net_count(t->st, SYNACK_CNT_TCP_OOO_QUEUED);
+	tcb_trace_note(t, SYNACK_NOTE_OOO_QUEUED);
+}
+
+/* After RCV.NXT advanced: absorb out-of-order ranges it reached. */
+static bool ooo_drain(struct tcb *t)
+{
+	bool any = false;
+	while (t->nooo && seq_leq(t->ooo[0][0], t->rcv_nxt)) {
+		if (seq_gt(t->ooo[0][1], t->rcv_nxt)) {
+			uint32_t more = t->ooo[0][1] - t->rcv_nxt;
+			ring_extend(&t->rcvq, more);
+			t->rcv_nxt += more;
+		}
+		memmove(&t->ooo[0], &t->ooo[1], (size_t)(t->nooo - 1) * sizeof t->ooo[0]);
+		t->nooo--;
+		any = true;
+	}
+	return any;
+}
+
+/* RFC 9293 §3.8.6.3: ACK at least every second full segment, and at once
+ * for out-of-order data or when filling a hole. */
+static void schedule_ack(struct tcb *t, uint32_t len, bool hole)
+{
+	if (hole) {
+		t->ack_now = 1;
+		return;
+	}
+	if (len >= t->mss || len * 2 >= t->mss)
+		t->delack_segs++;
+	if (t->delack_segs >= 2) {
+		t->ack_now = 1;
+	} else if (t->t_delack == SYNACK_TIME_NEVER) {
+		t->t_delack = tnow(t) + tcfg(t)->delack;
+	}
+}
+
+/* §3.10.7.4 seventh: segment text. The segment is already trimmed. */
+static void text_input(struct tcb *t, struct tcp_seg *s)
+{
+	struct wire_tcp *h = &s->h;
+	uint32_t len = (uint32_t)h->payload_len;
+	uint32_t space = rcv_space(t);
+	uint32_t off = h->seq - t->rcv_nxt;
+	if (off >= space) {
+		t->ack_now = 1;
+		return;
+	}
+	len = MIN(len, space - off);
+	if (ring_write_at(&t->rcvq, &t->st->mem, t->rcvbuf, t->rcvq.len + off, h->payload, len) < 0) {
+		net_drop(t->st, SYNACK_DROP_TCP_TOO_MANY);
+		return;
+	}
+	if (off) {
+		ooo_insert(t, h->seq, h->seq + len);
+		t->ack_now = 1;
+		return;
+	}
+	ring_extend(&t->rcvq, len);
+	t->rcv_nxt += len;
+	t->bytes_received += len;
+	bool hole = ooo_drain(t);
+	if (h->payload_len > len)
+		h->flags &= (uint8_t)~SYNACK_TCP_FIN; /* FIN beyond what we could keep */
+	schedule_ack(t, len, hole);
+	tcb_event(t, SYNACK_EV_READABLE);
+}
+
+/* §3.10.7.4 eighth: FIN. */
+static void fin_input(struct tcb *t, const struct tcp_seg *s)
+{
+	if (s->h.seq + (uint32_t)s->h.payload_len != t->rcv_nxt)
+		return; /* out of order: the peer retransmits it */
+	t->rcv_nxt++;
+	t->peer_fin = 1;
+	t->ack_now = 1;
+	tcb_event(t, SYNACK_EV_PEER_CLOSED | SYNACK_EV_READABLE);
+	switch (t->state) {
+	case SYNACK_TCP_SYN_RECEIVED:
+	case SYNACK_TCP_ESTABLISHED:
+		tcb_set_state(t, SYNACK_TCP_CLOSE_WAIT);
+		break;
+	case SYNACK_TCP_FIN_WAIT_1:
+		if (fin_acked(t))
+			tcp_time_wait_enter(t);
+		else
+			tcb_set_state(t, SYNACK_TCP_CLOSING);
+		break;
+	case SYNACK_TCP_FIN_WAIT_2:
+		tcp_time_wait_enter(t);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool accepts_text(const struct tcb *t)
+{
+	return t->state == SYNACK_TCP_ESTABLISHED || t->state == SYNACK_TCP_FIN_WAIT_1 ||
+	       t->state == SYNACK_TCP_FIN_WAIT_2;
+}
+
+void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
+{
+	synack_stack *st = t->st;
+	uint8_t f = s->h.flags;
+	/* a retransmitted SYN while we wait for the handshake's ACK */
+	if (t->state == SYNACK_TCP_SYN_RECEIVED && (f & SYNACK_TCP_SYN) && !(f & SYNACK_TCP_ACK) &&
+	    s->h.seq == t->irs) {
+		tcp_emit(t, t->iss, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 0, 0);
+		return;
+	}
+	if (paws_reject(t, s)) {
+		net_drop(st, SYNACK_DROP_TCP_PAWS);
+		t->ack_now = 1;
+		return;
+	}
+	uint32_t wnd = tcp_rcv_window(t);
+	if (!seq_acceptable(t, s, wnd)) {
+		bool zero_wnd_ack = wnd == 0 && s->h.seq == t->rcv_nxt; /* §3.10.7.4: ACKs still count */
+		if (!zero_wnd_ack || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN))) {
+			net_drop(st, SYNACK_DROP_TCP_OUT_OF_WINDOW);
+			if (!(f & SYNACK_TCP_RST))
+				t->ack_now = 1;
+			if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_FIN))
+				t->t_close = tnow(t) + 2 * tcfg(t)->msl; /* re-ACK a retransmitted FIN */
+			return;
+		}
+		s->h.payload_len = 0;
+		s->h.flags &= (uint8_t)~SYNACK_TCP_FIN;
+		t->ack_now = 1;
+	}
+	trim_to_window(t, s, wnd);
+	if (s->h.flags & SYNACK_TCP_RST) {
+		rst_input(t, s);
+		return;
+	}
+	/* RFC 7323 §4.3: remember the timestamp of the segment at RCV.NXT */
+	if (t->ts_ok && s->h.opt.has_ts && seq_leq(s->h.seq, t->last_ack_sent))
+		t->ts_recent = s->h.opt.ts_val;
+	if (s->h.flags & SYNACK_TCP_SYN) {
+		syn_input(t);
+		return;
+	}
+	if (!(s->h.flags & SYNACK_TCP_ACK)) {
+		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
+		return;
+	}
+	if (!ack_input(t, s))
+		return;
+	if (s->h.payload_len) {
+		if (!accepts_text(t)) {
+			t->ack_now = 1; /* data after the peer's FIN: ignore */
+		} else if (t->orphan) {
+			/* RFC 1122 §4.2.2.13: data after close is lost: reset */
+			tcp_send_rst_tcb(t);
+			tcb_close_state(t, -ECONNRESET, 0);
+			return;
+		} else {
+			text_input(t, s);
+		}
+	}
+	if (s->h.flags & SYNACK_TCP_FIN)
+		fin_input(t, s);
+}

@@ -1,0 +1,153 @@
+/* TCP timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1),
+ * delayed ACK (RFC 9293 §3.8.6.3), TIME-WAIT (RFC 9293 §3.6) and the
+ * orphaned FIN-WAIT-2 timeout. */
+#include <errno.h>
+
+#include "tcp/tcp_internal.h"
+
+static synack_time_t clamp_rto(const struct tcb *t, synack_time_t rto)
+{
+	const synack_tcp_config *c = tcfg(t);
+	return MAX(c->rto_min, MIN(rto, c->rto_max));
+}
+
+/* RFC 6298 §2.2, §2.3 (alpha 1/8, beta 1/4, K = 4, G = 1 us here). */
+void tcp_rtt_sample(struct tcb *t, synack_time_t r)
+{
+	if (r < 1)
+		r = 1;
+	if (t->srtt == 0) {
+		t->srtt = r;
+		t->rttvar = r / 2;
+	} else {
+		synack_time_t err = t->srtt > r ? t->srtt - r : r - t->srtt;
+		t->rttvar = (3 * t->rttvar + err) / 4;
+		t->srtt = (7 * t->srtt + r) / 8;
+	}
+	t->rto = clamp_rto(t, t->srtt + MAX((synack_time_t)1, 4 * t->rttvar));
+}
+
+/* RFC 6298 §5.1, §5.5: (re)start the timer at RTO << backoff. */
+void tcp_rtx_arm(struct tcb *t)
+{
+	synack_time_t rto = t->rto;
+	for (unsigned i = 0; i < t->backoff && rto < tcfg(t)->rto_max; i++)
+		rto *= 2;
+	t->t_rtx = tnow(t) + MIN(rto, tcfg(t)->rto_max);
+	t->t_persist = SYNACK_TIME_NEVER;
+}
+
+void tcp_persist_arm(struct tcb *t)
+{
+	synack_time_t base = t->srtt ? t->rto : tcfg(t)->rto_initial;
+	for (unsigned i = 0; i < t->persist_backoff && base < tcfg(t)->persist_max; i++)
+		base *= 2;
+	base = MAX(tcfg(t)->persist_min, MIN(base, tcfg(t)->persist_max));
+	t->t_persist = tnow(t) + base;
+	t->t_rtx = SYNACK_TIME_NEVER;
+}
+
+void tcp_time_wait_enter(struct tcb *t)
+{
+	tcb_set_state(t, SYNACK_TCP_TIME_WAIT);
+	t->t_rtx = t->t_persist = SYNACK_TIME_NEVER;
+	t->t_close = tnow(t) + 2 * tcfg(t)->msl;
+	ring_free(&t->sndq, &t->st->mem);
+}
+
+static unsigned retry_limit(const struct tcb *t)
+{
+	const synack_tcp_config *c = tcfg(t);
+	if (t->state == SYNACK_TCP_SYN_SENT)
+		return c->syn_retries;
+	if (t->state == SYNACK_TCP_SYN_RECEIVED)
+		return c->synack_retries;
+	return c->data_retries;
+}
+
+/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1 (equation 4, cwnd = 1 MSS). */
+static void rtx_expired(struct tcb *t)
+{
+	t->t_rtx = SYNACK_TIME_NEVER;
+	if (t->backoff >= retry_limit(t)) {
+		net_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
+		tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
+		tcb_close_state(t, -ETIMEDOUT, SYNACK_EV_ERROR);
+		return;
+	}
+	t->backoff++;
+	t->rtt_timing = 0; /* Karn's algorithm: no samples from retransmissions */
+	tcb_trace_note(t, SYNACK_NOTE_RETRANSMIT);
+	if (t->state == SYNACK_TCP_SYN_SENT || t->state == SYNACK_TCP_SYN_RECEIVED) {
+		net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
+		t->retransmits++;
+		if (t->backoff == 1 && t->srtt == 0)
+			t->rto = MAX(t->rto, tcfg(t)->rto_initial); /* RFC 6298 §5.7 */
+		tcp_send_syn(t);
+		tcp_rtx_arm(t);
+		return;
+	}
+	uint32_t flight = t->snd_max - t->snd_una;
+	t->ssthresh = MAX(flight / 2, 2u * t->mss);
+	t->cwnd = t->mss;
+	t->dupacks = 0;
+	t->in_recovery = 0;
+	t->snd_nxt = t->snd_una; /* go back: resend from the oldest unacknowledged byte */
+	if (t->fin_sent && t->snd_nxt == t->fin_seq + 1)
+		t->snd_nxt = t->fin_seq;
+	tcp_rtx_arm(t);
+	tcp_output(t);
+}
+
+/* RFC 9293 §3.8.6.1: probe a zero window with one byte; never give up
+ * while the peer answers. */
+static void persist_expired(struct tcb *t)
+{
+	t->t_persist = SYNACK_TIME_NEVER;
+	if (!snd_unsent(t) || t->snd_wnd > 0) {
+		tcp_output(t);
+		return;
+	}
+	net_count(t->st, SYNACK_CNT_TCP_WINDOW_PROBES);
+	tcb_trace_note(t, SYNACK_NOTE_ZERO_WINDOW_PROBE);
+	uint32_t off = t->snd_nxt - t->data_seq;
+	tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, off, 1);
+	t->snd_max = seq_max(t->snd_max, t->snd_nxt + 1);
+	if (t->persist_backoff < 16)
+		t->persist_backoff++;
+	tcp_persist_arm(t);
+}
+
+bool tcp_timer_fire(struct tcb *t)
+{
+	synack_time_t now = tnow(t);
+	if (t->t_close <= now) {
+		t->t_close = SYNACK_TIME_NEVER;
+		if (t->state == SYNACK_TCP_TIME_WAIT)
+			tcb_trace_note(t, SYNACK_NOTE_TIME_WAIT_DONE);
+		else
+			net_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
+		tcb_close_state(t, 0, 0);
+		tcb_maybe_free(t);
+		return false;
+	}
+	if (t->t_delack <= now) {
+		t->t_delack = SYNACK_TIME_NEVER;
+		net_count(t->st, SYNACK_CNT_TCP_DELAYED_ACKS);
+		tcb_trace_note(t, SYNACK_NOTE_DELAYED_ACK);
+		t->ack_now = 1;
+	}
+	if (t->t_rtx <= now)
+		rtx_expired(t);
+	else if (t->t_persist <= now)
+		persist_expired(t);
+	if (t->state == SYNACK_TCP_CLOSED) {
+		if (!t->user) {
+			tcb_free(t);
+			return false;
+		}
+		return true;
+	}
+	tcp_output(t);
+	return true;
+}
