@@ -159,6 +159,8 @@ void tcb_trace_note(struct tcb *t, enum synack_trace_note note);
 void tcp_output(struct tcb *t);
 void tcp_send_syn(struct tcb *t);
 void tcp_send_ack(struct tcb *t);
+/* Send one segment of what the window allows, ignoring SWS avoidance. */
+bool tcp_send_override(struct tcb *t);
 void tcp_send_rst_tcb(struct tcb *t);
 /* RFC 9293 §3.10.7.1: the RST answering seg, for which no TCB exists. */
 void tcp_send_rst_for(synack_stack *st, const struct tcp_seg *seg);

@@ -96,8 +96,11 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		t->delack_segs = 0;
 		t->t_delack = SYNACK_TIME_NEVER;
 		t->last_ack_sent = t->rcv_nxt;
+		/* After a SYN the full window counts as offered: the next
+		 * segment carries it scaled, no separate update is needed. */
+		uint32_t offered = (flags & SYNACK_TCP_SYN) ? wnd : (uint32_t)h.wnd << t->rcv_wscale;
 		if (!(flags & SYNACK_TCP_RST))
-			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + ((uint32_t)h.wnd << ((flags & SYNACK_TCP_SYN) ? 0 : t->rcv_wscale)));
+			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + offered);
 	}
 	return net_send(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, hl + len);
 }
@@ -192,12 +195,12 @@ static bool may_send(const struct tcb *t, uint32_t len, uint32_t unsent)
 	return false;
 }
 
-static bool send_data(struct tcb *t)
+static bool send_data(struct tcb *t, bool force)
 {
 	uint32_t unsent = snd_unsent(t);
 	uint32_t usable = usable_window(t);
 	uint32_t len = MIN(MIN(unsent, usable), t->mss);
-	if (len == 0 || !may_send(t, len, unsent))
+	if (len == 0 || (!force && !may_send(t, len, unsent)))
 		return false;
 	uint32_t off = t->snd_nxt - t->data_seq;
 	uint8_t flags = SYNACK_TCP_ACK;
@@ -262,6 +265,8 @@ static bool window_update_due(const struct tcb *t)
 	return wnd > adv && wnd - adv >= step;
 }
 
+bool tcp_send_override(struct tcb *t) { return send_data(t, true); }
+
 /* Send whatever the state, windows and queues allow. */
 void tcp_output(struct tcb *t)
 {
@@ -275,12 +280,15 @@ void tcp_output(struct tcb *t)
 	bool can_send = t->state == SYNACK_TCP_ESTABLISHED || t->state == SYNACK_TCP_CLOSE_WAIT ||
 			t->state == SYNACK_TCP_FIN_WAIT_1 || t->state == SYNACK_TCP_CLOSING ||
 			t->state == SYNACK_TCP_LAST_ACK;
-	while (can_send && send_data(t))
+	while (can_send && send_data(t, false))
 		sent = true;
 	if (can_send && send_fin(t))
 		sent = true;
-	if (can_send && !sent && snd_unsent(t) && t->snd_wnd == 0 && t->snd_nxt == t->snd_una &&
-	    t->t_persist == SYNACK_TIME_NEVER)
+	/* Nothing in flight yet data waits: the window is zero, or too small
+	 * for SWS avoidance. The persist timer probes or, RFC 9293
+	 * §3.8.6.2.1, serves as the override timeout. */
+	if (can_send && snd_unsent(t) && t->snd_nxt == t->snd_una && t->t_persist == SYNACK_TIME_NEVER &&
+	    t->t_rtx == SYNACK_TIME_NEVER)
 		tcp_persist_arm(t);
 	if (!sent && (t->ack_now || (t->state != SYNACK_TCP_TIME_WAIT && window_update_due(t))))
 		tcp_send_ack(t);

@@ -104,8 +104,10 @@ static void rtx_expired(struct tcb *t)
 static void persist_expired(struct tcb *t)
 {
 	t->t_persist = SYNACK_TIME_NEVER;
-	if (!snd_unsent(t) || t->snd_wnd > 0) {
-		tcp_output(t);
+	if (!snd_unsent(t))
+		return;
+	if (t->snd_wnd > 0) {
+		tcp_send_override(t);
 		return;
 	}
 	net_count(t->st, SYNACK_CNT_TCP_WINDOW_PROBES);
