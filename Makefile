@@ -76,9 +76,9 @@ demo: deps-demo all
 	./$(BUILD)/synack demo
 
 test: deps-test
-	scripts/run-tests.sh
+	@scripts/run-tests.sh
 
-bench: all $(BENCH_BINS)
+bench: deps-bench all $(BENCH_BINS)
 	scripts/run-bench.sh
 
 FUZZ_SECONDS ?= 60
@@ -89,6 +89,9 @@ deps-demo:
 	@scripts/deps.sh demo
 deps-test:
 	@scripts/deps.sh test
+.PHONY: deps-bench
+deps-bench:
+	@scripts/deps.sh bench
 
 install: lib tools
 	install -d $(DESTDIR)$(PREFIX)/include/synack $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

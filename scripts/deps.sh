@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Usage: scripts/deps.sh demo|test|bench
+#
+# Makes sure the Debian 12 packages a make target needs are installed. Prints
+# nothing when they all are. When some are missing: as root, installs them with
+# apt-get (non-interactive); otherwise prints the exact apt-get command and
+# exits 1. SYNACK_DEPS_EXTRA (space-separated package names) is added to the
+# list; it exists to test the "missing" path.
+set -euo pipefail
+
+mode=${1:-}
+
+# Why each package is needed:
+#   gcc        compiles the library, the `synack` command and the tests; its
+#              libasan/libubsan runtimes serve the SAN=1 build of the unit tests
+#   make       the build itself
+#   libc6-dev  C headers and crt files
+#   binutils   nm, used by scripts/check-core-symbols.sh (gcc pulls it in too)
+#   clang      libFuzzer targets (fuzz.mk) need clang's -fsanitize=fuzzer
+#   libclang-rt-14-dev  clang 14's libFuzzer and ASan/UBSan runtimes
+#              (libclang_rt.fuzzer-x86_64.a lives there on Debian 12)
+#   tshark     checks that the demo's pcap is well formed with Wireshark's
+#              dissectors, and reads its TCP flags
+#   pkgconf    provides pkg-config for the install check of synack.pc
+#   iproute2   `ip`, for network-namespace interop tests (TUN/TAP, later)
+# The benchmarks (scripts/run-bench.sh, bench/*.c) need only the compiler and
+# coreutils; their kernel baselines read /proc and pin themselves to a core
+# with sched_setaffinity, so no extra package.
+demo_pkgs=(gcc make libc6-dev)
+test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2)
+bench_pkgs=("${demo_pkgs[@]}")
+
+case "$mode" in
+demo) want=("${demo_pkgs[@]}") ;;
+test) want=("${test_pkgs[@]}") ;;
+bench) want=("${bench_pkgs[@]}") ;;
+*)
+	echo "usage: $0 demo|test|bench" >&2
+	exit 2
+	;;
+esac
+if [ -n "${SYNACK_DEPS_EXTRA:-}" ]; then
+	read -r -a extra <<<"$SYNACK_DEPS_EXTRA"
+	want+=("${extra[@]}")
+fi
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "synack: dpkg-query not found; this set-up expects Debian 12. Install by hand: ${want[*]}" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	if [ "$status" != "install ok installed" ]; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "synack: missing packages: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+
+echo "synack: installing missing packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark's wireshark-common asks whether non-root users may capture; answer no.
+if command -v debconf-set-selections >/dev/null 2>&1; then
+	echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+fi
+apt-get update -q </dev/null >/dev/null ||
+	echo "synack: apt-get update failed; trying the install with the current package lists" >&2
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null; then
+	echo "synack: apt-get install failed for: ${missing[*]}" >&2
+	exit 1
+fi
