@@ -1,0 +1,126 @@
+/* src/base: SipHash vectors, heap order under random operations, ring
+ * wrap-around and lazy allocation, hash table, PRNG determinism. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "base/base.h"
+#include "unit.h"
+
+TEST(siphash_reference_vectors)
+{
+	/* SipHash paper, Appendix A: key 00..0f, message 00..0e */
+	uint8_t key[16], msg[64];
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	CHECK(siphash24(key, msg, 15) == 0xa129ca6149be45e5ull);
+	CHECK(siphash24(key, msg, 0) == 0x726fdb47dd0e0e31ull);
+	CHECK(siphash24(key, msg, 8) == 0x93f5f5799a932462ull);
+}
+
+struct item {
+	struct heap_node n;
+	int id;
+};
+
+TEST(heap_keeps_minimum_under_random_operations)
+{
+	struct mem m;
+	struct heap h = {0};
+	struct item it[500];
+	synack_prng p;
+	mem_init(&m, NULL);
+	synack_prng_seed(&p, 7);
+	for (int i = 0; i < 500; i++) {
+		it[i].id = i;
+		it[i].n.index = 0;
+		CHECK_EQ(heap_set(&h, &m, &it[i].n, (synack_time_t)synack_prng_below(&p, 100000)), 0);
+	}
+	for (int round = 0; round < 5000; round++) {
+		struct item *x = &it[synack_prng_below(&p, 500)];
+		synack_time_t w = synack_prng_below(&p, 4) == 0 ? SYNACK_TIME_NEVER
+								: (synack_time_t)synack_prng_below(&p, 100000);
+		heap_set(&h, &m, &x->n, w);
+		synack_time_t min = SYNACK_TIME_NEVER;
+		for (int i = 0; i < 500; i++)
+			if (it[i].n.index && it[i].n.when < min)
+				min = it[i].n.when;
+		struct heap_node *top = heap_top(&h);
+		CHECK_EQ(top ? top->when : SYNACK_TIME_NEVER, min);
+	}
+	heap_free(&h, &m);
+	CHECK_EQ(m.blocks, 0);
+}
+
+TEST(ring_wraps_and_frees_when_empty)
+{
+	struct mem m;
+	struct ring r = {0};
+	uint8_t in[100], out[100];
+	mem_init(&m, NULL);
+	for (int i = 0; i < 100; i++)
+		in[i] = (uint8_t)i;
+	CHECK_EQ(m.blocks, 0);
+	CHECK_EQ(ring_push(&r, &m, 64, in, 100), 64);
+	CHECK_EQ(m.blocks, 1);
+	ring_consume(&r, &m, 50, false);
+	CHECK_EQ(ring_push(&r, &m, 64, in, 40), 40); /* wraps */
+	ring_peek(&r, 0, out, 14);
+	CHECK_MEM(out, in + 50, 14);
+	ring_peek(&r, 14, out, 40);
+	CHECK_MEM(out, in, 40);
+	/* out-of-order write beyond the data, then extend over it */
+	ring_consume(&r, &m, 54, true);
+	CHECK_EQ(r.len, 0);
+	CHECK_EQ(ring_write_at(&r, &m, 64, 10, in, 20), 0);
+	CHECK_EQ(ring_write_at(&r, &m, 64, 60, in, 20), -ERANGE);
+	CHECK_EQ(ring_push(&r, &m, 64, in + 90, 10), 10);
+	ring_extend(&r, 20);
+	ring_peek(&r, 10, out, 20);
+	CHECK_MEM(out, in, 20);
+	ring_consume(&r, &m, 30, false);
+	CHECK_EQ(m.blocks, 0); /* idle rings hold no buffer */
+}
+
+struct hitem {
+	struct hnode hn;
+	int key;
+};
+
+TEST(htab_insert_find_remove_grow)
+{
+	struct mem m;
+	struct htab t = {0};
+	static struct hitem items[2000];
+	mem_init(&m, NULL);
+	for (int i = 0; i < 2000; i++) {
+		items[i].key = i;
+		CHECK_EQ(htab_insert(&t, &m, &items[i].hn, (uint64_t)i * 2654435761u), 0);
+	}
+	CHECK_EQ(t.count, 2000);
+	for (int i = 0; i < 2000; i += 2)
+		htab_remove(&t, &items[i].hn);
+	for (int i = 0; i < 2000; i++) {
+		struct hnode *n = htab_first(&t, (uint64_t)i * 2654435761u);
+		CHECK((n != NULL) == (i % 2 == 1));
+	}
+	htab_free(&t, &m);
+	CHECK_EQ(m.blocks, 0);
+}
+
+TEST(prng_is_deterministic)
+{
+	synack_prng a, b;
+	synack_prng_seed(&a, 42);
+	synack_prng_seed(&b, 42);
+	for (int i = 0; i < 100; i++)
+		CHECK(synack_prng_next(&a) == synack_prng_next(&b));
+	synack_prng_seed(&b, 43);
+	CHECK(synack_prng_next(&a) != synack_prng_next(&b));
+	for (int i = 0; i < 1000; i++) {
+		CHECK(synack_prng_below(&a, 7) < 7);
+		double u = synack_prng_unit(&a);
+		CHECK(u >= 0 && u < 1);
+	}
+}
