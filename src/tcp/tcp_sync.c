@@ -167,7 +167,6 @@ static void rtt_on_ack(struct tcb *t, const struct tcp_seg *s)
 static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 {
 	uint32_t ack = s->h.ack;
-	uint32_t acked = ack - t->snd_una;
 	uint32_t data = seq_gt(ack, t->data_seq) ? MIN(ack - t->data_seq, t->sndq.len) : 0;
 	ring_consume(&t->sndq, &t->st->mem, data, false);
 	t->data_seq += data;
@@ -178,7 +177,8 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 	rtt_on_ack(t, s);
 	t->backoff = 0;
 	t->dupacks = 0;
-	cc_on_ack(t, acked);
+	if (data)
+		cc_on_ack(t, data); /* RFC 3465: count bytes of data, not the SYN or FIN */
 	/* RFC 6298 §5.2, §5.3 */
 	if (t->snd_una == t->snd_max)
 		t->t_rtx = SYNACK_TIME_NEVER;
@@ -193,8 +193,10 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 /* RFC 5681 §3.2: three duplicate ACKs trigger fast retransmit. */
 static void dup_ack(struct tcb *t, const struct tcp_seg *s)
 {
+	/* not a duplicate: data, SYN/FIN, nothing outstanding, a window change,
+	 * or an answer to a zero-window probe */
 	if (s->h.payload_len || (s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) || t->snd_una == t->snd_max ||
-	    ((uint32_t)s->h.wnd << t->snd_wscale) != t->snd_wnd) {
+	    ((uint32_t)s->h.wnd << t->snd_wscale) != t->snd_wnd || t->snd_wnd == 0) {
 		t->dupacks = 0;
 		return;
 	}
