@@ -66,6 +66,11 @@ void synack_stack_config_init(synack_stack_config *cfg);
 
 /* Create a stack. `now` is the initial time. Returns 0 or -EINVAL/-ENOMEM. */
 int synack_stack_create(const synack_stack_config *cfg, synack_time_t now, synack_stack **out);
+/* Replace the TCP configuration at run time (new connections use it;
+ * existing ones keep buffer sizes and negotiated options). */
+int synack_stack_set_tcp_config(synack_stack *st, const synack_tcp_config *tcp);
+const synack_tcp_config *synack_stack_tcp_config(const synack_stack *st);
+
 /* Destroy the stack and every connection in it, sending nothing. */
 void synack_stack_destroy(synack_stack *st);
 

@@ -6,5 +6,6 @@
 #include "synack/tcp.h"
 #include "synack/link.h"
 #include "synack/sim.h"
+#include "synack/socket.h"
 #define SYNACK_VERSION "0.1.0"
 #endif

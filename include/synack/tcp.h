@@ -39,6 +39,25 @@ int synack_tcp_accept(synack_tcp *listener, synack_tcp **out);
 int synack_tcp_connect(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
 		       synack_tcp **out);
 
+/* Per-connection settings fixed at open time; zero fields take the stack's
+ * defaults. */
+typedef struct synack_tcp_params {
+	uint32_t sndbuf, rcvbuf; /* bytes */
+	uint16_t mss;            /* cap on the MSS we use and advertise */
+	uint8_t nodelay;         /* 1 disables Nagle */
+} synack_tcp_params;
+int synack_tcp_listen_ex(synack_stack *st, const synack_endpoint *local, int backlog,
+			 const synack_tcp_params *params, synack_tcp **out);
+int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
+			  const synack_tcp_params *params, synack_tcp **out);
+
+/* Management: how many TCBs are in `state` (listeners and unaccepted
+ * children included), and drop every TCB in `state` (a RST is sent for
+ * synchronized states other than TIME-WAIT; handles held by the
+ * application see SYNACK_EV_ERROR with -ECONNABORTED). Returns the count. */
+size_t synack_tcp_count_state(const synack_stack *st, int state);
+size_t synack_tcp_drop_state(synack_stack *st, int state);
+
 /* Queue up to len bytes; returns bytes taken (maybe fewer), -EAGAIN when the
  * send buffer is full, -ENOTCONN before the handshake, -EPIPE after shutdown
  * or close, or the connection's error (-ECONNRESET, -ETIMEDOUT ...). */

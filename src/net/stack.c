@@ -24,6 +24,15 @@ void synack_stack_config_init(synack_stack_config *cfg)
 	synack_tcp_config_defaults(&cfg->tcp);
 }
 
+static int tcp_config_check(const synack_tcp_config *t)
+{
+	if (t->sndbuf < 1 || t->rcvbuf < 1 || t->rcvbuf > (1u << 30) || t->sndbuf > (1u << 30))
+		return -EINVAL;
+	if (t->rto_min <= 0 || t->rto_initial <= 0 || t->rto_max < t->rto_min || t->msl < 0 || t->delack < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static int config_check(const synack_stack_config *cfg)
 {
 	if (!cfg->tx || !cfg->rng.fill)
@@ -32,10 +41,7 @@ static int config_check(const synack_stack_config *cfg)
 		return -EAFNOSUPPORT;
 	if (cfg->mtu < 68 || cfg->prefix_len > 32)
 		return -EINVAL;
-	if (cfg->tcp.sndbuf < 1 || cfg->tcp.rcvbuf < 1 || cfg->tcp.rcvbuf > (1u << 30) ||
-	    cfg->tcp.sndbuf > (1u << 30))
-		return -EINVAL;
-	return 0;
+	return tcp_config_check(&cfg->tcp);
 }
 
 int synack_stack_create(const synack_stack_config *cfg, synack_time_t now, synack_stack **out)
@@ -62,6 +68,16 @@ int synack_stack_create(const synack_stack_config *cfg, synack_time_t now, synac
 	*out = st;
 	return 0;
 }
+
+int synack_stack_set_tcp_config(synack_stack *st, const synack_tcp_config *tcp)
+{
+	int err = tcp_config_check(tcp);
+	if (!err)
+		st->cfg.tcp = *tcp;
+	return err;
+}
+
+const synack_tcp_config *synack_stack_tcp_config(const synack_stack *st) { return &st->cfg.tcp; }
 
 void synack_stack_destroy(synack_stack *st)
 {

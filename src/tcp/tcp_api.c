@@ -55,7 +55,26 @@ static bool addr_unspecified(const synack_addr *a)
 	return a->family == SYNACK_AF_NONE || memcmp(a->bytes, zero, 16) == 0;
 }
 
+static void apply_params(struct tcb *t, const synack_tcp_params *p)
+{
+	if (!p)
+		return;
+	if (p->sndbuf)
+		t->sndbuf = MIN(p->sndbuf, 1u << 30);
+	if (p->rcvbuf)
+		t->rcvbuf = MIN(p->rcvbuf, 1u << 30);
+	if (p->mss)
+		t->user_mss = MAX(p->mss, (uint16_t)64);
+	t->nodelay = p->nodelay != 0;
+}
+
 int synack_tcp_listen(synack_stack *st, const synack_endpoint *local, int backlog, synack_tcp **out)
+{
+	return synack_tcp_listen_ex(st, local, backlog, NULL, out);
+}
+
+int synack_tcp_listen_ex(synack_stack *st, const synack_endpoint *local, int backlog,
+			 const synack_tcp_params *params, synack_tcp **out)
 {
 	*out = NULL;
 	if (!local || local->port == 0 || backlog < 1)
@@ -72,6 +91,7 @@ int synack_tcp_listen(synack_stack *st, const synack_endpoint *local, int backlo
 	if (!t)
 		return -ENOMEM;
 	t->local = ep;
+	apply_params(t, params);
 	t->backlog = (uint16_t)MIN(backlog, 65535);
 	t->user = 1;
 	tcb_set_state(t, SYNACK_TCP_LISTEN);
@@ -126,6 +146,12 @@ static int pick_port(synack_stack *st, synack_endpoint *local, const synack_endp
 int synack_tcp_connect(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
 		       synack_tcp **out)
 {
+	return synack_tcp_connect_ex(st, remote, local, NULL, out);
+}
+
+int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
+			  const synack_tcp_params *params, synack_tcp **out)
+{
 	*out = NULL;
 	if (!remote || remote->port == 0 || remote->addr.family != st->cfg.addr.family ||
 	    addr_unspecified(&remote->addr))
@@ -149,6 +175,7 @@ int synack_tcp_connect(synack_stack *st, const synack_endpoint *remote, const sy
 	t->local = ep;
 	t->remote = *remote;
 	t->user = 1;
+	apply_params(t, params);
 	if (st->cfg.tcp.wscale_enable)
 		t->rcv_wscale = choose_rcv_wscale(t->rcvbuf);
 	tcb_init_seq(t);
@@ -394,4 +421,40 @@ int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *i)
 	i->send_queued = t->sndq.len;
 	i->recv_queued = t->rcvq.len;
 	return 0;
+}
+
+size_t synack_tcp_count_state(const synack_stack *st, int state)
+{
+	const struct tcp_stack *ts = tcps(st);
+	const struct htab *tabs[2] = {&ts->conns, &ts->listeners};
+	size_t n = 0;
+	for (int k = 0; k < 2; k++)
+		for (uint32_t i = 0; tabs[k]->mask && i <= tabs[k]->mask; i++)
+			for (struct hnode *h = tabs[k]->b[i]; h; h = h->next)
+				n += container_of(h, struct tcb, hn)->state == state;
+	return n;
+}
+
+/* Like tcpdrop(8): TIME-WAIT goes quietly, synchronized states get a RST. */
+size_t synack_tcp_drop_state(synack_stack *st, int state)
+{
+	struct tcp_stack *ts = tcps(st);
+	size_t n = 0;
+	if (state == SYNACK_TCP_LISTEN || state == SYNACK_TCP_CLOSED)
+		return 0;
+	for (uint32_t i = 0; ts->conns.mask && i <= ts->conns.mask; i++) {
+		struct hnode *h = ts->conns.b[i];
+		while (h) {
+			struct tcb *t = container_of(h, struct tcb, hn);
+			h = h->next;
+			if (t->state != state)
+				continue;
+			if (t->state >= SYNACK_TCP_SYN_RECEIVED && t->state != SYNACK_TCP_TIME_WAIT)
+				tcp_send_rst_tcb(t);
+			tcb_close_state(t, -ECONNABORTED, SYNACK_EV_ERROR);
+			tcb_maybe_free(t);
+			n++;
+		}
+	}
+	return n;
 }
