@@ -18,20 +18,15 @@ int tcp_stack_init(synack_stack *st)
 	return 0;
 }
 
-static void free_all(synack_stack *st, struct htab *tab)
-{
-	for (uint32_t i = 0; tab->mask && i <= tab->mask; i++)
-		while (tab->b[i])
-			tcb_free(container_of(tab->b[i], struct tcb, hn));
-}
-
 void tcp_stack_fini(synack_stack *st)
 {
 	struct tcp_stack *ts = st->tcp;
 	if (!ts)
 		return;
-	free_all(st, &ts->conns);
-	free_all(st, &ts->listeners);
+	/* every TCB, those the application still holds in CLOSED included;
+	 * children go with their listener, so restart from the head */
+	while (ts->all)
+		tcb_free(ts->all);
 	htab_free(&ts->conns, &st->mem);
 	htab_free(&ts->listeners, &st->mem);
 	heap_free(&ts->timers, &st->mem);
@@ -48,6 +43,10 @@ struct tcb *tcb_new(synack_stack *st)
 	if (!t)
 		return NULL;
 	ts->tcb_count++;
+	t->all_next = ts->all;
+	if (ts->all)
+		ts->all->all_prev = t;
+	ts->all = t;
 	t->st = st;
 	t->id = ++ts->next_id;
 	t->sndbuf = st->cfg.tcp.sndbuf;
@@ -262,6 +261,12 @@ void tcb_free(struct tcb *t)
 	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
 	ring_free(&t->sndq, &st->mem);
 	ring_free(&t->rcvq, &st->mem);
+	if (t->all_prev)
+		t->all_prev->all_next = t->all_next;
+	else
+		ts->all = t->all_next;
+	if (t->all_next)
+		t->all_next->all_prev = t->all_prev;
 	ts->tcb_count--;
 	mem_free(&st->mem, t, sizeof *t);
 }

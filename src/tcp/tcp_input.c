@@ -142,7 +142,7 @@ void tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 	synack_stack *st = l->st;
 	uint8_t f = seg->h.flags;
 	if (f & SYNACK_TCP_RST) {
-		net_drop(st, SYNACK_DROP_TCP_LISTEN_BAD);
+		net_drop(st, SYNACK_DROP_TCP_LISTEN_RST);
 		return;
 	}
 	if (f & SYNACK_TCP_ACK) {

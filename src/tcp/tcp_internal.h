@@ -46,6 +46,7 @@ struct tcb {
 	struct heap_node timer;  /* earliest deadline below */
 	synack_stack *st;
 	struct tcb *ev_next, *ev_prev;
+	struct tcb *all_next, *all_prev; /* every TCB of the stack */
 	struct tcb *parent;      /* listener of a not-yet-accepted child */
 	struct tcb *q_next;      /* listener's accept queue / child list */
 	uint32_t id;
@@ -66,6 +67,7 @@ struct tcb {
 	uint8_t ws_ok : 1, ts_ok : 1, sack_ok : 1;
 	uint8_t rtt_timing : 1;
 	uint8_t in_recovery : 1;
+	uint8_t rtx_seen : 1;
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;            /* send MSS (peer's, capped by our MTU) */
 	uint16_t user_mss;       /* MAXSEG cap, 0 = none */
@@ -87,6 +89,7 @@ struct tcb {
 	uint8_t delack_segs;     /* full segments received since the last ACK */
 	/* timestamps (RFC 7323 §4, §5) */
 	uint32_t ts_recent, ts_offset, last_ack_sent;
+	uint32_t ts_rtx;         /* TSval when we last retransmitted (valid if rtx_seen) */
 	/* buffers */
 	struct ring sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
@@ -111,6 +114,7 @@ struct tcp_stack {
 	uint8_t key[16];         /* SipHash key for tables and ISNs (RFC 6528) */
 	uint32_t next_id;
 	uint32_t tcb_count;
+	struct tcb *all;          /* list of every TCB, for teardown */
 	uint16_t next_port;
 	synack_time_t chack_window;
 	uint32_t chack_count;
@@ -165,6 +169,8 @@ void tcp_send_rst_tcb(struct tcb *t);
 /* RFC 9293 §3.10.7.1: the RST answering seg, for which no TCB exists. */
 void tcp_send_rst_for(synack_stack *st, const struct tcp_seg *seg);
 void tcp_challenge_ack(struct tcb *t);
+/* Count a retransmission (and remember when, for RTT sampling). */
+void tcp_count_retransmit(struct tcb *t);
 /* Resend one segment from SND.UNA (fast retransmit, NewReno partial ACK). */
 void tcp_retransmit_head(struct tcb *t);
 uint32_t tcp_rcv_window(const struct tcb *t);

@@ -4,6 +4,14 @@
 
 #include "tcp/tcp_internal.h"
 
+void tcp_count_retransmit(struct tcb *t)
+{
+	net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
+	t->retransmits++;
+	t->ts_rtx = tcp_ts_now(t);
+	t->rtx_seen = 1;
+}
+
 /* RFC 7323 §5.4: a millisecond clock, offset per connection. */
 uint32_t tcp_ts_now(const struct tcb *t) { return (uint32_t)(tnow(t) / 1000) + t->ts_offset; }
 
@@ -167,8 +175,7 @@ void tcp_retransmit_head(struct tcb *t)
 		return;
 	if (t->fin_sent && t->snd_una + len == t->fin_seq && len < t->mss)
 		flags |= SYNACK_TCP_FIN;
-	net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
-	t->retransmits++;
+	tcp_count_retransmit(t);
 	t->rtt_timing = 0;
 	tcp_emit(t, t->snd_una, flags, t->snd_una - t->data_seq, len);
 }
@@ -214,8 +221,7 @@ static bool send_data(struct tcb *t, bool force)
 	}
 	bool rexmit = seq_lt(t->snd_nxt, t->snd_max);
 	if (rexmit) {
-		net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
-		t->retransmits++;
+		tcp_count_retransmit(t);
 	} else {
 		t->bytes_sent += len;
 	}
@@ -243,10 +249,8 @@ static bool send_fin(struct tcb *t)
 		t->fin_sent = 1;
 		t->fin_seq = t->snd_nxt;
 	}
-	if (seq_lt(t->fin_seq, t->snd_max)) {
-		net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
-		t->retransmits++;
-	}
+	if (seq_lt(t->fin_seq, t->snd_max))
+		tcp_count_retransmit(t);
 	tcp_emit(t, t->fin_seq, SYNACK_TCP_FIN | SYNACK_TCP_ACK, 0, 0);
 	t->snd_nxt = t->fin_seq + 1;
 	t->snd_max = seq_max(t->snd_max, t->snd_nxt);

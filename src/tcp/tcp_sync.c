@@ -152,7 +152,10 @@ static void cc_on_ack(struct tcb *t, uint32_t acked)
 static void rtt_on_ack(struct tcb *t, const struct tcp_seg *s)
 {
 	/* RFC 7323 §4.1: with timestamps, any ACK advancing SND.UNA measures */
-	if (t->ts_ok && s->h.opt.has_ts && s->h.opt.ts_ecr) {
+	/* An echo older than our last retransmission may belong to the original
+	 * transmission: ambiguous like Karn's case, so no sample (RFC 7323 §4.2). */
+	bool stale = t->rtx_seen && (int32_t)(s->h.opt.ts_ecr - t->ts_rtx) < 0;
+	if (t->ts_ok && s->h.opt.has_ts && s->h.opt.ts_ecr && !stale) {
 		uint32_t ms = tcp_ts_now(t) - s->h.opt.ts_ecr;
 		if (ms < 600000)
 			tcp_rtt_sample(t, (synack_time_t)ms * 1000 + 500);
@@ -438,6 +441,16 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 		tcp_emit(t, t->iss, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 0, 0);
 		return;
 	}
+	/* RFC 9293 §3.5 Figure 7 line 6 (MUST-10): in a simultaneous open the
+	 * peer's SYN,ACK repeats its SYN (SEG.SEQ = IRS) and acknowledges ours;
+	 * its SYN is old, its ACK completes the handshake. */
+	if (t->state == SYNACK_TCP_SYN_RECEIVED && !t->parent && (f & SYNACK_TCP_SYN) && (f & SYNACK_TCP_ACK) &&
+	    s->h.seq == t->irs && s->h.ack == t->snd_max) {
+		s->h.flags &= (uint8_t)~SYNACK_TCP_SYN;
+		s->h.seq++;
+		s->len--;
+		f = s->h.flags;
+	}
 	if (paws_reject(t, s)) {
 		net_drop(st, SYNACK_DROP_TCP_PAWS);
 		t->ack_now = 1;
@@ -448,6 +461,8 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 		bool zero_wnd_ack = wnd == 0 && s->h.seq == t->rcv_nxt; /* §3.10.7.4: ACKs still count */
 		if (!zero_wnd_ack || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN))) {
 			net_drop(st, SYNACK_DROP_TCP_OUT_OF_WINDOW);
+			if (s->h.payload_len && seq_leq(s->h.seq + s->len, t->rcv_nxt))
+				net_count(st, SYNACK_CNT_TCP_DUP_DATA); /* all already received */
 			if (!(f & SYNACK_TCP_RST))
 				t->ack_now = 1;
 			if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_FIN))

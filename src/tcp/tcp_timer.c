@@ -79,8 +79,7 @@ static void rtx_expired(struct tcb *t)
 	t->rtt_timing = 0; /* Karn's algorithm: no samples from retransmissions */
 	tcb_trace_note(t, SYNACK_NOTE_RETRANSMIT);
 	if (t->state == SYNACK_TCP_SYN_SENT || t->state == SYNACK_TCP_SYN_RECEIVED) {
-		net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
-		t->retransmits++;
+		tcp_count_retransmit(t);
 		if (t->backoff == 1 && t->srtt == 0)
 			t->rto = MAX(t->rto, tcfg(t)->rto_initial); /* RFC 6298 §5.7 */
 		tcp_send_syn(t);

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# Checks the `synack` command and `synack demo`: options, exit statuses,
+# error messages and the ladder's content for each scenario.
+#
+# Usage: tests/scripts/test-demo.sh            (after `make`)
+#        SYNACK=path/to/synack tests/scripts/test-demo.sh
+# Prints one "ok ..." or "FAIL ..." line per check and a last line
+# "test-demo: N passed, N failed"; exits 1 if any check failed.
+set -u
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${SYNACK:-$root/build/synack}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+failed=0
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
+
+if [ ! -x "$bin" ]; then
+	echo "FAIL $bin is not built (run make)"
+	echo "test-demo: 0 passed, 1 failed"
+	exit 1
+fi
+
+# run ARGS...: output in $tmp/out, errors in $tmp/err, status in $rc.
+run() {
+	"$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# expect_rc NAME WANT
+expect_rc() {
+	if [ "$rc" -eq "$2" ]; then ok "$1 (exit $2)"; else bad "$1" "exit $rc, want $2"; fi
+}
+
+# has NAME TEXT: $tmp/out contains TEXT (fixed string).
+has() {
+	if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else bad "$1" "no '$2' in the output"; fi
+}
+
+# hasre NAME REGEX: a line of $tmp/out matches the extended REGEX.
+hasre() {
+	if grep -qE -- "$2" "$tmp/out"; then ok "$1"; else bad "$1" "no line matching '$2'"; fi
+}
+
+hasnt() {
+	if grep -qF -- "$2" "$tmp/out"; then bad "$1" "unexpected '$2' in the output"; else ok "$1"; fi
+}
+
+# usage_error NAME ARGS...: exit 2, exactly one line "synack: ..." on stderr.
+usage_error() {
+	local name=$1
+	shift
+	run "$@"
+	local lines first
+	lines=$(wc -l <"$tmp/err")
+	first=$(head -n 1 "$tmp/err")
+	if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && [[ $first == synack:* ]]; then
+		ok "$name (exit 2: $first)"
+	else
+		bad "$name" "exit $rc, stderr: $(tr '\n' '|' <"$tmp/err")"
+	fi
+}
+
+# ---- the command and its help ----
+for args in "--help" "help" "-h"; do
+	run $args
+	expect_rc "synack $args" 0
+	has "synack $args lists demo" "demo "
+done
+has "usage mentions commands" "usage: synack COMMAND"
+run demo --help
+expect_rc "synack demo --help" 0
+for opt in --bytes --delay --loss --seed --pcap --stats --no-color --simultaneous-open \
+	--simultaneous-close --reset --rate; do
+	has "demo --help documents $opt" "$opt"
+done
+run help demo
+expect_rc "synack help demo" 0
+has "help demo prints demo usage" "usage: synack demo"
+run version
+expect_rc "synack version" 0
+if grep -qE '^synack [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then ok "version format"; else bad "version format" "$(cat "$tmp/out")"; fi
+run --version
+expect_rc "synack --version" 0
+run
+expect_rc "synack without a command" 2
+
+# ---- bad usage: one line on stderr, exit 2 ----
+usage_error "unknown command" bogus
+usage_error "unknown top-level option" --bogus
+usage_error "help for an unknown command" help bogus
+usage_error "unknown demo option" demo --bogus
+usage_error "positional argument" demo extra
+usage_error "missing value" demo --bytes
+usage_error "non-numeric bytes" demo --bytes abc
+usage_error "bytes zero" demo --bytes 0
+usage_error "bytes above 64 MiB" demo --bytes 67108865
+usage_error "negative bytes" demo --bytes -5
+usage_error "trailing junk" demo --bytes 10k
+usage_error "loss 100%" demo --loss 100
+usage_error "loss 150%" demo --loss 150%
+usage_error "negative loss" demo --loss -0.1
+usage_error "non-numeric loss" demo --loss lots
+usage_error "loss nan" demo --loss nan
+usage_error "delay out of range" demo --delay 10001
+usage_error "non-numeric seed" demo --seed x
+usage_error "value for a flag" demo --stats=yes
+usage_error "reset with simultaneous close" demo --reset --simultaneous-close
+usage_error "pcap in a missing directory" demo --pcap "$tmp/no/such/dir/x.pcap"
+usage_error "version with an argument" version extra
+
+# ---- the default scenario ----
+run demo
+expect_rc "demo" 0
+has "header: client column" "client 10.0.0.1:"
+has "header: server column" "server 10.0.0.2:80"
+has "server listens" "server: CLOSED → LISTEN"
+has "client SYN-SENT" "client: CLOSED → SYN-SENT"
+has "SYN arrow" "── SYN seq 0 win"
+has "SYN-ACK arrow" "SYN-ACK seq 0 ack 1 win"
+has "options shown" "<mss 1460"
+has "timestamps shown" "TS val"
+has "handshake 1/3" "handshake 1/3: client picks its initial sequence number, ISN"
+has "handshake 2/3" "handshake 2/3: server acknowledges ISN+1"
+has "handshake 3/3" "handshake 3/3"
+has "request" "data: client sends its request"
+has "response" "data: response bytes 1-1000 of 1000"
+has "teardown 1/4" "teardown 1/4: client has nothing more to send (FIN)"
+has "teardown 4/4" "teardown 4/4"
+has "client FIN-WAIT-1" "client: ESTABLISHED → FIN-WAIT-1"
+has "client FIN-WAIT-2" "client: FIN-WAIT-1 → FIN-WAIT-2"
+has "client TIME-WAIT" "client: FIN-WAIT-2 → TIME-WAIT"
+has "TIME-WAIT explained" "TIME-WAIT: waiting 2*MSL"
+has "client CLOSED" "client: TIME-WAIT → CLOSED"
+has "server CLOSE-WAIT" "server: ESTABLISHED → CLOSE-WAIT"
+has "server LAST-ACK" "server: CLOSE-WAIT → LAST-ACK"
+has "server CLOSED" "server: LAST-ACK → CLOSED"
+has "summary" "client received 1000 of 1000 response bytes, all intact"
+hasnt "nothing lost" "lost on the link"
+if grep -q $'\033' "$tmp/out"; then bad "no colour into a pipe"; else ok "no colour into a pipe"; fi
+if [ ! -s "$tmp/err" ]; then ok "demo: stderr empty"; else bad "demo: stderr empty" "$(head -n 1 "$tmp/err")"; fi
+cp "$tmp/out" "$tmp/first"
+run demo
+if cmp -s "$tmp/out" "$tmp/first"; then ok "same seed, same output"; else bad "same seed, same output"; fi
+run demo --seed 7
+if cmp -s "$tmp/out" "$tmp/first"; then bad "another seed, other ISNs"; else ok "another seed, other ISNs"; fi
+
+# ---- options ----
+run demo --bytes 5000
+expect_rc "demo --bytes 5000" 0
+has "several data segments" "response bytes 1-"
+has "last byte" "-5000 of 5000"
+has "all bytes" "client received 5000 of 5000 response bytes"
+run demo --delay 50 --rate 0
+expect_rc "demo --delay 50 --rate 0" 0
+has "delay in the header" "link: 50 ms one way"
+hasre "SYN-ACK after one delay" '^ *50\.000 │<─+ SYN-ACK seq 0 ack 1 '
+hasre "TIME-WAIT ends 2*MSL after the last ACK" '^ *120300\.000 │ client: TIME-WAIT → CLOSED' 
+run demo --loss 30 --seed 2
+expect_rc "demo --loss 30 --seed 2" 0
+has "loss in the header" "30% loss each way"
+has "lost segment marked" "✗ lost on the link"
+has "retransmission shown" "retransmission"
+has "retransmission timer note" "retransmission timer expired"
+has "loss: still all bytes" "client received 1000 of 1000 response bytes, all intact"
+run demo --loss 0.3 --seed 2
+cp "$tmp/out" "$tmp/frac"
+run demo --loss 30% --seed 2
+if cmp -s "$tmp/out" "$tmp/frac"; then ok "loss 0.3 = 30%"; else bad "loss 0.3 = 30%"; fi
+run demo --loss 0.99
+expect_rc "demo --loss 0.99 does not complete" 1
+if [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^synack: demo: ' "$tmp/err"; then
+	ok "failure reason on one line: $(cat "$tmp/err")"
+else
+	bad "failure reason on one line" "$(tr '\n' '|' <"$tmp/err")"
+fi
+has "failed run still drawn" "did not complete"
+
+run demo --simultaneous-open
+expect_rc "demo --simultaneous-open" 0
+has "simopen header" "client 10.0.0.1:40000"
+for side in client server; do
+	has "simopen: $side SYN-SENT" "$side: CLOSED → SYN-SENT"
+	has "simopen: $side SYN-RECEIVED" "$side: SYN-SENT → SYN-RECEIVED"
+	has "simopen: $side ESTABLISHED" "$side: SYN-RECEIVED → ESTABLISHED"
+done
+hasnt "simopen: no listener" "LISTEN"
+has "simopen explained" "simultaneous open:"
+
+run demo --simultaneous-close
+expect_rc "demo --simultaneous-close" 0
+for side in client server; do
+	has "simclose: $side FIN-WAIT-1" "$side: ESTABLISHED → FIN-WAIT-1"
+	has "simclose: $side CLOSING" "$side: FIN-WAIT-1 → CLOSING"
+	has "simclose: $side TIME-WAIT" "$side: CLOSING → TIME-WAIT"
+	has "simclose: $side CLOSED" "$side: TIME-WAIT → CLOSED"
+done
+has "simclose explained" "simultaneous close:"
+
+run demo --reset
+expect_rc "demo --reset" 0
+has "RST arrow" "── RST seq"
+has "reset explained" "reset: client aborts the connection"
+has "server reset" "server: ESTABLISHED → CLOSED"
+hasnt "reset: no TIME-WAIT" "→ TIME-WAIT"
+hasnt "reset: no FIN" "FIN,"
+
+run demo --stats
+expect_rc "demo --stats" 0
+has "stats header" "counter"
+has "stats: active opens" "tcp_active_opens"
+has "stats: documented" "connect() calls that sent a SYN"
+has "stats: link" "client -> server"
+if grep -qE '^[a-z_]+ +0 +0 ' "$tmp/out"; then bad "stats: zero rows hidden"; else ok "stats: zero rows hidden"; fi
+
+run demo --pcap "$tmp/demo.pcap"
+expect_rc "demo --pcap" 0
+magic=$(od -An -tx1 -N4 "$tmp/demo.pcap" 2>/dev/null | tr -d ' ')
+if [ "$magic" = "d4c3b2a1" ] || [ "$magic" = "a1b2c3d4" ]; then ok "pcap magic"; else bad "pcap magic" "$magic"; fi
+segs=$(sed -n 's/.*; \([0-9]*\) segments.*/\1/p' "$tmp/out")
+if command -v tshark >/dev/null 2>&1; then
+	frames=$(tshark -r "$tmp/demo.pcap" 2>/dev/null | wc -l)
+	if [ "$frames" = "$segs" ]; then ok "pcap holds every segment ($frames)"; else bad "pcap frames" "$frames, ladder $segs"; fi
+else
+	echo "skip pcap frame count (no tshark)"
+fi
+
+# ---- colour ----
+if command -v script >/dev/null 2>&1; then
+	script -qec "$bin demo" /dev/null >"$tmp/tty" 2>&1
+	if grep -q $'\033\[' "$tmp/tty"; then ok "colour on a terminal"; else bad "colour on a terminal"; fi
+	NO_COLOR=1 script -qec "$bin demo" /dev/null >"$tmp/tty" 2>&1
+	if grep -q $'\033\[' "$tmp/tty"; then bad "NO_COLOR honoured"; else ok "NO_COLOR honoured"; fi
+	script -qec "$bin demo --no-color" /dev/null >"$tmp/tty" 2>&1
+	if grep -q $'\033\[' "$tmp/tty"; then bad "--no-color honoured"; else ok "--no-color honoured"; fi
+else
+	echo "skip colour checks (no script(1))"
+fi
+
+echo "test-demo: $pass passed, $failed failed"
+[ "$failed" -eq 0 ]

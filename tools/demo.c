@@ -1,0 +1,1409 @@
+/* `synack demo`: one TCP connection between two synack stacks on the
+ * in-memory link, drawn as a ladder diagram.
+ *
+ * Implementation notes
+ *
+ * Run, then draw. The scenario runs first on virtual time (synack_sim): the
+ * two stacks' trace records are drained after every sim step and after
+ * every API call, tagged with their side (0 = client 10.0.0.1, 1 = server
+ * 10.0.0.2) and a drain counter, and stored. When the run is over they are
+ * sorted by (time, drain order) and rendered; rendering needs look-ahead
+ * (did this segment arrive?) and whole-connection facts (the port, the
+ * ISNs), which is why it comes last. Output is deterministic for a seed.
+ *
+ * The application. Each end is a tiny program whose progress is an enum
+ * app_step; events from synack_stack_next_event() drive it through one
+ * switch (on_event). After a step changes, the new step's action is tried
+ * at once, because the event that would have triggered it may already
+ * have been collected (level-style events fire once per change).
+ *
+ * Lost segments. A segment is "lost" if it was sent (SEG_OUT) but never
+ * reached the other stack's input. The sim attaches the stacks to the link;
+ * we re-attach each port to a small receive hook that notes the frame's
+ * TCP header (seq, ack, flags, length, TS value) and passes the frame on to
+ * synack_stack_input(), which is all the sim's own hook does. The demo
+ * asks the link for loss only, and the memory link keeps each direction
+ * FIFO unless reordering or duplication is asked for, so the frames that
+ * arrive in one direction are a subsequence of those sent, in order: the
+ * next unmatched arrival either is this segment or this segment was lost.
+ * This needs no cooperation from the stack's trace (a segment dropped by
+ * the receiver still counts as arrived; the receiver's DROP record says
+ * why it was refused).
+ *
+ * Sequence numbers are shown relative to each side's initial sequence
+ * number (ISN), as Wireshark does; the ISNs themselves are printed once,
+ * where they are chosen. Windows are shown in bytes, scaled once both SYNs
+ * carried a window-scale option (RFC 7323 §2.2). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synack/synack.h"
+#include "wire/wire.h"
+#include "cli.h"
+
+#define CLIENT 0
+#define SERVER 1
+#define SERVER_PORT 80
+#define SIMOPEN_CLIENT_PORT 40000
+#define MAX_BYTES (64ull << 20)
+#define DEFAULT_BYTES 1000
+#define DEFAULT_RESET_BYTES 4000
+#define TRACE_CAPACITY 16384
+#define MAX_STEPS 50000000ull
+#define EXTRA_TIME SYNACK_SEC(3600) /* virtual time allowed beyond 2*MSL */
+#define MID_W 66                    /* columns between the host lines: 80 in all */
+#define GAP_SHOW SYNACK_MSEC(500)   /* idle time worth a "later" row */
+
+static const char request[] = "GET / HTTP/1.0\r\nHost: 10.0.0.2\r\n\r\n";
+static const char resp_head[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n";
+
+struct demo_opts {
+	uint64_t bytes, seed, delay_ms, rate_mbit;
+	double loss;            /* fraction in [0, 1) */
+	const char *pcap;
+	bool simopen, simclose, reset, stats, no_color, bytes_set;
+};
+
+/* What one end's application is doing. */
+enum app_step {
+	APP_LISTEN,   /* server: waiting for a connection to accept */
+	APP_CONNECT,  /* waiting for the handshake to complete */
+	APP_REQUEST,  /* server: reading the request */
+	APP_RESPONSE, /* server: sending the response; client: reading it */
+	APP_WAIT_EOF, /* server: response queued, waiting for the client's FIN */
+	APP_DONE,     /* handle closed, aborted, or reset as the scenario wants */
+	APP_FAILED,
+};
+
+struct peer {
+	enum app_step step;
+	synack_tcp *conn, *listener;
+	uint64_t done;          /* bytes sent (server) or received (client) */
+	char req[256];
+	size_t req_len;
+	uint32_t listener_id;   /* conn_id of the listener's trace records */
+	int last_state;         /* latest state of the connection (not listener) */
+	uint32_t visited;       /* bit per state the connection has been in */
+	bool timed_out;         /* the stack gave the connection up */
+};
+
+struct rec {
+	synack_trace_rec r;
+	uint8_t side;
+	uint32_t order;
+};
+
+/* A TCP segment that reached the receiving stack's input. */
+struct arrival {
+	uint32_t seq, ack, tsval;
+	uint16_t len;
+	uint8_t flags;
+};
+
+struct demo {
+	struct demo_opts o;
+	synack_sim sim;
+	synack_pcap *pcap;
+	struct peer p[2];
+	struct rec *recs;
+	size_t nrecs, caprecs;
+	struct arrival *arr[2]; /* [side that sent it] */
+	size_t narr[2], caparr[2];
+	struct rxhook {
+		struct demo *d;
+		int port;
+	} hook[2];
+	synack_time_t t0, limit, msl;
+	uint16_t client_port;
+	bool failed;
+	char why[200];
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void *grow(void *v, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return v;
+	size_t n = *cap ? *cap * 2 : 256;
+	while (n < need)
+		n *= 2;
+	void *p = realloc(v, n * size);
+	if (!p) {
+		fprintf(stderr, "synack: demo: out of memory\n");
+		exit(CLI_FAIL);
+	}
+	*cap = n;
+	return p;
+}
+
+static void fail(struct demo *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct demo *d, const char *fmt, ...)
+{
+	va_list ap;
+	if (d->failed)
+		return;
+	d->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(d->why, sizeof d->why, fmt, ap);
+	va_end(ap);
+}
+
+static const char *side_name(int side) { return side == CLIENT ? "client" : "server"; }
+
+static uint8_t resp_byte(uint64_t i)
+{
+	const uint64_t head = sizeof resp_head - 1;
+	if (i < head)
+		return (uint8_t)resp_head[i];
+	i -= head;
+	return i % 64 == 63 ? '\n' : (uint8_t)('a' + (i / 64 + i) % 26);
+}
+
+/* ---------------------------------------------------------------- options */
+
+enum {
+	OPT_HELP = 1, OPT_BYTES, OPT_DELAY, OPT_RATE, OPT_LOSS, OPT_SEED, OPT_SIMOPEN,
+	OPT_SIMCLOSE, OPT_RESET, OPT_PCAP, OPT_STATS, OPT_NO_COLOR,
+};
+
+static const struct cli_opt demo_opts[] = {
+	{"help", false, OPT_HELP},
+	{"bytes", true, OPT_BYTES},
+	{"delay", true, OPT_DELAY},
+	{"rate", true, OPT_RATE},
+	{"loss", true, OPT_LOSS},
+	{"seed", true, OPT_SEED},
+	{"simultaneous-open", false, OPT_SIMOPEN},
+	{"simultaneous-close", false, OPT_SIMCLOSE},
+	{"reset", false, OPT_RESET},
+	{"pcap", true, OPT_PCAP},
+	{"stats", false, OPT_STATS},
+	{"no-color", false, OPT_NO_COLOR},
+	{NULL, false, 0},
+};
+
+void cmd_demo_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: synack demo [OPTIONS]\n\n"
+		"Runs one TCP connection between two synack stacks joined by an in-memory link\n"
+		"on a virtual clock, and draws every segment as a ladder diagram: the three-way\n"
+		"handshake, the data, the four-way FIN/ACK teardown and TIME-WAIT. The client\n"
+		"10.0.0.1 connects to port 80 of the server 10.0.0.2, sends a small HTTP-like\n"
+		"request, reads the response and closes first. The run takes milliseconds.\n\n"
+		"options:\n"
+		"  --bytes N             response size in bytes, 1 to %llu (default %d;\n"
+		"                        %d with --reset)\n"
+		"  --delay MS            one-way link delay in milliseconds, 0 to 10000 (default 10)\n"
+		"  --rate MBIT           link bandwidth in Mbit/s, 0 = unlimited (default 10)\n"
+		"  --loss P              lose each frame with probability P, both directions: a\n"
+		"                        fraction below 1 (0.2) or a percentage below 100 (20, 20%%);\n"
+		"                        shows retransmissions; pick runs with --seed\n"
+		"  --seed N              seed for the link and the stacks' ISNs (default 1)\n"
+		"  --simultaneous-open   both ends connect to each other at once (fixed ports):\n"
+		"                        SYN-SENT -> SYN-RECEIVED -> ESTABLISHED on both\n"
+		"  --simultaneous-close  both ends close at once:\n"
+		"                        FIN-WAIT-1 -> CLOSING -> TIME-WAIT on both\n"
+		"  --reset               the client aborts mid-transfer: RST instead of FIN\n"
+		"  --pcap FILE           write every frame sent on the link to FILE (pcap, raw IP)\n"
+		"  --stats               print every nonzero counter of both stacks at the end\n"
+		"  --no-color            plain text even on a terminal (or set NO_COLOR)\n"
+		"  -h, --help            show this help\n\n"
+		"Exit status: 0 the scenario completed, 1 it did not (reason on stderr),\n"
+		"2 bad usage.\n",
+		(unsigned long long)MAX_BYTES, DEFAULT_BYTES, DEFAULT_RESET_BYTES);
+}
+
+/* "--loss": below 1 is a fraction, 1 and above (or with '%') a percentage. */
+static int parse_loss(const char *text, double *out)
+{
+	char buf[64];
+	size_t n = strlen(text);
+	bool pct = n > 0 && text[n - 1] == '%';
+	if (n >= sizeof buf)
+		return cli_error("demo", "--loss: '%s' is not a number", text), CLI_BAD;
+	memcpy(buf, text, n + 1);
+	if (pct)
+		buf[n - 1] = '\0';
+	if (cli_parse_double("demo", "loss", buf, out))
+		return CLI_BAD;
+	if (pct || *out >= 1) {
+		if (!(*out >= 0 && *out < 100))
+			return cli_error("demo", "--loss: %s is out of range: use a fraction in [0, 1) "
+					 "or a percentage in (0, 100)", text), CLI_BAD;
+		*out /= 100;
+	}
+	if (*out < 0)
+		return cli_error("demo", "--loss: %s is negative", text), CLI_BAD;
+	return 0;
+}
+
+static int apply_opt(struct demo_opts *o, int id, const char *v)
+{
+	switch (id) {
+	case OPT_BYTES:
+		o->bytes_set = true;
+		return cli_parse_u64("demo", "bytes", v, 1, MAX_BYTES, &o->bytes);
+	case OPT_DELAY: return cli_parse_u64("demo", "delay", v, 0, 10000, &o->delay_ms);
+	case OPT_RATE: return cli_parse_u64("demo", "rate", v, 0, 100000, &o->rate_mbit);
+	case OPT_LOSS: return parse_loss(v, &o->loss);
+	case OPT_SEED: return cli_parse_u64("demo", "seed", v, 0, UINT64_MAX, &o->seed);
+	case OPT_SIMOPEN: o->simopen = true; return 0;
+	case OPT_SIMCLOSE: o->simclose = true; return 0;
+	case OPT_RESET: o->reset = true; return 0;
+	case OPT_PCAP: o->pcap = v; return 0;
+	case OPT_STATS: o->stats = true; return 0;
+	case OPT_NO_COLOR: o->no_color = true; return 0;
+	}
+	return CLI_BAD;
+}
+
+/* Returns 0 to run, CLI_OK after --help, CLI_USAGE on a bad option. */
+static int parse_opts(int argc, char **argv, struct demo_opts *o, bool *help)
+{
+	struct cli_args a;
+	const char *v;
+	int id;
+	*o = (struct demo_opts){.bytes = DEFAULT_BYTES, .seed = 1, .delay_ms = 10, .rate_mbit = 10};
+	*help = false;
+	cli_args_init(&a, argc, argv);
+	while ((id = cli_next(&a, demo_opts, &v)) != CLI_END) {
+		if (id == CLI_BAD)
+			return CLI_USAGE;
+		if (id == OPT_HELP)
+			*help = true;
+		else if (apply_opt(o, id, v))
+			return CLI_USAGE;
+	}
+	if (o->reset && o->simclose)
+		return cli_error("demo", "--reset and --simultaneous-close exclude each other");
+	if (o->reset && !o->bytes_set)
+		o->bytes = DEFAULT_RESET_BYTES;
+	if (o->pcap && !o->pcap[0])
+		return cli_error("demo", "--pcap: empty file name");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- tracing */
+
+static void drain(struct demo *d)
+{
+	synack_trace_rec buf[256];
+	for (int side = 0; side < 2; side++) {
+		size_t n;
+		while ((n = synack_stack_trace_drain(d->sim.stack[side], buf, 256)) > 0) {
+			d->recs = grow(d->recs, &d->caprecs, d->nrecs + n, sizeof *d->recs);
+			for (size_t i = 0; i < n; i++) {
+				struct rec *r = &d->recs[d->nrecs];
+				r->r = buf[i];
+				r->side = (uint8_t)side;
+				r->order = (uint32_t)d->nrecs++;
+			}
+		}
+	}
+}
+
+/* Keep each end's connection state (not its listener's) for checks. */
+static void note_states(struct demo *d, size_t from)
+{
+	for (size_t i = from; i < d->nrecs; i++) {
+		const struct rec *r = &d->recs[i];
+		struct peer *p = &d->p[r->side];
+		p->timed_out |= r->r.kind == SYNACK_TRACE_NOTE && r->r.note == SYNACK_NOTE_TIMEOUT;
+		if (r->r.kind != SYNACK_TRACE_STATE)
+			continue;
+		if (r->r.new_state == SYNACK_TCP_LISTEN)
+			p->listener_id = r->r.conn_id;
+		if (r->r.conn_id == p->listener_id)
+			continue;
+		p->last_state = r->r.new_state;
+		p->visited |= 1u << (r->r.new_state & 31);
+	}
+}
+
+static void collect(struct demo *d)
+{
+	size_t from = d->nrecs;
+	drain(d);
+	note_states(d, from);
+}
+
+
+static void note_arrival(struct demo *d, int sender, const uint8_t *frame, size_t len)
+{
+	struct wire_ipv4 ip;
+	struct wire_tcp tcp;
+	if (wire_ipv4_parse(frame, len, &ip) || ip.proto != WIRE_PROTO_TCP ||
+	    wire_tcp_parse(ip.payload, ip.payload_len, &tcp))
+		return;
+	d->arr[sender] = grow(d->arr[sender], &d->caparr[sender], d->narr[sender] + 1, sizeof(struct arrival));
+	d->arr[sender][d->narr[sender]++] = (struct arrival){
+		.seq = tcp.seq, .ack = tcp.ack, .tsval = tcp.opt.has_ts ? tcp.opt.ts_val : 0,
+		.len = (uint16_t)tcp.payload_len, .flags = tcp.flags,
+	};
+}
+
+/* The receive hook (see the notes at the top): note, then deliver. */
+static void demo_rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t now)
+{
+	struct rxhook *h = ctx;
+	/* Frames arriving at port 1 (the server) were sent by port 0. */
+	note_arrival(h->d, 1 - h->port, frame, len);
+	/* Drain around each delivery: with no delay, a whole exchange can
+	 * happen inside one sim step, and this keeps its records in order. */
+	collect(h->d);
+	synack_stack_input(h->d->sim.stack[h->port], frame, len, now);
+	collect(h->d);
+}
+
+/* ------------------------------------------------------ the application */
+
+static void app_failed(struct demo *d, int side, const char *what, int err)
+{
+	d->p[side].step = APP_FAILED;
+	if (err)
+		fail(d, "%s: %s: %s", side_name(side), what, strerror(-err));
+	else
+		fail(d, "%s: %s", side_name(side), what);
+}
+
+static void server_send(struct demo *d);
+static void server_wait_eof(struct demo *d);
+
+static void server_read_request(struct demo *d)
+{
+	struct peer *p = &d->p[SERVER];
+	ssize_t n;
+	while ((n = synack_tcp_recv(p->conn, p->req + p->req_len, sizeof p->req - 1 - p->req_len)) > 0) {
+		p->req_len += (size_t)n;
+		p->req[p->req_len] = '\0';
+		if (strstr(p->req, "\r\n\r\n")) {
+			p->step = APP_RESPONSE;
+			server_send(d);
+			return;
+		}
+		if (p->req_len == sizeof p->req - 1)
+			return app_failed(d, SERVER, "request too long", 0);
+	}
+	if (n == 0)
+		app_failed(d, SERVER, "the client closed before sending its request", 0);
+	else if (n != -EAGAIN)
+		app_failed(d, SERVER, "reading the request", (int)n);
+}
+
+static void server_send(struct demo *d)
+{
+	struct peer *p = &d->p[SERVER];
+	uint8_t buf[16384];
+	while (p->done < d->o.bytes) {
+		size_t k = d->o.bytes - p->done < sizeof buf ? (size_t)(d->o.bytes - p->done) : sizeof buf;
+		for (size_t i = 0; i < k; i++)
+			buf[i] = resp_byte(p->done + i);
+		ssize_t n = synack_tcp_send(p->conn, buf, k);
+		if (n == -EAGAIN || n == 0)
+			return;
+		if (n < 0)
+			return app_failed(d, SERVER, "sending the response", (int)n);
+		p->done += (uint64_t)n;
+	}
+	p->step = APP_WAIT_EOF;
+	server_wait_eof(d);
+}
+
+/* Passive close, RFC 9293 §3.6: the client's FIN read as EOF, then close. */
+static void server_wait_eof(struct demo *d)
+{
+	struct peer *p = &d->p[SERVER];
+	char buf[512];
+	ssize_t n;
+	while ((n = synack_tcp_recv(p->conn, buf, sizeof buf)) > 0)
+		;
+	if (n == -EAGAIN)
+		return;
+	if (n < 0)
+		return app_failed(d, SERVER, "waiting for the client's FIN", (int)n);
+	synack_tcp_close(p->conn);
+	p->conn = NULL;
+	p->step = APP_DONE;
+}
+
+/* --simultaneous-close: both applications close at the same instant. The
+ * stacks are brought to the sim's time first so both FINs carry it. */
+static void close_both(struct demo *d)
+{
+	for (int side = 0; side < 2; side++)
+		synack_stack_poll(d->sim.stack[side], d->sim.now);
+	for (int side = 0; side < 2; side++) {
+		struct peer *p = &d->p[side];
+		if (p->conn)
+			synack_tcp_close(p->conn);
+		p->conn = NULL;
+		p->step = APP_DONE;
+	}
+}
+
+/* The client has the whole response: active close (or both at once). */
+static void client_finish(struct demo *d)
+{
+	struct peer *p = &d->p[CLIENT];
+	if (d->o.simclose) {
+		if (d->p[SERVER].step != APP_WAIT_EOF)
+			return app_failed(d, SERVER, "response read before it was all sent", 0);
+		return close_both(d);
+	}
+	synack_tcp_close(p->conn);
+	p->conn = NULL;
+	p->step = APP_DONE;
+}
+
+static bool client_check(struct demo *d, const uint8_t *buf, size_t n)
+{
+	struct peer *p = &d->p[CLIENT];
+	if (p->done + n > d->o.bytes) {
+		app_failed(d, CLIENT, "more response bytes than were sent", 0);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] != resp_byte(p->done + i)) {
+			fail(d, "client: response byte %" PRIu64 " is wrong", p->done + i);
+			p->step = APP_FAILED;
+			return false;
+		}
+	}
+	p->done += n;
+	return true;
+}
+
+static void client_read(struct demo *d)
+{
+	struct peer *p = &d->p[CLIENT];
+	uint8_t buf[16384];
+	ssize_t n;
+	while ((n = synack_tcp_recv(p->conn, buf, sizeof buf)) > 0) {
+		if (!client_check(d, buf, (size_t)n))
+			return;
+		if (d->o.reset) { /* abort mid-transfer: RST, no FIN, no TIME-WAIT */
+			synack_tcp_abort(p->conn);
+			p->conn = NULL;
+			p->step = APP_DONE;
+			return;
+		}
+	}
+	if (n == 0 && p->done < d->o.bytes)
+		return app_failed(d, CLIENT, "the server closed before the whole response came", 0);
+	if (n < 0 && n != -EAGAIN)
+		return app_failed(d, CLIENT, "reading the response", (int)n);
+	if (p->done == d->o.bytes)
+		client_finish(d);
+}
+
+static void on_connected(struct demo *d, int side)
+{
+	struct peer *p = &d->p[side];
+	if (side == SERVER) { /* simultaneous open: the server end reads the request */
+		p->step = APP_REQUEST;
+		return server_read_request(d);
+	}
+	ssize_t n = synack_tcp_send(p->conn, request, sizeof request - 1);
+	if (n != (ssize_t)(sizeof request - 1))
+		return app_failed(d, CLIENT, "sending the request", n < 0 ? (int)n : -EAGAIN);
+	p->step = APP_RESPONSE;
+	client_read(d);
+}
+
+static void on_accept(struct demo *d)
+{
+	struct peer *p = &d->p[SERVER];
+	int err = synack_tcp_accept(p->listener, &p->conn);
+	if (err == -EAGAIN)
+		return;
+	if (err)
+		return app_failed(d, SERVER, "accept", err);
+	p->step = APP_REQUEST;
+	server_read_request(d);
+}
+
+/* A reset or error on a connection: expected only for the server with --reset. */
+static void on_conn_error(struct demo *d, int side)
+{
+	struct peer *p = &d->p[side];
+	int err = synack_tcp_error(p->conn);
+	if (d->o.reset && side == SERVER && err == -ECONNRESET) {
+		synack_tcp_close(p->conn);
+		p->conn = NULL;
+		p->step = APP_DONE;
+		return;
+	}
+	app_failed(d, side, "connection failed", err ? err : -ECONNRESET);
+}
+
+/* The application's state machine: one handler per step. */
+static void on_event(struct demo *d, int side, synack_tcp *c, uint32_t ev)
+{
+	struct peer *p = &d->p[side];
+	if (c == p->conn && (ev & (SYNACK_EV_RESET | SYNACK_EV_ERROR)))
+		return on_conn_error(d, side);
+	switch (p->step) {
+	case APP_LISTEN:
+		if (c == p->listener && (ev & SYNACK_EV_ACCEPTABLE))
+			on_accept(d);
+		break;
+	case APP_CONNECT:
+		if (c == p->conn && (ev & SYNACK_EV_CONNECTED))
+			on_connected(d, side);
+		break;
+	case APP_REQUEST:
+		if (c == p->conn && (ev & (SYNACK_EV_READABLE | SYNACK_EV_PEER_CLOSED)))
+			server_read_request(d);
+		break;
+	case APP_RESPONSE:
+		if (c == p->conn && side == CLIENT && (ev & (SYNACK_EV_READABLE | SYNACK_EV_PEER_CLOSED)))
+			client_read(d);
+		else if (c == p->conn && side == SERVER && (ev & SYNACK_EV_WRITABLE))
+			server_send(d);
+		break;
+	case APP_WAIT_EOF:
+		if (c == p->conn && (ev & (SYNACK_EV_READABLE | SYNACK_EV_PEER_CLOSED)))
+			server_wait_eof(d);
+		break;
+	case APP_DONE:
+	case APP_FAILED:
+		break;
+	}
+}
+
+static void pump_events(struct demo *d)
+{
+	for (int side = 0; side < 2; side++) {
+		synack_tcp *c;
+		uint32_t ev;
+		while (!d->failed && (c = synack_stack_next_event(d->sim.stack[side], &ev)))
+			on_event(d, side, c, ev);
+	}
+}
+
+/* ------------------------------------------------------------ the run */
+
+static int setup_sim(struct demo *d)
+{
+	synack_stack_config cfg[2];
+	synack_impair im = {
+		.loss = d->o.loss,
+		.delay = SYNACK_MSEC(d->o.delay_ms),
+		.rate_bps = d->o.rate_mbit * 1000000ull,
+	};
+	for (int i = 0; i < 2; i++) {
+		synack_stack_config_init(&cfg[i]);
+		cfg[i].addr = synack_addr_ipv4(10, 0, 0, (uint8_t)(i + 1));
+		cfg[i].prefix_len = 24;
+		cfg[i].trace_capacity = TRACE_CAPACITY;
+	}
+	d->msl = cfg[0].tcp.msl;
+	int err = synack_sim_init(&d->sim, d->o.seed, &im, &cfg[0], &cfg[1]);
+	if (err)
+		return cli_error("demo", "cannot set up the simulation: %s", strerror(-err)), err;
+	for (int port = 0; port < 2; port++) {
+		d->hook[port] = (struct rxhook){d, port};
+		synack_memlink_attach(d->sim.link, port, demo_rx, &d->hook[port]);
+	}
+	d->t0 = d->sim.now;
+	d->limit = d->t0 + 2 * d->msl + EXTRA_TIME;
+	return 0;
+}
+
+static int open_pcap(struct demo *d)
+{
+	if (!d->o.pcap)
+		return 0;
+	int err = synack_pcap_open(d->o.pcap, &d->pcap);
+	if (err)
+		return cli_error("demo", "--pcap: cannot create '%s': %s", d->o.pcap, strerror(-err)), err;
+	synack_memlink_set_pcap(d->sim.link, d->pcap);
+	return 0;
+}
+
+static synack_endpoint endpoint(uint8_t host, uint16_t port)
+{
+	return (synack_endpoint){.addr = synack_addr_ipv4(10, 0, 0, host), .port = port};
+}
+
+/* Client connects to server:80, or (simultaneous open) both connect. */
+static int start(struct demo *d)
+{
+	synack_endpoint srv = endpoint(2, SERVER_PORT), cli = endpoint(1, SIMOPEN_CLIENT_PORT);
+	int err;
+	d->p[CLIENT].step = d->p[SERVER].step = APP_CONNECT;
+	/* Drain after each call so records of one instant keep their order. */
+	if (d->o.simopen) {
+		err = synack_tcp_connect(d->sim.stack[CLIENT], &srv, &cli, &d->p[CLIENT].conn);
+		collect(d);
+		if (!err)
+			err = synack_tcp_connect(d->sim.stack[SERVER], &cli, &srv, &d->p[SERVER].conn);
+	} else {
+		d->p[SERVER].step = APP_LISTEN;
+		err = synack_tcp_listen(d->sim.stack[SERVER], &srv, 8, &d->p[SERVER].listener);
+		collect(d);
+		if (!err)
+			err = synack_tcp_connect(d->sim.stack[CLIENT], &srv, NULL, &d->p[CLIENT].conn);
+	}
+	if (err) {
+		fail(d, "cannot start the connection: %s", strerror(-err));
+		return err;
+	}
+	synack_endpoint local, remote;
+	synack_tcp_endpoints(d->p[CLIENT].conn, &local, &remote);
+	d->client_port = local.port;
+	collect(d);
+	return 0;
+}
+
+static bool scenario_over(struct demo *d)
+{
+	size_t listeners = d->p[SERVER].listener ? 1 : 0;
+	return d->p[CLIENT].step == APP_DONE && d->p[SERVER].step == APP_DONE &&
+	       synack_memlink_in_flight(d->sim.link) == 0 &&
+	       synack_stack_tcb_count(d->sim.stack[CLIENT]) == 0 &&
+	       synack_stack_tcb_count(d->sim.stack[SERVER]) <= listeners;
+}
+
+static const char *step_text(enum app_step s, int side)
+{
+	switch (s) {
+	case APP_LISTEN: return "waiting for a connection";
+	case APP_CONNECT: return "waiting for the handshake";
+	case APP_REQUEST: return "waiting for the request";
+	case APP_RESPONSE: return side == CLIENT ? "reading the response" : "sending the response";
+	case APP_WAIT_EOF: return "waiting for the client's FIN";
+	case APP_DONE: return "done";
+	case APP_FAILED: return "failed";
+	}
+	return "?";
+}
+
+/* Why the run stopped short: the first end still busy, or a lingering TCB. */
+static void explain_stall(struct demo *d, const char *how)
+{
+	double secs = (double)(d->sim.now - d->t0) / 1e6;
+	for (int side = 0; side < 2; side++) {
+		struct peer *p = &d->p[side];
+		if (p->step != APP_DONE)
+			return fail(d, "%s after %.3f s of virtual time: %s still %s (%" PRIu64 " of %" PRIu64
+				    " bytes)", how, secs, side_name(side), step_text(p->step, side), p->done,
+				    d->o.bytes);
+	}
+	for (int side = 0; side < 2; side++)
+		if (d->p[side].last_state != SYNACK_TCP_CLOSED)
+			return fail(d, "%s after %.3f s of virtual time: the %s's connection is still in %s",
+				    how, secs, side_name(side), synack_tcp_state_name(d->p[side].last_state));
+	fail(d, "%s after %.3f s of virtual time with frames still on the link", how, secs);
+}
+
+static void run(struct demo *d)
+{
+	while (!d->failed && !scenario_over(d)) {
+		if (synack_sim_next(&d->sim) == SYNACK_TIME_NEVER)
+			return explain_stall(d, "stalled");
+		if (d->sim.steps > MAX_STEPS || d->sim.now >= d->limit)
+			return explain_stall(d, "gave up");
+		synack_sim_step(&d->sim, d->limit);
+		collect(d);
+		pump_events(d);
+		collect(d);
+	}
+}
+
+/* The scenario's promises beyond "everything finished". */
+static void check_outcome(struct demo *d)
+{
+	const uint32_t tw = 1u << SYNACK_TCP_TIME_WAIT, closing = 1u << SYNACK_TCP_CLOSING;
+	if (d->failed)
+		return;
+	if (!d->o.reset && d->p[CLIENT].done != d->o.bytes)
+		fail(d, "client received %" PRIu64 " of %" PRIu64 " bytes", d->p[CLIENT].done, d->o.bytes);
+	else if (d->p[CLIENT].timed_out || d->p[SERVER].timed_out)
+		fail(d, "the %s gave up retransmitting: too many segments lost",
+		     side_name(d->p[CLIENT].timed_out ? CLIENT : SERVER));
+	else if (!d->o.reset && (d->p[CLIENT].visited & (1u << SYNACK_TCP_FIN_WAIT_2)) && !(d->p[CLIENT].visited & tw))
+		fail(d, "the client's FIN-WAIT-2 timer expired before the server's FIN got through");
+	else if (!d->o.reset && !(d->p[CLIENT].visited & tw))
+		fail(d, "the client closed first but never went through TIME-WAIT");
+	else if (d->o.simclose && d->o.loss == 0 &&
+		 (d->p[0].visited & d->p[1].visited & (tw | closing)) != (tw | closing))
+		fail(d, "simultaneous close did not take both ends through CLOSING and TIME-WAIT");
+}
+
+/* ------------------------------------------------------------ rendering */
+
+#define C_CLIENT "36"  /* cyan */
+#define C_SERVER "35"  /* magenta */
+#define C_LOST "1;31"  /* bold red */
+#define C_STATE "1"    /* bold */
+#define C_NOTE "33"    /* yellow */
+#define C_DIM "2"
+
+struct out {
+	FILE *f;
+	bool color;
+	synack_time_t t0, last;
+	bool any;       /* a timed row was printed */
+};
+
+/* What the drawing knows about one end so far. */
+struct side_story {
+	bool isn_known, sent_any, sent_syn, sent_synack, fin_sent, acked_fin, est_told;
+	int8_t wscale;
+	uint32_t isn, max_end, fin_end, max_ack;
+	unsigned segs, lost, rexmits, rsts, data_segs;
+	size_t cursor;  /* next arrival (of this side's segments) to match */
+	int state;      /* of the connection (not the listener) */
+	synack_time_t dropped_at; /* when this end last refused a segment */
+};
+
+struct render {
+	const struct demo *d;
+	struct out *o;
+	struct side_story s[2];
+};
+
+static size_t text_cols(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static char *append(char *p, const char *s, int times)
+{
+	size_t len = strlen(s);
+	for (int i = 0; i < times; i++, p += len)
+		memcpy(p, s, len);
+	*p = '\0';
+	return p;
+}
+
+static void put_time(struct out *o, synack_time_t t)
+{
+	if (t == SYNACK_TIME_NEVER) {
+		fprintf(o->f, "%11s ", "");
+		return;
+	}
+	fprintf(o->f, "%11.3f ", (double)(t - o->t0) / 1000.0);
+	o->last = t;
+	o->any = true;
+}
+
+/* One ladder row: time column, the client's line, `mid` padded to MID_W
+ * columns in `color`, the server's line. */
+static void put_row(struct out *o, synack_time_t t, const char *color, const char *mid)
+{
+	size_t cols = text_cols(mid);
+	put_time(o, t);
+	fputs("│", o->f);
+	if (o->color && color)
+		fprintf(o->f, "\033[%sm%s\033[0m", color, mid);
+	else
+		fputs(mid, o->f);
+	fprintf(o->f, "%*s│\n", cols < MID_W ? (int)(MID_W - cols) : 0, "");
+}
+
+/* A row before one that comes long after the previous: say how long. */
+static void put_gap(struct out *o, synack_time_t t)
+{
+	if (!o->any || t - o->last < GAP_SHOW)
+		return;
+	char mid[64];
+	snprintf(mid, sizeof mid, "%.3f s later", (double)(t - o->last) / 1e6);
+	int left = (MID_W - (int)strlen(mid)) / 2;
+	fprintf(o->f, "%11s ⋮%*s", "", left, "");
+	if (o->color)
+		fprintf(o->f, "\033[" C_DIM "m%s\033[0m", mid);
+	else
+		fputs(mid, o->f);
+	fprintf(o->f, "%*s⋮\n", MID_W - left - (int)strlen(mid), "");
+}
+
+/* Wrap text over rows inside the ladder, indented by 3 columns; the first
+ * row shows time t (SYNACK_TIME_NEVER: none). */
+static void put_note_at(struct out *o, synack_time_t t, const char *color, const char *text)
+{
+	const size_t width = MID_W - 4;
+	char line[MID_W * 4 + 8];
+	while (*text) {
+		size_t cols = 0, cut = 0, i = 0;
+		for (; text[i] && cols <= width; i++) {
+			if (((unsigned char)text[i] & 0xc0) != 0x80)
+				cols++;
+			if (text[i] == ' ' && cols <= width + 1)
+				cut = i;
+		}
+		if (!text[i] && cols <= width)
+			cut = i;
+		else if (cut == 0)
+			cut = i - 1;
+		snprintf(line, sizeof line, "   %.*s", (int)cut, text);
+		put_row(o, t, color, line);
+		t = SYNACK_TIME_NEVER;
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
+static void put_note(struct out *o, const char *color, const char *text)
+{
+	put_note_at(o, SYNACK_TIME_NEVER, color, text);
+}
+
+/* Text on one end's side of the ladder (a state change). */
+static void put_side(struct out *o, synack_time_t t, int side, const char *color, const char *text)
+{
+	char mid[MID_W * 4 + 8];
+	int pad = MID_W - (int)text_cols(text) - 1;
+	if (side == CLIENT)
+		snprintf(mid, sizeof mid, " %s", text);
+	else
+		snprintf(mid, sizeof mid, "%*s%s ", pad > 0 ? pad : 0, "", text);
+	put_row(o, t, color, mid);
+}
+
+/* ──label──────> or <──────label── (or cut short by ✗ if lost). */
+static void put_arrow(struct out *o, synack_time_t t, int side, const char *label, bool lost)
+{
+	char mid[MID_W * 4 + 256], *p = mid;
+	int k = MID_W - (int)text_cols(label) - 5, cut = 0;
+	if (k < 2)
+		k = 2;
+	if (lost)
+		cut = k > 12 ? 8 : k / 2;
+	if (side == CLIENT) {
+		p = append(p, "─", 2);
+		p += sprintf(p, " %s ", label);
+		p = append(p, "─", k - cut);
+		p = append(p, lost ? "✗" : ">", 1);
+		append(p, " ", cut);
+	} else {
+		p = append(p, " ", cut);
+		p = append(p, lost ? "✗" : "<", 1);
+		p = append(p, "─", k - cut);
+		p += sprintf(p, " %s ", label);
+		append(p, "─", 2);
+	}
+	put_row(o, t, lost ? C_LOST : side == CLIENT ? C_CLIENT : C_SERVER, mid);
+}
+
+/* ---- the segment's meaning ---- */
+
+static uint32_t seg_space(const synack_trace_seg *g)
+{
+	return g->len + !!(g->flags & SYNACK_TCP_SYN) + !!(g->flags & SYNACK_TCP_FIN);
+}
+
+static uint32_t rel_seq(const struct render *R, int s, uint32_t seq)
+{
+	return R->s[s].isn_known ? seq - R->s[s].isn : seq;
+}
+
+static uint32_t rel_ack(const struct render *R, int s, uint32_t ack)
+{
+	return R->s[1 - s].isn_known ? ack - R->s[1 - s].isn : ack;
+}
+
+static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+
+static void flags_text(uint16_t f, char *buf, size_t n)
+{
+	static const struct {
+		uint16_t bit;
+		const char *name;
+	} names[] = {
+		{SYNACK_TCP_SYN, "SYN"}, {SYNACK_TCP_RST, "RST"}, {SYNACK_TCP_FIN, "FIN"},
+		{SYNACK_TCP_PSH, "PSH"}, {SYNACK_TCP_ACK, "ACK"}, {SYNACK_TCP_URG, "URG"},
+		{SYNACK_TCP_ECE, "ECE"}, {SYNACK_TCP_CWR, "CWR"},
+	};
+	size_t used = 0;
+	buf[0] = '\0';
+	if ((f & (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) == (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) {
+		used = (size_t)snprintf(buf, n, "SYN-ACK");
+		f &= (uint16_t)~(SYNACK_TCP_SYN | SYNACK_TCP_ACK);
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0] && used < n; i++)
+		if (f & names[i].bit)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "", names[i].name);
+	if (!buf[0])
+		snprintf(buf, n, "(no flags)");
+}
+
+/* The window in bytes: scaled once both SYNs offered scaling (RFC 7323). */
+static uint32_t window(const struct render *R, int s, const synack_trace_seg *g)
+{
+	if ((g->flags & SYNACK_TCP_SYN) || R->s[0].wscale < 0 || R->s[1].wscale < 0)
+		return g->wnd;
+	return g->wnd << (R->s[s].wscale > 14 ? 14 : R->s[s].wscale);
+}
+
+static void seg_label(const struct render *R, int s, const synack_trace_seg *g, char *buf, size_t n)
+{
+	char fl[48];
+	flags_text(g->flags, fl, sizeof fl);
+	int k = snprintf(buf, n, "%s seq %" PRIu32, fl, rel_seq(R, s, g->seq));
+	if (g->flags & SYNACK_TCP_ACK)
+		k += snprintf(buf + k, n - (size_t)k, " ack %" PRIu32, rel_ack(R, s, g->ack));
+	k += snprintf(buf + k, n - (size_t)k, " win %" PRIu32, window(R, s, g));
+	if (g->len)
+		snprintf(buf + k, n - (size_t)k, " len %u", g->len);
+}
+
+/* "<mss 1460, wscale 7, sackOK, TS val 1 ecr 0>", or "" if no options. */
+static void opts_text(const synack_trace_seg *g, char *buf, size_t n)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	if (g->mss)
+		k += (size_t)snprintf(buf + k, n - k, ", mss %u", g->mss);
+	if (g->wscale >= 0 && k < n)
+		k += (size_t)snprintf(buf + k, n - k, ", wscale %d", g->wscale);
+	if (g->sack_ok && k < n)
+		k += (size_t)snprintf(buf + k, n - k, ", sackOK");
+	if (g->ts_present && k < n)
+		k += (size_t)snprintf(buf + k, n - k, ", TS val %" PRIu32 " ecr %" PRIu32, g->ts_val, g->ts_ecr);
+	if (g->sack_blocks && k < n)
+		k += (size_t)snprintf(buf + k, n - k, ", SACK %u block%s", g->sack_blocks,
+				      g->sack_blocks > 1 ? "s" : "");
+	if (k && k < n) {
+		buf[0] = '<';
+		memmove(buf + 1, buf + 2, k - 1);
+		snprintf(buf + k - 1, n - (k - 1), ">");
+	}
+}
+
+static void explain_syn(const struct render *R, int s, const synack_trace_seg *g, char *buf, size_t n)
+{
+	const char *me = side_name(s), *peer = side_name(1 - s);
+	bool ack = g->flags & SYNACK_TCP_ACK;
+	bool again = ack ? R->s[s].sent_synack : R->s[s].sent_syn;
+	if (again)
+		snprintf(buf, n, "retransmission of the %s: no answer came back in time", ack ? "SYN-ACK" : "SYN");
+	else if (!ack && R->d->o.simopen)
+		snprintf(buf, n, "simultaneous open: %s sends its SYN with ISN %" PRIu32 " while the %s does the same",
+			 me, g->seq, peer);
+	else if (!ack)
+		snprintf(buf, n, "handshake 1/3: %s picks its initial sequence number, ISN %" PRIu32
+			 " (seq numbers are shown relative to it)", me, g->seq);
+	else if (R->d->o.simopen)
+		snprintf(buf, n, "simultaneous open: %s got a SYN in SYN-SENT: it acknowledges the %s's ISN+1 "
+			 "and repeats its own SYN", me, peer);
+	else
+		snprintf(buf, n, "handshake 2/3: %s acknowledges ISN+1 and picks its own, ISN %" PRIu32, me, g->seq);
+}
+
+static void explain_fin(const struct render *R, int s, uint32_t ack, char *buf, size_t n)
+{
+	const struct side_story *peer = &R->s[1 - s];
+	const char *me = side_name(s), *other = side_name(1 - s);
+	if (!peer->fin_sent && R->d->o.simclose)
+		snprintf(buf, n, "simultaneous close: %s has nothing more to send (FIN), and at the same "
+			 "moment neither has the %s", me, other);
+	else if (!peer->fin_sent)
+		snprintf(buf, n, "teardown 1/4: %s has nothing more to send (FIN)", me);
+	else if (!seq_le(peer->fin_end, ack))
+		snprintf(buf, n, "simultaneous close: %s sends its FIN before the %s's has arrived", me, other);
+	else if (!R->s[s].acked_fin)
+		snprintf(buf, n, "teardown 2+3/4: %s acknowledges the FIN and has nothing more to send (FIN)", me);
+	else
+		snprintf(buf, n, "teardown 3/4: %s has nothing more to send either (FIN)", me);
+}
+
+static void explain_ack(const struct render *R, int s, uint32_t ack, char *buf, size_t n)
+{
+	const struct side_story *me = &R->s[s], *peer = &R->s[1 - s];
+	const char *who = side_name(s), *other = side_name(1 - s);
+	if (peer->fin_sent && !me->acked_fin && seq_le(peer->fin_end, ack)) {
+		if (!me->fin_sent)
+			snprintf(buf, n, "teardown 2/4: %s acknowledges the FIN; it could still send (half-close)", who);
+		else if (R->d->o.simclose)
+			snprintf(buf, n, "simultaneous close: %s acknowledges the %s's FIN", who, other);
+		else
+			snprintf(buf, n, "teardown 4/4: %s acknowledges the %s's FIN", who, other);
+	} else if (!me->sent_any || !seq_le(ack, me->max_ack)) {
+		snprintf(buf, n, "ack: %s has received %" PRIu32 " byte%s from the %s", who, ack - 1,
+			 ack == 2 ? "" : "s", other);
+	} else {
+		snprintf(buf, n, "duplicate ACK: %s still expects byte %" PRIu32, who, ack);
+	}
+}
+
+static void explain_rst(const struct render *R, int s, const synack_trace_rec *r, char *buf, size_t n)
+{
+	const char *me = side_name(s), *other = side_name(1 - s);
+	if (R->s[s].rsts == 0 && r->conn_id != 0)
+		snprintf(buf, n, "reset: %s aborts the connection: no FIN exchange, no TIME-WAIT; the %s "
+			 "drops whatever it still had to send", me, other);
+	else
+		snprintf(buf, n, "reset: %s has no connection for that segment (any more) and refuses it", me);
+}
+
+static void explain_data(const struct render *R, int s, uint32_t seq, uint32_t len, char *buf, size_t n)
+{
+	if (s == CLIENT && R->s[s].data_segs == 0)
+		snprintf(buf, n, "data: client sends its request (%" PRIu32 " bytes)", len);
+	else if (s == SERVER)
+		snprintf(buf, n, "data: response bytes %" PRIu32 "-%" PRIu32 " of %" PRIu64, seq,
+			 seq + len - 1, R->d->o.bytes);
+	else
+		snprintf(buf, n, "data: %s sends bytes %" PRIu32 "-%" PRIu32, side_name(s), seq, seq + len - 1);
+}
+
+/* A pure ACK sent at the instant this end refused a segment: its answer. */
+static void explain_answer(const struct render *R, int s, char *buf, size_t n)
+{
+	if (R->s[s].state == SYNACK_TCP_TIME_WAIT && R->s[1 - s].fin_sent)
+		snprintf(buf, n, "TIME-WAIT at work: the %s's FIN came again, so the last ACK was lost; "
+			 "the %s acknowledges it again and restarts its 2*MSL wait", side_name(1 - s), side_name(s));
+	else
+		snprintf(buf, n, "the %s answers the refused segment with an ACK of what it expects next",
+			 side_name(s));
+}
+
+static bool is_answer(const struct render *R, int s, const synack_trace_rec *r)
+{
+	const synack_trace_seg *g = &r->seg;
+	return R->s[s].dropped_at == r->time && !g->len &&
+	       (g->flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN | SYNACK_TCP_RST | SYNACK_TCP_ACK)) == SYNACK_TCP_ACK;
+}
+
+static bool is_rexmit(const struct render *R, int s, const synack_trace_seg *g)
+{
+	const struct side_story *me = &R->s[s];
+	uint32_t space = seg_space(g);
+	return space && me->sent_any && !(g->flags & SYNACK_TCP_SYN) &&
+	       seq_le(rel_seq(R, s, g->seq) + space, me->max_end);
+}
+
+static bool is_third(const struct render *R, int s, const synack_trace_seg *g)
+{
+	const struct side_story *me = &R->s[s];
+	return (g->flags & SYNACK_TCP_ACK) && !(g->flags & (SYNACK_TCP_SYN | SYNACK_TCP_RST)) &&
+	       me->sent_syn && !me->sent_synack && R->s[1 - s].sent_synack && !me->est_told;
+}
+
+static void explain(const struct render *R, int s, const synack_trace_rec *r, char *buf, size_t n)
+{
+	const synack_trace_seg *g = &r->seg;
+	uint32_t seq = rel_seq(R, s, g->seq), ack = rel_ack(R, s, g->ack);
+	if (g->flags & SYNACK_TCP_RST)
+		explain_rst(R, s, r, buf, n);
+	else if (g->flags & SYNACK_TCP_SYN)
+		explain_syn(R, s, g, buf, n);
+	else if (is_rexmit(R, s, g) && g->len)
+		snprintf(buf, n, "retransmission: %s sends bytes %" PRIu32 "-%" PRIu32 " again", side_name(s),
+			 seq, seq + g->len - 1);
+	else if (is_rexmit(R, s, g))
+		snprintf(buf, n, "retransmission of the FIN");
+	else if (is_answer(R, s, r))
+		explain_answer(R, s, buf, n);
+	else if (is_third(R, s, g))
+		snprintf(buf, n, "handshake 3/3: %s acknowledges the %s's ISN+1: connection established%s",
+			 side_name(s), side_name(1 - s), g->len ? " (with data)" : "");
+	else if (g->flags & SYNACK_TCP_FIN)
+		explain_fin(R, s, ack, buf, n);
+	else if (g->len)
+		explain_data(R, s, seq, g->len, buf, n);
+	else
+		explain_ack(R, s, ack, buf, n);
+}
+
+/* After drawing a segment: what the story now knows. */
+static void learn(struct render *R, int s, const synack_trace_rec *r)
+{
+	struct side_story *me = &R->s[s];
+	const synack_trace_seg *g = &r->seg;
+	if ((g->flags & SYNACK_TCP_SYN) && !me->isn_known) {
+		me->isn_known = true;
+		me->isn = g->seq;
+		me->wscale = g->wscale;
+	}
+	bool third = is_third(R, s, g), rexmit = is_rexmit(R, s, g);
+	uint32_t seq = rel_seq(R, s, g->seq), ack = rel_ack(R, s, g->ack), end = seq + seg_space(g);
+	me->est_told |= third;
+	me->rexmits += rexmit || ((g->flags & SYNACK_TCP_SYN) &&
+				  ((g->flags & SYNACK_TCP_ACK) ? me->sent_synack : me->sent_syn));
+	me->sent_syn |= (g->flags & (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) == SYNACK_TCP_SYN;
+	me->sent_synack |= (g->flags & (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) == (SYNACK_TCP_SYN | SYNACK_TCP_ACK);
+	if (!me->sent_any || !seq_le(end, me->max_end))
+		me->max_end = end;
+	if ((g->flags & SYNACK_TCP_ACK) && (!me->sent_any || !seq_le(ack, me->max_ack)))
+		me->max_ack = ack;
+	me->sent_any = true;
+	if (g->flags & SYNACK_TCP_FIN) {
+		me->fin_sent = true;
+		me->fin_end = end;
+	}
+	if ((g->flags & SYNACK_TCP_ACK) && R->s[1 - s].fin_sent && seq_le(R->s[1 - s].fin_end, ack))
+		me->acked_fin = true;
+	me->rsts += !!(g->flags & SYNACK_TCP_RST);
+	me->data_segs += g->len > 0;
+	me->segs++;
+	me->dropped_at = SYNACK_TIME_NEVER;
+}
+
+/* Did this segment reach the other stack? See the notes at the top. */
+static bool arrived(struct render *R, int s, const synack_trace_seg *g)
+{
+	const struct demo *d = R->d;
+	size_t *cur = &R->s[s].cursor;
+	if (*cur >= d->narr[s])
+		return false;
+	const struct arrival *a = &d->arr[s][*cur];
+	if (a->seq != g->seq || a->ack != g->ack || a->flags != (uint8_t)g->flags || a->len != g->len ||
+	    (g->ts_present && a->tsval != g->ts_val))
+		return false;
+	(*cur)++;
+	return true;
+}
+
+static void render_seg(struct render *R, const struct rec *rec)
+{
+	const synack_trace_rec *r = &rec->r;
+	int s = rec->side;
+	char label[160], opts[160], why[300];
+	bool lost = !arrived(R, s, &r->seg);
+	explain(R, s, r, why, sizeof why);
+	learn(R, s, r); /* the ISN is known from here on: the label is relative */
+	seg_label(R, s, &r->seg, label, sizeof label);
+	opts_text(&r->seg, opts, sizeof opts);
+	put_gap(R->o, r->time);
+	put_arrow(R->o, r->time, s, label, lost);
+	if (opts[0])
+		put_note(R->o, C_DIM, opts);
+	put_note(R->o, C_NOTE, why);
+	if (lost) {
+		R->s[s].lost++;
+		put_note(R->o, C_LOST, "✗ lost on the link: this segment never arrived");
+	}
+}
+
+static const char *state_meaning(const struct render *R, int from, int to)
+{
+	static char buf[160];
+	switch (to) {
+	case SYNACK_TCP_TIME_WAIT:
+		snprintf(buf, sizeof buf, "TIME-WAIT: waiting 2*MSL (%g s) so a lost final ACK can be answered",
+			 (double)(2 * R->d->msl) / 1e6);
+		return buf;
+	case SYNACK_TCP_CLOSE_WAIT:
+		return "CLOSE-WAIT: the application is told no more data will come; it may still send";
+	case SYNACK_TCP_FIN_WAIT_2:
+		return "FIN-WAIT-2: its FIN is acknowledged; now it waits for the peer's FIN";
+	case SYNACK_TCP_CLOSING:
+		return "CLOSING: the FINs crossed; waiting for the ACK of its own";
+	case SYNACK_TCP_LAST_ACK:
+		return "LAST-ACK: waiting for the ACK of its FIN";
+	case SYNACK_TCP_CLOSED:
+		return from == SYNACK_TCP_TIME_WAIT ? "2*MSL are over: the connection is forgotten" : NULL;
+	}
+	return NULL;
+}
+
+static void render_state(struct render *R, const struct rec *rec)
+{
+	const synack_trace_rec *r = &rec->r;
+	char text[96];
+	snprintf(text, sizeof text, "%s: %s → %s", side_name(rec->side), synack_tcp_state_name(r->old_state),
+		 synack_tcp_state_name(r->new_state));
+	put_gap(R->o, r->time);
+	put_side(R->o, r->time, rec->side, C_STATE, text);
+	if (r->conn_id != R->d->p[rec->side].listener_id)
+		R->s[rec->side].state = r->new_state;
+	const char *why = state_meaning(R, r->old_state, r->new_state);
+	if (why && r->conn_id != R->d->p[rec->side].listener_id)
+		put_note(R->o, C_NOTE, why);
+}
+
+static const char *note_text(uint16_t note)
+{
+	switch (note) {
+	case SYNACK_NOTE_RETRANSMIT: return "↻ retransmission timer expired: sending again";
+	case SYNACK_NOTE_FAST_RETRANSMIT: return "↻ three duplicate ACKs: fast retransmit";
+	case SYNACK_NOTE_CHALLENGE_ACK: return "suspicious segment: answered with a challenge ACK (RFC 5961)";
+	case SYNACK_NOTE_ZERO_WINDOW_PROBE: return "the peer's window is zero: probing it";
+	case SYNACK_NOTE_DELAYED_ACK: return "delayed-ACK timer fired: ACK sent on its own";
+	case SYNACK_NOTE_TIMEOUT: return "too many retransmissions: the connection is given up";
+	case SYNACK_NOTE_OOO_QUEUED: return "segment after a gap: kept until the gap is filled";
+	case SYNACK_NOTE_KEEPALIVE: return "keepalive probe";
+	}
+	return NULL; /* TIME_WAIT_DONE: the state change says it */
+}
+
+static void render_note(struct render *R, const struct rec *rec)
+{
+	const char *t = note_text(rec->r.note);
+	char text[160];
+	if (!t)
+		return;
+	snprintf(text, sizeof text, "%s: %s", side_name(rec->side), t);
+	put_gap(R->o, rec->r.time);
+	put_side(R->o, rec->r.time, rec->side, C_NOTE, text);
+}
+
+static void render_drop(struct render *R, const struct rec *rec)
+{
+	char text[200];
+	snprintf(text, sizeof text, "✗ %s drops a segment: %s", side_name(rec->side),
+		 synack_counter_doc((enum synack_counter)rec->r.note));
+	put_gap(R->o, rec->r.time);
+	put_note_at(R->o, rec->r.time, C_LOST, text);
+	R->s[rec->side].dropped_at = rec->r.time;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+	if (x->r.time != y->r.time)
+		return x->r.time < y->r.time ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void render_header(const struct demo *d, struct out *o)
+{
+	char left[64], right[64], loss[48];
+	if (d->o.loss > 0)
+		snprintf(loss, sizeof loss, "%g%% loss each way", d->o.loss * 100);
+	else
+		snprintf(loss, sizeof loss, "no loss");
+	fprintf(o->f, "synack demo: two synack stacks on an in-memory link, on virtual time\n");
+	fprintf(o->f, "link: %" PRIu64 " ms one way, ", d->o.delay_ms);
+	if (d->o.rate_mbit)
+		fprintf(o->f, "%" PRIu64 " Mbit/s, ", d->o.rate_mbit);
+	fprintf(o->f, "%s, seed %" PRIu64 "; response: %" PRIu64 " bytes\n\n", loss, d->o.seed, d->o.bytes);
+	snprintf(left, sizeof left, "client 10.0.0.1:%u", d->client_port);
+	snprintf(right, sizeof right, "server 10.0.0.2:%u", SERVER_PORT);
+	fprintf(o->f, "%11s %-*s%s\n", "time (ms)", MID_W + 2 - (int)strlen(right), left, right);
+	put_row(o, SYNACK_TIME_NEVER, NULL, "");
+}
+
+static void render_footer(const struct render *R)
+{
+	const struct demo *d = R->d;
+	const struct side_story *c = &R->s[CLIENT], *s = &R->s[SERVER];
+	FILE *f = R->o->f;
+	put_row(R->o, SYNACK_TIME_NEVER, NULL, "");
+	fprintf(f, "\nclient received %" PRIu64 " of %" PRIu64 " response bytes%s; ", d->p[CLIENT].done,
+		d->o.bytes, d->p[CLIENT].done == d->o.bytes ? ", all intact" : "");
+	fprintf(f, "%u segments (client %u, server %u), %u lost, %u retransmitted\n", c->segs + s->segs, c->segs,
+		s->segs, c->lost + s->lost, c->rexmits + s->rexmits);
+	fprintf(f, "%s after %.3f s of virtual time\n", d->failed ? "did not complete" : "both ends CLOSED",
+		(double)(d->sim.now - d->t0) / 1e6);
+}
+
+static void render(struct demo *d, struct out *o)
+{
+	struct render R = {.d = d, .o = o};
+	for (int side = 0; side < 2; side++) {
+		R.s[side].wscale = -1;
+		R.s[side].dropped_at = SYNACK_TIME_NEVER;
+	}
+	qsort(d->recs, d->nrecs, sizeof *d->recs, rec_cmp);
+	render_header(d, o);
+	for (size_t i = 0; i < d->nrecs; i++) {
+		const struct rec *rec = &d->recs[i];
+		switch (rec->r.kind) {
+		case SYNACK_TRACE_SEG_OUT: render_seg(&R, rec); break;
+		case SYNACK_TRACE_STATE: render_state(&R, rec); break;
+		case SYNACK_TRACE_NOTE: render_note(&R, rec); break;
+		case SYNACK_TRACE_DROP: render_drop(&R, rec); break;
+		default: break; /* SEG_IN: arrivals are implied by the arrows */
+		}
+	}
+	render_footer(&R);
+}
+
+static void print_stats(const struct demo *d, FILE *f)
+{
+	fprintf(f, "\n%-28s %10s %10s  %s\n", "counter", "client", "server", "meaning");
+	for (int id = 0; id < SYNACK_COUNTER_COUNT; id++) {
+		uint64_t c = synack_stack_counter(d->sim.stack[CLIENT], (enum synack_counter)id);
+		uint64_t s = synack_stack_counter(d->sim.stack[SERVER], (enum synack_counter)id);
+		if (c || s)
+			fprintf(f, "%-28s %10" PRIu64 " %10" PRIu64 "  %s\n", synack_counter_name((enum synack_counter)id),
+				c, s, synack_counter_doc((enum synack_counter)id));
+	}
+	fprintf(f, "\n%-28s %10s %10s %10s\n", "link direction", "sent", "delivered", "lost");
+	for (int port = 0; port < 2; port++) {
+		synack_link_stats ls;
+		synack_memlink_stats(d->sim.link, port, &ls);
+		fprintf(f, "%-28s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n",
+			port == 0 ? "client -> server" : "server -> client", ls.sent, ls.delivered, ls.lost);
+	}
+}
+
+/* ------------------------------------------------------------ the command */
+
+/* Give back the handles still held (after a failure, and the listener). */
+static void release_handles(struct demo *d)
+{
+	synack_memlink_set_pcap(d->sim.link, NULL); /* nothing more into the capture */
+	for (int side = 0; side < 2; side++) {
+		if (d->p[side].conn)
+			synack_tcp_abort(d->p[side].conn);
+		if (d->p[side].listener)
+			synack_tcp_close(d->p[side].listener);
+		d->p[side].conn = d->p[side].listener = NULL;
+	}
+}
+
+static void demo_free(struct demo *d, bool sim)
+{
+	if (sim) {
+		release_handles(d);
+		synack_sim_destroy(&d->sim);
+	}
+	if (d->pcap)
+		synack_pcap_close(d->pcap);
+	free(d->recs);
+	free(d->arr[0]);
+	free(d->arr[1]);
+	free(d);
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	struct demo *d = calloc(1, sizeof *d);
+	bool help;
+	if (!d)
+		return cli_error("demo", "out of memory"), CLI_FAIL;
+	int rc = parse_opts(argc, argv, &d->o, &help);
+	if (rc || help) {
+		if (!rc)
+			cmd_demo_usage(stdout);
+		demo_free(d, false);
+		return rc;
+	}
+	if (setup_sim(d)) {
+		demo_free(d, false);
+		return CLI_FAIL;
+	}
+	if (open_pcap(d)) {
+		demo_free(d, true);
+		return CLI_USAGE;
+	}
+	if (start(d) == 0)
+		run(d);
+	collect(d);
+	check_outcome(d);
+	struct out o = {.f = stdout, .color = cli_want_color(stdout, d->o.no_color), .t0 = d->t0};
+	render(d, &o);
+	if (d->o.stats)
+		print_stats(d, stdout);
+	rc = CLI_OK;
+	if (d->failed) {
+		cli_error("demo", "%s", d->why);
+		rc = CLI_FAIL;
+	}
+	demo_free(d, true);
+	return rc;
+}

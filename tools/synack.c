@@ -1,0 +1,229 @@
+/* The `synack` command: a table of subcommands and the small option parser
+ * they share (tools/cli.h). Each subcommand lives in its own file. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "synack/synack.h"
+#include "cli.h"
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+static void help_usage(FILE *out);
+static void version_usage(FILE *out);
+
+/* Later subcommands (pkt, serve, connect, ping, bench) go here. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *out);
+	const char *summary;
+} commands[] = {
+	{"demo", cmd_demo, cmd_demo_usage, "draw a TCP connection between two stacks as a ladder diagram"},
+	{"help", cmd_help, help_usage, "show this help, or a subcommand's: synack help CMD"},
+	{"version", cmd_version, version_usage, "print the version"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: synack COMMAND [OPTIONS]\n\n"
+		     "synack is a userspace TCP/IP stack; this command drives it.\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'synack COMMAND --help' for a command's options.\n"
+		     "Exit status: 0 success, 1 the command did not complete, 2 usage error.\n");
+}
+
+static void help_usage(FILE *out)
+{
+	fprintf(out, "usage: synack help [COMMAND]\n\nShow the list of commands, or COMMAND's options.\n");
+}
+
+static void version_usage(FILE *out)
+{
+	fprintf(out, "usage: synack version\n\nPrint synack's version.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if (argc > 2)
+		return cli_error("help", "too many arguments");
+	const struct command *c = find_command(argv[1]);
+	if (!c)
+		return cli_error("help", "unknown command '%s' (see 'synack help')", argv[1]);
+	c->usage(stdout);
+	return CLI_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		version_usage(stdout);
+		return CLI_OK;
+	}
+	if (argc > 1)
+		return cli_error("version", "unexpected argument '%s'", argv[1]);
+	printf("synack %s\n", SYNACK_VERSION);
+	return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+		name = "help";
+	else if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
+		name = "version";
+	const struct command *c = find_command(name);
+	if (!c) {
+		if (name[0] == '-')
+			return cli_error(NULL, "unknown option '%s' (see 'synack --help')", name);
+		return cli_error(NULL, "unknown command '%s' (see 'synack --help')", name);
+	}
+	int rc = c->run(argc - 1, argv + 1);
+	if (fflush(stdout) != 0 && rc == CLI_OK) {
+		fprintf(stderr, "synack: writing output: %s\n", strerror(errno));
+		rc = CLI_FAIL;
+	}
+	return rc;
+}
+
+/* ---- helpers shared by subcommands (cli.h) ---- */
+
+int cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fputs("synack: ", stderr);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_USAGE;
+}
+
+void cli_args_init(struct cli_args *a, int argc, char **argv)
+{
+	a->argc = argc;
+	a->argv = argv;
+	a->i = 1;
+	a->cmd = argc > 0 ? argv[0] : "?";
+}
+
+static const struct cli_opt *find_opt(const struct cli_opt *opts, const char *name, size_t len)
+{
+	for (; opts->name; opts++)
+		if (strlen(opts->name) == len && strncmp(opts->name, name, len) == 0)
+			return opts;
+	return NULL;
+}
+
+/* The option's value: after '=' or the next argument. */
+static int opt_value(struct cli_args *a, const struct cli_opt *o, const char *eq, const char **val)
+{
+	if (!o->has_arg) {
+		if (eq)
+			cli_error(a->cmd, "option '--%s' takes no value", o->name);
+		return eq ? CLI_BAD : o->id;
+	}
+	if (eq) {
+		*val = eq + 1;
+		return o->id;
+	}
+	if (a->i >= a->argc) {
+		cli_error(a->cmd, "option '--%s' needs a value", o->name);
+		return CLI_BAD;
+	}
+	*val = a->argv[a->i++];
+	return o->id;
+}
+
+int cli_next(struct cli_args *a, const struct cli_opt *opts, const char **val)
+{
+	*val = NULL;
+	if (a->i >= a->argc)
+		return CLI_END;
+	const char *arg = a->argv[a->i++];
+	if (strcmp(arg, "-h") == 0)
+		arg = "--help";
+	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+		cli_error(a->cmd, "unexpected argument '%s' (see 'synack %s --help')", arg, a->cmd);
+		return CLI_BAD;
+	}
+	const char *name = arg + 2, *eq = strchr(name, '=');
+	const struct cli_opt *o = find_opt(opts, name, eq ? (size_t)(eq - name) : strlen(name));
+	if (!o) {
+		cli_error(a->cmd, "unknown option '%.*s' (see 'synack %s --help')",
+			  eq ? (int)(eq - arg) : (int)strlen(arg), arg, a->cmd);
+		return CLI_BAD;
+	}
+	return opt_value(a, o, eq, val);
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max,
+		  uint64_t *out)
+{
+	char *end;
+	if (text[0] < '0' || text[0] > '9') {
+		cli_error(cmd, "--%s: '%s' is not a non-negative integer", opt, text);
+		return CLI_BAD;
+	}
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (*end != '\0') {
+		cli_error(cmd, "--%s: '%s' is not a non-negative integer", opt, text);
+		return CLI_BAD;
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		cli_error(cmd, "--%s: %s is out of range [%llu, %llu]", opt, text, (unsigned long long)min,
+			  (unsigned long long)max);
+		return CLI_BAD;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *text, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+		cli_error(cmd, "--%s: '%s' is not a number", opt, text);
+		return CLI_BAD;
+	}
+	*out = v;
+	return 0;
+}
+
+bool cli_want_color(FILE *f, bool disable)
+{
+	const char *nc = getenv("NO_COLOR");
+	if (disable || (nc && nc[0]))
+		return false;
+	return isatty(fileno(f)) == 1;
+}
