@@ -57,5 +57,7 @@ bool cli_want_color(FILE *f, bool disable);
 /* Subcommands. Each takes its own argv (argv[0] = its name). */
 int cmd_demo(int argc, char **argv);
 void cmd_demo_usage(FILE *out);
+int cmd_pkt(int argc, char **argv);
+void cmd_pkt_usage(FILE *out);
 
 #endif

@@ -23,6 +23,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{"demo", cmd_demo, cmd_demo_usage, "draw a TCP connection between two stacks as a ladder diagram"},
+	{"pkt", cmd_pkt, cmd_pkt_usage, "run packetdrill-syntax scripts against synack on virtual time"},
 	{"help", cmd_help, help_usage, "show this help, or a subcommand's: synack help CMD"},
 	{"version", cmd_version, version_usage, "print the version"},
 };

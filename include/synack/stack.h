@@ -44,7 +44,8 @@ typedef struct synack_tcp_config {
 	uint8_t time_wait_rst_protect;  /* RFC 1337: ignore RST in TIME-WAIT */
 	uint32_t challenge_ack_limit;   /* per second, RFC 5961 §7 */
 	uint32_t max_connections;       /* all TCBs, listeners included */
-	uint8_t drop_synfin;            /* drop SYN+FIN segments */
+	uint8_t drop_synfin;            /* a SYN+FIN cannot open a connection */
+	uint8_t rcvbuf_round_mss;       /* round receive buffers up to a multiple of the MSS (BSD) */
 	synack_time_t isn_tick;         /* RFC 6528 M: 4 us */
 } synack_tcp_config;
 

@@ -280,7 +280,9 @@ static void reset_children(struct tcb *l)
 	for (uint32_t i = 0; ts->conns.mask && i <= ts->conns.mask; i++)
 		for (struct hnode *n = ts->conns.b[i]; n; n = n->next) {
 			struct tcb *c = container_of(n, struct tcb, hn);
-			if (c->parent == l)
+			/* established children are reset; half-open ones just
+			 * vanish, as a SYN cache entry would */
+			if (c->parent == l && c->accepted)
 				tcp_send_rst_tcb(c);
 		}
 }

@@ -23,6 +23,14 @@ static void trace_in(synack_stack *st, const struct tcb *t, const struct tcp_seg
 				    .sack_blocks = h->opt.nsack};
 }
 
+/* drop_synfin: a SYN+FIN cannot open a connection (LISTEN, SYN-SENT);
+ * on a synchronized connection it is handled like any SYN. */
+static bool synfin_refused(const synack_stack *st, const struct tcp_seg *s)
+{
+	return st->cfg.tcp.drop_synfin &&
+	       (s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) == (SYNACK_TCP_SYN | SYNACK_TCP_FIN);
+}
+
 static int parse_seg(synack_stack *st, const struct net_rx *rx, struct tcp_seg *s)
 {
 	int drop = wire_tcp_parse(rx->l4, rx->l4_len, &s->h);
@@ -34,12 +42,10 @@ static int parse_seg(synack_stack *st, const struct net_rx *rx, struct tcp_seg *
 		return SYNACK_DROP_TCP_BAD_PORT;
 	if ((s->h.flags & SYNACK_TCP_SYN) && (s->h.flags & SYNACK_TCP_RST))
 		return SYNACK_DROP_TCP_BAD_FLAGS;
-	if ((s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) == (SYNACK_TCP_SYN | SYNACK_TCP_FIN) &&
-	    st->cfg.tcp.drop_synfin)
-		return SYNACK_DROP_TCP_BAD_FLAGS;
 	s->src = (synack_endpoint){.addr = rx->src, .port = s->h.sport};
 	s->dst = (synack_endpoint){.addr = rx->dst, .port = s->h.dport};
 	s->len = (uint32_t)s->h.payload_len + !!(s->h.flags & SYNACK_TCP_SYN) + !!(s->h.flags & SYNACK_TCP_FIN);
+	s->syn_wnd = false;
 	return 0;
 }
 
@@ -106,6 +112,8 @@ void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
 	if (t->ts_ok)
 		t->ts_recent = o->ts_val;
 	t->sack_ok = c->sack_enable && o->sack_ok;
+	if (c->rcvbuf_round_mss && mss && t->rcvbuf % mss)
+		t->rcvbuf = MIN(t->rcvbuf + mss - t->rcvbuf % mss, 1u << 30);
 	/* RFC 6691 §3: the MSS does not count options; TS takes 12 bytes */
 	if (t->ts_ok)
 		mss -= 12;
@@ -154,6 +162,10 @@ void tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 		net_drop(st, SYNACK_DROP_TCP_LISTEN_BAD);
 		return;
 	}
+	if (synfin_refused(st, seg)) {
+		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
+		return;
+	}
 	if (l->syn_count >= l->backlog) {
 		net_drop(st, SYNACK_DROP_TCP_SYN_QUEUE_FULL);
 		return;
@@ -187,6 +199,22 @@ void tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 
 /* ---- SYN-SENT, RFC 9293 §3.10.7.3 ---- */
 
+/* "If there are other controls or text in the segment, queue them for
+ * processing after the ESTABLISHED state has been reached": the text is
+ * kept (as much as the buffer takes); a FIN here is not (the peer repeats
+ * it). */
+static void syn_data(struct tcb *t, const struct tcp_seg *seg)
+{
+	uint32_t n = (uint32_t)MIN(seg->h.payload_len, (size_t)t->rcvbuf);
+	if (!n || ring_push(&t->rcvq, &t->st->mem, t->rcvbuf, seg->h.payload, n) != n)
+		return;
+	t->rcv_nxt += n;
+	t->rcv_adv += n;
+	t->bytes_received += n;
+	t->ack_now = 1;
+	tcb_event(t, SYNACK_EV_READABLE);
+}
+
 static void syn_sent_established(struct tcb *t, const struct tcp_seg *seg)
 {
 	t->snd_una = seg->h.ack;
@@ -196,6 +224,8 @@ static void syn_sent_established(struct tcb *t, const struct tcp_seg *seg)
 	t->snd_wl2 = seg->h.ack;
 	if (t->rtt_timing && t->backoff == 0)
 		tcp_rtt_sample(t, tnow(t) - t->rtt_start);
+	else if (t->srtt == 0) /* RFC 6298 §5.7: the SYN timed out: RTO 3 s */
+		t->rto = MAX(t->rto, MIN(SYNACK_SEC(3), tcfg(t)->rto_max));
 	t->rtt_timing = 0;
 	t->backoff = 0;
 	t->t_rtx = SYNACK_TIME_NEVER;
@@ -226,13 +256,14 @@ void tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg)
 		tcb_close_state(t, -ECONNREFUSED, SYNACK_EV_ERROR);
 		return;
 	}
-	if (!(f & SYNACK_TCP_SYN)) {
+	if (!(f & SYNACK_TCP_SYN) || synfin_refused(st, seg)) {
 		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
 		return;
 	}
 	t->irs = seg->h.seq;
 	t->rcv_nxt = t->rcv_adv = seg->h.seq + 1;
 	tcp_negotiate(t, &seg->h.opt);
+	syn_data(t, seg);
 	if (ack_ok) {
 		syn_sent_established(t, seg);
 		return;

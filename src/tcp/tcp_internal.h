@@ -39,6 +39,7 @@ struct tcp_seg {
 	struct wire_tcp h;
 	synack_endpoint src, dst; /* remote, local */
 	uint32_t len;             /* SEG.LEN: payload + SYN + FIN */
+	bool syn_wnd;             /* window of a <SYN,ACK>: never scaled (RFC 7323 §2.2) */
 };
 
 struct tcb {

@@ -124,9 +124,29 @@ void tcp_send_syn(struct tcb *t)
 		tcp_rtx_arm(t);
 }
 
-void tcp_send_ack(struct tcb *t) { tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, 0, 0); }
+/* While our FIN is sent but not acknowledged, every ACK we send repeats it
+ * (as the BSD stacks do): the peer's segment shows it has not seen the FIN
+ * yet, and a retransmission is always allowed (RFC 9293 §3.10.7.4). */
+void tcp_send_ack(struct tcb *t)
+{
+	if (t->fin_sent && t->snd_nxt == t->fin_seq + 1 && seq_leq(t->snd_una, t->fin_seq) &&
+	    t->state != SYNACK_TCP_TIME_WAIT) {
+		tcp_emit(t, t->fin_seq, SYNACK_TCP_FIN | SYNACK_TCP_ACK, 0, 0);
+		return;
+	}
+	tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, 0, 0);
+}
 
-void tcp_send_rst_tcb(struct tcb *t) { tcp_emit(t, t->snd_nxt, SYNACK_TCP_RST, 0, 0); }
+/* A reset we decide on (abort, data after close, RFC 793 SYN handling):
+ * <SEQ=SND.NXT><CTL=RST>, RFC 9293 §3.10.5, with the ACK field filled as
+ * the BSD and Linux stacks do once the connection is synchronized. */
+void tcp_send_rst_tcb(struct tcb *t)
+{
+	uint8_t flags = SYNACK_TCP_RST;
+	if (t->state >= SYNACK_TCP_SYN_RECEIVED)
+		flags |= SYNACK_TCP_ACK;
+	tcp_emit(t, t->snd_nxt, flags, 0, 0);
+}
 
 /* RFC 5961 §7: challenge ACKs are rate limited per stack per second. */
 void tcp_challenge_ack(struct tcb *t)
@@ -141,7 +161,7 @@ void tcp_challenge_ack(struct tcb *t)
 	ts->chack_count++;
 	net_count(t->st, SYNACK_CNT_TCP_CHALLENGE_ACKS);
 	tcb_trace_note(t, SYNACK_NOTE_CHALLENGE_ACK);
-	tcp_send_ack(t);
+	tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, 0, 0); /* never repeats a FIN */
 }
 
 /* RFC 9293 §3.10.7.1: answer a segment that has no connection. */

@@ -20,6 +20,19 @@ static bool seq_acceptable(const struct tcb *t, const struct tcp_seg *s, uint32_
 	       seq_in(seq + s->len - 1, t->rcv_nxt, t->rcv_nxt + wnd);
 }
 
+/* An old duplicate (entirely before RCV.NXT, within a window of it) with an
+ * ACK: RFC 9293 §3.10.7.4 drops it after sending an ACK; like the BSD
+ * stacks, synack still sends that ACK but also lets its ACK field count
+ * (the RFC 5961 §5 range check still applies), so a peer that acknowledges
+ * our FIN without counting its own FIN is not ignored. Text and FIN are
+ * dropped. */
+static bool old_duplicate(const struct tcb *t, const struct tcp_seg *s)
+{
+	uint32_t end = s->h.seq + s->len;
+	return (s->h.flags & SYNACK_TCP_ACK) && seq_leq(end, t->rcv_nxt) &&
+	       seq_geq(s->h.seq, t->rcv_nxt - MAX(t->rcvbuf, 65535u));
+}
+
 /* Trim the segment to the window: leading bytes already received (a SYN
  * there goes first) and trailing bytes beyond the window (then no FIN). */
 static void trim_to_window(const struct tcb *t, struct tcp_seg *s, uint32_t wnd)
@@ -82,20 +95,20 @@ static void rst_input(struct tcb *t, const struct tcp_seg *s)
 	case SYNACK_TCP_CLOSE_WAIT:
 		tcb_close_state(t, -ECONNRESET, SYNACK_EV_RESET | SYNACK_EV_ERROR);
 		break;
-	default: /* CLOSING, LAST-ACK, TIME-WAIT */
-		tcb_close_state(t, 0, 0);
+	default: /* CLOSING, LAST-ACK, TIME-WAIT: a handle still held hears of it */
+		tcb_close_state(t, t->user ? -ECONNRESET : 0, t->user ? SYNACK_EV_RESET : 0);
 		break;
 	}
 }
 
 /* RFC 9293 §3.10.7.4 fourth: SYN in a synchronized state, RFC 5961 §4. */
-static void syn_input(struct tcb *t)
+static void syn_input(struct tcb *t, bool in_window)
 {
 	if (t->state == SYNACK_TCP_SYN_RECEIVED && t->parent) {
 		tcb_close_state(t, 0, 0); /* passive open: back to LISTEN */
 		return;
 	}
-	if (tcfg(t)->rfc5961_syn) {
+	if (tcfg(t)->rfc5961_syn || !in_window) {
 		net_drop(t->st, SYNACK_DROP_TCP_SYN_IN_WINDOW);
 		tcp_challenge_ack(t);
 		return;
@@ -111,7 +124,7 @@ static void update_window(struct tcb *t, const struct tcp_seg *s)
 	const struct wire_tcp *h = &s->h;
 	if (!(seq_lt(t->snd_wl1, h->seq) || (t->snd_wl1 == h->seq && seq_leq(t->snd_wl2, h->ack))))
 		return;
-	uint32_t wnd = (uint32_t)h->wnd << t->snd_wscale;
+	uint32_t wnd = s->syn_wnd ? h->wnd : (uint32_t)h->wnd << t->snd_wscale;
 	t->snd_wnd = wnd;
 	t->snd_wl1 = h->seq;
 	t->snd_wl2 = h->ack;
@@ -230,10 +243,14 @@ static bool synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
 		net_drop(t->st, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
 		return false; /* stay in SYN-RECEIVED; the peer retransmits */
 	}
-	t->snd_wnd = (uint32_t)s->h.wnd << t->snd_wscale;
+	t->snd_wnd = s->syn_wnd ? s->h.wnd : (uint32_t)s->h.wnd << t->snd_wscale;
 	t->max_sndwnd = MAX(t->max_sndwnd, t->snd_wnd);
 	t->snd_wl1 = s->h.seq;
 	t->snd_wl2 = s->h.ack;
+	/* RFC 6298 §5.7: the SYN-ACK timed out and no sample follows: RTO 3 s
+	 * (a sample taken from this ACK below replaces it) */
+	if (t->srtt == 0 && t->backoff)
+		t->rto = MAX(t->rto, MIN(SYNACK_SEC(3), tcfg(t)->rto_max));
 	tcb_set_state(t, SYNACK_TCP_ESTABLISHED);
 	if (t->fin_queued)
 		tcb_set_state(t, SYNACK_TCP_FIN_WAIT_1); /* closed during the handshake */
@@ -438,6 +455,7 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 	/* a retransmitted SYN while we wait for the handshake's ACK */
 	if (t->state == SYNACK_TCP_SYN_RECEIVED && (f & SYNACK_TCP_SYN) && !(f & SYNACK_TCP_ACK) &&
 	    s->h.seq == t->irs) {
+		t->rtt_timing = 0; /* RFC 6298 §3 (Karn): the SYN-ACK is now sent twice */
 		tcp_emit(t, t->iss, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 0, 0);
 		return;
 	}
@@ -449,24 +467,36 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 		s->h.flags &= (uint8_t)~SYNACK_TCP_SYN;
 		s->h.seq++;
 		s->len--;
+		s->syn_wnd = true;
 		f = s->h.flags;
+	}
+	/* RFC 5961 §4.2: a SYN on a synchronized connection gets a challenge
+	 * ACK "irrespective of the sequence number", before the window test;
+	 * in RFC 793 mode only a SYN inside the window resets. */
+	if ((f & SYNACK_TCP_SYN) && !(t->state == SYNACK_TCP_SYN_RECEIVED && t->parent)) {
+		syn_input(t, seq_in(s->h.seq, t->rcv_nxt, t->rcv_nxt + MAX(tcp_rcv_window(t), 1u)));
+		return;
 	}
 	if (paws_reject(t, s)) {
 		net_drop(st, SYNACK_DROP_TCP_PAWS);
 		t->ack_now = 1;
 		return;
 	}
-	uint32_t wnd = tcp_rcv_window(t);
+	/* RCV.WND for the tests: what we advertised, or the free buffer space if
+	 * larger (the 16-bit field and the scale can only round it down; like
+	 * the BSD stacks we accept what we have room for) */
+	uint32_t wnd = t->rd_shut ? 0 : MAX(tcp_rcv_window(t), rcv_space(t));
 	if (!seq_acceptable(t, s, wnd)) {
 		bool zero_wnd_ack = wnd == 0 && s->h.seq == t->rcv_nxt; /* §3.10.7.4: ACKs still count */
-		if (!zero_wnd_ack || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN))) {
+		bool old = old_duplicate(t, s);
+		if (s->h.payload_len && old)
+			net_count(st, SYNACK_CNT_TCP_DUP_DATA); /* all already received */
+		if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_FIN))
+			t->t_close = tnow(t) + 2 * tcfg(t)->msl; /* re-ACK a retransmitted FIN */
+		if ((!zero_wnd_ack && !old) || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN))) {
 			net_drop(st, SYNACK_DROP_TCP_OUT_OF_WINDOW);
-			if (s->h.payload_len && seq_leq(s->h.seq + s->len, t->rcv_nxt))
-				net_count(st, SYNACK_CNT_TCP_DUP_DATA); /* all already received */
 			if (!(f & SYNACK_TCP_RST))
 				t->ack_now = 1;
-			if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_FIN))
-				t->t_close = tnow(t) + 2 * tcfg(t)->msl; /* re-ACK a retransmitted FIN */
 			return;
 		}
 		s->h.payload_len = 0;
@@ -482,7 +512,7 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 	if (t->ts_ok && s->h.opt.has_ts && seq_leq(s->h.seq, t->last_ack_sent))
 		t->ts_recent = s->h.opt.ts_val;
 	if (s->h.flags & SYNACK_TCP_SYN) {
-		syn_input(t);
+		syn_input(t, true);
 		return;
 	}
 	if (!(s->h.flags & SYNACK_TCP_ACK)) {
