@@ -419,6 +419,13 @@ static void fin_input(struct tcb *t, const struct tcp_seg *s)
 {
 	if (s->h.seq + (uint32_t)s->h.payload_len != t->rcv_nxt)
 		return; /* out of order: the peer retransmits it */
+	if (t->peer_fin) {
+		/* a FIN after the FIN: acknowledge what we have, nothing moves */
+		t->ack_now = 1;
+		if (t->state == SYNACK_TCP_TIME_WAIT)
+			t->t_close = tnow(t) + 2 * tcfg(t)->msl;
+		return;
+	}
 	t->rcv_nxt++;
 	t->peer_fin = 1;
 	t->ack_now = 1;
@@ -452,6 +459,11 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 {
 	synack_stack *st = t->st;
 	uint8_t f = s->h.flags;
+	/* TIME-WAIT: without SYN, RST or ACK there is nothing to answer */
+	if (t->state == SYNACK_TCP_TIME_WAIT && !(f & (SYNACK_TCP_SYN | SYNACK_TCP_RST | SYNACK_TCP_ACK))) {
+		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
+		return;
+	}
 	/* a retransmitted SYN while we wait for the handshake's ACK */
 	if (t->state == SYNACK_TCP_SYN_RECEIVED && (f & SYNACK_TCP_SYN) && !(f & SYNACK_TCP_ACK) &&
 	    s->h.seq == t->irs) {
@@ -535,4 +547,9 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 	}
 	if (s->h.flags & SYNACK_TCP_FIN)
 		fin_input(t, s);
+	/* TIME-WAIT answers anything but an exact duplicate ACK, so a peer
+	 * that lost our last ACK hears it again (as the BSD stacks do) */
+	if (t->state == SYNACK_TCP_TIME_WAIT &&
+	    (s->h.flags != SYNACK_TCP_ACK || s->h.payload_len || s->h.seq != t->rcv_nxt || s->h.ack != t->snd_nxt))
+		t->ack_now = 1;
 }
