@@ -109,6 +109,7 @@ static void profile_freebsd(synack_tcp_config *c)
 	c->synack_retries = 3;
 	c->data_retries = 12;
 	c->rcvbuf_round_mss = 1;
+	c->rto_slop = SYNACK_MSEC(200); /* net.inet.tcp.rexmit_slop */
 }
 
 static bool stack_up(struct runner *r)
@@ -540,8 +541,12 @@ static long long do_call(struct runner *r, const struct pkt_call *c)
 		arg_int(arg(c, 1), &backlog);
 		return synack_listen(r->socks, fd, (int)backlog);
 	}
-	if (!strcmp(n, "accept"))
-		return synack_accept(r->socks, fd, NULL);
+	if (!strcmp(n, "accept")) {
+		int nfd = synack_accept(r->socks, fd, NULL);
+		if (nfd >= 0)
+			r->last_fd = nfd; /* tcp_info now reads the accepted socket */
+		return nfd;
+	}
 	if (!strcmp(n, "connect")) {
 		ep.addr = r->remote;
 		r->remote_port = DEFAULT_PORT;
@@ -578,7 +583,7 @@ static int sockopt_id(const struct pkt_call *c)
 	} map[] = {{"SO_RCVBUF", SYNACK_SO_RCVBUF}, {"SO_SNDBUF", SYNACK_SO_SNDBUF}, {"SO_ERROR", SYNACK_SO_ERROR},
 		   {"SO_REUSEADDR", SYNACK_SO_REUSEADDR}, {"SO_LINGER", SYNACK_SO_LINGER},
 		   {"SO_KEEPALIVE", SYNACK_SO_KEEPALIVE}, {"TCP_NODELAY", SYNACK_SO_NODELAY},
-		   {"TCP_MAXSEG", SYNACK_SO_MAXSEG}};
+		   {"TCP_MAXSEG", SYNACK_SO_MAXSEG}, {"TCP_NOOPT", SYNACK_SO_NOOPT}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (arg_ident(arg(c, 2), map[i].name))
 			return map[i].id;
@@ -700,6 +705,8 @@ static bool sysctl_apply(struct runner *r, const char *name, long long v)
 		c->rto_initial = SYNACK_MSEC(v);
 	else if (!strcmp(name, "net.inet.tcp.rexmit_min") && v > 0)
 		c->rto_min = SYNACK_MSEC(v);
+	else if (!strcmp(name, "net.inet.tcp.rexmit_slop") && v >= 0)
+		c->rto_slop = SYNACK_MSEC(v);
 	else if (!strcmp(name, "net.inet.tcp.msl") && v > 0)
 		c->msl = SYNACK_MSEC(v);
 	else if (!strcmp(name, "net.inet.tcp.delacktime") && v > 0)
@@ -771,6 +778,17 @@ static bool code_block(struct runner *r, const char *code)
 					   "TCPI_ESTABLISHED", "TCPI_FIN_WAIT_1", "TCPI_FIN_WAIT_2",
 					   "TCPI_CLOSE_WAIT", "TCPI_CLOSING", "TCPI_LAST_ACK", "TCPI_TIME_WAIT"};
 	char want[64];
+	long opts;
+	if (sscanf(code, " assert tcpi_options == %ld", &opts) == 1) {
+		synack_tcp_info info;
+		synack_tcp *c = synack_socket_tcp(r->socks, r->last_fd);
+		r->res->shell_applied++;
+		if (!c || synack_tcp_get_info(c, &info))
+			return failf(r, "tcpi_options: no connection on fd %d", r->last_fd);
+		/* TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4 */
+		long have = (info.ts_ok ? 1 : 0) | (info.sack_ok ? 2 : 0) | (info.wscale_ok ? 4 : 0);
+		return have == opts || failf(r, "tcpi_options is %ld, expected %ld", have, opts);
+	}
 	if (sscanf(code, " assert tcpi_state == %63s", want) != 1) {
 		r->res->shell_skipped++;
 		return true;
@@ -869,11 +887,9 @@ void pkt_run_script(const struct pkt_script *sc, const struct pkt_run_opts *o, s
 		}
 	if (o->verbose)
 		print_trace(&r);
+	/* as in packetdrill, what synack sends after the last event is not
+	 * checked: the script has ended */
 	r.ev = NULL;
-	if (res->status == PKT_PASS && r.qn) {
-		r.ev = &sc->ev[sc->nev - 1];
-		queue_empty_or_fail(&r);
-	}
 	synack_sockets_destroy(r.socks);
 	synack_stack_destroy(r.st);
 	free(r.q);

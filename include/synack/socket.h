@@ -38,6 +38,7 @@ enum synack_sockopt {
 	SYNACK_SO_KEEPALIVE,  /* accepted, not implemented yet */
 	SYNACK_SO_NODELAY,    /* TCP_NODELAY */
 	SYNACK_SO_MAXSEG,     /* TCP_MAXSEG */
+	SYNACK_SO_NOOPT,      /* TCP_NOOPT (BSD): no TCP options; before connect/listen */
 };
 int synack_setsockopt(synack_sockets *s, int fd, int opt, int value);
 /* SO_ERROR returns the pending error as a positive errno and clears it. */

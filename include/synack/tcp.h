@@ -45,6 +45,7 @@ typedef struct synack_tcp_params {
 	uint32_t sndbuf, rcvbuf; /* bytes */
 	uint16_t mss;            /* cap on the MSS we use and advertise */
 	uint8_t nodelay;         /* 1 disables Nagle */
+	uint8_t noopt;           /* send and negotiate no TCP options at all (BSD TCP_NOOPT) */
 } synack_tcp_params;
 int synack_tcp_listen_ex(synack_stack *st, const synack_endpoint *local, int backlog,
 			 const synack_tcp_params *params, synack_tcp **out);
@@ -101,7 +102,7 @@ typedef struct synack_tcp_info {
 	uint32_t rcv_nxt, rcv_wnd;
 	uint16_t mss;                 /* effective send MSS */
 	uint8_t snd_wscale, rcv_wscale;
-	uint8_t sack_ok, ts_ok;
+	uint8_t sack_ok, ts_ok, wscale_ok;
 	synack_time_t srtt, rttvar, rto;
 	uint32_t cwnd, ssthresh;
 	uint32_t retransmits;         /* total for this connection */

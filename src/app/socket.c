@@ -228,6 +228,11 @@ int synack_setsockopt(synack_sockets *t, int fd, int opt, int value)
 		return 0;
 	case SYNACK_SO_KEEPALIVE:
 		return 0;
+	case SYNACK_SO_NOOPT:
+		if (k->tcp)
+			return -EISCONN;
+		k->params.noopt = value != 0;
+		return 0;
 	case SYNACK_SO_NODELAY:
 		k->params.nodelay = value != 0;
 		return k->tcp ? synack_tcp_setopt(k->tcp, SYNACK_TCP_NODELAY, value) : 0;

@@ -66,6 +66,7 @@ static void apply_params(struct tcb *t, const synack_tcp_params *p)
 	if (p->mss)
 		t->user_mss = MAX(p->mss, (uint16_t)64);
 	t->nodelay = p->nodelay != 0;
+	t->noopt = p->noopt != 0;
 }
 
 int synack_tcp_listen(synack_stack *st, const synack_endpoint *local, int backlog, synack_tcp **out)
@@ -176,7 +177,7 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 	t->remote = *remote;
 	t->user = 1;
 	apply_params(t, params);
-	if (st->cfg.tcp.wscale_enable)
+	if (st->cfg.tcp.wscale_enable && !t->noopt)
 		t->rcv_wscale = choose_rcv_wscale(t->rcvbuf);
 	tcb_init_seq(t);
 	if (tcb_hash_insert(t) < 0) {
@@ -219,8 +220,9 @@ ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
 	struct tcb *t = T(c);
 	if (t->state == SYNACK_TCP_LISTEN)
 		return -EINVAL;
-	if (t->rcvq.len && len) {
-		uint32_t n = (uint32_t)MIN(len, (size_t)t->rcvq.len);
+	uint32_t avail = t->rcvq.len - t->syn_held; /* SYN text waits for ESTABLISHED */
+	if (avail && len) {
+		uint32_t n = (uint32_t)MIN(len, (size_t)avail);
 		ring_peek(&t->rcvq, 0, buf, n);
 		ring_consume(&t->rcvq, &t->st->mem, n, t->nooo > 0);
 		if (t->state != SYNACK_TCP_CLOSED)
@@ -410,6 +412,7 @@ int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *i)
 	i->rcv_wscale = t->rcv_wscale;
 	i->sack_ok = t->sack_ok;
 	i->ts_ok = t->ts_ok;
+	i->wscale_ok = t->ws_ok;
 	i->srtt = t->srtt;
 	i->rttvar = t->rttvar;
 	i->rto = t->rto;
@@ -427,13 +430,9 @@ int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *i)
 
 size_t synack_tcp_count_state(const synack_stack *st, int state)
 {
-	const struct tcp_stack *ts = tcps(st);
-	const struct htab *tabs[2] = {&ts->conns, &ts->listeners};
 	size_t n = 0;
-	for (int k = 0; k < 2; k++)
-		for (uint32_t i = 0; tabs[k]->mask && i <= tabs[k]->mask; i++)
-			for (struct hnode *h = tabs[k]->b[i]; h; h = h->next)
-				n += container_of(h, struct tcb, hn)->state == state;
+	for (const struct tcb *t = tcps(st)->all; t; t = t->all_next)
+		n += t->state == state;
 	return n;
 }
 

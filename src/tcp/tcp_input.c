@@ -100,7 +100,7 @@ void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
 	uint32_t mss = MIN(peer_mss, our_mss);
 	if (t->user_mss)
 		mss = MIN(mss, t->user_mss);
-	t->ws_ok = c->wscale_enable && o->wscale >= 0;
+	t->ws_ok = c->wscale_enable && o->wscale >= 0 && !t->noopt;
 	if (t->ws_ok) {
 		/* RFC 7323 §2.3: a shift above 14 is used as 14 */
 		t->snd_wscale = (uint8_t)MIN(o->wscale, TCP_MAX_WSCALE);
@@ -108,10 +108,10 @@ void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
 	} else {
 		t->snd_wscale = t->rcv_wscale = 0;
 	}
-	t->ts_ok = c->ts_enable && o->has_ts;
+	t->ts_ok = c->ts_enable && o->has_ts && !t->noopt;
 	if (t->ts_ok)
 		t->ts_recent = o->ts_val;
-	t->sack_ok = c->sack_enable && o->sack_ok;
+	t->sack_ok = c->sack_enable && o->sack_ok && !t->noopt;
 	if (c->rcvbuf_round_mss && mss && t->rcvbuf % mss)
 		t->rcvbuf = MIN(t->rcvbuf + mss - t->rcvbuf % mss, 1u << 30);
 	/* RFC 6691 §3: the MSS does not count options; TS takes 12 bytes */
@@ -135,6 +135,7 @@ static struct tcb *spawn_child(struct tcb *l, const struct tcp_seg *seg)
 	c->rcvbuf = l->rcvbuf;
 	c->nodelay = l->nodelay;
 	c->user_mss = l->user_mss;
+	c->noopt = l->noopt;
 	c->state = SYNACK_TCP_LISTEN;
 	if (tcb_hash_insert(c) < 0) {
 		tcb_free(c);
@@ -203,11 +204,16 @@ void tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
  * processing after the ESTABLISHED state has been reached": the text is
  * kept (as much as the buffer takes); a FIN here is not (the peer repeats
  * it). */
-static void syn_data(struct tcb *t, const struct tcp_seg *seg)
+static void syn_data(struct tcb *t, const struct tcp_seg *seg, bool hold)
 {
-	uint32_t n = (uint32_t)MIN(seg->h.payload_len, (size_t)t->rcvbuf);
+	uint32_t n = (uint32_t)MIN(seg->h.payload_len, (size_t)MIN(t->rcvbuf, 65535u));
 	if (!n || ring_push(&t->rcvq, &t->st->mem, t->rcvbuf, seg->h.payload, n) != n)
 		return;
+	if (hold) {
+		/* simultaneous open: acknowledged once ESTABLISHED (tcp_sync.c) */
+		t->syn_held = (uint16_t)n;
+		return;
+	}
 	t->rcv_nxt += n;
 	t->rcv_adv += n;
 	t->bytes_received += n;
@@ -263,7 +269,7 @@ void tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg)
 	t->irs = seg->h.seq;
 	t->rcv_nxt = t->rcv_adv = seg->h.seq + 1;
 	tcp_negotiate(t, &seg->h.opt);
-	syn_data(t, seg);
+	syn_data(t, seg, !ack_ok);
 	if (ack_ok) {
 		syn_sent_established(t, seg);
 		return;

@@ -69,6 +69,8 @@ struct tcb {
 	uint8_t rtt_timing : 1;
 	uint8_t in_recovery : 1;
 	uint8_t rtx_seen : 1;
+	uint8_t noopt : 1;       /* no options sent or negotiated */
+	uint16_t syn_held;       /* text from a SYN kept until ESTABLISHED */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;            /* send MSS (peer's, capped by our MTU) */
 	uint16_t user_mss;       /* MAXSEG cap, 0 = none */

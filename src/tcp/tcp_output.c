@@ -30,6 +30,8 @@ static void fill_syn_options(const struct tcb *t, struct wire_tcp_opts *o, bool 
 {
 	const synack_tcp_config *c = tcfg(t);
 	size_t mtu = net_l4_mtu(t->st, &t->remote.addr);
+	if (t->noopt)
+		return;
 	o->has_mss = 1;
 	o->mss = (uint16_t)(mtu - WIRE_TCP_HDR);
 	if (synack ? t->ws_ok : c->wscale_enable)

@@ -20,6 +20,21 @@ static bool seq_acceptable(const struct tcb *t, const struct tcp_seg *s, uint32_
 	       seq_in(seq + s->len - 1, t->rcv_nxt, t->rcv_nxt + wnd);
 }
 
+/* RCV.WND for the acceptability tests: what we advertised or, once
+ * synchronized, the free buffer space if larger (the 16-bit field and the
+ * scale can only round it down; like the BSD stacks we accept what we have
+ * room for). A passive SYN-RECEIVED and TIME-WAIT use what was advertised,
+ * as a SYN cache and a TIME-WAIT stub would. */
+static uint32_t accept_window(const struct tcb *t)
+{
+	if (t->rd_shut)
+		return 0;
+	uint32_t wnd = tcp_rcv_window(t);
+	if ((t->state == SYNACK_TCP_SYN_RECEIVED && t->parent) || t->state == SYNACK_TCP_TIME_WAIT)
+		return wnd;
+	return MAX(wnd, rcv_space(t));
+}
+
 /* An old duplicate (entirely before RCV.NXT, within a window of it) with an
  * ACK: RFC 9293 §3.10.7.4 drops it after sending an ACK; like the BSD
  * stacks, synack still sends that ACK but also lets its ACK field count
@@ -252,6 +267,16 @@ static bool synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
 	if (t->srtt == 0 && t->backoff)
 		t->rto = MAX(t->rto, MIN(SYNACK_SEC(3), tcfg(t)->rto_max));
 	tcb_set_state(t, SYNACK_TCP_ESTABLISHED);
+	if (t->syn_held) {
+		/* text that came with the peer's SYN (simultaneous open) */
+		t->rcv_nxt += t->syn_held;
+		t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt);
+		t->bytes_received += t->syn_held;
+		t->syn_held = 0;
+		if (t->t_delack == SYNACK_TIME_NEVER)
+			t->t_delack = tnow(t) + tcfg(t)->delack;
+		tcb_event(t, SYNACK_EV_READABLE);
+	}
 	if (t->fin_queued)
 		tcb_set_state(t, SYNACK_TCP_FIN_WAIT_1); /* closed during the handshake */
 	if (l) {
@@ -308,8 +333,13 @@ static bool ack_input(struct tcb *t, const struct tcp_seg *s)
 		}
 		break;
 	case SYNACK_TCP_CLOSING:
-		if (fin_acked(t))
+		if (fin_acked(t)) {
 			tcp_time_wait_enter(t);
+			/* the peer's FIN was acknowledged on the way into CLOSING;
+			 * an old duplicate that completes the close needs no reply */
+			if (!s->h.payload_len && !(s->h.flags & SYNACK_TCP_FIN))
+				t->ack_now = 0;
+		}
 		break;
 	case SYNACK_TCP_LAST_ACK:
 		if (fin_acked(t)) {
@@ -459,6 +489,13 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 {
 	synack_stack *st = t->st;
 	uint8_t f = s->h.flags;
+	bool was_time_wait = t->state == SYNACK_TCP_TIME_WAIT;
+	/* RFC 1337: in TIME-WAIT every RST is ignored, whatever its sequence
+	 * number (no challenge ACK either) */
+	if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_RST) && tcfg(t)->time_wait_rst_protect) {
+		net_drop(st, SYNACK_DROP_TCP_TIME_WAIT_RST);
+		return;
+	}
 	/* TIME-WAIT: without SYN, RST or ACK there is nothing to answer */
 	if (t->state == SYNACK_TCP_TIME_WAIT && !(f & (SYNACK_TCP_SYN | SYNACK_TCP_RST | SYNACK_TCP_ACK))) {
 		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
@@ -486,7 +523,7 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 	 * ACK "irrespective of the sequence number", before the window test;
 	 * in RFC 793 mode only a SYN inside the window resets. */
 	if ((f & SYNACK_TCP_SYN) && !(t->state == SYNACK_TCP_SYN_RECEIVED && t->parent)) {
-		syn_input(t, seq_in(s->h.seq, t->rcv_nxt, t->rcv_nxt + MAX(tcp_rcv_window(t), 1u)));
+		syn_input(t, seq_in(s->h.seq, t->rcv_nxt, t->rcv_nxt + MAX(accept_window(t), 1u)));
 		return;
 	}
 	if (paws_reject(t, s)) {
@@ -494,10 +531,7 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 		t->ack_now = 1;
 		return;
 	}
-	/* RCV.WND for the tests: what we advertised, or the free buffer space if
-	 * larger (the 16-bit field and the scale can only round it down; like
-	 * the BSD stacks we accept what we have room for) */
-	uint32_t wnd = t->rd_shut ? 0 : MAX(tcp_rcv_window(t), rcv_space(t));
+	uint32_t wnd = accept_window(t);
 	if (!seq_acceptable(t, s, wnd)) {
 		bool zero_wnd_ack = wnd == 0 && s->h.seq == t->rcv_nxt; /* §3.10.7.4: ACKs still count */
 		bool old = old_duplicate(t, s);
@@ -549,7 +583,7 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 		fin_input(t, s);
 	/* TIME-WAIT answers anything but an exact duplicate ACK, so a peer
 	 * that lost our last ACK hears it again (as the BSD stacks do) */
-	if (t->state == SYNACK_TCP_TIME_WAIT &&
+	if (was_time_wait && t->state == SYNACK_TCP_TIME_WAIT &&
 	    (s->h.flags != SYNACK_TCP_ACK || s->h.payload_len || s->h.seq != t->rcv_nxt || s->h.ack != t->snd_nxt))
 		t->ack_now = 1;
 }

@@ -24,7 +24,7 @@ void tcp_rtt_sample(struct tcb *t, synack_time_t r)
 		t->rttvar = (3 * t->rttvar + err) / 4;
 		t->srtt = (7 * t->srtt + r) / 8;
 	}
-	t->rto = clamp_rto(t, t->srtt + MAX((synack_time_t)1, 4 * t->rttvar));
+	t->rto = clamp_rto(t, t->srtt + MAX((synack_time_t)1, 4 * t->rttvar) + tcfg(t)->rto_slop);
 }
 
 /* RFC 6298 §5.1, §5.5: (re)start the timer at RTO << backoff. */
