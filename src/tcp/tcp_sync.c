@@ -153,7 +153,7 @@ static void update_window(struct tcb *t, const struct tcp_seg *s)
 }
 
 /* RFC 5681 §3.1 with RFC 3465 (L = 1 MSS in slow start). */
-static void cc_on_ack(struct tcb *t, uint32_t acked)
+static void cc_on_ack(struct tcb *t, uint32_t acked, uint32_t flight)
 {
 	if (t->in_recovery) {
 		/* RFC 6582 §3.2 step 3: partial or full ACK */
@@ -166,6 +166,10 @@ static void cc_on_ack(struct tcb *t, uint32_t acked)
 		}
 		return;
 	}
+	/* RFC 7661 §4.1 in spirit: grow only while the window was in use, so
+	 * an application-limited sender does not build an unbounded cwnd */
+	if (flight * 2 < t->cwnd)
+		return;
 	if (t->cwnd < t->ssthresh) {
 		t->cwnd += MIN(acked, (uint32_t)t->mss);
 	} else {
@@ -198,6 +202,7 @@ static void rtt_on_ack(struct tcb *t, const struct tcp_seg *s)
 static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 {
 	uint32_t ack = s->h.ack;
+	uint32_t flight = t->snd_max - t->snd_una;
 	uint32_t data = seq_gt(ack, t->data_seq) ? MIN(ack - t->data_seq, t->sndq.len) : 0;
 	ring_consume(&t->sndq, &t->st->mem, data, false);
 	t->data_seq += data;
@@ -209,7 +214,7 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 	t->backoff = 0;
 	t->dupacks = 0;
 	if (data)
-		cc_on_ack(t, data); /* RFC 3465: count bytes of data, not the SYN or FIN */
+		cc_on_ack(t, data, flight); /* RFC 3465: count bytes of data, not the SYN or FIN */
 	/* RFC 6298 §5.2, §5.3 */
 	if (t->snd_una == t->snd_max)
 		t->t_rtx = SYNACK_TIME_NEVER;
@@ -406,7 +411,10 @@ static void schedule_ack(struct tcb *t, uint32_t len, bool hole)
 	}
 	if (len >= t->mss || len * 2 >= t->mss)
 		t->delack_segs++;
-	if (t->delack_segs >= 2) {
+	/* also at once when half the window we offered is used: a sender that
+	 * is window-limited (one huge segment, a small window) must not wait */
+	uint32_t offered = t->rcv_adv - t->last_ack_sent;
+	if (t->delack_segs >= 2 || (t->rcv_nxt - t->last_ack_sent) * 2 >= offered) {
 		t->ack_now = 1;
 	} else if (t->t_delack == SYNACK_TIME_NEVER) {
 		t->t_delack = tnow(t) + tcfg(t)->delack;

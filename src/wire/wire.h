@@ -88,7 +88,7 @@ enum {
 struct wire_tcp_opts {
 	uint16_t mss;           /* valid if has_mss */
 	uint8_t has_mss;
-	int8_t wscale;          /* -1 absent; values > 14 are kept as received (caller clamps, RFC 7323 §2.3) */
+	int8_t wscale;          /* -1 absent; values > 14 are kept as received, saturated at 127 (caller clamps, RFC 7323 §2.3) */
 	uint8_t sack_ok;
 	uint8_t has_ts;
 	uint32_t ts_val, ts_ecr;

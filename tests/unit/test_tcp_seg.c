@@ -817,7 +817,8 @@ TEST(data_beyond_window_trimmed)
 	OUT(E, "0.200 . 1:1(0) ack 2001 win 500");
 	/* RFC 9293 §3.10.7.4 first: only what fits the window is kept */
 	IN(E, "0.300 P. 2001:3001(1000) ack 1");
-	OUT(E, "0.500 . 1:1(0) ack 2501 win 0");
+	/* the offered window is used up: acknowledged at once */
+	OUT(E, "0.300 . 1:1(0) ack 2501 win 0");
 	CHECK_EQ(info(E).recv_queued, 2500);
 	/* a segment entirely beyond the (zero) window: ACK, drop */
 	IN(E, "0.600 . 2501:2601(100) ack 1");
@@ -1530,7 +1531,7 @@ TEST(zero_window_still_takes_acks)
 	IN(E, "0.100 . 1:1(0) ack 1");
 	seg_accept(E);
 	IN(E, "0.200 P. 1:1001(1000) ack 1");
-	OUT(E, "0.400 . 1:1(0) ack 1001 win 0");
+	OUT(E, "0.200 . 1:1(0) ack 1001 win 0"); /* window used up: no delay */
 	AT(E, "0.500");
 	seg_send(E, 10);
 	OUT(E, "0.500 P. 1:11(10) ack 1001 win 0");
