@@ -1,0 +1,85 @@
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang, ASan and UBSan.
+# The library sources are compiled into build-fuzz/obj (with fuzzer
+# coverage instrumentation) and linked straight into each target; nothing
+# comes from build/libsynack.a.
+#
+#   make -f fuzz.mk                      build every target
+#   make -f fuzz.mk run FUZZ_SECONDS=N   fuzz each target N seconds, keeping
+#                                        its corpus in build-fuzz/corpus-NAME
+#   make -f fuzz.mk smoke                a short bounded run of each target;
+#                                        prints "fuzz NAME: N executions,
+#                                        N crashes" and fails on any crash
+#   make -f fuzz.mk fuzz_NAME            one target
+#
+# A corpus starts from the frames the target writes itself
+# (SYNACK_FUZZ_SEEDS=DIR build-fuzz/fuzz_NAME) plus tests/fuzz/seeds-NAME/
+# when that directory exists. Crashes land in build-fuzz/crash-NAME-*;
+# replay one with: build-fuzz/fuzz_NAME build-fuzz/crash-NAME-<hash>
+CLANG ?= clang
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+SMOKE_SECONDS ?= 20
+SMOKE_RUNS ?= 2000000
+FUZZ_FLAGS ?= -timeout=20 -rss_limit_mb=2048
+
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+BASE_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -D_GNU_SOURCE $(SAN)
+# library code: not -Werror here (clang may warn where gcc does not)
+LIB_CFLAGS := $(BASE_CFLAGS) -fsanitize=fuzzer-no-link -Wall -Wno-unused-parameter
+TARGET_CFLAGS := $(BASE_CFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+
+LIB_DIRS := src/base src/wire src/net src/tcp src/link src/app
+LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
+LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+HDRS := $(wildcard include/synack/*.h include/synack/*.def src/*/*.h)
+TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+BINS := $(TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+.PHONY: all run smoke corpora $(TARGETS:%=fuzz_%)
+.SECONDARY: $(LIB_OBJS)
+all: $(BINS)
+
+$(TARGETS:%=fuzz_%): fuzz_%: $(FUZZ_BUILD)/fuzz_%
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(LIB_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(TARGET_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJS) -lm
+
+# Create and seed build-fuzz/corpus-NAME if it is empty.
+$(FUZZ_BUILD)/corpus-%/.seeded: $(FUZZ_BUILD)/fuzz_%
+	@mkdir -p $(dir $@)
+	SYNACK_FUZZ_SEEDS=$(dir $@) $<
+	@if [ -d tests/fuzz/seeds-$* ]; then cp tests/fuzz/seeds-$*/* $(dir $@) 2>/dev/null || true; fi
+	@touch $@
+
+corpora: $(TARGETS:%=$(FUZZ_BUILD)/corpus-%/.seeded)
+
+# One target for $(1) seconds; $(2) extra flags. Prints the summary line the
+# test script reads and returns the fuzzer's status.
+define fuzz_one
+log=$(FUZZ_BUILD)/fuzz-$$t.log; \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(1) $(2) $(FUZZ_FLAGS) -print_final_stats=1 \
+	-artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus-$$t >$$log 2>&1; rc=$$?; \
+execs=$$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' $$log | tail -n 1); \
+[ -n "$$execs" ] || execs=$$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $$log | tail -n 1); \
+crashes=0; [ $$rc -eq 0 ] || crashes=1; \
+echo "fuzz $$t: $${execs:-0} executions, $$crashes crashes"; \
+if [ $$rc -ne 0 ]; then grep -E 'ERROR|REQUIRE|SUMMARY|Test unit written|==[0-9]+==' $$log | head -n 30; \
+	ls $(FUZZ_BUILD)/crash-$$t-* 2>/dev/null | head -n 5; fi
+endef
+
+run: $(BINS) corpora
+	@fail=0; for t in $(TARGETS); do \
+		$(call fuzz_one,$(FUZZ_SECONDS),); [ $$rc -eq 0 ] || fail=1; \
+	done; exit $$fail
+
+smoke: $(BINS) corpora
+	@fail=0; for t in $(TARGETS); do \
+		$(call fuzz_one,$(SMOKE_SECONDS),-runs=$(SMOKE_RUNS)); [ $$rc -eq 0 ] || fail=1; \
+	done; exit $$fail
