@@ -337,16 +337,23 @@ static bool learn_from_first(struct runner *r, const struct pkt_packet *p, const
 	return true;
 }
 
-static bool outbound(struct runner *r, const struct pkt_packet *p, synack_time_t t)
+static bool outbound(struct runner *r, const struct pkt_event *e, synack_time_t t)
 {
+	const struct pkt_packet *p = &e->pkt;
 	synack_time_t tol = r->sc->tolerance_us;
+	/* "a~b" widens the window; "*" takes the next segment whenever it comes */
+	synack_time_t lo = t - tol, hi = event_end_time(r, e, t) + tol;
+	if (e->time.kind == PKT_T_ANY) {
+		lo = r->now;
+		hi = r->now + SYNACK_SEC(600);
+	}
 	struct frame f;
 	struct wire_ipv4 ip;
 	struct wire_tcp h;
 	char exp[256], act[256];
 	describe_expected(p, exp, sizeof exp);
-	if (!take_frame(r, t + tol, &f))
-		return failf(r, "expected at %.6f: %s; synack sent nothing by %.6f", t / 1e6, exp, (t + tol) / 1e6);
+	if (!take_frame(r, hi, &f))
+		return failf(r, "expected at %.6f: %s; synack sent nothing by %.6f", t / 1e6, exp, hi / 1e6);
 	if (wire_ipv4_parse(f.buf, f.len, &ip) || ip.proto != WIRE_PROTO_TCP ||
 	    wire_tcp_parse(ip.payload, ip.payload_len, &h))
 		return failf(r, "expected %s; synack sent a frame that is not a TCP segment", exp);
@@ -354,7 +361,7 @@ static bool outbound(struct runner *r, const struct pkt_packet *p, synack_time_t
 	describe_actual(r, &h, act, sizeof act);
 	if (!compare_segment(r, p, &h))
 		return failf(r, "expected: %s\n      actual:   %s (at %.6f)", exp, act, f.t / 1e6);
-	if (f.t < t - tol)
+	if (f.t < lo)
 		return failf(r, "%s sent at %.6f, expected at %.6f (tolerance %.3f s)", act, f.t / 1e6, t / 1e6,
 			     tol / 1e6);
 	const struct pkt_opt *ts = find_opt(p, PKT_OPT_TS);
@@ -812,7 +819,7 @@ static bool run_event(struct runner *r, const struct pkt_event *e)
 	synack_time_t t = event_time(r, e);
 	r->ev = e;
 	if (e->kind == PKT_EV_PACKET && e->pkt.dir == '>')
-		return outbound(r, &e->pkt, t);
+		return outbound(r, e, t);
 	advance(r, t);
 	if (!queue_empty_or_fail(r))
 		return false;
