@@ -50,10 +50,20 @@ typedef struct synack_tcp_config {
 	synack_time_t isn_tick;         /* RFC 6528 M: 4 us */
 } synack_tcp_config;
 
+/* What the link carries: raw IP packets (TUN, the in-memory link) or
+ * Ethernet II frames (TAP), with ARP and Neighbor Discovery. */
+enum synack_link_kind { SYNACK_LINK_RAW_IP = 0, SYNACK_LINK_ETHERNET = 1 };
+
 typedef struct synack_stack_config {
-	synack_addr addr;       /* this stack's address (first interface) */
+	synack_addr addr;       /* IPv4 address, or family NONE for an IPv6-only stack */
 	uint8_t prefix_len;
-	uint16_t mtu;           /* link MTU, default 1500 */
+	synack_addr gateway;    /* IPv4 next hop for off-link destinations (family NONE: none) */
+	synack_addr addr6;      /* IPv6 global address, or family NONE */
+	uint8_t prefix6_len;
+	synack_addr gateway6;   /* IPv6 next hop for off-link destinations (family NONE: none) */
+	uint8_t link;           /* enum synack_link_kind */
+	uint8_t mac[6];         /* Ethernet address (SYNACK_LINK_ETHERNET) */
+	uint16_t mtu;           /* link MTU (IP packet size), default 1500 */
 	uint8_t ttl;            /* default 64 */
 	synack_rng rng;         /* required */
 	synack_tx_fn tx;        /* required */

@@ -84,6 +84,19 @@ void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len)
 	}
 }
 
+bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr *src)
+{
+	if (dst->family == SYNACK_AF_INET && st->cfg.addr.family == SYNACK_AF_INET) {
+		*src = st->cfg.addr;
+		return true;
+	}
+	if (dst->family == SYNACK_AF_INET6 && st->cfg.addr6.family == SYNACK_AF_INET6) {
+		*src = st->cfg.addr6;
+		return true;
+	}
+	return false;
+}
+
 size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst)
 {
 	return st->cfg.mtu - WIRE_IPV4_HDR;

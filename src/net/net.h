@@ -51,10 +51,35 @@ int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, u
 
 void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len);
 
+/* The source address to use towards dst (RFC 6724 in its simplest form:
+ * the configured address of dst's family, link-local for a link-local
+ * destination). false if the stack has none. */
+bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr *src);
+
+/* An ICMP or ICMPv6 error about a packet this stack sent, handed to the
+ * protocol that sent it. The net layer has validated the ICMP message;
+ * the upper layer validates `l4` against its own state (RFC 5927). */
+enum net_icmp_kind {
+	NET_ICMP_UNREACH,        /* destination unreachable (net, host, port, prohibited ...) */
+	NET_ICMP_PROTO_UNREACH,  /* protocol or port unreachable: hard for TCP in SYN-SENT */
+	NET_ICMP_FRAG_NEEDED,    /* IPv4 "fragmentation needed" / IPv6 "packet too big": mtu set */
+	NET_ICMP_TIME_EXCEEDED,
+	NET_ICMP_PARAM_PROBLEM,
+};
+struct net_icmp_err {
+	enum net_icmp_kind kind;
+	uint8_t type, code;      /* as on the wire, for counters and traces */
+	uint32_t mtu;            /* NET_ICMP_FRAG_NEEDED: next-hop MTU (0 if the router gave none) */
+	synack_addr src, dst;    /* of the original packet: src is ours */
+	const uint8_t *l4;       /* the original packet's transport header (at least 8 bytes) */
+	size_t l4_len;
+};
+
 /* ---- upper protocol entry points (src/tcp) ---- */
 int tcp_stack_init(synack_stack *st);
 void tcp_stack_fini(synack_stack *st);
 void tcp_input(synack_stack *st, const struct net_rx *rx);
+void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e);
 void tcp_poll(synack_stack *st);
 synack_time_t tcp_next_deadline(const synack_stack *st);
 

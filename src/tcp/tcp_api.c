@@ -154,10 +154,11 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 			  const synack_tcp_params *params, synack_tcp **out)
 {
 	*out = NULL;
-	if (!remote || remote->port == 0 || remote->addr.family != st->cfg.addr.family ||
-	    addr_unspecified(&remote->addr))
+	synack_endpoint ep = {.port = 0};
+	if (!remote || remote->port == 0 || addr_unspecified(&remote->addr))
 		return -EINVAL;
-	synack_endpoint ep = {.addr = st->cfg.addr, .port = 0};
+	if (!net_source_for(st, &remote->addr, &ep.addr))
+		return -EAFNOSUPPORT; /* no address of the destination's family */
 	if (local) {
 		ep.port = local->port;
 		if (!addr_unspecified(&local->addr) && !net_is_local(st, &local->addr))

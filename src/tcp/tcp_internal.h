@@ -76,6 +76,7 @@ struct tcb {
 	uint16_t user_mss;       /* MAXSEG cap, 0 = none */
 	uint32_t events;
 	int error;
+	int soft_error;          /* last ICMP soft error, reported on timeout (RFC 5461) */
 	void *userdata;
 	synack_endpoint local, remote;
 	/* listener */

@@ -72,7 +72,7 @@ static void rtx_expired(struct tcb *t)
 	if (t->backoff >= retry_limit(t)) {
 		net_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
 		tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
-		tcb_close_state(t, -ETIMEDOUT, SYNACK_EV_ERROR);
+		tcb_close_state(t, t->soft_error ? t->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
 		return;
 	}
 	t->backoff++;
