@@ -63,7 +63,7 @@ $(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c tests/unit/unit.h $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack.a -lm
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libsynack.a
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack.a -lm
 

@@ -34,38 +34,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "synack/sim.h"
 #include "synack/tcp.h"
 
 #define WARMUP	 500
 #define SRV_PORT 8080
-
-static double wall_sec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-	return v && *v ? strtol(v, NULL, 10) : def;
-}
-
-/* Pin this process (and children forked later) to the CPU it runs on. */
-static int pin_here(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu < 0 ? 0 : cpu, &set);
-	if (sched_setaffinity(0, sizeof set, &set) < 0) {
-		perror("crr: sched_setaffinity");
-		return -1;
-	}
-	return cpu;
-}
 
 /* ---- kernel baseline ---- */
 
@@ -346,35 +320,10 @@ static double synack_crr(long n)
 	return b.failed ? -1 : n / secs;
 }
 
-/* The larger of two rates; any failed run (negative) makes the figure fail. */
-static double best_of(double a, double b)
-{
-	return a < 0 || b < 0 ? -1 : a > b ? a : b;
-}
-
-static const char *fmt_figure(char *buf, size_t len, double v)
-{
-	if (v > 0)
-		snprintf(buf, len, "%.0f", v);
-	else
-		snprintf(buf, len, "error");
-	return buf;
-}
-
-static void print_figure(double s, double k)
-{
-	char sb[32], kb[32];
-	printf("crr synack=%s baseline=%s", fmt_figure(sb, sizeof sb, s), fmt_figure(kb, sizeof kb, k));
-	if (s > 0 && k > 0)
-		printf(" ratio=%.2f conn/s\n", s / k);
-	else
-		printf(" ratio=- conn/s\n");
-}
-
 int main(void)
 {
 	long n = env_long("BENCH_CRR_N", env_long("BENCH_QUICK", 0) ? 5000 : 20000);
-	int cpu = pin_here();
+	int cpu = pin_here("crr");
 	if (cpu < 0)
 		return 1;
 	long reps = env_long("BENCH_REPEAT", 3);
@@ -386,7 +335,7 @@ int main(void)
 		k = best_of(k, kernel_crr(n));
 		s = best_of(s, synack_crr(n));
 	}
-	print_figure(s, k);
+	print_figure("crr", s, k, 0, "conn/s");
 	fflush(stdout);
 	return s > 0 && k > 0 ? 0 : 1;
 }

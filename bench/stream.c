@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "synack/sim.h"
 #include "synack/tcp.h"
 
@@ -35,32 +36,6 @@
 #define SRV_PORT 5001
 
 static uint8_t txbuf[CHUNK], rxbuf[CHUNK];
-
-static double wall_sec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-	return v && *v ? strtol(v, NULL, 10) : def;
-}
-
-static int pin_here(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu < 0 ? 0 : cpu, &set);
-	if (sched_setaffinity(0, sizeof set, &set) < 0) {
-		perror("stream: sched_setaffinity");
-		return -1;
-	}
-	return cpu;
-}
 
 /* ---- kernel baseline ---- */
 
@@ -312,36 +287,11 @@ static double synack_stream(uint64_t total)
 	return b.failed ? -1 : total / secs / 1e6;
 }
 
-/* The larger of two rates; any failed run (negative) makes the figure fail. */
-static double best_of(double a, double b)
-{
-	return a < 0 || b < 0 ? -1 : a > b ? a : b;
-}
-
-static const char *fmt_figure(char *buf, size_t len, double v)
-{
-	if (v > 0)
-		snprintf(buf, len, "%.1f", v);
-	else
-		snprintf(buf, len, "error");
-	return buf;
-}
-
-static void print_figure(double s, double k)
-{
-	char sb[32], kb[32];
-	printf("stream synack=%s baseline=%s", fmt_figure(sb, sizeof sb, s), fmt_figure(kb, sizeof kb, k));
-	if (s > 0 && k > 0)
-		printf(" ratio=%.2f MB/s\n", s / k);
-	else
-		printf(" ratio=- MB/s\n");
-}
-
 int main(void)
 {
 	long mb = env_long("BENCH_STREAM_MB", env_long("BENCH_QUICK", 0) ? 64 : 1024);
 	uint64_t total = (uint64_t)mb << 20;
-	int cpu = pin_here();
+	int cpu = pin_here("stream");
 	if (cpu < 0)
 		return 1;
 	for (size_t i = 0; i < sizeof txbuf; i++)
@@ -354,7 +304,7 @@ int main(void)
 		k = best_of(k, kernel_stream(total));
 		s = best_of(s, synack_stream(total));
 	}
-	print_figure(s, k);
+	print_figure("stream", s, k, 1, "MB/s");
 	fflush(stdout);
 	return s > 0 && k > 0 ? 0 : 1;
 }

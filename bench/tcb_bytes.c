@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "synack/sim.h"
 #include "synack/tcp.h"
 
@@ -52,19 +53,6 @@
 #define PER_PORT 12500 /* synack connections per listening port (< 16384 ephemeral ports) */
 #define BATCH	 256
 #define SRV_PORT 6000
-
-static double wall_sec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-	return v && *v ? strtol(v, NULL, 10) : def;
-}
 
 /* ---- kernel memory ---- */
 
@@ -534,25 +522,6 @@ static double synack_tcb(long n)
 	return b.failed ? -1 : per;
 }
 
-static const char *fmt_figure(char *buf, size_t len, double v)
-{
-	if (v > 0)
-		snprintf(buf, len, "%.0f", v);
-	else
-		snprintf(buf, len, "error");
-	return buf;
-}
-
-static void print_figure(double s, double k)
-{
-	char sb[32], kb[32];
-	printf("tcb_bytes synack=%s baseline=%s", fmt_figure(sb, sizeof sb, s), fmt_figure(kb, sizeof kb, k));
-	if (s > 0 && k > 0)
-		printf(" ratio=%.2f bytes/conn\n", s / k);
-	else
-		printf(" ratio=- bytes/conn\n");
-}
-
 int main(void)
 {
 	long n = env_long("BENCH_TCB_N", env_long("BENCH_QUICK", 0) ? 10000 : 100000);
@@ -565,7 +534,7 @@ int main(void)
 			k = v;
 	}
 	double s = synack_tcb(n);
-	print_figure(s, k);
+	print_figure("tcb_bytes", s, k, 0, "bytes/conn");
 	fflush(stdout);
 	return s > 0 && k > 0 ? 0 : 1;
 }
