@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { PKT_MAX_BYTES = 1 << 20, PKT_MAX_EVENTS = 100000, PKT_MAX_OPTS = 20, PKT_MAX_DEFINES = 16 };
+enum { PKT_MAX_BYTES = 1 << 20, PKT_MAX_EVENTS = 10000, PKT_MAX_OPTS = 20, PKT_MAX_DEFINES = 16 };
 
 enum pkt_time_kind {
 	PKT_T_ABS,  /* "1.5": seconds since the script started */

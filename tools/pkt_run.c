@@ -239,7 +239,8 @@ static synack_time_t event_end_time(struct runner *r, const struct pkt_event *e,
 {
 	if (!e->time.range)
 		return start;
-	return e->time.end_kind == PKT_T_REL ? start + e->time.end_us : e->time.end_us;
+	/* "+a~+b": both ends count from the previous event (packetdrill) */
+	return e->time.end_kind == PKT_T_REL ? r->last + e->time.end_us : e->time.end_us;
 }
 
 /* ---- outbound packets ---- */
