@@ -55,11 +55,11 @@ $(BUILD)/synack.pc: synack.pc.in
 $(BUILD)/synack: $(TOOL_OBJS) $(BUILD)/libsynack.a
 	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libsynack.a -lm
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h $(BUILD)/libsynack.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack.a -lm
 
-$(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c tests/unit/unit.h $(BUILD)/libsynack.a
+$(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack.a -lm
 

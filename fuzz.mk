@@ -12,9 +12,12 @@
 #   make -f fuzz.mk fuzz_NAME            one target
 #
 # A corpus starts from the frames the target writes itself
-# (SYNACK_FUZZ_SEEDS=DIR build-fuzz/fuzz_NAME) plus tests/fuzz/seeds-NAME/
-# when that directory exists. Crashes land in build-fuzz/crash-NAME-*;
-# replay one with: build-fuzz/fuzz_NAME build-fuzz/crash-NAME-<hash>
+# (SYNACK_FUZZ_SEEDS=DIR build-fuzz/fuzz_NAME); tests/fuzz/seeds-NAME/, when
+# it exists, is read as a second (read-only) corpus: checked-in inputs that
+# once found a bug. Crashes land in build-fuzz/crash-NAME-*; replay one with
+#   build-fuzz/fuzz_NAME build-fuzz/crash-NAME-<hash>
+# (fuzz_stack: SYNACK_FUZZ_VERBOSE=1, SYNACK_FUZZ_PCAP=file.pcap help; see
+# the top of tests/fuzz/fuzz_stack.c, also for SYNACK_FUZZ_ALLOW_STORMS).
 CLANG ?= clang
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
@@ -26,8 +29,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fr
 BASE_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -D_GNU_SOURCE $(SAN)
 # library code: not -Werror here (clang may warn where gcc does not)
 LIB_CFLAGS := $(BASE_CFLAGS) -fsanitize=fuzzer-no-link -Wall -Wno-unused-parameter
-TARGET_CFLAGS := $(BASE_CFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	-Wmissing-prototypes -Wno-unused-parameter
+TARGET_CFLAGS := $(BASE_CFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 
 LIB_DIRS := src/base src/wire src/net src/tcp src/link src/app
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
@@ -54,7 +56,6 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(HDRS)
 $(FUZZ_BUILD)/corpus-%/.seeded: $(FUZZ_BUILD)/fuzz_%
 	@mkdir -p $(dir $@)
 	SYNACK_FUZZ_SEEDS=$(dir $@) $<
-	@if [ -d tests/fuzz/seeds-$* ]; then cp tests/fuzz/seeds-$*/* $(dir $@) 2>/dev/null || true; fi
 	@touch $@
 
 corpora: $(TARGETS:%=$(FUZZ_BUILD)/corpus-%/.seeded)
@@ -65,7 +66,8 @@ define fuzz_one
 log=$(FUZZ_BUILD)/fuzz-$$t.log; \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(1) $(2) $(FUZZ_FLAGS) -print_final_stats=1 \
-	-artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus-$$t >$$log 2>&1; rc=$$?; \
+	-artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus-$$t \
+	$$([ -d tests/fuzz/seeds-$$t ] && echo tests/fuzz/seeds-$$t) >$$log 2>&1; rc=$$?; \
 execs=$$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' $$log | tail -n 1); \
 [ -n "$$execs" ] || execs=$$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $$log | tail -n 1); \
 crashes=0; [ $$rc -eq 0 ] || crashes=1; \

@@ -77,6 +77,8 @@ struct tcb {
 	uint32_t events;
 	int error;
 	int soft_error;          /* last ICMP soft error, reported on timeout (RFC 5461) */
+	synack_time_t oow_start; /* rate limit of ACKs to unacceptable segments */
+	uint8_t oow_count;
 	void *userdata;
 	synack_endpoint local, remote;
 	/* listener */

@@ -5,6 +5,25 @@
 
 #include "tcp/tcp_internal.h"
 
+/* RFC 9293 §3.10.7.4 answers every unacceptable segment with an ACK. Two
+ * ends out of step would answer each other's answers forever (an "ACK
+ * war"), so, like FreeBSD (ack_war_cnt) and Linux (tcp_invalid_ratelimit),
+ * at most OOW_ACK_MAX such ACKs go out per second per connection. */
+enum { OOW_ACK_MAX = 5 };
+static void oow_ack(struct tcb *t)
+{
+	if (tnow(t) - t->oow_start >= SYNACK_SEC(1)) {
+		t->oow_start = tnow(t);
+		t->oow_count = 0;
+	}
+	if (t->oow_count >= OOW_ACK_MAX) {
+		net_count(t->st, SYNACK_CNT_TCP_OOW_ACKS_LIMITED);
+		return;
+	}
+	t->oow_count++;
+	t->ack_now = 1;
+}
+
 /* RFC 9293 §3.10.7.4 first: the four acceptability cases. */
 static bool seq_acceptable(const struct tcb *t, const struct tcp_seg *s, uint32_t wnd)
 {
@@ -320,7 +339,7 @@ static bool ack_input(struct tcb *t, const struct tcp_seg *s)
 	}
 	if (seq_gt(ack, t->snd_max)) {
 		net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
-		t->ack_now = 1;
+		oow_ack(t);
 		return false;
 	}
 	if (seq_gt(ack, t->snd_una))
@@ -536,7 +555,7 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 	}
 	if (paws_reject(t, s)) {
 		net_drop(st, SYNACK_DROP_TCP_PAWS);
-		t->ack_now = 1;
+		oow_ack(t);
 		return;
 	}
 	uint32_t wnd = accept_window(t);
@@ -550,12 +569,12 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 		if ((!zero_wnd_ack && !old) || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN))) {
 			net_drop(st, SYNACK_DROP_TCP_OUT_OF_WINDOW);
 			if (!(f & SYNACK_TCP_RST))
-				t->ack_now = 1;
+				oow_ack(t);
 			return;
 		}
 		s->h.payload_len = 0;
 		s->h.flags &= (uint8_t)~SYNACK_TCP_FIN;
-		t->ack_now = 1;
+		oow_ack(t);
 	}
 	trim_to_window(t, s, wnd);
 	if (s->h.flags & SYNACK_TCP_RST) {

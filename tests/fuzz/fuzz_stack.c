@@ -2,7 +2,7 @@
  * API only (sim.h, tcp.h; wire.h is used just to compute checksums).
  *
  * For every input: a simulated pair (client 10.0.0.1, server 10.0.0.2 on a
- * perfect link), a listener on server port 80, one established connection
+ * lossless link with a 100 us delay), a listener on server port 80, one established connection
  * that has carried a few bytes each way. Then the input is cut into frames
  * and each is fed to the server with synack_stack_input() at an advancing
  * virtual time; between frames the simulation runs (timers fire, the real
@@ -17,22 +17,30 @@
  * The FL_FIX bit "fixes up" each frame so the fuzzer gets past the checksum
  * and address checks: destination 10.0.0.2, optionally source, protocol,
  * ports, seq and ack of the live connection, total length; then the IPv4
- * header checksum and the TCP (or ICMP) checksum are recomputed.
+ * header checksum and the TCP (or ICMP) checksum are recomputed. Frames
+ * from the peer of the server's last SYN-ACK (seen in the trace) get that
+ * connection's seq/ack instead, so the fuzzer can open and use its own
+ * connections from other addresses (10.0.0.3 in the seed).
  *
  * What is checked after each input (abort() on failure):
- *   - every handle is closed (FL_CLOSE: synack_tcp_close, then the sim runs
- *     up to 2 hours of virtual time) or aborted (synack_tcp_abort); after
- *     that both stacks must hold zero TCBs (synack_stack_tcb_count);
+ *   - every handle is closed (FL_CLOSE: synack_tcp_close) or aborted
+ *     (synack_tcp_abort), then the sim runs until no timer is left (at most
+ *     2 hours of virtual time); both stacks must then hold zero TCBs
+ *     (synack_stack_tcb_count) and no more blocks than an idle stack;
  *   - synack_stack_memory() must agree exactly with what the stack's
  *     allocator saw (this harness passes a counting allocator);
  *   - after synack_sim_destroy() every block and byte allocated through
- *     that allocator must have come back.
+ *     that allocator must have come back;
+ *   - no endless exchange: at most STEP_BUDGET sim steps per input (see
+ *     step() below; this is what catches ACK storms).
  * synack_stack_memory() itself cannot reach zero blocks while the stack
  * exists: the stack object and its tables are allocated through the same
  * counted allocator. So "zero blocks" is asserted on the allocator after
  * destroy, and "nothing left but the stack's own tables" is asserted as
  * "zero TCBs" plus a block count no larger than an idle stack's (measured
- * once on a stack that ran the same setup and aborted everything).
+ * once on a stack that ran the same setup and aborted everything) once
+ * every timer has run out (IP fragments wait for their reassembly
+ * timeout, for example).
  *
  * SYNACK_FUZZ_SEEDS=DIR build-fuzz/fuzz_stack writes seed inputs to DIR
  * and exits. SYNACK_FUZZ_VERBOSE=1 prints what happens; SYNACK_FUZZ_PCAP=FILE
@@ -51,23 +59,23 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define REQUIRE(c)                                                                              \
-	do {                                                                                    \
-		if (!(c)) {                                                                     \
-			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #c); \
-			abort();                                                                \
-		}                                                                               \
+#define REQUIRE(c)                                                                                           \
+	do {                                                                                                 \
+		if (!(c)) {                                                                                  \
+			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #c);              \
+			abort();                                                                             \
+		}                                                                                            \
 	} while (0)
 
 enum {
-	FL_FIX = 1 << 0,    /* dst 10.0.0.2, recompute checksums */
-	FL_TUPLE = 1 << 1,  /* src 10.0.0.1, proto TCP, ports of the live connection */
-	FL_SEQ = 1 << 2,    /* seq = server RCV.NXT + (int8) low byte of seq */
-	FL_ACK = 1 << 3,    /* ack = server SND.UNA + (int8) low byte of ack */
-	FL_LEN = 1 << 4,    /* version 4, total length = frame length */
-	FL_CLOSE = 1 << 5,  /* graceful close at the end instead of abort */
-	FL_TRAFFIC = 1 << 6,/* real data both ways between frames */
-	FL_READ = 1 << 7,   /* the server application reads what arrives */
+	FL_FIX = 1 << 0,     /* dst 10.0.0.2, recompute checksums */
+	FL_TUPLE = 1 << 1,   /* src 10.0.0.1, proto TCP, ports of the live connection */
+	FL_SEQ = 1 << 2,     /* seq = server RCV.NXT + (int8) low byte of seq */
+	FL_ACK = 1 << 3,     /* ack = server SND.UNA + (int8) low byte of ack */
+	FL_LEN = 1 << 4,     /* version 4, total length = frame length */
+	FL_CLOSE = 1 << 5,   /* graceful close at the end instead of abort */
+	FL_TRAFFIC = 1 << 6, /* real data both ways between frames */
+	FL_READ = 1 << 7,    /* the server application reads what arrives */
 };
 enum { MAX_FRAMES = 32, MAX_HANDLES = 16, SERVER_PORT = 80 };
 
@@ -105,12 +113,12 @@ struct world {
 	size_t nextra;
 	unsigned flags;
 	bool verbose;
-	bool have_synack;           /* the last SYN-ACK the server sent (trace) */
+	bool have_synack; /* the last SYN-ACK the server sent (trace) */
 	synack_trace_seg synack;
 	synack_endpoint synack_to;
-	unsigned long steps;        /* sim steps so far (storm guard) */
-	bool stormed;               /* storm tolerated: handles aborted */
-	synack_pcap *pcap;          /* SYNACK_FUZZ_PCAP: what crossed the link */
+	unsigned long steps; /* sim steps so far (storm guard) */
+	bool stormed;	     /* storm tolerated: handles aborted */
+	synack_pcap *pcap;   /* SYNACK_FUZZ_PCAP: what crossed the link */
 };
 
 static synack_endpoint ep(int host, uint16_t port)
@@ -192,7 +200,9 @@ static void print_trace_tail(struct world *w)
 	size_t n = synack_stack_trace_drain(w->sim.stack[1], rec, 8);
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "  server %s flags %02x seq %u ack %u len %u\n",
-			rec[i].kind == SYNACK_TRACE_SEG_IN ? "in " : rec[i].kind == SYNACK_TRACE_SEG_OUT ? "out" : "rec",
+			rec[i].kind == SYNACK_TRACE_SEG_IN    ? "in "
+			: rec[i].kind == SYNACK_TRACE_SEG_OUT ? "out"
+							      : "rec",
 			rec[i].seg.flags, rec[i].seg.seq, rec[i].seg.ack, rec[i].seg.len);
 }
 
@@ -356,8 +366,10 @@ static size_t tcbs(struct world *w)
 	return synack_stack_tcb_count(w->sim.stack[0]) + synack_stack_tcb_count(w->sim.stack[1]);
 }
 
-static void finish_handle(struct world *w, synack_tcp *c, bool close)
+static void finish_handle(synack_tcp *c, bool close)
 {
+	if (!c)
+		return; /* already released */
 	if (close)
 		synack_tcp_close(c);
 	else
@@ -367,15 +379,18 @@ static void finish_handle(struct world *w, synack_tcp *c, bool close)
 static void finish_all(struct world *w, bool close)
 {
 	for (size_t i = 0; i < w->nextra; i++)
-		finish_handle(w, w->extra[i], close);
-	finish_handle(w, w->server, close);
-	finish_handle(w, w->client, close);
-	finish_handle(w, w->listener, close);
+		finish_handle(w->extra[i], close);
+	finish_handle(w->server, close);
+	finish_handle(w->client, close);
+	finish_handle(w->listener, close);
 	w->nextra = 0;
 	w->server = w->client = w->listener = NULL;
 }
 
-static void abort_all(struct world *w) { finish_all(w, false); }
+static void abort_all(struct world *w)
+{
+	finish_all(w, false);
+}
 
 /* Close or abort every handle, then wait (bounded) for the stacks to let go
  * of every TCB: orphans finish their FIN exchange, TIME-WAIT or time out. */
@@ -388,9 +403,15 @@ static void finish(struct world *w)
 	synack_time_t end = w->sim.now + SYNACK_SEC(7200);
 	while (tcbs(w) && step(w, end))
 		service(w);
+	/* then let every other timer run out (IP reassembly, ...), so that
+	 * only an idle stack's allocations remain */
+	while (synack_sim_next(&w->sim) != SYNACK_TIME_NEVER && step(w, end))
+		service(w);
 	if (w->verbose)
 		fprintf(stderr, "finish at %.3f s: %zu TCBs left\n", (double)w->sim.now / 1e6, tcbs(w));
-	REQUIRE(tcbs(w) == 0);
+	/* a tolerated storm among closed (released) connections cannot be
+	 * stopped from the API: only the final destroy is checked then */
+	REQUIRE(tcbs(w) == 0 || w->stormed);
 }
 
 /* Blocks an idle stack keeps (its own object and tables) after the setup
@@ -406,7 +427,7 @@ static void check_memory(struct world *w)
 			fprintf(stderr, "stack %d: %zu blocks, %zu bytes (allocator %zu, %zu; idle %zu)\n", i,
 				blocks, bytes, w->mem[i].blocks, w->mem[i].bytes, idle_blocks[i]);
 		REQUIRE(blocks == w->mem[i].blocks && bytes == w->mem[i].bytes);
-		REQUIRE(blocks <= idle_blocks[i]);
+		REQUIRE(blocks <= idle_blocks[i] || w->stormed);
 	}
 	synack_sim_destroy(&w->sim);
 	if (w->pcap)
@@ -497,7 +518,8 @@ static void write_seeds(const char *dir)
 {
 	uint8_t in[4096], f[256];
 	size_t n;
-	struct wire_tcp_opts syn = {.has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
+	struct wire_tcp_opts syn = {
+	    .has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
 	struct wire_tcp_opts none = {.wscale = -1};
 	struct wire_tcp_opts sack = {.wscale = -1, .nsack = 1, .sack = {{5000, 6000}}};
 	const unsigned live = FL_FIX | FL_TUPLE | FL_SEQ | FL_ACK | FL_READ;
@@ -507,7 +529,8 @@ static void write_seeds(const char *dir)
 	in[0] = FL_FIX | FL_SEQ | FL_ACK | FL_READ;
 	n = 1 + put_frame(in + 1, 0, f, tcp_frame_from(f, 3, 50000, SYNACK_TCP_SYN, &syn, ""));
 	n += put_frame(in + n, 1, f, tcp_frame_from(f, 3, 50000, SYNACK_TCP_ACK, &none, ""));
-	n += put_frame(in + n, 1, f, tcp_frame_from(f, 3, 50000, SYNACK_TCP_ACK | SYNACK_TCP_FIN, &none, "hi"));
+	n += put_frame(in + n, 1, f,
+		       tcp_frame_from(f, 3, 50000, SYNACK_TCP_ACK | SYNACK_TCP_FIN, &none, "hi"));
 	write_seed(dir, "new-syn", in, n);
 
 	/* data, out-of-order data, FIN, on the live connection */
@@ -542,6 +565,8 @@ static void write_seeds(const char *dir)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	const char *dir = getenv("SYNACK_FUZZ_SEEDS");
 	allow_storms = getenv("SYNACK_FUZZ_ALLOW_STORMS") != NULL;
 	if (dir) {

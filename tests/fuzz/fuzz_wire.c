@@ -23,12 +23,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define REQUIRE(c)                                                                              \
-	do {                                                                                    \
-		if (!(c)) {                                                                     \
-			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #c); \
-			abort();                                                                \
-		}                                                                               \
+#define REQUIRE(c)                                                                                           \
+	do {                                                                                                 \
+		if (!(c)) {                                                                                  \
+			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #c);              \
+			abort();                                                                             \
+		}                                                                                            \
 	} while (0)
 
 /* SACK blocks wire_tcp_opts_emit keeps for these options: 40 bytes minus
@@ -88,8 +88,8 @@ static void tcp_roundtrip(const struct wire_tcp *t)
 static void ipv4_roundtrip(const struct wire_ipv4 *ip)
 {
 	uint8_t h[WIRE_IPV4_HDR];
-	REQUIRE(wire_ipv4_emit(h, &ip->src, &ip->dst, ip->proto, ip->ttl, ip->id, ip->frag & WIRE_IPV4_DF, 0) ==
-		WIRE_IPV4_HDR);
+	REQUIRE(wire_ipv4_emit(h, &ip->src, &ip->dst, ip->proto, ip->ttl, ip->id, ip->frag & WIRE_IPV4_DF,
+			       0) == WIRE_IPV4_HDR);
 	struct wire_ipv4 u;
 	REQUIRE(wire_ipv4_parse(h, sizeof h, &u) == 0);
 	REQUIRE(synack_addr_equal(&u.src, &ip->src) && synack_addr_equal(&u.dst, &ip->dst));
@@ -198,11 +198,17 @@ static size_t build_tcp(uint8_t *f, const struct wire_tcp_opts *o, uint8_t flags
 static void write_seeds(const char *dir)
 {
 	uint8_t f[256];
-	struct wire_tcp_opts syn = {.has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
+	struct wire_tcp_opts syn = {
+	    .has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
 	write_seed(dir, "syn", f, build_tcp(f, &syn, SYNACK_TCP_SYN, ""));
-	struct wire_tcp_opts data = {.has_ts = 1, .ts_val = 5, .ts_ecr = 4, .wscale = -1, .nsack = 2,
+	struct wire_tcp_opts data = {.has_ts = 1,
+				     .ts_val = 5,
+				     .ts_ecr = 4,
+				     .wscale = -1,
+				     .nsack = 2,
 				     .sack = {{100, 200}, {300, 400}}};
-	write_seed(dir, "data-sack", f, build_tcp(f, &data, SYNACK_TCP_ACK | SYNACK_TCP_PSH, "GET / HTTP/1.0\r\n\r\n"));
+	write_seed(dir, "data-sack", f,
+		   build_tcp(f, &data, SYNACK_TCP_ACK | SYNACK_TCP_PSH, "GET / HTTP/1.0\r\n\r\n"));
 	struct wire_tcp_opts none = {.wscale = -1};
 	write_seed(dir, "rst", f, build_tcp(f, &none, SYNACK_TCP_RST, ""));
 	synack_addr s = synack_addr_ipv4(10, 0, 0, 1), d = synack_addr_ipv4(10, 0, 0, 2);
@@ -221,6 +227,8 @@ static void write_seeds(const char *dir)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	(void)argc;
+	(void)argv;
 	const char *dir = getenv("SYNACK_FUZZ_SEEDS");
 	if (dir) {
 		write_seeds(dir);

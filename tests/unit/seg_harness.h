@@ -80,6 +80,7 @@ static inline void seg_config(synack_stack_config *cfg)
 	synack_stack_config_init(cfg);
 	cfg->addr = synack_addr_ipv4(10, 0, 0, 2);
 	cfg->trace_capacity = 0;
+	cfg->tcp.delack = SYNACK_MSEC(200); /* the scenarios' timelines are written for it */
 }
 
 /* cfg may be NULL (seg_config defaults). Stack created at time start. */

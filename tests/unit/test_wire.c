@@ -24,7 +24,10 @@ static uint16_t ref_csum(const uint8_t *p, size_t len)
 	return (uint16_t)~s;
 }
 
-static uint16_t csum(const void *p, size_t len) { return wire_csum_finish(wire_csum_add(0, p, len)); }
+static uint16_t csum(const void *p, size_t len)
+{
+	return wire_csum_finish(wire_csum_add(0, p, len));
+}
 
 /* Parse from an exact-size heap copy so ASan sees any overread. */
 static int ipv4_parse_copy(const uint8_t *buf, size_t len, struct wire_ipv4 *out)
@@ -65,19 +68,79 @@ static void ip_fix_csum(uint8_t *ip)
  * SACK-permitted, timestamps (1, 0), window scale 7. Checksums 0x0a74 (IP)
  * and 0x33cf (TCP) were computed by hand (Python), not by synack. */
 static const uint8_t syn_frame[60] = {
-	/* IPv4: v4 IHL 5, tos 0, len 60, id 0x1c46, DF, ttl 64, TCP */
-	0x45, 0x00, 0x00, 0x3c, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x06, 0x0a, 0x74,
-	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
-	/* TCP: 40000 -> 80, seq 0x12345678, ack 0, doff 10, SYN, wnd 64240 */
-	0x9c, 0x40, 0x00, 0x50, 0x12, 0x34, 0x56, 0x78, 0x00, 0x00, 0x00, 0x00,
-	0xa0, 0x02, 0xfa, 0xf0, 0x33, 0xcf, 0x00, 0x00,
-	/* MSS 1460; SACKOK + TS(1, 0); NOP WS 7 */
-	0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x01,
-	0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07,
+    /* IPv4: v4 IHL 5, tos 0, len 60, id 0x1c46, DF, ttl 64, TCP */
+    0x45,
+    0x00,
+    0x00,
+    0x3c,
+    0x1c,
+    0x46,
+    0x40,
+    0x00,
+    0x40,
+    0x06,
+    0x0a,
+    0x74,
+    0x0a,
+    0x00,
+    0x00,
+    0x01,
+    0x0a,
+    0x00,
+    0x00,
+    0x02,
+    /* TCP: 40000 -> 80, seq 0x12345678, ack 0, doff 10, SYN, wnd 64240 */
+    0x9c,
+    0x40,
+    0x00,
+    0x50,
+    0x12,
+    0x34,
+    0x56,
+    0x78,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0xa0,
+    0x02,
+    0xfa,
+    0xf0,
+    0x33,
+    0xcf,
+    0x00,
+    0x00,
+    /* MSS 1460; SACKOK + TS(1, 0); NOP WS 7 */
+    0x02,
+    0x04,
+    0x05,
+    0xb4,
+    0x04,
+    0x02,
+    0x08,
+    0x0a,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x03,
+    0x03,
+    0x07,
 };
 
-static synack_addr a1(void) { return synack_addr_ipv4(10, 0, 0, 1); }
-static synack_addr a2(void) { return synack_addr_ipv4(10, 0, 0, 2); }
+static synack_addr a1(void)
+{
+	return synack_addr_ipv4(10, 0, 0, 1);
+}
+static synack_addr a2(void)
+{
+	return synack_addr_ipv4(10, 0, 0, 2);
+}
 
 static synack_addr a6(uint8_t last)
 {
@@ -173,7 +236,8 @@ TEST(csum_large_buffer_no_overflow)
 	CHECK_EQ(csum(b, len), ref_csum(b, len));
 	/* a large starting accumulator still folds right */
 	uint32_t s = wire_csum_add(0xffffffffu, b, len);
-	CHECK_EQ(wire_csum_finish(s), wire_csum_finish(wire_csum_add(wire_csum_add(0, b, len), "\xff\xff\xff\xff", 4)));
+	CHECK_EQ(wire_csum_finish(s),
+		 wire_csum_finish(wire_csum_add(wire_csum_add(0, b, len), "\xff\xff\xff\xff", 4)));
 	free(b);
 }
 
@@ -182,7 +246,7 @@ TEST(pseudo_sum_ipv4_and_ipv6)
 	synack_addr s = a1(), d = a2();
 	/* 0a00 + 0001 + 0a00 + 0002 + 0006 + 0028 */
 	uint32_t p = wire_pseudo_sum(&s, &d, WIRE_PROTO_TCP, 40);
-	CHECK_EQ(wire_csum_finish(p), (uint16_t)~(0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 0x0006 + 0x0028));
+	CHECK_EQ(wire_csum_finish(p), (uint16_t) ~(0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 0x0006 + 0x0028));
 	synack_addr s6 = a6(1), d6 = a6(2);
 	/* RFC 8200 §8.1: 2001+0db8+0001 + 2001+0db8+0002 + len(32 bit) + 6 */
 	uint32_t q = wire_pseudo_sum(&s6, &d6, WIRE_PROTO_TCP, 0x10028);
@@ -403,8 +467,8 @@ TEST(tcp_emit_matches_real_syn)
 	t.seq = 0x12345678;
 	t.flags = SYNACK_TCP_SYN;
 	t.wnd = 64240;
-	t.opt = (struct wire_tcp_opts){.has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1,
-				       .wscale = 7};
+	t.opt = (struct wire_tcp_opts){
+	    .has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
 	uint8_t seg[60];
 	memset(seg, 0xaa, sizeof seg);
 	CHECK_EQ(wire_tcp_emit(seg, &t), 40);
@@ -459,9 +523,9 @@ TEST(tcp_reject_bad_option_lengths)
 	const int bad = SYNACK_DROP_TCP_OPTIONS;
 	static const uint8_t len0[] = {30, 0, 1, 1};
 	static const uint8_t len1[] = {30, 1, 1, 1};
-	static const uint8_t past[] = {1, 1, 30, 8};      /* needs 8, 2 left */
+	static const uint8_t past[] = {1, 1, 30, 8};		    /* needs 8, 2 left */
 	static const uint8_t past2[] = {2, 4, 5, 180, 8, 10, 0, 0}; /* TS cut */
-	static const uint8_t nolen[] = {1, 1, 1, 30};      /* length byte missing */
+	static const uint8_t nolen[] = {1, 1, 1, 30};		    /* length byte missing */
 	static const uint8_t mss3[] = {2, 3, 5, 1};
 	static const uint8_t mss5[] = {2, 5, 5, 180, 0, 1, 1, 1};
 	static const uint8_t ws4[] = {3, 4, 7, 0};
@@ -517,8 +581,9 @@ TEST(tcp_options_nop_runs_and_unknown)
 {
 	/* NOP x3, MSS, NOP, unknown kind 30 len 6, WS unaligned, NOP x5,
 	 * SACKOK, TS, NOP x2, SACK one block */
-	static const uint8_t o[] = {1, 1, 1, 2, 4, 0x05, 0xb4, 1, 30, 6, 9, 9, 9, 9, 3, 3, 14, 1, 1, 1, 1, 1,
-				    4, 2, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6, 1, 1, 5, 10, 0, 0, 0, 7, 0, 0, 0, 8};
+	static const uint8_t o[] = {1,	1, 1, 2, 4, 0x05, 0xb4, 1, 30, 6,  9, 9, 9, 9, 3, 3,
+				    14, 1, 1, 1, 1, 1,	  4,	2, 8,  10, 0, 0, 0, 5, 0, 0,
+				    0,	6, 1, 1, 5, 10,	  0,	0, 0,  7,  0, 0, 0, 8};
 	/* 46 bytes: too many for one header; split the check in two */
 	struct wire_tcp t;
 	CHECK_EQ(parse_opts(o, 20, &t), 0);
