@@ -59,5 +59,11 @@ int cmd_demo(int argc, char **argv);
 void cmd_demo_usage(FILE *out);
 int cmd_pkt(int argc, char **argv);
 void cmd_pkt_usage(FILE *out);
+int cmd_serve(int argc, char **argv);
+void cmd_serve_usage(FILE *out);
+int cmd_connect(int argc, char **argv);
+void cmd_connect_usage(FILE *out);
+int cmd_ping(int argc, char **argv);
+void cmd_ping_usage(FILE *out);
 
 #endif

@@ -119,16 +119,25 @@ static bool stack_up(struct runner *r)
 	if (r->o->profile == PKT_PROFILE_FREEBSD)
 		profile_freebsd(&cfg.tcp);
 	r->tcp = cfg.tcp;
-	synack_addr_parse("192.168.0.1", &cfg.addr);
-	cfg.prefix_len = 16;
+	/* packetdrill's defaults: synack is the local host, the script plays
+	 * 192.0.2.1 / 2001:db8::1 */
+	if (r->sc->ip_version == 6) {
+		synack_addr_parse("fd3d:fa7b:d17d::1", &cfg.addr6);
+		cfg.prefix6_len = 48;
+		synack_addr_parse("2001:db8::1", &r->remote);
+		r->local = cfg.addr6;
+	} else {
+		synack_addr_parse("192.168.0.1", &cfg.addr);
+		cfg.prefix_len = 16;
+		synack_addr_parse("192.0.2.1", &r->remote);
+		r->local = cfg.addr;
+	}
 	synack_prng_seed(&r->rng, 1);
 	cfg.rng = (synack_rng){synack_prng_fill, &r->rng};
 	cfg.tx = capture_tx;
 	cfg.tx_ctx = r;
-	r->local = cfg.addr;
 	if (r->o->verbose)
 		cfg.trace_capacity = 4096;
-	synack_addr_parse("192.0.2.1", &r->remote);
 	if (synack_stack_create(&cfg, 0, &r->st) || synack_sockets_create(r->st, 3, &r->socks))
 		return failf(r, "cannot create the stack");
 	return true;
@@ -194,16 +203,27 @@ static void describe_expected(const struct pkt_packet *p, char *out, size_t len)
 
 /* ---- time ---- */
 
+/* The TCP segment in an outbound IPv4 or IPv6 frame (no extension headers:
+ * synack sends none). */
+static bool frame_tcp(const struct frame *f, struct wire_tcp *h)
+{
+	struct wire_ipv4 ip;
+	struct wire_ipv6 ip6;
+	if (f->len && f->buf[0] >> 4 == 6)
+		return !wire_ipv6_parse(f->buf, f->len, &ip6) && ip6.next == WIRE_PROTO_TCP &&
+		       !wire_tcp_parse(ip6.payload, ip6.payload_len, h);
+	return !wire_ipv4_parse(f->buf, f->len, &ip) && ip.proto == WIRE_PROTO_TCP &&
+	       !wire_tcp_parse(ip.payload, ip.payload_len, h);
+}
+
 static bool queue_empty_or_fail(struct runner *r)
 {
 	if (!r->qn)
 		return true;
 	struct frame *f = &r->q[r->qh];
-	struct wire_ipv4 ip;
 	struct wire_tcp h;
 	char d[256] = "(not a TCP segment)";
-	if (!wire_ipv4_parse(f->buf, f->len, &ip) && ip.proto == WIRE_PROTO_TCP &&
-	    !wire_tcp_parse(ip.payload, ip.payload_len, &h))
+	if (frame_tcp(f, &h))
 		describe_actual(r, &h, d, sizeof d);
 	return failf(r, "unexpected outbound packet at %.6f: %s", f->t / 1e6, d);
 }
@@ -349,14 +369,12 @@ static bool outbound(struct runner *r, const struct pkt_event *e, synack_time_t 
 		hi = r->now + SYNACK_SEC(600);
 	}
 	struct frame f;
-	struct wire_ipv4 ip;
 	struct wire_tcp h;
 	char exp[256], act[256];
 	describe_expected(p, exp, sizeof exp);
 	if (!take_frame(r, hi, &f))
 		return failf(r, "expected at %.6f: %s; synack sent nothing by %.6f", t / 1e6, exp, hi / 1e6);
-	if (wire_ipv4_parse(f.buf, f.len, &ip) || ip.proto != WIRE_PROTO_TCP ||
-	    wire_tcp_parse(ip.payload, ip.payload_len, &h))
+	if (!frame_tcp(&f, &h))
 		return failf(r, "expected %s; synack sent a frame that is not a TCP segment", exp);
 	learn_from_first(r, p, &h);
 	describe_actual(r, &h, act, sizeof act);
@@ -423,7 +441,13 @@ static bool inbound(struct runner *r, const struct pkt_packet *p)
 	size_t hl = wire_tcp_emit(tcp, &h);
 	memset(tcp + hl, 0, p->len);
 	wire_tcp_set_csum(tcp, hl + p->len, &r->remote, &r->local);
-	size_t n = wire_ipv4_emit(frame, &r->remote, &r->local, WIRE_PROTO_TCP, 64, 0, true, hl + p->len);
+	size_t n;
+	if (r->remote.family == SYNACK_AF_INET6) {
+		memmove(frame + WIRE_IPV6_HDR, tcp, hl + p->len);
+		n = wire_ipv6_emit(frame, &r->remote, &r->local, WIRE_PROTO_TCP, 64, hl + p->len);
+	} else {
+		n = wire_ipv4_emit(frame, &r->remote, &r->local, WIRE_PROTO_TCP, 64, 0, true, hl + p->len);
+	}
 	synack_stack_input(r->st, frame, n + hl + p->len, r->now);
 	return true;
 }
@@ -877,11 +901,6 @@ void pkt_run_script(const struct pkt_script *sc, const struct pkt_run_opts *o, s
 	r.res = res;
 	r.last_fd = 3;
 	res->status = PKT_PASS;
-	if (sc->ip_version == 6) {
-		res->status = PKT_SKIP;
-		snprintf(res->msg, sizeof res->msg, "IPv6 is not implemented yet (the real-wires issue)");
-		return;
-	}
 	r.q = calloc(QMAX, sizeof *r.q);
 	if (!r.q || !stack_up(&r)) {
 		free(r.q);

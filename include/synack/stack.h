@@ -2,7 +2,7 @@
  *  - time enters only as the `now` argument of synack_stack_input() and
  *    synack_stack_poll(); API calls between them use the latest such time;
  *  - frames leave only through the configured tx function, possibly from
- *    inside input(), poll() or a synack_tcp_* call;
+ *    inside create(), input(), poll() or a synack_tcp_* call;
  *  - no user callback other than tx and the allocator is ever called;
  *    events are collected afterwards (synack_stack_next_event);
  *  - the caller must call synack_stack_poll() no later than
@@ -51,8 +51,26 @@ typedef struct synack_tcp_config {
 } synack_tcp_config;
 
 /* What the link carries: raw IP packets (TUN, the in-memory link) or
- * Ethernet II frames (TAP), with ARP and Neighbor Discovery. */
+ * Ethernet II frames (TAP), with ARP and Neighbor Discovery. The tx
+ * function and synack_stack_input() then carry frames of that kind. */
 enum synack_link_kind { SYNACK_LINK_RAW_IP = 0, SYNACK_LINK_ETHERNET = 1 };
+
+/* ICMP echo replies recorded for synack_stack_ping() (see below). The log
+ * is owned by the caller and named in the configuration; the stack only
+ * writes into it. When full, the oldest reply is overwritten and counted. */
+#define SYNACK_PING_LOG_SIZE 64
+typedef struct synack_ping_reply {
+	synack_addr from;
+	uint16_t id, seq;
+	uint32_t len;           /* payload bytes after the 8-byte ICMP header */
+	uint8_t ttl;            /* TTL / hop limit of the reply (0 if unknown) */
+	synack_time_t time;     /* stack time of arrival */
+} synack_ping_reply;
+typedef struct synack_ping_log {
+	synack_ping_reply r[SYNACK_PING_LOG_SIZE];
+	uint32_t head, len;
+	uint64_t overwritten;
+} synack_ping_log;
 
 typedef struct synack_stack_config {
 	synack_addr addr;       /* IPv4 address, or family NONE for an IPv6-only stack */
@@ -60,10 +78,11 @@ typedef struct synack_stack_config {
 	synack_addr gateway;    /* IPv4 next hop for off-link destinations (family NONE: none) */
 	synack_addr addr6;      /* IPv6 global address, or family NONE */
 	uint8_t prefix6_len;
-	synack_addr gateway6;   /* IPv6 next hop for off-link destinations (family NONE: none) */
+	synack_addr gateway6;   /* IPv6 next hop for off-link destinations (family NONE: none);
+	                         * link-local (a router) or inside addr6's prefix */
 	uint8_t link;           /* enum synack_link_kind */
-	uint8_t mac[6];         /* Ethernet address (SYNACK_LINK_ETHERNET) */
-	uint16_t mtu;           /* link MTU (IP packet size), default 1500 */
+	uint8_t mac[6];         /* Ethernet address (SYNACK_LINK_ETHERNET): unicast, not zero */
+	uint16_t mtu;           /* link MTU (IP packet size), default 1500; >= 1280 with addr6 */
 	uint8_t ttl;            /* default 64 */
 	synack_rng rng;         /* required */
 	synack_tx_fn tx;        /* required */
@@ -71,12 +90,21 @@ typedef struct synack_stack_config {
 	synack_allocator allocator;
 	synack_tcp_config tcp;
 	uint32_t trace_capacity;/* trace records kept (0 = tracing off) */
+	synack_ping_log *ping_log; /* where echo replies go (NULL: not recorded) */
 } synack_stack_config;
 
 /* Fill cfg with synack's defaults (all zero addresses, tx/rng unset). */
 void synack_stack_config_init(synack_stack_config *cfg);
 
-/* Create a stack. `now` is the initial time. Returns 0 or -EINVAL/-ENOMEM. */
+/* Create a stack. `now` is the initial time. Returns 0, -EAFNOSUPPORT
+ * (neither addr nor addr6 set), -EINVAL (a bad field: see config_check in
+ * src/net/stack.c) or -ENOMEM.
+ * IPv6 is on when addr6 is set, and always on an Ethernet link (MTU >=
+ * 1280); the stack then also owns a link-local fe80::/64 address: the
+ * modified EUI-64 of the MAC on Ethernet, random (from cfg.rng) on a raw IP
+ * link. Duplicate Address Detection is not performed.
+ * On an Ethernet link with an IPv4 address, creation transmits: one
+ * gratuitous ARP announcement (RFC 5227 §3) through cfg.tx. */
 int synack_stack_create(const synack_stack_config *cfg, synack_time_t now, synack_stack **out);
 /* Replace the TCP configuration at run time (new connections use it;
  * existing ones keep buffer sizes and negotiated options). */
@@ -86,10 +114,13 @@ const synack_tcp_config *synack_stack_tcp_config(const synack_stack *st);
 /* Destroy the stack and every connection in it, sending nothing. */
 void synack_stack_destroy(synack_stack *st);
 
-/* Feed one received IP packet. Malformed or unwanted frames are dropped and
- * counted (never an error for the caller). The frame is borrowed. */
+/* Feed one received frame of the link's kind: an IPv4 or IPv6 packet on a
+ * raw IP link, an Ethernet II frame on an Ethernet link. Malformed or
+ * unwanted frames are dropped and counted (never an error for the caller).
+ * The frame is borrowed. */
 void synack_stack_input(synack_stack *st, const uint8_t *frame, size_t len, synack_time_t now);
-/* Advance time to `now` and run every timer that is due. */
+/* Advance time to `now` and run every timer that is due (TCP, the
+ * neighbour cache's retransmissions and expiry, fragment reassembly). */
 void synack_stack_poll(synack_stack *st, synack_time_t now);
 /* The earliest time poll() must be called, or SYNACK_TIME_NEVER. */
 synack_time_t synack_stack_next_deadline(const synack_stack *st);
@@ -112,6 +143,15 @@ enum synack_event {
 /* Pop the next socket with pending events, clearing and returning them in
  * *events; NULL when none. Only sockets the user holds are reported. */
 synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events);
+
+/* ICMP echo (ping), ICMPv4 or ICMPv6 by dst's family. Sends one echo
+ * request with `payload` bytes of data (byte i = i & 0xff) now. Returns 0,
+ * -EMSGSIZE when it does not fit one frame, -EADDRNOTAVAIL when the stack
+ * has no address of dst's family, or the link's negative errno. */
+int synack_stack_ping(synack_stack *st, const synack_addr *dst, uint16_t id, uint16_t seq, size_t payload);
+/* Pop the oldest recorded echo reply: 0, -EAGAIN when there is none, or
+ * -ENOENT when the configuration has no ping_log. */
+int synack_stack_ping_reply(synack_stack *st, synack_ping_reply *out);
 
 /* Counters. Every dropped frame increments exactly one SYNACK_DROP_* counter. */
 enum synack_counter {

@@ -1,14 +1,11 @@
-/* IPv4 input and output (RFC 791) and ICMP echo (RFC 792). Fragments are
- * dropped and counted until reassembly arrives with the real-link work. */
+/* IPv4 input (RFC 791, RFC 1122 §3.2.1) and ICMP (RFC 792): echo, and the
+ * errors about our own packets that TCP must hear of. */
 #include <string.h>
 
+#include "net/frag.h"
 #include "net/net.h"
+#include "net/ping.h"
 #include "wire/wire.h"
-
-bool net_is_local(const synack_stack *st, const synack_addr *a)
-{
-	return synack_addr_equal(a, &st->cfg.addr);
-}
 
 /* RFC 1122 §3.2.1.3: a source that is broadcast, multicast, loopback-less
  * "this network" or limited broadcast must be discarded. */
@@ -28,7 +25,54 @@ static bool bad_source(const synack_stack *st, const synack_addr *a)
 	return false;
 }
 
-static void icmp_echo(synack_stack *st, const struct wire_ipv4 *ip)
+static void icmp_echo(synack_stack *st, const struct wire_ipv4 *ip, const struct wire_icmp *ic)
+{
+	if (ic->code != 0) {
+		net_drop(st, SYNACK_DROP_ICMP_TYPE);
+		return;
+	}
+	int err;
+	if (ip->payload_len > net_l4_mtu(st, &ip->src)) { /* a reassembled request: answer in fragments */
+		uint8_t h[8] = {WIRE_ICMP_ECHO_REPLY, 0, 0, 0};
+		memcpy(h + 4, ic->rest, 4);
+		wr16(h + 2, wire_csum_finish(wire_csum_add(wire_csum_add(0, h, 8), ic->body, ic->body_len)));
+		err = net_send_fragmented(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, h, 8, ic->body, ic->body_len);
+	} else {
+		uint8_t *out = net_l4_buffer(st, &ip->src);
+		size_t n = wire_icmp_emit(out, WIRE_ICMP_ECHO_REPLY, 0, ic->rest, ic->body, ic->body_len);
+		err = net_send(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, n);
+	}
+	if (err == 0)
+		net_count(st, SYNACK_CNT_ICMP_ECHO_REPLIES);
+}
+
+/* RFC 792 / RFC 1122 §3.2.2.1: which TCP-relevant error this is. Codes 2
+ * and 3 (protocol, port) are hard in SYN-SENT (RFC 1122 §4.2.3.9); code 4
+ * carries the next-hop MTU (RFC 1191 §4). */
+static void icmp_error(synack_stack *st, const struct wire_icmp *ic)
+{
+	struct net_icmp_err e = {.type = ic->type, .code = ic->code};
+	switch (ic->type) {
+	case WIRE_ICMP_DEST_UNREACH:
+		e.kind = NET_ICMP_UNREACH;
+		if (ic->code == WIRE_ICMP_PROTO_UNREACH || ic->code == WIRE_ICMP_PORT_UNREACH)
+			e.kind = NET_ICMP_PROTO_UNREACH;
+		if (ic->code == WIRE_ICMP_FRAG_NEEDED) {
+			e.kind = NET_ICMP_FRAG_NEEDED;
+			e.mtu = rd16(ic->rest + 2);
+		}
+		break;
+	case WIRE_ICMP_TIME_EXCEEDED:
+		e.kind = NET_ICMP_TIME_EXCEEDED;
+		break;
+	default:
+		e.kind = NET_ICMP_PARAM_PROBLEM;
+		break;
+	}
+	net_icmp_to_tcp(st, &e, SYNACK_AF_INET, ic->body, ic->body_len);
+}
+
+static void icmp_input(synack_stack *st, const struct wire_ipv4 *ip)
 {
 	struct wire_icmp ic;
 	int drop = wire_icmp_parse(ip->payload, ip->payload_len, &ic);
@@ -36,30 +80,80 @@ static void icmp_echo(synack_stack *st, const struct wire_ipv4 *ip)
 		net_drop(st, (enum synack_counter)drop);
 		return;
 	}
-	if (ic.type != WIRE_ICMP_ECHO_REQUEST || ic.code != 0) {
-		net_drop(st, SYNACK_DROP_ICMP_TYPE); /* errors for TCP: real-link issue */
-		return;
+	switch (ic.type) {
+	case WIRE_ICMP_ECHO_REQUEST:
+		icmp_echo(st, ip, &ic);
+		break;
+	case WIRE_ICMP_ECHO_REPLY:
+		ping_reply_input(st, &ip->src, ip->ttl, ip->payload, ip->payload_len);
+		break;
+	case WIRE_ICMP_DEST_UNREACH:
+	case WIRE_ICMP_TIME_EXCEEDED:
+	case WIRE_ICMP_PARAM_PROBLEM:
+		icmp_error(st, &ic);
+		break;
+	default:
+		net_drop(st, SYNACK_DROP_ICMP_TYPE);
+		break;
 	}
-	if (ip->payload_len > net_l4_mtu(st, &ip->src)) {
-		net_drop(st, SYNACK_DROP_IP_LENGTH);
-		return;
-	}
-	uint8_t *out = net_l4_buffer(st, &ip->src);
-	size_t n = wire_icmp_emit(out, WIRE_ICMP_ECHO_REPLY, 0, ic.rest, ic.body, ic.body_len);
-	if (net_send(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, n) == 0)
-		net_count(st, SYNACK_CNT_ICMP_ECHO_REPLIES);
 }
 
-void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len)
+/* The protocol layer of a complete (maybe reassembled) datagram. */
+static void ipv4_deliver(synack_stack *st, const struct wire_ipv4 *ip)
+{
+	struct net_rx rx = {.src = ip->src, .dst = ip->dst, .ttl = ip->ttl, .l4 = ip->payload, .l4_len = ip->payload_len};
+	switch (ip->proto) {
+	case WIRE_PROTO_TCP:
+		tcp_input(st, &rx);
+		break;
+	case WIRE_PROTO_ICMP:
+		icmp_input(st, ip);
+		break;
+	default:
+		net_drop(st, SYNACK_DROP_IP_PROTO);
+		break;
+	}
+}
+
+/* RFC 791 §3.2 / RFC 1122 §3.3.2: reassemble through frag.c, then deliver
+ * the whole datagram as if it had arrived in one piece. */
+static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const uint8_t *frame)
+{
+	if (!st->frag) {
+		net_drop(st, SYNACK_DROP_IP_FRAGMENT);
+		return;
+	}
+	struct frag_key k = {.family = SYNACK_AF_INET, .proto = ip->proto, .id = ip->id, .src = ip->src, .dst = ip->dst};
+	struct frag_in in = {.offset = ip->frag & WIRE_IPV4_OFFMASK, .more = ip->frag & WIRE_IPV4_MF,
+			     .data = ip->payload, .len = ip->payload_len, .max_end = 65535u - ip->hdr_len,
+			     .hdr = frame, .hdr_len = ip->hdr_len};
+	struct frag_done d;
+	int r = frag_input(st->frag, st->now, &k, &in, &d);
+	if (r == FRAG_QUEUED)
+		return;
+	if (r != FRAG_DONE) {
+		net_drop(st, (enum synack_counter)r);
+		return;
+	}
+	struct wire_ipv4 whole = *ip;
+	whole.frag = 0;
+	whole.payload = d.data;
+	whole.payload_len = d.len;
+	whole.total_len = (uint16_t)MIN(65535u, ip->hdr_len + d.len);
+	ipv4_deliver(st, &whole);
+	frag_release(st->frag);
+}
+
+void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_group)
 {
 	struct wire_ipv4 ip;
+	if (st->cfg.addr.family != SYNACK_AF_INET) {
+		net_drop(st, SYNACK_DROP_IP_VERSION); /* an IPv6-only stack */
+		return;
+	}
 	int drop = wire_ipv4_parse(frame, len, &ip);
 	if (drop) {
 		net_drop(st, (enum synack_counter)drop);
-		return;
-	}
-	if (wire_ipv4_is_fragment(&ip)) {
-		net_drop(st, SYNACK_DROP_IP_FRAGMENT);
 		return;
 	}
 	if (!net_is_local(st, &ip.dst)) {
@@ -70,51 +164,9 @@ void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len)
 		net_drop(st, SYNACK_DROP_IP_BAD_SOURCE);
 		return;
 	}
-	struct net_rx rx = {.src = ip.src, .dst = ip.dst, .ttl = ip.ttl, .l4 = ip.payload, .l4_len = ip.payload_len};
-	switch (ip.proto) {
-	case WIRE_PROTO_TCP:
-		tcp_input(st, &rx);
-		break;
-	case WIRE_PROTO_ICMP:
-		icmp_echo(st, &ip);
-		break;
-	default:
-		net_drop(st, SYNACK_DROP_IP_PROTO);
-		break;
+	if (wire_ipv4_is_fragment(&ip)) {
+		ipv4_fragment(st, &ip, frame);
+		return;
 	}
-}
-
-bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr *src)
-{
-	if (dst->family == SYNACK_AF_INET && st->cfg.addr.family == SYNACK_AF_INET) {
-		*src = st->cfg.addr;
-		return true;
-	}
-	if (dst->family == SYNACK_AF_INET6 && st->cfg.addr6.family == SYNACK_AF_INET6) {
-		*src = st->cfg.addr6;
-		return true;
-	}
-	return false;
-}
-
-size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst)
-{
-	return st->cfg.mtu - WIRE_IPV4_HDR;
-}
-
-uint8_t *net_l4_buffer(synack_stack *st, const synack_addr *dst) { return st->txbuf + WIRE_IPV4_HDR; }
-
-int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, size_t l4_len)
-{
-	/* RFC 791: Identification only matters for fragments; DF is set on TCP
-	 * (path MTU discovery, RFC 1191), so a simple counter is enough. */
-	size_t n = wire_ipv4_emit(st->txbuf, src, dst, proto, st->cfg.ttl, st->ip_id++,
-				  proto == WIRE_PROTO_TCP, l4_len);
-	int err = st->cfg.tx(st->cfg.tx_ctx, st->txbuf, n + l4_len);
-	if (err < 0) {
-		net_count(st, SYNACK_CNT_TX_ERRORS);
-		return err;
-	}
-	net_count(st, SYNACK_CNT_IP_OUT);
-	return 0;
+	ipv4_deliver(st, &ip);
 }

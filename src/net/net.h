@@ -1,5 +1,7 @@
-/* src/net: the stack object, IPv4 input/output and ICMP. The network layer
- * parses each frame once and hands TCP a validated view (struct net_rx).
+/* src/net: the stack object, the link layer (Ethernet, ARP, the neighbour
+ * cache), IPv4 and IPv6 input/output, ICMP, ICMPv6 and Neighbor Discovery.
+ * The network layer parses each frame once and hands TCP a validated view
+ * (struct net_rx).
  * Upper protocols are reached through the entry points declared at the end
  * (implemented in src/tcp), so net never includes tcp headers. */
 #ifndef SYNACK_NET_H
@@ -11,14 +13,37 @@
 
 struct tcp_stack;
 struct tcb;
+struct neigh;
+struct frag_table;
+struct net_icmp_err;
+
+/* Bytes kept free before every IP packet built in txbuf (and in packets
+ * queued for address resolution) so the Ethernet header is prepended
+ * without a copy. Raw IP links leave them unused. */
+enum { NET_HEADROOM = 14 };
+
+/* The neighbour cache shared by ARP and ND (neigh.c). */
+struct neigh_table {
+	struct neigh *v;        /* NEIGH_MAX entries, the first `count` in use */
+	uint32_t count;
+	uint32_t queued;        /* packets waiting in all entries */
+	synack_time_t next;     /* no entry's timer is earlier (NEVER on raw IP links) */
+	synack_time_t reachable6; /* RFC 4861 §6.3.2 ReachableTime, drawn at creation */
+};
 
 struct synack_stack {
 	struct mem mem;
 	synack_stack_config cfg;
 	synack_time_t now;
 	uint64_t counters[SYNACK_COUNTER_COUNT];
-	uint8_t *txbuf;         /* one outgoing frame, MTU bytes */
+	uint8_t *txbuf;         /* one outgoing frame: NET_HEADROOM + MTU bytes */
 	uint16_t ip_id;
+	uint32_t ip6_id;        /* Identification of the last IPv6 fragmented packet sent */
+	synack_addr ll6;        /* IPv6 link-local address; family NONE when IPv6 is off */
+	struct neigh_table neigh;
+	struct frag_table *frag;
+	uint32_t icmp_tokens;   /* ICMP error token bucket (RFC 4443 §2.4 f) */
+	synack_time_t icmp_refill;
 	synack_trace_rec *trace;
 	uint32_t trace_head, trace_len;
 	struct tcp_stack *tcp;
@@ -40,6 +65,7 @@ void net_drop(synack_stack *st, enum synack_counter id);
 synack_trace_rec *net_trace(synack_stack *st, enum synack_trace_kind kind);
 
 bool net_is_local(const synack_stack *st, const synack_addr *a);
+static inline bool net_is_ethernet(const synack_stack *st) { return st->cfg.link == SYNACK_LINK_ETHERNET; }
 /* Largest L4 payload (TCP header included) one frame to dst can carry. */
 size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst);
 /* Where to write an outgoing L4 message: the frame buffer after the IP
@@ -49,7 +75,71 @@ uint8_t *net_l4_buffer(synack_stack *st, const synack_addr *dst);
  * send the frame. Returns 0 or the link's negative errno (counted). */
 int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, size_t l4_len);
 
-void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len);
+/* ---- internal: input (l2_group: the frame was link-layer multicast or
+ * broadcast, so no ICMP error may answer it, RFC 4443 §2.4 e.3) ---- */
+void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_group);
+void ipv6_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_group);
+void eth_input(synack_stack *st, const uint8_t *frame, size_t len);
+void arp_input(synack_stack *st, const uint8_t *pkt, size_t len);
+struct wire_ipv6;
+struct wire_icmp;
+void nd_input(synack_stack *st, const struct wire_ipv6 *ip, const struct wire_icmp *ic);
+/* Our IPv6 multicast groups: all-nodes and the solicited-node groups of
+ * our addresses (RFC 4291 §2.8). */
+bool net_ip6_joined(const synack_stack *st, const synack_addr *group);
+
+/* ---- internal: output (output.c) ---- */
+/* Like net_send with an explicit TTL / hop limit (ND needs 255). */
+int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
+		 size_t l4_len);
+/* Send an L4 message too big for one packet, made of hdr[0..hlen) and
+ * body[0..blen) (its checksum already set), as fragments (RFC 791 §3.2,
+ * RFC 8200 §4.5). Used for ICMP echo replies to large (reassembled)
+ * requests; TCP never needs it. Returns 0 or a negative errno. */
+int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+			const uint8_t *hdr, size_t hlen, const uint8_t *body, size_t blen);
+/* Send the Ethernet frame at frame[0..len) after writing its header
+ * (frame has NET_HEADROOM bytes before the payload at frame + 14). */
+int net_eth_tx(synack_stack *st, uint8_t *frame, const uint8_t *dst_mac, uint16_t type, size_t payload_len);
+/* Hand a frame to the link (counted on failure). */
+int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len);
+/* ICMP error token bucket: true if one more error may be sent now. */
+bool net_icmp_rate_ok(synack_stack *st);
+
+/* ---- internal: the neighbour cache (neigh.c) ---- */
+enum neigh_state { NEIGH_INCOMPLETE = 1, NEIGH_REACHABLE, NEIGH_STALE, NEIGH_DELAY, NEIGH_PROBE };
+int neigh_init(synack_stack *st);
+void neigh_fini(synack_stack *st);
+/* Send the IP packet at pkt + NET_HEADROOM (ip_len bytes) to the next hop
+ * nh, resolving it first if needed (the packet is then copied). */
+int neigh_output(synack_stack *st, const synack_addr *nh, uint8_t *pkt, size_t ip_len);
+/* RFC 4861 §7.2.3 / RFC 826: a neighbour told us its address unasked
+ * (solicitation, ARP request). create: make an entry if none. Returns
+ * true if an entry exists afterwards. */
+bool neigh_learn(synack_stack *st, const synack_addr *ip, const uint8_t *mac, bool create);
+/* RFC 4861 §7.2.5: an advertisement (mac NULL: no target link-layer
+ * option). false if there is no entry for ip (the caller drops it). */
+bool neigh_advert(synack_stack *st, const synack_addr *ip, const uint8_t *mac, bool solicited, bool override);
+void neigh_poll(synack_stack *st);
+synack_time_t neigh_next_deadline(const synack_stack *st);
+/* Introspection for tests: state (enum neigh_state) or -1 if absent. */
+int neigh_state_of(const synack_stack *st, const synack_addr *ip, uint8_t mac[6]);
+
+/* ---- internal: solicitations (arp.c, nd.c); mac NULL = broadcast /
+ * solicited-node multicast, else unicast (a NUD probe) ---- */
+void arp_solicit(synack_stack *st, const synack_addr *target, const uint8_t *mac);
+void arp_announce(synack_stack *st);
+void nd_solicit(synack_stack *st, const synack_addr *target, const uint8_t *mac);
+
+/* ---- internal: ICMP errors about our packets (icmp_err.c) ---- */
+/* quote: the packet quoted by an ICMP (family 4) or ICMPv6 (6) error. */
+void net_icmp_to_tcp(synack_stack *st, struct net_icmp_err *e, int family, const uint8_t *quote, size_t len);
+/* Send an ICMPv6 error about the packet pkt[0..len) (its IPv6 header at
+ * pkt), rate-limited and never about errors or multicast (RFC 4443 §2.4). */
+void icmp6_send_error(synack_stack *st, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
+		      uint32_t param, bool l2_group);
+void icmp6_reassembly_timeout(synack_stack *st, const uint8_t *hdr, size_t hdr_len, const uint8_t *data,
+			      size_t data_len);
 
 /* The source address to use towards dst (RFC 6724 in its simplest form:
  * the configured address of dst's family, link-local for a link-local

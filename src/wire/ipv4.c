@@ -57,3 +57,11 @@ size_t wire_ipv4_emit(uint8_t *buf, const synack_addr *src, const synack_addr *d
 	wr16(buf + 10, wire_csum_finish(wire_csum_add(0, buf, WIRE_IPV4_HDR)));
 	return WIRE_IPV4_HDR;
 }
+
+void wire_ipv4_set_frag(uint8_t *hdr, uint16_t frag)
+{
+	size_t hl = (size_t)(hdr[0] & 0x0f) * 4;
+	wr16(hdr + 6, frag);
+	wr16(hdr + 10, 0);
+	wr16(hdr + 10, wire_csum_finish(wire_csum_add(0, hdr, hl)));
+}

@@ -1,4 +1,5 @@
-/* Stateless parse and emit of IPv4, ICMP and TCP headers, and Internet
+/* Stateless parse and emit of Ethernet, ARP, IPv4, IPv6 (and its extension
+ * headers), ICMP, ICMPv6, Neighbor Discovery and TCP headers, and Internet
  * checksums (RFC 1071). Parsers validate lengths once and return a small
  * struct whose pointers refer into the caller's buffer; they never read past
  * `len`. Parse functions return 0 on success or a SYNACK_DROP_* counter id
@@ -34,6 +35,38 @@ uint16_t wire_csum_finish(uint32_t sum);
  * (RFC 8200 §8.1), not complemented. */
 uint32_t wire_pseudo_sum(const synack_addr *src, const synack_addr *dst, uint8_t proto, uint32_t len);
 
+/* ---- Ethernet II (RFC 894 framing; IEEE 802.3 addresses) ---- */
+enum { WIRE_ETH_HDR = 14, WIRE_ETH_ALEN = 6 };
+enum { WIRE_ETH_IPV4 = 0x0800, WIRE_ETH_ARP = 0x0806, WIRE_ETH_IPV6 = 0x86dd };
+struct wire_eth {
+	uint8_t dst[WIRE_ETH_ALEN], src[WIRE_ETH_ALEN];
+	uint16_t type;
+	const uint8_t *payload;
+	size_t payload_len;   /* everything after the header, padding included */
+};
+/* Validates the length only (SYNACK_DROP_ETH_TRUNCATED). */
+int wire_eth_parse(const uint8_t *buf, size_t len, struct wire_eth *out);
+/* Write the 14-byte header. Returns 14. */
+size_t wire_eth_emit(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6], uint16_t type);
+/* The group bit (IEEE 802.3 §3.2.3): multicast and broadcast addresses. */
+static inline bool wire_mac_is_group(const uint8_t *m) { return m[0] & 1; }
+/* RFC 2464 §7: the Ethernet address an IPv6 multicast address maps to
+ * (33:33 followed by its last four bytes). */
+void wire_eth_ipv6_mcast(uint8_t mac[6], const synack_addr *group);
+
+/* ---- ARP for IPv4 over Ethernet (RFC 826) ---- */
+enum { WIRE_ARP_LEN = 28, WIRE_ARP_REQUEST = 1, WIRE_ARP_REPLY = 2 };
+struct wire_arp {
+	uint16_t op;
+	uint8_t sha[WIRE_ETH_ALEN], tha[WIRE_ETH_ALEN];
+	synack_addr spa, tpa;
+};
+/* Accepts only hardware type 1 (Ethernet), protocol 0x0800, lengths 6 and
+ * 4, opcode request or reply; else SYNACK_DROP_ARP_MALFORMED. */
+int wire_arp_parse(const uint8_t *buf, size_t len, struct wire_arp *out);
+/* Write a 28-byte ARP packet. Returns 28. */
+size_t wire_arp_emit(uint8_t *buf, const struct wire_arp *a);
+
 /* ---- IPv4 (RFC 791) ---- */
 enum { WIRE_IPV4_HDR = 20, WIRE_PROTO_ICMP = 1, WIRE_PROTO_TCP = 6, WIRE_PROTO_UDP = 17 };
 struct wire_ipv4 {
@@ -63,9 +96,74 @@ static inline bool wire_ipv4_is_fragment(const struct wire_ipv4 *ip)
 size_t wire_ipv4_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t proto,
 		      uint8_t ttl, uint16_t id, bool df, size_t payload_len);
 
+/* ---- IPv6 (RFC 8200) ---- */
+enum { WIRE_IPV6_HDR = 40, WIRE_IPV6_MIN_MTU = 1280 };
+enum {
+	WIRE_PROTO_HOPOPTS = 0, WIRE_PROTO_ROUTING = 43, WIRE_PROTO_FRAGMENT = 44,
+	WIRE_PROTO_ICMPV6 = 58, WIRE_PROTO_NONE = 59, WIRE_PROTO_DSTOPTS = 60,
+};
+struct wire_ipv6 {
+	uint8_t tclass;
+	uint32_t flow;
+	uint8_t next, hop_limit;
+	synack_addr src, dst;
+	const uint8_t *payload;
+	size_t payload_len;   /* Payload Length (bytes past it in the frame are link padding) */
+};
+/* Validates the length (SYNACK_DROP_IP_TRUNCATED), the version
+ * (SYNACK_DROP_IP_VERSION) and the payload length against the frame
+ * (SYNACK_DROP_IP_LENGTH; jumbograms are not supported). */
+int wire_ipv6_parse(const uint8_t *buf, size_t len, struct wire_ipv6 *out);
+/* Write the 40-byte header. Returns 40. */
+size_t wire_ipv6_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t next,
+		      uint8_t hop_limit, size_t payload_len);
+static inline bool wire_ipv6_is_ext(uint8_t next)
+{
+	return next == WIRE_PROTO_HOPOPTS || next == WIRE_PROTO_ROUTING || next == WIRE_PROTO_FRAGMENT ||
+	       next == WIRE_PROTO_DSTOPTS;
+}
+/* One extension header (RFC 8200 §4.3-§4.6). */
+struct wire_ipv6_ext {
+	uint8_t next;         /* Next Header of this header */
+	size_t len;           /* bytes this header occupies */
+	uint8_t routing_type, segments_left;   /* Routing */
+	uint16_t frag_offset; /* Fragment: 8-octet units */
+	bool frag_more;
+	uint32_t frag_id;
+	size_t bad_option;    /* options: offset (in this header) of an option to refuse, 0 if none */
+	uint8_t bad_action;   /* its action bits (RFC 8200 §4.2): 1 discard, 2 and 3 discard + ICMP */
+};
+/* Parse the extension header of type `type` at buf[0..len). Returns 0 or
+ * SYNACK_DROP_IP6_EXT_HEADER (truncated, or options running past the
+ * header). Unknown options with action "skip" are skipped; the first with
+ * another action is reported in bad_option/bad_action. */
+int wire_ipv6_ext_parse(uint8_t type, const uint8_t *buf, size_t len, struct wire_ipv6_ext *out);
+/* Address classes (RFC 4291 §2.4). */
+static inline bool wire_ip6_is_multicast(const synack_addr *a) { return a->bytes[0] == 0xff; }
+static inline bool wire_ip6_is_linklocal(const synack_addr *a)
+{
+	return a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80;
+}
+bool wire_ip6_is_unspecified(const synack_addr *a);
+bool wire_ip6_is_loopback(const synack_addr *a);
+/* RFC 4291 §2.7.1: ff02::1:ffXX:XXXX for the last three bytes of a. */
+void wire_ip6_solicited_node(synack_addr *out, const synack_addr *a);
+/* ff02::1, all nodes on the link (RFC 4291 §2.7.1). */
+void wire_ip6_all_nodes(synack_addr *out);
+/* True if a and b agree on their first plen bits (same family assumed). */
+bool wire_addr_prefix_match(const synack_addr *a, const synack_addr *b, unsigned plen);
+
+/* Rewrite an emitted IPv4 header's flags/fragment offset field (and its
+ * checksum): for fragments this stack sends. */
+void wire_ipv4_set_frag(uint8_t *hdr, uint16_t frag);
+/* Write an IPv6 Fragment header (RFC 8200 §4.5): offset in 8-octet units.
+ * Returns 8. */
+size_t wire_ipv6_frag_emit(uint8_t *buf, uint8_t next, uint16_t offset, bool more, uint32_t id);
+
 /* ---- ICMPv4 (RFC 792) ---- */
 enum { WIRE_ICMP_ECHO_REPLY = 0, WIRE_ICMP_DEST_UNREACH = 3, WIRE_ICMP_ECHO_REQUEST = 8,
-       WIRE_ICMP_TIME_EXCEEDED = 11 };
+       WIRE_ICMP_TIME_EXCEEDED = 11, WIRE_ICMP_PARAM_PROBLEM = 12 };
+enum { WIRE_ICMP_PROTO_UNREACH = 2, WIRE_ICMP_PORT_UNREACH = 3, WIRE_ICMP_FRAG_NEEDED = 4 };
 struct wire_icmp {
 	uint8_t type, code;
 	uint8_t rest[4];        /* id+seq for echo; unused/MTU for errors */
@@ -78,6 +176,42 @@ int wire_icmp_parse(const uint8_t *buf, size_t len, struct wire_icmp *out);
  * checksum included. Returns 8 + body_len. */
 size_t wire_icmp_emit(uint8_t *buf, uint8_t type, uint8_t code, const uint8_t rest[4], const uint8_t *body,
 		      size_t body_len);
+
+/* ---- ICMPv6 (RFC 4443) and Neighbor Discovery (RFC 4861) ---- */
+enum {
+	WIRE_ICMP6_DEST_UNREACH = 1, WIRE_ICMP6_PACKET_TOO_BIG = 2, WIRE_ICMP6_TIME_EXCEEDED = 3,
+	WIRE_ICMP6_PARAM_PROBLEM = 4, WIRE_ICMP6_ECHO_REQUEST = 128, WIRE_ICMP6_ECHO_REPLY = 129,
+	WIRE_ND_RS = 133, WIRE_ND_RA = 134, WIRE_ND_NS = 135, WIRE_ND_NA = 136, WIRE_ND_REDIRECT = 137,
+};
+enum { WIRE_ICMP6_PORT_UNREACH = 4 };
+enum { WIRE_ICMP6_PP_HEADER = 0, WIRE_ICMP6_PP_NEXT_HEADER = 1, WIRE_ICMP6_PP_OPTION = 2 };
+/* Parse an ICMPv6 message (same view as ICMPv4: rest holds bytes 4..7).
+ * The checksum covers the RFC 8200 §8.1 pseudo header (RFC 4443 §2.3). */
+int wire_icmp6_parse(const synack_addr *src, const synack_addr *dst, const uint8_t *buf, size_t len,
+		     struct wire_icmp *out);
+/* Like wire_icmp_emit, with the pseudo-header checksum. */
+size_t wire_icmp6_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t code,
+		       const uint8_t rest[4], const uint8_t *body, size_t body_len);
+
+enum { WIRE_ND_OPT_SLLA = 1, WIRE_ND_OPT_TLLA = 2 };
+enum { WIRE_NA_ROUTER = 0x80, WIRE_NA_SOLICITED = 0x40, WIRE_NA_OVERRIDE = 0x20 };
+/* A Neighbor Solicitation or Advertisement (RFC 4861 §4.3, §4.4). */
+struct wire_nd {
+	synack_addr target;
+	uint8_t flags;        /* NA: R, S, O bits (first byte of rest) */
+	bool has_lla;         /* the Source (NS) / Target (NA) link-layer address option */
+	uint8_t lla[WIRE_ETH_ALEN];
+};
+/* Validate and read an NS/NA body (RFC 4861 §7.1.1, §7.1.2: code 0, at
+ * least 24 bytes, target not multicast, every option with a non-zero
+ * length inside the message; a link-layer option must be 8 bytes).
+ * Returns 0 or SYNACK_DROP_ND_INVALID. Hop limit and addresses are the
+ * caller's checks. */
+int wire_nd_parse(const struct wire_icmp *ic, struct wire_nd *out);
+/* Write a complete NS or NA (ICMPv6 header, target, optional link-layer
+ * option when lla != NULL) with its checksum. Returns its length. */
+size_t wire_nd_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t flags,
+		    const synack_addr *target, const uint8_t *lla);
 
 /* ---- TCP (RFC 9293 §3.1, options RFC 9293 §3.2, RFC 7323, RFC 2018) ---- */
 enum { WIRE_TCP_HDR = 20, WIRE_TCP_MAX_OPTS = 40, WIRE_TCP_MAX_SACK = 4 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The packetdrill-syntax runner against two suites:
-#  - the FreeBSD TCP test suite's IPv4 scripts (../shared/conformance, read
+#  - the FreeBSD TCP test suite's IPv4 and IPv6 scripts (../shared/conformance, read
 #    only), in conformance mode with --profile freebsd; known failures are
 #    listed with reasons in tests/pkt/EXPECTED_FAILURES;
 #  - synack's own scripts in tests/pkt/, in --strict mode with synack's
@@ -34,10 +34,10 @@ if [ ! -x "$synack" ]; then
 	exit 1
 fi
 if [ -d "$suite" ]; then
-	mapfile -t scripts < <(find "$suite" -name '*.pkt' ! -name '*ipv6*' | sort)
+	mapfile -t scripts < <(find "$suite" -name '*.pkt' | sort)
 	"$synack" pkt --profile freebsd --expected-failures "$top/tests/pkt/EXPECTED_FAILURES" "${scripts[@]}" \
 		>"$out/freebsd.log" 2>&1
-	echo "FreeBSD suite (IPv4, conformance mode): $(tail -n 1 "$out/freebsd.log")"
+	echo "FreeBSD suite (IPv4 and IPv6, conformance mode): $(tail -n 1 "$out/freebsd.log")"
 	count "$out/freebsd.log"
 else
 	echo "SKIP: $suite not found (the shared conformance scripts sit beside the repository)"

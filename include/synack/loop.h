@@ -1,0 +1,63 @@
+/* synack: an event loop for real links (epoll + timerfd), the monotonic
+ * clock and OS randomness. This is where the sans-I/O core meets the OS.
+ *
+ * A command's main loop looks like this:
+ *
+ *     for (;;) {
+ *         while ((c = synack_stack_next_event(st, &ev)))  ... handle ...
+ *         int n = synack_loop_run_once(loop, -1, ready, 8);
+ *         ... handle the ready fds registered with synack_loop_watch ...
+ *     }
+ *
+ * synack_loop_run_once() arms the timer at synack_stack_next_deadline(),
+ * waits, feeds every frame waiting on the link to synack_stack_input() and
+ * runs synack_stack_poll() when the deadline has passed. It never calls
+ * user code: stack events are collected by the caller afterwards. */
+#ifndef SYNACK_LOOP_H
+#define SYNACK_LOOP_H
+
+#include "synack/stack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct synack_loop synack_loop;
+
+/* Read one frame from the link: its length, -EAGAIN when none, or an errno.
+ * synack_tun_read() has this shape (with a synack_tun * as ctx). */
+typedef ssize_t (*synack_link_read_fn)(void *ctx, uint8_t *buf, size_t cap);
+
+/* Create a loop for the stack `st` whose link is readable on link_fd.
+ * Frames are read with `rd` into a buffer of frame_cap bytes. */
+int synack_loop_create(synack_stack *st, int link_fd, synack_link_read_fn rd, void *rd_ctx, size_t frame_cap,
+		       synack_loop **out);
+void synack_loop_destroy(synack_loop *l);
+
+/* Watch another descriptor for input (EPOLLIN, EPOLLHUP count as ready).
+ * `tag` is what synack_loop_run_once() reports. A descriptor epoll cannot
+ * watch (a regular file, /dev/null) is reported ready on every call. */
+int synack_loop_watch(synack_loop *l, int fd, int tag);
+int synack_loop_unwatch(synack_loop *l, int fd);
+
+/* Wait up to timeout_ms (-1: until something happens; the stack's next
+ * deadline always bounds the wait), then process link input and timers.
+ * Stores the tags of ready watched descriptors in ready[0..max) and
+ * returns their number, or a negative errno (a failed link read: -EIO ...). */
+int synack_loop_run_once(synack_loop *l, int timeout_ms, int *ready, int max);
+
+/* Frames read from the link since creation. */
+uint64_t synack_loop_frames_in(const synack_loop *l);
+
+/* The monotonic clock (CLOCK_MONOTONIC) in microseconds. */
+synack_time_t synack_clock_now(void);
+/* OS randomness (getrandom). A synack_rng fill function; ctx unused. */
+void synack_os_random(void *ctx, void *buf, size_t len);
+synack_rng synack_os_rng(void);
+/* A random locally administered unicast Ethernet address (02:xx:...). */
+void synack_random_mac(uint8_t mac[6]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

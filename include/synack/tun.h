@@ -1,0 +1,77 @@
+/* synack: Linux TUN and TAP link drivers. They know frames only:
+ *  - TUN (IFF_TUN | IFF_NO_PI) carries raw IP packets (SYNACK_LINK_RAW_IP);
+ *  - TAP (IFF_TAP | IFF_NO_PI) carries Ethernet II frames (SYNACK_LINK_ETHERNET).
+ *
+ * Privileges. Attaching to a device that already exists and belongs to the
+ * user (created once with `ip tuntap add dev NAME mode tun user USER`) needs
+ * none. Creating a missing device, bringing it up, setting its MTU and
+ * giving the kernel side an address need CAP_NET_ADMIN; synack_tun_open()
+ * only tries those when host addresses are asked for. A device synack
+ * creates is not persistent: it disappears when the descriptor is closed.
+ *
+ * Errors are negative errno values; synack_tun_strerror() turns the ones
+ * synack_tun_open() returns into a one-line explanation with the fix. */
+#ifndef SYNACK_TUN_H
+#define SYNACK_TUN_H
+
+#include "synack/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct synack_tun synack_tun;
+
+enum synack_tun_kind { SYNACK_TUN = 0, SYNACK_TAP = 1 };
+
+#define SYNACK_TUN_MAX_HOST_ADDRS 2
+
+typedef struct synack_tun_config {
+	const char *name;       /* device name, at most 15 bytes */
+	int kind;               /* enum synack_tun_kind */
+	/* Addresses for the kernel side ("10.1.0.1/24", "fd00::1/64"); when
+	 * any is given the device is created if missing, brought up, its MTU
+	 * set (if mtu != 0) and the addresses added (CAP_NET_ADMIN). */
+	const char *host_addr[SYNACK_TUN_MAX_HOST_ADDRS];
+	uint16_t mtu;           /* 0: keep the device's MTU */
+} synack_tun_config;
+
+/* Open (attach to, or create) the device; the descriptor is non-blocking.
+ * Returns 0, or -ENODEV (no such device and no host address asked for),
+ * -EPERM/-EACCES (not allowed to open /dev/net/tun or the device),
+ * -EBUSY (another process has the device open), -EMEDIUMTYPE (the device
+ * exists but is a TAP where a TUN was asked for, or the reverse),
+ * -EINVAL (bad name or host address), -EADDRINUSE, or another errno. */
+int synack_tun_open(const synack_tun_config *cfg, synack_tun **out);
+void synack_tun_close(synack_tun *t);
+
+/* A one-line explanation of an error from synack_tun_open() (with the
+ * command that fixes it where there is one), for the device named `name`. */
+const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, size_t len);
+
+int synack_tun_fd(const synack_tun *t);
+/* The device's MTU (the largest IP packet it carries). */
+uint16_t synack_tun_mtu(const synack_tun *t);
+/* The device's interface index. */
+int synack_tun_ifindex(const synack_tun *t);
+
+/* Read one frame (IP packet for TUN, Ethernet frame for TAP) into buf.
+ * Returns its length, -EAGAIN when none is waiting, or another errno. */
+ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap);
+/* A synack_tx_fn: write one frame. ctx is the synack_tun. A frame the
+ * kernel cannot take now is dropped (-EAGAIN/-ENOBUFS): TCP retransmits. */
+int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len);
+
+typedef struct synack_tun_stats {
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_errors;
+} synack_tun_stats;
+void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out);
+
+/* Parse "ADDR/PREFIX" (IPv4 or IPv6). Without "/PREFIX" the prefix is 24
+ * for IPv4 and 64 for IPv6. Returns 0 or -EINVAL. */
+int synack_prefix_parse(const char *text, synack_addr *addr, uint8_t *prefix_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

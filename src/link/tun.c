@@ -1,0 +1,363 @@
+/* Linux TUN/TAP link driver (include/synack/tun.h).
+ *
+ * Implementation notes
+ *
+ * Attach or create. TUNSETIFF on /dev/net/tun attaches to an existing
+ * device if the caller may (its owner, or CAP_NET_ADMIN) and creates a
+ * missing one if the caller has CAP_NET_ADMIN. We look the device up first
+ * (if_nametoindex) so that a typo in the name is reported as "no such
+ * device" instead of silently creating a device nobody routes to; creation
+ * is only attempted when host addresses were asked for, which needs
+ * CAP_NET_ADMIN anyway. A device of the other kind (a TAP when a TUN was
+ * asked for) makes TUNSETIFF fail with EINVAL; /sys/class/net/NAME/tun_flags
+ * tells us which kind it is, for a precise message.
+ *
+ * Configuring the kernel side goes through rtnetlink (RTM_NEWLINK for the
+ * MTU and IFF_UP, RTM_NEWADDR for each address), one request at a time,
+ * each acknowledged. IPv6 addresses get IFA_F_NODAD: the link is ours and a
+ * tentative address would refuse connections for a second or two.
+ *
+ * Frames. With IFF_NO_PI each read() returns exactly one frame and each
+ * write() sends one; the descriptor is non-blocking. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "synack/tun.h"
+
+struct synack_tun {
+	int fd;
+	int kind;
+	int ifindex;
+	uint16_t mtu;
+	char name[IFNAMSIZ];
+	synack_tun_stats stats;
+};
+
+/* ---- addresses ---- */
+
+int synack_prefix_parse(const char *text, synack_addr *addr, uint8_t *prefix_len)
+{
+	char buf[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	if (n == 0 || n >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	if (synack_addr_parse(buf, addr) < 0)
+		return -EINVAL;
+	unsigned max = addr->family == SYNACK_AF_INET ? 32 : 128;
+	if (!slash) {
+		*prefix_len = addr->family == SYNACK_AF_INET ? 24 : 64;
+		return 0;
+	}
+	char *end;
+	if (slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	unsigned long v = strtoul(slash + 1, &end, 10);
+	if (*end != '\0' || v > max)
+		return -EINVAL;
+	*prefix_len = (uint8_t)v;
+	return 0;
+}
+
+/* ---- rtnetlink ---- */
+
+struct nl_req {
+	struct nlmsghdr nh;
+	union {
+		struct ifinfomsg ifi;
+		struct ifaddrmsg ifa;
+	} u;
+	uint8_t attrs[128];
+};
+
+static void nl_attr(struct nl_req *r, uint16_t type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)((uint8_t *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+/* Wait for the acknowledgement of request `seq`: 0 or the kernel's -errno. */
+static int nl_wait_ack(int fd, uint32_t seq)
+{
+	uint8_t buf[4096];
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		if (n < 0)
+			return errno == EINTR ? nl_wait_ack(fd, seq) : -errno;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			return e->error;
+		}
+	}
+}
+
+static int nl_talk(struct nl_req *r)
+{
+	static const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	r->nh.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	r->nh.nlmsg_seq = 1;
+	int err = 0;
+	if (sendto(fd, r, r->nh.nlmsg_len, 0, (const struct sockaddr *)&kernel, sizeof kernel) < 0)
+		err = -errno;
+	else
+		err = nl_wait_ack(fd, 1);
+	close(fd);
+	return err;
+}
+
+static int link_up(int ifindex, uint16_t mtu)
+{
+	struct nl_req r;
+	memset(&r, 0, sizeof r);
+	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof r.u.ifi);
+	r.nh.nlmsg_type = RTM_NEWLINK;
+	r.u.ifi.ifi_family = AF_UNSPEC;
+	r.u.ifi.ifi_index = ifindex;
+	r.u.ifi.ifi_flags = IFF_UP;
+	r.u.ifi.ifi_change = IFF_UP;
+	if (mtu) {
+		uint32_t m = mtu;
+		nl_attr(&r, IFLA_MTU, &m, sizeof m);
+	}
+	return nl_talk(&r);
+}
+
+static int addr_add(int ifindex, const char *text)
+{
+	synack_addr a;
+	uint8_t plen;
+	if (synack_prefix_parse(text, &a, &plen) < 0)
+		return -EINVAL;
+	bool v4 = a.family == SYNACK_AF_INET;
+	size_t alen = v4 ? 4 : 16;
+	struct nl_req r;
+	memset(&r, 0, sizeof r);
+	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof r.u.ifa);
+	r.nh.nlmsg_type = RTM_NEWADDR;
+	r.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	r.u.ifa.ifa_family = v4 ? AF_INET : AF_INET6;
+	r.u.ifa.ifa_prefixlen = plen;
+	r.u.ifa.ifa_flags = v4 ? 0 : IFA_F_NODAD;
+	r.u.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+	r.u.ifa.ifa_index = (unsigned)ifindex;
+	nl_attr(&r, IFA_LOCAL, a.bytes, alen);
+	nl_attr(&r, IFA_ADDRESS, a.bytes, alen);
+	return nl_talk(&r);
+}
+
+/* ---- the device ---- */
+
+/* The kind of an existing TUN/TAP device from sysfs, or -1 if the device
+ * is not a TUN/TAP device at all. */
+static int existing_kind(const char *name)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/sys/class/net/%s/tun_flags", name);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	unsigned flags = 0;
+	int ok = fscanf(f, "%x", &flags);
+	fclose(f);
+	if (ok != 1)
+		return -1;
+	return (flags & IFF_TAP) ? SYNACK_TAP : SYNACK_TUN;
+}
+
+static uint16_t device_mtu(const char *name)
+{
+	struct ifreq ifr;
+	uint16_t mtu = 1500;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return mtu;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+	if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0 && ifr.ifr_mtu <= 65535)
+		mtu = (uint16_t)ifr.ifr_mtu;
+	close(s);
+	return mtu;
+}
+
+static int open_dev(const synack_tun_config *cfg, bool exists)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENXIO : (errno == EACCES ? -EPERM : -errno);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", cfg->name);
+	ifr.ifr_flags = (short)((cfg->kind == SYNACK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int err = errno;
+		close(fd);
+		if (err == EINVAL && exists)
+			return -EMEDIUMTYPE;
+		return err == EACCES ? -EPERM : -err;
+	}
+	return fd;
+}
+
+static int configure(synack_tun *t, const synack_tun_config *cfg)
+{
+	int err = link_up(t->ifindex, cfg->mtu);
+	for (int i = 0; !err && i < SYNACK_TUN_MAX_HOST_ADDRS; i++)
+		if (cfg->host_addr[i])
+			err = addr_add(t->ifindex, cfg->host_addr[i]);
+	return err == -EACCES ? -EPERM : err;
+}
+
+static bool wants_host(const synack_tun_config *cfg)
+{
+	for (int i = 0; i < SYNACK_TUN_MAX_HOST_ADDRS; i++)
+		if (cfg->host_addr[i])
+			return true;
+	return false;
+}
+
+static int check_config(const synack_tun_config *cfg)
+{
+	synack_addr a;
+	uint8_t plen;
+	if (!cfg->name || !cfg->name[0] || strlen(cfg->name) >= IFNAMSIZ || strchr(cfg->name, '/'))
+		return -EINVAL;
+	if (cfg->kind != SYNACK_TUN && cfg->kind != SYNACK_TAP)
+		return -EINVAL;
+	for (int i = 0; i < SYNACK_TUN_MAX_HOST_ADDRS; i++)
+		if (cfg->host_addr[i] && synack_prefix_parse(cfg->host_addr[i], &a, &plen) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+int synack_tun_open(const synack_tun_config *cfg, synack_tun **out)
+{
+	*out = NULL;
+	int err = check_config(cfg);
+	if (err)
+		return err;
+	bool exists = if_nametoindex(cfg->name) != 0;
+	if (!exists && !wants_host(cfg))
+		return -ENODEV;
+	if (exists && existing_kind(cfg->name) != cfg->kind)
+		return -EMEDIUMTYPE;
+	synack_tun *t = calloc(1, sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	t->kind = cfg->kind;
+	snprintf(t->name, sizeof t->name, "%s", cfg->name);
+	t->fd = open_dev(cfg, exists);
+	if (t->fd < 0) {
+		err = t->fd;
+		free(t);
+		return err;
+	}
+	t->ifindex = (int)if_nametoindex(t->name);
+	if (wants_host(cfg) && (err = configure(t, cfg)) < 0) {
+		synack_tun_close(t);
+		return err;
+	}
+	t->mtu = device_mtu(t->name);
+	*out = t;
+	return 0;
+}
+
+void synack_tun_close(synack_tun *t)
+{
+	if (!t)
+		return;
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t);
+}
+
+const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, size_t len)
+{
+	const char *mode = kind == SYNACK_TAP ? "tap" : "tun";
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
+		snprintf(buf, len, "no permission to use %s: run as root or create the device with `ip tuntap add dev %s mode %s user $USER`",
+			 name, name, mode);
+		break;
+	case -ENODEV:
+		snprintf(buf, len, "no such device %s: create it with `ip tuntap add dev %s mode %s user $USER` (or give --host-addr as root)",
+			 name, name, mode);
+		break;
+	case -EBUSY:
+		snprintf(buf, len, "device %s is busy: another process has it open", name);
+		break;
+	case -EMEDIUMTYPE:
+		snprintf(buf, len, "device %s is not a %s device (use --%s for it, or another device)", name,
+			 kind == SYNACK_TAP ? "TAP" : "TUN", kind == SYNACK_TAP ? "tun" : "tap");
+		break;
+	case -ENXIO:
+		snprintf(buf, len, "no /dev/net/tun: load the tun module (modprobe tun)");
+		break;
+	case -EINVAL:
+		snprintf(buf, len, "bad device name or host address for %s", name);
+		break;
+	default:
+		snprintf(buf, len, "%s: %s", name, strerror(-err));
+		break;
+	}
+	return buf;
+}
+
+int synack_tun_fd(const synack_tun *t) { return t->fd; }
+uint16_t synack_tun_mtu(const synack_tun *t) { return t->mtu; }
+int synack_tun_ifindex(const synack_tun *t) { return t->ifindex; }
+
+ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap)
+{
+	for (;;) {
+		ssize_t n = read(t->fd, buf, cap);
+		if (n >= 0) {
+			t->stats.rx_frames++;
+			t->stats.rx_bytes += (uint64_t)n;
+			return n;
+		}
+		if (errno != EINTR)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+}
+
+int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	synack_tun *t = ctx;
+	for (;;) {
+		ssize_t n = write(t->fd, frame, len);
+		if (n >= 0) {
+			t->stats.tx_frames++;
+			t->stats.tx_bytes += (uint64_t)n;
+			return 0;
+		}
+		if (errno != EINTR) {
+			t->stats.tx_errors++;
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		}
+	}
+}
+
+void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out) { *out = t->stats; }

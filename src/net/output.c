@@ -1,0 +1,226 @@
+/* Output: source selection, the IP header, the route to the next hop and
+ * the link header. net_send() is the only way a packet leaves:
+ *
+ *   txbuf: [NET_HEADROOM: Ethernet header][IP header][L4 message]
+ *
+ * TCP and ICMP write their message at net_l4_buffer(); net_send() writes
+ * the IP header in front of it and, on Ethernet, the link header in front
+ * of that, so nothing is copied unless the next hop must be resolved first
+ * (then neigh.c keeps a copy). */
+#include <errno.h>
+#include <string.h>
+
+#include "net/net.h"
+#include "wire/wire.h"
+
+static size_t ip_hdr(const synack_addr *dst)
+{
+	return dst->family == SYNACK_AF_INET6 ? WIRE_IPV6_HDR : WIRE_IPV4_HDR;
+}
+
+bool net_is_local(const synack_stack *st, const synack_addr *a)
+{
+	if (a->family == SYNACK_AF_INET6)
+		return synack_addr_equal(a, &st->cfg.addr6) || synack_addr_equal(a, &st->ll6);
+	return a->family == SYNACK_AF_INET && synack_addr_equal(a, &st->cfg.addr);
+}
+
+/* RFC 6724 §5 reduced to what one interface with one global and one
+ * link-local address needs: rule 2 (appropriate scope) picks the
+ * link-local address for link-local and link-scope multicast
+ * destinations, the global one for everything else. */
+bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr *src)
+{
+	if (dst->family == SYNACK_AF_INET && st->cfg.addr.family == SYNACK_AF_INET) {
+		*src = st->cfg.addr;
+		return true;
+	}
+	if (dst->family != SYNACK_AF_INET6)
+		return false;
+	bool link_scope = wire_ip6_is_linklocal(dst) || (wire_ip6_is_multicast(dst) && (dst->bytes[1] & 0x0f) <= 2);
+	if (link_scope && st->ll6.family == SYNACK_AF_INET6) {
+		*src = st->ll6;
+		return true;
+	}
+	if (st->cfg.addr6.family == SYNACK_AF_INET6) {
+		*src = st->cfg.addr6;
+		return true;
+	}
+	return false;
+}
+
+size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst) { return st->cfg.mtu - ip_hdr(dst); }
+
+uint8_t *net_l4_buffer(synack_stack *st, const synack_addr *dst) { return st->txbuf + NET_HEADROOM + ip_hdr(dst); }
+
+int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len)
+{
+	int err = st->cfg.tx(st->cfg.tx_ctx, frame, len);
+	if (err < 0)
+		net_count(st, SYNACK_CNT_TX_ERRORS);
+	return err < 0 ? err : 0;
+}
+
+int net_eth_tx(synack_stack *st, uint8_t *frame, const uint8_t *dst_mac, uint16_t type, size_t payload_len)
+{
+	wire_eth_emit(frame, dst_mac, st->cfg.mac, type);
+	int err = net_link_tx(st, frame, WIRE_ETH_HDR + payload_len);
+	if (!err && type != WIRE_ETH_ARP)
+		net_count(st, SYNACK_CNT_IP_OUT);
+	return err;
+}
+
+/* Group destinations map to a group MAC without resolution: IPv6
+ * multicast (RFC 2464 §7), IPv4 multicast (RFC 1112 §6.4), broadcast. */
+static bool group_mac(const synack_stack *st, const synack_addr *dst, uint8_t mac[6])
+{
+	if (dst->family == SYNACK_AF_INET6) {
+		if (!wire_ip6_is_multicast(dst))
+			return false;
+		wire_eth_ipv6_mcast(mac, dst);
+		return true;
+	}
+	const uint8_t *b = dst->bytes;
+	if ((b[0] & 0xf0) == 0xe0) {
+		const uint8_t m[6] = {0x01, 0x00, 0x5e, b[1] & 0x7f, b[2], b[3]};
+		memcpy(mac, m, 6);
+		return true;
+	}
+	if (rd32(b) == 0xffffffffu) {
+		memset(mac, 0xff, 6);
+		return true;
+	}
+	return false;
+}
+
+/* The next hop: the destination itself when on-link (link-local, or inside
+ * our prefix), else the gateway of its family (RFC 1122 §3.3.1.1, RFC 4861
+ * §5.2 with the default router configured instead of learned). */
+static bool next_hop(const synack_stack *st, const synack_addr *dst, synack_addr *nh)
+{
+	const synack_stack_config *c = &st->cfg;
+	bool v6 = dst->family == SYNACK_AF_INET6;
+	const synack_addr *own = v6 ? &c->addr6 : &c->addr;
+	const synack_addr *gw = v6 ? &c->gateway6 : &c->gateway;
+	if ((v6 && wire_ip6_is_linklocal(dst)) ||
+	    (own->family == dst->family && wire_addr_prefix_match(own, dst, v6 ? c->prefix6_len : c->prefix_len))) {
+		*nh = *dst;
+		return true;
+	}
+	if (gw->family != dst->family)
+		return false;
+	*nh = *gw;
+	return true;
+}
+
+/* Send the IP packet at buf + NET_HEADROOM (ip_len bytes) towards dst. */
+static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, size_t ip_len)
+{
+	if (!net_is_ethernet(st)) {
+		int err = net_link_tx(st, buf + NET_HEADROOM, ip_len);
+		if (!err)
+			net_count(st, SYNACK_CNT_IP_OUT);
+		return err;
+	}
+	uint8_t mac[6];
+	uint16_t type = dst->family == SYNACK_AF_INET6 ? WIRE_ETH_IPV6 : WIRE_ETH_IPV4;
+	if (group_mac(st, dst, mac))
+		return net_eth_tx(st, buf, mac, type, ip_len);
+	synack_addr nh;
+	if (!next_hop(st, dst, &nh)) {
+		net_drop(st, SYNACK_DROP_NO_ROUTE);
+		return -ENETUNREACH;
+	}
+	return neigh_output(st, &nh, buf, ip_len);
+}
+
+int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
+		 size_t l4_len)
+{
+	uint8_t *ip = st->txbuf + NET_HEADROOM;
+	size_t hl;
+	if (dst->family == SYNACK_AF_INET6) /* RFC 8200 §3: Hop Limit from the configured default */
+		hl = wire_ipv6_emit(ip, src, dst, proto, ttl, l4_len);
+	else /* RFC 791: Identification only matters for fragments; DF is set
+	      * on TCP (path MTU discovery, RFC 1191), so a counter is enough. */
+		hl = wire_ipv4_emit(ip, src, dst, proto, ttl, st->ip_id++, proto == WIRE_PROTO_TCP, l4_len);
+	return ip_output(st, dst, st->txbuf, hl + l4_len);
+}
+
+int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, size_t l4_len)
+{
+	return net_send_ttl(st, src, dst, proto, st->cfg.ttl, l4_len);
+}
+
+/* RFC 4443 §2.4 (f): a token bucket, ICMP_ERR_RATE errors a second with
+ * bursts of ICMP_ERR_BURST. Applied to every ICMP error this stack sends. */
+enum { ICMP_ERR_BURST = 10 };
+#define ICMP_ERR_INTERVAL SYNACK_MSEC(100)
+
+bool net_icmp_rate_ok(synack_stack *st)
+{
+	if (st->now - st->icmp_refill >= ICMP_ERR_INTERVAL) {
+		synack_time_t n = (st->now - st->icmp_refill) / ICMP_ERR_INTERVAL;
+		st->icmp_tokens = (uint32_t)MIN((synack_time_t)ICMP_ERR_BURST, st->icmp_tokens + n);
+		st->icmp_refill += n * ICMP_ERR_INTERVAL;
+	}
+	if (!st->icmp_tokens) {
+		net_count(st, SYNACK_CNT_ICMP_RATE_LIMITED);
+		return false;
+	}
+	st->icmp_tokens--;
+	return true;
+}
+
+/* Copy bytes [off, off + n) of the message hdr|body to out. */
+static void copy_span(uint8_t *out, size_t off, size_t n, const uint8_t *hdr, size_t hlen, const uint8_t *body)
+{
+	if (off < hlen) {
+		size_t k = MIN(n, hlen - off);
+		memcpy(out, hdr + off, k);
+		out += k;
+		n -= k;
+		off += k;
+	}
+	if (n)
+		memcpy(out, body + (off - hlen), n);
+}
+
+/* One fragment: bytes [off, off + n) of the message, more to follow or
+ * not. RFC 791 §3.2 (offset in the IPv4 header) / RFC 8200 §4.5 (a
+ * Fragment header after the IPv6 header). */
+static int send_fragment(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+			 const uint8_t *hdr, size_t hlen, const uint8_t *body, size_t off, size_t n, bool more,
+			 uint32_t id)
+{
+	uint8_t *ip = st->txbuf + NET_HEADROOM;
+	bool v6 = dst->family == SYNACK_AF_INET6;
+	size_t hl = v6 ? WIRE_IPV6_HDR + 8 : WIRE_IPV4_HDR;
+	copy_span(ip + hl, off, n, hdr, hlen, body);
+	if (v6) {
+		wire_ipv6_emit(ip, src, dst, WIRE_PROTO_FRAGMENT, st->cfg.ttl, 8 + n);
+		wire_ipv6_frag_emit(ip + WIRE_IPV6_HDR, proto, (uint16_t)(off / 8), more, id);
+	} else {
+		wire_ipv4_emit(ip, src, dst, proto, st->cfg.ttl, (uint16_t)id, false, n);
+		wire_ipv4_set_frag(ip, (uint16_t)((more ? WIRE_IPV4_MF : 0) | off / 8));
+	}
+	return ip_output(st, dst, st->txbuf, hl + n);
+}
+
+int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+			const uint8_t *hdr, size_t hlen, const uint8_t *body, size_t blen)
+{
+	bool v6 = dst->family == SYNACK_AF_INET6;
+	size_t total = hlen + blen;
+	size_t chunk = (st->cfg.mtu - (v6 ? WIRE_IPV6_HDR + 8 : WIRE_IPV4_HDR)) & ~(size_t)7;
+	uint32_t id = v6 ? ++st->ip6_id : st->ip_id++;
+	if (total > 65535 - (v6 ? 8 : WIRE_IPV4_HDR))
+		return -EMSGSIZE;
+	for (size_t off = 0; off < total; off += chunk) {
+		size_t n = MIN(chunk, total - off);
+		int err = send_fragment(st, src, dst, proto, hdr, hlen, body, off, n, off + n < total, id);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* ICMP echo for the application: requests out (RFC 792, RFC 4443 §4.1)
+ * and replies recorded in the caller-owned log (RFC 792, RFC 4443 §4.2).
+ * Sans-I/O: the request leaves through net_send(), the reply arrives from
+ * ICMP input; the caller reads it back with synack_stack_ping_reply(). */
+#include <errno.h>
+#include <string.h>
+
+#include "net/ping.h"
+#include "wire/wire.h"
+
+enum { ICMP_HDR = 8, PROTO_ICMPV6 = 58, ICMPV6_ECHO_REQUEST = 128 };
+
+/* RFC 4443 §2.3: the ICMPv6 checksum covers an IPv6 pseudo-header too. */
+static void icmp6_checksum(uint8_t *msg, size_t len, const synack_addr *src, const synack_addr *dst)
+{
+	wr16(msg + 2, 0);
+	uint32_t sum = wire_pseudo_sum(src, dst, PROTO_ICMPV6, (uint32_t)len);
+	wr16(msg + 2, wire_csum_finish(wire_csum_add(sum, msg, len)));
+}
+
+int synack_stack_ping(synack_stack *st, const synack_addr *dst, uint16_t id, uint16_t seq, size_t payload)
+{
+	synack_addr src;
+	if (!net_source_for(st, dst, &src))
+		return -EADDRNOTAVAIL;
+	if (ICMP_HDR + payload > net_l4_mtu(st, dst))
+		return -EMSGSIZE;
+	bool v6 = dst->family == SYNACK_AF_INET6;
+	uint8_t *out = net_l4_buffer(st, dst);
+	uint8_t rest[4];
+	wr16(rest, id);
+	wr16(rest + 2, seq);
+	for (size_t i = 0; i < payload; i++)
+		out[ICMP_HDR + i] = (uint8_t)i;
+	size_t n = wire_icmp_emit(out, v6 ? ICMPV6_ECHO_REQUEST : WIRE_ICMP_ECHO_REQUEST, 0, rest,
+				  out + ICMP_HDR, payload);
+	if (v6)
+		icmp6_checksum(out, n, &src, dst);
+	return net_send(st, &src, dst, v6 ? PROTO_ICMPV6 : WIRE_PROTO_ICMP, n);
+}
+
+void ping_reply_input(synack_stack *st, const synack_addr *src, uint8_t ttl, const uint8_t *icmp, size_t len)
+{
+	synack_ping_log *log = st->cfg.ping_log;
+	if (!log || len < ICMP_HDR)
+		return;
+	if (log->len == SYNACK_PING_LOG_SIZE) {
+		log->head = (log->head + 1) % SYNACK_PING_LOG_SIZE;
+		log->len--;
+		log->overwritten++;
+	}
+	synack_ping_reply *r = &log->r[(log->head + log->len++) % SYNACK_PING_LOG_SIZE];
+	r->from = *src;
+	r->id = rd16(icmp + 4);
+	r->seq = rd16(icmp + 6);
+	r->len = (uint32_t)(len - ICMP_HDR);
+	r->ttl = ttl;
+	r->time = st->now;
+}
+
+int synack_stack_ping_reply(synack_stack *st, synack_ping_reply *out)
+{
+	synack_ping_log *log = st->cfg.ping_log;
+	if (!log)
+		return -ENOENT;
+	if (!log->len)
+		return -EAGAIN;
+	*out = log->r[log->head];
+	log->head = (log->head + 1) % SYNACK_PING_LOG_SIZE;
+	log->len--;
+	return 0;
+}

@@ -1,0 +1,336 @@
+/* Link options, device, stack and loop set-up shared by serve, connect and
+ * ping (tools/netcmd.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netcmd.h"
+
+volatile sig_atomic_t net_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	net_stop = 1;
+}
+
+void net_catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int set_dev(const char *cmd, struct net_opts *o, int kind, const char *val)
+{
+	if (o->dev)
+		return cli_error(cmd, "give one device (--tun or --tap), not two"), CLI_BAD;
+	if (!val[0] || strlen(val) > 15)
+		return cli_error(cmd, "bad device name '%s' (1 to 15 characters)", val), CLI_BAD;
+	o->dev = val;
+	o->kind = kind;
+	return 1;
+}
+
+static int add_prefix(const char *cmd, const char *opt, const char **list, int *n, const char *val)
+{
+	synack_addr a;
+	uint8_t plen;
+	if (synack_prefix_parse(val, &a, &plen) < 0)
+		return cli_error(cmd, "bad address: --%s '%s' (want ADDR/PREFIX, IPv4 or IPv6)", opt, val), CLI_BAD;
+	for (int i = 0; i < *n; i++) {
+		synack_addr b;
+		synack_prefix_parse(list[i], &b, &plen);
+		if (b.family == a.family)
+			return cli_error(cmd, "bad address: --%s given twice for one family", opt), CLI_BAD;
+	}
+	list[(*n)++] = val;
+	return 1;
+}
+
+int net_opt(const char *cmd, struct net_opts *o, int id, const char *val)
+{
+	uint64_t v;
+	switch (id) {
+	case NOPT_TUN:
+		return set_dev(cmd, o, SYNACK_TUN, val);
+	case NOPT_TAP:
+		return set_dev(cmd, o, SYNACK_TAP, val);
+	case NOPT_ADDR:
+		return add_prefix(cmd, "addr", o->addr, &o->naddr, val);
+	case NOPT_HOST_ADDR:
+		return add_prefix(cmd, "host-addr", o->host_addr, &o->nhost, val);
+	case NOPT_GATEWAY:
+		return add_prefix(cmd, "gateway", o->gateway, &o->ngw, val);
+	case NOPT_MTU:
+		if (cli_parse_u64(cmd, "mtu", val, 576, 65535, &v) < 0)
+			return CLI_BAD;
+		o->mtu = (uint16_t)v;
+		return 1;
+	case NOPT_VERBOSE:
+		o->verbose = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int net_opts_check(const char *cmd, const struct net_opts *o)
+{
+	if (!o->dev)
+		return cli_error(cmd, "missing --tun DEV or --tap DEV"), CLI_BAD;
+	if (!o->naddr)
+		return cli_error(cmd, "missing --addr ADDR/PREFIX (synack's own address)"), CLI_BAD;
+	for (int i = 0; i < o->naddr; i++)
+		for (int j = 0; j < o->nhost; j++)
+			if (strcmp(o->addr[i], o->host_addr[j]) == 0)
+				return cli_error(cmd, "address in use: --addr and --host-addr are both %s", o->addr[i]),
+				       CLI_BAD;
+	return 0;
+}
+
+int net_next(struct cli_args *a, const struct cli_opt *opts, const char **val)
+{
+	if (a->i < a->argc) {
+		const char *w = a->argv[a->i];
+		if (w[0] != '-' || w[1] == '\0') {
+			a->i++;
+			*val = w;
+			return NET_POSITIONAL;
+		}
+		if (strcmp(w, "-v") == 0)
+			a->argv[a->i] = (char *)"--verbose";
+	}
+	return cli_next(a, opts, val);
+}
+
+void net_short_opts(int argc, char **argv, const char *const (*pairs)[2])
+{
+	for (int i = 1; i < argc; i++)
+		for (const char *const(*p)[2] = pairs; (*p)[0]; p++)
+			if (strcmp(argv[i], (*p)[0]) == 0)
+				argv[i] = (char *)(*p)[1];
+}
+
+int net_parse_host(const char *cmd, const char *what, const char *text, synack_addr *out)
+{
+	if (synack_addr_parse(text, out) < 0) {
+		cli_error(cmd, "bad address: %s '%s' (an IPv4 or IPv6 address; no names)", what, text);
+		return CLI_BAD;
+	}
+	return 0;
+}
+
+const char *net_err_phrase(int err)
+{
+	switch (err) {
+	case -ECONNREFUSED:
+		return "connection refused";
+	case -ETIMEDOUT:
+		return "timeout";
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+		return "host unreachable";
+	case -ECONNRESET:
+		return "connection reset by peer";
+	case -ECONNABORTED:
+		return "connection aborted";
+	case -EADDRINUSE:
+		return "address in use";
+	case -EADDRNOTAVAIL:
+		return "no local address of that family (see --addr)";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* ---- the environment ---- */
+
+static void fill_addrs(const struct net_opts *o, synack_stack_config *cfg)
+{
+	synack_addr a;
+	uint8_t plen;
+	for (int i = 0; i < o->naddr; i++) {
+		synack_prefix_parse(o->addr[i], &a, &plen);
+		if (a.family == SYNACK_AF_INET) {
+			cfg->addr = a;
+			cfg->prefix_len = plen;
+		} else {
+			cfg->addr6 = a;
+			cfg->prefix6_len = plen;
+		}
+	}
+	for (int i = 0; i < o->ngw; i++) {
+		synack_prefix_parse(o->gateway[i], &a, &plen);
+		if (a.family == SYNACK_AF_INET)
+			cfg->gateway = a;
+		else
+			cfg->gateway6 = a;
+	}
+}
+
+static bool sockaddr_is(const struct sockaddr *sa, const synack_addr *a)
+{
+	if (sa->sa_family == AF_INET && a->family == SYNACK_AF_INET)
+		return memcmp(&((const struct sockaddr_in *)sa)->sin_addr, a->bytes, 4) == 0;
+	if (sa->sa_family == AF_INET6 && a->family == SYNACK_AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, a->bytes, 16) == 0;
+	return false;
+}
+
+/* Is a (synack's own address) already one of the kernel's addresses in
+ * this network namespace? Then the kernel would answer for it too. */
+static const char *kernel_owner(const synack_addr *a, char *ifname, size_t len)
+{
+	struct ifaddrs *list, *i;
+	const char *found = NULL;
+	if (getifaddrs(&list) < 0)
+		return NULL;
+	for (i = list; i && !found; i = i->ifa_next)
+		if (i->ifa_addr && sockaddr_is(i->ifa_addr, a)) {
+			snprintf(ifname, len, "%s", i->ifa_name);
+			found = ifname;
+		}
+	freeifaddrs(list);
+	return found;
+}
+
+static int check_in_use(const char *cmd, const synack_stack_config *cfg)
+{
+	const synack_addr *mine[2] = {&cfg->addr, &cfg->addr6};
+	char ifname[IF_NAMESIZE + 1], text[64];
+	for (int k = 0; k < 2; k++) {
+		if (mine[k]->family == SYNACK_AF_NONE || !kernel_owner(mine[k], ifname, sizeof ifname))
+			continue;
+		cli_error(cmd, "address in use: %s is the kernel's own address (on %s); give synack another one",
+			  synack_addr_format(mine[k], text, sizeof text), ifname);
+		return CLI_FAIL;
+	}
+	return 0;
+}
+
+static int open_tun(const char *cmd, const struct net_opts *o, struct net_env *e)
+{
+	synack_tun_config tc = {.name = o->dev, .kind = o->kind, .mtu = o->mtu};
+	char msg[256];
+	for (int i = 0; i < o->nhost; i++)
+		tc.host_addr[i] = o->host_addr[i];
+	int err = synack_tun_open(&tc, &e->tun);
+	if (err < 0) {
+		cli_error(cmd, "%s", synack_tun_strerror(err, o->dev, o->kind, msg, sizeof msg));
+		return CLI_FAIL;
+	}
+	return 0;
+}
+
+static int create_stack(const char *cmd, const struct net_opts *o, struct net_env *e)
+{
+	synack_stack_config *cfg = &e->cfg;
+	synack_stack_config_init(cfg);
+	cfg->addr.family = SYNACK_AF_NONE;
+	fill_addrs(o, cfg);
+	cfg->link = o->kind == SYNACK_TAP ? SYNACK_LINK_ETHERNET : SYNACK_LINK_RAW_IP;
+	if (o->kind == SYNACK_TAP)
+		synack_random_mac(cfg->mac);
+	cfg->mtu = o->mtu ? o->mtu : synack_tun_mtu(e->tun);
+	cfg->rng = synack_os_rng();
+	cfg->tx = synack_tun_tx;
+	cfg->tx_ctx = e->tun;
+	cfg->ping_log = &e->ping_log;
+	/* Linux gives a lone unacknowledged segment TCP_RTO_MIN (200 ms) plus
+	 * 2*SRTT before its tail loss probe retransmits it; a 200 ms delayed
+	 * ACK loses that race on a fast link. 40 ms is Linux's own minimum. */
+	cfg->tcp.delack = SYNACK_MSEC(40);
+	int err = synack_stack_create(cfg, synack_clock_now(), &e->st);
+	if (err == -EAFNOSUPPORT) {
+		cli_error(cmd, "this build of the stack does not support that address family yet (IPv6 needs an IPv4 --addr too)");
+		return CLI_FAIL;
+	}
+	if (err < 0) {
+		cli_error(cmd, "cannot create the stack: %s", strerror(-err));
+		return CLI_FAIL;
+	}
+	return 0;
+}
+
+static ssize_t tun_read(void *ctx, uint8_t *buf, size_t cap) { return synack_tun_read(ctx, buf, cap); }
+
+int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
+{
+	memset(e, 0, sizeof *e);
+	e->cmd = cmd;
+	e->verbose = o->verbose;
+	int rc = open_tun(cmd, o, e);
+	if (!rc)
+		rc = create_stack(cmd, o, e);
+	if (!rc)
+		rc = check_in_use(cmd, &e->cfg);
+	if (!rc) {
+		int err = synack_loop_create(e->st, synack_tun_fd(e->tun), tun_read, e->tun, 65536, &e->loop);
+		if (err < 0) {
+			cli_error(cmd, "cannot create the event loop: %s", strerror(-err));
+			rc = CLI_FAIL;
+		}
+	}
+	if (rc)
+		net_env_close(e);
+	return rc;
+}
+
+static void print_counters(const struct net_env *e)
+{
+	for (int i = 0; i < SYNACK_COUNTER_COUNT; i++) {
+		uint64_t v = synack_stack_counter(e->st, (enum synack_counter)i);
+		if (v && i != SYNACK_DROP_FIRST_ && i != SYNACK_DROP_LAST_)
+			fprintf(stderr, "synack: %s: %-28s %llu\n", e->cmd, synack_counter_name((enum synack_counter)i),
+				(unsigned long long)v);
+	}
+}
+
+void net_env_close(struct net_env *e)
+{
+	if (e->st && e->verbose)
+		print_counters(e);
+	synack_loop_destroy(e->loop);
+	synack_stack_destroy(e->st);
+	synack_tun_close(e->tun);
+	memset(e, 0, sizeof *e);
+}
+
+int net_env_run(struct net_env *e, int timeout_ms, int *ready, int max)
+{
+	int n = synack_loop_run_once(e->loop, timeout_ms, ready, max);
+	if (n < 0)
+		cli_error(e->cmd, "link %s failed: %s", "device", strerror(-n));
+	return n;
+}
+
+static bool same_prefix(const synack_addr *a, const synack_addr *b, unsigned plen)
+{
+	if (a->family != b->family)
+		return false;
+	unsigned full = plen / 8, rest = plen % 8;
+	if (memcmp(a->bytes, b->bytes, full) != 0)
+		return false;
+	uint8_t mask = (uint8_t)(0xff00 >> rest);
+	return rest == 0 || (a->bytes[full] & mask) == (b->bytes[full] & mask);
+}
+
+bool net_reachable(const struct net_env *e, const synack_addr *dst)
+{
+	const synack_stack_config *c = &e->cfg;
+	if (dst->family == SYNACK_AF_INET)
+		return c->gateway.family == SYNACK_AF_INET || same_prefix(dst, &c->addr, c->prefix_len);
+	if (dst->family == SYNACK_AF_INET6)
+		return c->gateway6.family == SYNACK_AF_INET6 || same_prefix(dst, &c->addr6, c->prefix6_len) ||
+		       (dst->bytes[0] == 0xfe && (dst->bytes[1] & 0xc0) == 0x80);
+	return false;
+}

@@ -1,0 +1,92 @@
+/* Shared by the commands that run synack on a real link (serve, connect,
+ * ping): the link options, opening the device, the stack and the event
+ * loop, positional arguments and one-line error messages. */
+#ifndef SYNACK_TOOLS_NETCMD_H
+#define SYNACK_TOOLS_NETCMD_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "synack/synack.h"
+#include "synack/loop.h"
+#include "synack/tun.h"
+#include "cli.h"
+
+/* Option ids 1..9 are the link options; commands use ids from 10. */
+enum { NOPT_TUN = 1, NOPT_TAP, NOPT_ADDR, NOPT_HOST_ADDR, NOPT_GATEWAY, NOPT_MTU, NOPT_VERBOSE, NOPT_FIRST_FREE = 10 };
+
+#define NET_CLI_OPTS                                                                                       \
+	{"tun", true, NOPT_TUN}, {"tap", true, NOPT_TAP}, {"addr", true, NOPT_ADDR},                       \
+		{"host-addr", true, NOPT_HOST_ADDR}, {"gateway", true, NOPT_GATEWAY}, {"mtu", true, NOPT_MTU}, \
+		{"verbose", false, NOPT_VERBOSE}
+
+/* The usage lines of the link options, for each command's --help. */
+#define NET_USAGE_OPTS                                                                                     \
+	"  --tun DEV            use the TUN device DEV (raw IP)\n"                                         \
+	"  --tap DEV            use the TAP device DEV (Ethernet; synack picks a random MAC)\n"            \
+	"  --addr ADDR/PREFIX   synack's own address (IPv4 or IPv6; give it twice for both)\n"             \
+	"  --host-addr ADDR/PREFIX  (needs CAP_NET_ADMIN) create DEV if missing, bring it up and\n"          \
+	"                       give the kernel side this address (once per family)\n"                    \
+	"  --gateway ADDR       next hop for destinations off the --addr prefix\n"                        \
+	"  --mtu N              link MTU (set on the device with --host-addr; default: the device's)\n"    \
+	"  -v, --verbose        report connections and counters on standard error\n"
+
+struct net_opts {
+	const char *dev;
+	int kind;                     /* SYNACK_TUN / SYNACK_TAP */
+	const char *addr[2];
+	int naddr;
+	const char *host_addr[2];
+	int nhost;
+	const char *gateway[2];
+	int ngw;
+	uint16_t mtu;
+	bool verbose;
+};
+
+/* Apply a link option: 1 if `id` was one (0 if not), CLI_BAD after a message. */
+int net_opt(const char *cmd, struct net_opts *o, int id, const char *val);
+/* After parsing: the device and an address are required. 0 or CLI_BAD. */
+int net_opts_check(const char *cmd, const struct net_opts *o);
+
+/* Like cli_next(), but a word not starting with '-' (or "-" alone) is a
+ * positional argument, returned as NET_POSITIONAL with the word in *val. */
+enum { NET_POSITIONAL = 1000 };
+int net_next(struct cli_args *a, const struct cli_opt *opts, const char **val);
+/* Rewrite short options ("-c" -> "--count") before parsing. pairs is a
+ * NULL-terminated list of {"-c", "--count"} pairs. */
+void net_short_opts(int argc, char **argv, const char *const (*pairs)[2]);
+
+struct net_env {
+	synack_tun *tun;
+	synack_loop *loop;
+	synack_stack *st;
+	synack_stack_config cfg;
+	synack_ping_log ping_log;
+	const char *cmd;
+	bool verbose;
+};
+
+/* Open the device, create the stack and the loop. Prints one line and
+ * returns CLI_FAIL on failure (no permission, no such device, address in
+ * use ...); 0 on success. */
+int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e);
+/* Print counters (verbose) and free everything. */
+void net_env_close(struct net_env *e);
+
+/* One loop round (see synack_loop_run_once); prints and returns <0 on a
+ * link failure. */
+int net_env_run(struct net_env *e, int timeout_ms, int *ready, int max);
+
+/* A host address from text (IPv4 or IPv6 literal). 0 or CLI_BAD. */
+int net_parse_host(const char *cmd, const char *what, const char *text, synack_addr *out);
+/* A short phrase for a connection error: "connection refused" ... */
+const char *net_err_phrase(int err);
+/* Whether dst can be reached: on an --addr prefix or a gateway of its family. */
+bool net_reachable(const struct net_env *e, const synack_addr *dst);
+
+/* Set by SIGINT/SIGTERM once net_catch_signals() ran. */
+extern volatile sig_atomic_t net_stop;
+void net_catch_signals(void);
+
+#endif
