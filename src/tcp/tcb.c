@@ -124,11 +124,15 @@ int tcb_listen_insert(struct tcb *t)
 
 struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
 {
+	struct tcp_stack *ts = tcps(st);
+	struct tcb *t = ts->last;
+	if (t && ep_equal(&t->remote, remote) && ep_equal(&t->local, local))
+		return t;
 	uint64_t h = tuple_hash(st, local, remote);
-	for (struct hnode *n = htab_first(&tcps(st)->conns, h); n; n = htab_next(n, h)) {
-		struct tcb *t = container_of(n, struct tcb, hn);
+	for (struct hnode *n = htab_first(&ts->conns, h); n; n = htab_next(n, h)) {
+		t = container_of(n, struct tcb, hn);
 		if (ep_equal(&t->local, local) && ep_equal(&t->remote, remote))
-			return t;
+			return ts->last = t;
 	}
 	return NULL;
 }
@@ -258,6 +262,8 @@ void tcb_free(struct tcb *t)
 	tcb_ev_unlink(t);
 	if (t->in_table)
 		htab_remove(t->state == SYNACK_TCP_LISTEN ? &ts->listeners : &ts->conns, &t->hn);
+	if (ts->last == t)
+		ts->last = NULL;
 	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
 	ring_free(&t->sndq, &st->mem);
 	ring_free(&t->rcvq, &st->mem);
@@ -290,6 +296,8 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		htab_remove(&tcps(t->st)->conns, &t->hn);
 		t->in_table = 0;
 	}
+	if (tcps(t->st)->last == t)
+		tcps(t->st)->last = NULL;
 	unlink_child(t);
 	tcb_event(t, ev | SYNACK_EV_CLOSED | SYNACK_EV_READABLE);
 }

@@ -121,6 +121,7 @@ struct tcp_stack {
 	uint32_t next_id;
 	uint32_t tcb_count;
 	struct tcb *all;          /* list of every TCB, for teardown */
+	struct tcb *last;         /* the connection found last: streams skip the hash */
 	uint16_t next_port;
 	synack_time_t chack_window;
 	uint32_t chack_count;

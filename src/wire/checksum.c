@@ -8,6 +8,8 @@
  * summation"), and folding 64 -> 32 bits keeps the value modulo 0xffff, so a
  * sum computed in pieces equals the one-shot sum as long as every piece but
  * the last has an even length. */
+#include <string.h>
+
 #include "wire/wire.h"
 
 /* End-around carry from 64 to 32 bits (RFC 1071 §2 (B)). */
@@ -18,23 +20,34 @@ static uint32_t fold64(uint64_t s)
 	return (uint32_t)s;
 }
 
+/* The bytes are summed as native 64-bit words with end-around carry and the
+ * folded 16-bit result is byte-swapped back on a little-endian host: the
+ * one's-complement sum is independent of byte order up to that swap
+ * (RFC 1071 §2 (B)). An odd tail byte lands where the zero pad says. */
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t s = sum;
-	while (len >= 4) {
-		s += rd32(p);
-		p += 4;
-		len -= 4;
+	uint64_t s = 0, w;
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		s += w;
+		s += s < w; /* carry around */
+		p += 8;
+		len -= 8;
 	}
-	if (len >= 2) {
-		s += rd16(p);
-		p += 2;
-		len -= 2;
+	if (len) {
+		w = 0;
+		memcpy(&w, p, len);
+		s += w;
+		s += s < w;
 	}
-	if (len) /* RFC 1071 §4.1: an odd byte is padded with a zero byte */
-		s += (uint32_t)p[0] << 8;
-	return fold64(s);
+	uint32_t v = fold64(s);
+	v = (v & 0xffff) + (v >> 16);
+	v = (v & 0xffff) + (v >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = ((v >> 8) | (v << 8)) & 0xffff;
+#endif
+	return fold64((uint64_t)sum + v);
 }
 
 uint16_t wire_csum_finish(uint32_t sum)
