@@ -168,11 +168,11 @@ else
 	run_bins "$BUILD" "" "${unit_bins[@]}" "${sim_bins[@]}"
 fi
 
-step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer ($ASAN_BUILD)"
+step "unit and simulation tests under AddressSanitizer + UndefinedBehaviorSanitizer ($ASAN_BUILD)"
 if [ ${#unit_bins[@]} -eq 0 ]; then
 	skip "no tests/unit/test_*.c yet"
 else
-	build "build with SAN=1" BUILD="$ASAN_BUILD" SAN=1 "${unit_bins[@]/#/$ASAN_BUILD/}"
+	build "build with SAN=1" BUILD="$ASAN_BUILD" SAN=1 "${unit_bins[@]/#/$ASAN_BUILD/}" "${sim_bins[@]/#/$ASAN_BUILD/}"
 	# ASan in GCC 12 / clang 14 cannot map its shadow memory when the kernel
 	# randomises mmap with more than 28 bits; run without ASLR there.
 	runner=()
@@ -183,7 +183,7 @@ else
 	fi
 	export ASAN_OPTIONS=detect_leaks=1
 	export UBSAN_OPTIONS=print_stacktrace=1
-	run_bins "$ASAN_BUILD" "asan " "${unit_bins[@]}"
+	run_bins "$ASAN_BUILD" "asan " "${unit_bins[@]}" "${sim_bins[@]}"
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	runner=()
 fi

@@ -95,12 +95,13 @@ static int run_seed(uint64_t seed, char *why, size_t whylen)
 	while (R.sim.now < limit) {
 		if (!R.s && synack_tcp_accept(R.l, &R.s) == 0)
 			synack_tcp_close(R.l), R.l = NULL;
-		if (synack_tcp_state(R.c) == SYNACK_TCP_CLOSED && !R.c_closed && synack_tcp_error(R.c)) {
+		/* a handle is only valid until it is closed */
+		if (!R.c_closed && synack_tcp_state(R.c) == SYNACK_TCP_CLOSED && synack_tcp_error(R.c)) {
 			snprintf(why, whylen, "client error %d", synack_tcp_error(R.c));
 			rc = -1;
 			break;
 		}
-		if (synack_tcp_state(R.c) >= SYNACK_TCP_ESTABLISHED && !R.c_closed) {
+		if (!R.c_closed && synack_tcp_state(R.c) >= SYNACK_TCP_ESTABLISHED) {
 			pump_send(R.c, &R.up, &R.data_rng);
 			if (R.up.sent == R.up.total && !R.c_shut)
 				R.c_shut = synack_tcp_shutdown(R.c, SYNACK_SHUT_WR) == 0;
