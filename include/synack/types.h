@@ -41,8 +41,8 @@ typedef struct synack_rng {
 	void *ctx;
 } synack_rng;
 
-/* Where frames leave the stack: one complete IP packet (raw IP, no link
- * header) per call. The callee copies what it keeps; the buffer is only
+/* Where frames leave the stack: one frame of the link's kind per call (an IP
+ * packet on raw-IP links, an Ethernet II frame on Ethernet links). The callee copies what it keeps; the buffer is only
  * valid during the call. Returns 0, or a negative errno if the frame was
  * not sent (the stack counts it and carries on: TCP retransmits). */
 typedef int (*synack_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
