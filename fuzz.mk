@@ -16,12 +16,18 @@
 # it exists, is read as a second (read-only) corpus: checked-in inputs that
 # once found a bug. Crashes land in build-fuzz/crash-NAME-*; replay one with
 #   build-fuzz/fuzz_NAME build-fuzz/crash-NAME-<hash>
-# (fuzz_stack: SYNACK_FUZZ_VERBOSE=1, SYNACK_FUZZ_PCAP=file.pcap help; see
-# the top of tests/fuzz/fuzz_stack.c, also for SYNACK_FUZZ_ALLOW_STORMS).
+# (fuzz_stack, fuzz_net: SYNACK_FUZZ_VERBOSE=1, SYNACK_FUZZ_PCAP=file.pcap
+# help; see the top of tests/fuzz/fuzz_stack.c, also for
+# SYNACK_FUZZ_ALLOW_STORMS).
+#
+# Targets: fuzz_wire (the stateless parsers of src/wire), fuzz_stack (raw
+# IPv4 frames into a live stack), fuzz_net (raw IPv4, raw IPv6, Ethernet
+# with IPv4 + ARP, Ethernet with IPv6 + ND: fragments, ICMP errors, the
+# neighbour cache). The smoke run takes about SMOKE_SECONDS per target.
 CLANG ?= clang
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-SMOKE_SECONDS ?= 20
+SMOKE_SECONDS ?= 15
 SMOKE_RUNS ?= 2000000
 FUZZ_FLAGS ?= -timeout=20 -rss_limit_mb=2048
 

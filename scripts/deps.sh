@@ -22,12 +22,18 @@ mode=${1:-}
 #   tshark     checks that the demo's pcap is well formed with Wireshark's
 #              dissectors, and reads its TCP flags
 #   pkgconf    provides pkg-config for the install check of synack.pc
-#   iproute2   `ip`, for network-namespace interop tests (TUN/TAP, later)
+#   iproute2   `ip`, `ss` and `nstat` for the interop test (tests/scripts/test-interop.sh):
+#              namespaces, TUN/TAP devices, the kernel's TCP state and counters
+#   ncat socat curl python3 iputils-ping
+#              the kernel-side peers of the interop test: nc-like clients and
+#              servers, an HTTP client for `synack serve --http`, Python socket
+#              checks (half-close, ECONNRESET, 200 connections, TCP_INFO), ping
 # The benchmarks (scripts/run-bench.sh, bench/*.c) need only the compiler and
 # coreutils; their kernel baselines read /proc and pin themselves to a core
 # with sched_setaffinity, so no extra package.
 demo_pkgs=(gcc make libc6-dev)
-test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2)
+test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2
+	ncat socat curl python3 iputils-ping)
 bench_pkgs=("${demo_pkgs[@]}")
 
 case "$mode" in

@@ -27,10 +27,10 @@ enum { OPT_HELP = NOPT_FIRST_FREE, OPT_TIMEOUT, OPT_PORT_FROM };
 enum { BUF = 65536, TAG_STDIN = 1, LINGER_MS = 3000 };
 
 static const struct cli_opt opts[] = {
-	NET_CLI_OPTS,
-	{"help", false, OPT_HELP},
-	{"timeout", true, OPT_TIMEOUT},
-	{NULL, false, 0},
+    NET_CLI_OPTS,
+    {"help", false, OPT_HELP},
+    {"timeout", true, OPT_TIMEOUT},
+    {NULL, false, 0},
 };
 
 struct client {
@@ -47,15 +47,15 @@ struct client {
 
 void cmd_connect_usage(FILE *out)
 {
-	fprintf(out, "usage: synack connect (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
-		     "                      [--timeout S] HOST PORT\n\n"
-		     "Open a TCP connection from synack to HOST PORT, like nc: standard input goes to the\n"
-		     "connection and the connection to standard output. End of input sends FIN (half-close);\n"
-		     "the command exits once the peer has closed too.\n\n"
-		     NET_USAGE_OPTS
-		     "  --timeout S          give up the handshake after S seconds (default 15)\n"
-		     "  -h, --help           show this help\n\n"
-		     "Exit status: 0 after an orderly close; 1 on refused, timeout, unreachable or reset.\n");
+	fprintf(out,
+		"usage: synack connect (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
+		"                      [--timeout S] HOST PORT\n\n"
+		"Open a TCP connection from synack to HOST PORT, like nc: standard input goes to the\n"
+		"connection and the connection to standard output. End of input sends FIN (half-close);\n"
+		"the command exits once the peer has closed too.\n\n" NET_USAGE_OPTS
+		"  --timeout S          give up the handshake after S seconds (default 15)\n"
+		"  -h, --help           show this help\n\n"
+		"Exit status: 0 after an orderly close; 1 on refused, timeout, unreachable or reset.\n");
 }
 
 /* ---- input ---- */
@@ -231,22 +231,21 @@ static int report(struct client *cl)
 	if (cl->err == -EPIPE)
 		return CLI_FAIL; /* our stdout went away: nothing useful to print */
 	if (!cl->connected && cl->err == -ETIMEDOUT)
-		fprintf(stderr, "synack: connect: timeout: no answer from %s port %u\n", text, cl->remote.port);
+		fprintf(stderr, "synack: connect: timeout: no answer from %s port %u\n", text,
+			cl->remote.port);
 	else if (!cl->connected)
-		fprintf(stderr, "synack: connect: %s: %s port %u\n", net_err_phrase(cl->err), text, cl->remote.port);
+		fprintf(stderr, "synack: connect: %s: %s port %u\n", net_err_phrase(cl->err), text,
+			cl->remote.port);
 	else
-		fprintf(stderr, "synack: connect: %s (%s port %u)\n", net_err_phrase(cl->err), text, cl->remote.port);
+		fprintf(stderr, "synack: connect: %s (%s port %u)\n", net_err_phrase(cl->err), text,
+			cl->remote.port);
 	return CLI_FAIL;
 }
 
 static int run(struct client *cl)
 {
-	char text[64];
-	if (!net_reachable(&cl->env, &cl->remote.addr)) {
-		fprintf(stderr, "synack: connect: host unreachable: %s is not on synack's prefix and no --gateway\n",
-			synack_addr_format(&cl->remote.addr, text, sizeof text));
+	if (net_check_route(&cl->env, &cl->remote.addr))
 		return CLI_FAIL;
-	}
 	int err = synack_tcp_connect(cl->env.st, &cl->remote, NULL, &cl->c);
 	if (err < 0) {
 		cl->err = err;
@@ -286,7 +285,8 @@ static int parse(int argc, char **argv, struct client *cl, struct net_opts *no)
 			cmd_connect_usage(stdout);
 			return -1;
 		}
-		if (id == OPT_TIMEOUT && cli_parse_u64("connect", "timeout", val, 1, 3600, &cl->timeout_s) < 0)
+		if (id == OPT_TIMEOUT &&
+		    cli_parse_u64("connect", "timeout", val, 1, 3600, &cl->timeout_s) < 0)
 			return CLI_USAGE;
 		if (id == NET_POSITIONAL && npos == 2)
 			return cli_error("connect", "unexpected argument '%s' (want HOST PORT)", val);
@@ -298,7 +298,8 @@ static int parse(int argc, char **argv, struct client *cl, struct net_opts *no)
 	if (net_opts_check("connect", no) < 0)
 		return CLI_USAGE;
 	if (npos < 2)
-		return cli_error("connect", "missing %s (usage: synack connect ... HOST PORT)", npos ? "PORT" : "HOST");
+		return cli_error("connect", "missing %s (usage: synack connect ... HOST PORT)",
+				 npos ? "PORT" : "HOST");
 	if (net_parse_host("connect", "HOST", pos[0], &cl->remote.addr) < 0)
 		return CLI_USAGE;
 	if (cli_parse_u64("connect", "PORT", pos[1], 1, 65535, &v) < 0)

@@ -45,7 +45,8 @@ static int add_prefix(const char *cmd, const char *opt, const char **list, int *
 	synack_addr a;
 	uint8_t plen;
 	if (synack_prefix_parse(val, &a, &plen) < 0)
-		return cli_error(cmd, "bad address: --%s '%s' (want ADDR/PREFIX, IPv4 or IPv6)", opt, val), CLI_BAD;
+		return cli_error(cmd, "bad address: --%s '%s' (want ADDR/PREFIX, IPv4 or IPv6)", opt, val),
+		       CLI_BAD;
 	for (int i = 0; i < *n; i++) {
 		synack_addr b;
 		synack_prefix_parse(list[i], &b, &plen);
@@ -92,7 +93,8 @@ int net_opts_check(const char *cmd, const struct net_opts *o)
 	for (int i = 0; i < o->naddr; i++)
 		for (int j = 0; j < o->nhost; j++)
 			if (strcmp(o->addr[i], o->host_addr[j]) == 0)
-				return cli_error(cmd, "address in use: --addr and --host-addr are both %s", o->addr[i]),
+				return cli_error(cmd, "address in use: --addr and --host-addr are both %s",
+						 o->addr[i]),
 				       CLI_BAD;
 	return 0;
 }
@@ -210,7 +212,8 @@ static int check_in_use(const char *cmd, const synack_stack_config *cfg)
 	for (int k = 0; k < 2; k++) {
 		if (mine[k]->family == SYNACK_AF_NONE || !kernel_owner(mine[k], ifname, sizeof ifname))
 			continue;
-		cli_error(cmd, "address in use: %s is the kernel's own address (on %s); give synack another one",
+		cli_error(cmd,
+			  "address in use: %s is the kernel's own address (on %s); give synack another one",
 			  synack_addr_format(mine[k], text, sizeof text), ifname);
 		return CLI_FAIL;
 	}
@@ -224,6 +227,14 @@ static int open_tun(const char *cmd, const struct net_opts *o, struct net_env *e
 	for (int i = 0; i < o->nhost; i++)
 		tc.host_addr[i] = o->host_addr[i];
 	int err = synack_tun_open(&tc, &e->tun);
+	if (err == -EPERM && o->nhost) {
+		cli_error(
+		    cmd,
+		    "no permission: --host-addr needs CAP_NET_ADMIN (run as root), or leave it out and use "
+		    "a device set up once with `ip tuntap add dev %s mode %s user $USER`",
+		    o->dev, o->kind == SYNACK_TAP ? "tap" : "tun");
+		return CLI_FAIL;
+	}
 	if (err < 0) {
 		cli_error(cmd, "%s", synack_tun_strerror(err, o->dev, o->kind, msg, sizeof msg));
 		return CLI_FAIL;
@@ -245,13 +256,10 @@ static int create_stack(const char *cmd, const struct net_opts *o, struct net_en
 	cfg->tx = synack_tun_tx;
 	cfg->tx_ctx = e->tun;
 	cfg->ping_log = &e->ping_log;
-	/* Linux gives a lone unacknowledged segment TCP_RTO_MIN (200 ms) plus
-	 * 2*SRTT before its tail loss probe retransmits it; a 200 ms delayed
-	 * ACK loses that race on a fast link. 40 ms is Linux's own minimum. */
-	cfg->tcp.delack = SYNACK_MSEC(40);
 	int err = synack_stack_create(cfg, synack_clock_now(), &e->st);
 	if (err == -EAFNOSUPPORT) {
-		cli_error(cmd, "this build of the stack does not support that address family yet (IPv6 needs an IPv4 --addr too)");
+		cli_error(cmd, "this build of the stack does not support that address family yet (IPv6 needs "
+			       "an IPv4 --addr too)");
 		return CLI_FAIL;
 	}
 	if (err < 0) {
@@ -261,7 +269,10 @@ static int create_stack(const char *cmd, const struct net_opts *o, struct net_en
 	return 0;
 }
 
-static ssize_t tun_read(void *ctx, uint8_t *buf, size_t cap) { return synack_tun_read(ctx, buf, cap); }
+static ssize_t tun_read(void *ctx, uint8_t *buf, size_t cap)
+{
+	return synack_tun_read(ctx, buf, cap);
+}
 
 int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 {
@@ -290,8 +301,8 @@ static void print_counters(const struct net_env *e)
 	for (int i = 0; i < SYNACK_COUNTER_COUNT; i++) {
 		uint64_t v = synack_stack_counter(e->st, (enum synack_counter)i);
 		if (v && i != SYNACK_DROP_FIRST_ && i != SYNACK_DROP_LAST_)
-			fprintf(stderr, "synack: %s: %-28s %llu\n", e->cmd, synack_counter_name((enum synack_counter)i),
-				(unsigned long long)v);
+			fprintf(stderr, "synack: %s: %-28s %llu\n", e->cmd,
+				synack_counter_name((enum synack_counter)i), (unsigned long long)v);
 	}
 }
 
@@ -309,7 +320,7 @@ int net_env_run(struct net_env *e, int timeout_ms, int *ready, int max)
 {
 	int n = synack_loop_run_once(e->loop, timeout_ms, ready, max);
 	if (n < 0)
-		cli_error(e->cmd, "link %s failed: %s", "device", strerror(-n));
+		cli_error(e->cmd, "reading the device failed: %s", strerror(-n));
 	return n;
 }
 
@@ -333,4 +344,25 @@ bool net_reachable(const struct net_env *e, const synack_addr *dst)
 		return c->gateway6.family == SYNACK_AF_INET6 || same_prefix(dst, &c->addr6, c->prefix6_len) ||
 		       (dst->bytes[0] == 0xfe && (dst->bytes[1] & 0xc0) == 0x80);
 	return false;
+}
+
+int net_check_route(const struct net_env *e, const synack_addr *dst)
+{
+	char text[64];
+	bool v6 = dst->family == SYNACK_AF_INET6;
+	synack_addr_format(dst, text, sizeof text);
+	if ((v6 ? e->cfg.addr6.family : e->cfg.addr.family) == SYNACK_AF_NONE) {
+		fprintf(
+		    stderr,
+		    "synack: %s: host unreachable: %s is %s and synack has no such address (add --addr)\n",
+		    e->cmd, text, v6 ? "IPv6" : "IPv4");
+		return CLI_FAIL;
+	}
+	if (!net_reachable(e, dst)) {
+		fprintf(stderr,
+			"synack: %s: host unreachable: %s is not on synack's prefix and no --gateway\n",
+			e->cmd, text);
+		return CLI_FAIL;
+	}
+	return 0;
 }

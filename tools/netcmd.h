@@ -13,27 +13,38 @@
 #include "cli.h"
 
 /* Option ids 1..9 are the link options; commands use ids from 10. */
-enum { NOPT_TUN = 1, NOPT_TAP, NOPT_ADDR, NOPT_HOST_ADDR, NOPT_GATEWAY, NOPT_MTU, NOPT_VERBOSE, NOPT_FIRST_FREE = 10 };
+enum {
+	NOPT_TUN = 1,
+	NOPT_TAP,
+	NOPT_ADDR,
+	NOPT_HOST_ADDR,
+	NOPT_GATEWAY,
+	NOPT_MTU,
+	NOPT_VERBOSE,
+	NOPT_FIRST_FREE = 10
+};
 
-#define NET_CLI_OPTS                                                                                       \
-	{"tun", true, NOPT_TUN}, {"tap", true, NOPT_TAP}, {"addr", true, NOPT_ADDR},                       \
-		{"host-addr", true, NOPT_HOST_ADDR}, {"gateway", true, NOPT_GATEWAY}, {"mtu", true, NOPT_MTU}, \
-		{"verbose", false, NOPT_VERBOSE}
+/* clang-format off */
+#define NET_CLI_OPTS \
+	{"tun", true, NOPT_TUN}, {"tap", true, NOPT_TAP}, {"addr", true, NOPT_ADDR}, \
+	{"host-addr", true, NOPT_HOST_ADDR}, {"gateway", true, NOPT_GATEWAY}, {"mtu", true, NOPT_MTU}, \
+	{"verbose", false, NOPT_VERBOSE}
+/* clang-format on */
 
 /* The usage lines of the link options, for each command's --help. */
-#define NET_USAGE_OPTS                                                                                     \
-	"  --tun DEV            use the TUN device DEV (raw IP)\n"                                         \
-	"  --tap DEV            use the TAP device DEV (Ethernet; synack picks a random MAC)\n"            \
-	"  --addr ADDR/PREFIX   synack's own address (IPv4 or IPv6; give it twice for both)\n"             \
+#define NET_USAGE_OPTS                                                                                       \
+	"  --tun DEV            use the TUN device DEV (raw IP)\n"                                           \
+	"  --tap DEV            use the TAP device DEV (Ethernet; synack picks a random MAC)\n"              \
+	"  --addr ADDR/PREFIX   synack's own address (IPv4 or IPv6; give it twice for both)\n"               \
 	"  --host-addr ADDR/PREFIX  (needs CAP_NET_ADMIN) create DEV if missing, bring it up and\n"          \
-	"                       give the kernel side this address (once per family)\n"                    \
-	"  --gateway ADDR       next hop for destinations off the --addr prefix\n"                        \
-	"  --mtu N              link MTU (set on the device with --host-addr; default: the device's)\n"    \
+	"                       give the kernel side this address (once per family)\n"                       \
+	"  --gateway ADDR       next hop for destinations off the --addr prefix\n"                           \
+	"  --mtu N              link MTU (set on the device with --host-addr; default: the device's)\n"      \
 	"  -v, --verbose        report connections and counters on standard error\n"
 
 struct net_opts {
 	const char *dev;
-	int kind;                     /* SYNACK_TUN / SYNACK_TAP */
+	int kind; /* SYNACK_TUN / SYNACK_TAP */
 	const char *addr[2];
 	int naddr;
 	const char *host_addr[2];
@@ -84,6 +95,8 @@ int net_parse_host(const char *cmd, const char *what, const char *text, synack_a
 const char *net_err_phrase(int err);
 /* Whether dst can be reached: on an --addr prefix or a gateway of its family. */
 bool net_reachable(const struct net_env *e, const synack_addr *dst);
+/* 0, or CLI_FAIL after a one-line "host unreachable" saying why. */
+int net_check_route(const struct net_env *e, const synack_addr *dst);
 
 /* Set by SIGINT/SIGTERM once net_catch_signals() ran. */
 extern volatile sig_atomic_t net_stop;

@@ -12,24 +12,24 @@ enum { OPT_HELP = NOPT_FIRST_FREE, OPT_COUNT, OPT_SIZE, OPT_INTERVAL, OPT_WAIT }
 enum { SENT_SLOTS = 1024 };
 
 static const struct cli_opt opts[] = {
-	NET_CLI_OPTS,
-	{"help", false, OPT_HELP},
-	{"count", true, OPT_COUNT},
-	{"size", true, OPT_SIZE},
-	{"interval", true, OPT_INTERVAL},
-	{"wait", true, OPT_WAIT},
-	{NULL, false, 0},
+    NET_CLI_OPTS,
+    {"help", false, OPT_HELP},
+    {"count", true, OPT_COUNT},
+    {"size", true, OPT_SIZE},
+    {"interval", true, OPT_INTERVAL},
+    {"wait", true, OPT_WAIT},
+    {NULL, false, 0},
 };
 
 static const char *const shorts[][2] = {
-	{"-c", "--count"}, {"-s", "--size"}, {"-i", "--interval"}, {"-W", "--wait"}, {NULL, NULL},
+    {"-c", "--count"}, {"-s", "--size"}, {"-i", "--interval"}, {"-W", "--wait"}, {NULL, NULL},
 };
 
 struct pinger {
 	struct net_env env;
 	synack_addr dst;
 	char dst_text[64];
-	uint64_t count;        /* 0: until interrupted */
+	uint64_t count; /* 0: until interrupted */
 	uint64_t size;
 	double interval, wait; /* seconds */
 	uint16_t id;
@@ -40,16 +40,16 @@ struct pinger {
 
 void cmd_ping_usage(FILE *out)
 {
-	fprintf(out, "usage: synack ping (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
-		     "                   [-c COUNT] [-s SIZE] [-i INTERVAL] [-W WAIT] HOST\n\n"
-		     "Send ICMP (or ICMPv6) echo requests from synack's own address to HOST.\n\n"
-		     NET_USAGE_OPTS
-		     "  -c, --count N        stop after N requests (default: until interrupted)\n"
-		     "  -s, --size N         payload bytes per request (default 56)\n"
-		     "  -i, --interval S     seconds between requests (default 1)\n"
-		     "  -W, --wait S         seconds to wait for the last reply (default 2)\n"
-		     "  -h, --help           show this help\n\n"
-		     "Exit status: 0 if any reply came back, 1 if none did (timeout).\n");
+	fprintf(out,
+		"usage: synack ping (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
+		"                   [-c COUNT] [-s SIZE] [-i INTERVAL] [-W WAIT] HOST\n\n"
+		"Send ICMP (or ICMPv6) echo requests from synack's own address to HOST.\n\n" NET_USAGE_OPTS
+		"  -c, --count N        stop after N requests (default: until interrupted)\n"
+		"  -s, --size N         payload bytes per request (default 56)\n"
+		"  -i, --interval S     seconds between requests (default 1)\n"
+		"  -W, --wait S         seconds to wait for the last reply (default 2)\n"
+		"  -h, --help           show this help\n\n"
+		"Exit status: 0 if any reply came back, 1 if none did (timeout).\n");
 }
 
 static void note_reply(struct pinger *p, const synack_ping_reply *r)
@@ -73,17 +73,19 @@ static void note_reply(struct pinger *p, const synack_ping_reply *r)
 static int send_one(struct pinger *p)
 {
 	uint16_t seq = (uint16_t)(p->sent + 1);
+	synack_time_t now = synack_clock_now();
+	synack_stack_poll(p->env.st, now); /* the stack's clock is the send time */
 	int err = synack_stack_ping(p->env.st, &p->dst, p->id, seq, (size_t)p->size);
 	if (err == -EMSGSIZE) {
-		fprintf(stderr, "synack: ping: -s %llu does not fit the link MTU %u (no fragmentation yet)\n",
-			(unsigned long long)p->size, p->env.cfg.mtu);
+		fprintf(stderr, "synack: ping: -s %llu is too large (at most 65507)\n",
+			(unsigned long long)p->size);
 		return CLI_FAIL;
 	}
 	if (err < 0 && err != -EAGAIN && err != -ENOBUFS) {
 		fprintf(stderr, "synack: ping: %s: %s\n", p->dst_text, net_err_phrase(err));
 		return CLI_FAIL;
 	}
-	p->sent_at[seq % SENT_SLOTS] = synack_stack_now(p->env.st);
+	p->sent_at[seq % SENT_SLOTS] = now;
 	p->sent++;
 	return 0;
 }
@@ -134,7 +136,8 @@ static int summary(const struct pinger *p)
 	printf("%llu packets transmitted, %llu received, %.0f%% packet loss\n", s, r,
 	       s ? 100.0 * (double)(s - r) / (double)s : 0.0);
 	if (r)
-		printf("rtt min/avg/max = %.3f/%.3f/%.3f ms\n", p->rtt_min, p->rtt_sum / (double)r, p->rtt_max);
+		printf("rtt min/avg/max = %.3f/%.3f/%.3f ms\n", p->rtt_min, p->rtt_sum / (double)r,
+		       p->rtt_max);
 	fflush(stdout);
 	if (!r && s) {
 		fprintf(stderr, "synack: ping: timeout: no reply from %s\n", p->dst_text);
@@ -211,9 +214,7 @@ int cmd_ping(int argc, char **argv)
 	rc = net_env_open("ping", &no, &p.env);
 	if (rc)
 		return rc;
-	if (!net_reachable(&p.env, &p.dst)) {
-		fprintf(stderr, "synack: ping: host unreachable: %s is not on synack's prefix and no --gateway\n",
-			p.dst_text);
+	if (net_check_route(&p.env, &p.dst)) {
 		net_env_close(&p.env);
 		return CLI_FAIL;
 	}

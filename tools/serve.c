@@ -32,15 +32,15 @@ enum mode { M_NONE, M_ECHO, M_DISCARD, M_SOURCE, M_HTTP };
 enum { BUF = 65536, REQ_MAX = 8192 };
 
 static const struct cli_opt opts[] = {
-	NET_CLI_OPTS,
-	{"help", false, OPT_HELP},
-	{"port", true, OPT_PORT},
-	{"echo", false, OPT_ECHO},
-	{"discard", false, OPT_DISCARD},
-	{"source", true, OPT_SOURCE},
-	{"http", true, OPT_HTTP},
-	{"backlog", true, OPT_BACKLOG},
-	{NULL, false, 0},
+    NET_CLI_OPTS,
+    {"help", false, OPT_HELP},
+    {"port", true, OPT_PORT},
+    {"echo", false, OPT_ECHO},
+    {"discard", false, OPT_DISCARD},
+    {"source", true, OPT_SOURCE},
+    {"http", true, OPT_HTTP},
+    {"backlog", true, OPT_BACKLOG},
+    {NULL, false, 0},
 };
 
 struct server {
@@ -51,41 +51,62 @@ struct server {
 	int dirfd;
 	int backlog;
 	synack_tcp *listener;
+	struct sconn *conns;
 	uint64_t accepted, finished, failed;
 };
 
 struct sconn {
 	synack_tcp *c;
+	struct sconn *prev, *next; /* the server's open connections */
 	uint8_t *buf;
-	size_t off, len;     /* pending output in buf[off..len) */
-	uint64_t left;       /* --source: bytes still to send; --http: file bytes */
-	uint64_t sent;       /* --source: bytes sent so far */
-	int fd;              /* --http: the file, or -1 */
-	size_t req_len;      /* --http: request bytes in buf while reading it */
-	bool eof;            /* peer's FIN read */
-	bool wr_done;        /* our FIN queued */
-	bool responding;     /* --http: request parsed */
+	size_t off, len; /* pending output in buf[off..len) */
+	uint64_t left;	 /* --source: bytes still to send; --http: file bytes */
+	uint64_t sent;	 /* --source: bytes sent so far */
+	int fd;		 /* --http: the file, or -1 */
+	size_t req_len;	 /* --http: request bytes in buf while reading it */
+	bool eof;	 /* peer's FIN read */
+	bool wr_done;	 /* our FIN queued */
+	bool responding; /* --http: request parsed */
 };
 
 void cmd_serve_usage(FILE *out)
 {
-	fprintf(out, "usage: synack serve (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
-		     "                    [--port P] (--echo|--discard|--source BYTES|--http DIR)\n\n"
-		     "Serve TCP on synack's own address, many connections on one event loop.\n\n"
-		     NET_USAGE_OPTS
-		     "  --port P             port to listen on (default: 7 echo, 9 discard, 19 source, 80 http)\n"
-		     "  --echo               send back what is received\n"
-		     "  --discard            read and drop what is received\n"
-		     "  --source BYTES       send BYTES bytes (byte i is i %% 251) to each client, then close\n"
-		     "  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD)\n"
-		     "  --backlog N          pending connections kept for accept (default 1024)\n"
-		     "  -h, --help           show this help\n\n"
-		     "Runs until interrupted (Ctrl-C). Example, after `ip tuntap add dev synack0 mode tun user $USER`,\n"
-		     "`ip addr add 10.1.0.1/24 dev synack0` and `ip link set synack0 up`:\n"
-		     "  synack serve --tun synack0 --addr 10.1.0.2/24 --echo   # then: ncat 10.1.0.2 7\n");
+	fprintf(out,
+		"usage: synack serve (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
+		"                    [--port P] (--echo|--discard|--source BYTES|--http DIR)\n\n"
+		"Serve TCP on synack's own address, many connections on one event loop.\n\n" NET_USAGE_OPTS
+		"  --port P             port to listen on (default: 7 echo, 9 discard, 19 source, 80 http)\n"
+		"  --echo               send back what is received\n"
+		"  --discard            read and drop what is received\n"
+		"  --source BYTES       send BYTES bytes (byte i is i %% 251) to each client, then close\n"
+		"  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD)\n"
+		"  --backlog N          pending connections kept for accept (default 1024)\n"
+		"  -h, --help           show this help\n\n"
+		"Runs until interrupted (Ctrl-C), which resets the connections still open.\n"
+		"Example, after `ip tuntap add dev synack0 mode tun user $USER`,\n"
+		"`ip addr add 10.1.0.1/24 dev synack0` and `ip link set synack0 up`:\n"
+		"  synack serve --tun synack0 --addr 10.1.0.2/24 --echo   # then: ncat 10.1.0.2 7\n");
 }
 
 /* ---- connection bookkeeping ---- */
+
+static void conn_link(struct server *srv, struct sconn *s)
+{
+	s->next = srv->conns;
+	if (s->next)
+		s->next->prev = s;
+	srv->conns = s;
+}
+
+static void conn_unlink(struct server *srv, struct sconn *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		srv->conns = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+}
 
 static void conn_free(struct sconn *s)
 {
@@ -104,6 +125,7 @@ static void conn_end(struct server *srv, struct sconn *s, bool ok)
 		synack_tcp_abort(s->c);
 		srv->failed++;
 	}
+	conn_unlink(srv, s);
 	conn_free(s);
 }
 
@@ -211,9 +233,9 @@ static bool serve_source(struct sconn *s)
 static const char *content_type(const char *path)
 {
 	static const char *const types[][2] = {
-		{".html", "text/html"}, {".htm", "text/html"}, {".txt", "text/plain"},
-		{".css", "text/css"}, {".js", "text/javascript"}, {".json", "application/json"},
-		{".png", "image/png"}, {".jpg", "image/jpeg"}, {".svg", "image/svg+xml"},
+	    {".html", "text/html"}, {".htm", "text/html"},	{".txt", "text/plain"},
+	    {".css", "text/css"},   {".js", "text/javascript"}, {".json", "application/json"},
+	    {".png", "image/png"},  {".jpg", "image/jpeg"},	{".svg", "image/svg+xml"},
 	};
 	const char *dot = strrchr(path, '.');
 	for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
@@ -240,7 +262,8 @@ static bool http_path(const char *target, size_t tlen, char *out, size_t cap)
 	for (size_t i = 1; i < tlen && target[i] != '?' && target[i] != '#'; i++) {
 		int c = (unsigned char)target[i];
 		if (c == '%') {
-			int hi = i + 2 < tlen ? hexval(target[i + 1]) : -1, lo = hi >= 0 ? hexval(target[i + 2]) : -1;
+			int hi = i + 2 < tlen ? hexval(target[i + 1]) : -1,
+			    lo = hi >= 0 ? hexval(target[i + 2]) : -1;
 			if (lo < 0)
 				return false;
 			c = hi * 16 + lo;
@@ -263,7 +286,8 @@ static void http_status(struct sconn *s, int code, const char *reason, bool head
 	s->len = (size_t)snprintf((char *)s->buf, BUF,
 				  "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
 				  "Connection: close\r\nServer: synack\r\n\r\n%s%s",
-				  code, reason, head ? 0 : strlen(reason) + 1, head ? "" : reason, head ? "" : "\n");
+				  code, reason, head ? 0 : strlen(reason) + 1, head ? "" : reason,
+				  head ? "" : "\n");
 	s->off = 0;
 }
 
@@ -373,7 +397,8 @@ static void service(struct server *srv, struct sconn *s, uint32_t ev)
 	bool ok;
 	if (ev & (SYNACK_EV_RESET | SYNACK_EV_ERROR)) {
 		if (srv->env.verbose)
-			fprintf(stderr, "synack: serve: connection failed: %s\n", net_err_phrase(synack_tcp_error(s->c)));
+			fprintf(stderr, "synack: serve: connection failed: %s\n",
+				net_err_phrase(synack_tcp_error(s->c)));
 		conn_end(srv, s, false);
 		return;
 	}
@@ -415,6 +440,7 @@ static void accept_all(struct server *srv)
 		s->fd = -1;
 		s->left = srv->mode == M_SOURCE ? srv->source_bytes : 0;
 		synack_tcp_set_userdata(c, s);
+		conn_link(srv, s);
 		srv->accepted++;
 		if (srv->env.verbose) {
 			synack_endpoint peer;
@@ -450,7 +476,7 @@ static int run(struct server *srv)
 static void reset_all(struct server *srv)
 {
 	static const int states[] = {SYNACK_TCP_SYN_RECEIVED, SYNACK_TCP_ESTABLISHED, SYNACK_TCP_FIN_WAIT_1,
-				     SYNACK_TCP_FIN_WAIT_2, SYNACK_TCP_CLOSE_WAIT, SYNACK_TCP_CLOSING,
+				     SYNACK_TCP_FIN_WAIT_2,   SYNACK_TCP_CLOSE_WAIT,  SYNACK_TCP_CLOSING,
 				     SYNACK_TCP_LAST_ACK};
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
 		synack_tcp_drop_state(srv->env.st, states[i]);
@@ -489,10 +515,13 @@ static int parse_one(struct server *srv, struct net_opts *no, int id, const char
 	case OPT_HTTP:
 		srv->dirfd = open(val, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (srv->dirfd < 0)
-			return cli_error("serve", "--http: cannot open directory '%s': %s", val, strerror(errno)), CLI_BAD;
+			return cli_error("serve", "--http: cannot open directory '%s': %s", val,
+					 strerror(errno)),
+			       CLI_BAD;
 		return set_mode(srv, M_HTTP);
 	case NET_POSITIONAL:
-		return cli_error("serve", "unexpected argument '%s' (see 'synack serve --help')", val), CLI_BAD;
+		return cli_error("serve", "unexpected argument '%s' (see 'synack serve --help')", val),
+		       CLI_BAD;
 	default:
 		return net_opt("serve", no, id, val) < 0 ? CLI_BAD : 0;
 	}
@@ -565,6 +594,11 @@ int cmd_serve(int argc, char **argv)
 		rc = run(&srv);
 	if (srv.env.st)
 		reset_all(&srv);
+	while (srv.conns) {
+		struct sconn *s = srv.conns;
+		conn_unlink(&srv, s);
+		conn_free(s); /* the stack, destroyed below, frees the connections */
+	}
 	if (srv.env.verbose)
 		fprintf(stderr, "synack: serve: %llu connections, %llu completed, %llu failed\n",
 			(unsigned long long)srv.accepted, (unsigned long long)srv.finished,

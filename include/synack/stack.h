@@ -145,9 +145,10 @@ enum synack_event {
 synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events);
 
 /* ICMP echo (ping), ICMPv4 or ICMPv6 by dst's family. Sends one echo
- * request with `payload` bytes of data (byte i = i & 0xff) now. Returns 0,
- * -EMSGSIZE when it does not fit one frame, -EADDRNOTAVAIL when the stack
- * has no address of dst's family, or the link's negative errno. */
+ * request with `payload` bytes of data (byte i = i & 0xff) now, as
+ * fragments if it does not fit the MTU. Returns 0, -EMSGSIZE above 65507
+ * bytes, -EADDRNOTAVAIL when the stack has no address of dst's family,
+ * -ENOMEM, or the link's negative errno. */
 int synack_stack_ping(synack_stack *st, const synack_addr *dst, uint16_t id, uint16_t seq, size_t payload);
 /* Pop the oldest recorded echo reply: 0, -EAGAIN when there is none, or
  * -ENOENT when the configuration has no ping_log. */

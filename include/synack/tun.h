@@ -27,21 +27,24 @@ enum synack_tun_kind { SYNACK_TUN = 0, SYNACK_TAP = 1 };
 #define SYNACK_TUN_MAX_HOST_ADDRS 2
 
 typedef struct synack_tun_config {
-	const char *name;       /* device name, at most 15 bytes */
-	int kind;               /* enum synack_tun_kind */
+	const char *name; /* device name, at most 15 bytes */
+	int kind;	  /* enum synack_tun_kind */
 	/* Addresses for the kernel side ("10.1.0.1/24", "fd00::1/64"); when
 	 * any is given the device is created if missing, brought up, its MTU
 	 * set (if mtu != 0) and the addresses added (CAP_NET_ADMIN). */
 	const char *host_addr[SYNACK_TUN_MAX_HOST_ADDRS];
-	uint16_t mtu;           /* 0: keep the device's MTU */
+	uint16_t mtu; /* 0: keep the device's MTU */
 } synack_tun_config;
 
 /* Open (attach to, or create) the device; the descriptor is non-blocking.
  * Returns 0, or -ENODEV (no such device and no host address asked for),
- * -EPERM/-EACCES (not allowed to open /dev/net/tun or the device),
+ * -EACCES (not allowed to open /dev/net/tun), -EPERM (not allowed to use
+ * the device, or to create or configure it: no CAP_NET_ADMIN),
  * -EBUSY (another process has the device open), -EMEDIUMTYPE (the device
  * exists but is a TAP where a TUN was asked for, or the reverse),
- * -EINVAL (bad name or host address), -EADDRINUSE, or another errno. */
+ * -ENETDOWN (the device is not up and no host address was asked for),
+ * -EINVAL (bad name or host address), or another errno. On success the
+ * kernel has started the device's transmit queue. */
 int synack_tun_open(const synack_tun_config *cfg, synack_tun **out);
 void synack_tun_close(synack_tun *t);
 

@@ -34,7 +34,7 @@ struct synack_loop {
 	void *rd_ctx;
 	uint8_t *buf;
 	size_t cap;
-	synack_time_t armed;       /* deadline the timerfd is set to */
+	synack_time_t armed;	   /* deadline the timerfd is set to */
 	int always_fd[MAX_ALWAYS]; /* descriptors epoll refused: always ready */
 	int always_tag[MAX_ALWAYS];
 	int nalways;
@@ -63,7 +63,10 @@ void synack_os_random(void *ctx, void *buf, size_t len)
 	}
 }
 
-synack_rng synack_os_rng(void) { return (synack_rng){.fill = synack_os_random, .ctx = NULL}; }
+synack_rng synack_os_rng(void)
+{
+	return (synack_rng){.fill = synack_os_random, .ctx = NULL};
+}
 
 void synack_random_mac(uint8_t mac[6])
 {
@@ -143,7 +146,10 @@ int synack_loop_unwatch(synack_loop *l, int fd)
 	return epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
 }
 
-uint64_t synack_loop_frames_in(const synack_loop *l) { return l->frames_in; }
+uint64_t synack_loop_frames_in(const synack_loop *l)
+{
+	return l->frames_in;
+}
 
 /* Run due timers, then set the timerfd to the next deadline. */
 static void arm_timer(synack_loop *l)

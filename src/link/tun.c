@@ -101,7 +101,8 @@ static int nl_wait_ack(int fd, uint32_t seq)
 		ssize_t n = recv(fd, buf, sizeof buf, 0);
 		if (n < 0)
 			return errno == EINTR ? nl_wait_ack(fd, seq) : -errno;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			const struct nlmsgerr *e = NLMSG_DATA(h);
@@ -201,11 +202,47 @@ static uint16_t device_mtu(const char *name)
 	return mtu;
 }
 
+/* The device must be up (IFF_UP) for the kernel to send us anything. */
+static bool device_up(const char *name)
+{
+	struct ifreq ifr;
+	bool up = false;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return true; /* cannot tell: let the user find out */
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0)
+		up = (ifr.ifr_flags & IFF_UP) != 0;
+	close(s);
+	return up;
+}
+
+/* Attaching turns the carrier on; the kernel starts its transmit queue
+ * when it has processed that event (linkwatch), which shows as operstate
+ * leaving "down". Frames it sends before then are dropped, so wait for it
+ * (briefly: this normally takes well under a millisecond). */
+static void wait_carrier(const char *name)
+{
+	char path[96], state[16];
+	snprintf(path, sizeof path, "/sys/class/net/%s/operstate", name);
+	for (int i = 0; i < 200; i++) {
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return;
+		bool down = fgets(state, sizeof state, f) && strncmp(state, "down", 4) == 0;
+		fclose(f);
+		if (!down)
+			return;
+		usleep(5000);
+	}
+}
+
 static int open_dev(const synack_tun_config *cfg, bool exists)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? -ENXIO : (errno == EACCES ? -EPERM : -errno);
+		return errno == ENOENT ? -ENXIO : (errno == EPERM ? -EACCES : -errno);
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", cfg->name);
@@ -215,7 +252,7 @@ static int open_dev(const synack_tun_config *cfg, bool exists)
 		close(fd);
 		if (err == EINVAL && exists)
 			return -EMEDIUMTYPE;
-		return err == EACCES ? -EPERM : -err;
+		return -err;
 	}
 	return fd;
 }
@@ -226,7 +263,7 @@ static int configure(synack_tun *t, const synack_tun_config *cfg)
 	for (int i = 0; !err && i < SYNACK_TUN_MAX_HOST_ADDRS; i++)
 		if (cfg->host_addr[i])
 			err = addr_add(t->ifindex, cfg->host_addr[i]);
-	return err == -EACCES ? -EPERM : err;
+	return err == -EACCES ? -EPERM : err; /* netlink: missing CAP_NET_ADMIN */
 }
 
 static bool wants_host(const synack_tun_config *cfg)
@@ -278,6 +315,11 @@ int synack_tun_open(const synack_tun_config *cfg, synack_tun **out)
 		synack_tun_close(t);
 		return err;
 	}
+	if (!device_up(t->name)) {
+		synack_tun_close(t);
+		return -ENETDOWN;
+	}
+	wait_carrier(t->name);
 	t->mtu = device_mtu(t->name);
 	*out = t;
 	return 0;
@@ -296,13 +338,21 @@ const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, 
 {
 	const char *mode = kind == SYNACK_TAP ? "tap" : "tun";
 	switch (err) {
-	case -EPERM:
 	case -EACCES:
-		snprintf(buf, len, "no permission to use %s: run as root or create the device with `ip tuntap add dev %s mode %s user $USER`",
+		snprintf(buf, len,
+			 "no permission to open /dev/net/tun: run as root, or as root make it usable (`chmod "
+			 "0666 /dev/net/tun`, its usual mode)");
+		break;
+	case -EPERM:
+		snprintf(buf, len,
+			 "no permission to use %s: run as root or create the device with `ip tuntap add dev "
+			 "%s mode %s user $USER`",
 			 name, name, mode);
 		break;
 	case -ENODEV:
-		snprintf(buf, len, "no such device %s: create it with `ip tuntap add dev %s mode %s user $USER` (or give --host-addr as root)",
+		snprintf(buf, len,
+			 "no such device %s: create it with `ip tuntap add dev %s mode %s user $USER` (or "
+			 "give --host-addr as root)",
 			 name, name, mode);
 		break;
 	case -EBUSY:
@@ -311,6 +361,10 @@ const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, 
 	case -EMEDIUMTYPE:
 		snprintf(buf, len, "device %s is not a %s device (use --%s for it, or another device)", name,
 			 kind == SYNACK_TAP ? "TAP" : "TUN", kind == SYNACK_TAP ? "tun" : "tap");
+		break;
+	case -ENETDOWN:
+		snprintf(buf, len, "device %s is down: `ip link set %s up` (or give --host-addr as root)",
+			 name, name);
 		break;
 	case -ENXIO:
 		snprintf(buf, len, "no /dev/net/tun: load the tun module (modprobe tun)");
@@ -325,9 +379,18 @@ const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, 
 	return buf;
 }
 
-int synack_tun_fd(const synack_tun *t) { return t->fd; }
-uint16_t synack_tun_mtu(const synack_tun *t) { return t->mtu; }
-int synack_tun_ifindex(const synack_tun *t) { return t->ifindex; }
+int synack_tun_fd(const synack_tun *t)
+{
+	return t->fd;
+}
+uint16_t synack_tun_mtu(const synack_tun *t)
+{
+	return t->mtu;
+}
+int synack_tun_ifindex(const synack_tun *t)
+{
+	return t->ifindex;
+}
 
 ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap)
 {
@@ -360,4 +423,7 @@ int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len)
 	}
 }
 
-void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out) { *out = t->stats; }
+void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out)
+{
+	*out = t->stats;
+}

@@ -96,7 +96,7 @@ static void notify_unreachable(synack_stack *st, const struct neigh_pkt *p)
 	size_t doff = (size_t)(tcp[12] >> 4) * 4;
 	if (!(tcp[13] & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) && p->len - hl <= doff)
 		return; /* a pure ACK quotes no sequence number in flight */
-	struct net_icmp_err e = {.kind = NET_ICMP_UNREACH, .type = v6 ? WIRE_ICMP6_DEST_UNREACH : WIRE_ICMP_DEST_UNREACH,
+	struct net_icmp_err e = {.kind = NET_ICMP_NEIGH_FAILED, .type = v6 ? WIRE_ICMP6_DEST_UNREACH : WIRE_ICMP_DEST_UNREACH,
 				 .code = v6 ? 3 : 1, .l4 = tcp, .l4_len = p->len - hl};
 	e.src.family = e.dst.family = v6 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
 	memcpy(e.src.bytes, ip + (v6 ? 8 : 12), v6 ? 16 : 4);

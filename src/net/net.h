@@ -155,6 +155,7 @@ enum net_icmp_kind {
 	NET_ICMP_FRAG_NEEDED,    /* IPv4 "fragmentation needed" / IPv6 "packet too big": mtu set */
 	NET_ICMP_TIME_EXCEEDED,
 	NET_ICMP_PARAM_PROBLEM,
+	NET_ICMP_NEIGH_FAILED,   /* not ICMP: our own ARP/ND resolution of the next hop failed */
 };
 struct net_icmp_err {
 	enum net_icmp_kind kind;

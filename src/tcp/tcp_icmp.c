@@ -1,8 +1,9 @@
 /* ICMP errors for TCP: validated against the connection first (RFC 5927),
  * then either lowering the path MTU (RFC 1191, RFC 8201) or recorded as a
  * soft error (RFC 5461, RFC 1122 §4.2.3.9) that a timeout reports instead of
- * ETIMEDOUT. Only port or protocol unreachable during a connection attempt
- * ends it (hard error), as deployed stacks do. */
+ * ETIMEDOUT. Only port or protocol unreachable, or a failed neighbour
+ * resolution, during a connection attempt ends it (hard error), as deployed
+ * stacks do. */
 #include "tcp/tcp_internal.h"
 
 enum { IPV4_MIN_MTU = 68, IPV6_MIN_MTU = 1280 };
@@ -67,9 +68,12 @@ void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e)
 		pmtu_lower(t, e);
 		return;
 	}
-	if (e->kind == NET_ICMP_PROTO_UNREACH && t->state == SYNACK_TCP_SYN_SENT) {
+	/* refused, or no neighbour answers for the next hop (as Linux does with
+	 * a failed ARP): the attempt ends now, not after every SYN retry */
+	if ((e->kind == NET_ICMP_PROTO_UNREACH || e->kind == NET_ICMP_NEIGH_FAILED) &&
+	    t->state == SYNACK_TCP_SYN_SENT) {
 		net_count(st, SYNACK_CNT_TCP_ICMP_HARD);
-		tcb_close_state(t, -ECONNREFUSED, SYNACK_EV_ERROR);
+		tcb_close_state(t, e->kind == NET_ICMP_NEIGH_FAILED ? -EHOSTUNREACH : -ECONNREFUSED, SYNACK_EV_ERROR);
 		tcb_maybe_free(t);
 		return;
 	}

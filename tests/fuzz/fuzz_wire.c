@@ -12,6 +12,20 @@
  *  - the ICMP message through wire_icmp_emit().
  * Checksums summed in two pieces must equal the one-shot sum.
  *
+ * The link and IPv6 parsers get the same treatment: wire_eth_parse() and
+ * wire_arp_parse() (on the whole input and on an Ethernet payload of type
+ * ARP), wire_ipv6_parse() (whole input, Ethernet payload of type IPv6),
+ * then the extension header chain with wire_ipv6_ext_parse(), and the
+ * upper layer: TCP with the IPv6 pseudo header, ICMPv6 through
+ * wire_icmp6_parse() and, for NS/NA, wire_nd_parse(). Round trips:
+ *  - Ethernet and ARP headers re-emitted byte for byte;
+ *  - the IPv6 header through wire_ipv6_emit() (all but the traffic class
+ *    and flow label, which it writes as zero);
+ *  - a Fragment header through wire_ipv6_frag_emit();
+ *  - an ICMPv6 message through wire_icmp6_emit() (same bytes but the
+ *    checksum, which must verify), an NS/NA through wire_nd_emit();
+ *  - the IPv4 fragment field through wire_ipv4_set_frag().
+ *
  * SYNACK_FUZZ_SEEDS=DIR build-fuzz/fuzz_wire writes a few valid frames to
  * DIR and exits (fuzz.mk seeds the corpus with them). */
 #include <stdio.h>
@@ -95,6 +109,9 @@ static void ipv4_roundtrip(const struct wire_ipv4 *ip)
 	REQUIRE(synack_addr_equal(&u.src, &ip->src) && synack_addr_equal(&u.dst, &ip->dst));
 	REQUIRE(u.proto == ip->proto && u.ttl == ip->ttl && u.id == ip->id);
 	REQUIRE(u.frag == (ip->frag & WIRE_IPV4_DF) && u.payload_len == 0);
+	wire_ipv4_set_frag(h, ip->frag);
+	REQUIRE(wire_ipv4_parse(h, sizeof h, &u) == 0);
+	REQUIRE(u.frag == ip->frag && u.id == ip->id && synack_addr_equal(&u.src, &ip->src));
 }
 
 static void icmp_roundtrip(const struct wire_icmp *ic)
@@ -132,6 +149,170 @@ static void try_icmp(const uint8_t *p, size_t len)
 		icmp_roundtrip(&ic);
 }
 
+/* ---- Ethernet, ARP ---- */
+
+static void try_arp(const uint8_t *p, size_t len)
+{
+	struct wire_arp a;
+	int r = wire_arp_parse(p, len, &a);
+	REQUIRE(r == 0 || r == SYNACK_DROP_ARP_MALFORMED);
+	if (r)
+		return;
+	REQUIRE(a.op == WIRE_ARP_REQUEST || a.op == WIRE_ARP_REPLY);
+	REQUIRE(a.spa.family == SYNACK_AF_INET && a.tpa.family == SYNACK_AF_INET);
+	uint8_t b[WIRE_ARP_LEN];
+	REQUIRE(wire_arp_emit(b, &a) == WIRE_ARP_LEN && memcmp(b, p, WIRE_ARP_LEN) == 0);
+}
+
+static void try_ipv4(const uint8_t *p, size_t len);
+static void try_ipv6(const uint8_t *p, size_t len);
+
+static void try_eth(const uint8_t *p, size_t len)
+{
+	struct wire_eth e;
+	int r = wire_eth_parse(p, len, &e);
+	REQUIRE(r == 0 || r == SYNACK_DROP_ETH_TRUNCATED);
+	if (r)
+		return;
+	REQUIRE(e.payload == p + WIRE_ETH_HDR && e.payload_len == len - WIRE_ETH_HDR);
+	uint8_t h[WIRE_ETH_HDR];
+	REQUIRE(wire_eth_emit(h, e.dst, e.src, e.type) == WIRE_ETH_HDR && memcmp(h, p, WIRE_ETH_HDR) == 0);
+	if (e.type == WIRE_ETH_ARP)
+		try_arp(e.payload, e.payload_len);
+	else if (e.type == WIRE_ETH_IPV4)
+		try_ipv4(e.payload, e.payload_len);
+	else if (e.type == WIRE_ETH_IPV6)
+		try_ipv6(e.payload, e.payload_len);
+}
+
+/* ---- IPv6, extension headers, ICMPv6, ND ---- */
+
+static void ipv6_roundtrip(const uint8_t *p, const struct wire_ipv6 *ip)
+{
+	uint8_t h[WIRE_IPV6_HDR];
+	REQUIRE(wire_ipv6_emit(h, &ip->src, &ip->dst, ip->next, ip->hop_limit, ip->payload_len) == WIRE_IPV6_HDR);
+	REQUIRE(memcmp(h + 4, p + 4, WIRE_IPV6_HDR - 4) == 0);
+	struct wire_ipv6 u;
+	REQUIRE(wire_ipv6_parse(h, sizeof h, &u) == (ip->payload_len ? SYNACK_DROP_IP_LENGTH : 0));
+	REQUIRE((rd32(p) & 0x0fffffff) == ((uint32_t)ip->tclass << 20 | ip->flow));
+}
+
+static void frag_roundtrip(const uint8_t *p, const struct wire_ipv6_ext *x)
+{
+	uint8_t b[8];
+	REQUIRE(wire_ipv6_frag_emit(b, x->next, x->frag_offset, x->frag_more, x->frag_id) == 8);
+	REQUIRE(b[0] == p[0] && rd16(b + 2) == (rd16(p + 2) & 0xfff9) && rd32(b + 4) == rd32(p + 4));
+	struct wire_ipv6_ext u;
+	REQUIRE(wire_ipv6_ext_parse(WIRE_PROTO_FRAGMENT, b, sizeof b, &u) == 0);
+	REQUIRE(u.next == x->next && u.len == 8 && u.frag_offset == x->frag_offset);
+	REQUIRE(u.frag_more == x->frag_more && u.frag_id == x->frag_id);
+}
+
+/* One extension header at p[0..len): bounds, then its own round trip. */
+static bool try_ext(uint8_t type, const uint8_t *p, size_t len, struct wire_ipv6_ext *x)
+{
+	int r = wire_ipv6_ext_parse(type, p, len, x);
+	REQUIRE(r == 0 || r == SYNACK_DROP_IP6_EXT_HEADER);
+	if (r)
+		return false;
+	REQUIRE(x->len >= 8 && x->len <= len && x->len % 8 == 0 && x->next == p[0]);
+	REQUIRE(!x->bad_option || (x->bad_option >= 2 && x->bad_option < x->len && x->bad_action >= 1 &&
+				   x->bad_action <= 3 && p[x->bad_option] >> 6 == x->bad_action));
+	if (type == WIRE_PROTO_FRAGMENT)
+		frag_roundtrip(p, x);
+	if (type == WIRE_PROTO_ROUTING)
+		REQUIRE(x->routing_type == p[2] && x->segments_left == p[3]);
+	return true;
+}
+
+static void nd_roundtrip(const synack_addr *s, const synack_addr *d, const struct wire_icmp *ic,
+			 const struct wire_nd *nd)
+{
+	uint8_t b[64];
+	size_t n = wire_nd_emit(b, s, d, ic->type, nd->flags, &nd->target, nd->has_lla ? nd->lla : NULL);
+	REQUIRE(n == (nd->has_lla ? 32u : 24u));
+	struct wire_icmp u;
+	struct wire_nd v;
+	REQUIRE(wire_icmp6_parse(s, d, b, n, &u) == 0 && u.type == ic->type && u.code == 0);
+	REQUIRE(wire_nd_parse(&u, &v) == 0);
+	REQUIRE(synack_addr_equal(&v.target, &nd->target) && v.flags == nd->flags && v.has_lla == nd->has_lla);
+	REQUIRE(!v.has_lla || memcmp(v.lla, nd->lla, 6) == 0);
+}
+
+static void try_nd(const synack_addr *s, const synack_addr *d, const struct wire_icmp *ic)
+{
+	struct wire_nd nd;
+	int r = wire_nd_parse(ic, &nd);
+	REQUIRE(r == 0 || r == SYNACK_DROP_ND_INVALID);
+	if (r)
+		return;
+	REQUIRE(ic->code == 0 && ic->body_len >= 16 && !wire_ip6_is_multicast(&nd.target));
+	REQUIRE(memcmp(nd.target.bytes, ic->body, 16) == 0);
+	REQUIRE(nd.flags == (ic->type == WIRE_ND_NA ? (ic->rest[0] & 0xe0) : 0));
+	nd_roundtrip(s, d, ic, &nd);
+}
+
+static void icmp6_roundtrip(const synack_addr *s, const synack_addr *d, const uint8_t *p, const struct wire_icmp *ic)
+{
+	size_t n = 8 + ic->body_len;
+	uint8_t *m = malloc(n);
+	REQUIRE(wire_icmp6_emit(m, s, d, ic->type, ic->code, ic->rest, ic->body, ic->body_len) == n);
+	REQUIRE(memcmp(m, p, 2) == 0 && memcmp(m + 4, p + 4, n - 4) == 0);
+	struct wire_icmp u;
+	REQUIRE(wire_icmp6_parse(s, d, m, n, &u) == 0);
+	free(m);
+}
+
+static void try_icmp6(const synack_addr *s, const synack_addr *d, const uint8_t *p, size_t len)
+{
+	struct wire_icmp ic;
+	int r = wire_icmp6_parse(s, d, p, len, &ic);
+	REQUIRE(r == 0 || r == SYNACK_DROP_ICMP_TRUNCATED || r == SYNACK_DROP_ICMP_CHECKSUM);
+	if (r)
+		return;
+	REQUIRE(ic.type == p[0] && ic.code == p[1] && ic.body == p + 8 && ic.body_len == len - 8);
+	icmp6_roundtrip(s, d, p, &ic);
+	if (ic.type == WIRE_ND_NS || ic.type == WIRE_ND_NA)
+		try_nd(s, d, &ic);
+}
+
+/* Address helpers on a parsed destination. */
+static void check_addr6(const synack_addr *a, unsigned plen)
+{
+	synack_addr g;
+	uint8_t mac[6];
+	wire_ip6_solicited_node(&g, a);
+	REQUIRE(wire_ip6_is_multicast(&g) && memcmp(g.bytes + 13, a->bytes + 13, 3) == 0);
+	wire_eth_ipv6_mcast(mac, &g);
+	REQUIRE(wire_mac_is_group(mac) && memcmp(mac + 2, g.bytes + 12, 4) == 0);
+	REQUIRE(wire_addr_prefix_match(a, a, plen % 129));
+}
+
+static void try_ipv6(const uint8_t *p, size_t len)
+{
+	struct wire_ipv6 ip;
+	int r = wire_ipv6_parse(p, len, &ip);
+	REQUIRE(r == 0 || r == SYNACK_DROP_IP_TRUNCATED || r == SYNACK_DROP_IP_VERSION || r == SYNACK_DROP_IP_LENGTH);
+	if (r)
+		return;
+	REQUIRE(ip.payload == p + WIRE_IPV6_HDR && WIRE_IPV6_HDR + ip.payload_len <= len);
+	ipv6_roundtrip(p, &ip);
+	check_addr6(&ip.dst, ip.hop_limit);
+	uint8_t next = ip.next;
+	size_t off = 0;
+	struct wire_ipv6_ext x;
+	while (wire_ipv6_is_ext(next) && try_ext(next, ip.payload + off, ip.payload_len - off, &x)) {
+		if (next == WIRE_PROTO_FRAGMENT && (x.frag_offset || x.frag_more))
+			return; /* a fragment: the upper layer is elsewhere */
+		next = x.next;
+		off += x.len;
+	}
+	if (next == WIRE_PROTO_TCP)
+		try_tcp(ip.payload + off, ip.payload_len - off, &ip.src, &ip.dst);
+	else if (next == WIRE_PROTO_ICMPV6)
+		try_icmp6(&ip.src, &ip.dst, ip.payload + off, ip.payload_len - off);
+}
+
 /* RFC 1071: the sum in two pieces (first one even) equals the one-shot sum. */
 static void check_csum(const uint8_t *p, size_t len)
 {
@@ -140,22 +321,36 @@ static void check_csum(const uint8_t *p, size_t len)
 	REQUIRE(wire_csum_finish(two) == wire_csum_finish(wire_csum_add(0, p, len)));
 }
 
+static void try_ipv4(const uint8_t *p, size_t size)
+{
+	struct wire_ipv4 ip;
+	int r = wire_ipv4_parse(p, size, &ip);
+	REQUIRE(r == 0 || (r > SYNACK_DROP_FIRST_ && r < SYNACK_DROP_LAST_));
+	if (r)
+		return;
+	REQUIRE(ip.hdr_len >= WIRE_IPV4_HDR && ip.payload == p + ip.hdr_len);
+	REQUIRE(ip.hdr_len + ip.payload_len == ip.total_len && ip.total_len <= size);
+	ipv4_roundtrip(&ip);
+	try_tcp(ip.payload, ip.payload_len, &ip.src, &ip.dst);
+	try_icmp(ip.payload, ip.payload_len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *p = malloc(size ? size : 1); /* exact size: ASan sees overreads */
 	memcpy(p, data, size);
-	struct wire_ipv4 ip;
-	int r = wire_ipv4_parse(p, size, &ip);
-	REQUIRE(r == 0 || (r > SYNACK_DROP_FIRST_ && r < SYNACK_DROP_LAST_));
-	if (r == 0) {
-		REQUIRE(ip.hdr_len >= WIRE_IPV4_HDR && ip.payload == p + ip.hdr_len);
-		REQUIRE(ip.hdr_len + ip.payload_len == ip.total_len && ip.total_len <= size);
-		ipv4_roundtrip(&ip);
-		try_tcp(ip.payload, ip.payload_len, &ip.src, &ip.dst);
-		try_icmp(ip.payload, ip.payload_len);
-	}
+	try_ipv4(p, size);
 	try_tcp(p, size, NULL, NULL);
 	try_icmp(p, size);
+	try_ipv6(p, size);
+	try_eth(p, size);
+	try_arp(p, size);
+	if (size) { /* the first byte names an extension header type */
+		struct wire_ipv6_ext x;
+		static const uint8_t types[4] = {WIRE_PROTO_HOPOPTS, WIRE_PROTO_ROUTING, WIRE_PROTO_FRAGMENT,
+						 WIRE_PROTO_DSTOPTS};
+		(void)try_ext(types[p[0] & 3], p + 1, size - 1, &x);
+	}
 	check_csum(p, size);
 	free(p);
 	return 0;
@@ -225,6 +420,71 @@ static void write_seeds(const char *dir)
 	write_seed(dir, "tcp-odd-options", f, 20 + sizeof odd);
 }
 
+static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 1}, mac_b[6] = {0x02, 0, 0, 0, 0, 2};
+
+static synack_addr addr6(uint8_t first, uint8_t last)
+{
+	synack_addr a = {.family = SYNACK_AF_INET6, .bytes = {first, first == 0xfe ? 0x80 : 0x01}};
+	a.bytes[15] = last;
+	return a;
+}
+
+/* IPv6 + TCP behind a Hop-by-Hop header (PadN and Router Alert) and an
+ * atomic Fragment header. */
+static size_t build_tcp6(uint8_t *f)
+{
+	synack_addr s = addr6(0x20, 1), d = addr6(0x20, 2);
+	static const uint8_t hbh[8] = {WIRE_PROTO_FRAGMENT, 0, 5, 2, 0, 0, 1, 0};
+	struct wire_tcp t = {.sport = 40000, .dport = 80, .seq = 7, .ack = 9, .flags = SYNACK_TCP_ACK,
+			     .wnd = 1000, .opt = {.wscale = -1, .has_ts = 1, .ts_val = 3}};
+	memcpy(f + 40, hbh, 8);
+	wire_ipv6_frag_emit(f + 48, WIRE_PROTO_TCP, 0, false, 0x1234);
+	size_t n = wire_tcp_emit(f + 56, &t);
+	memcpy(f + 56 + n, "data", 4);
+	wire_tcp_set_csum(f + 56, n + 4, &s, &d);
+	wire_ipv6_emit(f, &s, &d, WIRE_PROTO_HOPOPTS, 64, 16 + n + 4);
+	return 56 + n + 4;
+}
+
+/* Ethernet + IPv6 + a Neighbor Solicitation (or Advertisement). */
+static size_t build_nd(uint8_t *f, uint8_t type)
+{
+	synack_addr s = addr6(0xfe, 1), d, target = addr6(0x20, 2);
+	uint8_t mac[6];
+	if (type == WIRE_ND_NS)
+		wire_ip6_solicited_node(&d, &target);
+	else
+		d = addr6(0xfe, 2);
+	wire_eth_ipv6_mcast(mac, &d);
+	wire_eth_emit(f, type == WIRE_ND_NS ? mac : mac_b, mac_a, WIRE_ETH_IPV6);
+	size_t n = wire_nd_emit(f + 54, &s, &d, type, WIRE_NA_SOLICITED | WIRE_NA_OVERRIDE, &target, mac_a);
+	wire_ipv6_emit(f + 14, &s, &d, WIRE_PROTO_ICMPV6, 255, n);
+	return 54 + n;
+}
+
+static void write_seeds6(const char *dir)
+{
+	uint8_t f[256];
+	write_seed(dir, "ipv6-ext-tcp", f, build_tcp6(f));
+	write_seed(dir, "eth-nd-ns", f, build_nd(f, WIRE_ND_NS));
+	write_seed(dir, "eth-nd-na", f, build_nd(f, WIRE_ND_NA));
+	struct wire_arp a = {.op = WIRE_ARP_REQUEST, .spa = synack_addr_ipv4(10, 0, 0, 1),
+			     .tpa = synack_addr_ipv4(10, 0, 0, 2)};
+	memcpy(a.sha, mac_a, 6);
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	wire_eth_emit(f, bcast, mac_a, WIRE_ETH_ARP);
+	write_seed(dir, "eth-arp", f, 14 + wire_arp_emit(f + 14, &a));
+	synack_addr s = addr6(0x20, 1), d = addr6(0x20, 2);
+	static const uint8_t rest[4] = {0, 1, 0, 2};
+	size_t n = wire_icmp6_emit(f + 54, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, (const uint8_t *)"ping", 4);
+	wire_ipv6_emit(f + 14, &s, &d, WIRE_PROTO_ICMPV6, 64, n);
+	wire_eth_emit(f, mac_b, mac_a, WIRE_ETH_IPV6);
+	write_seed(dir, "eth-icmp6-echo", f, 54 + n);
+	/* a Destination Options header with an unknown "discard + ICMP" option */
+	static const uint8_t dst[9] = {WIRE_PROTO_DSTOPTS, WIRE_PROTO_NONE, 0, 0x81, 2, 0, 0, 1, 0};
+	write_seed(dir, "ext-dstopts", dst, sizeof dst);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -232,6 +492,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *dir = getenv("SYNACK_FUZZ_SEEDS");
 	if (dir) {
 		write_seeds(dir);
+		write_seeds6(dir);
 		exit(0);
 	}
 	return 0;

@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# tun: bulk throughput between synack and the Linux kernel over a TUN device,
+# beside kernel <-> kernel over a veth pair between two network namespaces,
+# measured in the same run. Prints (stdout):
+#   tun_rx synack=X baseline=Y ratio=X/Y MB/s    kernel sends, synack receives
+#   tun_tx synack=X baseline=Y ratio=X/Y MB/s    synack sends, kernel receives
+# and '#' notes on stderr. docs/BENCH.md describes the method.
+#
+# Needs CAP_NET_ADMIN (namespaces, TUN and veth devices), ip (iproute2) and
+# python3 (the kernel-side peers); without them it prints
+# "# tun: SKIP: <reason>" and both lines with synack=- baseline=-, exit 0.
+# Exits 1 (that side's figure "error") if a transfer fails or loses bytes.
+#
+# Env: BENCH_QUICK=1 (128 MiB instead of 1 GiB), BENCH_TUN_MB (size in MiB),
+# BENCH_REPEAT (best of N, default 3; later repeats are dropped if the run
+# gets long), SYNACK (the synack binary; default $BUILD/synack, BUILD=build).
+#
+# Layout (all addresses inside namespaces made and removed by this script):
+#   synack-bench-tun-PID    TUN sbt0: kernel 10.201.0.1/24, synack 10.201.0.2/24
+#   synack-bench-veta-PID   veth sbva 10.202.0.1/24 (kernel sender)
+#   synack-bench-vetb-PID   veth sbvb 10.202.0.2/24 (kernel receiver)
+set -u
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${SYNACK:-$root/${BUILD:-build}/synack}
+case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
+if [ -n "${BENCH_TUN_MB:-}" ]; then
+	mb=$BENCH_TUN_MB
+elif [ "${BENCH_QUICK:-0}" = 1 ]; then
+	mb=128
+else
+	mb=1024
+fi
+N=$((mb << 20))
+repeat=${BENCH_REPEAT:-3}
+# One transfer may take this long (a 1 GiB transfer at 30 MB/s); repeats
+# start only while the whole run is under `budget` seconds.
+xfer_to=$((mb >= 512 ? 40 : 20))
+budget=$((mb >= 512 ? 60 : 30))
+
+NS_T=synack-bench-tun-$$
+NS_A=synack-bench-veta-$$
+NS_B=synack-bench-vetb-$$
+T_HOST=10.201.0.1 T_SYN=10.201.0.2
+V_A=10.202.0.1 V_B=10.202.0.2
+PORT=5001
+tmp=
+pids=()
+made_ns=()
+
+note() { echo "# tun: $*" >&2; }
+lines() { # lines RX-SYNACK RX-BASE TX-SYNACK TX-BASE
+	fig tun_rx "$1" "$2"
+	fig tun_tx "$3" "$4"
+}
+fig() { # fig NAME SYNACK BASELINE (each a number, '-' or 'error')
+	local ratio=-
+	case "$2$3" in *[!0-9.]* | '') ;; *) ratio=$(awk -v s="$2" -v k="$3" 'BEGIN { printf "%.2f", s / k }') ;; esac
+	echo "$1 synack=$2 baseline=$3 ratio=$ratio MB/s"
+}
+skip() {
+	note "SKIP: $1"
+	lines - - - -
+	exit 0
+}
+
+cleanup() {
+	local p ns
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	pids=()
+	for ns in "${made_ns[@]}"; do
+		# Kill anything still in the namespace (ours only: nobody else
+		# knows its name), then remove it; its devices go with it.
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	made_ns=()
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+
+# ---- preconditions ----
+
+[ -x "$bin" ] || { note "$bin is not built (run make)"; lines error error error error; exit 1; }
+command -v ip >/dev/null || skip "ip (iproute2) is missing"
+command -v python3 >/dev/null || skip "python3 is missing (the kernel-side peers)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun (load the tun module)"
+# Namespaces of earlier runs killed outright (SIGKILL): their script is gone.
+for old in $(ip netns list 2>/dev/null | awk '/^synack-bench-(tun|veta|vetb)-[0-9]+/ {print $1}'); do
+	kill -0 "${old##*-}" 2>/dev/null || ip netns del "$old" 2>/dev/null
+done
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+ip netns add "$NS_T" 2>/dev/null || skip "no CAP_NET_ADMIN: cannot create a network namespace (run as root)"
+made_ns+=("$NS_T")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/synack-bench-tun.XXXXXX") || { note "mktemp failed"; exit 1; }
+
+# ---- set-up ----
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+setup() {
+	nsx "$NS_T" ip link set lo up &&
+		nsx "$NS_T" ip tuntap add dev sbt0 mode tun &&
+		nsx "$NS_T" ip addr add "$T_HOST/24" dev sbt0 &&
+		nsx "$NS_T" ip link set sbt0 up || return 1
+	ip netns add "$NS_A" && made_ns+=("$NS_A") &&
+		ip netns add "$NS_B" && made_ns+=("$NS_B") || return 1
+	nsx "$NS_A" ip link add sbva type veth peer name sbvb netns "$NS_B" &&
+		nsx "$NS_A" ip addr add "$V_A/24" dev sbva &&
+		nsx "$NS_B" ip addr add "$V_B/24" dev sbvb &&
+		nsx "$NS_A" ip link set lo up && nsx "$NS_B" ip link set lo up &&
+		nsx "$NS_A" ip link set sbva up && nsx "$NS_B" ip link set sbvb up
+}
+setup 2>"$tmp/setup.err" || skip "cannot create TUN/veth devices in a namespace: $(head -c 200 "$tmp/setup.err")"
+
+# Kernel-side peers: same program, same 256 KiB writes and reads, on both
+# the TUN and the veth runs. Receivers count the bytes and time them from the
+# first byte to the N-th (their own clock); they print "BYTES SECONDS".
+cat >"$tmp/peer.py" <<'EOF'
+import os, socket, sys, time
+
+CHUNK = 1 << 18
+
+def receive(read, n):
+    buf = bytearray(CHUNK)
+    total, t0, t1 = 0, None, None
+    while True:
+        k = read(buf)
+        if not k:
+            break
+        if t0 is None:
+            t0 = time.monotonic()
+        total += k
+        if t1 is None and total >= n:
+            t1 = time.monotonic()
+    if t1 is None:
+        t1 = time.monotonic()
+    print(total, "%.6f" % (t1 - (t0 or t1)), flush=True)
+
+def source(port, n, ready, bind):
+    """Listen, accept one client, send n bytes, half-close, wait for its EOF."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((bind, port))
+    ls.listen(1)
+    open(ready, "w").close()
+    ls.settimeout(30)
+    s, _ = ls.accept()
+    s.settimeout(None)
+    mv = memoryview(bytes(CHUNK))
+    left = n
+    while left:
+        left -= s.send(mv[:min(left, CHUNK)])
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(CHUNK):
+        pass
+    s.close()
+
+def recv(host, port, n):
+    """Connect (retrying while the server comes up), read to EOF."""
+    end = time.monotonic() + 10
+    while True:
+        try:
+            s = socket.create_connection((host, port), timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+    s.settimeout(None)
+    receive(s.recv_into, n)
+
+def count(n):
+    """Standard input (a pipe from `synack connect`) to EOF."""
+    fd = sys.stdin.fileno()
+    try:
+        import fcntl
+        fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ: fewer, larger writes
+    except OSError:
+        pass
+    receive(lambda b: os.readv(fd, [b]), n)
+
+cmd = sys.argv[1]
+if cmd == "source":
+    source(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+elif cmd == "recv":
+    recv(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+elif cmd == "count":
+    count(int(sys.argv[2]))
+EOF
+
+# ---- one transfer of each kind; each prints MB/s or nothing on failure ----
+
+t_start=$(date +%s)
+elapsed() { echo $(($(date +%s) - t_start)); }
+# bgrun NS CMD...: start CMD in namespace NS (no namespace: -); its pid is
+# appended to pids. ip execs the command, so the pid is the command's.
+bgrun() {
+	local ns=$1
+	shift
+	if [ "$ns" = - ]; then "$@" & else ip netns exec "$ns" "$@" & fi
+	pids+=($!)
+}
+# waitall: wait for the pids started since the last waitall (interruptibly,
+# so a signal reaches the trap at once), then forget them.
+waitall() {
+	local p
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	pids=()
+}
+wait_file() { # wait_file PATH: up to 5 s
+	local i
+	for i in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
+# result LABEL FILE: FILE holds "BYTES SECONDS"; check BYTES = N; sets mbs
+# to the MB/s (empty on failure) and appends the time to the note for LABEL.
+result() {
+	local bytes= secs=
+	mbs=
+	read -r bytes secs <"$2" 2>/dev/null
+	if [ "${bytes:-}" != "$N" ] || [ -z "${secs:-}" ]; then
+		note "$1: received ${bytes:-nothing} of $N bytes $(head -c 300 "$tmp/err" 2>/dev/null | tr '\n' ' ')"
+		return 1
+	fi
+	mbs=$(awk -v n="$N" -v s="$secs" 'BEGIN { if (s > 0) printf "%.1f", n / s / 1e6 }')
+	times[$1]="${times[$1]:-}${times[$1]:+, }$bytes B in $secs s"
+	[ -n "$mbs" ]
+}
+declare -A times
+
+# Baseline: kernel source server in A, kernel receiver in B, over the veth.
+run_veth() {
+	PORT=$((PORT + 1))
+	rm -f "$tmp/ready" "$tmp/out" "$tmp/err"
+	bgrun "$NS_A" timeout "$xfer_to" python3 "$tmp/peer.py" source "$PORT" "$N" "$tmp/ready" "$V_A" 2>"$tmp/err"
+	wait_file "$tmp/ready" &&
+		bgrun "$NS_B" timeout "$xfer_to" python3 "$tmp/peer.py" recv "$V_A" "$PORT" "$N" >"$tmp/out" 2>>"$tmp/err"
+	waitall
+	result "$1" "$tmp/out"
+}
+
+# tun_rx: kernel source server in T -> `synack connect` -> pipe -> counter.
+run_rx() {
+	PORT=$((PORT + 1))
+	rm -f "$tmp/ready" "$tmp/out" "$tmp/err" "$tmp/fifo"
+	mkfifo "$tmp/fifo" || return 1
+	bgrun "$NS_T" timeout "$xfer_to" python3 "$tmp/peer.py" source "$PORT" "$N" "$tmp/ready" "$T_HOST" 2>"$tmp/err"
+	bgrun - timeout "$xfer_to" python3 "$tmp/peer.py" count "$N" <"$tmp/fifo" >"$tmp/out" 2>>"$tmp/err"
+	if wait_file "$tmp/ready"; then
+		bgrun "$NS_T" timeout "$xfer_to" "$bin" connect --tun sbt0 --addr "$T_SYN/24" "$T_HOST" "$PORT" \
+			</dev/null >"$tmp/fifo" 2>>"$tmp/err"
+	else
+		: >"$tmp/fifo" # let the counter see EOF
+	fi
+	waitall
+	result "tun_rx" "$tmp/out"
+}
+
+# tun_tx: `synack serve --source N` in T -> kernel receiver in T.
+run_tx() {
+	PORT=$((PORT + 1))
+	rm -f "$tmp/out" "$tmp/err"
+	bgrun "$NS_T" timeout "$xfer_to" "$bin" serve -v --tun sbt0 --addr "$T_SYN/24" --port "$PORT" --source "$N" 2>"$tmp/err"
+	local srv=$! i
+	for i in $(seq 100); do grep -qs listening "$tmp/err" && break; sleep 0.05; done
+	bgrun "$NS_T" timeout "$xfer_to" python3 "$tmp/peer.py" recv "$T_SYN" "$PORT" "$N" >"$tmp/out" 2>>"$tmp/err"
+	wait $! 2>/dev/null
+	kill -INT "$srv" 2>/dev/null # serve runs until interrupted
+	waitall
+	result "tun_tx" "$tmp/out"
+}
+
+# Kernel counters of the TUN namespace: TCP segments retransmitted by the
+# kernel, and packets the TUN device dropped (queue full: synack not reading).
+retrans() { nsx "$NS_T" awk '/^Tcp:/ { if (h) print $13; h = 1 }' /proc/net/snmp; }
+drops() { nsx "$NS_T" cat /sys/class/net/sbt0/statistics/tx_dropped; }
+
+best() { # best CURRENT NEW: the larger number, or whichever is set
+	if [ -z "$2" ]; then echo "$1"; elif [ -z "$1" ]; then echo "$2"; else
+		awk -v a="$1" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; fi
+}
+
+rx_s= rx_k= tx_s= tx_k= status=0
+r0=$(retrans) d0=$(drops)
+runs=0
+for i in $(seq "$repeat"); do
+	[ "$i" -gt 1 ] && [ "$(elapsed)" -ge "$budget" ] && break
+	runs=$i
+	run_veth "baseline rx" || status=1
+	rx_k=$(best "$rx_k" "$mbs")
+	run_rx || status=1
+	rx_s=$(best "$rx_s" "$mbs")
+	run_veth "baseline tx" || status=1
+	tx_k=$(best "$tx_k" "$mbs")
+	run_tx || status=1
+	tx_s=$(best "$tx_s" "$mbs")
+done
+r1=$(retrans) d1=$(drops)
+
+note "$N bytes per transfer ($mb MiB), best of $runs run(s) of each; MTU 1500 on TUN and veth; $(elapsed) s in all"
+for k in tun_rx "baseline rx" tun_tx "baseline tx"; do note "$k: ${times[$k]:-failed}"; done
+note "kernel TCP retransmissions on the TUN: $((r1 - r0)) segments; TUN tx drops (synack not reading fast enough): $((d1 - d0))"
+lines "${rx_s:-error}" "${rx_k:-error}" "${tx_s:-error}" "${tx_k:-error}"
+exit $status
