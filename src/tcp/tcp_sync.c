@@ -512,28 +512,30 @@ static bool accepts_text(const struct tcb *t)
 	       t->state == SYNACK_TCP_FIN_WAIT_2;
 }
 
-void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
+/* What happens before the window test: TIME-WAIT's own rules (RFC 1337),
+ * SYNs during the handshake and on synchronized connections (RFC 5961 §4.2).
+ * Returns true when the segment is fully handled. */
+static bool early_input(struct tcb *t, struct tcp_seg *s)
 {
 	synack_stack *st = t->st;
 	uint8_t f = s->h.flags;
-	bool was_time_wait = t->state == SYNACK_TCP_TIME_WAIT;
 	/* RFC 1337: in TIME-WAIT every RST is ignored, whatever its sequence
 	 * number (no challenge ACK either) */
 	if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_RST) && tcfg(t)->time_wait_rst_protect) {
 		net_drop(st, SYNACK_DROP_TCP_TIME_WAIT_RST);
-		return;
+		return true;
 	}
 	/* TIME-WAIT: without SYN, RST or ACK there is nothing to answer */
 	if (t->state == SYNACK_TCP_TIME_WAIT && !(f & (SYNACK_TCP_SYN | SYNACK_TCP_RST | SYNACK_TCP_ACK))) {
 		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
-		return;
+		return true;
 	}
 	/* a retransmitted SYN while we wait for the handshake's ACK */
 	if (t->state == SYNACK_TCP_SYN_RECEIVED && (f & SYNACK_TCP_SYN) && !(f & SYNACK_TCP_ACK) &&
 	    s->h.seq == t->irs) {
 		t->rtt_timing = 0; /* RFC 6298 §3 (Karn): the SYN-ACK is now sent twice */
 		tcp_emit(t, t->iss, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 0, 0);
-		return;
+		return true;
 	}
 	/* RFC 9293 §3.5 Figure 7 line 6 (MUST-10): in a simultaneous open the
 	 * peer's SYN,ACK repeats its SYN (SEG.SEQ = IRS) and acknowledges ours;
@@ -544,19 +546,30 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 		s->h.seq++;
 		s->len--;
 		s->syn_wnd = true;
-		f = s->h.flags;
+		return false;
 	}
 	/* RFC 5961 §4.2: a SYN on a synchronized connection gets a challenge
 	 * ACK "irrespective of the sequence number", before the window test;
 	 * in RFC 793 mode only a SYN inside the window resets. */
 	if ((f & SYNACK_TCP_SYN) && !(t->state == SYNACK_TCP_SYN_RECEIVED && t->parent)) {
 		syn_input(t, seq_in(s->h.seq, t->rcv_nxt, t->rcv_nxt + MAX(accept_window(t), 1u)));
-		return;
+		return true;
 	}
+	return false;
+}
+
+/* RFC 9293 §3.10.7.4 first, with PAWS (RFC 7323 §5.3): is the segment
+ * acceptable? Unacceptable ones are answered (rate limited) and dropped,
+ * except the ACK field of an old duplicate or at a zero window. Returns
+ * false when the segment is done; otherwise it is trimmed to the window. */
+static bool window_input(struct tcb *t, struct tcp_seg *s)
+{
+	synack_stack *st = t->st;
+	uint8_t f = s->h.flags;
 	if (paws_reject(t, s)) {
 		net_drop(st, SYNACK_DROP_TCP_PAWS);
 		oow_ack(t);
-		return;
+		return false;
 	}
 	uint32_t wnd = accept_window(t);
 	if (!seq_acceptable(t, s, wnd)) {
@@ -570,13 +583,42 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 			net_drop(st, SYNACK_DROP_TCP_OUT_OF_WINDOW);
 			if (!(f & SYNACK_TCP_RST))
 				oow_ack(t);
-			return;
+			return false;
 		}
 		s->h.payload_len = 0;
 		s->h.flags &= (uint8_t)~SYNACK_TCP_FIN;
 		oow_ack(t);
 	}
 	trim_to_window(t, s, wnd);
+	return true;
+}
+
+/* §3.10.7.4 seventh and eighth: text, then FIN. Returns false if the
+ * connection was reset. */
+static bool text_fin_input(struct tcb *t, struct tcp_seg *s)
+{
+	if (s->h.payload_len) {
+		if (!accepts_text(t)) {
+			t->ack_now = 1; /* data after the peer's FIN: ignore */
+		} else if (t->orphan) {
+			/* RFC 1122 §4.2.2.13: data after close is lost: reset */
+			tcp_send_rst_tcb(t);
+			tcb_close_state(t, -ECONNRESET, 0);
+			return false;
+		} else {
+			text_input(t, s);
+		}
+	}
+	if (s->h.flags & SYNACK_TCP_FIN)
+		fin_input(t, s);
+	return true;
+}
+
+void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
+{
+	bool was_time_wait = t->state == SYNACK_TCP_TIME_WAIT;
+	if (early_input(t, s) || !window_input(t, s))
+		return;
 	if (s->h.flags & SYNACK_TCP_RST) {
 		rst_input(t, s);
 		return;
@@ -589,25 +631,11 @@ void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 		return;
 	}
 	if (!(s->h.flags & SYNACK_TCP_ACK)) {
-		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
+		net_drop(t->st, SYNACK_DROP_TCP_BAD_FLAGS);
 		return;
 	}
-	if (!ack_input(t, s))
+	if (!ack_input(t, s) || !text_fin_input(t, s))
 		return;
-	if (s->h.payload_len) {
-		if (!accepts_text(t)) {
-			t->ack_now = 1; /* data after the peer's FIN: ignore */
-		} else if (t->orphan) {
-			/* RFC 1122 §4.2.2.13: data after close is lost: reset */
-			tcp_send_rst_tcb(t);
-			tcb_close_state(t, -ECONNRESET, 0);
-			return;
-		} else {
-			text_input(t, s);
-		}
-	}
-	if (s->h.flags & SYNACK_TCP_FIN)
-		fin_input(t, s);
 	/* TIME-WAIT answers anything but an exact duplicate ACK, so a peer
 	 * that lost our last ACK hears it again (as the BSD stacks do) */
 	if (was_time_wait && t->state == SYNACK_TCP_TIME_WAIT &&
