@@ -13,7 +13,8 @@
 #
 # Env: BENCH_QUICK=1 (128 MiB instead of 1 GiB), BENCH_TUN_MB (size in MiB),
 # BENCH_REPEAT (best of N, default 3; later repeats are dropped if the run
-# gets long), SYNACK (the synack binary; default $BUILD/synack, BUILD=build).
+# gets long), SYNACK (the synack binary; default $BUILD/synack, where BUILD
+# defaults to this tree's build/).
 #
 # Layout (all addresses inside namespaces made and removed by this script):
 #   synack-bench-tun-PID    TUN sbt0: kernel 10.201.0.1/24, synack 10.201.0.2/24
@@ -22,7 +23,7 @@
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${SYNACK:-$root/${BUILD:-build}/synack}
+bin=${SYNACK:-${BUILD:-$root/build}/synack} # BUILD is relative to the current directory
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 if [ -n "${BENCH_TUN_MB:-}" ]; then
 	mb=$BENCH_TUN_MB
@@ -33,9 +34,9 @@ else
 fi
 N=$((mb << 20))
 repeat=${BENCH_REPEAT:-3}
-# One transfer may take this long (a 1 GiB transfer at 30 MB/s); repeats
+# One transfer may take this long (1 GiB at 36 MB/s); repeats
 # start only while the whole run is under `budget` seconds.
-xfer_to=$((mb >= 512 ? 40 : 20))
+xfer_to=$((mb >= 512 ? 30 : 20))
 budget=$((mb >= 512 ? 60 : 30))
 
 NS_T=synack-bench-tun-$$
@@ -64,6 +65,7 @@ skip() {
 	exit 0
 }
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	local p ns
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -111,7 +113,7 @@ setup() {
 		nsx "$NS_A" ip link set lo up && nsx "$NS_B" ip link set lo up &&
 		nsx "$NS_A" ip link set sbva up && nsx "$NS_B" ip link set sbvb up
 }
-setup 2>"$tmp/setup.err" || skip "cannot create TUN/veth devices in a namespace: $(head -c 200 "$tmp/setup.err")"
+setup 2>"$tmp/setup.err" || skip "cannot create TUN/veth devices in a namespace (CAP_NET_ADMIN needed): $(head -c 200 "$tmp/setup.err")"
 
 # Kernel-side peers: same program, same 256 KiB writes and reads, on both
 # the TUN and the veth runs. Receivers count the bytes and time them from the
@@ -189,16 +191,16 @@ elif cmd == "count":
     count(int(sys.argv[2]))
 EOF
 
-# ---- one transfer of each kind; each prints MB/s or nothing on failure ----
+# ---- one transfer of each kind; each sets mbs (empty on failure) ----
 
 t_start=$(date +%s)
 elapsed() { echo $(($(date +%s) - t_start)); }
-# bgrun NS CMD...: start CMD in namespace NS (no namespace: -); its pid is
-# appended to pids. ip execs the command, so the pid is the command's.
+# bgrun NS CMD...: start CMD in namespace NS; its pid is appended to pids.
+# ip execs the command, so the pid is the command's.
 bgrun() {
 	local ns=$1
 	shift
-	if [ "$ns" = - ]; then "$@" & else ip netns exec "$ns" "$@" & fi
+	ip netns exec "$ns" "$@" &
 	pids+=($!)
 }
 # waitall: wait for the pids started since the last waitall (interruptibly,
@@ -216,7 +218,7 @@ wait_file() { # wait_file PATH: up to 5 s
 # result LABEL FILE: FILE holds "BYTES SECONDS"; check BYTES = N; sets mbs
 # to the MB/s (empty on failure) and appends the time to the note for LABEL.
 result() {
-	local bytes= secs=
+	local bytes='' secs=''
 	mbs=
 	read -r bytes secs <"$2" 2>/dev/null
 	if [ "${bytes:-}" != "$N" ] || [ -z "${secs:-}" ]; then
@@ -246,13 +248,17 @@ run_rx() {
 	rm -f "$tmp/ready" "$tmp/out" "$tmp/err" "$tmp/fifo"
 	mkfifo "$tmp/fifo" || return 1
 	bgrun "$NS_T" timeout "$xfer_to" python3 "$tmp/peer.py" source "$PORT" "$N" "$tmp/ready" "$T_HOST" 2>"$tmp/err"
-	bgrun - timeout "$xfer_to" python3 "$tmp/peer.py" count "$N" <"$tmp/fifo" >"$tmp/out" 2>>"$tmp/err"
+	# The FIFO is opened by the background processes, not by this shell (a
+	# redirection of a function call would block here): not through bgrun.
+	timeout "$xfer_to" python3 "$tmp/peer.py" count "$N" <"$tmp/fifo" >"$tmp/out" 2>>"$tmp/err" &
+	pids+=($!)
 	if wait_file "$tmp/ready"; then
-		bgrun "$NS_T" timeout "$xfer_to" "$bin" connect --tun sbt0 --addr "$T_SYN/24" "$T_HOST" "$PORT" \
-			</dev/null >"$tmp/fifo" 2>>"$tmp/err"
+		ip netns exec "$NS_T" timeout "$xfer_to" "$bin" connect --tun sbt0 --addr "$T_SYN/24" \
+			"$T_HOST" "$PORT" </dev/null >"$tmp/fifo" 2>>"$tmp/err" &
 	else
-		: >"$tmp/fifo" # let the counter see EOF
+		true >"$tmp/fifo" & # let the counter see EOF
 	fi
+	pids+=($!)
 	waitall
 	result "tun_rx" "$tmp/out"
 }
@@ -281,7 +287,7 @@ best() { # best CURRENT NEW: the larger number, or whichever is set
 		awk -v a="$1" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; fi
 }
 
-rx_s= rx_k= tx_s= tx_k= status=0
+rx_s='' rx_k='' tx_s='' tx_k='' status=0
 r0=$(retrans) d0=$(drops)
 runs=0
 for i in $(seq "$repeat"); do

@@ -34,7 +34,9 @@ mode=${1:-}
 demo_pkgs=(gcc make libc6-dev)
 test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2
 	ncat socat curl python3 iputils-ping)
-bench_pkgs=("${demo_pkgs[@]}")
+# bench: the TUN benchmark (bench/tun.sh) makes namespaces (iproute2) and
+# runs small Python kernel peers (python3)
+bench_pkgs=("${demo_pkgs[@]}" iproute2 python3)
 
 case "$mode" in
 demo) want=("${demo_pkgs[@]}") ;;
