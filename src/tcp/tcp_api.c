@@ -221,6 +221,8 @@ ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
 	struct tcb *t = T(c);
 	if (t->state == SYNACK_TCP_LISTEN)
 		return -EINVAL;
+	if (t->rd_shut)
+		return 0; /* shut for reading: end of file */
 	uint32_t avail = t->rcvq.len - t->syn_held; /* SYN text waits for ESTABLISHED */
 	if (avail && len) {
 		uint32_t n = (uint32_t)MIN(len, (size_t)avail);
@@ -268,8 +270,10 @@ int synack_tcp_shutdown(synack_tcp *c, int how)
 		return -EINVAL;
 	if (t->state == SYNACK_TCP_LISTEN || t->state == SYNACK_TCP_CLOSED || t->state == SYNACK_TCP_SYN_SENT)
 		return -ENOTCONN;
-	if (how & SYNACK_SHUT_RD)
+	if (how & SYNACK_SHUT_RD) {
 		t->rd_shut = 1;
+		ring_consume(&t->rcvq, &t->st->mem, t->rcvq.len, t->nooo > 0); /* unread text is discarded */
+	}
 	if (how & SYNACK_SHUT_WR) {
 		queue_fin(t);
 		tcp_output(t);

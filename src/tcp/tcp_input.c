@@ -97,7 +97,9 @@ void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
 	const synack_tcp_config *c = tcfg(t);
 	uint32_t peer_mss = o->has_mss ? o->mss : c->mss_default;
 	uint32_t our_mss = (uint32_t)net_l4_mtu(t->st, &t->remote.addr) - WIRE_TCP_HDR;
-	uint32_t mss = MIN(peer_mss, our_mss);
+	/* a peer's MSS below 88 (Linux's TCP_MIN_MSS) is raised to it, never
+	 * above what one of our frames carries */
+	uint32_t mss = MAX(MIN(peer_mss, our_mss), MIN(88u, our_mss));
 	if (t->user_mss)
 		mss = MIN(mss, t->user_mss);
 	t->ws_ok = c->wscale_enable && o->wscale >= 0 && !t->noopt;
@@ -116,8 +118,8 @@ void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
 		t->rcvbuf = MIN(t->rcvbuf + mss - t->rcvbuf % mss, 1u << 30);
 	/* RFC 6691 §3: the MSS does not count options; TS takes 12 bytes */
 	if (t->ts_ok)
-		mss -= 12;
-	t->mss = (uint16_t)MAX(mss, 64u);
+		mss = mss > 12 + 8 ? mss - 12 : 8;
+	t->mss = (uint16_t)mss;
 	set_initial_cwnd(t);
 }
 

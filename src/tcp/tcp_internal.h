@@ -106,6 +106,7 @@ struct tcb {
 	uint32_t rtt_seq;
 	uint16_t backoff;        /* consecutive RTO expiries */
 	uint16_t persist_backoff;
+	uint16_t probes_unanswered; /* zero-window probes since the peer last sent an ACK */
 	/* congestion control (RFC 5681, RFC 6582) */
 	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
 	uint8_t dupacks;

@@ -19,7 +19,7 @@ uint32_t tcp_ts_now(const struct tcb *t) { return (uint32_t)(tnow(t) / 1000) + t
  * edge already advertised (RFC 9293 §3.8.6.2.2), scaled (RFC 7323 §2.3). */
 uint32_t tcp_rcv_window(const struct tcb *t)
 {
-	uint32_t space = t->rd_shut ? 0 : rcv_space(t);
+	uint32_t space = rcv_space(t);
 	uint32_t limit = 65535u << t->rcv_wscale;
 	if (t->state >= SYNACK_TCP_ESTABLISHED && seq_gt(t->rcv_adv, t->rcv_nxt))
 		space = MAX(space, t->rcv_adv - t->rcv_nxt);
@@ -313,9 +313,8 @@ void tcp_output(struct tcb *t)
 	/* Nothing in flight yet data waits: the window is zero, or too small
 	 * for SWS avoidance. The persist timer probes or, RFC 9293
 	 * §3.8.6.2.1, serves as the override timeout. */
-	if (can_send && snd_unsent(t) && t->snd_nxt == t->snd_una && t->t_persist == SYNACK_TIME_NEVER &&
-	    t->t_rtx == SYNACK_TIME_NEVER)
-		tcp_persist_arm(t);
+	if (can_send && snd_unsent(t) && t->snd_nxt == t->snd_una && t->t_persist == SYNACK_TIME_NEVER)
+		tcp_persist_arm(t); /* also after an RTO that could send nothing: probe, never stall */
 	if (!sent && (t->ack_now || (t->state != SYNACK_TCP_TIME_WAIT && window_update_due(t))))
 		tcp_send_ack(t);
 	tcb_timer_update(t);

@@ -46,8 +46,6 @@ static bool seq_acceptable(const struct tcb *t, const struct tcp_seg *s, uint32_
  * as a SYN cache and a TIME-WAIT stub would. */
 static uint32_t accept_window(const struct tcb *t)
 {
-	if (t->rd_shut)
-		return 0;
 	uint32_t wnd = tcp_rcv_window(t);
 	if ((t->state == SYNACK_TCP_SYN_RECEIVED && t->parent) || t->state == SYNACK_TCP_TIME_WAIT)
 		return wnd;
@@ -257,7 +255,8 @@ static void dup_ack(struct tcb *t, const struct tcp_seg *s)
 	}
 	t->dupacks++;
 	if (t->in_recovery) {
-		t->cwnd += t->mss; /* inflate */
+		if (t->cwnd < (1u << 30))
+			t->cwnd += t->mss; /* inflate */
 		return;
 	}
 	if (t->dupacks != 3)
@@ -342,6 +341,7 @@ static bool ack_input(struct tcb *t, const struct tcp_seg *s)
 		oow_ack(t);
 		return false;
 	}
+	t->probes_unanswered = 0; /* the peer is alive */
 	if (seq_gt(ack, t->snd_una))
 		ack_advance(t, s);
 	else if (ack == t->snd_una)
@@ -447,6 +447,18 @@ static void text_input(struct tcb *t, struct tcp_seg *s)
 	uint32_t len = (uint32_t)h->payload_len;
 	uint32_t space = rcv_space(t);
 	uint32_t off = h->seq - t->rcv_nxt;
+	if (t->rd_shut) {
+		/* shut for reading: in-order text is acknowledged and discarded
+		 * (the window stays open), so the FIN behind it still counts */
+		if (off == 0) {
+			t->rcv_nxt += len;
+			t->bytes_received += len;
+			schedule_ack(t, len, false);
+		} else {
+			t->ack_now = 1;
+		}
+		return;
+	}
 	if (off >= space) {
 		t->ack_now = 1;
 		return;

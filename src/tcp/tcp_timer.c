@@ -109,6 +109,15 @@ static void persist_expired(struct tcb *t)
 		tcp_send_override(t);
 		return;
 	}
+	/* RFC 9293 §3.8.6.1: probing goes on while the peer answers; a peer
+	 * that stops answering is given up like any other (RFC 1122 §4.2.3.5) */
+	if (t->probes_unanswered >= tcfg(t)->data_retries) {
+		net_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
+		tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
+		tcb_close_state(t, t->soft_error ? t->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
+		return;
+	}
+	t->probes_unanswered++;
 	net_count(t->st, SYNACK_CNT_TCP_WINDOW_PROBES);
 	tcb_trace_note(t, SYNACK_NOTE_ZERO_WINDOW_PROBE);
 	uint32_t off = t->snd_nxt - t->data_seq;

@@ -1070,7 +1070,10 @@ TEST(zero_window_persist_probes_backoff_never_give_up)
 	SEG_END(E);
 }
 
-TEST(zero_window_probes_continue_without_answers)
+/* Probing goes on while the peer answers (above); a peer that advertised a
+ * zero window and then went silent is given up after data_retries
+ * unanswered probes, so it cannot pin a connection and its buffers. */
+TEST(zero_window_probes_give_up_without_answers)
 {
 	synack_stack_config cfg;
 	seg_config(&cfg);
@@ -1082,13 +1085,10 @@ TEST(zero_window_probes_continue_without_answers)
 	seg_send(E, 100);
 	OUT(E, "1.500 . 1:2(1) ack 1 win 65535");
 	OUT(E, "2.100 . 1:2(1) ack 1 win 65535");
-	OUT(E, "3.300 . 1:2(1) ack 1 win 65535");
-	OUT(E, "5.700 . 1:2(1) ack 1 win 65535");
-	OUT(E, "9.700 . 1:2(1) ack 1 win 65535"); /* capped at persist_max */
-	OUT(E, "13.700 . 1:2(1) ack 1 win 65535");
-	CHECK_EQ(state(E), SYNACK_TCP_ESTABLISHED);
-	IN(E, "14.000 . 1:1(0) ack 1 win 65535");
-	OUT(E, "14.000 P. 1:101(100) ack 1 win 65535");
+	AT(E, "3.300");
+	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
+	CHECK_EQ(synack_tcp_error(E->conn), -ETIMEDOUT);
+	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_WINDOW_PROBES), 2);
 	SEG_END(E);
 }
 
@@ -1611,5 +1611,98 @@ TEST(fin_wait_1_fin_retransmitted_with_backoff)
 	CHECK_EQ(state(E), SYNACK_TCP_FIN_WAIT_2);
 	CHECK_EQ(info(E).retransmits, 2);
 	NONE(E, "10");
+	SEG_END(E);
+}
+
+/* ================= regressions from review ================= */
+
+/* Run to time t, taking every segment synack sends: how many, the largest
+ * frame, and how many were zero-window probes (1 byte). */
+struct drained {
+	int n, probes;
+	size_t max_frame;
+};
+static struct drained drain_until(struct seg_env *E, synack_time_t t)
+{
+	struct drained d = {0};
+	struct seg_pkt p;
+	for (int guard = 0; guard < 1000000; guard++) {
+		while (E->qn) {
+			seg_pop(E, &p);
+			d.n++;
+			d.max_frame = p.len > d.max_frame ? p.len : d.max_frame;
+			d.probes += p.len == WIRE_IPV4_HDR + WIRE_TCP_HDR + 1;
+		}
+		synack_time_t next = synack_stack_next_deadline(E->st);
+		if (next > t)
+			break;
+		synack_stack_poll(E->st, next);
+	}
+	synack_stack_poll(E->st, t);
+	while (E->qn)
+		seg_pop(E, &p), d.n++;
+	E->now = t;
+	return d;
+}
+
+/* A peer's MSS of 0 with timestamps must not wrap the effective MSS into a
+ * segment bigger than the frame buffer (a heap overflow before the fix). */
+TEST(tiny_peer_mss_with_timestamps_stays_within_the_mtu)
+{
+	struct seg_env *E = seg_new(NULL);
+	AT(E, "0");
+	seg_listen(E);
+	IN(E, "0.000 S 0:0(0) win 65535 <mss 0,TS val 100 ecr 0>");
+	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,TS val * ecr 100>");
+	IN(E, "0.100 . 1:1(0) ack 1 win 65535 <nop,nop,TS val 110 ecr 0>");
+	seg_accept(E);
+	CHECK(info(E).mss >= 8 && info(E).mss <= 1448);
+	seg_send(E, 20000);
+	struct drained d = drain_until(E, SYNACK_MSEC(150));
+	CHECK(d.n > 0);
+	CHECK(d.max_frame <= 1500);
+	SEG_END(E);
+}
+
+/* An RTO while the peer's window is zero must lead to probes, not to
+ * silence and a timeout while the peer is alive (RFC 9293 §3.8.6.1). */
+TEST(rto_into_a_zero_window_keeps_probing)
+{
+	struct seg_env *E = seg_new(NULL);
+	establish(E);
+	seg_send(E, 4000);
+	drain_until(E, SYNACK_MSEC(100));
+	/* the peer got 1..3000, the last segment was lost, its buffer is full */
+	IN(E, "0.200 . 1:1(0) ack 3001 win 0");
+	char line[128];
+	for (int k = 1; k <= 120; k++) {
+		struct drained d = drain_until(E, SYNACK_SEC(k));
+		if (d.n) { /* answer each probe: still no room */
+			snprintf(line, sizeof line, "%d.000 . 1:1(0) ack 3001 win 0", k);
+			IN(E, line);
+		}
+	}
+	CHECK_EQ(state(E), SYNACK_TCP_ESTABLISHED);
+	CHECK(cnt(E, SYNACK_CNT_TCP_WINDOW_PROBES) >= 3);
+	IN(E, "120.500 . 1:1(0) ack 3001 win 65535");
+	struct drained d = drain_until(E, SYNACK_SEC(121));
+	CHECK(d.n >= 1); /* the lost segment goes again */
+	SEG_END(E);
+}
+
+/* After shutdown(SHUT_RD) the window stays open, text is acknowledged and
+ * discarded, and the peer's FIN still closes its side. */
+TEST(shut_rd_still_takes_the_fin)
+{
+	struct seg_env *E = seg_new(NULL);
+	establish(E);
+	CHECK_EQ(synack_tcp_shutdown(E->conn, SYNACK_SHUT_RD), 0);
+	IN(E, "0.200 P. 1:101(100) ack 1 win 65535");
+	IN(E, "0.200 F. 101:101(0) ack 1 win 65535");
+	OUT(E, "0.200 . 1:1(0) ack 102 win 65535");
+	CHECK_EQ(state(E), SYNACK_TCP_CLOSE_WAIT);
+	CHECK(seg_events(E, E->conn) & SYNACK_EV_PEER_CLOSED);
+	uint8_t b[8];
+	CHECK_EQ(synack_tcp_recv(E->conn, b, sizeof b), 0);
 	SEG_END(E);
 }
