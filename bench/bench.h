@@ -6,7 +6,12 @@
 #ifndef SYNACK_BENCH_H
 #define SYNACK_BENCH_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -37,6 +42,26 @@ static inline int pin_here(const char *who)
 		return -1;
 	}
 	return cpu;
+}
+
+/* A kernel TCP listener on 127.0.0.1 and an ephemeral port, written to
+ * *sa; -1 on error (printed with `who`). */
+static inline int kernel_listener(struct sockaddr_in *sa, int backlog, const char *who)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof *sa;
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)sa, sizeof *sa) < 0 || listen(fd, backlog) < 0 ||
+	    getsockname(fd, (struct sockaddr *)sa, &len) < 0) {
+		fprintf(stderr, "%s: kernel listener: %m\n", who);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* The better of two runs (larger), -1 if either failed. */

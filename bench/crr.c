@@ -78,24 +78,6 @@ static int kernel_one(const struct sockaddr_in *sa)
 	return rc;
 }
 
-static int kernel_listener(struct sockaddr_in *sa)
-{
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	socklen_t len = sizeof *sa;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    bind(fd, (struct sockaddr *)sa, sizeof *sa) < 0 || listen(fd, 1024) < 0 ||
-	    getsockname(fd, (struct sockaddr *)sa, &len) < 0) {
-		perror("crr: kernel listener");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int kernel_run(const struct sockaddr_in *sa, long n, double *secs)
 {
 	for (long i = 0; i < WARMUP; i++)
@@ -117,7 +99,7 @@ static int kernel_run(const struct sockaddr_in *sa, long n, double *secs)
 static double kernel_crr(long n)
 {
 	struct sockaddr_in sa;
-	int lfd = kernel_listener(&sa);
+	int lfd = kernel_listener(&sa, 1024, "crr");
 	if (lfd < 0)
 		return -1;
 	pid_t pid = fork();

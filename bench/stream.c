@@ -56,24 +56,6 @@ static void kernel_receiver(int lfd)
 	_exit(0);
 }
 
-static int kernel_listener(struct sockaddr_in *sa)
-{
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	socklen_t len = sizeof *sa;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    bind(fd, (struct sockaddr *)sa, sizeof *sa) < 0 || listen(fd, 8) < 0 ||
-	    getsockname(fd, (struct sockaddr *)sa, &len) < 0) {
-		perror("stream: kernel listener");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
@@ -119,7 +101,7 @@ static double kernel_send(const struct sockaddr_in *sa, uint64_t total)
 static double kernel_stream(uint64_t total)
 {
 	struct sockaddr_in sa;
-	int lfd = kernel_listener(&sa);
+	int lfd = kernel_listener(&sa, 8, "stream");
 	if (lfd < 0)
 		return -1;
 	pid_t pid = fork();
