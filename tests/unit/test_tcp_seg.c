@@ -20,15 +20,64 @@ static uint64_t cnt(const struct seg_env *E, enum synack_counter id)
 	return synack_stack_counter(E->st, id);
 }
 
+/* A stack whose config differs from seg_config() in one field:
+ * SEG_NEW_WITH(tcp.msl, SYNACK_SEC(1)). */
+#define SEG_NEW_WITH(field, value)                                                                           \
+	({                                                                                                   \
+		synack_stack_config cfg_;                                                                    \
+		seg_config(&cfg_);                                                                           \
+		cfg_.field = (value);                                                                        \
+		seg_new(&cfg_);                                                                              \
+	})
+
+/* Handshake segments, written after a time: OUT(E, "1.000" SYNACK_PLAIN). The
+ * plain peer's SYN (MSS 1000, no WS/TS/SACK), our SYN-ACK to it, our SYN. */
+#define SYN_PLAIN    " S 0:0(0) win 65535 <mss 1000>"
+#define SYNACK_PLAIN " S. 0:0(0) ack 1 win 65535 <mss 1460>"
+#define SYN_OURS     " S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>"
+
+/* A default stack listening (on 8080) at time 0. */
+static struct seg_env *listening(void)
+{
+	struct seg_env *E = seg_new(NULL);
+	AT(E, "0");
+	seg_listen(E);
+	return E;
+}
+
+/* Passive open up to SYN-RECEIVED at time 0: the peer's SYN carries the
+ * options syn_opts, our SYN-ACK offers window rwin with options synack_opts. */
+static void syn_rcvd_opts(struct seg_env *E, const char *syn_opts, unsigned rwin, const char *synack_opts)
+{
+	AT(E, "0");
+	seg_listen(E);
+	INF(E, "0.000 S 0:0(0) win 65535 <%s>", syn_opts);
+	OUTF(E, "0.000 S. 0:0(0) ack 1 win %u <%s>", rwin, synack_opts);
+}
+/* ... with the plain peer; our SYN-ACK offers rwin (the receive buffer) */
+static void syn_rcvd_win(struct seg_env *E, unsigned rwin)
+{
+	syn_rcvd_opts(E, "mss 1000", rwin, "mss 1460");
+}
+static void syn_rcvd(struct seg_env *E)
+{
+	syn_rcvd_win(E, 65535);
+}
+
+/* syn_rcvd_win(), then the peer's ACK at 0.100 and accept() */
+static void accepted_rwin(struct seg_env *E, unsigned rwin)
+{
+	syn_rcvd_win(E, rwin);
+	IN(E, "0.100 . 1:1(0) ack 1");
+	seg_accept(E);
+}
+
 /* Passive open with a plain peer (MSS 1000, no WS/TS/SACK): the ACK comes at
  * 0.100, so the handshake's RTT sample is 100 ms (SRTT 100 ms, RTTVAR 50 ms,
  * RTO 300 ms per RFC 6298 §2.2). Optional peer window for that ACK. */
 static void establish_win(struct seg_env *E, unsigned win)
 {
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
 	INF(E, "0.100 . 1:1(0) ack 1 win %u", win);
 	seg_accept(E);
 	seg_events(E, E->conn);
@@ -39,16 +88,121 @@ static void establish(struct seg_env *E)
 	establish_win(E, 65535);
 }
 
-/* Active open towards the plain peer; SYN-ACK at 0.100. */
-static __attribute__((unused)) void connect_plain(struct seg_env *E)
+/* The connection is CLOSED, and a handle still held reads error err. */
+static void closed_with(struct seg_env *E, int err)
+{
+	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
+	CHECK_EQ(synack_tcp_error(E->conn), err);
+}
+
+/* Nothing leaves up to time at; the state is still `before` at just_before
+ * and `after` at at: a timer fires exactly then. */
+static void state_turns_at(struct seg_env *E, const char *just_before, int before, const char *at, int after)
+{
+	NONE(E, just_before);
+	CHECK_EQ(state(E), before);
+	NONE(E, at);
+	CHECK_EQ(state(E), after);
+}
+
+/* Active open: connect() at time 0 sends our SYN at once. */
+static void syn_sent(struct seg_env *E)
 {
 	AT(E, "0");
 	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	IN(E, "0.100 S. 0:0(0) ack 1 win 65535 <mss 1000>");
-	OUT(E, "0.100 . 1:1(0) ack 1 win 65535");
+	OUT(E, "0.000" SYN_OURS);
+}
+
+/* In SYN-SENT: the plain peer's SYN-ACK at time when, our ACK at once. */
+static void plain_synack(struct seg_env *E, const char *when)
+{
+	INF(E, "%s S. 0:0(0) ack 1 win 65535 <mss 1000>", when);
+	OUT(E, "+0 . 1:1(0) ack 1 win 65535");
+}
+
+/* Active open towards the plain peer; SYN-ACK at 0.100. */
+static __attribute__((unused)) void connect_plain(struct seg_env *E)
+{
+	syn_sent(E);
+	plain_synack(E, "0.100");
 	CHECK_EQ(state(E), SYNACK_TCP_ESTABLISHED);
 	seg_events(E, E->conn);
+}
+
+/* Simultaneous open (RFC 9293 Figure 7, line 3): after our SYN, the plain
+ * peer's SYN crosses it at 0.010; we answer with a SYN-ACK. */
+static void crossed_syns(struct seg_env *E)
+{
+	syn_sent(E);
+	IN(E, "0.010" SYN_PLAIN);
+	OUT(E, "0.010" SYNACK_PLAIN);
+	CHECK_EQ(state(E), SYNACK_TCP_SYN_RECEIVED);
+}
+
+/* At time when, the application sends n bytes. */
+static void send_at(struct seg_env *E, const char *when, size_t n)
+{
+	AT(E, when);
+	seg_send(E, n);
+}
+
+/* Established, nothing sent yet: shutdown(SHUT_WR) at time when, our FIN. */
+static void shut_wr(struct seg_env *E, const char *when)
+{
+	AT(E, when);
+	CHECK_EQ(synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR), 0);
+	OUTF(E, "%s F. 1:1(0) ack 1 win 65535", when);
+}
+
+/* establish(), our FIN at 0.200, the peer's FIN acknowledging it at 0.300. */
+static void to_time_wait(struct seg_env *E)
+{
+	establish(E);
+	shut_wr(E, "0.200");
+	IN(E, "0.300 F. 1:1(0) ack 2");
+	OUT(E, "0.300 . 2:2(0) ack 2 win 65535");
+	CHECK_EQ(state(E), SYNACK_TCP_TIME_WAIT);
+}
+
+/* establish(), the peer's FIN at 0.200, acknowledged at once
+ * (RFC 9293 §3.10.7.4 eighth). */
+static void to_close_wait(struct seg_env *E)
+{
+	establish(E);
+	IN(E, "0.200 F. 1:1(0) ack 1");
+	OUT(E, "0.200 . 1:1(0) ack 2 win 65535");
+	CHECK_EQ(state(E), SYNACK_TCP_CLOSE_WAIT);
+}
+
+/* After establish(): 100 bytes at 1.000 never acknowledged. RFC 6298 §5.5:
+ * the timer (300 ms) doubles after each expiry. */
+static void send_100_unanswered(struct seg_env *E)
+{
+	send_at(E, "1.000", 100);
+	OUT(E, "1.000 P. 1:101(100) ack 1 win 65535");
+	OUT(E, "1.300 P. 1:101(100) ack 1 win 65535");
+	OUT(E, "1.900 P. 1:101(100) ack 1 win 65535");
+	OUT(E, "3.100 P. 1:101(100) ack 1 win 65535");
+}
+
+/* A handshake that needed a retransmission gave no RTT sample: RFC 6298
+ * §5.7 re-initializes RTO to 3 s when data transmission begins. */
+static void first_data_rto_3s(struct seg_env *E)
+{
+	CHECK_EQ(info(E).rto, SYNACK_SEC(3));
+	send_at(E, "2.000", 10);
+	OUT(E, "2.000 P. 1:11(10) ack 1 win 65535");
+	OUT(E, "5.000 P. 1:11(10) ack 1 win 65535");
+}
+
+/* The peer's handshake ACK closed its window: 100 bytes sent at 1.000 wait.
+ * RFC 9293 §3.8.6.1: probe the zero window; the interval starts at
+ * max(RTO 300 ms, persist_min 500 ms) and doubles from RTO. */
+static void zero_window_first_probe(struct seg_env *E)
+{
+	establish_win(E, 0);
+	send_at(E, "1.000", 100);
+	OUT(E, "1.500 . 1:2(1) ack 1 win 65535");
 }
 
 /* ================= opening: RFC 9293 §3.5, §3.10.7.2, §3.10.7.3 ================= */
@@ -56,11 +210,9 @@ static __attribute__((unused)) void connect_plain(struct seg_env *E)
 TEST(passive_open_listen_synrcvd_established)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
 	/* RFC 7323 §2.2: the SYN-ACK's window is never scaled (free space is 256 KiB) */
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 100,nop,wscale 3>");
+	syn_rcvd_opts(E, "mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7", 65535,
+		      "mss 1460,sackOK,TS val * ecr 100,nop,wscale 3");
 	synack_tcp *c;
 	CHECK_EQ(synack_tcp_accept(E->listener, &c), -EAGAIN); /* SYN-RECEIVED is not acceptable */
 	CHECK_EQ(synack_stack_tcb_count(E->st), 2);
@@ -86,16 +238,13 @@ TEST(passive_open_listen_synrcvd_established)
 TEST(synack_retransmitted_1_2_4_8_16_then_child_removed)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
 	/* RFC 6298 §2.1 initial RTO 1 s, §5.5 doubling; synack_retries = 5 */
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	OUT(E, "1.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	OUT(E, "3.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	OUT(E, "7.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	OUT(E, "15.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	OUT(E, "31.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
+	OUT(E, "1.000" SYNACK_PLAIN);
+	OUT(E, "3.000" SYNACK_PLAIN);
+	OUT(E, "7.000" SYNACK_PLAIN);
+	OUT(E, "15.000" SYNACK_PLAIN);
+	OUT(E, "31.000" SYNACK_PLAIN);
 	NONE(E, "62.999");
 	CHECK_EQ(synack_stack_tcb_count(E->st), 2);
 	NONE(E, "63.000"); /* gives up silently: the child goes, the listener stays */
@@ -103,7 +252,7 @@ TEST(synack_retransmitted_1_2_4_8_16_then_child_removed)
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_TIMEOUTS), 1);
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_RETRANSMITS), 5);
 	/* the listener is back to accepting: the same SYN starts afresh */
-	IN(E, "64.000 S 0:0(0) win 65535 <mss 1000>");
+	IN(E, "64.000" SYN_PLAIN);
 	OUT(E, "64.000 S. * (0) ack 1 win 65535 <mss 1460>");
 	SEG_END(E);
 }
@@ -111,14 +260,11 @@ TEST(synack_retransmitted_1_2_4_8_16_then_child_removed)
 TEST(synrcvd_retransmitted_syn_answered_with_synack)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	IN(E, "0.500 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.500 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
+	IN(E, "0.500" SYN_PLAIN);
+	OUT(E, "0.500" SYNACK_PLAIN);
 	/* the retransmission timer was not restarted by the answer */
-	OUT(E, "1.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	OUT(E, "1.000" SYNACK_PLAIN);
 	/* Karn (RFC 6298 §3): the handshake completing after a retransmission gives no sample */
 	IN(E, "1.100 . 1:1(0) ack 1");
 	seg_accept(E);
@@ -130,10 +276,7 @@ TEST(synrcvd_retransmitted_syn_answered_with_synack)
 TEST(synrcvd_rst_removes_child_listener_stays)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
 	/* RFC 9293 §3.10.7.4 second, SYN-RECEIVED from a passive OPEN: back to LISTEN */
 	IN(E, "0.050 R 1:1(0)");
 	CHECK_EQ(synack_stack_tcb_count(E->st), 1);
@@ -144,10 +287,8 @@ TEST(synrcvd_rst_removes_child_listener_stays)
 TEST(active_open_closed_synsent_established)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_connect(E);
+	syn_sent(E);
 	CHECK_EQ(state(E), SYNACK_TCP_SYN_SENT);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
 	IN(E, "0.050 S. 0:0(0) ack 1 win 65535 <mss 1000,nop,wscale 2>");
 	/* the first scaled window: 256 KiB >> 3 */
 	OUT(E, "0.050 . 1:1(0) ack 1 win 32768");
@@ -165,20 +306,12 @@ TEST(active_open_closed_synsent_established)
 
 TEST(syn_retransmitted_with_doubling_then_etimedout)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.syn_retries = 3;
-	struct seg_env *E = seg_new(&cfg);
-	AT(E, "0");
-	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	OUT(E, "1.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	OUT(E, "3.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	OUT(E, "7.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	NONE(E, "14.999");
-	CHECK_EQ(state(E), SYNACK_TCP_SYN_SENT);
-	NONE(E, "15.000");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
+	struct seg_env *E = SEG_NEW_WITH(tcp.syn_retries, 3);
+	syn_sent(E);
+	OUT(E, "1.000" SYN_OURS);
+	OUT(E, "3.000" SYN_OURS);
+	OUT(E, "7.000" SYN_OURS);
+	state_turns_at(E, "14.999", SYNACK_TCP_SYN_SENT, "15.000", SYNACK_TCP_CLOSED);
 	CHECK_EQ(synack_tcp_error(E->conn), -ETIMEDOUT);
 	CHECK(seg_events(E, E->conn) & SYNACK_EV_ERROR);
 	synack_tcp_close(E->conn);
@@ -189,13 +322,7 @@ TEST(syn_retransmitted_with_doubling_then_etimedout)
 TEST(simultaneous_open_synsent_synrcvd_established)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	/* RFC 9293 Figure 7, line 3: the peer's SYN crosses ours */
-	IN(E, "0.010 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.010 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	CHECK_EQ(state(E), SYNACK_TCP_SYN_RECEIVED);
+	crossed_syns(E);
 	/* line 6: the peer's SYN,ACK acknowledges our SYN: ESTABLISHED */
 	IN(E, "0.020 S. 0:0(0) ack 1 win 65535 <mss 1000>");
 	CHECK_EQ(state(E), SYNACK_TCP_ESTABLISHED);
@@ -203,8 +330,7 @@ TEST(simultaneous_open_synsent_synrcvd_established)
 	/* data flows both ways */
 	IN(E, "0.030 P. 1:101(100) ack 1");
 	CHECK_EQ(seg_read_check(E, 1), 100);
-	AT(E, "0.040");
-	seg_send(E, 10);
+	send_at(E, "0.040", 10);
 	OUT(E, "0.040 P. 1:11(10) ack 101 win 65535");
 	SEG_END(E);
 }
@@ -212,13 +338,10 @@ TEST(simultaneous_open_synsent_synrcvd_established)
 TEST(synsent_rst_with_acceptable_ack_refused)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
+	syn_sent(E);
 	/* RFC 9293 §3.10.7.3: RST with an acceptable ACK: "connection reset" */
 	IN(E, "0.010 R. 0:0(0) ack 1 win 0");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
-	CHECK_EQ(synack_tcp_error(E->conn), -ECONNREFUSED);
+	closed_with(E, -ECONNREFUSED);
 	CHECK(seg_events(E, E->conn) & SYNACK_EV_ERROR);
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_RESETS_RECEIVED), 1);
 	NONE(E, "5");
@@ -229,9 +352,7 @@ TEST(synsent_rst_with_acceptable_ack_refused)
 TEST(synsent_rst_with_bad_ack_ignored)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
+	syn_sent(E);
 	/* RFC 9293 §3.10.7.3 first: unacceptable ACK and RST: drop */
 	IN(E, "0.010 R. 0:0(0) ack 100 win 0");
 	IN(E, "0.020 R. 0:0(0) ack 0 win 0");
@@ -239,9 +360,8 @@ TEST(synsent_rst_with_bad_ack_ignored)
 	IN(E, "0.030 R 0:0(0) win 0");
 	CHECK_EQ(state(E), SYNACK_TCP_SYN_SENT);
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_RESETS_RECEIVED), 0);
-	OUT(E, "1.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	IN(E, "1.100 S. 0:0(0) ack 1 win 65535 <mss 1000>");
-	OUT(E, "1.100 . 1:1(0) ack 1 win 65535");
+	OUT(E, "1.000" SYN_OURS);
+	plain_synack(E, "1.100");
 	CHECK_EQ(state(E), SYNACK_TCP_ESTABLISHED);
 	SEG_END(E);
 }
@@ -249,9 +369,7 @@ TEST(synsent_rst_with_bad_ack_ignored)
 TEST(synsent_synack_with_bad_ack_gets_rst)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
+	syn_sent(E);
 	/* RFC 9293 §3.10.7.3 first: <SEQ=SEG.ACK><CTL=RST> */
 	IN(E, "0.010 S. 0:0(0) ack 500 win 65535 <mss 1000>");
 	OUT(E, "0.010 R 500:500(0) win 0");
@@ -262,9 +380,7 @@ TEST(synsent_synack_with_bad_ack_gets_rst)
 
 TEST(ack_to_listener_gets_rst_seq_seg_ack)
 {
-	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
+	struct seg_env *E = listening();
 	/* RFC 9293 §3.10.7.2 second: <SEQ=SEG.ACK><CTL=RST>; no ISS known: absolute */
 	IN(E, "0.000 . 1:1(0) ack 123456");
 	OUT(E, "0.000 R 123456:123456(0) win 0");
@@ -283,7 +399,7 @@ TEST(closed_port_segment_without_ack_gets_rst_ack)
 	struct seg_env *E = seg_new(NULL);
 	AT(E, "0");
 	/* RFC 9293 §3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
+	IN(E, "0.000" SYN_PLAIN);
 	OUT(E, "0.000 R. 0:0(0) ack 1 win 0");
 	IN(E, "0.010 S 0:10(10) win 65535"); /* a SYN with data: SEG.LEN = 11 */
 	OUT(E, "0.010 R. 0:0(0) ack 11 win 0");
@@ -315,25 +431,17 @@ TEST(closed_port_segment_with_ack_gets_rst_seq_ack)
 
 TEST(active_close_finwait1_finwait2_timewait_closed_after_2msl)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.msl = SYNACK_SEC(1);
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.msl, SYNACK_SEC(1));
 	establish(E);
-	AT(E, "0.200");
-	CHECK_EQ(synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR), 0);
+	shut_wr(E, "0.200");
 	CHECK_EQ(state(E), SYNACK_TCP_FIN_WAIT_1);
-	OUT(E, "0.200 F. 1:1(0) ack 1 win 65535");
 	IN(E, "0.300 . 1:1(0) ack 2");
 	CHECK_EQ(state(E), SYNACK_TCP_FIN_WAIT_2);
 	IN(E, "0.400 F. 1:1(0) ack 2");
 	OUT(E, "0.400 . 2:2(0) ack 2 win 65535");
 	CHECK_EQ(state(E), SYNACK_TCP_TIME_WAIT);
 	CHECK(seg_events(E, E->conn) & SYNACK_EV_PEER_CLOSED);
-	NONE(E, "2.399999");
-	CHECK_EQ(state(E), SYNACK_TCP_TIME_WAIT);
-	NONE(E, "2.400000"); /* exactly 2*MSL */
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
+	state_turns_at(E, "2.399999", SYNACK_TCP_TIME_WAIT, "2.400000", SYNACK_TCP_CLOSED); /* exactly 2*MSL */
 	CHECK_EQ(synack_tcp_error(E->conn), 0);
 	synack_tcp_close(E->conn);
 	CHECK_EQ(synack_stack_tcb_count(E->st), 1);
@@ -342,10 +450,7 @@ TEST(active_close_finwait1_finwait2_timewait_closed_after_2msl)
 
 TEST(active_close_by_close_frees_after_timewait)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.msl = SYNACK_MSEC(500);
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.msl, SYNACK_MSEC(500));
 	establish(E);
 	AT(E, "0.200");
 	CHECK_EQ(synack_tcp_close(E->conn), 0);
@@ -361,19 +466,14 @@ TEST(active_close_by_close_frees_after_timewait)
 TEST(passive_close_closewait_lastack_closed)
 {
 	struct seg_env *E = seg_new(NULL);
-	establish(E);
-	IN(E, "0.200 F. 1:1(0) ack 1");
-	/* RFC 9293 §3.10.7.4 eighth: ACK the FIN at once */
-	OUT(E, "0.200 . 1:1(0) ack 2 win 65535");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSE_WAIT);
+	to_close_wait(E);
 	uint32_t ev = seg_events(E, E->conn);
 	CHECK(ev & SYNACK_EV_PEER_CLOSED);
 	CHECK(ev & SYNACK_EV_READABLE);
 	uint8_t b;
 	CHECK_EQ(synack_tcp_recv(E->conn, &b, 1), 0);
 	/* CLOSE-WAIT can still send */
-	AT(E, "0.300");
-	seg_send(E, 5);
+	send_at(E, "0.300", 5);
 	OUT(E, "0.300 P. 1:6(5) ack 2 win 65535");
 	IN(E, "0.400 . 2:2(0) ack 6");
 	AT(E, "0.500");
@@ -393,14 +493,9 @@ TEST(passive_close_closewait_lastack_closed)
 
 TEST(simultaneous_close_via_closing)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.msl = SYNACK_SEC(1);
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.msl, SYNACK_SEC(1));
 	establish(E);
-	AT(E, "0.200");
-	synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR);
-	OUT(E, "0.200 F. 1:1(0) ack 1 win 65535");
+	shut_wr(E, "0.200");
 	/* the peer's FIN crosses ours: it does not acknowledge our FIN */
 	IN(E, "0.210 F. 1:1(0) ack 1");
 	/* RFC 9293 Figure 13 draws a pure ACK <SEQ=101> here; synack, like the
@@ -410,58 +505,27 @@ TEST(simultaneous_close_via_closing)
 	CHECK_EQ(state(E), SYNACK_TCP_CLOSING);
 	IN(E, "0.220 . 2:2(0) ack 2");
 	CHECK_EQ(state(E), SYNACK_TCP_TIME_WAIT);
-	NONE(E, "2.219");
-	CHECK_EQ(state(E), SYNACK_TCP_TIME_WAIT);
-	NONE(E, "2.220");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
+	state_turns_at(E, "2.219", SYNACK_TCP_TIME_WAIT, "2.220", SYNACK_TCP_CLOSED);
 	SEG_END(E);
 }
 
 TEST(finwait1_to_timewait_on_fin_ack)
 {
 	struct seg_env *E = seg_new(NULL);
-	establish(E);
-	AT(E, "0.200");
-	synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR);
-	OUT(E, "0.200 F. 1:1(0) ack 1 win 65535");
-	IN(E, "0.300 F. 1:1(0) ack 2");
-	OUT(E, "0.300 . 2:2(0) ack 2 win 65535");
-	CHECK_EQ(state(E), SYNACK_TCP_TIME_WAIT);
+	to_time_wait(E); /* FIN-WAIT-1: the peer's FIN acknowledges ours */
 	SEG_END(E);
 }
 
 TEST(timewait_retransmitted_fin_acked_and_2msl_restarted)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.msl = SYNACK_SEC(1);
-	struct seg_env *E = seg_new(&cfg);
-	establish(E);
-	AT(E, "0.200");
-	synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR);
-	OUT(E, "0.200 F. 1:1(0) ack 1 win 65535");
-	IN(E, "0.300 F. 1:1(0) ack 2");
-	OUT(E, "0.300 . 2:2(0) ack 2 win 65535");
+	struct seg_env *E = SEG_NEW_WITH(tcp.msl, SYNACK_SEC(1));
+	to_time_wait(E);
 	/* our ACK was lost: the peer retransmits its FIN */
 	IN(E, "1.300 F. 1:1(0) ack 2");
 	OUT(E, "1.300 . 2:2(0) ack 2 win 65535");
 	/* RFC 9293 §3.10.7.4 eighth, TIME-WAIT: restart the 2 MSL timeout */
-	NONE(E, "3.299");
-	CHECK_EQ(state(E), SYNACK_TCP_TIME_WAIT);
-	NONE(E, "3.300");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
+	state_turns_at(E, "3.299", SYNACK_TCP_TIME_WAIT, "3.300", SYNACK_TCP_CLOSED);
 	SEG_END(E);
-}
-
-static void to_time_wait(struct seg_env *E)
-{
-	establish(E);
-	AT(E, "0.200");
-	synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR);
-	OUT(E, "0.200 F. 1:1(0) ack 1 win 65535");
-	IN(E, "0.300 F. 1:1(0) ack 2");
-	OUT(E, "0.300 . 2:2(0) ack 2 win 65535");
-	CHECK_EQ(state(E), SYNACK_TCP_TIME_WAIT);
 }
 
 TEST(timewait_rst_ignored_rfc1337)
@@ -477,15 +541,11 @@ TEST(timewait_rst_ignored_rfc1337)
 
 TEST(timewait_rst_closes_without_rfc1337)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.time_wait_rst_protect = 0;
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.time_wait_rst_protect, 0);
 	to_time_wait(E);
 	IN(E, "0.400 R 2:2(0)");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
 	/* RFC 9293 §3.10.7.4 second: close; a handle still held hears of it */
-	CHECK_EQ(synack_tcp_error(E->conn), -ECONNRESET);
+	closed_with(E, -ECONNRESET);
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_RESETS_RECEIVED), 1);
 	SEG_END(E);
 }
@@ -498,8 +558,7 @@ TEST(rst_at_rcv_nxt_resets)
 	establish(E);
 	/* RFC 5961 §3.2: exactly RCV.NXT: reset the connection */
 	IN(E, "0.200 R 1:1(0)");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
-	CHECK_EQ(synack_tcp_error(E->conn), -ECONNRESET);
+	closed_with(E, -ECONNRESET);
 	uint32_t ev = seg_events(E, E->conn);
 	CHECK(ev & SYNACK_EV_RESET);
 	CHECK(ev & SYNACK_EV_CLOSED);
@@ -556,10 +615,7 @@ TEST(syn_in_established_challenge_ack)
 
 TEST(challenge_ack_rate_limited)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.challenge_ack_limit = 2;
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.challenge_ack_limit, 2);
 	establish(E);
 	IN(E, "0.200 R 100:100(0)");
 	OUT(E, "0.200 . 1:1(0) ack 1 win 65535");
@@ -613,31 +669,23 @@ TEST(ack_beyond_snd_nxt_acked_and_dropped)
 
 TEST(rfc793_mode_rst_in_window_resets)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.rfc5961_rst = 0;
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.rfc5961_rst, 0);
 	establish(E);
 	IN(E, "0.200 R 1000:1000(0)");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
-	CHECK_EQ(synack_tcp_error(E->conn), -ECONNRESET);
+	closed_with(E, -ECONNRESET);
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_CHALLENGE_ACKS), 0);
 	SEG_END(E);
 }
 
 TEST(rfc793_mode_syn_in_window_resets)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.rfc5961_syn = 0;
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.rfc5961_syn, 0);
 	establish(E);
 	/* RFC 793 p.71: a SYN in the window is an error: send a reset, CLOSED
 	 * (the ACK field filled like the BSD and Linux stacks) */
 	IN(E, "0.200 S 500:500(0) win 65535");
 	OUT(E, "0.200 R. 1:1(0) ack 1 win 0");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
-	CHECK_EQ(synack_tcp_error(E->conn), -ECONNRESET);
+	closed_with(E, -ECONNRESET);
 	CHECK(seg_events(E, E->conn) & SYNACK_EV_RESET);
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_CHALLENGE_ACKS), 0);
 	SEG_END(E);
@@ -645,10 +693,7 @@ TEST(rfc793_mode_syn_in_window_resets)
 
 TEST(rfc793_mode_rst_out_of_window_still_dropped)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.rfc5961_rst = 0;
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.rfc5961_rst, 0);
 	establish(E);
 	IN(E, "0.200 R 400000:400000(0)");
 	NONE(E, "1");
@@ -673,12 +718,10 @@ TEST(send_side_wraparound)
 	E = seg_new_at(NULL, 42, start);
 	AT(E, "+0");
 	seg_connect(E);
-	OUT(E, "+0 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
+	OUT(E, "+0" SYN_OURS);
 	CHECK_EQ(E->iss, 0xFFFFFF00u);
-	IN(E, "+0.1 S. 0:0(0) ack 1 win 65535 <mss 1000>");
-	OUT(E, "+0 . 1:1(0) ack 1 win 65535");
-	AT(E, "+0.1");
-	seg_send(E, 3000);
+	plain_synack(E, "+0.1");
+	send_at(E, "+0.1", 3000);
 	OUT(E, "+0 . 1:1001(1000) ack 1 win 65535");
 	CHECK_EQ(E->last.seq, 0xFFFFFF01u);
 	OUT(E, "+0 . 1001:2001(1000) ack 1 win 65535");
@@ -730,18 +773,14 @@ TEST(receive_side_wraparound)
 TEST(window_scaling_arithmetic)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000,nop,wscale 7>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 3>");
+	syn_rcvd_opts(E, "mss 1000,nop,wscale 7", 65535, "mss 1460,nop,wscale 3");
 	IN(E, "0.100 . 1:1(0) ack 1 win 50"); /* 50 << 7 = 6400 */
 	seg_accept(E);
 	CHECK_EQ(info(E).snd_wnd, 6400);
 	IN(E, "0.200 P. 1:1001(1000) ack 1 win 50");
 	/* (262144 - 1000) >> 3 = 32643 */
 	OUT(E, "0.400 . 1:1(0) ack 1001 win 32643");
-	AT(E, "0.500");
-	seg_send(E, 8000);
+	send_at(E, "0.500", 8000);
 	/* the peer's 6400 bytes: six full segments, SWS avoidance holds the 400 */
 	OUT(E, "0.500 . 1:1001(1000) ack 1001 win 32643");
 	OUT(E, "0.500 . 1001:2001(1000) ack 1001 win 32643");
@@ -802,16 +841,8 @@ TEST(duplicate_data_acked_and_counted)
 
 TEST(data_beyond_window_trimmed)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.rcvbuf = 2500;
-	struct seg_env *E = seg_new(&cfg);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 2500 <mss 1460>");
-	IN(E, "0.100 . 1:1(0) ack 1");
-	seg_accept(E);
+	struct seg_env *E = SEG_NEW_WITH(tcp.rcvbuf, 2500);
+	accepted_rwin(E, 2500);
 	IN(E, "0.200 . 1:1001(1000) ack 1");
 	IN(E, "0.200 . 1001:2001(1000) ack 1");
 	OUT(E, "0.200 . 1:1(0) ack 2001 win 500");
@@ -840,8 +871,7 @@ TEST(rto_from_measured_rtt)
 	CHECK_EQ(i.srtt, SYNACK_MSEC(100));
 	CHECK_EQ(i.rttvar, SYNACK_MSEC(50));
 	CHECK_EQ(i.rto, SYNACK_MSEC(300));
-	AT(E, "1.000");
-	seg_send(E, 100);
+	send_at(E, "1.000", 100);
 	OUT(E, "1.000 P. 1:101(100) ack 1 win 65535");
 	IN(E, "1.200 . 1:1(0) ack 101");
 	/* RFC 6298 §2.3: RTTVAR = 3/4*50 + 1/4*|100-200| = 62.5 ms,
@@ -850,8 +880,7 @@ TEST(rto_from_measured_rtt)
 	CHECK_EQ(i.srtt, 112500);
 	CHECK_EQ(i.rttvar, 62500);
 	CHECK_EQ(i.rto, 362500);
-	AT(E, "2.000");
-	seg_send(E, 100);
+	send_at(E, "2.000", 100);
 	OUT(E, "2.000 P. 101:201(100) ack 1 win 65535");
 	OUT(E, "2.362500 P. 101:201(100) ack 1 win 65535");
 	SEG_END(E);
@@ -861,13 +890,7 @@ TEST(rto_exponential_backoff_and_karn)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "1.000");
-	seg_send(E, 100);
-	OUT(E, "1.000 P. 1:101(100) ack 1 win 65535");
-	/* RFC 6298 §5.5: the timer doubles after each expiry */
-	OUT(E, "1.300 P. 1:101(100) ack 1 win 65535");
-	OUT(E, "1.900 P. 1:101(100) ack 1 win 65535");
-	OUT(E, "3.100 P. 1:101(100) ack 1 win 65535");
+	send_100_unanswered(E);
 	CHECK_EQ(info(E).backoff, 3);
 	/* Karn (RFC 6298 §3): the ACK of a retransmitted segment is no sample */
 	IN(E, "3.150 . 1:1(0) ack 101");
@@ -879,8 +902,7 @@ TEST(rto_exponential_backoff_and_karn)
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_RETRANSMITS), 3);
 	/* §5.7 keeps the backed-off RTO "until a new sample"; backoff is reset
 	 * with new data acknowledged: the next segment times out after 300 ms */
-	AT(E, "4.000");
-	seg_send(E, 100);
+	send_at(E, "4.000", 100);
 	OUT(E, "4.000 P. 101:201(100) ack 1 win 65535");
 	OUT(E, "4.300 P. 101:201(100) ack 1 win 65535");
 	SEG_END(E);
@@ -888,21 +910,10 @@ TEST(rto_exponential_backoff_and_karn)
 
 TEST(data_retries_exhausted_etimedout)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.data_retries = 3;
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.data_retries, 3);
 	establish(E);
-	AT(E, "1.000");
-	seg_send(E, 100);
-	OUT(E, "1.000 P. 1:101(100) ack 1 win 65535");
-	OUT(E, "1.300 P. 1:101(100) ack 1 win 65535");
-	OUT(E, "1.900 P. 1:101(100) ack 1 win 65535");
-	OUT(E, "3.100 P. 1:101(100) ack 1 win 65535");
-	NONE(E, "5.499");
-	CHECK_EQ(state(E), SYNACK_TCP_ESTABLISHED);
-	NONE(E, "5.500");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
+	send_100_unanswered(E);
+	state_turns_at(E, "5.499", SYNACK_TCP_ESTABLISHED, "5.500", SYNACK_TCP_CLOSED);
 	CHECK_EQ(synack_tcp_error(E->conn), -ETIMEDOUT);
 	CHECK(seg_events(E, E->conn) & SYNACK_EV_ERROR);
 	CHECK_EQ(synack_tcp_send(E->conn, "x", 1), -ETIMEDOUT);
@@ -917,8 +928,7 @@ TEST(fast_retransmit_on_third_duplicate_ack)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "1.000");
-	seg_send(E, 5000);
+	send_at(E, "1.000", 5000);
 	OUT(E, "1.000 . 1:1001(1000) ack 1 win 65535");
 	OUT(E, "1.000 . 1001:2001(1000) ack 1 win 65535");
 	OUT(E, "1.000 . 2001:3001(1000) ack 1 win 65535");
@@ -945,18 +955,14 @@ TEST(fast_retransmit_on_third_duplicate_ack)
 
 TEST(delayed_ack_for_single_segment)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.delack = SYNACK_MSEC(40);
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.delack, SYNACK_MSEC(40));
 	establish(E);
 	IN(E, "0.500 P. 1:101(100) ack 1");
 	OUT(E, "0.540 . 1:1(0) ack 101 win 65535");
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_DELAYED_ACKS), 1);
 	/* data the application sends before the timer carries the ACK */
 	IN(E, "0.600 P. 101:201(100) ack 1");
-	AT(E, "0.610");
-	seg_send(E, 10);
+	send_at(E, "0.610", 10);
 	OUT(E, "0.610 P. 1:11(10) ack 201 win 65535");
 	NONE(E, "0.700");
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_DELAYED_ACKS), 1);
@@ -981,13 +987,10 @@ TEST(nagle_holds_second_small_write)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "1.000");
-	seg_send(E, 100);
+	send_at(E, "1.000", 100);
 	OUT(E, "1.000 P. 1:101(100) ack 1 win 65535");
-	AT(E, "1.010");
-	seg_send(E, 100); /* RFC 9293 §3.7.4: small data waits while data is unacknowledged */
-	AT(E, "1.020");
-	seg_send(E, 100);
+	send_at(E, "1.010", 100); /* RFC 9293 §3.7.4: small data waits while data is unacknowledged */
+	send_at(E, "1.020", 100);
 	IN(E, "1.100 . 1:1(0) ack 101");
 	OUT(E, "1.100 P. 101:301(200) ack 1 win 65535");
 	IN(E, "1.200 . 1:1(0) ack 301");
@@ -999,11 +1002,9 @@ TEST(nodelay_sends_small_writes_at_once)
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
 	CHECK_EQ(synack_tcp_setopt(E->conn, SYNACK_TCP_NODELAY, 1), 0);
-	AT(E, "1.000");
-	seg_send(E, 100);
+	send_at(E, "1.000", 100);
 	OUT(E, "1.000 P. 1:101(100) ack 1 win 65535");
-	AT(E, "1.010");
-	seg_send(E, 100);
+	send_at(E, "1.010", 100);
 	OUT(E, "1.010 P. 101:201(100) ack 1 win 65535");
 	IN(E, "1.100 . 1:1(0) ack 201");
 	SEG_END(E);
@@ -1013,8 +1014,7 @@ TEST(psh_on_last_segment_of_write)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "1.000");
-	seg_send(E, 2500);
+	send_at(E, "1.000", 2500);
 	OUT(E, "1.000 . 1:1001(1000) ack 1 win 65535");
 	OUT(E, "1.000 . 1001:2001(1000) ack 1 win 65535");
 	/* Nagle (RFC 9293 §3.7.4) holds the short tail while data is in flight */
@@ -1023,15 +1023,13 @@ TEST(psh_on_last_segment_of_write)
 	IN(E, "1.200 . 1:1(0) ack 2501");
 	/* with NODELAY the whole write leaves at once, PSH on its last segment */
 	synack_tcp_setopt(E->conn, SYNACK_TCP_NODELAY, 1);
-	AT(E, "2.000");
-	seg_send(E, 2500);
+	send_at(E, "2.000", 2500);
 	OUT(E, "2.000 . 2501:3501(1000) ack 1 win 65535");
 	OUT(E, "2.000 . 3501:4501(1000) ack 1 win 65535");
 	OUT(E, "2.000 P. 4501:5001(500) ack 1 win 65535");
 	IN(E, "2.100 . 1:1(0) ack 5001");
 	/* two writes of exactly one segment each: PSH on each */
-	AT(E, "3.000");
-	seg_send(E, 1000);
+	send_at(E, "3.000", 1000);
 	OUT(E, "3.000 P. 5001:6001(1000) ack 1 win 65535");
 	seg_send(E, 1000);
 	OUT(E, "3.000 P. 6001:7001(1000) ack 1 win 65535");
@@ -1044,12 +1042,7 @@ TEST(zero_window_persist_probes_backoff_never_give_up)
 	seg_config(&cfg);
 	cfg.tcp.data_retries = 2; /* probes are not retransmissions: no give up */
 	struct seg_env *E = seg_new(&cfg);
-	establish_win(E, 0);
-	AT(E, "1.000");
-	seg_send(E, 100);
-	/* RFC 9293 §3.8.6.1: probe the zero window; the interval starts at
-	 * max(RTO 300 ms, persist_min 500 ms) and doubles from RTO */
-	OUT(E, "1.500 . 1:2(1) ack 1 win 65535");
+	zero_window_first_probe(E);
 	IN(E, "1.550 . 1:1(0) ack 1 win 0");
 	OUT(E, "2.100 . 1:2(1) ack 1 win 65535");
 	IN(E, "2.150 . 1:1(0) ack 1 win 0");
@@ -1080,14 +1073,10 @@ TEST(zero_window_probes_give_up_without_answers)
 	cfg.tcp.data_retries = 2;
 	cfg.tcp.persist_max = SYNACK_SEC(4);
 	struct seg_env *E = seg_new(&cfg);
-	establish_win(E, 0);
-	AT(E, "1.000");
-	seg_send(E, 100);
-	OUT(E, "1.500 . 1:2(1) ack 1 win 65535");
+	zero_window_first_probe(E);
 	OUT(E, "2.100 . 1:2(1) ack 1 win 65535");
 	AT(E, "3.300");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
-	CHECK_EQ(synack_tcp_error(E->conn), -ETIMEDOUT);
+	closed_with(E, -ETIMEDOUT);
 	CHECK_EQ(cnt(E, SYNACK_CNT_TCP_WINDOW_PROBES), 2);
 	SEG_END(E);
 }
@@ -1096,10 +1085,7 @@ TEST(zero_window_probes_give_up_without_answers)
 
 static uint32_t establish_ts(struct seg_env *E)
 {
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1012,nop,nop,TS val 100 ecr 0>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,TS val * ecr 100>");
+	syn_rcvd_opts(E, "mss 1012,nop,nop,TS val 100 ecr 0", 65535, "mss 1460,nop,nop,TS val * ecr 100");
 	uint32_t tsv = E->last.opt.ts_val;
 	INF(E, "0.100 . 1:1(0) ack 1 <nop,nop,TS val 110 ecr %u>", tsv);
 	seg_accept(E);
@@ -1127,8 +1113,7 @@ TEST(timestamps_echo_ts_recent)
 	IN(E, "0.810 . 301:401(100) ack 1 <nop,nop,TS val 160 ecr 1>");
 	OUT(E, "0.810 . 1:1(0) ack 501 win 65535 <nop,nop,TS val * ecr 160>");
 	/* RTT from the echoed TSval (RFC 7323 §4.1) */
-	AT(E, "1.000");
-	seg_send(E, 10);
+	send_at(E, "1.000", 10);
 	OUT(E, "1.000 P. 1:11(10) ack 501 win 65535 <nop,nop,TS val * ecr 160>");
 	INF(E, "1.050 . 501:501(0) ack 11 <nop,nop,TS val 170 ecr %u>", E->last.opt.ts_val);
 	CHECK(info(E).srtt < SYNACK_MSEC(100));
@@ -1155,14 +1140,6 @@ TEST(paws_drops_old_timestamp)
 
 /* ================= bad input: dropped, counted, never answered ================= */
 
-static struct seg_env *listening(void)
-{
-	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	return E;
-}
-
 TEST(malformed_options_dropped)
 {
 	struct seg_env *E = listening();
@@ -1174,7 +1151,7 @@ TEST(malformed_options_dropped)
 	CHECK_EQ(synack_stack_tcb_count(E->st), 1);
 	/* an unknown option with a valid length is skipped */
 	IN(E, "0.040 S 0:0(0) win 65535 <mss 1000,raw 1e0400ff>");
-	OUT(E, "0.040 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	OUT(E, "0.040" SYNACK_PLAIN);
 	SEG_END(E);
 }
 
@@ -1246,9 +1223,7 @@ TEST(syn_rst_and_syn_fin_on_established_connection)
 TEST(simultaneous_open_synack_window_not_scaled)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
+	syn_sent(E);
 	IN(E, "0.010 S 0:0(0) win 1000 <mss 1000,nop,wscale 7>");
 	OUT(E, "0.010 S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 3>");
 	IN(E, "0.020 S. 0:0(0) ack 1 win 1000 <mss 1000,nop,wscale 7>");
@@ -1263,25 +1238,17 @@ TEST(simultaneous_open_synack_window_not_scaled)
 TEST(simultaneous_open_rst_in_synrcvd_refused)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	IN(E, "0.010 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.010 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	crossed_syns(E);
 	/* RFC 9293 §3.10.7.4 second: SYN-RECEIVED from an active OPEN: refused */
 	IN(E, "0.020 R 1:1(0)");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
-	CHECK_EQ(synack_tcp_error(E->conn), -ECONNREFUSED);
+	closed_with(E, -ECONNREFUSED);
 	SEG_END(E);
 }
 
 TEST(synrcvd_unacceptable_ack_gets_rst)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
 	/* RFC 9293 §3.10.7.4 fifth, SYN-RECEIVED: <SEQ=SEG.ACK><CTL=RST> */
 	IN(E, "0.100 . 1:1(0) ack 100");
 	OUT(E, "0.100 R 100:100(0) win 0");
@@ -1297,10 +1264,7 @@ TEST(synrcvd_unacceptable_ack_gets_rst)
 TEST(data_on_handshake_ack_is_kept)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
 	IN(E, "0.100 P. 1:101(100) ack 1");
 	OUT(E, "0.300 . 1:1(0) ack 101 win 65535");
 	seg_accept(E);
@@ -1312,10 +1276,7 @@ TEST(data_on_handshake_ack_is_kept)
 TEST(fin_on_handshake_ack_goes_to_close_wait)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
 	IN(E, "0.100 FP. 1:11(10) ack 1");
 	OUT(E, "0.100 . 1:1(0) ack 12 win 65535");
 	seg_accept(E);
@@ -1345,19 +1306,12 @@ TEST(out_of_order_fin_waits_for_the_hole)
 
 TEST(rto_clamped_to_rto_min_and_rto_max)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.rto_max = SYNACK_SEC(4);
-	struct seg_env *E = seg_new(&cfg);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	struct seg_env *E = SEG_NEW_WITH(tcp.rto_max, SYNACK_SEC(4));
+	syn_rcvd(E);
 	IN(E, "0.010 . 1:1(0) ack 1"); /* RTT 10 ms: SRTT + 4 RTTVAR = 30 ms */
 	seg_accept(E);
 	CHECK_EQ(info(E).rto, SYNACK_MSEC(200)); /* rto_min */
-	AT(E, "1.000");
-	seg_send(E, 10);
+	send_at(E, "1.000", 10);
 	OUT(E, "1.000 P. 1:11(10) ack 1 win 65535");
 	OUT(E, "1.200 P. 1:11(10) ack 1 win 65535");
 	OUT(E, "1.600 P. 1:11(10) ack 1 win 65535");
@@ -1374,8 +1328,7 @@ TEST(initial_window_ten_segments_then_slow_start)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "1.000");
-	seg_send(E, 20000);
+	send_at(E, "1.000", 20000);
 	/* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)) = 10000 */
 	char line[128];
 	for (int k = 0; k < 10; k++) {
@@ -1410,8 +1363,7 @@ TEST(abort_sends_rst_at_snd_nxt)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "0.500");
-	seg_send(E, 100);
+	send_at(E, "0.500", 100);
 	OUT(E, "0.500 P. 1:101(100) ack 1 win 65535");
 	/* RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST>, with the ACK field filled */
 	synack_tcp_abort(E->conn);
@@ -1424,9 +1376,7 @@ TEST(abort_sends_rst_at_snd_nxt)
 TEST(rst_in_close_wait_resets_in_last_ack_closes)
 {
 	struct seg_env *E = seg_new(NULL);
-	establish(E);
-	IN(E, "0.200 F. 1:1(0) ack 1");
-	OUT(E, "0.200 . 1:1(0) ack 2 win 65535");
+	to_close_wait(E);
 	AT(E, "0.300");
 	synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR);
 	OUT(E, "0.300 F. 1:1(0) ack 2 win 65535");
@@ -1434,8 +1384,7 @@ TEST(rst_in_close_wait_resets_in_last_ack_closes)
 	/* RFC 9293 §3.10.7.4 second: CLOSING, LAST-ACK, TIME-WAIT: close (the
 	 * handle still held hears of it) */
 	IN(E, "0.400 R 2:2(0)");
-	CHECK_EQ(state(E), SYNACK_TCP_CLOSED);
-	CHECK_EQ(synack_tcp_error(E->conn), -ECONNRESET);
+	closed_with(E, -ECONNRESET);
 	CHECK(seg_events(E, E->conn) & SYNACK_EV_RESET);
 	NONE(E, "5");
 	SEG_END(E);
@@ -1445,9 +1394,7 @@ TEST(fin_wait_2_keeps_receiving)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "0.200");
-	synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR);
-	OUT(E, "0.200 F. 1:1(0) ack 1 win 65535");
+	shut_wr(E, "0.200");
 	IN(E, "0.300 . 1:1(0) ack 2");
 	CHECK_EQ(state(E), SYNACK_TCP_FIN_WAIT_2);
 	CHECK_EQ(synack_tcp_send(E->conn, "x", 1), -EPIPE);
@@ -1464,47 +1411,28 @@ TEST(fin_wait_2_keeps_receiving)
 TEST(rto_3s_after_synack_retransmission)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	OUT(E, "1.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
+	OUT(E, "1.000" SYNACK_PLAIN);
 	IN(E, "1.100 . 1:1(0) ack 1");
 	seg_accept(E);
-	/* RFC 6298 §5.7: the handshake timed out once and gave no sample:
-	 * RTO is re-initialized to 3 s when data transmission begins */
-	CHECK_EQ(info(E).rto, SYNACK_SEC(3));
-	AT(E, "2.000");
-	seg_send(E, 10);
-	OUT(E, "2.000 P. 1:11(10) ack 1 win 65535");
-	OUT(E, "5.000 P. 1:11(10) ack 1 win 65535");
+	first_data_rto_3s(E); /* the handshake timed out once */
 	SEG_END(E);
 }
 
 TEST(rto_3s_after_syn_retransmission)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_connect(E);
-	OUT(E, "0.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	OUT(E, "1.000 S 0:0(0) win 65535 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 3>");
-	IN(E, "1.100 S. 0:0(0) ack 1 win 65535 <mss 1000>");
-	OUT(E, "1.100 . 1:1(0) ack 1 win 65535");
-	CHECK_EQ(info(E).srtt, 0);	      /* Karn */
-	CHECK_EQ(info(E).rto, SYNACK_SEC(3)); /* RFC 6298 §5.7 */
-	AT(E, "2.000");
-	seg_send(E, 10);
-	OUT(E, "2.000 P. 1:11(10) ack 1 win 65535");
-	OUT(E, "5.000 P. 1:11(10) ack 1 win 65535");
+	syn_sent(E);
+	OUT(E, "1.000" SYN_OURS);
+	plain_synack(E, "1.100");
+	CHECK_EQ(info(E).srtt, 0); /* Karn */
+	first_data_rto_3s(E);
 	SEG_END(E);
 }
 
 TEST(orphaned_fin_wait_2_times_out)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.fin_wait2_timeout = SYNACK_SEC(10);
-	struct seg_env *E = seg_new(&cfg);
+	struct seg_env *E = SEG_NEW_WITH(tcp.fin_wait2_timeout, SYNACK_SEC(10));
 	establish(E);
 	AT(E, "0.200");
 	synack_tcp_close(E->conn);
@@ -1520,20 +1448,11 @@ TEST(orphaned_fin_wait_2_times_out)
 
 TEST(zero_window_still_takes_acks)
 {
-	synack_stack_config cfg;
-	seg_config(&cfg);
-	cfg.tcp.rcvbuf = 1000;
-	struct seg_env *E = seg_new(&cfg);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 1000 <mss 1460>");
-	IN(E, "0.100 . 1:1(0) ack 1");
-	seg_accept(E);
+	struct seg_env *E = SEG_NEW_WITH(tcp.rcvbuf, 1000);
+	accepted_rwin(E, 1000);
 	IN(E, "0.200 P. 1:1001(1000) ack 1");
 	OUT(E, "0.200 . 1:1(0) ack 1001 win 0"); /* window used up: no delay */
-	AT(E, "0.500");
-	seg_send(E, 10);
+	send_at(E, "0.500", 10);
 	OUT(E, "0.500 P. 1:11(10) ack 1001 win 0");
 	/* RFC 9293 §3.10.7.4: with RCV.WND zero, valid ACKs are still processed */
 	IN(E, "0.600 P. 1001:1101(100) ack 11");
@@ -1546,12 +1465,9 @@ TEST(zero_window_still_takes_acks)
 TEST(synack_resent_for_retransmitted_syn_gives_no_rtt_sample)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460>");
-	IN(E, "0.500 S 0:0(0) win 65535 <mss 1000>");
-	OUT(E, "0.500 S. 0:0(0) ack 1 win 65535 <mss 1460>");
+	syn_rcvd(E);
+	IN(E, "0.500" SYN_PLAIN);
+	OUT(E, "0.500" SYNACK_PLAIN);
 	/* RFC 6298 §3 (Karn): this ACK may answer either SYN-ACK */
 	IN(E, "0.600 . 1:1(0) ack 1");
 	seg_accept(E);
@@ -1562,9 +1478,7 @@ TEST(synack_resent_for_retransmitted_syn_gives_no_rtt_sample)
 
 TEST(syn_option_defaults_and_clamps)
 {
-	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
+	struct seg_env *E = listening();
 	/* no MSS option: 536 (RFC 9293 §3.7.1); a shift of 15 is used as 14
 	 * (RFC 7323 §2.3); data on the SYN is not queued (the peer resends it) */
 	IN(E, "0.000 S 0:10(10) win 65535 <nop,wscale 15>");
@@ -1576,8 +1490,7 @@ TEST(syn_option_defaults_and_clamps)
 	CHECK_EQ(i.snd_wscale, 14);
 	CHECK_EQ(i.snd_wnd, 1u << 14);
 	CHECK_EQ(i.recv_queued, 0);
-	AT(E, "0.200");
-	seg_send(E, 1000);
+	send_at(E, "0.200", 1000);
 	OUT(E, "0.200 . 1:537(536) ack 1 win 32768");
 	SEG_END(E);
 }
@@ -1586,8 +1499,7 @@ TEST(fin_rides_on_last_data_segment)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "1.000");
-	seg_send(E, 100);
+	send_at(E, "1.000", 100);
 	OUT(E, "1.000 P. 1:101(100) ack 1 win 65535");
 	seg_send(E, 100); /* held by Nagle */
 	CHECK_EQ(synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR), 0);
@@ -1602,9 +1514,7 @@ TEST(fin_wait_1_fin_retransmitted_with_backoff)
 {
 	struct seg_env *E = seg_new(NULL);
 	establish(E);
-	AT(E, "1.000");
-	synack_tcp_shutdown(E->conn, SYNACK_SHUT_WR);
-	OUT(E, "1.000 F. 1:1(0) ack 1 win 65535");
+	shut_wr(E, "1.000");
 	OUT(E, "1.300 F. 1:1(0) ack 1 win 65535");
 	OUT(E, "1.900 F. 1:1(0) ack 1 win 65535");
 	IN(E, "2.000 . 1:1(0) ack 2");
@@ -1650,10 +1560,7 @@ static struct drained drain_until(struct seg_env *E, synack_time_t t)
 TEST(tiny_peer_mss_with_timestamps_stays_within_the_mtu)
 {
 	struct seg_env *E = seg_new(NULL);
-	AT(E, "0");
-	seg_listen(E);
-	IN(E, "0.000 S 0:0(0) win 65535 <mss 0,TS val 100 ecr 0>");
-	OUT(E, "0.000 S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,TS val * ecr 100>");
+	syn_rcvd_opts(E, "mss 0,TS val 100 ecr 0", 65535, "mss 1460,nop,nop,TS val * ecr 100");
 	IN(E, "0.100 . 1:1(0) ack 1 win 65535 <nop,nop,TS val 110 ecr 0>");
 	seg_accept(E);
 	CHECK(info(E).mss >= 8 && info(E).mss <= 1448);
