@@ -17,8 +17,8 @@
 # once found a bug. Crashes land in build-fuzz/crash-NAME-*; replay one with
 #   build-fuzz/fuzz_NAME build-fuzz/crash-NAME-<hash>
 # (fuzz_stack, fuzz_net: SYNACK_FUZZ_VERBOSE=1, SYNACK_FUZZ_PCAP=file.pcap
-# help; see the top of tests/fuzz/fuzz_stack.c, also for
-# SYNACK_FUZZ_ALLOW_STORMS).
+# help; see the top of tests/fuzz/fuzz_stack.c, and tests/fuzz/fuzz_common.c
+# for SYNACK_FUZZ_ALLOW_STORMS).
 #
 # Targets: fuzz_wire (the stateless parsers of src/wire), fuzz_stack (raw
 # IPv4 frames into a live stack), fuzz_net (raw IPv4, raw IPv6, Ethernet
@@ -41,7 +41,10 @@ LIB_DIRS := src/base src/wire src/net src/tcp src/link src/app
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 HDRS := $(wildcard include/synack/*.h include/synack/*.def src/*/*.h)
-TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+# tests/fuzz/fuzz_common.c is not a target: what the targets share, linked
+# into each of them.
+TARGETS := $(sort $(filter-out common,$(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))))
+COMMON_OBJ := $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_common.o
 BINS := $(TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: all run smoke corpora $(TARGETS:%=fuzz_%)
@@ -54,9 +57,13 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(LIB_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(HDRS)
+$(COMMON_OBJ): tests/fuzz/fuzz_common.c tests/fuzz/fuzz_common.h $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(TARGET_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJS) -lm
+	$(CLANG) $(TARGET_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(COMMON_OBJ) $(LIB_OBJS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(TARGET_CFLAGS) -fsanitize=fuzzer -o $@ $< $(COMMON_OBJ) $(LIB_OBJS) -lm
 
 # Create and seed build-fuzz/corpus-NAME if it is empty.
 $(FUZZ_BUILD)/corpus-%/.seeded: $(FUZZ_BUILD)/fuzz_%

@@ -65,88 +65,21 @@
  *
  * SYNACK_FUZZ_SEEDS=DIR build-fuzz/fuzz_net writes seed inputs to DIR and
  * exits. SYNACK_FUZZ_VERBOSE=1 prints what happens; SYNACK_FUZZ_PCAP=FILE
- * records the frames that crossed the link; SYNACK_FUZZ_ALLOW_STORMS=1 as
- * in fuzz_stack. */
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+ * records the frames that crossed the link; SYNACK_FUZZ_ALLOW_STORMS=1
+ * tolerates storms (see the storm guard in fuzz_common.c). */
 #include "base/base.h"
-#include "synack/sim.h"
-#include "synack/tcp.h"
-#include "wire/wire.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define REQUIRE(c)                                                                                           \
-	do {                                                                                                 \
-		if (!(c)) {                                                                                  \
-			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #c);              \
-			abort();                                                                             \
-		}                                                                                            \
-	} while (0)
+#include "fuzz_common.h"
 
 enum { MODE_RAW4, MODE_RAW6, MODE_ETH4, MODE_ETH6, MODE_COUNT };
+_Static_assert(MODE_COUNT <= FUZZ_MODES, "fuzz_common.c keeps idle blocks per mode");
 enum {
-	FL_NOCSUM = 1 << 0,  /* leave the L4 checksum as the fuzzer wrote it */
-	FL_TUPLE = 1 << 1,   /* src the client, proto TCP, ports of the live connection */
-	FL_SEQ = 1 << 2,     /* seq = server RCV.NXT + (int8) low byte of seq */
-	FL_ACK = 1 << 3,     /* ack = server SND.UNA + (int8) low byte of ack */
-	FL_LEN = 1 << 4,     /* IP version and length fields from the frame length */
-	FL_CLOSE = 1 << 5,   /* graceful close at the end instead of abort */
-	FL_TRAFFIC = 1 << 6, /* real data both ways between frames */
-	FL_READ = 1 << 7,    /* the server application reads what arrives */
+	FL_NOCSUM = 1 << 0, /* leave the L4 checksum as the fuzzer wrote it */
+	/* FL_TUPLE, FL_SEQ, FL_ACK, FL_LEN, FL_CLOSE, FL_TRAFFIC, FL_READ:
+	 * fuzz_common.h */
 };
 enum { OP_VERBATIM, OP_WRAP, OP_IP, OP_FRAG, OP_ICMP_ERR, OP_NEIGH, OP_IP2, OP_SPRAY };
-enum { MAX_FRAMES = 32, MAX_HANDLES = 16, SERVER_PORT = 80, HOST_CLIENT = 0, HOST_SERVER = 1, HOST_THIRD = 2 };
+enum { HOST_CLIENT = 0, HOST_SERVER = 1, HOST_THIRD = 2 };
 enum { SCRATCH = 4096, PARAMS = 24 };
-
-/* ---- counting allocator ---- */
-struct counted {
-	size_t blocks, bytes;
-};
-
-static void *c_alloc(void *ctx, size_t size)
-{
-	struct counted *c = ctx;
-	void *p = malloc(size);
-	if (p) {
-		c->blocks++;
-		c->bytes += size;
-	}
-	return p;
-}
-
-static void c_free(void *ctx, void *p, size_t size)
-{
-	struct counted *c = ctx;
-	REQUIRE(c->blocks > 0 && c->bytes >= size);
-	c->blocks--;
-	c->bytes -= size;
-	free(p);
-}
-
-/* ---- the world of one input ---- */
-struct world {
-	synack_sim sim;
-	struct counted mem[2];
-	int mode, fam; /* fam: SYNACK_AF_INET or SYNACK_AF_INET6 */
-	bool eth;
-	synack_tcp *listener, *client, *server;
-	synack_tcp *extra[MAX_HANDLES];
-	size_t nextra;
-	unsigned flags;
-	bool verbose;
-	bool have_synack;
-	synack_trace_seg synack;
-	synack_endpoint synack_to;
-	unsigned long steps;
-	bool stormed;
-	synack_pcap *pcap;
-};
 
 /* ---- addresses ---- */
 static synack_addr host_addr(int fam, int host)
@@ -191,94 +124,13 @@ static synack_endpoint ep(const struct world *w, int host, uint16_t port)
 	return e;
 }
 
-/* ---- the application side ---- */
-static void drain_reads(synack_tcp *c)
-{
-	uint8_t buf[4096];
-	while (synack_tcp_recv(c, buf, sizeof buf) > 0)
-		;
-}
-
-static void keep_handle(struct world *w, synack_tcp *c)
-{
-	if (w->nextra < MAX_HANDLES)
-		w->extra[w->nextra++] = c;
-	else
-		synack_tcp_abort(c);
-}
-
-static void note_synack(struct world *w, const synack_trace_rec *r)
-{
-	uint16_t sa = SYNACK_TCP_SYN | SYNACK_TCP_ACK;
-	if (r->kind != SYNACK_TRACE_SEG_OUT || (r->seg.flags & sa) != sa)
-		return;
-	w->have_synack = true;
-	w->synack = r->seg;
-	w->synack_to = r->remote;
-}
-
-static void service(struct world *w)
-{
-	synack_stack *srv = w->sim.stack[1], *cli = w->sim.stack[0];
-	synack_tcp *c, *n;
-	uint32_t ev;
-	while ((c = synack_stack_next_event(srv, &ev))) {
-		if (c == w->listener) {
-			while (synack_tcp_accept(w->listener, &n) == 0)
-				keep_handle(w, n);
-		} else if ((ev & SYNACK_EV_READABLE) && (w->flags & FL_READ)) {
-			drain_reads(c);
-		}
-	}
-	while ((c = synack_stack_next_event(cli, &ev)))
-		if (ev & SYNACK_EV_READABLE)
-			drain_reads(c);
-	synack_trace_rec rec[16];
-	size_t nrec;
-	while ((nrec = synack_stack_trace_drain(srv, rec, 16)) > 0)
-		for (size_t i = 0; i < nrec; i++)
-			note_synack(w, &rec[i]);
-}
-
-/* The storm guard of fuzz_stack (see there). */
-enum { STEP_BUDGET = 100000 };
-static bool allow_storms;
-
-static void abort_all(struct world *w);
-
-static bool step(struct world *w, synack_time_t end)
-{
-	if (w->stormed || !synack_sim_step(&w->sim, end))
-		return false;
-	if (++w->steps <= STEP_BUDGET)
-		return true;
-	fprintf(stderr, "storm: more than %d sim steps (virtual time %.3f s, mode %d)\n", STEP_BUDGET,
-		(double)w->sim.now / 1e6, w->mode);
-	REQUIRE(allow_storms && "endless exchange (e.g. an ACK storm)");
-	abort_all(w);
-	w->stormed = true;
-	return false;
-}
-
-static void run_for(struct world *w, synack_time_t d)
-{
-	synack_time_t end = w->sim.now + d;
-	while (step(w, end))
-		service(w);
-	service(w);
-}
-
 static void make_config(struct world *w, int i, synack_stack_config *cfg)
 {
-	synack_stack_config_init(cfg);
-	cfg->addr = host_addr(SYNACK_AF_INET, i);
-	cfg->prefix_len = 24;
+	fuzz_config(w, i, cfg);
 	cfg->addr6 = host_addr(SYNACK_AF_INET6, i);
 	cfg->prefix6_len = 64;
 	cfg->link = w->eth ? SYNACK_LINK_ETHERNET : SYNACK_LINK_RAW_IP;
 	host_mac(cfg->mac, i);
-	cfg->allocator = (synack_allocator){.alloc = c_alloc, .free = c_free, .ctx = &w->mem[i]};
-	cfg->trace_capacity = i == 1 ? 32 : 0;
 }
 
 static void set_mode(struct world *w, int mode)
@@ -295,23 +147,8 @@ static void setup(struct world *w)
 	synack_stack_config cfg[2];
 	make_config(w, 0, &cfg[0]);
 	make_config(w, 1, &cfg[1]);
-	synack_impair link = {.delay = SYNACK_USEC(100)};
-	REQUIRE(synack_sim_init(&w->sim, 1, &link, &cfg[0], &cfg[1]) == 0);
-	const char *pcap = getenv("SYNACK_FUZZ_PCAP");
-	if (pcap && synack_pcap_open(pcap, &w->pcap) == 0)
-		synack_memlink_set_pcap(w->sim.link, w->pcap);
 	synack_endpoint sep = ep(w, HOST_SERVER, SERVER_PORT);
-	REQUIRE(synack_tcp_listen(w->sim.stack[1], &sep, 8, &w->listener) == 0);
-	REQUIRE(synack_tcp_connect(w->sim.stack[0], &sep, NULL, &w->client) == 0);
-	synack_time_t end = w->sim.now + SYNACK_SEC(10);
-	while (synack_tcp_accept(w->listener, &w->server) != 0)
-		REQUIRE(synack_sim_step(&w->sim, end));
-	REQUIRE(synack_tcp_state(w->client) == SYNACK_TCP_ESTABLISHED);
-	REQUIRE(synack_tcp_send(w->client, "hello", 5) == 5);
-	REQUIRE(synack_tcp_send(w->server, "world!", 6) == 6);
-	run_for(w, SYNACK_MSEC(500));
-	uint8_t buf[16];
-	REQUIRE(synack_tcp_recv(w->server, buf, sizeof buf) == 5);
+	fuzz_setup(w, cfg, &sep, SYNACK_USEC(100));
 }
 
 /* ---- frame output ---- */
@@ -371,23 +208,7 @@ static void fix_tcp(struct world *w, uint8_t *l4, size_t len, const synack_addr 
 {
 	if (len < WIRE_TCP_HDR)
 		return;
-	synack_tcp_info info;
-	synack_endpoint local, remote;
-	synack_tcp_get_info(w->server, &info);
-	synack_tcp_endpoints(w->server, &local, &remote);
-	if (w->flags & FL_TUPLE) {
-		wr16(l4, remote.port);
-		wr16(l4 + 2, local.port);
-	}
-	uint32_t rcv_nxt = info.rcv_nxt, snd_una = info.snd_una;
-	if (w->have_synack && synack_addr_equal(s, &w->synack_to.addr) && rd16(l4) == w->synack_to.port) {
-		rcv_nxt = w->synack.ack;
-		snd_una = w->synack.seq + 1;
-	}
-	if (w->flags & FL_SEQ)
-		wr32(l4 + 4, rcv_nxt + (uint32_t)(int32_t)(int8_t)l4[7]);
-	if (w->flags & FL_ACK)
-		wr32(l4 + 8, snd_una + (uint32_t)(int32_t)(int8_t)l4[11]);
+	fuzz_fix_tcp(w, l4, s);
 	if (!(w->flags & FL_NOCSUM))
 		wire_tcp_set_csum(l4, len, s, d);
 }
@@ -923,102 +744,17 @@ static void print_counters(const struct world *w, const uint64_t *before)
 	}
 }
 
-static void traffic(struct world *w)
+static void feed_frame(struct world *w, const uint8_t *rec, const uint8_t *data, size_t len)
 {
-	static const char up[100] = "client data", down[50] = "server data";
-	synack_tcp_send(w->client, up, sizeof up);
-	synack_tcp_send(w->server, down, sizeof down);
+	frame(w, rec[2], data, len);
 }
 
-static void feed(struct world *w, const uint8_t *data, size_t size)
-{
-	size_t off = 2;
-	for (int i = 0; i < MAX_FRAMES && off + 3 <= size && !w->stormed; i++) {
-		unsigned v = rd16(data + off), kind = data[off + 2];
-		off += 3;
-		size_t len = v & 0x7ff, d = v >> 11;
-		if (len > size - off)
-			len = size - off;
-		run_for(w, SYNACK_MSEC(10) * (synack_time_t)(d * d));
-		if (w->stormed)
-			break;
-		if (w->flags & FL_TRAFFIC)
-			traffic(w);
-		frame(w, kind, data + off, len);
-		off += len;
-		service(w);
-	}
-	run_for(w, SYNACK_SEC(1));
-}
-
-static size_t tcbs(struct world *w)
-{
-	return synack_stack_tcb_count(w->sim.stack[0]) + synack_stack_tcb_count(w->sim.stack[1]);
-}
-
-static void finish_handle(synack_tcp *c, bool close)
-{
-	if (!c)
-		return;
-	if (close)
-		synack_tcp_close(c);
-	else
-		synack_tcp_abort(c);
-}
-
-static void finish_all(struct world *w, bool close)
-{
-	for (size_t i = 0; i < w->nextra; i++)
-		finish_handle(w->extra[i], close);
-	finish_handle(w->server, close);
-	finish_handle(w->client, close);
-	finish_handle(w->listener, close);
-	w->nextra = 0;
-	w->server = w->client = w->listener = NULL;
-}
-
-static void abort_all(struct world *w)
-{
-	finish_all(w, false);
-}
-
-/* Close or abort every handle, wait (bounded) for the TCBs to go, then
- * for every other timer (reassembly, neighbour cache) to run out. */
+/* fuzz_finish(), and every other timer (reassembly, neighbour cache) must
+ * have run out. */
 static void finish(struct world *w)
 {
-	if (!w->stormed)
-		finish_all(w, w->flags & FL_CLOSE);
-	w->stormed = false;
-	w->steps = 0;
-	synack_time_t end = w->sim.now + SYNACK_SEC(7200);
-	while (tcbs(w) && step(w, end))
-		service(w);
-	while (synack_sim_next(&w->sim) != SYNACK_TIME_NEVER && step(w, end))
-		service(w);
-	if (w->verbose)
-		fprintf(stderr, "finish at %.3f s: %zu TCBs left\n", (double)w->sim.now / 1e6, tcbs(w));
-	REQUIRE(tcbs(w) == 0 || w->stormed);
+	fuzz_finish(w);
 	REQUIRE(synack_sim_next(&w->sim) == SYNACK_TIME_NEVER || w->stormed);
-}
-
-static size_t idle_blocks[MODE_COUNT][2];
-
-static void check_memory(struct world *w)
-{
-	for (int i = 0; i < 2; i++) {
-		size_t bytes, blocks;
-		synack_stack_memory(w->sim.stack[i], &bytes, &blocks);
-		if (w->verbose)
-			fprintf(stderr, "stack %d: %zu blocks, %zu bytes (allocator %zu, %zu; idle %zu)\n", i,
-				blocks, bytes, w->mem[i].blocks, w->mem[i].bytes, idle_blocks[w->mode][i]);
-		REQUIRE(blocks == w->mem[i].blocks && bytes == w->mem[i].bytes);
-		REQUIRE(blocks <= idle_blocks[w->mode][i] || w->stormed);
-	}
-	synack_sim_destroy(&w->sim);
-	if (w->pcap)
-		synack_pcap_close(w->pcap);
-	for (int i = 0; i < 2; i++)
-		REQUIRE(w->mem[i].blocks == 0 && w->mem[i].bytes == 0);
 }
 
 static void measure_idle(int mode)
@@ -1026,35 +762,28 @@ static void measure_idle(int mode)
 	static struct world w;
 	memset(&w, 0, sizeof w);
 	set_mode(&w, mode);
-	idle_blocks[mode][0] = idle_blocks[mode][1] = SIZE_MAX;
 	setup(&w);
-	finish(&w);
-	for (int i = 0; i < 2; i++) {
-		size_t bytes;
-		synack_stack_memory(w.sim.stack[i], &bytes, &idle_blocks[mode][i]);
-	}
-	check_memory(&w);
+	fuzz_measure_idle(&w);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct world w;
-	memset(&w, 0, sizeof w);
-	w.verbose = getenv("SYNACK_FUZZ_VERBOSE") != NULL;
+	fuzz_world_start(&w);
 	set_mode(&w, size ? data[0] & 3 : 0);
 	setup(&w);
 	w.flags = size > 1 ? data[1] : 0; /* after setup: it must not depend on them */
 	static uint64_t before[SYNACK_COUNTER_COUNT];
 	for (int i = 0; i < SYNACK_COUNTER_COUNT; i++)
 		before[i] = synack_stack_counter(w.sim.stack[1], (enum synack_counter)i);
-	feed(&w, data, size);
+	fuzz_feed(&w, data, size, 2, 3, feed_frame);
 	if (w.verbose) {
 		fprintf(stderr, "mode %d, %zu bytes: %zu TCBs, %zu extra handles; server counters:\n", w.mode, size,
-			tcbs(&w), w.nextra);
+			fuzz_tcbs(&w), w.nextra);
 		print_counters(&w, before);
 	}
 	finish(&w);
-	check_memory(&w);
+	fuzz_check_memory(&w);
 	return 0;
 }
 
@@ -1083,33 +812,17 @@ static void seed_frame(struct seed *s, unsigned delay, unsigned kind, const uint
 static void write_seed(const char *dir, const char *name, int mode, const struct seed *s)
 {
 	static const char *const modes[MODE_COUNT] = {"raw4", "raw6", "eth4", "eth6"};
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s-%s", dir, modes[mode], name);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(s->b, 1, s->n, f) != s->n)
-		perror(path);
-	if (f)
-		fclose(f);
+	char file[256];
+	snprintf(file, sizeof file, "%s-%s", modes[mode], name);
+	fuzz_write_seed(dir, file, s->b, s->n);
 }
 
-/* An IP packet of family fam from host to the server: TCP to port 80 with
- * seq/ack low bytes 0 (FL_SEQ/FL_ACK offsets of 0), checksums right. */
+/* An IP packet of family fam from host to the server (fuzz_tcp_pkt()). */
 static size_t tcp_pkt(uint8_t *f, int fam, int host, uint16_t sport, uint8_t flags, const struct wire_tcp_opts *o,
 		      const char *payload)
 {
 	synack_addr s = host_addr(fam, host), d = host_addr(fam, HOST_SERVER);
-	size_t ih = fam == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR;
-	struct wire_tcp t = {.sport = sport, .dport = SERVER_PORT, .seq = 0x10000, .flags = flags, .wnd = 65535,
-			     .opt = *o};
-	t.ack = flags & SYNACK_TCP_ACK ? 0x20000 : 0;
-	size_t hl = wire_tcp_emit(f + ih, &t), pl = strlen(payload);
-	memcpy(f + ih + hl, payload, pl);
-	wire_tcp_set_csum(f + ih, hl + pl, &s, &d);
-	if (fam == SYNACK_AF_INET)
-		wire_ipv4_emit(f, &s, &d, WIRE_PROTO_TCP, 64, 1, true, hl + pl);
-	else
-		wire_ipv6_emit(f, &s, &d, WIRE_PROTO_TCP, 64, hl + pl);
-	return ih + hl + pl;
+	return fuzz_tcp_pkt(f, &s, &d, sport, flags, o, payload);
 }
 
 /* An echo request with n payload bytes (may need fragments). */
@@ -1246,12 +959,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *dir = getenv("SYNACK_FUZZ_SEEDS");
-	allow_storms = getenv("SYNACK_FUZZ_ALLOW_STORMS") != NULL;
-	if (dir) {
-		write_seeds(dir);
-		exit(0);
-	}
+	fuzz_init(write_seeds);
 	for (int mode = 0; mode < MODE_COUNT; mode++)
 		measure_idle(mode);
 	return 0;

@@ -28,22 +28,7 @@
  *
  * SYNACK_FUZZ_SEEDS=DIR build-fuzz/fuzz_wire writes a few valid frames to
  * DIR and exits (fuzz.mk seeds the corpus with them). */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "wire/wire.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define REQUIRE(c)                                                                                           \
-	do {                                                                                                 \
-		if (!(c)) {                                                                                  \
-			fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #c);              \
-			abort();                                                                             \
-		}                                                                                            \
-	} while (0)
+#include "fuzz_common.h"
 
 /* SACK blocks wire_tcp_opts_emit keeps for these options: 40 bytes minus
  * MSS (4), TS or SACK-permitted (12 or 4), WS (4), minus the SACK header. */
@@ -358,17 +343,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* ---- seeds ---- */
 
-static void write_seed(const char *dir, const char *name, const uint8_t *b, size_t n)
-{
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(b, 1, n, f) != n)
-		perror(path);
-	if (f)
-		fclose(f);
-}
-
 /* IPv4 + TCP with the given options and payload, checksums right. */
 static size_t build_tcp(uint8_t *f, const struct wire_tcp_opts *o, uint8_t flags, const char *payload)
 {
@@ -395,29 +369,29 @@ static void write_seeds(const char *dir)
 	uint8_t f[256];
 	struct wire_tcp_opts syn = {
 	    .has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
-	write_seed(dir, "syn", f, build_tcp(f, &syn, SYNACK_TCP_SYN, ""));
+	fuzz_write_seed(dir, "syn", f, build_tcp(f, &syn, SYNACK_TCP_SYN, ""));
 	struct wire_tcp_opts data = {.has_ts = 1,
 				     .ts_val = 5,
 				     .ts_ecr = 4,
 				     .wscale = -1,
 				     .nsack = 2,
 				     .sack = {{100, 200}, {300, 400}}};
-	write_seed(dir, "data-sack", f,
+	fuzz_write_seed(dir, "data-sack", f,
 		   build_tcp(f, &data, SYNACK_TCP_ACK | SYNACK_TCP_PSH, "GET / HTTP/1.0\r\n\r\n"));
 	struct wire_tcp_opts none = {.wscale = -1};
-	write_seed(dir, "rst", f, build_tcp(f, &none, SYNACK_TCP_RST, ""));
+	fuzz_write_seed(dir, "rst", f, build_tcp(f, &none, SYNACK_TCP_RST, ""));
 	synack_addr s = synack_addr_ipv4(10, 0, 0, 1), d = synack_addr_ipv4(10, 0, 0, 2);
 	static const uint8_t rest[4] = {0x12, 0x34, 0, 1};
 	size_t n = wire_icmp_emit(f + 20, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"abcdefgh", 8);
 	wire_ipv4_emit(f, &s, &d, WIRE_PROTO_ICMP, 64, 2, false, n);
-	write_seed(dir, "icmp-echo", f, 20 + n);
+	fuzz_write_seed(dir, "icmp-echo", f, 20 + n);
 	/* unusual option layout: NOPs, unknown kind 30 len 6, EOL */
 	static const uint8_t odd[] = {1, 1, 1, 30, 6, 1, 2, 3, 4, 2, 4, 5, 0xb4, 0, 0, 0};
 	memset(f, 0, 60);
 	memcpy(f + 20, odd, sizeof odd);
 	f[12] = (20 + sizeof odd) / 4 << 4;
 	f[13] = SYNACK_TCP_SYN;
-	write_seed(dir, "tcp-odd-options", f, 20 + sizeof odd);
+	fuzz_write_seed(dir, "tcp-odd-options", f, 20 + sizeof odd);
 }
 
 static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 1}, mac_b[6] = {0x02, 0, 0, 0, 0, 2};
@@ -465,35 +439,36 @@ static size_t build_nd(uint8_t *f, uint8_t type)
 static void write_seeds6(const char *dir)
 {
 	uint8_t f[256];
-	write_seed(dir, "ipv6-ext-tcp", f, build_tcp6(f));
-	write_seed(dir, "eth-nd-ns", f, build_nd(f, WIRE_ND_NS));
-	write_seed(dir, "eth-nd-na", f, build_nd(f, WIRE_ND_NA));
+	fuzz_write_seed(dir, "ipv6-ext-tcp", f, build_tcp6(f));
+	fuzz_write_seed(dir, "eth-nd-ns", f, build_nd(f, WIRE_ND_NS));
+	fuzz_write_seed(dir, "eth-nd-na", f, build_nd(f, WIRE_ND_NA));
 	struct wire_arp a = {.op = WIRE_ARP_REQUEST, .spa = synack_addr_ipv4(10, 0, 0, 1),
 			     .tpa = synack_addr_ipv4(10, 0, 0, 2)};
 	memcpy(a.sha, mac_a, 6);
 	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	wire_eth_emit(f, bcast, mac_a, WIRE_ETH_ARP);
-	write_seed(dir, "eth-arp", f, 14 + wire_arp_emit(f + 14, &a));
+	fuzz_write_seed(dir, "eth-arp", f, 14 + wire_arp_emit(f + 14, &a));
 	synack_addr s = addr6(0x20, 1), d = addr6(0x20, 2);
 	static const uint8_t rest[4] = {0, 1, 0, 2};
 	size_t n = wire_icmp6_emit(f + 54, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, (const uint8_t *)"ping", 4);
 	wire_ipv6_emit(f + 14, &s, &d, WIRE_PROTO_ICMPV6, 64, n);
 	wire_eth_emit(f, mac_b, mac_a, WIRE_ETH_IPV6);
-	write_seed(dir, "eth-icmp6-echo", f, 54 + n);
+	fuzz_write_seed(dir, "eth-icmp6-echo", f, 54 + n);
 	/* a Destination Options header with an unknown "discard + ICMP" option */
 	static const uint8_t dst[9] = {WIRE_PROTO_DSTOPTS, WIRE_PROTO_NONE, 0, 0x81, 2, 0, 0, 1, 0};
-	write_seed(dir, "ext-dstopts", dst, sizeof dst);
+	fuzz_write_seed(dir, "ext-dstopts", dst, sizeof dst);
+}
+
+static void write_all_seeds(const char *dir)
+{
+	write_seeds(dir);
+	write_seeds6(dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *dir = getenv("SYNACK_FUZZ_SEEDS");
-	if (dir) {
-		write_seeds(dir);
-		write_seeds6(dir);
-		exit(0);
-	}
+	fuzz_init(write_all_seeds);
 	return 0;
 }
