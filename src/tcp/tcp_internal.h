@@ -92,6 +92,7 @@ struct tcb {
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
 	uint32_t ooo[TCP_OOO_MAX][2];
 	uint8_t nooo;
+	uint32_t ooo_last;        /* sequence number of the latest out-of-order segment (RFC 2018 §4) */
 	uint8_t delack_segs;     /* full segments received since the last ACK */
 	/* timestamps (RFC 7323 §4, §5) */
 	uint32_t ts_recent, ts_offset, last_ack_sent;

@@ -45,6 +45,26 @@ static void fill_syn_options(const struct tcb *t, struct wire_tcp_opts *o, bool 
 	}
 }
 
+/* RFC 2018 §4: report what we hold beyond RCV.NXT; the first block is the
+ * one holding the most recent out-of-order segment, then the others (as
+ * many as fit: wire_tcp_opts_emit cuts the rest). */
+static void fill_sack_blocks(const struct tcb *t, struct wire_tcp_opts *o)
+{
+	int first = 0;
+	for (int i = 0; i < t->nooo; i++)
+		if (seq_in(t->ooo_last, t->ooo[i][0], t->ooo[i][1]))
+			first = i;
+	o->nsack = 0;
+	o->sack[o->nsack][0] = t->ooo[first][0];
+	o->sack[o->nsack++][1] = t->ooo[first][1];
+	for (int i = t->nooo - 1; i >= 0 && o->nsack < WIRE_TCP_MAX_SACK; i--) {
+		if (i == first)
+			continue;
+		o->sack[o->nsack][0] = t->ooo[i][0];
+		o->sack[o->nsack++][1] = t->ooo[i][1];
+	}
+}
+
 static void trace_out(struct tcb *t, const struct wire_tcp *h, uint32_t len)
 {
 	synack_trace_rec *r = net_trace(t->st, SYNACK_TRACE_SEG_OUT);
@@ -88,6 +108,8 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 			h.opt.ts_val = tcp_ts_now(t);
 			h.opt.ts_ecr = t->ts_recent;
 		}
+		if (t->sack_ok && t->nooo && (flags & SYNACK_TCP_ACK) && !(flags & SYNACK_TCP_RST))
+			fill_sack_blocks(t, &h.opt);
 	}
 	if (flags & SYNACK_TCP_RST)
 		h.wnd = 0;

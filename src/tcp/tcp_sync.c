@@ -470,13 +470,15 @@ static void text_input(struct tcb *t, struct tcp_seg *s)
 	}
 	if (off) {
 		ooo_insert(t, h->seq, h->seq + len);
+		t->ooo_last = h->seq;
 		t->ack_now = 1;
 		return;
 	}
 	ring_extend(&t->rcvq, len);
 	t->rcv_nxt += len;
 	t->bytes_received += len;
-	bool hole = ooo_drain(t);
+	/* RFC 5681 §4.2: a segment that fills all or part of a gap is ACKed at once */
+	bool hole = ooo_drain(t) || t->nooo;
 	if (h->payload_len > len)
 		h->flags &= (uint8_t)~SYNACK_TCP_FIN; /* FIN beyond what we could keep */
 	schedule_ack(t, len, hole);

@@ -1613,3 +1613,24 @@ TEST(shut_rd_still_takes_the_fin)
 	CHECK_EQ(synack_tcp_recv(E->conn, b, sizeof b), 0);
 	SEG_END(E);
 }
+
+/* RFC 2018 §4: with SACK permitted, ACKs report the out-of-order data held,
+ * the block of the latest segment first; a filled hole ends the blocks. */
+TEST(sack_blocks_report_out_of_order_data)
+{
+	struct seg_env *E = seg_new(NULL);
+	syn_rcvd_opts(E, "mss 1000,sackOK", 65535, "mss 1460,nop,nop,sackOK");
+	IN(E, "0.100 . 1:1(0) ack 1 win 65535");
+	seg_accept(E);
+	IN(E, "0.200 . 2001:3001(1000) ack 1 win 65535");
+	OUT(E, "0.200 . 1:1(0) ack 1 win 65535 <nop,nop,sack 2001:3001>");
+	IN(E, "0.210 . 4001:5001(1000) ack 1 win 65535");
+	OUT(E, "0.210 . 1:1(0) ack 1 win 65535 <nop,nop,sack 4001:5001 2001:3001>");
+	IN(E, "0.220 . 1:1001(1000) ack 1 win 65535");
+	OUT(E, "0.220 . 1:1(0) ack 1001 win 65535 <nop,nop,sack 4001:5001 2001:3001>");
+	IN(E, "0.220 . 1001:2001(1000) ack 1 win 65535");
+	OUT(E, "0.220 . 1:1(0) ack 3001 win 65535 <nop,nop,sack 4001:5001>");
+	IN(E, "0.230 . 3001:4001(1000) ack 1 win 65535");
+	OUT(E, "0.230 . 1:1(0) ack 5001 win 65535");
+	SEG_END(E);
+}
