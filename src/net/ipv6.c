@@ -21,6 +21,7 @@ struct ip6_pkt {
 	const uint8_t *pkt;   /* the IPv6 header, or NULL for a reassembled datagram */
 	size_t pkt_len;
 	bool l2_group;
+	bool in_frag;         /* carried in a Fragment header (reassembled or atomic) */
 };
 
 bool net_ip6_joined(const synack_stack *st, const synack_addr *group)
@@ -127,6 +128,10 @@ static void icmp6_input(synack_stack *st, const struct ip6_pkt *p, const uint8_t
 		break;
 	case WIRE_ND_NS:
 	case WIRE_ND_NA:
+		if (p->in_frag) { /* RFC 6980 §5: fragmented ND is silently discarded */
+			net_drop(st, SYNACK_DROP_IP6_EXT_HEADER);
+			break;
+		}
 		nd_input(st, ip, &ic);
 		break;
 	case WIRE_ND_RS:
@@ -198,6 +203,7 @@ static void fragment(synack_stack *st, const struct ip6_pkt *p, const struct wir
 	struct ip6_pkt whole = {.ip = p->ip, .pkt = NULL, .l2_group = p->l2_group};
 	if (x->frag_offset == 0 && !x->frag_more)
 		whole = *p; /* atomic: still the packet as sent */
+	whole.in_frag = true;
 	walk(st, &whole, d.key.proto, d.data, d.len, base + 8);
 	frag_release(st->frag);
 }
@@ -229,6 +235,13 @@ static void walk(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const 
 			return;
 		}
 		if (next == WIRE_PROTO_FRAGMENT) {
+			/* one Fragment header per packet: a second one, inside
+			 * reassembled data, would reenter the reassembly table
+			 * while its buffer is being read */
+			if (p->in_frag) {
+				net_drop(st, SYNACK_DROP_IP6_EXT_HEADER);
+				return;
+			}
 			fragment(st, p, &x, data + off, len - off, base + off);
 			return;
 		}

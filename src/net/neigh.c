@@ -167,15 +167,17 @@ static void set_state(synack_stack *st, struct neigh *e, enum neigh_state s)
 		e->probes = 0;
 }
 
-/* Eviction order: STALE, then other resolved states, then INCOMPLETE;
- * within a class the one touched longest ago. */
+/* Eviction order: INCOMPLETE (what any spoofed source can create), then
+ * STALE, then the other resolved states; within a class the one touched
+ * longest ago. A flood of unresolvable addresses cannot push out resolved
+ * neighbours such as the gateway. */
 static struct neigh *victim(synack_stack *st)
 {
 	struct neigh *best = NULL;
 	int best_rank = 3;
 	for (uint32_t i = 0; i < st->neigh.count; i++) {
 		struct neigh *e = &st->neigh.v[i];
-		int rank = e->state == NEIGH_STALE ? 0 : e->state == NEIGH_INCOMPLETE ? 2 : 1;
+		int rank = e->state == NEIGH_INCOMPLETE ? 0 : e->state == NEIGH_STALE ? 1 : 2;
 		if (rank < best_rank || (rank == best_rank && e->touched < best->touched)) {
 			best = e;
 			best_rank = rank;
