@@ -201,7 +201,7 @@ static bool serve_discard(struct sconn *s)
 	return true;
 }
 
-static void fill_pattern(struct sconn *s)
+static bool fill_pattern(struct sconn *s)
 {
 	size_t n = s->left < BUF ? (size_t)s->left : BUF;
 	for (size_t i = 0; i < n; i++)
@@ -210,9 +210,12 @@ static void fill_pattern(struct sconn *s)
 	s->len = n;
 	s->left -= n;
 	s->sent += n;
+	return true;
 }
 
-static bool serve_source(struct sconn *s)
+/* Send what `fill` produces (s->left bytes in all) as fast as the
+ * connection takes it, then half-close. Used by --source and --http. */
+static bool pump(struct sconn *s, bool (*fill)(struct sconn *s))
 {
 	if (!drain(s))
 		return false;
@@ -221,12 +224,15 @@ static bool serve_source(struct sconn *s)
 			return false;
 		if (s->len || !s->left)
 			break;
-		fill_pattern(s);
+		if (!fill(s))
+			return false;
 	}
 	if (!s->len && !s->left)
 		finish_write(s);
 	return true;
 }
+
+static bool serve_source(struct sconn *s) { return pump(s, fill_pattern); }
 
 /* ---- HTTP ---- */
 
@@ -375,19 +381,7 @@ static bool serve_http(struct server *srv, struct sconn *s)
 		return false;
 	if (!s->responding)
 		return true;
-	if (!drain(s))
-		return false;
-	for (;;) {
-		if (!flush(s))
-			return false;
-		if (s->len || !s->left)
-			break;
-		if (!http_fill(s))
-			return false;
-	}
-	if (!s->len && !s->left)
-		finish_write(s);
-	return true;
+	return pump(s, http_fill);
 }
 
 /* ---- the server ---- */
