@@ -12,6 +12,12 @@ CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -Iinclude -Isrc -fPIC -D_GNU_SOURCE
 ifeq ($(SAN),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_SAN := -fsanitize=address,undefined
+DEBUG ?= 1
+endif
+# DEBUG=1: a broken internal invariant (a frame that does not fit its
+# buffer ...) aborts instead of being only counted. On in SAN=1 builds.
+ifeq ($(DEBUG),1)
+CFLAGS_BASE += -DSYNACK_DEBUG
 endif
 CFLAGS += $(CFLAGS_BASE)
 LDFLAGS += $(LDFLAGS_SAN)
@@ -28,7 +34,7 @@ SIM_SRCS := $(sort $(wildcard tests/sim/*.c))
 SIM_BINS := $(SIM_SRCS:tests/sim/%.c=$(BUILD)/tests/sim_%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
-HDRS := $(wildcard include/synack/*.h include/synack/*.def src/*/*.h)
+HDRS := $(wildcard include/synack/*.h include/synack/*.def src/*/*.h tools/*.h)
 
 .PHONY: all lib tools tests demo test bench fuzz install clean format deps-demo deps-test
 all: lib tools

@@ -32,7 +32,7 @@ SMOKE_RUNS ?= 2000000
 FUZZ_FLAGS ?= -timeout=20 -rss_limit_mb=2048
 
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-BASE_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -D_GNU_SOURCE $(SAN)
+BASE_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -D_GNU_SOURCE -DSYNACK_DEBUG $(SAN)
 # library code: not -Werror here (clang may warn where gcc does not)
 LIB_CFLAGS := $(BASE_CFLAGS) -fsanitize=fuzzer-no-link -Wall -Wno-unused-parameter
 TARGET_CFLAGS := $(BASE_CFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes

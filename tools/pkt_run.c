@@ -49,6 +49,7 @@ struct runner {
 	synack_tcp_config tcp;
 	struct frame *q;
 	int qh, qn, qdropped;
+	uint32_t mtu;
 	synack_time_t now, last;
 	synack_addr local, remote;
 	uint16_t local_port, remote_port;
@@ -80,6 +81,10 @@ static bool failf(struct runner *r, const char *fmt, ...)
 static int capture_tx(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct runner *r = ctx;
+	/* RFC 6691 §2, RFC 9293 §3.7.1: options come off the data, so no
+	 * packet may exceed the MTU, whatever it carries */
+	if (len > r->mtu)
+		failf(r, "synack sent a %zu-byte packet, above the %u-byte MTU", len, r->mtu);
 	if (r->qn == QMAX || len > sizeof r->q[0].buf) {
 		r->qdropped++;
 		return -ENOBUFS;
@@ -136,6 +141,7 @@ static bool stack_up(struct runner *r)
 	cfg.rng = (synack_rng){synack_prng_fill, &r->rng};
 	cfg.tx = capture_tx;
 	cfg.tx_ctx = r;
+	r->mtu = cfg.mtu;
 	if (r->o->verbose)
 		cfg.trace_capacity = 4096;
 	if (synack_stack_create(&cfg, 0, &r->st) || synack_sockets_create(r->st, 3, &r->socks))
@@ -173,6 +179,9 @@ static int opts_str(const struct wire_tcp_opts *o, char *out, size_t len)
 		n += snprintf(out + n, len - (size_t)n, "TS val %u ecr %u,", o->ts_val, o->ts_ecr);
 	if (o->wscale >= 0)
 		n += snprintf(out + n, len - (size_t)n, "wscale %d,", o->wscale);
+	for (int i = 0; i < o->nsack && n < (int)len; i++)
+		n += snprintf(out + n, len - (size_t)n, "%s%u:%u%s", i ? "" : "sack ", o->sack[i][0], o->sack[i][1],
+			      i + 1 < o->nsack ? " " : ",");
 	if (n > 0)
 		out[--n] = 0;
 	return n;
@@ -318,10 +327,26 @@ static const struct pkt_opt *find_opt(const struct pkt_packet *p, enum pkt_opt_k
 	return NULL;
 }
 
-/* --strict: the options synack sent must be those written (order aside). */
+/* The SACK blocks synack sent are those written, in order (RFC 2018 §4:
+ * the first is the most recent); they name the script's own sequence
+ * numbers, as written. No sack option written: no blocks sent. */
+static bool sack_match(const struct pkt_opt *want, const struct wire_tcp_opts *o)
+{
+	if (!want)
+		return o->nsack == 0;
+	if (want->nsack != o->nsack)
+		return false;
+	for (int i = 0; i < o->nsack; i++)
+		if (want->sack[i][0] != o->sack[i][0] || want->sack[i][1] != o->sack[i][1])
+			return false;
+	return true;
+}
+
+/* --strict: the options synack sent must be those written (order aside);
+ * no option list written means none sent. */
 static bool options_match(const struct runner *r, const struct pkt_packet *p, const struct wire_tcp_opts *o)
 {
-	if (!p->has_opts || p->opts_any)
+	if (p->opts_any)
 		return true;
 	const struct pkt_opt *mss = find_opt(p, PKT_OPT_MSS), *ws = find_opt(p, PKT_OPT_WSCALE);
 	const struct pkt_opt *ts = find_opt(p, PKT_OPT_TS);
@@ -330,6 +355,8 @@ static bool options_match(const struct runner *r, const struct pkt_packet *p, co
 	if (!!ws != (o->wscale >= 0) || (ws && (int)ws->v1 != o->wscale))
 		return false;
 	if (!!find_opt(p, PKT_OPT_SACKOK) != !!o->sack_ok || !!ts != !!o->has_ts)
+		return false;
+	if (!sack_match(find_opt(p, PKT_OPT_SACK), o))
 		return false;
 	return !ts || ts->v2 == 0 || ts_map(r, ts->v2) == o->ts_ecr || ts->v2 == o->ts_ecr;
 }
@@ -437,18 +464,20 @@ static bool inbound(struct runner *r, const struct pkt_packet *p)
 	h.wnd = (uint16_t)(p->has_win ? p->win : 65535);
 	h.urp = (uint16_t)(p->has_urg ? p->urg : 0);
 	build_opts(r, p, &h.opt);
-	uint8_t *tcp = frame + WIRE_IPV4_HDR;
-	size_t hl = wire_tcp_emit(tcp, &h);
-	memset(tcp + hl, 0, p->len);
-	wire_tcp_set_csum(tcp, hl + p->len, &r->remote, &r->local);
-	size_t n;
-	if (r->remote.family == SYNACK_AF_INET6) {
-		memmove(frame + WIRE_IPV6_HDR, tcp, hl + p->len);
-		n = wire_ipv6_emit(frame, &r->remote, &r->local, WIRE_PROTO_TCP, 64, hl + p->len);
-	} else {
-		n = wire_ipv4_emit(frame, &r->remote, &r->local, WIRE_PROTO_TCP, 64, 0, true, hl + p->len);
-	}
-	synack_stack_input(r->st, frame, n + hl + p->len, r->now);
+	bool v6 = r->remote.family == SYNACK_AF_INET6;
+	size_t iph = v6 ? WIRE_IPV6_HDR : WIRE_IPV4_HDR;
+	struct bbuf tcp = bbuf_make(frame + iph, sizeof frame - iph);
+	wire_tcp_emit(&tcp, &h, p->len);
+	bbuf_zero(&tcp, p->len);
+	if (!bbuf_ok(&tcp))
+		return failf(r, "inbound segment does not fit a frame");
+	wire_tcp_set_csum(tcp.p, tcp.len, &r->remote, &r->local);
+	struct bbuf ip = bbuf_make(frame, iph);
+	if (v6)
+		wire_ipv6_emit(&ip, &r->remote, &r->local, WIRE_PROTO_TCP, 64, tcp.len);
+	else
+		wire_ipv4_emit(&ip, &r->remote, &r->local, WIRE_PROTO_TCP, 64, 0, WIRE_IPV4_DF, tcp.len);
+	synack_stack_input(r->st, frame, iph + tcp.len, r->now);
 	return true;
 }
 

@@ -14,6 +14,16 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
+/* An internal invariant broken (a bug, never bad input): the caller has
+ * already counted and recovered; debug and test builds (-DSYNACK_DEBUG:
+ * SAN=1, the fuzz targets) stop at once so the bug cannot go unseen. */
+#ifdef SYNACK_DEBUG
+void synack_debug_fail(const char *file, int line, const char *what) __attribute__((noreturn));
+#define SYNACK_DEBUG_FAIL(what) synack_debug_fail(__FILE__, __LINE__, what)
+#else
+#define SYNACK_DEBUG_FAIL(what) ((void)0)
+#endif
+
 /* ---- counted allocator: every block is accounted so tests can assert that
  * everything came back (DESIGN.md principle 3). ---- */
 struct mem {
@@ -65,6 +75,44 @@ void ring_consume(struct ring *r, struct mem *m, uint32_t n, bool keep);
 /* Extend len by n (bytes already written with ring_write_at). */
 static inline void ring_extend(struct ring *r, uint32_t n) { r->len += n; }
 void ring_free(struct ring *r, struct mem *m);
+
+/* ---- bounded byte builder (bbuf.c): a pointer, a capacity, a length and a
+ * sticky overflow flag. A write that would pass the capacity writes
+ * nothing and sets the flag; later writes are no-ops. Check bbuf_ok()
+ * once before the bytes are used. Borrowed memory: the builder never
+ * allocates. ---- */
+struct bbuf {
+	uint8_t *p;      /* start of the buffer */
+	size_t cap;      /* bytes available at p */
+	size_t len;      /* bytes written */
+	bool overflow;   /* sticky: something did not fit */
+};
+static inline struct bbuf bbuf_make(void *p, size_t cap) { return (struct bbuf){.p = p, .cap = cap}; }
+static inline bool bbuf_ok(const struct bbuf *b) { return !b->overflow; }
+/* Bytes that still fit (0 once overflowed). */
+static inline size_t bbuf_room(const struct bbuf *b) { return b->overflow ? 0 : b->cap - b->len; }
+/* n bytes at the end, to be filled by the caller; NULL (and the flag set)
+ * if they do not fit. */
+uint8_t *bbuf_reserve(struct bbuf *b, size_t n);
+/* Append n bytes (src may point into the buffer itself), or n zero bytes. */
+void bbuf_put(struct bbuf *b, const void *src, size_t n);
+void bbuf_zero(struct bbuf *b, size_t n);
+/* Take n bytes at the end whole, for a fixed-size header, and return a
+ * builder over exactly them; if they do not fit, nothing is taken and the
+ * returned builder is already overflowed (so is b). */
+struct bbuf bbuf_sub(struct bbuf *b, size_t n);
+/* Append v big-endian in width bytes (1..8). */
+void bbuf_be(struct bbuf *b, uint64_t v, unsigned width);
+static inline void bbuf_u8(struct bbuf *b, uint8_t v) { bbuf_be(b, v, 1); }
+static inline void bbuf_u16(struct bbuf *b, uint16_t v) { bbuf_be(b, v, 2); }
+static inline void bbuf_u24(struct bbuf *b, uint32_t v) { bbuf_be(b, v, 3); }
+static inline void bbuf_u32(struct bbuf *b, uint32_t v) { bbuf_be(b, v, 4); }
+/* A vector with a width-byte length prefix (TLS's <0..2^8-1> ... <0..2^24-1>):
+ * open reserves the prefix and returns a mark; close writes the length of
+ * what was appended since. Content longer than the prefix can express is an
+ * overflow. */
+size_t bbuf_vec_open(struct bbuf *b, unsigned width);
+void bbuf_vec_close(struct bbuf *b, size_t mark, unsigned width);
 
 /* ---- intrusive chained hash table keyed by a 64-bit hash. ---- */
 struct hnode {

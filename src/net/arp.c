@@ -11,9 +11,12 @@ static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static void arp_tx(synack_stack *st, const struct wire_arp *a, const uint8_t *dst_mac)
 {
-	uint8_t *frame = st->txbuf;
-	size_t n = wire_arp_emit(frame + NET_HEADROOM, a);
-	if (net_eth_tx(st, frame, dst_mac, WIRE_ETH_ARP, n) == 0)
+	struct bbuf b = bbuf_make(st->txbuf + NET_HEADROOM, st->cfg.mtu);
+	if (!wire_arp_emit(&b, a)) {
+		net_tx_overflow(st);
+		return;
+	}
+	if (net_eth_tx(st, st->txbuf, dst_mac, WIRE_ETH_ARP, b.len) == 0)
 		net_count(st, SYNACK_CNT_ARP_OUT);
 }
 

@@ -50,6 +50,7 @@ struct frag_dgram {
 	uint32_t max_end;  /* largest end queued */
 	uint32_t nfrags;   /* fragments queued (frames, zero-length last included) */
 	bool has_last, has_first;
+	bool l2_group; /* the offset-0 fragment came in a link-layer group frame */
 	uint8_t proto; /* Next Header / protocol of the offset-0 fragment */
 	uint16_t hdr_len;
 	uint8_t hdr[FRAG_HDR_SAVE];
@@ -299,6 +300,7 @@ static int grow(struct frag_table *ft, struct frag_dgram *d, uint32_t need, bool
 static void save_first(struct frag_dgram *d, const struct frag_key *k, const struct frag_in *in)
 {
 	d->has_first = true;
+	d->l2_group = in->l2_group;
 	d->proto = k->proto;
 	d->hdr_len = in->hdr ? (uint16_t)MIN(in->hdr_len, FRAG_HDR_SAVE) : 0;
 	if (d->hdr_len)
@@ -347,6 +349,7 @@ static void hand_out(struct frag_table *ft, struct frag_dgram *d, uint32_t len, 
 	out->len = len;
 	out->hdr = d->hdr;
 	out->hdr_len = d->hdr_len;
+	out->l2_group = d->l2_group;
 }
 
 /* Checks on the fragment alone, before it can touch any datagram. */
@@ -377,8 +380,8 @@ int frag_input(struct frag_table *ft, synack_time_t now, const struct frag_key *
 	if (in->offset == 0 && !in->more) {
 		/* Not fragmented (an IPv6 atomic fragment): processed in
 		 * isolation, never merged with a queue (RFC 6946 section 4). */
-		*out = (struct frag_done){
-		    .key = *k, .data = in->data, .len = in->len, .hdr = in->hdr, .hdr_len = in->hdr_len};
+		*out = (struct frag_done){.key = *k, .data = in->data, .len = in->len, .hdr = in->hdr,
+					  .hdr_len = in->hdr_len, .l2_group = in->l2_group};
 		return FRAG_DONE;
 	}
 	struct frag_dgram *d = lookup(ft, k);

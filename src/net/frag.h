@@ -93,6 +93,10 @@ struct frag_in {
 	 * fragment only, for ICMP Time Exceeded. May be NULL/0. */
 	const uint8_t *hdr;
 	size_t hdr_len;
+	/* This fragment came in a link-layer multicast or broadcast frame.
+	 * Kept from the offset-0 fragment: no ICMP error may answer it (RFC
+	 * 4443 §2.4 (e.4), (e.5)). */
+	bool l2_group;
 };
 
 /* A reassembled datagram, or an expired one (frag_expire). The pointers
@@ -104,6 +108,7 @@ struct frag_done {
 	size_t len;
 	const uint8_t *hdr; /* the offset-0 fragment's saved headers (hdr_len may be 0) */
 	size_t hdr_len;
+	bool l2_group;      /* the offset-0 fragment came in a link-layer group frame */
 };
 
 struct frag_table;

@@ -25,6 +25,14 @@ static bool bad_source(const synack_stack *st, const synack_addr *a)
 	return false;
 }
 
+/* RFC 1122 §3.2.1.3 (g): { 127, <any> } "MUST NOT appear outside a
+ * host"; and a packet from one of our own addresses did not come from
+ * another host either (a land attack, or our own packet looped back). */
+static bool martian_source(const synack_stack *st, const synack_addr *a)
+{
+	return a->bytes[0] == 127 || net_is_local(st, a);
+}
+
 static void icmp_echo(synack_stack *st, const struct wire_ipv4 *ip, const struct wire_icmp *ic)
 {
 	if (ic->code != 0) {
@@ -38,9 +46,9 @@ static void icmp_echo(synack_stack *st, const struct wire_ipv4 *ip, const struct
 		wr16(h + 2, wire_csum_finish(wire_csum_add(wire_csum_add(0, h, 8), ic->body, ic->body_len)));
 		err = net_send_fragmented(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, h, 8, ic->body, ic->body_len);
 	} else {
-		uint8_t *out = net_l4_buffer(st, &ip->src);
-		size_t n = wire_icmp_emit(out, WIRE_ICMP_ECHO_REPLY, 0, ic->rest, ic->body, ic->body_len);
-		err = net_send(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, n);
+		struct bbuf out = net_l4_buffer(st, &ip->src);
+		wire_icmp_emit(&out, WIRE_ICMP_ECHO_REPLY, 0, ic->rest, ic->body, ic->body_len);
+		err = net_send(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, &out);
 	}
 	if (err == 0)
 		net_count(st, SYNACK_CNT_ICMP_ECHO_REPLIES);
@@ -117,7 +125,7 @@ static void ipv4_deliver(synack_stack *st, const struct wire_ipv4 *ip)
 
 /* RFC 791 §3.2 / RFC 1122 §3.3.2: reassemble through frag.c, then deliver
  * the whole datagram as if it had arrived in one piece. */
-static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const uint8_t *frame)
+static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const uint8_t *frame, bool l2_group)
 {
 	if (!st->frag) {
 		net_drop(st, SYNACK_DROP_IP_FRAGMENT);
@@ -126,7 +134,7 @@ static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const ui
 	struct frag_key k = {.family = SYNACK_AF_INET, .proto = ip->proto, .id = ip->id, .src = ip->src, .dst = ip->dst};
 	struct frag_in in = {.offset = ip->frag & WIRE_IPV4_OFFMASK, .more = ip->frag & WIRE_IPV4_MF,
 			     .data = ip->payload, .len = ip->payload_len, .max_end = 65535u - ip->hdr_len,
-			     .hdr = frame, .hdr_len = ip->hdr_len};
+			     .hdr = frame, .hdr_len = ip->hdr_len, .l2_group = l2_group};
 	struct frag_done d;
 	int r = frag_input(st->frag, st->now, &k, &in, &d);
 	if (r == FRAG_QUEUED)
@@ -147,25 +155,20 @@ static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const ui
 void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_group)
 {
 	struct wire_ipv4 ip;
-	if (st->cfg.addr.family != SYNACK_AF_INET) {
-		net_drop(st, SYNACK_DROP_IP_VERSION); /* an IPv6-only stack */
-		return;
-	}
-	int drop = wire_ipv4_parse(frame, len, &ip);
+	int drop = st->cfg.addr.family != SYNACK_AF_INET ? SYNACK_DROP_IP_VERSION /* an IPv6-only stack */
+							 : wire_ipv4_parse(frame, len, &ip);
+	if (!drop && !net_is_local(st, &ip.dst))
+		drop = SYNACK_DROP_IP_NOT_FOR_US;
+	if (!drop && bad_source(st, &ip.src))
+		drop = SYNACK_DROP_IP_BAD_SOURCE;
+	if (!drop && martian_source(st, &ip.src))
+		drop = SYNACK_DROP_IP_MARTIAN;
 	if (drop) {
 		net_drop(st, (enum synack_counter)drop);
 		return;
 	}
-	if (!net_is_local(st, &ip.dst)) {
-		net_drop(st, SYNACK_DROP_IP_NOT_FOR_US);
-		return;
-	}
-	if (bad_source(st, &ip.src)) {
-		net_drop(st, SYNACK_DROP_IP_BAD_SOURCE);
-		return;
-	}
 	if (wire_ipv4_is_fragment(&ip)) {
-		ipv4_fragment(st, &ip, frame);
+		ipv4_fragment(st, &ip, frame, l2_group);
 		return;
 	}
 	ipv4_deliver(st, &ip);

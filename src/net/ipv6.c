@@ -69,10 +69,9 @@ static void echo(synack_stack *st, const struct wire_ipv6 *ip, const struct wire
 		wr16(h + 2, wire_csum_finish(wire_csum_add(wire_csum_add(s, h, 8), ic->body, ic->body_len)));
 		err = net_send_fragmented(st, &src, &ip->src, WIRE_PROTO_ICMPV6, h, 8, ic->body, ic->body_len);
 	} else {
-		uint8_t *out = net_l4_buffer(st, &ip->src);
-		size_t n = wire_icmp6_emit(out, &src, &ip->src, WIRE_ICMP6_ECHO_REPLY, 0, ic->rest, ic->body,
-					   ic->body_len);
-		err = net_send(st, &src, &ip->src, WIRE_PROTO_ICMPV6, n);
+		struct bbuf out = net_l4_buffer(st, &ip->src);
+		wire_icmp6_emit(&out, &src, &ip->src, WIRE_ICMP6_ECHO_REPLY, 0, ic->rest, ic->body, ic->body_len);
+		err = net_send(st, &src, &ip->src, WIRE_PROTO_ICMPV6, &out);
 	}
 	if (err == 0)
 		net_count(st, SYNACK_CNT_ICMP_ECHO_REPLIES);
@@ -191,7 +190,8 @@ static void fragment(synack_stack *st, const struct ip6_pkt *p, const struct wir
 	struct frag_key k = {.family = SYNACK_AF_INET6, .proto = x->next, .id = x->frag_id,
 			     .src = p->ip->src, .dst = p->ip->dst};
 	struct frag_in in = {.offset = x->frag_offset, .more = x->frag_more, .data = hdr + 8, .len = len - 8,
-			     .max_end = 65535u - (base - WIRE_IPV6_HDR), .hdr = start, .hdr_len = base + 8};
+			     .max_end = 65535u - (base - WIRE_IPV6_HDR), .hdr = start, .hdr_len = base + 8,
+			     .l2_group = p->l2_group};
 	struct frag_done d;
 	int r = frag_input(st->frag, st->now, &k, &in, &d);
 	if (r == FRAG_QUEUED)
@@ -263,9 +263,13 @@ void ipv6_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_grou
 	int drop = ipv6_on(st) ? wire_ipv6_parse(frame, len, &ip) : SYNACK_DROP_IP_VERSION;
 	if (!drop && !net_is_local(st, &ip.dst) && !(wire_ip6_is_multicast(&ip.dst) && net_ip6_joined(st, &ip.dst)))
 		drop = SYNACK_DROP_IP_NOT_FOR_US;
-	/* RFC 4291 §2.7: never a multicast source; ::1 never on a link (§2.5.3) */
-	if (!drop && (wire_ip6_is_multicast(&ip.src) || wire_ip6_is_loopback(&ip.src)))
+	if (!drop && wire_ip6_is_multicast(&ip.src)) /* RFC 4291 §2.7: never a source */
 		drop = SYNACK_DROP_IP_BAD_SOURCE;
+	/* RFC 4291 §2.5.3: ::1 is never the source of a packet from outside
+	 * the node; neither is one of our own addresses (a land attack or a
+	 * looped packet). The unspecified address of DAD is not ours. */
+	if (!drop && (wire_ip6_is_loopback(&ip.src) || net_is_local(st, &ip.src)))
+		drop = SYNACK_DROP_IP_MARTIAN;
 	if (drop) {
 		net_drop(st, (enum synack_counter)drop);
 		return;

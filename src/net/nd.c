@@ -12,15 +12,20 @@
 
 /* Build the IPv6 header in front of an ND message already at txbuf's L4
  * position and send it to mac (hop limit 255, RFC 4861 §7.1). */
-static void nd_tx(synack_stack *st, const synack_addr *src, const synack_addr *dst, const uint8_t *mac, size_t n)
+static void nd_tx(synack_stack *st, const synack_addr *src, const synack_addr *dst, const uint8_t *mac,
+		  const struct bbuf *l4)
 {
-	uint8_t *ip = st->txbuf + NET_HEADROOM;
-	wire_ipv6_emit(ip, src, dst, WIRE_PROTO_ICMPV6, 255, n);
+	struct bbuf ip = bbuf_make(st->txbuf + NET_HEADROOM, WIRE_IPV6_HDR);
+	wire_ipv6_emit(&ip, src, dst, WIRE_PROTO_ICMPV6, 255, l4->len);
+	if (!bbuf_ok(&ip) || !bbuf_ok(l4)) {
+		net_tx_overflow(st);
+		return;
+	}
 	int err;
 	if (mac)
-		err = net_eth_tx(st, st->txbuf, mac, WIRE_ETH_IPV6, WIRE_IPV6_HDR + n);
+		err = net_eth_tx(st, st->txbuf, mac, WIRE_ETH_IPV6, WIRE_IPV6_HDR + l4->len);
 	else /* unicast to a neighbour: through the cache, never through a router */
-		err = neigh_output(st, dst, st->txbuf, WIRE_IPV6_HDR + n);
+		err = neigh_output(st, dst, st->txbuf, WIRE_IPV6_HDR + l4->len);
 	if (!err)
 		net_count(st, SYNACK_CNT_ND_OUT);
 }
@@ -39,9 +44,9 @@ void nd_solicit(synack_stack *st, const synack_addr *target, const uint8_t *mac)
 		wire_eth_ipv6_mcast(group, &dst);
 		mac = group;
 	}
-	uint8_t *l4 = net_l4_buffer(st, &dst);
-	size_t n = wire_nd_emit(l4, &src, &dst, WIRE_ND_NS, 0, target, st->cfg.mac);
-	nd_tx(st, &src, &dst, mac, n);
+	struct bbuf l4 = net_l4_buffer(st, &dst);
+	wire_nd_emit(&l4, &src, &dst, WIRE_ND_NS, 0, target, st->cfg.mac);
+	nd_tx(st, &src, &dst, mac, &l4);
 }
 
 /* RFC 4861 §7.2.4: a solicited advertisement from the target address,
@@ -60,9 +65,9 @@ static void advertise(synack_stack *st, const synack_addr *target, const synack_
 		dst = *to;
 		flags |= WIRE_NA_SOLICITED;
 	}
-	uint8_t *l4 = net_l4_buffer(st, &dst);
-	size_t n = wire_nd_emit(l4, target, &dst, WIRE_ND_NA, flags, target, st->cfg.mac);
-	nd_tx(st, target, &dst, mac, n);
+	struct bbuf l4 = net_l4_buffer(st, &dst);
+	wire_nd_emit(&l4, target, &dst, WIRE_ND_NA, flags, target, st->cfg.mac);
+	nd_tx(st, target, &dst, mac, &l4);
 }
 
 static void solicitation(synack_stack *st, const struct wire_ipv6 *ip, const struct wire_nd *nd)

@@ -12,21 +12,23 @@
  * randomised ReachableTime of §6.3.2, drawn once at creation).
  *
  * Bounds: NEIGH_MAX entries in one array allocated at creation (the first
- * `count` in use, removal moves the last into the hole); NEIGH_QUEUE_PER
- * packets per INCOMPLETE entry (the oldest is replaced, §7.2.2) and
- * NEIGH_QUEUE_ALL in the whole table. A full table evicts the STALE entry
- * touched longest ago, else the oldest resolved one, else the oldest
- * INCOMPLETE one. STALE entries nobody uses are deleted after
- * NEIGH_STALE_LIFETIME ("garbage collected", §7.3.1), which is how an ARP
- * entry expires. Lookups are a linear scan: the table is small and the
- * working set of a host is a handful of neighbours. */
+ * `count` in use, removal moves the last into the hole); per INCOMPLETE
+ * entry NEIGH_QUEUE_PKTS packets and NEIGH_QUEUE_BYTES, enough for every
+ * fragment of a whole datagram such as a large echo reply (the oldest is
+ * replaced, §7.2.2), and NEIGH_QUEUE_BYTES_ALL in the whole table (net.h).
+ * A full table evicts the INCOMPLETE entry touched longest ago, else the
+ * STALE one, else the oldest resolved one (victim(), below). STALE entries
+ * nobody uses are deleted after NEIGH_STALE_LIFETIME ("garbage collected",
+ * §7.3.1), which is how an ARP entry expires. Lookups are a linear scan:
+ * the table is small and the working set of a host is a handful of
+ * neighbours. */
 #include <errno.h>
 #include <string.h>
 
 #include "net/net.h"
 #include "wire/wire.h"
 
-enum { NEIGH_MAX = 256, NEIGH_QUEUE_PER = 3, NEIGH_QUEUE_ALL = 64 };
+enum { NEIGH_MAX = 256 };
 enum { MAX_SOLICIT = 3 };                            /* RFC 4861 §10 MAX_{MULTI,UNI}CAST_SOLICIT */
 #define RETRANS_TIMER SYNACK_SEC(1)                  /* RFC 4861 §10 */
 #define DELAY_FIRST_PROBE_TIME SYNACK_SEC(5)         /* RFC 4861 §10 */
@@ -38,11 +40,14 @@ struct neigh_pkt {
 	size_t len;          /* IP packet bytes, after NET_HEADROOM */
 	uint8_t data[];
 };
+_Static_assert(sizeof(struct neigh_pkt) + NET_HEADROOM <= NEIGH_QUEUE_PKT_COST, "queue cost per packet");
 
 struct neigh {
 	synack_addr ip;
 	uint8_t mac[6];
-	uint8_t state, probes, qlen;
+	uint8_t state, probes;
+	uint16_t qlen;         /* packets queued */
+	uint32_t qbytes;       /* their cost (pkt_cost) */
 	synack_time_t timer;   /* next event of the state machine */
 	synack_time_t touched; /* last state change, for eviction */
 	struct neigh_pkt *qhead, *qtail;
@@ -63,9 +68,12 @@ int neigh_init(synack_stack *st)
 	return 0;
 }
 
+/* What a queued packet of ip_len bytes counts against the bounds. */
+static size_t pkt_cost(size_t ip_len) { return NEIGH_QUEUE_PKT_COST + ip_len; }
+
 static void pkt_free(synack_stack *st, struct neigh_pkt *p)
 {
-	st->neigh.queued--;
+	st->neigh.queued -= (uint32_t)pkt_cost(p->len);
 	mem_free(&st->mem, p, sizeof *p + NET_HEADROOM + p->len);
 }
 
@@ -77,13 +85,15 @@ static struct neigh_pkt *queue_pop(synack_stack *st, struct neigh *e)
 		if (!e->qhead)
 			e->qtail = NULL;
 		e->qlen--;
+		e->qbytes -= (uint32_t)pkt_cost(p->len);
 	}
 	return p;
 }
 
-/* RFC 4861 §7.3.3: an entry whose resolution failed cannot carry its
- * packets; tell TCP the host is unreachable (a soft error, RFC 5461) for
- * segments that occupy sequence space, as an ICMP error would. */
+/* RFC 4861 §7.2.2: an entry whose resolution failed cannot carry its
+ * packets; "return ICMP destination unreachable indications with code 3":
+ * tell TCP the host is unreachable (a soft error, RFC 5461) for segments
+ * that occupy sequence space, as an ICMP error would. */
 static void notify_unreachable(synack_stack *st, const struct neigh_pkt *p)
 {
 	const uint8_t *ip = p->data + NET_HEADROOM;
@@ -229,16 +239,22 @@ static void flush(synack_stack *st, struct neigh *e)
 	}
 }
 
-/* RFC 4861 §7.2.2: queue while resolving; on overflow the new packet
- * replaces the oldest. Returns 0 or -ENOBUFS (counted). */
+/* RFC 4861 §7.2.2: "retain a small queue of packets waiting for address
+ * resolution"; "when a queue overflows, the new arrival SHOULD replace the
+ * oldest entry". Small in datagrams rather than in packets: the bound is
+ * in bytes (net.h), so every fragment of one large reply fits. A packet
+ * that would pass the table's bound is dropped. Returns 0 or -ENOBUFS
+ * (counted). */
 static int enqueue(synack_stack *st, struct neigh *e, const uint8_t *pkt, size_t ip_len)
 {
-	if (e->qlen >= NEIGH_QUEUE_PER) {
+	size_t cost = pkt_cost(ip_len);
+	while (e->qlen && cost <= NEIGH_QUEUE_BYTES &&
+	       (e->qlen >= NEIGH_QUEUE_PKTS || e->qbytes + cost > NEIGH_QUEUE_BYTES)) {
 		pkt_free(st, queue_pop(st, e));
 		net_drop(st, SYNACK_DROP_NEIGH_QUEUE_FULL);
 	}
 	struct neigh_pkt *p = NULL;
-	if (st->neigh.queued < NEIGH_QUEUE_ALL)
+	if (cost <= NEIGH_QUEUE_BYTES && st->neigh.queued + cost <= NEIGH_QUEUE_BYTES_ALL)
 		p = mem_alloc_raw(&st->mem, sizeof *p + NET_HEADROOM + ip_len);
 	if (!p) {
 		net_drop(st, SYNACK_DROP_NEIGH_QUEUE_FULL);
@@ -253,7 +269,8 @@ static int enqueue(synack_stack *st, struct neigh *e, const uint8_t *pkt, size_t
 		e->qhead = p;
 	e->qtail = p;
 	e->qlen++;
-	st->neigh.queued++;
+	e->qbytes += (uint32_t)cost;
+	st->neigh.queued += (uint32_t)cost;
 	net_count(st, SYNACK_CNT_NEIGH_QUEUED);
 	return 0;
 }
@@ -335,8 +352,8 @@ bool neigh_advert(synack_stack *st, const synack_addr *ip, const uint8_t *mac, b
 	return true;
 }
 
-/* One timer expiry (RFC 4861 §7.3.3, Appendix C). Returns true if the
- * entry was removed. */
+/* One timer expiry (RFC 4861 §7.2.2 for INCOMPLETE, §7.3.3 for the NUD
+ * states, Appendix C). Returns true if the entry was removed. */
 static bool expire(synack_stack *st, struct neigh *e)
 {
 	switch (e->state) {

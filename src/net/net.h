@@ -22,11 +22,24 @@ struct net_icmp_err;
  * without a copy. Raw IP links leave them unused. */
 enum { NET_HEADROOM = 14 };
 
+/* Packets waiting for address resolution (neigh.c, RFC 4861 §7.2.2),
+ * bounded like Linux's unres_qlen_bytes: each costs its IP bytes plus
+ * NEIGH_QUEUE_PKT_COST (headroom and bookkeeping). One neighbour holds up
+ * to NEIGH_QUEUE_PKTS packets and NEIGH_QUEUE_BYTES, room for a whole
+ * 65,535-byte datagram in fragments (headers included) down to 576-byte
+ * packets (119 fragments); the table holds NEIGH_QUEUE_BYTES_ALL. */
+enum {
+	NEIGH_QUEUE_PKTS = 128,
+	NEIGH_QUEUE_PKT_COST = 32,
+	NEIGH_QUEUE_BYTES = 65535 + NEIGH_QUEUE_PKTS * (NEIGH_QUEUE_PKT_COST + 48 /* IPv6 + Fragment */),
+	NEIGH_QUEUE_BYTES_ALL = 4 * NEIGH_QUEUE_BYTES,
+};
+
 /* The neighbour cache shared by ARP and ND (neigh.c). */
 struct neigh_table {
 	struct neigh *v;        /* NEIGH_MAX entries, the first `count` in use */
 	uint32_t count;
-	uint32_t queued;        /* packets waiting in all entries */
+	uint32_t queued;        /* bytes (as NEIGH_QUEUE_BYTES counts them) waiting in all entries */
 	synack_time_t next;     /* no entry's timer is earlier (NEVER on raw IP links) */
 	synack_time_t reachable6; /* RFC 4861 §6.3.2 ReachableTime, drawn at creation */
 };
@@ -68,15 +81,20 @@ bool net_is_local(const synack_stack *st, const synack_addr *a);
 static inline bool net_is_ethernet(const synack_stack *st) { return st->cfg.link == SYNACK_LINK_ETHERNET; }
 /* Largest L4 payload (TCP header included) one frame to dst can carry. */
 size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst);
-/* Where to write an outgoing L4 message: the frame buffer after the IP
- * header. Valid until net_send(). */
-uint8_t *net_l4_buffer(synack_stack *st, const synack_addr *dst);
-/* Prepend the IP header to the l4_len bytes written at net_l4_buffer() and
- * send the frame. Returns 0 or the link's negative errno (counted). */
-int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, size_t l4_len);
+/* A builder for an outgoing L4 message to dst: the frame buffer after the
+ * IP header, its capacity what one frame to dst carries
+ * (net_l4_mtu). Valid until net_send(). */
+struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst);
+/* Prepend the IP header to the message built in l4 (from net_l4_buffer)
+ * and send the frame. Returns 0, the link's negative errno (counted), or
+ * -EMSGSIZE when l4 overflowed (net_tx_overflow). */
+int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, const struct bbuf *l4);
+/* An outgoing message did not fit its buffer: count the drop
+ * (SYNACK_DROP_TX_OVERFLOW), abort in debug builds. Returns -EMSGSIZE. */
+int net_tx_overflow(synack_stack *st);
 
 /* ---- internal: input (l2_group: the frame was link-layer multicast or
- * broadcast, so no ICMP error may answer it, RFC 4443 §2.4 e.3) ---- */
+ * broadcast, so no ICMP error may answer it, RFC 4443 §2.4 (e.4)) ---- */
 void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_group);
 void ipv6_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_group);
 void eth_input(synack_stack *st, const uint8_t *frame, size_t len);
@@ -91,7 +109,7 @@ bool net_ip6_joined(const synack_stack *st, const synack_addr *group);
 /* ---- internal: output (output.c) ---- */
 /* Like net_send with an explicit TTL / hop limit (ND needs 255). */
 int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
-		 size_t l4_len);
+		 const struct bbuf *l4);
 /* Send an L4 message too big for one packet, made of hdr[0..hlen) and
  * body[0..blen) (its checksum already set), as fragments (RFC 791 §3.2,
  * RFC 8200 §4.5). Used for ICMP echo replies to large (reassembled)
@@ -135,11 +153,14 @@ void nd_solicit(synack_stack *st, const synack_addr *target, const uint8_t *mac)
 /* quote: the packet quoted by an ICMP (family 4) or ICMPv6 (6) error. */
 void net_icmp_to_tcp(synack_stack *st, struct net_icmp_err *e, int family, const uint8_t *quote, size_t len);
 /* Send an ICMPv6 error about the packet pkt[0..len) (its IPv6 header at
- * pkt), rate-limited and never about errors or multicast (RFC 4443 §2.4). */
+ * pkt), rate-limited and never about an ICMPv6 error or Redirect, a
+ * multicast packet or frame (RFC 4443 §2.4 (e), (f)). */
 void icmp6_send_error(synack_stack *st, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
 		      uint32_t param, bool l2_group);
-void icmp6_reassembly_timeout(synack_stack *st, const uint8_t *hdr, size_t hdr_len, const uint8_t *data,
-			      size_t data_len);
+/* RFC 8200 §4.5: Time Exceeded (code 1) about a datagram whose reassembly
+ * timed out after its first fragment arrived (from frag_expire). */
+struct frag_done;
+void icmp6_reassembly_timeout(synack_stack *st, const struct frag_done *d);
 
 /* The source address to use towards dst (RFC 6724 in its simplest form:
  * the configured address of dst's family, link-local for a link-local

@@ -51,7 +51,19 @@ bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr 
 
 size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst) { return st->cfg.mtu - ip_hdr(dst); }
 
-uint8_t *net_l4_buffer(synack_stack *st, const synack_addr *dst) { return st->txbuf + NET_HEADROOM + ip_hdr(dst); }
+struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst)
+{
+	return bbuf_make(st->txbuf + NET_HEADROOM + ip_hdr(dst), net_l4_mtu(st, dst));
+}
+
+/* A message that did not fit its frame: never sent, always counted, and
+ * fatal in debug and test builds, where it can only mean a bug. */
+int net_tx_overflow(synack_stack *st)
+{
+	net_drop(st, SYNACK_DROP_TX_OVERFLOW);
+	SYNACK_DEBUG_FAIL("a frame did not fit the frame buffer");
+	return -EMSGSIZE;
+}
 
 int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len)
 {
@@ -63,7 +75,9 @@ int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len)
 
 int net_eth_tx(synack_stack *st, uint8_t *frame, const uint8_t *dst_mac, uint16_t type, size_t payload_len)
 {
-	wire_eth_emit(frame, dst_mac, st->cfg.mac, type);
+	struct bbuf b = bbuf_make(frame, WIRE_ETH_HDR);
+	if (!wire_eth_emit(&b, dst_mac, st->cfg.mac, type))
+		return net_tx_overflow(st);
 	int err = net_link_tx(st, frame, WIRE_ETH_HDR + payload_len);
 	if (!err && type != WIRE_ETH_ARP)
 		net_count(st, SYNACK_CNT_IP_OUT);
@@ -135,21 +149,26 @@ static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, siz
 }
 
 int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
-		 size_t l4_len)
+		 const struct bbuf *l4)
 {
-	uint8_t *ip = st->txbuf + NET_HEADROOM;
-	size_t hl;
+	/* only a whole message, built where net_l4_buffer() said */
+	struct bbuf b = bbuf_make(st->txbuf + NET_HEADROOM, ip_hdr(dst));
+	if (!bbuf_ok(l4) || l4->p != b.p + b.cap || l4->len > net_l4_mtu(st, dst))
+		return net_tx_overflow(st);
 	if (dst->family == SYNACK_AF_INET6) /* RFC 8200 §3: Hop Limit from the configured default */
-		hl = wire_ipv6_emit(ip, src, dst, proto, ttl, l4_len);
+		wire_ipv6_emit(&b, src, dst, proto, ttl, l4->len);
 	else /* RFC 791: Identification only matters for fragments; DF is set
 	      * on TCP (path MTU discovery, RFC 1191), so a counter is enough. */
-		hl = wire_ipv4_emit(ip, src, dst, proto, ttl, st->ip_id++, proto == WIRE_PROTO_TCP, l4_len);
-	return ip_output(st, dst, st->txbuf, hl + l4_len);
+		wire_ipv4_emit(&b, src, dst, proto, ttl, st->ip_id++, proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0,
+			       l4->len);
+	if (!bbuf_ok(&b))
+		return net_tx_overflow(st);
+	return ip_output(st, dst, st->txbuf, b.len + l4->len);
 }
 
-int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, size_t l4_len)
+int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, const struct bbuf *l4)
 {
-	return net_send_ttl(st, src, dst, proto, st->cfg.ttl, l4_len);
+	return net_send_ttl(st, src, dst, proto, st->cfg.ttl, l4);
 }
 
 /* RFC 4443 §2.4 (f): a token bucket, ICMP_ERR_RATE errors a second with
@@ -172,18 +191,17 @@ bool net_icmp_rate_ok(synack_stack *st)
 	return true;
 }
 
-/* Copy bytes [off, off + n) of the message hdr|body to out. */
-static void copy_span(uint8_t *out, size_t off, size_t n, const uint8_t *hdr, size_t hlen, const uint8_t *body)
+/* Append bytes [off, off + n) of the message hdr|body. */
+static void copy_span(struct bbuf *b, size_t off, size_t n, const uint8_t *hdr, size_t hlen, const uint8_t *body)
 {
 	if (off < hlen) {
 		size_t k = MIN(n, hlen - off);
-		memcpy(out, hdr + off, k);
-		out += k;
+		bbuf_put(b, hdr + off, k);
 		n -= k;
 		off += k;
 	}
 	if (n)
-		memcpy(out, body + (off - hlen), n);
+		bbuf_put(b, body + (off - hlen), n);
 }
 
 /* One fragment: bytes [off, off + n) of the message, more to follow or
@@ -193,18 +211,18 @@ static int send_fragment(synack_stack *st, const synack_addr *src, const synack_
 			 const uint8_t *hdr, size_t hlen, const uint8_t *body, size_t off, size_t n, bool more,
 			 uint32_t id)
 {
-	uint8_t *ip = st->txbuf + NET_HEADROOM;
-	bool v6 = dst->family == SYNACK_AF_INET6;
-	size_t hl = v6 ? WIRE_IPV6_HDR + 8 : WIRE_IPV4_HDR;
-	copy_span(ip + hl, off, n, hdr, hlen, body);
-	if (v6) {
-		wire_ipv6_emit(ip, src, dst, WIRE_PROTO_FRAGMENT, st->cfg.ttl, 8 + n);
-		wire_ipv6_frag_emit(ip + WIRE_IPV6_HDR, proto, (uint16_t)(off / 8), more, id);
+	struct bbuf b = bbuf_make(st->txbuf + NET_HEADROOM, st->cfg.mtu);
+	if (dst->family == SYNACK_AF_INET6) {
+		wire_ipv6_emit(&b, src, dst, WIRE_PROTO_FRAGMENT, st->cfg.ttl, 8 + n);
+		wire_ipv6_frag_emit(&b, proto, (uint16_t)(off / 8), more, id);
 	} else {
-		wire_ipv4_emit(ip, src, dst, proto, st->cfg.ttl, (uint16_t)id, false, n);
-		wire_ipv4_set_frag(ip, (uint16_t)((more ? WIRE_IPV4_MF : 0) | off / 8));
+		uint16_t frag = (uint16_t)((more ? WIRE_IPV4_MF : 0) | off / 8);
+		wire_ipv4_emit(&b, src, dst, proto, st->cfg.ttl, (uint16_t)id, frag, n);
 	}
-	return ip_output(st, dst, st->txbuf, hl + n);
+	copy_span(&b, off, n, hdr, hlen, body);
+	if (!bbuf_ok(&b))
+		return net_tx_overflow(st);
+	return ip_output(st, dst, st->txbuf, b.len);
 }
 
 int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,

@@ -12,14 +12,6 @@
 /* The largest echo payload: an IPv4 datagram of 65535 bytes. */
 enum { ICMP_HDR = 8, PROTO_ICMPV6 = 58, ICMPV6_ECHO_REQUEST = 128, MAX_PAYLOAD = 65535 - 20 - ICMP_HDR };
 
-/* RFC 4443 §2.3: the ICMPv6 checksum covers an IPv6 pseudo-header too. */
-static void icmp6_checksum(uint8_t *msg, size_t len, const synack_addr *src, const synack_addr *dst)
-{
-	wr16(msg + 2, 0);
-	uint32_t sum = wire_pseudo_sum(src, dst, PROTO_ICMPV6, (uint32_t)len);
-	wr16(msg + 2, wire_csum_finish(wire_csum_add(sum, msg, len)));
-}
-
 static void fill_payload(uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -60,13 +52,18 @@ int synack_stack_ping(synack_stack *st, const synack_addr *dst, uint16_t id, uin
 	wr16(rest + 2, seq);
 	if (ICMP_HDR + payload > net_l4_mtu(st, dst))
 		return ping_fragmented(st, &src, dst, v6, rest, payload);
-	uint8_t *out = net_l4_buffer(st, dst);
-	fill_payload(out + ICMP_HDR, payload);
-	size_t n = wire_icmp_emit(out, v6 ? ICMPV6_ECHO_REQUEST : WIRE_ICMP_ECHO_REQUEST, 0, rest,
-				  out + ICMP_HDR, payload);
-	if (v6)
-		icmp6_checksum(out, n, &src, dst);
-	return net_send(st, &src, dst, v6 ? PROTO_ICMPV6 : WIRE_PROTO_ICMP, n);
+	/* the payload is written in place, then the header in front of it */
+	struct bbuf out = net_l4_buffer(st, dst);
+	struct bbuf body = bbuf_make(out.p + ICMP_HDR, out.cap - ICMP_HDR);
+	uint8_t *p = bbuf_reserve(&body, payload);
+	if (!p)
+		return net_tx_overflow(st);
+	fill_payload(p, payload);
+	if (v6) /* RFC 4443 §2.3: the checksum covers the pseudo-header too */
+		wire_icmp6_emit(&out, &src, dst, ICMPV6_ECHO_REQUEST, 0, rest, p, payload);
+	else
+		wire_icmp_emit(&out, WIRE_ICMP_ECHO_REQUEST, 0, rest, p, payload);
+	return net_send(st, &src, dst, v6 ? PROTO_ICMPV6 : WIRE_PROTO_ICMP, &out);
 }
 
 void ping_reply_input(synack_stack *st, const synack_addr *src, uint8_t ttl, const uint8_t *icmp, size_t len)

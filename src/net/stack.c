@@ -221,7 +221,7 @@ static void net_poll(synack_stack *st)
 		return;
 	while (frag_expire(st->frag, st->now, &d) == 1)
 		if (d.key.family == SYNACK_AF_INET6) /* (IPv4: RFC 1122 §3.3.2 leaves it optional) */
-			icmp6_reassembly_timeout(st, d.hdr, d.hdr_len, d.data, d.len);
+			icmp6_reassembly_timeout(st, &d);
 }
 
 void synack_stack_input(synack_stack *st, const uint8_t *frame, size_t len, synack_time_t now)

@@ -6,7 +6,12 @@
  * stacks do. */
 #include "tcp/tcp_internal.h"
 
-enum { IPV4_MIN_MTU = 68, IPV6_MIN_MTU = 1280 };
+/* The smallest path MTU a report may set. IPv6: RFC 8200 §5. IPv4 allows
+ * 68 (RFC 791), but one forged "fragmentation needed" quoting an in-flight
+ * sequence number would then shrink a connection to 28-byte segments for
+ * good; like Linux (net.ipv4.route.min_pmtu) we go no lower than 552, the
+ * 576-byte datagram every host accepts (RFC 1122 §3.3.3) less 24. */
+enum { IPV4_MIN_PMTU = 552, IPV6_MIN_PMTU = 1280 };
 
 static struct tcb *icmp_tcb(synack_stack *st, const struct net_icmp_err *e, uint32_t *seq)
 {
@@ -22,16 +27,18 @@ static struct tcb *icmp_tcb(synack_stack *st, const struct net_icmp_err *e, uint
 static void pmtu_lower(struct tcb *t, const struct net_icmp_err *e)
 {
 	bool v6 = e->src.family == SYNACK_AF_INET6;
-	uint32_t min = v6 ? IPV6_MIN_MTU : IPV4_MIN_MTU;
+	uint32_t min = v6 ? IPV6_MIN_PMTU : IPV4_MIN_PMTU;
 	uint32_t iphdr = v6 ? 40 : 20;
-	uint32_t opts = t->ts_ok ? 12 : 0;
+	uint32_t opts = t->ts_ok ? TCP_TS_OPT_LEN : 0;
 	uint32_t cur = t->mss + opts + WIRE_TCP_HDR + iphdr;
 	uint32_t mtu = e->mtu;
 	if (mtu == 0 && !v6)
 		mtu = cur > 1006 ? 1006 : 576; /* RFC 1191 §5 plateau for old routers */
-	if (mtu < min)
-		mtu = min; /* RFC 8201 §4: a too-small report still means "at least the minimum" */
-	if (mtu >= cur || mtu <= iphdr + WIRE_TCP_HDR + opts + 8) {
+	if (mtu < min) { /* RFC 8201 §4: a too-small report still means "at least the minimum" */
+		net_count(t->st, SYNACK_CNT_TCP_PMTU_CLAMPED);
+		mtu = min;
+	}
+	if (mtu >= cur) {
 		net_drop(t->st, SYNACK_DROP_ICMP_BAD_MTU);
 		return;
 	}

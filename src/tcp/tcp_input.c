@@ -116,9 +116,11 @@ void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
 	t->sack_ok = c->sack_enable && o->sack_ok && !t->noopt;
 	if (c->rcvbuf_round_mss && mss && t->rcvbuf % mss)
 		t->rcvbuf = MIN(t->rcvbuf + mss - t->rcvbuf % mss, 1u << 30);
-	/* RFC 6691 §3: the MSS does not count options; TS takes 12 bytes */
+	/* RFC 6691 §2: the MSS does not count options, the sender takes them
+	 * off the data; timestamps go on every segment (SACK blocks: see
+	 * tcp_seg_mss). mss is at least 28 here (IPv4's 68-byte minimum MTU). */
 	if (t->ts_ok)
-		mss = mss > 12 + 8 ? mss - 12 : 8;
+		mss = mss > TCP_TS_OPT_LEN + 8 ? mss - TCP_TS_OPT_LEN : 8;
 	t->mss = (uint16_t)mss;
 	set_initial_cwnd(t);
 }

@@ -33,6 +33,9 @@ static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a
 static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b) { return seq_leq(a, x) && seq_lt(x, b); }
 
 enum { TCP_OOO_MAX = 8, TCP_MAX_WSCALE = 14 };
+/* RFC 7323 §3.2: 10 bytes of timestamps, 12 with the padding every segment
+ * carries (NOP NOP TS, or SACK-permitted TS on a SYN). */
+enum { TCP_TS_OPT_LEN = 12 };
 
 /* A parsed inbound segment with its addresses. */
 struct tcp_seg {
@@ -72,7 +75,7 @@ struct tcb {
 	uint8_t noopt : 1;       /* no options sent or negotiated */
 	uint16_t syn_held;       /* text from a SYN kept until ESTABLISHED */
 	uint8_t snd_wscale, rcv_wscale;
-	uint16_t mss;            /* send MSS (peer's, capped by our MTU) */
+	uint16_t mss;            /* send MSS: peer's, capped by our MTU, less timestamps (see tcp_seg_mss) */
 	uint16_t user_mss;       /* MAXSEG cap, 0 = none */
 	uint32_t events;
 	int error;
@@ -183,6 +186,9 @@ void tcp_count_retransmit(struct tcb *t);
 /* Resend one segment from SND.UNA (fast retransmit, NewReno partial ACK). */
 void tcp_retransmit_head(struct tcb *t);
 uint32_t tcp_rcv_window(const struct tcb *t);
+/* The most data one segment sent now may carry (Eff.snd.MSS, RFC 9293
+ * §3.7.1): t->mss less the bytes of the SACK blocks it would carry. */
+uint32_t tcp_seg_mss(const struct tcb *t);
 int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len);
 uint32_t tcp_ts_now(const struct tcb *t);
 

@@ -80,9 +80,68 @@ static void trace_out(struct tcb *t, const struct wire_tcp *h, uint32_t len)
 				    .sack_blocks = h->opt.nsack};
 }
 
+/* The options of a segment with these (final) flags sent now: those of
+ * the handshake on a SYN; on the others timestamps (RFC 7323 §3.2) and,
+ * while we hold data out of order, SACK blocks (RFC 2018 §4); none on a
+ * RST. */
+static void fill_options(const struct tcb *t, uint8_t flags, struct wire_tcp_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->wscale = -1;
+	if (flags & SYNACK_TCP_SYN) {
+		fill_syn_options(t, o, flags & SYNACK_TCP_ACK);
+		return;
+	}
+	if (flags & SYNACK_TCP_RST)
+		return;
+	if (t->ts_ok) {
+		o->has_ts = 1;
+		o->ts_val = tcp_ts_now(t);
+		o->ts_ecr = t->ts_recent;
+	}
+	if (t->sack_ok && t->nooo && (flags & SYNACK_TCP_ACK))
+		fill_sack_blocks(t, o);
+}
+
+/* RFC 9293 §3.7.1 (Eff.snd.MSS) and RFC 6691 §2: the data one segment sent
+ * now may carry. t->mss already leaves room for timestamps, the options on
+ * every segment; SACK blocks come and go with the holes in what we
+ * received, and "for each segment sent, the sender should adjust the data
+ * length accordingly", so their bytes come off the data, never on top of
+ * it (which would overflow the frame). */
+uint32_t tcp_seg_mss(const struct tcb *t)
+{
+	if (!t->sack_ok || !t->nooo)
+		return t->mss;
+	struct wire_tcp_opts o;
+	fill_options(t, SYNACK_TCP_ACK, &o);
+	uint32_t fixed = t->ts_ok ? TCP_TS_OPT_LEN : 0;
+	uint32_t extra = (uint32_t)wire_tcp_opts_len(&o) - fixed;
+	/* on a tiny MTU the blocks may not all fit beside a byte of data:
+	 * wire_tcp_emit then sends fewer blocks, never a larger segment */
+	return t->mss > extra ? t->mss - extra : 1;
+}
+
+/* Build the segment in the frame buffer: header, options, len bytes of the
+ * send queue from offset off, checksum. Returns the header (for the trace)
+ * in *h and the builder; on overflow the builder says so. */
+static struct bbuf build_segment(struct tcb *t, struct wire_tcp *h, uint32_t off, uint32_t len)
+{
+	struct bbuf b = net_l4_buffer(t->st, &t->remote.addr);
+	if (!wire_tcp_emit(&b, h, len))
+		return b;
+	uint8_t *data = bbuf_reserve(&b, len);
+	if (data && len)
+		ring_peek(&t->sndq, off, data, len);
+	if (bbuf_ok(&b))
+		wire_tcp_set_csum(b.p, b.len, &t->local.addr, &t->remote.addr);
+	return b;
+}
+
 /* Send one segment: seq, flags, and len bytes of the send queue from
  * offset off. Every segment but a RST answering nothing carries ACK once
- * synchronized. Returns 0 or the link's error. */
+ * synchronized. Returns 0, the link's error, or -EMSGSIZE (counted) if the
+ * segment would not fit one frame: the caller sized it wrongly. */
 int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
 {
 	synack_stack *st = t->st;
@@ -92,32 +151,21 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 	h.dport = t->remote.port;
 	h.seq = seq;
 	h.flags = flags;
-	h.opt.wscale = -1;
 	if (t->state != SYNACK_TCP_SYN_SENT || (flags & SYNACK_TCP_ACK)) {
 		h.flags |= (flags & SYNACK_TCP_RST) && !(flags & SYNACK_TCP_ACK) ? 0 : SYNACK_TCP_ACK;
 		h.ack = (h.flags & SYNACK_TCP_ACK) ? t->rcv_nxt : 0;
 	}
+	fill_options(t, h.flags, &h.opt);
 	uint32_t wnd = tcp_rcv_window(t);
-	if (flags & SYNACK_TCP_SYN) {
-		fill_syn_options(t, &h.opt, flags & SYNACK_TCP_ACK);
+	if (flags & SYNACK_TCP_SYN)
 		h.wnd = (uint16_t)MIN(wnd, 65535u); /* RFC 7323 §2.2: never scaled in a SYN */
-	} else {
+	else
 		h.wnd = (uint16_t)MIN(wnd >> t->rcv_wscale, 65535u);
-		if (t->ts_ok && !(flags & SYNACK_TCP_RST)) {
-			h.opt.has_ts = 1;
-			h.opt.ts_val = tcp_ts_now(t);
-			h.opt.ts_ecr = t->ts_recent;
-		}
-		if (t->sack_ok && t->nooo && (flags & SYNACK_TCP_ACK) && !(flags & SYNACK_TCP_RST))
-			fill_sack_blocks(t, &h.opt);
-	}
 	if (flags & SYNACK_TCP_RST)
 		h.wnd = 0;
-	uint8_t *buf = net_l4_buffer(st, &t->remote.addr);
-	size_t hl = wire_tcp_emit(buf, &h);
-	if (len)
-		ring_peek(&t->sndq, off, buf + hl, len);
-	wire_tcp_set_csum(buf, hl + len, &t->local.addr, &t->remote.addr);
+	struct bbuf b = build_segment(t, &h, off, len);
+	if (!bbuf_ok(&b))
+		return net_tx_overflow(st);
 	trace_out(t, &h, len);
 	net_count(st, SYNACK_CNT_TCP_OUT);
 	if (flags & SYNACK_TCP_RST)
@@ -134,7 +182,7 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		if (!(flags & SYNACK_TCP_RST))
 			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + offered);
 	}
-	return net_send(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, hl + len);
+	return net_send(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &b);
 }
 
 void tcp_send_syn(struct tcb *t)
@@ -213,11 +261,12 @@ void tcp_retransmit_head(struct tcb *t)
 {
 	uint32_t end = t->data_seq + t->sndq.len;
 	uint32_t avail = seq_gt(end, t->snd_una) ? end - seq_max(t->snd_una, t->data_seq) : 0;
-	uint32_t len = MIN(MIN(avail, (uint32_t)t->mss), t->snd_max - t->snd_una);
+	uint32_t mss = tcp_seg_mss(t);
+	uint32_t len = MIN(MIN(avail, mss), t->snd_max - t->snd_una);
 	uint8_t flags = SYNACK_TCP_ACK;
 	if (len == 0 && !(t->fin_sent && t->snd_una == t->fin_seq))
 		return;
-	if (t->fin_sent && t->snd_una + len == t->fin_seq && len < t->mss)
+	if (t->fin_sent && t->snd_una + len == t->fin_seq && len < mss)
 		flags |= SYNACK_TCP_FIN;
 	tcp_count_retransmit(t);
 	t->rtt_timing = 0;
@@ -233,10 +282,11 @@ static uint32_t usable_window(const struct tcb *t)
 	return wnd > flight ? wnd - flight : 0;
 }
 
-/* Sender SWS avoidance and Nagle (RFC 9293 §3.7.4, §3.8.6.2.1). */
-static bool may_send(const struct tcb *t, uint32_t len, uint32_t unsent)
+/* Sender SWS avoidance and Nagle (RFC 9293 §3.7.4, §3.8.6.2.1); a
+ * full-sized segment is one of Eff.snd.MSS bytes. */
+static bool may_send(const struct tcb *t, uint32_t len, uint32_t unsent, uint32_t mss)
 {
-	if (len >= t->mss)
+	if (len >= mss)
 		return true;
 	bool idle = t->snd_nxt == t->snd_una;
 	if (len == unsent && (idle || t->nodelay || t->fin_queued))
@@ -250,8 +300,9 @@ static bool send_data(struct tcb *t, bool force)
 {
 	uint32_t unsent = snd_unsent(t);
 	uint32_t usable = usable_window(t);
-	uint32_t len = MIN(MIN(unsent, usable), t->mss);
-	if (len == 0 || (!force && !may_send(t, len, unsent)))
+	uint32_t mss = tcp_seg_mss(t);
+	uint32_t len = MIN(MIN(unsent, usable), mss);
+	if (len == 0 || (!force && !may_send(t, len, unsent, mss)))
 		return false;
 	uint32_t off = t->snd_nxt - t->data_seq;
 	uint8_t flags = SYNACK_TCP_ACK;

@@ -15,12 +15,13 @@ int wire_eth_parse(const uint8_t *buf, size_t len, struct wire_eth *out)
 	return 0;
 }
 
-size_t wire_eth_emit(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
+size_t wire_eth_emit(struct bbuf *b, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
 {
-	memcpy(buf, dst, WIRE_ETH_ALEN);
-	memcpy(buf + 6, src, WIRE_ETH_ALEN);
-	wr16(buf + 12, type);
-	return WIRE_ETH_HDR;
+	struct bbuf h = bbuf_sub(b, WIRE_ETH_HDR);
+	bbuf_put(&h, dst, WIRE_ETH_ALEN);
+	bbuf_put(&h, src, WIRE_ETH_ALEN);
+	bbuf_u16(&h, type);
+	return bbuf_ok(&h) ? h.len : 0;
 }
 
 /* RFC 2464 §7: 33:33 and the low-order 32 bits of the group address. */
@@ -57,16 +58,17 @@ int wire_arp_parse(const uint8_t *buf, size_t len, struct wire_arp *out)
 	return 0;
 }
 
-size_t wire_arp_emit(uint8_t *buf, const struct wire_arp *a)
+size_t wire_arp_emit(struct bbuf *b, const struct wire_arp *a)
 {
-	wr16(buf, ARP_HTYPE_ETHER);
-	wr16(buf + 2, WIRE_ETH_IPV4);
-	buf[4] = WIRE_ETH_ALEN;
-	buf[5] = 4;
-	wr16(buf + 6, a->op);
-	memcpy(buf + 8, a->sha, WIRE_ETH_ALEN);
-	memcpy(buf + 14, a->spa.bytes, 4);
-	memcpy(buf + 18, a->tha, WIRE_ETH_ALEN);
-	memcpy(buf + 24, a->tpa.bytes, 4);
-	return WIRE_ARP_LEN;
+	struct bbuf h = bbuf_sub(b, WIRE_ARP_LEN);
+	bbuf_u16(&h, ARP_HTYPE_ETHER);
+	bbuf_u16(&h, WIRE_ETH_IPV4);
+	bbuf_u8(&h, WIRE_ETH_ALEN);
+	bbuf_u8(&h, 4);
+	bbuf_u16(&h, a->op);
+	bbuf_put(&h, a->sha, WIRE_ETH_ALEN);
+	bbuf_put(&h, a->spa.bytes, 4);
+	bbuf_put(&h, a->tha, WIRE_ETH_ALEN);
+	bbuf_put(&h, a->tpa.bytes, 4);
+	return bbuf_ok(&h) ? h.len : 0;
 }

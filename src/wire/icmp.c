@@ -20,17 +20,23 @@ int wire_icmp_parse(const uint8_t *buf, size_t len, struct wire_icmp *out)
 	return 0;
 }
 
-size_t wire_icmp_emit(uint8_t *buf, uint8_t type, uint8_t code, const uint8_t rest[4], const uint8_t *body,
+size_t wire_icmp_emit(struct bbuf *b, uint8_t type, uint8_t code, const uint8_t rest[4], const uint8_t *body,
 		      size_t body_len)
 {
 	uint8_t r[4];
-	memcpy(r, rest, 4); /* rest may point into buf too */
+	memcpy(r, rest, 4); /* rest may point into the buffer too */
+	uint8_t *m = body_len <= SIZE_MAX - ICMP_HDR ? bbuf_reserve(b, ICMP_HDR + body_len) : NULL;
+	if (!m) {
+		b->overflow = true;
+		return 0;
+	}
 	if (body_len)
-		memmove(buf + ICMP_HDR, body, body_len); /* body may alias buf + 8 */
-	buf[0] = type;
-	buf[1] = code;
-	wr16(buf + 2, 0);
-	memcpy(buf + 4, r, 4);
-	wr16(buf + 2, wire_csum_finish(wire_csum_add(0, buf, ICMP_HDR + body_len)));
+		memmove(m + ICMP_HDR, body, body_len); /* body may alias that space */
+	struct bbuf h = bbuf_make(m, ICMP_HDR); /* m holds header and body: taken whole */
+	bbuf_u8(&h, type);
+	bbuf_u8(&h, code);
+	bbuf_u16(&h, 0);
+	bbuf_put(&h, r, 4);
+	wr16(m + 2, wire_csum_finish(wire_csum_add(0, m, ICMP_HDR + body_len)));
 	return ICMP_HDR + body_len;
 }

@@ -23,20 +23,17 @@ int wire_icmp6_parse(const synack_addr *src, const synack_addr *dst, const uint8
 	return 0;
 }
 
-size_t wire_icmp6_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t code,
+size_t wire_icmp6_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t code,
 		       const uint8_t rest[4], const uint8_t *body, size_t body_len)
 {
-	uint8_t r[4];
-	memcpy(r, rest, 4); /* rest and body may point into buf */
-	if (body_len)
-		memmove(buf + ICMP6_HDR, body, body_len);
-	buf[0] = type;
-	buf[1] = code;
-	wr16(buf + 2, 0);
-	memcpy(buf + 4, r, 4);
-	size_t n = ICMP6_HDR + body_len;
+	size_t n = wire_icmp_emit(b, type, code, rest, body, body_len);
+	if (!n)
+		return 0;
+	/* the same message, its checksum over the pseudo header too */
+	uint8_t *m = b->p + b->len - n;
 	uint32_t s = wire_pseudo_sum(src, dst, WIRE_PROTO_ICMPV6, (uint32_t)n);
-	wr16(buf + 2, wire_csum_finish(wire_csum_add(s, buf, n)));
+	wr16(m + 2, 0);
+	wr16(m + 2, wire_csum_finish(wire_csum_add(s, m, n)));
 	return n;
 }
 
@@ -74,18 +71,17 @@ int wire_nd_parse(const struct wire_icmp *ic, struct wire_nd *out)
 	return nd_options(ic->body + 16, ic->body_len - 16, want, out);
 }
 
-size_t wire_nd_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t flags,
+size_t wire_nd_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t flags,
 		    const synack_addr *target, const uint8_t *lla)
 {
 	uint8_t rest[4] = {flags, 0, 0, 0};
 	uint8_t body[16 + ND_LLA_OPT];
-	size_t n = 16;
-	memcpy(body, target->bytes, 16);
-	if (lla) {
-		body[16] = type == WIRE_ND_NS ? WIRE_ND_OPT_SLLA : WIRE_ND_OPT_TLLA;
-		body[17] = 1;
-		memcpy(body + 18, lla, WIRE_ETH_ALEN);
-		n += ND_LLA_OPT;
+	struct bbuf w = bbuf_make(body, sizeof body);
+	bbuf_put(&w, target->bytes, 16);
+	if (lla) { /* RFC 4861 §4.6.1: type, length 1 (8 octets), address */
+		bbuf_u8(&w, type == WIRE_ND_NS ? WIRE_ND_OPT_SLLA : WIRE_ND_OPT_TLLA);
+		bbuf_u8(&w, 1);
+		bbuf_put(&w, lla, WIRE_ETH_ALEN);
 	}
-	return wire_icmp6_emit(buf, src, dst, type, 0, rest, body, n);
+	return wire_icmp6_emit(b, src, dst, type, 0, rest, body, w.len);
 }

@@ -40,16 +40,21 @@ int wire_ipv6_parse(const uint8_t *buf, size_t len, struct wire_ipv6 *out)
 	return 0;
 }
 
-size_t wire_ipv6_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t next,
+size_t wire_ipv6_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t next,
 		      uint8_t hop_limit, size_t payload_len)
 {
-	wr32(buf, 6u << 28); /* traffic class 0, flow label 0 (RFC 6437 allows it) */
-	wr16(buf + 4, (uint16_t)payload_len);
-	buf[6] = next;
-	buf[7] = hop_limit;
-	memcpy(buf + 8, src->bytes, 16);
-	memcpy(buf + 24, dst->bytes, 16);
-	return WIRE_IPV6_HDR;
+	if (payload_len > 0xffff) { /* RFC 8200 §3: Payload Length is 16 bits */
+		b->overflow = true;
+		return 0;
+	}
+	struct bbuf h = bbuf_sub(b, WIRE_IPV6_HDR);
+	bbuf_u32(&h, 6u << 28); /* traffic class 0, flow label 0 (RFC 6437 allows it) */
+	bbuf_u16(&h, (uint16_t)payload_len);
+	bbuf_u8(&h, next);
+	bbuf_u8(&h, hop_limit);
+	bbuf_put(&h, src->bytes, 16);
+	bbuf_put(&h, dst->bytes, 16);
+	return bbuf_ok(&h) ? h.len : 0;
 }
 
 /* RFC 8200 §4.2: walk the TLV options of a Hop-by-Hop or Destination
@@ -142,11 +147,12 @@ bool wire_addr_prefix_match(const synack_addr *a, const synack_addr *b, unsigned
 	return ((a->bytes[full] ^ b->bytes[full]) & mask) == 0;
 }
 
-size_t wire_ipv6_frag_emit(uint8_t *buf, uint8_t next, uint16_t offset, bool more, uint32_t id)
+size_t wire_ipv6_frag_emit(struct bbuf *b, uint8_t next, uint16_t offset, bool more, uint32_t id)
 {
-	buf[0] = next;
-	buf[1] = 0;
-	wr16(buf + 2, (uint16_t)(offset << 3 | (more ? 1 : 0)));
-	wr32(buf + 4, id);
-	return 8;
+	struct bbuf h = bbuf_sub(b, 8);
+	bbuf_u8(&h, next);
+	bbuf_u8(&h, 0);
+	bbuf_u16(&h, (uint16_t)(offset << 3 | (more ? 1 : 0)));
+	bbuf_u32(&h, id);
+	return bbuf_ok(&h) ? h.len : 0;
 }

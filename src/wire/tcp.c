@@ -7,7 +7,9 @@
  * options with a wrong length make the segment malformed, as Linux does for
  * its own receive path; a repeated option overwrites the earlier one. The
  * emitter writes the layout Linux uses, each piece 4-byte aligned, so the
- * list needs no trailing padding:
+ * list needs no trailing padding, through a bounded builder: the options
+ * that must go out are written whole or not at all, SACK blocks only as
+ * many as fit in the room the caller leaves:
  *   MSS          02 04 mm mm
  *   SACKOK+TS    04 02 08 0a <tsval> <tsecr>   or  01 01 08 0a ... (TS only)
  *   SACKOK       01 01 04 02                   (without TS)
@@ -124,68 +126,96 @@ bool wire_tcp_csum_ok(const synack_addr *src, const synack_addr *dst, const uint
 	return wire_csum_finish(wire_csum_add(s, seg, len)) == 0;
 }
 
-static uint8_t *put4(uint8_t *p, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+static void put4(struct bbuf *b, uint8_t a, uint8_t c, uint8_t d, uint8_t e)
 {
-	p[0] = a;
-	p[1] = b;
-	p[2] = c;
-	p[3] = d;
-	return p + 4;
+	uint8_t q[4] = {a, c, d, e};
+	bbuf_put(b, q, 4);
 }
 
-/* RFC 2018 §3: as many blocks as fit in the room left (40 - used). */
-static uint8_t *put_sack(uint8_t *p, const struct wire_tcp_opts *o, size_t used)
+/* RFC 2018 §3: as many blocks as fit in `room` bytes (none if not one);
+ * o->nsack becomes the number written. */
+static void put_sack(struct bbuf *b, struct wire_tcp_opts *o, size_t room)
 {
-	size_t room = WIRE_TCP_MAX_OPTS - used;
 	size_t n = o->nsack < WIRE_TCP_MAX_SACK ? o->nsack : WIRE_TCP_MAX_SACK;
-	if (room < 4 + 8)
-		return p;
-	if (n > (room - 4) / 8)
-		n = (room - 4) / 8;
-	p = put4(p, WIRE_TCPOPT_NOP, WIRE_TCPOPT_NOP, WIRE_TCPOPT_SACK, (uint8_t)(2 + 8 * n));
+	if (n > (room < 4 ? 0 : (room - 4) / 8))
+		n = room < 4 ? 0 : (room - 4) / 8;
+	o->nsack = (uint8_t)n;
+	if (n == 0)
+		return;
+	put4(b, WIRE_TCPOPT_NOP, WIRE_TCPOPT_NOP, WIRE_TCPOPT_SACK, (uint8_t)(2 + 8 * n));
 	for (size_t i = 0; i < n; i++) {
-		wr32(p, o->sack[i][0]);
-		wr32(p + 4, o->sack[i][1]);
-		p += 8;
+		bbuf_u32(b, o->sack[i][0]);
+		bbuf_u32(b, o->sack[i][1]);
 	}
-	return p;
 }
 
-size_t wire_tcp_opts_emit(uint8_t *buf, const struct wire_tcp_opts *o)
+/* The options every segment of this kind must carry (all but SACK). */
+static void put_fixed(struct bbuf *b, const struct wire_tcp_opts *o)
 {
-	uint8_t *p = buf;
 	if (o->has_mss) /* RFC 9293 §3.7.1 */
-		p = put4(p, WIRE_TCPOPT_MSS, 4, (uint8_t)(o->mss >> 8), (uint8_t)o->mss);
+		put4(b, WIRE_TCPOPT_MSS, 4, (uint8_t)(o->mss >> 8), (uint8_t)o->mss);
 	if (o->has_ts) { /* RFC 7323 §3.2, sharing its padding with SACK-permitted */
 		if (o->sack_ok)
-			p = put4(p, WIRE_TCPOPT_SACK_OK, 2, WIRE_TCPOPT_TS, 10);
+			put4(b, WIRE_TCPOPT_SACK_OK, 2, WIRE_TCPOPT_TS, 10);
 		else
-			p = put4(p, WIRE_TCPOPT_NOP, WIRE_TCPOPT_NOP, WIRE_TCPOPT_TS, 10);
-		wr32(p, o->ts_val);
-		wr32(p + 4, o->ts_ecr);
-		p += 8;
+			put4(b, WIRE_TCPOPT_NOP, WIRE_TCPOPT_NOP, WIRE_TCPOPT_TS, 10);
+		bbuf_u32(b, o->ts_val);
+		bbuf_u32(b, o->ts_ecr);
 	} else if (o->sack_ok) { /* RFC 2018 §2 */
-		p = put4(p, WIRE_TCPOPT_NOP, WIRE_TCPOPT_NOP, WIRE_TCPOPT_SACK_OK, 2);
+		put4(b, WIRE_TCPOPT_NOP, WIRE_TCPOPT_NOP, WIRE_TCPOPT_SACK_OK, 2);
 	}
 	if (o->wscale >= 0) /* RFC 7323 §2.2 */
-		p = put4(p, WIRE_TCPOPT_NOP, WIRE_TCPOPT_WSCALE, 3, (uint8_t)o->wscale);
-	if (o->nsack)
-		p = put_sack(p, o, (size_t)(p - buf));
-	return (size_t)(p - buf);
+		put4(b, WIRE_TCPOPT_NOP, WIRE_TCPOPT_WSCALE, 3, (uint8_t)o->wscale);
 }
 
-size_t wire_tcp_emit(uint8_t *buf, const struct wire_tcp *t)
+size_t wire_tcp_opts_emit(struct bbuf *b, struct wire_tcp_opts *o, size_t room)
 {
-	size_t hl = WIRE_TCP_HDR + wire_tcp_opts_emit(buf + WIRE_TCP_HDR, &t->opt);
-	wr16(buf, t->sport);
-	wr16(buf + 2, t->dport);
-	wr32(buf + 4, t->seq);
-	wr32(buf + 8, t->ack);
-	buf[12] = (uint8_t)(hl / 4 << 4);
-	buf[13] = t->flags;
-	wr16(buf + 14, t->wnd);
-	wr16(buf + 16, 0);
-	wr16(buf + 18, t->urp);
+	uint8_t tmp[WIRE_TCP_MAX_OPTS];
+	struct bbuf w = bbuf_make(tmp, room < sizeof tmp ? room : sizeof tmp);
+	put_fixed(&w, o);
+	if (o->nsack && bbuf_ok(&w))
+		put_sack(&w, o, w.cap - w.len);
+	if (!bbuf_ok(&w)) {
+		b->overflow = true; /* the options this segment needs do not fit */
+		return 0;
+	}
+	bbuf_put(b, tmp, w.len);
+	return bbuf_ok(b) ? w.len : 0;
+}
+
+size_t wire_tcp_opts_len(const struct wire_tcp_opts *o)
+{
+	uint8_t tmp[WIRE_TCP_MAX_OPTS];
+	struct bbuf w = bbuf_make(tmp, sizeof tmp);
+	struct wire_tcp_opts copy = *o;
+	return wire_tcp_opts_emit(&w, &copy, sizeof tmp);
+}
+
+size_t wire_tcp_emit(struct bbuf *b, struct wire_tcp *t, size_t payload_len)
+{
+	size_t room = bbuf_room(b);
+	if (payload_len > room || room - payload_len < WIRE_TCP_HDR) { /* no wrap-around */
+		b->overflow = true;
+		return 0;
+	}
+	size_t start = b->len;
+	struct bbuf w = bbuf_sub(b, WIRE_TCP_HDR);
+	size_t ol = wire_tcp_opts_emit(b, &t->opt, room - WIRE_TCP_HDR - payload_len);
+	if (!bbuf_ok(b)) {
+		b->len = start; /* the options did not fit: take nothing */
+		return 0;
+	}
+	size_t hl = WIRE_TCP_HDR + ol;
+	t->hdr_len = (uint8_t)hl;
+	bbuf_u16(&w, t->sport);
+	bbuf_u16(&w, t->dport);
+	bbuf_u32(&w, t->seq);
+	bbuf_u32(&w, t->ack);
+	bbuf_u8(&w, (uint8_t)(hl / 4 << 4));
+	bbuf_u8(&w, t->flags);
+	bbuf_u16(&w, t->wnd);
+	bbuf_u16(&w, 0); /* checksum: wire_tcp_set_csum once the data is in */
+	bbuf_u16(&w, t->urp);
 	return hl;
 }
 

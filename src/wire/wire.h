@@ -3,7 +3,12 @@
  * checksums (RFC 1071). Parsers validate lengths once and return a small
  * struct whose pointers refer into the caller's buffer; they never read past
  * `len`. Parse functions return 0 on success or a SYNACK_DROP_* counter id
- * (enum synack_counter) naming why the frame must be dropped. */
+ * (enum synack_counter) naming why the frame must be dropped.
+ *
+ * Emitters append to a bounded byte builder (struct bbuf, src/base) and
+ * return the bytes they wrote, or 0 when the message did not fit: then
+ * nothing was written and the builder's sticky overflow flag is set, so the
+ * caller drops the frame (counted) instead of writing past its buffer. */
 #ifndef SYNACK_WIRE_H
 #define SYNACK_WIRE_H
 
@@ -11,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/base.h"
 #include "synack/stack.h"
 
 /* ---- byte order helpers (unaligned-safe) ---- */
@@ -46,8 +52,8 @@ struct wire_eth {
 };
 /* Validates the length only (SYNACK_DROP_ETH_TRUNCATED). */
 int wire_eth_parse(const uint8_t *buf, size_t len, struct wire_eth *out);
-/* Write the 14-byte header. Returns 14. */
-size_t wire_eth_emit(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6], uint16_t type);
+/* Append the 14-byte header. Returns 14 (0 if it did not fit). */
+size_t wire_eth_emit(struct bbuf *b, const uint8_t dst[6], const uint8_t src[6], uint16_t type);
 /* The group bit (IEEE 802.3 §3.2.3): multicast and broadcast addresses. */
 static inline bool wire_mac_is_group(const uint8_t *m) { return m[0] & 1; }
 /* RFC 2464 §7: the Ethernet address an IPv6 multicast address maps to
@@ -64,8 +70,8 @@ struct wire_arp {
 /* Accepts only hardware type 1 (Ethernet), protocol 0x0800, lengths 6 and
  * 4, opcode request or reply; else SYNACK_DROP_ARP_MALFORMED. */
 int wire_arp_parse(const uint8_t *buf, size_t len, struct wire_arp *out);
-/* Write a 28-byte ARP packet. Returns 28. */
-size_t wire_arp_emit(uint8_t *buf, const struct wire_arp *a);
+/* Append a 28-byte ARP packet. Returns 28 (0 if it did not fit). */
+size_t wire_arp_emit(struct bbuf *b, const struct wire_arp *a);
 
 /* ---- IPv4 (RFC 791) ---- */
 enum { WIRE_IPV4_HDR = 20, WIRE_PROTO_ICMP = 1, WIRE_PROTO_TCP = 6, WIRE_PROTO_UDP = 17 };
@@ -83,18 +89,22 @@ struct wire_ipv4 {
 #define WIRE_IPV4_MF 0x2000
 #define WIRE_IPV4_DF 0x4000
 #define WIRE_IPV4_OFFMASK 0x1fff
-/* Validates version, IHL, total length against the frame, header checksum;
- * options are skipped (length checked). Fragments parse fine: the caller
- * decides (is_fragment). */
+/* Validates version, IHL, total length against the frame, header checksum
+ * and the option list (RFC 791 §3.1: every option's length inside the
+ * header, the minimum lengths and pointers of the defined options, each at
+ * most once; else SYNACK_DROP_IP_OPTIONS); options are then skipped.
+ * Fragments parse fine: the caller decides (is_fragment). */
 int wire_ipv4_parse(const uint8_t *buf, size_t len, struct wire_ipv4 *out);
 static inline bool wire_ipv4_is_fragment(const struct wire_ipv4 *ip)
 {
 	return (ip->frag & (WIRE_IPV4_MF | WIRE_IPV4_OFFMASK)) != 0;
 }
-/* Write a 20-byte header (no options) with checksum. payload_len is the
- * number of bytes that will follow. Returns 20. */
-size_t wire_ipv4_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t proto,
-		      uint8_t ttl, uint16_t id, bool df, size_t payload_len);
+/* Append a 20-byte header (no options) with checksum. payload_len is the
+ * number of bytes that will follow (at most 65515). frag: flags and
+ * fragment offset (RFC 791 §3.1), e.g. WIRE_IPV4_DF. Returns 20 (0 if it
+ * did not fit or payload_len is too large). */
+size_t wire_ipv4_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+		      uint8_t ttl, uint16_t id, uint16_t frag, size_t payload_len);
 
 /* ---- IPv6 (RFC 8200) ---- */
 enum { WIRE_IPV6_HDR = 40, WIRE_IPV6_MIN_MTU = 1280 };
@@ -114,8 +124,9 @@ struct wire_ipv6 {
  * (SYNACK_DROP_IP_VERSION) and the payload length against the frame
  * (SYNACK_DROP_IP_LENGTH; jumbograms are not supported). */
 int wire_ipv6_parse(const uint8_t *buf, size_t len, struct wire_ipv6 *out);
-/* Write the 40-byte header. Returns 40. */
-size_t wire_ipv6_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t next,
+/* Append the 40-byte header (payload_len at most 65535; no jumbograms).
+ * Returns 40 (0 if it did not fit or payload_len is too large). */
+size_t wire_ipv6_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t next,
 		      uint8_t hop_limit, size_t payload_len);
 static inline bool wire_ipv6_is_ext(uint8_t next)
 {
@@ -153,12 +164,9 @@ void wire_ip6_all_nodes(synack_addr *out);
 /* True if a and b agree on their first plen bits (same family assumed). */
 bool wire_addr_prefix_match(const synack_addr *a, const synack_addr *b, unsigned plen);
 
-/* Rewrite an emitted IPv4 header's flags/fragment offset field (and its
- * checksum): for fragments this stack sends. */
-void wire_ipv4_set_frag(uint8_t *hdr, uint16_t frag);
-/* Write an IPv6 Fragment header (RFC 8200 §4.5): offset in 8-octet units.
- * Returns 8. */
-size_t wire_ipv6_frag_emit(uint8_t *buf, uint8_t next, uint16_t offset, bool more, uint32_t id);
+/* Append an IPv6 Fragment header (RFC 8200 §4.5): offset in 8-octet units.
+ * Returns 8 (0 if it did not fit). */
+size_t wire_ipv6_frag_emit(struct bbuf *b, uint8_t next, uint16_t offset, bool more, uint32_t id);
 
 /* ---- ICMPv4 (RFC 792) ---- */
 enum { WIRE_ICMP_ECHO_REPLY = 0, WIRE_ICMP_DEST_UNREACH = 3, WIRE_ICMP_ECHO_REQUEST = 8,
@@ -172,9 +180,10 @@ struct wire_icmp {
 };
 /* Validates length (>= 8) and checksum over the whole message. */
 int wire_icmp_parse(const uint8_t *buf, size_t len, struct wire_icmp *out);
-/* Writes an 8-byte ICMP header followed by body (copied; may alias buf+8),
- * checksum included. Returns 8 + body_len. */
-size_t wire_icmp_emit(uint8_t *buf, uint8_t type, uint8_t code, const uint8_t rest[4], const uint8_t *body,
+/* Append an 8-byte ICMP header followed by body (copied; body and rest may
+ * point into the builder's buffer), checksum included. Returns 8 + body_len
+ * (0 if it did not fit). */
+size_t wire_icmp_emit(struct bbuf *b, uint8_t type, uint8_t code, const uint8_t rest[4], const uint8_t *body,
 		      size_t body_len);
 
 /* ---- ICMPv6 (RFC 4443) and Neighbor Discovery (RFC 4861) ---- */
@@ -190,7 +199,7 @@ enum { WIRE_ICMP6_PP_HEADER = 0, WIRE_ICMP6_PP_NEXT_HEADER = 1, WIRE_ICMP6_PP_OP
 int wire_icmp6_parse(const synack_addr *src, const synack_addr *dst, const uint8_t *buf, size_t len,
 		     struct wire_icmp *out);
 /* Like wire_icmp_emit, with the pseudo-header checksum. */
-size_t wire_icmp6_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t code,
+size_t wire_icmp6_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t code,
 		       const uint8_t rest[4], const uint8_t *body, size_t body_len);
 
 enum { WIRE_ND_OPT_SLLA = 1, WIRE_ND_OPT_TLLA = 2 };
@@ -208,9 +217,10 @@ struct wire_nd {
  * Returns 0 or SYNACK_DROP_ND_INVALID. Hop limit and addresses are the
  * caller's checks. */
 int wire_nd_parse(const struct wire_icmp *ic, struct wire_nd *out);
-/* Write a complete NS or NA (ICMPv6 header, target, optional link-layer
- * option when lla != NULL) with its checksum. Returns its length. */
-size_t wire_nd_emit(uint8_t *buf, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t flags,
+/* Append a complete NS or NA (ICMPv6 header, target, optional link-layer
+ * option when lla != NULL) with its checksum. Returns its length (0 if it
+ * did not fit). */
+size_t wire_nd_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t flags,
 		    const synack_addr *target, const uint8_t *lla);
 
 /* ---- TCP (RFC 9293 §3.1, options RFC 9293 §3.2, RFC 7323, RFC 2018) ---- */
@@ -249,14 +259,23 @@ struct wire_tcp {
 int wire_tcp_parse(const uint8_t *buf, size_t len, struct wire_tcp *out);
 /* True if the TCP checksum of seg[0..len) is right for these addresses. */
 bool wire_tcp_csum_ok(const synack_addr *src, const synack_addr *dst, const uint8_t *seg, size_t len);
-/* Encode options (those present in o), padded with NOP/EOL to a multiple of
- * 4 bytes. Layout like Linux: MSS, SACK-permitted+TS combined as
- * "NOP NOP TS" or "SACKOK TS", "NOP WS", "NOP NOP SACK...". Returns bytes
- * written (<= 40); SACK blocks are cut to what fits. */
-size_t wire_tcp_opts_emit(uint8_t *buf, const struct wire_tcp_opts *o);
-/* Write the header (t->hdr_len ignored, computed from options) with the
- * checksum field zero. Returns header length. */
-size_t wire_tcp_emit(uint8_t *buf, const struct wire_tcp *t);
+/* Append the options present in o, each piece 4-byte aligned. Layout like
+ * Linux: MSS, SACK-permitted+TS combined as "NOP NOP TS" or "SACKOK TS",
+ * "NOP WS", "NOP NOP SACK...". At most `room` bytes (<= 40) are used: SACK
+ * blocks are cut to what fits (RFC 2018 §3) and o->nsack set to the number
+ * written; if the other options do not fit in room, nothing is written and
+ * the builder overflows. Returns the bytes written. */
+size_t wire_tcp_opts_emit(struct bbuf *b, struct wire_tcp_opts *o, size_t room);
+/* The number of option bytes wire_tcp_opts_emit would write for o with the
+ * whole 40 bytes available. */
+size_t wire_tcp_opts_len(const struct wire_tcp_opts *o);
+/* Append the header (t->hdr_len ignored, computed from the options) with
+ * the checksum field zero, keeping payload_len bytes of room after it:
+ * SACK blocks that would eat into that room are left out (fewer blocks,
+ * never a larger segment). t->hdr_len and t->opt.nsack are set to what was
+ * written. Returns the header length, 0 if the header and payload_len
+ * bytes cannot fit (the builder then overflows). */
+size_t wire_tcp_emit(struct bbuf *b, struct wire_tcp *t, size_t payload_len);
 /* Compute and store the checksum of the segment seg[0..len) (header+data). */
 void wire_tcp_set_csum(uint8_t *seg, size_t len, const synack_addr *src, const synack_addr *dst);
 

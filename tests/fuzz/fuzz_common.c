@@ -172,6 +172,13 @@ void fuzz_config(struct world *w, int i, synack_stack_config *cfg)
 	synack_stack_config_init(cfg);
 	cfg->addr = synack_addr_ipv4(10, 0, 0, (uint8_t)(i + 1));
 	cfg->prefix_len = 24;
+	/* full-sized segments with timestamps and SACK blocks, as on a real
+	 * Ethernet path: where a frame's limit is met (issue 7) */
+	cfg->mtu = 1500;
+	cfg->tcp.sack_enable = 1;
+	cfg->tcp.ts_enable = 1;
+	if (i == 1) /* FL_TRAFFIC keeps it full: a window's worth, cheap to refill */
+		cfg->tcp.sndbuf = SERVER_SNDBUF;
 	cfg->allocator = (synack_allocator){.alloc = c_alloc, .free = c_free, .ctx = &w->mem[i]};
 	cfg->trace_capacity = i == 1 ? 32 : 0;
 }
@@ -199,11 +206,26 @@ void fuzz_setup(struct world *w, const synack_stack_config cfg[2], const synack_
 
 /* ---- the run ---- */
 
+/* Write as much as c's send buffer takes. */
+static void fill_send_queue(synack_tcp *c)
+{
+	static const uint8_t bulk[4096];
+	while (c && synack_tcp_send(c, bulk, sizeof bulk) == (ssize_t)sizeof bulk)
+		;
+}
+
+/* FL_TRAFFIC: data both ways. The client sends a little; the server's
+ * application keeps every connection's send queue full, so the server
+ * sends full-sized segments while the fuzzer's frames leave gaps in what
+ * it receives (SACK blocks beside a full MSS), move its window and ACK or
+ * SACK its data. */
 static void traffic(struct world *w)
 {
-	static const char up[100] = "client data", down[50] = "server data";
+	static const char up[100] = "client data";
 	synack_tcp_send(w->client, up, sizeof up);
-	synack_tcp_send(w->server, down, sizeof down);
+	fill_send_queue(w->server);
+	for (size_t i = 0; i < w->nextra; i++)
+		fill_send_queue(w->extra[i]);
 }
 
 void fuzz_feed(struct world *w, const uint8_t *data, size_t size, size_t start, size_t head,
@@ -229,6 +251,22 @@ void fuzz_feed(struct world *w, const uint8_t *data, size_t size, size_t start, 
 	fuzz_run_for(w, SYNACK_SEC(1));
 }
 
+/* The connection the fuzzer opened (the peer of the last SYN-ACK), once
+ * the server accepted it: where its sequence numbers are now. */
+static void own_conn_now(struct world *w, uint32_t *rcv_nxt, uint32_t *snd_una)
+{
+	for (size_t i = 0; i < w->nextra; i++) {
+		synack_endpoint local, remote;
+		synack_tcp_info info;
+		synack_tcp_endpoints(w->extra[i], &local, &remote);
+		if (remote.port != w->synack_to.port || !synack_addr_equal(&remote.addr, &w->synack_to.addr))
+			continue;
+		synack_tcp_get_info(w->extra[i], &info);
+		*rcv_nxt = info.rcv_nxt;
+		*snd_una = info.snd_una;
+	}
+}
+
 void fuzz_fix_tcp(struct world *w, uint8_t *l4, const synack_addr *s)
 {
 	synack_tcp_info info;
@@ -243,6 +281,7 @@ void fuzz_fix_tcp(struct world *w, uint8_t *l4, const synack_addr *s)
 	if (w->have_synack && synack_addr_equal(s, &w->synack_to.addr) && rd16(l4) == w->synack_to.port) {
 		rcv_nxt = w->synack.ack; /* a connection the fuzzer opened */
 		snd_una = w->synack.seq + 1;
+		own_conn_now(w, &rcv_nxt, &snd_una);
 	}
 	if (w->flags & FL_SEQ)
 		wr32(l4 + 4, rcv_nxt + (uint32_t)(int32_t)(int8_t)l4[7]);
@@ -325,19 +364,23 @@ void fuzz_write_seed(const char *dir, const char *name, const uint8_t *b, size_t
 		fclose(f);
 }
 
-size_t fuzz_tcp_pkt(uint8_t *f, const synack_addr *s, const synack_addr *d, uint16_t sport, uint8_t flags,
-		    const struct wire_tcp_opts *o, const char *payload)
+size_t fuzz_tcp_pkt(uint8_t *f, size_t cap, const synack_addr *s, const synack_addr *d, uint16_t sport,
+		    uint8_t flags, const struct wire_tcp_opts *o, const char *payload)
 {
-	size_t ih = s->family == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR;
+	size_t ih = s->family == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR, pl = strlen(payload);
 	struct wire_tcp t = {.sport = sport, .dport = SERVER_PORT, .seq = 0x10000, .flags = flags, .wnd = 65535,
 			     .opt = *o};
 	t.ack = flags & SYNACK_TCP_ACK ? 0x20000 : 0;
-	size_t hl = wire_tcp_emit(f + ih, &t), pl = strlen(payload);
-	memcpy(f + ih + hl, payload, pl);
+	REQUIRE(cap >= ih);
+	struct bbuf b = bbuf_make(f + ih, cap - ih), ip = bbuf_make(f, cap);
+	size_t hl = wire_tcp_emit(&b, &t, pl);
+	bbuf_put(&b, payload, pl);
+	REQUIRE(bbuf_ok(&b));
 	wire_tcp_set_csum(f + ih, hl + pl, s, d);
 	if (s->family == SYNACK_AF_INET)
-		wire_ipv4_emit(f, s, d, WIRE_PROTO_TCP, 64, 1, true, hl + pl);
+		wire_ipv4_emit(&ip, s, d, WIRE_PROTO_TCP, 64, 1, WIRE_IPV4_DF, hl + pl);
 	else
-		wire_ipv6_emit(f, s, d, WIRE_PROTO_TCP, 64, hl + pl);
+		wire_ipv6_emit(&ip, s, d, WIRE_PROTO_TCP, 64, hl + pl);
+	REQUIRE(bbuf_ok(&ip));
 	return ih + hl + pl;
 }

@@ -39,10 +39,10 @@ enum {
 	FL_ACK = 1 << 3,     /* ack = server SND.UNA + (int8) low byte of ack */
 	FL_LEN = 1 << 4,     /* IP version and length fields from the frame length */
 	FL_CLOSE = 1 << 5,   /* graceful close at the end instead of abort */
-	FL_TRAFFIC = 1 << 6, /* real data both ways between frames */
+	FL_TRAFFIC = 1 << 6, /* data both ways between frames: the server's send queues kept full */
 	FL_READ = 1 << 7,    /* the server application reads what arrives */
 };
-enum { MAX_FRAMES = 32, MAX_HANDLES = 16, SERVER_PORT = 80, FUZZ_MODES = 4 };
+enum { MAX_FRAMES = 32, MAX_HANDLES = 16, SERVER_PORT = 80, FUZZ_MODES = 4, SERVER_SNDBUF = 32 * 1024 };
 
 struct counted {
 	size_t blocks, bytes;
@@ -72,7 +72,9 @@ struct world {
 void fuzz_init(void (*write_seeds)(const char *dir));
 void fuzz_world_start(struct world *w);
 
-/* Config of stack i (10.0.0.(i+1)/24, counting allocator, server trace). */
+/* Config of stack i (10.0.0.(i+1)/24, counting allocator, server trace;
+ * MTU 1500, SACK and timestamps on, the server's send buffer
+ * SERVER_SNDBUF). */
 void fuzz_config(struct world *w, int i, synack_stack_config *cfg);
 /* Pair on a link with delay, listener on sep, one connection with a few
  * bytes each way. */
@@ -101,9 +103,9 @@ void fuzz_measure_idle(struct world *w);
 
 /* Seeds. */
 void fuzz_write_seed(const char *dir, const char *name, const uint8_t *b, size_t n);
-/* An IP packet s -> d (family of s): TCP to SERVER_PORT with seq/ack low
- * bytes 0 (FL_SEQ/FL_ACK offsets of 0), checksums right. */
-size_t fuzz_tcp_pkt(uint8_t *f, const synack_addr *s, const synack_addr *d, uint16_t sport, uint8_t flags,
-		    const struct wire_tcp_opts *o, const char *payload);
+/* An IP packet s -> d (family of s) built in f[0..cap): TCP to SERVER_PORT
+ * with seq/ack low bytes 0 (FL_SEQ/FL_ACK offsets of 0), checksums right. */
+size_t fuzz_tcp_pkt(uint8_t *f, size_t cap, const synack_addr *s, const synack_addr *d, uint16_t sport,
+		    uint8_t flags, const struct wire_tcp_opts *o, const char *payload);
 
 #endif

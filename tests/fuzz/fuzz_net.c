@@ -192,9 +192,11 @@ static void send_l3(struct world *w, const uint8_t *pkt, size_t len, uint16_t ty
 	else
 		host_mac(d, HOST_SERVER);
 	host_mac(s, src_host);
-	wire_eth_emit(f, d, s, type);
-	memcpy(f + WIRE_ETH_HDR, pkt, len);
-	inject(w, f, WIRE_ETH_HDR + len);
+	struct bbuf b = bbuf_make(f, sizeof f);
+	wire_eth_emit(&b, d, s, type);
+	bbuf_put(&b, pkt, len);
+	REQUIRE(bbuf_ok(&b));
+	inject(w, f, b.len);
 }
 
 static uint16_t ip_ethertype(const struct world *w)
@@ -380,12 +382,14 @@ static void frag6_one(struct world *w, const uint8_t *f, size_t pl, size_t off, 
 {
 	static uint8_t out[SCRATCH];
 	size_t n = MIN(chunk, pl - off);
-	memcpy(out, f, WIRE_IPV6_HDR);
 	uint32_t id = rd32(f) & 0xfffff; /* the flow label: the fuzzer chooses */
-	wire_ipv6_frag_emit(out + WIRE_IPV6_HDR, f[6], (uint16_t)(off / 8), off + n < pl, id);
+	struct bbuf b = bbuf_make(out, sizeof out);
+	bbuf_put(&b, f, WIRE_IPV6_HDR);
+	wire_ipv6_frag_emit(&b, f[6], (uint16_t)(off / 8), off + n < pl, id);
+	bbuf_put(&b, f + WIRE_IPV6_HDR + off, n);
+	REQUIRE(bbuf_ok(&b));
 	out[6] = WIRE_PROTO_FRAGMENT;
 	wr16(out + 4, (uint16_t)(8 + n));
-	memcpy(out + WIRE_IPV6_HDR + 8, f + WIRE_IPV6_HDR + off, n);
 	uint8_t mac[6];
 	ip_l2_dst(w, out, WIRE_IPV6_HDR, 0, mac);
 	send_l3(w, out, WIRE_IPV6_HDR + 8 + n, WIRE_ETH_IPV6, mac, HOST_CLIENT);
@@ -497,8 +501,9 @@ static void quoted_conn(struct world *w, bool synack, struct quote_conn *q)
 }
 
 /* The segment the server sent, as the error quotes it: IP header, TCP
- * header, extra bytes. Returns its length. */
-static size_t build_quote(struct world *w, const uint8_t *p, const uint8_t *extra, size_t nextra, uint8_t *q)
+ * header, extra bytes, in q[0..cap). Returns its length. */
+static size_t build_quote(struct world *w, const uint8_t *p, const uint8_t *extra, size_t nextra, uint8_t *q,
+			  size_t cap)
 {
 	struct quote_conn c;
 	quoted_conn(w, p[7] & 0x10, &c);
@@ -507,13 +512,17 @@ static size_t build_quote(struct world *w, const uint8_t *p, const uint8_t *extr
 	t.seq = c.seq + (uint32_t)(int32_t)(int8_t)p[6];
 	t.ack = c.ack;
 	size_t ih = w->fam == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR;
-	size_t th = wire_tcp_emit(q + ih, &t);
-	memcpy(q + ih + th, extra, nextra);
+	struct bbuf b = bbuf_make(q + ih, cap - ih), ip = bbuf_make(q, cap);
+	size_t th = wire_tcp_emit(&b, &t, nextra);
+	bbuf_put(&b, extra, nextra);
+	REQUIRE(bbuf_ok(&b));
 	wire_tcp_set_csum(q + ih, th + nextra, &c.local.addr, &c.remote.addr);
 	if (w->fam == SYNACK_AF_INET)
-		wire_ipv4_emit(q, &c.local.addr, &c.remote.addr, WIRE_PROTO_TCP, 64, 7, true, th + nextra);
+		wire_ipv4_emit(&ip, &c.local.addr, &c.remote.addr, WIRE_PROTO_TCP, 64, 7, WIRE_IPV4_DF,
+			       th + nextra);
 	else
-		wire_ipv6_emit(q, &c.local.addr, &c.remote.addr, WIRE_PROTO_TCP, 64, th + nextra);
+		wire_ipv6_emit(&ip, &c.local.addr, &c.remote.addr, WIRE_PROTO_TCP, 64, th + nextra);
+	REQUIRE(bbuf_ok(&ip));
 	size_t n = ih + th + nextra;
 	if (p[7] & 0x40)
 		q[p[8] % n] ^= p[9];
@@ -548,20 +557,22 @@ static void op_icmp_err(struct world *w, const uint8_t *data, size_t len)
 	static uint8_t pkt[SCRATCH], quote[SCRATCH];
 	memcpy(p, data, MIN(len, sizeof p));
 	size_t nextra = len > 10 ? MIN(len - 10, (size_t)1200) : 0;
-	size_t qn = build_quote(w, p, nextra ? data + 10 : data, nextra, quote);
+	size_t qn = build_quote(w, p, nextra ? data + 10 : data, nextra, quote, sizeof quote);
 	uint8_t type, code;
 	icmp_type_code(w, p, &type, &code);
 	synack_addr d = host_addr(w->fam, HOST_SERVER), s = host_addr(w->fam, HOST_CLIENT);
 	if (!(p[7] & 0x20))
 		s.bytes[w->fam == SYNACK_AF_INET ? 3 : 15] = 0xfe;
 	size_t ih = w->fam == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR, n;
+	struct bbuf b = bbuf_make(pkt + ih, sizeof pkt - ih), ip = bbuf_make(pkt, sizeof pkt);
 	if (w->fam == SYNACK_AF_INET) {
-		n = wire_icmp_emit(pkt + ih, type, code, p + 2, quote, qn);
-		wire_ipv4_emit(pkt, &s, &d, WIRE_PROTO_ICMP, 64, 9, false, n);
+		n = wire_icmp_emit(&b, type, code, p + 2, quote, qn);
+		wire_ipv4_emit(&ip, &s, &d, WIRE_PROTO_ICMP, 64, 9, 0, n);
 	} else {
-		n = wire_icmp6_emit(pkt + ih, &s, &d, type, code, p + 2, quote, qn);
-		wire_ipv6_emit(pkt, &s, &d, WIRE_PROTO_ICMPV6, 64, n);
+		n = wire_icmp6_emit(&b, &s, &d, type, code, p + 2, quote, qn);
+		wire_ipv6_emit(&ip, &s, &d, WIRE_PROTO_ICMPV6, 64, n);
 	}
+	REQUIRE(bbuf_ok(&b) && bbuf_ok(&ip));
 	send_l3(w, pkt, ih + n, ip_ethertype(w), NULL, HOST_CLIENT);
 }
 
@@ -598,10 +609,12 @@ static void op_arp(struct world *w, const uint8_t *data, size_t len)
 	static const int tsel[3] = {HOST_SERVER, HOST_CLIENT, HOST_THIRD};
 	unsigned t = p[0] >> 5 & 3;
 	a.tpa = t == 3 ? addr_at(SYNACK_AF_INET, p + 12) : host_addr(SYNACK_AF_INET, tsel[t]);
-	size_t n = wire_arp_emit(pkt, &a);
+	struct bbuf b = bbuf_make(pkt, sizeof pkt);
+	size_t n = wire_arp_emit(&b, &a);
 	size_t pad = len > 16 ? MIN(len - 16, (size_t)64) : 0;
 	if (pad)
-		memcpy(pkt + n, data + 16, pad);
+		bbuf_put(&b, data + 16, pad);
+	REQUIRE(bbuf_ok(&b));
 	uint8_t dst[6];
 	memset(dst, 0xff, 6);
 	if (p[0] & 0x80)
@@ -682,8 +695,11 @@ static void op_nd(struct world *w, const uint8_t *data, size_t len)
 	size_t bn = nd_body(p, &target, host, adv, nextra ? data + 24 : data, nextra, body);
 	uint8_t rest[4] = {adv ? p[1] : 0, 0, 0, 0};
 	uint8_t code = p[3] & 2 ? p[20] : 0;
-	size_t n = wire_icmp6_emit(pkt + WIRE_IPV6_HDR, &s, &d, adv ? WIRE_ND_NA : WIRE_ND_NS, code, rest, body, bn);
-	wire_ipv6_emit(pkt, &s, &d, WIRE_PROTO_ICMPV6, p[0] & 0x80 ? p[2] : 255, n);
+	struct bbuf b = bbuf_make(pkt + WIRE_IPV6_HDR, sizeof pkt - WIRE_IPV6_HDR),
+		    ip = bbuf_make(pkt, sizeof pkt);
+	size_t n = wire_icmp6_emit(&b, &s, &d, adv ? WIRE_ND_NA : WIRE_ND_NS, code, rest, body, bn);
+	wire_ipv6_emit(&ip, &s, &d, WIRE_PROTO_ICMPV6, p[0] & 0x80 ? p[2] : 255, n);
+	REQUIRE(bbuf_ok(&b) && bbuf_ok(&ip));
 	uint8_t mac[6];
 	l2_dst_for(&d, mac);
 	send_l3(w, pkt, WIRE_IPV6_HDR + n, WIRE_ETH_IPV6, mac, host);
@@ -817,30 +833,34 @@ static void write_seed(const char *dir, const char *name, int mode, const struct
 	fuzz_write_seed(dir, file, s->b, s->n);
 }
 
-/* An IP packet of family fam from host to the server (fuzz_tcp_pkt()). */
-static size_t tcp_pkt(uint8_t *f, int fam, int host, uint16_t sport, uint8_t flags, const struct wire_tcp_opts *o,
-		      const char *payload)
+/* An IP packet of family fam from host to the server (fuzz_tcp_pkt()),
+ * in f[0..cap). */
+static size_t tcp_pkt(uint8_t *f, size_t cap, int fam, int host, uint16_t sport, uint8_t flags,
+		      const struct wire_tcp_opts *o, const char *payload)
 {
 	synack_addr s = host_addr(fam, host), d = host_addr(fam, HOST_SERVER);
-	return fuzz_tcp_pkt(f, &s, &d, sport, flags, o, payload);
+	return fuzz_tcp_pkt(f, cap, &s, &d, sport, flags, o, payload);
 }
 
-/* An echo request with n payload bytes (may need fragments). */
-static size_t echo_pkt(uint8_t *f, int fam, size_t n)
+/* An echo request with n payload bytes (may need fragments), in f[0..cap). */
+static size_t echo_pkt(uint8_t *f, size_t cap, int fam, size_t n)
 {
 	static uint8_t body[2048];
 	static const uint8_t rest[4] = {0x12, 0x34, 0, 1};
 	synack_addr s = host_addr(fam, HOST_CLIENT), d = host_addr(fam, HOST_SERVER);
 	for (size_t i = 0; i < n; i++)
 		body[i] = (uint8_t)i;
+	size_t ih = fam == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR, m;
+	struct bbuf b = bbuf_make(f + ih, cap - ih), ip = bbuf_make(f, cap);
 	if (fam == SYNACK_AF_INET) {
-		size_t m = wire_icmp_emit(f + 20, WIRE_ICMP_ECHO_REQUEST, 0, rest, body, n);
-		wire_ipv4_emit(f, &s, &d, WIRE_PROTO_ICMP, 64, 9, false, m);
-		return 20 + m;
+		m = wire_icmp_emit(&b, WIRE_ICMP_ECHO_REQUEST, 0, rest, body, n);
+		wire_ipv4_emit(&ip, &s, &d, WIRE_PROTO_ICMP, 64, 9, 0, m);
+	} else {
+		m = wire_icmp6_emit(&b, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, n);
+		wire_ipv6_emit(&ip, &s, &d, WIRE_PROTO_ICMPV6, 64, m);
 	}
-	size_t m = wire_icmp6_emit(f + 40, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, n);
-	wire_ipv6_emit(f, &s, &d, WIRE_PROTO_ICMPV6, 64, m);
-	return 40 + m;
+	REQUIRE(bbuf_ok(&b) && bbuf_ok(&ip));
+	return ih + m;
 }
 
 static const unsigned live = FL_TUPLE | FL_SEQ | FL_ACK | FL_READ;
@@ -853,27 +873,48 @@ static void seeds_tcp(const char *dir, int mode, int fam)
 	struct seed s;
 	uint8_t f[2048];
 	seed_start(&s, mode, live);
-	seed_frame(&s, 1, OP_IP, f, tcp_pkt(f, fam, 0, 1, SYNACK_TCP_ACK | SYNACK_TCP_PSH, &no_opts, "abc"));
-	seed_frame(&s, 2, OP_IP, f, tcp_pkt(f, fam, 0, 1, SYNACK_TCP_ACK | SYNACK_TCP_FIN, &no_opts, ""));
+	seed_frame(&s, 1, OP_IP, f,
+		   tcp_pkt(f, sizeof f, fam, 0, 1, SYNACK_TCP_ACK | SYNACK_TCP_PSH, &no_opts, "abc"));
+	seed_frame(&s, 2, OP_IP, f,
+		   tcp_pkt(f, sizeof f, fam, 0, 1, SYNACK_TCP_ACK | SYNACK_TCP_FIN, &no_opts, ""));
 	write_seed(dir, "live-data-fin", mode, &s);
 
 	seed_start(&s, mode, FL_SEQ | FL_ACK | FL_READ);
-	seed_frame(&s, 0, OP_IP | 0x80, f, tcp_pkt(f, fam, HOST_THIRD, 50000, SYNACK_TCP_SYN, &syn_opts, ""));
-	seed_frame(&s, 1, OP_IP | 0x80, f, tcp_pkt(f, fam, HOST_THIRD, 50000, SYNACK_TCP_ACK, &no_opts, ""));
+	seed_frame(&s, 0, OP_IP | 0x80, f,
+		   tcp_pkt(f, sizeof f, fam, HOST_THIRD, 50000, SYNACK_TCP_SYN, &syn_opts, ""));
 	seed_frame(&s, 1, OP_IP | 0x80, f,
-		   tcp_pkt(f, fam, HOST_THIRD, 50000, SYNACK_TCP_ACK | SYNACK_TCP_FIN, &no_opts, "hi"));
+		   tcp_pkt(f, sizeof f, fam, HOST_THIRD, 50000, SYNACK_TCP_ACK, &no_opts, ""));
+	seed_frame(
+	    &s, 1, OP_IP | 0x80, f,
+	    tcp_pkt(f, sizeof f, fam, HOST_THIRD, 50000, SYNACK_TCP_ACK | SYNACK_TCP_FIN, &no_opts, "hi"));
 	write_seed(dir, "new-syn", mode, &s);
 
 	static const char big[] = "fragmented data fragmented data fragmented data fragmented data "
 				  "fragmented data fragmented data!";
 	seed_start(&s, mode, live | FL_TRAFFIC);
-	seed_frame(&s, 1, OP_FRAG | 2 << 3 | 0x20, f, tcp_pkt(f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, big));
-	seed_frame(&s, 1, OP_FRAG | 1 << 3 | 0x40, f, tcp_pkt(f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, big));
+	seed_frame(&s, 1, OP_FRAG | 2 << 3 | 0x20, f,
+		   tcp_pkt(f, sizeof f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, big));
+	seed_frame(&s, 1, OP_FRAG | 1 << 3 | 0x40, f,
+		   tcp_pkt(f, sizeof f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, big));
 	write_seed(dir, "frag-data", mode, &s);
 
+	/* the server sending bulk data (FL_TRAFFIC) while it holds data out of
+	 * order, 120 bytes past RCV.NXT: full-sized segments with SACK blocks
+	 * (see fuzz_stack); then an ACK with a SACK block */
+	static const struct wire_tcp_opts sack = {.wscale = -1, .nsack = 1, .sack = {{5000, 6000}}};
+	seed_start(&s, mode, live | FL_TRAFFIC);
+	size_t seq_low = s.n + 3 + (fam == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR) + 7;
+	seed_frame(&s, 1, OP_IP, f,
+		   tcp_pkt(f, sizeof f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, "out of order"));
+	s.b[seq_low] = 120;
+	seed_frame(&s, 2, OP_IP, f, tcp_pkt(f, sizeof f, fam, 0, 1, SYNACK_TCP_ACK, &sack, ""));
+	write_seed(dir, "bulk-ooo-sack", mode, &s);
+
 	seed_start(&s, mode, live);
-	seed_frame(&s, 1, OP_FRAG | 3 << 3 | 0x80, f, tcp_pkt(f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, big));
-	seed_frame(&s, 1, OP_SPRAY | 9 << 3, f, tcp_pkt(f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, big));
+	seed_frame(&s, 1, OP_FRAG | 3 << 3 | 0x80, f,
+		   tcp_pkt(f, sizeof f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, big));
+	seed_frame(&s, 1, OP_SPRAY | 9 << 3, f,
+		   tcp_pkt(f, sizeof f, fam, 0, 1, SYNACK_TCP_ACK, &no_opts, big));
 	write_seed(dir, "frag-timeout", mode, &s);
 }
 
@@ -882,8 +923,8 @@ static void seeds_icmp(const char *dir, int mode, int fam)
 	struct seed s;
 	uint8_t f[2048];
 	seed_start(&s, mode, 0);
-	seed_frame(&s, 0, OP_FRAG | 1 << 3, f, echo_pkt(f, fam, 1800));
-	seed_frame(&s, 1, OP_IP, f, echo_pkt(f, fam, 16));
+	seed_frame(&s, 0, OP_FRAG | 1 << 3, f, echo_pkt(f, sizeof f, fam, 1800));
+	seed_frame(&s, 1, OP_IP, f, echo_pkt(f, sizeof f, fam, 16));
 	write_seed(dir, "echo", mode, &s);
 
 	/* too big / frag needed (MTU 1280 or 576 in the rest word), with data
@@ -900,7 +941,8 @@ static void seeds_icmp(const char *dir, int mode, int fam)
 
 	/* an error quoting the SYN-ACK of a connection the fuzzer opened */
 	seed_start(&s, mode, FL_SEQ | FL_ACK);
-	seed_frame(&s, 0, OP_IP | 0x80, f, tcp_pkt(f, fam, HOST_THIRD, 50000, SYNACK_TCP_SYN, &syn_opts, ""));
+	seed_frame(&s, 0, OP_IP | 0x80, f,
+		   tcp_pkt(f, sizeof f, fam, HOST_THIRD, 50000, SYNACK_TCP_SYN, &syn_opts, ""));
 	uint8_t q[10] = {0, 1, 0, 0, 0, 0, 0, 0x10, 0, 0};
 	seed_frame(&s, 1, OP_ICMP_ERR, q, sizeof q);
 	write_seed(dir, "icmp-synrecv", mode, &s);

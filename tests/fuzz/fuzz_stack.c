@@ -2,12 +2,19 @@
  * API only (sim.h, tcp.h; wire.h is used just to compute checksums).
  *
  * For every input: a simulated pair (client 10.0.0.1, server 10.0.0.2 on a
- * lossless link with a 100 us delay), a listener on server port 80, one established connection
- * that has carried a few bytes each way. Then the input is cut into frames
- * and each is fed to the server with synack_stack_input() at an advancing
- * virtual time; between frames the simulation runs (timers fire, the real
- * client answers whatever the server sends) and the application side
- * accepts new connections and reads/writes.
+ * lossless link with a 100 us delay; MTU 1500, SACK and timestamps on), a
+ * listener on server port 80, one established connection that has carried
+ * a few bytes each way. Then the input is cut into frames and each is fed
+ * to the server with synack_stack_input() at an advancing virtual time;
+ * between frames the simulation runs (timers fire, the real client answers
+ * whatever the server sends) and the application side accepts new
+ * connections and reads/writes. With FL_TRAFFIC the server's application
+ * refills every connection's send queue before each frame, so full-sized
+ * segments leave the server while the fuzzer's frames hold gaps open in
+ * what it receives (out-of-order data: SACK blocks on those segments), ACK
+ * and SACK its data and move its window: the output path from every state
+ * the input side can reach (a data segment with SACK blocks on top of a
+ * full MSS once overflowed the frame buffer, issue 7).
  *
  * Input layout:
  *   byte 0        flags (FL_* below)
@@ -167,16 +174,18 @@ static size_t put_frame(uint8_t *out, unsigned delay, const uint8_t *f, size_t l
 	return 2 + len;
 }
 
+enum { SEED_FRAME = 256 };
+
 /* A TCP segment 10.0.0.host -> 10.0.0.2:80 (ports/seq/ack left for FL_*
- * to fix), checksums right for those addresses. */
-static size_t tcp_frame_from(uint8_t *f, uint8_t host, uint16_t sport, uint8_t flags,
+ * to fix), checksums right for those addresses, in f[0..SEED_FRAME). */
+static size_t tcp_frame_from(uint8_t f[SEED_FRAME], uint8_t host, uint16_t sport, uint8_t flags,
 			     const struct wire_tcp_opts *o, const char *payload)
 {
 	synack_addr s = synack_addr_ipv4(10, 0, 0, host), d = synack_addr_ipv4(10, 0, 0, 2);
-	return fuzz_tcp_pkt(f, &s, &d, sport, flags, o, payload);
+	return fuzz_tcp_pkt(f, SEED_FRAME, &s, &d, sport, flags, o, payload);
 }
 
-static size_t tcp_frame(uint8_t *f, uint16_t sport, uint8_t flags, const struct wire_tcp_opts *o,
+static size_t tcp_frame(uint8_t f[SEED_FRAME], uint16_t sport, uint8_t flags, const struct wire_tcp_opts *o,
 			const char *payload)
 {
 	return tcp_frame_from(f, 1, sport, flags, o, payload);
@@ -184,7 +193,7 @@ static size_t tcp_frame(uint8_t *f, uint16_t sport, uint8_t flags, const struct 
 
 static void write_seeds(const char *dir)
 {
-	uint8_t in[4096], f[256];
+	uint8_t in[4096], f[SEED_FRAME];
 	size_t n;
 	struct wire_tcp_opts syn = {
 	    .has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
@@ -217,11 +226,27 @@ static void write_seeds(const char *dir)
 	/* an ICMP echo request */
 	static const uint8_t rest[4] = {0x12, 0x34, 0, 1};
 	synack_addr s = synack_addr_ipv4(10, 0, 0, 1), d = synack_addr_ipv4(10, 0, 0, 2);
-	size_t il = wire_icmp_emit(f + 20, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"ping", 4);
-	wire_ipv4_emit(f, &s, &d, WIRE_PROTO_ICMP, 64, 9, false, il);
+	struct bbuf b = bbuf_make(f + 20, sizeof f - 20), ip = bbuf_make(f, sizeof f);
+	size_t il = wire_icmp_emit(&b, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"ping", 4);
+	wire_ipv4_emit(&ip, &s, &d, WIRE_PROTO_ICMP, 64, 9, 0, il);
+	REQUIRE(bbuf_ok(&b) && bbuf_ok(&ip));
 	in[0] = FL_FIX;
 	n = 1 + put_frame(in + 1, 0, f, 20 + il);
 	fuzz_write_seed(dir, "icmp-echo", in, n);
+
+	/* the server sending bulk data (FL_TRAFFIC) while it holds data out of
+	 * order, 120 bytes past its RCV.NXT (past what the client has in
+	 * flight): its full-sized segments carry SACK blocks; then an ACK with
+	 * a SACK block, a zero window and a window update */
+	in[0] = (uint8_t)(live | FL_TRAFFIC);
+	n = 1 + put_frame(in + 1, 1, f, tcp_frame(f, 1, SYNACK_TCP_ACK, &none, "out of order"));
+	in[1 + 2 + 20 + 7] = 120; /* the low byte of seq: RCV.NXT + 120 */
+	n += put_frame(in + n, 1, f, tcp_frame(f, 1, SYNACK_TCP_ACK, &sack, ""));
+	size_t zero = n + 2 + 20 + 14;
+	n += put_frame(in + n, 2, f, tcp_frame(f, 1, SYNACK_TCP_ACK, &none, ""));
+	wr16(in + zero, 0); /* window 0 */
+	n += put_frame(in + n, 4, f, tcp_frame(f, 1, SYNACK_TCP_ACK, &none, ""));
+	fuzz_write_seed(dir, "bulk-ooo-sack", in, n);
 
 	/* a zero window advertised on the live connection, then a long wait */
 	in[0] = (uint8_t)(live | FL_TRAFFIC);

@@ -448,7 +448,11 @@ static inline void seg_in(struct seg_env *E, const char *file, int line, const c
 	h.ack = L.has_ack ? (L.abs ? L.ack : L.ack + E->iss) : 0;
 	h.flags = L.flags;
 	h.wnd = (uint16_t)(L.has_win ? L.win : 65535);
-	wire_tcp_emit(tcp, &h);
+	struct bbuf b = bbuf_make(tcp, sizeof frame - WIRE_IPV4_HDR);
+	if (!wire_tcp_emit(&b, &h, WIRE_TCP_MAX_OPTS + L.len)) {
+		unit_fail(file, line, "segment does not fit %zu bytes: %s", b.cap, text);
+		return;
+	}
 	int on = L.has_opts ? seg_opts_encode(L.opts, E->iss, tcp + WIRE_TCP_HDR) : 0;
 	if (on < 0) {
 		unit_fail(file, line, "bad options: %s", L.opts);
@@ -464,7 +468,8 @@ static inline void seg_in(struct seg_env *E, const char *file, int line, const c
 	wire_tcp_set_csum(tcp, l4, &E->peer, &E->me);
 	if (L.badcsum)
 		tcp[16] ^= 0x5a;
-	wire_ipv4_emit(frame, &E->peer, &E->me, WIRE_PROTO_TCP, 64, 1, true, l4);
+	struct bbuf ip = bbuf_make(frame, sizeof frame);
+	wire_ipv4_emit(&ip, &E->peer, &E->me, WIRE_PROTO_TCP, 64, 1, WIRE_IPV4_DF, l4);
 	synack_stack_input(E->st, frame, WIRE_IPV4_HDR + l4, L.t);
 }
 

@@ -124,3 +124,89 @@ TEST(prng_is_deterministic)
 		CHECK(u >= 0 && u < 1);
 	}
 }
+
+/* The bounded builder: exact fits, one byte too many, stickiness, and
+ * back-patched vectors (the TLS engine builds every vector this way). */
+TEST(bbuf_writes_nothing_past_its_capacity)
+{
+	uint8_t mem[16];
+	memset(mem, 0xa5, sizeof mem);
+	struct bbuf b = bbuf_make(mem, 8);
+	bbuf_u32(&b, 0x01020304);
+	bbuf_u16(&b, 0x0506);
+	bbuf_u8(&b, 7);
+	CHECK(bbuf_ok(&b));
+	CHECK_EQ(bbuf_room(&b), 1);
+	bbuf_u16(&b, 0x0809); /* one byte too many: nothing written */
+	CHECK(!bbuf_ok(&b));
+	CHECK_EQ(b.len, 7);
+	CHECK_EQ(bbuf_room(&b), 0);
+	bbuf_u8(&b, 9); /* sticky: even a write that would fit is refused */
+	CHECK_EQ(b.len, 7);
+	CHECK(bbuf_reserve(&b, 0) == NULL);
+	static const uint8_t want[7] = {1, 2, 3, 4, 5, 6, 7};
+	CHECK_MEM(mem, want, 7);
+	for (size_t i = 7; i < sizeof mem; i++)
+		CHECK_EQ(mem[i], 0xa5);
+}
+
+TEST(bbuf_reserve_put_zero_and_big_endian)
+{
+	uint8_t mem[32];
+	struct bbuf b = bbuf_make(mem, sizeof mem);
+	uint8_t *p = bbuf_reserve(&b, 3);
+	CHECK(p == mem);
+	memcpy(p, "abc", 3);
+	bbuf_put(&b, "de", 2);
+	bbuf_zero(&b, 2);
+	bbuf_u24(&b, 0x0a0b0c);
+	bbuf_be(&b, 0x1122334455667788ull, 8);
+	CHECK(bbuf_ok(&b));
+	static const uint8_t want[] = {'a', 'b', 'c', 'd', 'e', 0, 0, 0x0a, 0x0b, 0x0c,
+				       0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+	CHECK_EQ(b.len, sizeof want);
+	CHECK_MEM(mem, want, sizeof want);
+	/* a source inside the buffer itself (quoting a packet in place) */
+	bbuf_put(&b, mem, 5);
+	CHECK_MEM(mem + sizeof want, "abcde", 5);
+	/* a huge request cannot wrap the length arithmetic */
+	CHECK(bbuf_reserve(&b, SIZE_MAX) == NULL);
+	CHECK(!bbuf_ok(&b));
+}
+
+TEST(bbuf_vectors_back_patch_their_length)
+{
+	uint8_t mem[300];
+	struct bbuf b = bbuf_make(mem, sizeof mem);
+	size_t outer = bbuf_vec_open(&b, 2);
+	bbuf_u8(&b, 0xee);
+	size_t inner = bbuf_vec_open(&b, 1);
+	bbuf_put(&b, "xyz", 3);
+	bbuf_vec_close(&b, inner, 1);
+	size_t empty = bbuf_vec_open(&b, 3);
+	bbuf_vec_close(&b, empty, 3);
+	bbuf_vec_close(&b, outer, 2);
+	CHECK(bbuf_ok(&b));
+	static const uint8_t want[] = {0, 8, 0xee, 3, 'x', 'y', 'z', 0, 0, 0};
+	CHECK_EQ(b.len, sizeof want);
+	CHECK_MEM(mem, want, sizeof want);
+	/* 256 bytes in a vector with a one-byte length: an overflow */
+	b = bbuf_make(mem, sizeof mem);
+	size_t v = bbuf_vec_open(&b, 1);
+	bbuf_zero(&b, 256);
+	bbuf_vec_close(&b, v, 1);
+	CHECK(!bbuf_ok(&b));
+	/* 255 fit */
+	b = bbuf_make(mem, sizeof mem);
+	v = bbuf_vec_open(&b, 1);
+	bbuf_zero(&b, 255);
+	bbuf_vec_close(&b, v, 1);
+	CHECK(bbuf_ok(&b));
+	CHECK_EQ(mem[0], 255);
+	/* a prefix that does not fit leaves the builder failed, close is a no-op */
+	b = bbuf_make(mem, 1);
+	v = bbuf_vec_open(&b, 2);
+	bbuf_vec_close(&b, v, 2);
+	CHECK(!bbuf_ok(&b));
+	CHECK_EQ(b.len, 0);
+}

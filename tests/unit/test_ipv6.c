@@ -31,7 +31,9 @@ TEST(ipv6_parse_emit_and_errors)
 {
 	uint8_t f[128];
 	synack_addr s = peer6(), d = us6();
-	wire_ipv6_emit(f, &s, &d, WIRE_PROTO_TCP, 64, 20);
+	struct bbuf b = bbuf_make(f, sizeof f);
+	CHECK_EQ(wire_ipv6_emit(&b, &s, &d, WIRE_PROTO_TCP, 64, 20), 40);
+	CHECK_EQ(b.len, 40);
 	struct wire_ipv6 ip;
 	CHECK_EQ(wire_ipv6_parse(f, 60, &ip), 0);
 	CHECK_EQ(ip.next, WIRE_PROTO_TCP);
@@ -89,7 +91,9 @@ TEST(icmpv6_and_nd_formats)
 	uint8_t m[128];
 	synack_addr s = peer6(), d = us6(), t = us6();
 	const uint8_t rest[4] = {0, 1, 0, 2};
-	size_t n = wire_icmp6_emit(m, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, (const uint8_t *)"abcd", 4);
+	struct bbuf b = bbuf_make(m, sizeof m);
+	size_t n = wire_icmp6_emit(&b, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, (const uint8_t *)"abcd", 4);
+	CHECK_EQ(n, 12);
 	struct wire_icmp ic;
 	CHECK_EQ(wire_icmp6_parse(&s, &d, m, n, &ic), 0);
 	CHECK_EQ(ic.type, WIRE_ICMP6_ECHO_REQUEST);
@@ -99,7 +103,8 @@ TEST(icmpv6_and_nd_formats)
 	CHECK_EQ(wire_icmp6_parse(&other, &d, m, n, &ic), SYNACK_DROP_ICMP_CHECKSUM);
 	CHECK_EQ(wire_icmp6_parse(&s, &d, m, 7, &ic), SYNACK_DROP_ICMP_TRUNCATED);
 	/* NS with a source link-layer option */
-	n = wire_nd_emit(m, &s, &d, WIRE_ND_NS, 0, &t, NF_MAC_PEER);
+	b = bbuf_make(m, sizeof m);
+	n = wire_nd_emit(&b, &s, &d, WIRE_ND_NS, 0, &t, NF_MAC_PEER);
 	CHECK_EQ(n, 32);
 	struct wire_nd nd;
 	CHECK_EQ(wire_icmp6_parse(&s, &d, m, n, &ic), 0);
@@ -108,14 +113,16 @@ TEST(icmpv6_and_nd_formats)
 	CHECK_MEM(nd.lla, NF_MAC_PEER, 6);
 	CHECK(synack_addr_equal(&nd.target, &t));
 	/* NA flags, no option */
-	n = wire_nd_emit(m, &s, &d, WIRE_ND_NA, WIRE_NA_SOLICITED | WIRE_NA_OVERRIDE, &t, NULL);
+	b = bbuf_make(m, sizeof m);
+	n = wire_nd_emit(&b, &s, &d, WIRE_ND_NA, WIRE_NA_SOLICITED | WIRE_NA_OVERRIDE, &t, NULL);
 	CHECK_EQ(n, 24);
 	CHECK_EQ(wire_icmp6_parse(&s, &d, m, n, &ic), 0);
 	CHECK_EQ(wire_nd_parse(&ic, &nd), 0);
 	CHECK_EQ(nd.flags, WIRE_NA_SOLICITED | WIRE_NA_OVERRIDE);
 	CHECK(!nd.has_lla);
 	/* invalid: zero-length option, multicast target, short, code */
-	n = wire_nd_emit(m, &s, &d, WIRE_ND_NS, 0, &t, NF_MAC_PEER);
+	b = bbuf_make(m, sizeof m);
+	n = wire_nd_emit(&b, &s, &d, WIRE_ND_NS, 0, &t, NF_MAC_PEER);
 	m[24 + 1] = 0;
 	wire_icmp6_parse(&s, &d, m, n, &ic); /* checksum now wrong: parse the view anyway */
 	ic = (struct wire_icmp){.type = WIRE_ND_NS, .body = m + 8, .body_len = n - 8};
@@ -192,7 +199,7 @@ TEST(icmpv6_echo_is_answered)
 		body[i] = (uint8_t)i;
 	synack_addr s = peer6(), d = us6();
 	const uint8_t rest[4] = {0x12, 0x34, 0, 9};
-	size_t n = nf_icmp6(f, &s, &d, 57, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, 56);
+	size_t n = nf_icmp6(f, sizeof f, &s, &d, 57, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, 56);
 	synack_stack_input(st, f, n, 5);
 	CHECK_EQ(cap.n, 1);
 	struct wire_ipv6 ip;
@@ -207,7 +214,7 @@ TEST(icmpv6_echo_is_answered)
 	/* to all-nodes: answered from our link-local address (link-local requester) */
 	synack_addr ll = peer_ll(), all;
 	wire_ip6_all_nodes(&all);
-	n = nf_icmp6(f, &ll, &all, 1, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, 8);
+	n = nf_icmp6(f, sizeof f, &ll, &all, 1, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, 8);
 	synack_stack_input(st, f, n, 6);
 	CHECK_EQ(cap.n, 2);
 	CHECK_EQ(wire_ipv6_parse(cap.f[1], cap.len[1], &ip), 0);
@@ -229,16 +236,21 @@ static void expect_drop6(bool eth, const uint8_t *f, size_t n, enum synack_count
 }
 
 /* An echo request with `ext` (8 bytes, its Next Header patched to ICMPv6)
- * between the IPv6 header and the ICMPv6 message. */
-static size_t with_ext(uint8_t *f, uint8_t type, const uint8_t ext[8])
+ * between the IPv6 header and the ICMPv6 message, in f[0..size). */
+static size_t with_ext(uint8_t *f, size_t size, uint8_t type, const uint8_t ext[8])
 {
 	synack_addr s = peer6(), d = us6();
 	const uint8_t rest[4] = {0};
-	size_t m = wire_icmp6_emit(f + 48, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
-	memcpy(f + 40, ext, 8);
-	f[40] = WIRE_PROTO_ICMPV6;
-	wire_ipv6_emit(f, &s, &d, type, 64, 8 + m);
-	return 48 + m;
+	struct bbuf b = bbuf_make(f, size);
+	uint8_t *ip = bbuf_reserve(&b, WIRE_IPV6_HDR);
+	uint8_t *x = bbuf_reserve(&b, 8);
+	size_t m = wire_icmp6_emit(&b, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
+	struct bbuf h = bbuf_make(ip, WIRE_IPV6_HDR);
+	if (!nf_fits(&b) || !wire_ipv6_emit(&h, &s, &d, type, 64, 8 + m))
+		return 0;
+	memcpy(x, ext, 8);
+	x[0] = WIRE_PROTO_ICMPV6;
+	return b.len;
 }
 
 TEST(ipv6_input_checks_are_counted)
@@ -246,38 +258,38 @@ TEST(ipv6_input_checks_are_counted)
 	uint8_t f[256];
 	synack_addr s = peer6(), d = us6();
 	const uint8_t rest[4] = {0};
-	size_t n = nf_icmp6(f, &s, &d, 64, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
+	size_t n = nf_icmp6(f, sizeof f, &s, &d, 64, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
 	expect_drop6(false, f, n - 1, SYNACK_DROP_IP_LENGTH, 0);
 	synack_addr other = nf_ip6("2001:db8::99");
-	n = nf_icmp6(f, &s, &other, 64, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
+	n = nf_icmp6(f, sizeof f, &s, &other, 64, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
 	expect_drop6(false, f, n, SYNACK_DROP_IP_NOT_FOR_US, 0);
 	synack_addr mc = nf_ip6("ff02::1");
-	n = nf_icmp6(f, &mc, &d, 64, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
+	n = nf_icmp6(f, sizeof f, &mc, &d, 64, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
 	expect_drop6(false, f, n, SYNACK_DROP_IP_BAD_SOURCE, 0);
-	n = nf_icmp6(f, &s, &d, 64, 200, 0, rest, NULL, 0); /* unknown informational */
+	n = nf_icmp6(f, sizeof f, &s, &d, 64, 200, 0, rest, NULL, 0); /* unknown informational */
 	expect_drop6(false, f, n, SYNACK_DROP_ICMP_TYPE, 0);
-	n = nf_icmp6(f, &s, &d, 64, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
+	n = nf_icmp6(f, sizeof f, &s, &d, 64, WIRE_ICMP6_ECHO_REQUEST, 0, rest, NULL, 0);
 	f[42] ^= 1;
 	expect_drop6(false, f, n, SYNACK_DROP_ICMP_CHECKSUM, 0);
-	n = nf_icmp6(f, &s, &d, 255, WIRE_ND_RA, 0, rest, NULL, 0);
+	n = nf_icmp6(f, sizeof f, &s, &d, 255, WIRE_ND_RA, 0, rest, NULL, 0);
 	expect_drop6(false, f, n, SYNACK_DROP_ND_IGNORED, 0);
 	/* extension headers: skipped, refused with a Parameter Problem */
 	const uint8_t pad[8] = {0, 0, 1, 4, 0, 0, 0, 0};
-	n = with_ext(f, WIRE_PROTO_DSTOPTS, pad);
+	n = with_ext(f, sizeof f, WIRE_PROTO_DSTOPTS, pad);
 	synack_stack *st = mk6(false);
 	synack_stack_input(st, f, n, 10);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_CNT_ICMP_ECHO_REPLIES), 1);
 	synack_stack_destroy(st);
 	const uint8_t rh[8] = {0, 0, 0, 1, 0, 0, 0, 0}; /* segments left 1 */
-	n = with_ext(f, WIRE_PROTO_ROUTING, rh);
+	n = with_ext(f, sizeof f, WIRE_PROTO_ROUTING, rh);
 	expect_drop6(false, f, n, SYNACK_DROP_IP6_EXT_HEADER, 1);
 	const uint8_t opt[8] = {0, 0, 0x80, 2, 0, 0, 0, 0}; /* unknown option, action 10 */
-	n = with_ext(f, WIRE_PROTO_HOPOPTS, opt);
+	n = with_ext(f, sizeof f, WIRE_PROTO_HOPOPTS, opt);
 	expect_drop6(false, f, n, SYNACK_DROP_IP6_EXT_HEADER, 1);
 	const uint8_t opt1[8] = {0, 0, 0x40, 2, 0, 0, 0, 0}; /* action 01: silent */
-	n = with_ext(f, WIRE_PROTO_HOPOPTS, opt1);
+	n = with_ext(f, sizeof f, WIRE_PROTO_HOPOPTS, opt1);
 	expect_drop6(false, f, n, SYNACK_DROP_IP6_EXT_HEADER, 0);
-	n = with_ext(f, WIRE_PROTO_DSTOPTS, pad);
+	n = with_ext(f, sizeof f, WIRE_PROTO_DSTOPTS, pad);
 	f[40] = WIRE_PROTO_HOPOPTS; /* Hop-by-Hop not first */
 	expect_drop6(false, f, n, SYNACK_DROP_IP6_EXT_HEADER, 1);
 }
@@ -287,7 +299,8 @@ TEST(unknown_next_header_gets_rate_limited_parameter_problem)
 	synack_stack *st = mk6(false);
 	uint8_t f[128] = {0};
 	synack_addr s = peer6(), d = us6();
-	wire_ipv6_emit(f, &s, &d, 253, 64, 8);
+	struct bbuf b = bbuf_make(f, sizeof f);
+	CHECK_EQ(wire_ipv6_emit(&b, &s, &d, 253, 64, 8), 40);
 	synack_stack_input(st, f, 48, 10);
 	CHECK_EQ(cap.n, 1);
 	struct wire_ipv6 ip;
@@ -309,7 +322,8 @@ TEST(unknown_next_header_gets_rate_limited_parameter_problem)
 	/* never about a multicast destination */
 	synack_addr all;
 	wire_ip6_all_nodes(&all);
-	wire_ipv6_emit(f, &s, &all, 253, 64, 8);
+	b = bbuf_make(f, sizeof f);
+	CHECK_EQ(wire_ipv6_emit(&b, &s, &all, 253, 64, 8), 40);
 	synack_stack_input(st, f, 48, SYNACK_SEC(3));
 	CHECK_EQ(cap.n, 11);
 	synack_stack_destroy(st);
@@ -323,17 +337,20 @@ TEST(ipv6_fragments_are_reassembled)
 	for (int i = 0; i < 1000; i++)
 		body[i] = (uint8_t)(i * 3);
 	const uint8_t rest[4] = {0, 7, 0, 1};
-	size_t m = wire_icmp6_emit(icmp, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, 1000);
+	struct bbuf ib = bbuf_make(icmp, sizeof icmp);
+	size_t m = wire_icmp6_emit(&ib, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, 1000);
+	CHECK_EQ(m, 1008);
 	uint8_t f[1200];
 	size_t cut = 512;
 	for (int part = 1; part >= 0; part--) { /* last fragment first */
 		size_t off = part ? cut : 0, len = part ? m - cut : cut;
 		uint8_t fh[8] = {WIRE_PROTO_ICMPV6, 0, 0, 0, 0, 0, 0x12, 0x34};
 		wr16(fh + 2, (uint16_t)(off | (part ? 0 : 1)));
-		memcpy(f + 40, fh, 8);
-		memcpy(f + 48, icmp + off, len);
-		wire_ipv6_emit(f, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + len);
-		synack_stack_input(st, f, 48 + len, 10);
+		struct bbuf b = bbuf_make(f, sizeof f);
+		wire_ipv6_emit(&b, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + len);
+		bbuf_put(&b, fh, 8);
+		bbuf_put(&b, icmp + off, len);
+		synack_stack_input(st, f, nf_fits(&b), 10);
 	}
 	CHECK_EQ(synack_stack_counter(st, SYNACK_CNT_FRAG_REASSEMBLED), 1);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_CNT_ICMP_ECHO_REPLIES), 1);
@@ -344,15 +361,18 @@ TEST(ipv6_fragments_are_reassembled)
 
 /* ---- Neighbor Discovery on an Ethernet link ---- */
 
-static size_t nd_frame(uint8_t *f, const synack_addr *src, const synack_addr *dst, const uint8_t *eth_dst,
-		       uint8_t hop, uint8_t type, uint8_t flags, const synack_addr *target, const uint8_t *lla)
+static size_t nd_frame(uint8_t *f, size_t size, const synack_addr *src, const synack_addr *dst,
+		       const uint8_t *eth_dst, uint8_t hop, uint8_t type, uint8_t flags,
+		       const synack_addr *target, const uint8_t *lla)
 {
 	uint8_t m[64];
-	size_t n = wire_nd_emit(m, src, dst, type, flags, target, lla);
-	wire_ipv6_emit(f + 14, src, dst, WIRE_PROTO_ICMPV6, hop, n);
-	memcpy(f + 54, m, n);
-	wire_eth_emit(f, eth_dst, NF_MAC_PEER, WIRE_ETH_IPV6);
-	return 54 + n;
+	struct bbuf mb = bbuf_make(m, sizeof m);
+	size_t n = wire_nd_emit(&mb, src, dst, type, flags, target, lla);
+	struct bbuf b = bbuf_make(f, size);
+	wire_eth_emit(&b, eth_dst, NF_MAC_PEER, WIRE_ETH_IPV6);
+	wire_ipv6_emit(&b, src, dst, WIRE_PROTO_ICMPV6, hop, n);
+	bbuf_put(&b, m, nf_fits(&mb));
+	return nf_fits(&b);
 }
 
 /* Parse ND message i: its IPv6 header and the ND view. */
@@ -371,7 +391,7 @@ TEST(nd_solicitation_is_answered)
 	synack_addr s = peer6(), d = us6(), sn;
 	wire_ip6_solicited_node(&sn, &d);
 	wire_eth_ipv6_mcast(smac, &sn);
-	size_t n = nd_frame(f, &s, &sn, smac, 255, WIRE_ND_NS, 0, &d, NF_MAC_PEER);
+	size_t n = nd_frame(f, sizeof f, &s, &sn, smac, 255, WIRE_ND_NS, 0, &d, NF_MAC_PEER);
 	synack_stack_input(st, f, n, 10);
 	CHECK_EQ(cap.n, 1);
 	struct wire_ipv6 ip;
@@ -389,7 +409,7 @@ TEST(nd_solicitation_is_answered)
 	CHECK_EQ(neigh_state_of(st, &s, NULL), NEIGH_DELAY); /* STALE, then used for the NA */
 	/* DAD probe from :: for our address: NA to all-nodes, S clear */
 	synack_addr unspec = {.family = SYNACK_AF_INET6};
-	n = nd_frame(f, &unspec, &sn, smac, 255, WIRE_ND_NS, 0, &d, NULL);
+	n = nd_frame(f, sizeof f, &unspec, &sn, smac, 255, WIRE_ND_NS, 0, &d, NULL);
 	synack_stack_input(st, f, n, 20);
 	CHECK_EQ(cap.n, 2);
 	CHECK(nd_out(1, &ip, &ic, &nd));
@@ -398,16 +418,16 @@ TEST(nd_solicitation_is_answered)
 	CHECK_EQ(cap.f[1][0], 0x33);
 	CHECK_EQ(synack_stack_drops(st), 0);
 	/* hop limit 254, target not ours, RS */
-	n = nd_frame(f, &s, &sn, smac, 254, WIRE_ND_NS, 0, &d, NF_MAC_PEER);
+	n = nd_frame(f, sizeof f, &s, &sn, smac, 254, WIRE_ND_NS, 0, &d, NF_MAC_PEER);
 	synack_stack_input(st, f, n, 30);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_ND_INVALID), 1);
 	synack_addr other = nf_ip6("2001:db8::77");
-	n = nd_frame(f, &s, &d, NF_MAC_US, 255, WIRE_ND_NS, 0, &other, NF_MAC_PEER);
+	n = nd_frame(f, sizeof f, &s, &d, NF_MAC_US, 255, WIRE_ND_NS, 0, &other, NF_MAC_PEER);
 	synack_stack_input(st, f, n, 40);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_ND_NOT_FOR_US), 1);
 	/* a multicast MAC group we did not join */
 	uint8_t g[6] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x77};
-	n = nd_frame(f, &s, &sn, g, 255, WIRE_ND_NS, 0, &d, NF_MAC_PEER);
+	n = nd_frame(f, sizeof f, &s, &sn, g, 255, WIRE_ND_NS, 0, &d, NF_MAC_PEER);
 	synack_stack_input(st, f, n, 50);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_ETH_NOT_FOR_US), 1);
 	CHECK_EQ(cap.n, 2);
@@ -418,7 +438,7 @@ static void na_in(synack_stack *st, const synack_addr *from, uint8_t flags, cons
 {
 	uint8_t f[128];
 	synack_addr d = us6();
-	size_t n = nd_frame(f, from, &d, NF_MAC_US, 255, WIRE_ND_NA, flags, from, lla);
+	size_t n = nd_frame(f, sizeof f, from, &d, NF_MAC_US, 255, WIRE_ND_NA, flags, from, lla);
 	synack_stack_input(st, f, n, now);
 }
 
@@ -482,7 +502,7 @@ TEST(nd_resolution_and_nud)
 	synack_addr all;
 	wire_ip6_all_nodes(&all);
 	uint8_t amac[6] = {0x33, 0x33, 0, 0, 0, 1};
-	size_t n = nd_frame(f, &p, &all, amac, 255, WIRE_ND_NA, WIRE_NA_SOLICITED, &p, NULL);
+	size_t n = nd_frame(f, sizeof f, &p, &all, amac, 255, WIRE_ND_NA, WIRE_NA_SOLICITED, &p, NULL);
 	synack_stack_input(st, f, n, t + SYNACK_SEC(6));
 	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_ND_INVALID), 1);
 	synack_stack_destroy(st);
@@ -523,12 +543,16 @@ static void fake_establish(struct fake *k, bool v6)
 	h.opt.has_mss = 1;
 	h.opt.mss = 1460;
 	uint8_t f[128];
-	size_t hl = wire_tcp_emit(f + iphl(k), &h);
+	struct bbuf b = bbuf_make(f + iphl(k), sizeof f - iphl(k));
+	size_t hl = wire_tcp_emit(&b, &h, 0);
+	CHECK_EQ(hl, 24);
 	wire_tcp_set_csum(f + iphl(k), hl, &k->peer, &k->us);
+	struct bbuf ib = bbuf_make(f, sizeof f);
 	if (v6)
-		wire_ipv6_emit(f, &k->peer, &k->us, WIRE_PROTO_TCP, 64, hl);
+		wire_ipv6_emit(&ib, &k->peer, &k->us, WIRE_PROTO_TCP, 64, hl);
 	else
-		wire_ipv4_emit(f, &k->peer, &k->us, WIRE_PROTO_TCP, 64, 1, false, hl);
+		wire_ipv4_emit(&ib, &k->peer, &k->us, WIRE_PROTO_TCP, 64, 1, 0, hl);
+	CHECK_EQ(ib.len, iphl(k));
 	synack_stack_input(k->st, f, iphl(k) + hl, 100);
 	CHECK_EQ(synack_tcp_state(k->c), SYNACK_TCP_ESTABLISHED);
 }
@@ -541,11 +565,13 @@ static void icmp_err_in(struct fake *k, int i, uint8_t type, uint8_t code, uint3
 	size_t q = k->v6 ? MIN(cap.len[i], 1232) : 28, n;
 	if (k->v6) {
 		wr32(rest, mtu);
-		n = nf_icmp6(f, &router, &k->us, 64, type, code, rest, cap.f[i], q);
+		n = nf_icmp6(f, sizeof f, &router, &k->us, 64, type, code, rest, cap.f[i], q);
 	} else {
 		wr16(rest + 2, (uint16_t)mtu);
-		n = 20 + wire_icmp_emit(f + 20, type, code, rest, cap.f[i], q);
-		wire_ipv4_emit(f, &router, &k->us, WIRE_PROTO_ICMP, 64, 2, false, n - 20);
+		struct bbuf m = bbuf_make(f + 20, sizeof f - 20), h = bbuf_make(f, sizeof f);
+		n = 20 + wire_icmp_emit(&m, type, code, rest, cap.f[i], q);
+		wire_ipv4_emit(&h, &router, &k->us, WIRE_PROTO_ICMP, 64, 2, 0, n - 20);
+		CHECK(bbuf_ok(&m) && bbuf_ok(&h));
 	}
 	synack_stack_input(k->st, f, n, now);
 }
@@ -583,6 +609,42 @@ static void pmtu_case(bool v6)
 
 TEST(fragmentation_needed_lowers_mss_ipv4) { pmtu_case(false); }
 TEST(packet_too_big_lowers_mss_ipv6) { pmtu_case(true); }
+
+/* One forged report of a tiny MTU quoting an in-flight sequence number
+ * must not shrink the connection to 28-byte segments for good: the path
+ * MTU is clamped at 552 (IPv4, as Linux's min_pmtu) or 1280 (IPv6). */
+static void pmtu_clamp_case(bool v6, uint32_t reported)
+{
+	struct fake k;
+	fake_establish(&k, v6);
+	static uint8_t data[8000];
+	int first = cap.n;
+	CHECK_EQ(synack_tcp_send(k.c, data, sizeof data), (ssize_t)sizeof data);
+	synack_stack_poll(k.st, 200);
+	CHECK(cap.n > first);
+	if (v6)
+		icmp_err_in(&k, first, WIRE_ICMP6_PACKET_TOO_BIG, 0, reported, 300);
+	else
+		icmp_err_in(&k, first, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_FRAG_NEEDED, reported, 300);
+	uint32_t floor = v6 ? 1280 : 552;
+	synack_tcp_info info;
+	synack_tcp_get_info(k.c, &info);
+	CHECK_EQ(synack_stack_counter(k.st, SYNACK_CNT_TCP_PMTU_CLAMPED), 1);
+	if (v6) { /* 1280 is already the minimum it had reason to lower to */
+		CHECK_EQ(info.mss, floor - iphl(&k) - 20);
+	} else {
+		CHECK_EQ(info.mss, floor - 20 - 20);
+		CHECK_EQ(synack_stack_counter(k.st, SYNACK_CNT_TCP_PMTU_LOWERED), 1);
+	}
+	for (int i = first + 1; i < cap.n && i < NF_MAX; i++) /* resent segments: floor-sized, never less */
+		CHECK(cap.len[i] <= 1500);
+	CHECK_EQ(cap.len[cap.n - 1], floor); /* resent at the floor, not at 68 bytes */
+	synack_stack_destroy(k.st);
+}
+
+TEST(tiny_mtu_report_is_clamped_to_552_ipv4) { pmtu_clamp_case(false, 68); }
+TEST(mtu_report_of_1_is_clamped_to_552_ipv4) { pmtu_clamp_case(false, 1); }
+TEST(tiny_mtu_report_is_clamped_to_1280_ipv6) { pmtu_clamp_case(true, 500); }
 
 static void refused_case(bool v6)
 {
@@ -707,18 +769,9 @@ static void send_in_fragments(synack_stack *st, bool v6, const uint8_t *msg, siz
 	uint8_t f[1600];
 	for (size_t off = 0; off < n; off += chunk) {
 		size_t len = MIN(chunk, n - off);
-		bool more = off + len < n;
-		if (v6) {
-			wire_ipv6_emit(f, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + len);
-			wire_ipv6_frag_emit(f + 40, WIRE_PROTO_ICMPV6, (uint16_t)(off / 8), more, 77);
-			memcpy(f + 48, msg + off, len);
-			synack_stack_input(st, f, 48 + len, 10);
-		} else {
-			wire_ipv4_emit(f, &s, &d, WIRE_PROTO_ICMP, 64, 77, false, len);
-			wire_ipv4_set_frag(f, (uint16_t)((more ? WIRE_IPV4_MF : 0) | off / 8));
-			memcpy(f + 20, msg + off, len);
-			synack_stack_input(st, f, 20 + len, 10);
-		}
+		size_t k = nf_fragment(f, sizeof f, &s, &d, v6 ? WIRE_PROTO_ICMPV6 : WIRE_PROTO_ICMP, msg, off, len,
+				       off + len < n, 77);
+		synack_stack_input(st, f, k, 10);
 	}
 }
 
@@ -765,8 +818,10 @@ static void large_echo_case(bool v6)
 		body[i] = (uint8_t)(i * 13 + 1);
 	synack_addr s = v6 ? peer6() : synack_addr_ipv4(10, 0, 0, 1), d = v6 ? us6() : cfg.addr;
 	const uint8_t rest[4] = {0xab, 0xcd, 0, 1};
-	size_t m = v6 ? wire_icmp6_emit(msg, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, sizeof body)
-		      : wire_icmp_emit(msg, WIRE_ICMP_ECHO_REQUEST, 0, rest, body, sizeof body);
+	struct bbuf b = bbuf_make(msg, sizeof msg);
+	size_t m = v6 ? wire_icmp6_emit(&b, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, sizeof body)
+		      : wire_icmp_emit(&b, WIRE_ICMP_ECHO_REQUEST, 0, rest, body, sizeof body);
+	CHECK_EQ(m, 8 + sizeof body);
 	cap.n = 0;
 	send_in_fragments(st, v6, msg, m, 1400);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_CNT_FRAG_REASSEMBLED), 1);
@@ -793,12 +848,15 @@ TEST(reassembly_timeout_sends_time_exceeded_ipv6)
 	static uint8_t msg[3000];
 	synack_addr s = peer6(), d = us6();
 	const uint8_t rest[4] = {0};
-	size_t m = wire_icmp6_emit(msg, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, msg + 8, 2000);
+	struct bbuf mb = bbuf_make(msg, sizeof msg);
+	size_t m = wire_icmp6_emit(&mb, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, msg + 8, 2000);
 	uint8_t f[1500]; /* the first fragment only (M set) */
-	wire_ipv6_emit(f, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + 1400);
-	wire_ipv6_frag_emit(f + 40, WIRE_PROTO_ICMPV6, 0, true, 99);
-	memcpy(f + 48, msg, 1400);
+	struct bbuf b = bbuf_make(f, sizeof f);
+	wire_ipv6_emit(&b, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + 1400);
+	wire_ipv6_frag_emit(&b, WIRE_PROTO_ICMPV6, 0, true, 99);
+	bbuf_put(&b, msg, 1400);
 	CHECK(m > 1400);
+	CHECK_EQ(nf_fits(&b), 48 + 1400);
 	synack_stack_input(st, f, 48 + 1400, 10);
 	CHECK_EQ(cap.n, 0);
 	synack_time_t t = synack_stack_next_deadline(st);
@@ -846,19 +904,24 @@ static void nested_fragment_case(bool atomic)
 	static uint8_t inner[2048], body[1000], f[1600];
 	const uint8_t rest[4] = {0, 1, 0, 1};
 	memset(body, 0x41, sizeof body);
-	wire_ipv6_frag_emit(inner, WIRE_PROTO_ICMPV6, 0, !atomic, 5);
-	size_t m = 8 + wire_icmp6_emit(inner + 8, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, atomic ? 200 : 1000);
+	struct bbuf ib = bbuf_make(inner, sizeof inner);
+	wire_ipv6_frag_emit(&ib, WIRE_PROTO_ICMPV6, 0, !atomic, 5);
+	size_t m =
+	    8 + wire_icmp6_emit(&ib, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest, body, atomic ? 200 : 1000);
+	CHECK_EQ(nf_fits(&ib), m);
 	if (!atomic)
 		m = 8 + 1000;
 	size_t first = 16;
-	wire_ipv6_emit(f, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + first);
-	wire_ipv6_frag_emit(f + 40, WIRE_PROTO_FRAGMENT, 0, true, 77);
-	memcpy(f + 48, inner, first);
-	input_copy(st, f, 48 + first);
-	wire_ipv6_emit(f, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + m - first);
-	wire_ipv6_frag_emit(f + 40, WIRE_PROTO_FRAGMENT, first / 8, false, 77);
-	memcpy(f + 48, inner + first, m - first);
-	input_copy(st, f, 48 + m - first);
+	struct bbuf b = bbuf_make(f, sizeof f);
+	wire_ipv6_emit(&b, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + first);
+	wire_ipv6_frag_emit(&b, WIRE_PROTO_FRAGMENT, 0, true, 77);
+	bbuf_put(&b, inner, first);
+	input_copy(st, f, nf_fits(&b));
+	b = bbuf_make(f, sizeof f);
+	wire_ipv6_emit(&b, &s, &d, WIRE_PROTO_FRAGMENT, 64, 8 + m - first);
+	wire_ipv6_frag_emit(&b, WIRE_PROTO_FRAGMENT, first / 8, false, 77);
+	bbuf_put(&b, inner + first, m - first);
+	input_copy(st, f, nf_fits(&b));
 	CHECK_EQ(synack_stack_counter(st, SYNACK_CNT_FRAG_REASSEMBLED), 1);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_IP6_EXT_HEADER), 1);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_CNT_ICMP_ECHO_REPLIES), 0);

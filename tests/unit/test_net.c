@@ -39,17 +39,22 @@ static synack_stack *mk(struct cap *c)
 	return st;
 }
 
-/* An ICMP echo request from 10.0.0.1 to 10.0.0.2. */
-static size_t echo_request(uint8_t *buf, size_t payload)
+/* An ICMP echo request from 10.0.0.1 to 10.0.0.2, built in buf[0..cap). */
+static size_t echo_request(uint8_t *buf, size_t cap, size_t payload)
 {
 	synack_addr src = synack_addr_ipv4(10, 0, 0, 1), dst = synack_addr_ipv4(10, 0, 0, 2);
 	uint8_t body[1500];
 	for (size_t i = 0; i < payload; i++)
 		body[i] = (uint8_t)i;
 	const uint8_t rest[4] = {0x12, 0x34, 0x00, 0x07};
-	size_t n = wire_icmp_emit(buf + 20, WIRE_ICMP_ECHO_REQUEST, 0, rest, body, payload);
-	wire_ipv4_emit(buf, &src, &dst, WIRE_PROTO_ICMP, 33, 99, false, n);
-	return 20 + n;
+	struct bbuf b = bbuf_make(buf, cap);
+	uint8_t *ip = bbuf_reserve(&b, WIRE_IPV4_HDR);
+	size_t n = wire_icmp_emit(&b, WIRE_ICMP_ECHO_REQUEST, 0, rest, body, payload);
+	struct bbuf h = bbuf_make(ip, ip ? WIRE_IPV4_HDR : 0);
+	wire_ipv4_emit(&h, &src, &dst, WIRE_PROTO_ICMP, 33, 99, 0, n);
+	if (!bbuf_ok(&b) || !bbuf_ok(&h))
+		unit_fail(__FILE__, __LINE__, "echo request of %zu bytes does not fit", payload);
+	return bbuf_ok(&b) ? b.len : 0;
 }
 
 TEST(icmp_echo_is_answered)
@@ -57,7 +62,7 @@ TEST(icmp_echo_is_answered)
 	struct cap c;
 	synack_stack *st = mk(&c);
 	uint8_t f[1600];
-	size_t n = echo_request(f, 56);
+	size_t n = echo_request(f, sizeof f, 56);
 	synack_stack_input(st, f, n, 10);
 	CHECK_EQ(c.count, 1);
 	struct wire_ipv4 ip;
@@ -91,17 +96,17 @@ static void expect_drop(uint8_t *f, size_t n, enum synack_counter id)
 TEST(ipv4_bad_frames_are_counted)
 {
 	uint8_t f[1600];
-	size_t n = echo_request(f, 8);
+	size_t n = echo_request(f, sizeof f, 8);
 	expect_drop(f, 10, SYNACK_DROP_IP_TRUNCATED);
 	f[0] = 0x65;
 	expect_drop(f, n, SYNACK_DROP_IP_VERSION);
-	n = echo_request(f, 8);
+	n = echo_request(f, sizeof f, 8);
 	f[0] = 0x44; /* IHL 4 */
 	expect_drop(f, n, SYNACK_DROP_IP_HDRLEN);
-	n = echo_request(f, 8);
+	n = echo_request(f, sizeof f, 8);
 	f[10] ^= 1;
 	expect_drop(f, n, SYNACK_DROP_IP_CHECKSUM);
-	n = echo_request(f, 8);
+	n = echo_request(f, sizeof f, 8);
 	expect_drop(f, n - 1, SYNACK_DROP_IP_LENGTH); /* total length beyond frame */
 }
 
@@ -114,26 +119,26 @@ static void refresh_ipv4_csum(uint8_t *f)
 TEST(ipv4_unwanted_frames_are_counted)
 {
 	uint8_t f[1600];
-	size_t n = echo_request(f, 9); /* 17 bytes: a non-last fragment must be a multiple of 8 */
+	size_t n = echo_request(f, sizeof f, 9); /* 17 bytes: a non-last fragment must be a multiple of 8 */
 	wr16(f + 6, WIRE_IPV4_MF);
 	refresh_ipv4_csum(f);
 	expect_drop(f, n, SYNACK_DROP_FRAG_BAD_LENGTH);
-	n = echo_request(f, 8);
+	n = echo_request(f, sizeof f, 8);
 	f[19] = 3; /* 10.0.0.3 */
 	refresh_ipv4_csum(f);
 	expect_drop(f, n, SYNACK_DROP_IP_NOT_FOR_US);
-	n = echo_request(f, 8);
+	n = echo_request(f, sizeof f, 8);
 	f[12] = 224; /* multicast source */
 	refresh_ipv4_csum(f);
 	expect_drop(f, n, SYNACK_DROP_IP_BAD_SOURCE);
-	n = echo_request(f, 8);
+	n = echo_request(f, sizeof f, 8);
 	f[9] = 17; /* UDP */
 	refresh_ipv4_csum(f);
 	expect_drop(f, n, SYNACK_DROP_IP_PROTO);
-	n = echo_request(f, 8);
+	n = echo_request(f, sizeof f, 8);
 	f[21] ^= 0x40; /* ICMP checksum */
 	expect_drop(f, n, SYNACK_DROP_ICMP_CHECKSUM);
-	n = echo_request(f, 8);
+	n = echo_request(f, sizeof f, 8);
 	f[20] = 13; /* timestamp request: not handled */
 	wr16(f + 22, 0);
 	wr16(f + 22, wire_csum_finish(wire_csum_add(0, f + 20, n - 20)));
@@ -145,7 +150,7 @@ TEST(link_padding_is_ignored)
 	struct cap c;
 	synack_stack *st = mk(&c);
 	uint8_t f[1600];
-	size_t n = echo_request(f, 8);
+	size_t n = echo_request(f, sizeof f, 8);
 	memset(f + n, 0xee, 10); /* Ethernet-style trailing padding */
 	synack_stack_input(st, f, n + 10, 10);
 	CHECK_EQ(c.count, 1);

@@ -1,4 +1,5 @@
-/* Tests of src/wire: RFC 1071 checksums, IPv4, ICMP and TCP parse/emit.
+/* Tests of src/wire: RFC 1071 checksums, IPv4, ICMP and TCP parse/emit,
+ * and that every emitter stays inside its byte builder (struct bbuf).
  * Known values (checksums of the frames below) were computed independently
  * with a few lines of Python summing 16-bit words, not with this code.
  * Parsers are always handed a heap copy of exactly `len` bytes, so the
@@ -364,6 +365,7 @@ TEST(ipv4_reject_total_length)
 	ip_fix_csum(f);
 	CHECK_EQ(ipv4_parse_copy(f, 60, &ip), SYNACK_DROP_IP_LENGTH);
 	f[0] = 0x46; /* 24-byte header, total 23 */
+	memset(f + 20, 1, 4); /* its options: four NOPs (a valid list) */
 	wr16(f + 2, 23);
 	ip_fix_csum(f);
 	CHECK_EQ(ipv4_parse_copy(f, 60, &ip), SYNACK_DROP_IP_LENGTH);
@@ -410,14 +412,17 @@ TEST(ipv4_emit_roundtrip)
 {
 	uint8_t f[60];
 	synack_addr s = a1(), d = a2();
-	CHECK_EQ(wire_ipv4_emit(f, &s, &d, WIRE_PROTO_TCP, 64, 0x1c46, true, 40), 20);
+	struct bbuf b = bbuf_make(f, sizeof f);
+	CHECK_EQ(wire_ipv4_emit(&b, &s, &d, WIRE_PROTO_TCP, 64, 0x1c46, WIRE_IPV4_DF, 40), 20);
+	CHECK_EQ(b.len, 20);
 	CHECK_MEM(f, syn_frame, 20); /* identical to the hand-built header */
 	memcpy(f + 20, syn_frame + 20, 40);
 	struct wire_ipv4 ip;
 	CHECK_EQ(ipv4_parse_copy(f, 60, &ip), 0);
 	CHECK(synack_addr_equal(&ip.src, &s));
 	CHECK(synack_addr_equal(&ip.dst, &d));
-	CHECK_EQ(wire_ipv4_emit(f, &d, &s, WIRE_PROTO_ICMP, 1, 7, false, 0), 20);
+	b = bbuf_make(f, sizeof f);
+	CHECK_EQ(wire_ipv4_emit(&b, &d, &s, WIRE_PROTO_ICMP, 1, 7, 0, 0), 20);
 	CHECK_EQ(ipv4_parse_copy(f, 20, &ip), 0);
 	CHECK_EQ(ip.frag, 0);
 	CHECK_EQ(ip.ttl, 1);
@@ -471,7 +476,11 @@ TEST(tcp_emit_matches_real_syn)
 	    .has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
 	uint8_t seg[60];
 	memset(seg, 0xaa, sizeof seg);
-	CHECK_EQ(wire_tcp_emit(seg, &t), 40);
+	struct bbuf b = bbuf_make(seg, sizeof seg);
+	CHECK_EQ(wire_tcp_emit(&b, &t, 0), 40);
+	CHECK_EQ(b.len, 40);
+	CHECK_EQ(t.hdr_len, 40);
+	CHECK_EQ(seg[40], 0xaa);
 	CHECK_EQ(rd16(seg + 16), 0);
 	synack_addr s = a1(), d = a2();
 	wire_tcp_set_csum(seg, 40, &s, &d);
@@ -645,32 +654,43 @@ TEST(tcp_options_four_sack_blocks)
 	CHECK_EQ(t.opt.sack[3][1], 8000);
 }
 
+/* wire_tcp_opts_emit into a fresh builder over buf[0..cap), the whole of
+ * it as room; the builder must agree with the returned length. */
+static size_t opts_emit(uint8_t *buf, size_t cap, struct wire_tcp_opts *o)
+{
+	struct bbuf b = bbuf_make(buf, cap);
+	size_t n = wire_tcp_opts_emit(&b, o, cap);
+	CHECK_EQ(b.len, n);
+	CHECK(bbuf_ok(&b));
+	return n;
+}
+
 TEST(tcp_opts_emit_layouts)
 {
 	uint8_t b[40];
 	struct wire_tcp_opts o = {.wscale = -1};
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 0);
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 0);
 	o.has_ts = 1;
 	o.ts_val = 0x11223344;
 	o.ts_ecr = 0x55667788;
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 12);
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 12);
 	static const uint8_t ts[] = {1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
 	CHECK_MEM(b, ts, 12);
 	o.sack_ok = 1;
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 12);
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 12);
 	CHECK(b[0] == 4 && b[1] == 2 && b[2] == 8 && b[3] == 10);
 	o.has_ts = 0;
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 4);
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 4);
 	CHECK(b[0] == 1 && b[1] == 1 && b[2] == 4 && b[3] == 2);
 	o = (struct wire_tcp_opts){.wscale = 9};
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 4);
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 4);
 	CHECK(b[0] == 1 && b[1] == 3 && b[2] == 3 && b[3] == 9);
 	o = (struct wire_tcp_opts){.wscale = -1, .nsack = 1, .sack = {{10, 20}}};
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 12);
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 12);
 	static const uint8_t sk[] = {1, 1, 5, 10, 0, 0, 0, 10, 0, 0, 0, 20};
 	CHECK_MEM(b, sk, 12);
 	o = (struct wire_tcp_opts){.has_mss = 1, .mss = 1460, .wscale = -1};
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 4);
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 4);
 	CHECK(b[0] == 2 && b[1] == 4 && b[2] == 5 && b[3] == 0xb4);
 }
 
@@ -683,18 +703,18 @@ TEST(tcp_opts_emit_cuts_sack)
 		o.sack[i][1] = (uint32_t)i * 100 + 50;
 	}
 	memset(b, 0xcc, sizeof b);
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 40); /* TS 12 + 4 + 3 blocks */
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 40); /* TS 12 + 4 + 3 blocks */
 	CHECK_EQ(b[40], 0xcc);
 	CHECK_EQ(b[15], 26);
 	o.has_mss = 1;
 	o.wscale = 3;
 	o.sack_ok = 1;
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 40); /* 20 + 4 + 2 blocks */
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 40); /* 20 + 4 + 2 blocks */
 	CHECK_EQ(b[23], 18);
 	o.nsack = 200; /* nonsense count: still bounded */
-	CHECK(wire_tcp_opts_emit(b, &o) <= 40);
+	CHECK(opts_emit(b, sizeof b, &o) <= 40);
 	o = (struct wire_tcp_opts){.wscale = -1, .nsack = 4};
-	CHECK_EQ(wire_tcp_opts_emit(b, &o), 36);
+	CHECK_EQ(opts_emit(b, sizeof b, &o), 36);
 }
 
 /* How many SACK blocks the emitter should keep: 40 bytes minus the rest. */
@@ -723,7 +743,8 @@ TEST(tcp_opts_roundtrip_every_combination)
 			o.sack[i][1] = 1000 * i + m + 500;
 		}
 		uint8_t b[40];
-		size_t n = wire_tcp_opts_emit(b, &o);
+		unsigned want = sack_fit(&o);
+		size_t n = opts_emit(b, sizeof b, &o);
 		CHECK(n <= 40);
 		CHECK_EQ(n % 4, 0);
 		struct wire_tcp t;
@@ -738,7 +759,8 @@ TEST(tcp_opts_roundtrip_every_combination)
 			CHECK_EQ(t.opt.ts_val, o.ts_val);
 			CHECK_EQ(t.opt.ts_ecr, o.ts_ecr);
 		}
-		CHECK_EQ(t.opt.nsack, sack_fit(&o));
+		CHECK_EQ(t.opt.nsack, want);
+		CHECK_EQ(o.nsack, want); /* the emitter says how many it wrote */
 		for (unsigned i = 0; i < t.opt.nsack; i++) {
 			CHECK_EQ(t.opt.sack[i][0], o.sack[i][0]);
 			CHECK_EQ(t.opt.sack[i][1], o.sack[i][1]);
@@ -761,8 +783,10 @@ TEST(tcp_emit_parse_roundtrip_header)
 	t.opt.has_ts = 1;
 	t.opt.ts_val = 42;
 	uint8_t seg[64];
-	size_t hl = wire_tcp_emit(seg, &t);
+	struct bbuf b = bbuf_make(seg, sizeof seg);
+	size_t hl = wire_tcp_emit(&b, &t, 3);
 	CHECK_EQ(hl, 32);
+	CHECK_EQ(b.len, 32);
 	memcpy(seg + hl, "xyz", 3);
 	synack_addr s = a1(), d = a2();
 	wire_tcp_set_csum(seg, hl + 3, &s, &d);
@@ -830,7 +854,9 @@ TEST(icmp_echo_emit_known_value)
 {
 	static const uint8_t rest[4] = {0x12, 0x34, 0x00, 0x01};
 	uint8_t b[16];
-	CHECK_EQ(wire_icmp_emit(b, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"abcdefg", 7), 15);
+	struct bbuf w = bbuf_make(b, sizeof b);
+	CHECK_EQ(wire_icmp_emit(&w, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"abcdefg", 7), 15);
+	CHECK_EQ(w.len, 15);
 	CHECK_EQ(b[0], 8);
 	CHECK_EQ(b[1], 0);
 	CHECK_EQ(rd16(b + 2), 0x549d); /* hand-computed */
@@ -842,7 +868,9 @@ TEST(icmp_echo_parse)
 {
 	static const uint8_t rest[4] = {0xbe, 0xef, 0x00, 0x2a};
 	uint8_t b[64];
-	size_t n = wire_icmp_emit(b, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"ping!", 5);
+	struct bbuf w = bbuf_make(b, sizeof b);
+	size_t n = wire_icmp_emit(&w, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"ping!", 5);
+	CHECK_EQ(n, 13);
 	struct wire_icmp ic;
 	CHECK_EQ(icmp_parse_copy(b, n, &ic), 0);
 	CHECK_EQ(ic.type, WIRE_ICMP_ECHO_REQUEST);
@@ -859,7 +887,8 @@ TEST(icmp_echo_parse)
 	for (size_t i = 0; i < 8; i++)
 		CHECK_EQ(icmp_parse_copy(b, i, &ic), SYNACK_DROP_ICMP_TRUNCATED);
 	/* header only */
-	n = wire_icmp_emit(b, WIRE_ICMP_ECHO_REPLY, 0, rest, NULL, 0);
+	w = bbuf_make(b, sizeof b);
+	n = wire_icmp_emit(&w, WIRE_ICMP_ECHO_REPLY, 0, rest, NULL, 0);
 	CHECK_EQ(n, 8);
 	CHECK_EQ(icmp_parse_copy(b, n, &ic), 0);
 	CHECK_EQ(ic.body_len, 0);
@@ -871,14 +900,369 @@ TEST(icmp_echo_reply_in_place)
 	 * rest aliases buf+4) */
 	static const uint8_t rest[4] = {1, 2, 3, 4};
 	uint8_t b[32];
-	size_t n = wire_icmp_emit(b, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"0123456789", 10);
+	struct bbuf w = bbuf_make(b, sizeof b);
+	size_t n = wire_icmp_emit(&w, WIRE_ICMP_ECHO_REQUEST, 0, rest, (const uint8_t *)"0123456789", 10);
+	CHECK_EQ(n, 18);
 	struct wire_icmp ic;
 	CHECK_EQ(wire_icmp_parse(b, n, &ic), 0);
-	CHECK_EQ(wire_icmp_emit(b, WIRE_ICMP_ECHO_REPLY, 0, b + 4, ic.body, ic.body_len), n);
+	w = bbuf_make(b, sizeof b);
+	CHECK_EQ(wire_icmp_emit(&w, WIRE_ICMP_ECHO_REPLY, 0, b + 4, ic.body, ic.body_len), n);
 	CHECK_EQ(wire_icmp_parse(b, n, &ic), 0);
 	CHECK_EQ(ic.type, WIRE_ICMP_ECHO_REPLY);
 	CHECK_MEM(ic.rest, rest, 4);
 	CHECK_MEM(ic.body, "0123456789", 10);
+}
+
+/* ---- every emitter is bounded: it writes nothing past the builder's
+ * capacity, returns 0 and sets the sticky flag when the message does not
+ * fit, and does nothing once the flag is set ---- */
+
+enum { CANARY = 0x5c, GUARD_LEN = 320 };
+
+static bool canary_intact(const uint8_t *buf, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (buf[i] != CANARY)
+			return false;
+	return true;
+}
+
+static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 1}, mac_b[6] = {0x02, 0, 0, 0, 0, 2};
+static const uint8_t rest4[4] = {0x12, 0x34, 0x56, 0x78};
+
+static size_t em_eth(struct bbuf *b)
+{
+	return wire_eth_emit(b, mac_a, mac_b, WIRE_ETH_IPV4);
+}
+
+static size_t em_arp(struct bbuf *b)
+{
+	struct wire_arp a = {.op = WIRE_ARP_REQUEST, .spa = a1(), .tpa = a2()};
+	memcpy(a.sha, mac_a, 6);
+	return wire_arp_emit(b, &a);
+}
+
+static size_t em_ipv4(struct bbuf *b)
+{
+	synack_addr s = a1(), d = a2();
+	return wire_ipv4_emit(b, &s, &d, WIRE_PROTO_TCP, 64, 1, WIRE_IPV4_MF | 185, 40);
+}
+
+static size_t em_ipv6(struct bbuf *b)
+{
+	synack_addr s = a6(1), d = a6(2);
+	return wire_ipv6_emit(b, &s, &d, WIRE_PROTO_TCP, 64, 20);
+}
+
+static size_t em_ipv6_frag(struct bbuf *b)
+{
+	return wire_ipv6_frag_emit(b, WIRE_PROTO_TCP, 185, true, 0xdeadbeef);
+}
+
+static size_t em_icmp(struct bbuf *b)
+{
+	return wire_icmp_emit(b, WIRE_ICMP_ECHO_REQUEST, 0, rest4, (const uint8_t *)"abcdefg", 7);
+}
+
+static size_t em_icmp6(struct bbuf *b)
+{
+	synack_addr s = a6(1), d = a6(2);
+	return wire_icmp6_emit(b, &s, &d, WIRE_ICMP6_ECHO_REQUEST, 0, rest4, (const uint8_t *)"abcdefg", 7);
+}
+
+static size_t em_nd_ns(struct bbuf *b)
+{
+	synack_addr s = a6(1), d = a6(2);
+	return wire_nd_emit(b, &s, &d, WIRE_ND_NS, 0, &d, mac_a);
+}
+
+static size_t em_nd_na(struct bbuf *b)
+{
+	synack_addr s = a6(1), d = a6(2);
+	return wire_nd_emit(b, &s, &d, WIRE_ND_NA, WIRE_NA_SOLICITED, &s, NULL);
+}
+
+/* A TCP header with every option a SYN carries (no SACK blocks). */
+static size_t em_tcp_syn(struct bbuf *b)
+{
+	struct wire_tcp t = {.sport = 40000, .dport = 80, .seq = 1, .flags = SYNACK_TCP_SYN, .wnd = 65535};
+	t.opt = (struct wire_tcp_opts){
+	    .has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 1, .wscale = 7};
+	return wire_tcp_emit(b, &t, 0);
+}
+
+/* A data segment's header: timestamps and four SACK blocks, 100 bytes of
+ * payload to leave room for. */
+static size_t em_tcp_sack(struct bbuf *b)
+{
+	struct wire_tcp t = {
+	    .sport = 80, .dport = 40000, .seq = 7, .ack = 9, .flags = SYNACK_TCP_ACK, .wnd = 512};
+	t.opt = (struct wire_tcp_opts){.wscale = -1, .has_ts = 1, .ts_val = 5, .ts_ecr = 6, .nsack = 4};
+	for (uint32_t i = 0; i < 4; i++) {
+		t.opt.sack[i][0] = 1000 * i + 100;
+		t.opt.sack[i][1] = 1000 * i + 200;
+	}
+	return wire_tcp_emit(b, &t, 100);
+}
+
+struct emitter {
+	const char *name;
+	size_t (*fn)(struct bbuf *b);
+	size_t need;	/* the smallest capacity it fits in */
+	size_t payload; /* bytes it must leave free after itself (TCP) */
+};
+
+static const struct emitter emitters[] = {
+    {"eth", em_eth, 14, 0},
+    {"arp", em_arp, 28, 0},
+    {"ipv4", em_ipv4, 20, 0},
+    {"ipv6", em_ipv6, 40, 0},
+    {"ipv6 fragment", em_ipv6_frag, 8, 0},
+    {"icmp", em_icmp, 15, 0},
+    {"icmp6", em_icmp6, 15, 0},
+    {"nd ns", em_nd_ns, 32, 0},
+    {"nd na", em_nd_na, 24, 0},
+    {"tcp syn options", em_tcp_syn, 40, 0},
+    {"tcp ts+sack", em_tcp_sack, 20 + 12 + 100, 100}, /* SACK blocks are cut, TS is not */
+};
+
+/* Emit with `cap` bytes of room after `pre` bytes already in the builder. */
+static void check_emit_at(const struct emitter *e, size_t pre, size_t cap)
+{
+	uint8_t buf[GUARD_LEN];
+	memset(buf, CANARY, sizeof buf);
+	struct bbuf b = bbuf_make(buf, pre + cap);
+	bbuf_zero(&b, pre);
+	size_t n = e->fn(&b);
+	if (cap >= e->need && (n == 0 || !bbuf_ok(&b) || b.len != pre + n || n + e->payload > cap))
+		unit_fail(__FILE__, __LINE__, "%s, room %zu after %zu: returned %zu, len %zu, overflow %d",
+			  e->name, cap, pre, n, b.len, b.overflow);
+	if (cap < e->need && (n != 0 || bbuf_ok(&b) || b.len != pre))
+		unit_fail(__FILE__, __LINE__, "%s, room %zu (needs %zu): returned %zu, len %zu, overflow %d",
+			  e->name, cap, e->need, n, b.len, b.overflow);
+	/* nothing past the capacity, nor past what it says it wrote */
+	if (!canary_intact(buf, cap >= e->need ? pre + n : pre + cap, sizeof buf))
+		unit_fail(__FILE__, __LINE__, "%s, room %zu after %zu: wrote past its end", e->name, cap,
+			  pre);
+}
+
+/* Once the flag is set, the emitter and any later write are no-ops. */
+static void check_sticky(const struct emitter *e)
+{
+	uint8_t buf[GUARD_LEN], snap[GUARD_LEN];
+	memset(buf, CANARY, sizeof buf);
+	struct bbuf b = bbuf_make(buf, sizeof buf - 1);
+	CHECK(bbuf_reserve(&b, sizeof buf) == NULL);
+	if (e->fn(&b) != 0 || bbuf_ok(&b) || b.len != 0 || !canary_intact(buf, 0, sizeof buf))
+		unit_fail(__FILE__, __LINE__, "%s wrote into an overflowed builder", e->name);
+	/* overflowed by the emitter itself: what would still fit (a byte)
+	 * is refused too */
+	b = bbuf_make(buf, e->need - 1);
+	e->fn(&b);
+	size_t len = b.len;
+	memcpy(snap, buf, sizeof buf);
+	if (em_ipv6_frag(&b) != 0 || em_eth(&b) != 0 || bbuf_ok(&b) || b.len != len)
+		unit_fail(__FILE__, __LINE__, "%s: a write after its overflow went through", e->name);
+	bbuf_u8(&b, 1);
+	bbuf_put(&b, "x", 1);
+	if (b.len != len || memcmp(snap, buf, sizeof buf) != 0)
+		unit_fail(__FILE__, __LINE__, "%s: bytes written after the overflow", e->name);
+}
+
+TEST(emitters_are_bounded)
+{
+	for (size_t i = 0; i < ARRAY_LEN(emitters); i++) {
+		const struct emitter *e = &emitters[i];
+		for (size_t pre = 0; pre <= 5; pre += 5)
+			for (size_t cap = 0; cap <= e->need + 64; cap++)
+				check_emit_at(e, pre, cap);
+		check_sticky(e);
+	}
+}
+
+TEST(emitters_refuse_lengths_their_fields_cannot_hold)
+{
+	uint8_t buf[64];
+	synack_addr s = a1(), d = a2(), s6 = a6(1), d6 = a6(2);
+	struct bbuf b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_ipv4_emit(&b, &s, &d, WIRE_PROTO_TCP, 64, 1, 0, 65515), 20); /* Total Length 65535 */
+	CHECK_EQ(rd16(buf + 2), 65535);
+	b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_ipv4_emit(&b, &s, &d, WIRE_PROTO_TCP, 64, 1, 0, 65516), 0);
+	CHECK(!bbuf_ok(&b));
+	b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_ipv6_emit(&b, &s6, &d6, WIRE_PROTO_TCP, 64, 65535), 40);
+	b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_ipv6_emit(&b, &s6, &d6, WIRE_PROTO_TCP, 64, 65536), 0);
+	CHECK(!bbuf_ok(&b));
+	b = bbuf_make(buf, sizeof buf); /* a body length that wraps the sum: refused, not read */
+	CHECK_EQ(wire_icmp_emit(&b, WIRE_ICMP_ECHO_REQUEST, 0, rest4, buf, SIZE_MAX - 3), 0);
+	CHECK(!bbuf_ok(&b));
+	b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_icmp6_emit(&b, &s6, &d6, WIRE_ICMP6_ECHO_REQUEST, 0, rest4, buf, SIZE_MAX), 0);
+	CHECK(!bbuf_ok(&b));
+}
+
+/* The TCP segment of sack_cut_case: fixed options `kind`, four SACK blocks. */
+static struct wire_tcp sack_segment(const struct wire_tcp_opts *kind)
+{
+	struct wire_tcp t = {.sport = 80,
+			     .dport = 4000,
+			     .seq = 0x01020304,
+			     .ack = 0xfffffff0,
+			     .flags = SYNACK_TCP_ACK,
+			     .wnd = 100};
+	t.opt = *kind;
+	t.opt.nsack = 4;
+	for (uint32_t i = 0; i < 4; i++) {
+		t.opt.sack[i][0] = 0xfffff000 + 3000 * i;
+		t.opt.sack[i][1] = 0xfffff000 + 3000 * i + 1448;
+	}
+	return t;
+}
+
+/* SACK blocks that fit beside `fixed` option bytes in `room` (RFC 2018 §3). */
+static unsigned sack_blocks_fitting(size_t fixed, size_t room)
+{
+	room = MIN(room, (size_t)WIRE_TCP_MAX_OPTS) - fixed;
+	return room < 4 + 8 ? 0 : (unsigned)MIN((room - 4) / 8, 4);
+}
+
+static void check_parsed_sack(const struct wire_tcp *t, const uint8_t *seg, size_t hl)
+{
+	struct wire_tcp u;
+	CHECK_EQ(tcp_parse_copy(seg, hl, &u), 0);
+	CHECK_EQ(u.hdr_len, hl);
+	CHECK_EQ(u.seq, t->seq);
+	CHECK_EQ(u.ack, t->ack);
+	CHECK_EQ(u.flags, t->flags);
+	CHECK_EQ(u.opt.has_mss, t->opt.has_mss);
+	CHECK_EQ(u.opt.wscale, t->opt.wscale);
+	CHECK_EQ(u.opt.has_ts, t->opt.has_ts);
+	CHECK_EQ(u.opt.ts_val, t->opt.has_ts ? t->opt.ts_val : 0);
+	CHECK_EQ(u.opt.nsack, t->opt.nsack);
+	for (unsigned i = 0; i < u.opt.nsack; i++) {
+		CHECK_EQ(u.opt.sack[i][0], t->opt.sack[i][0]);
+		CHECK_EQ(u.opt.sack[i][1], t->opt.sack[i][1]);
+	}
+}
+
+/* wire_tcp_emit with `cap` bytes and payload bytes to leave free: the
+ * first blocks that fit, or an overflow when the fixed options do not. */
+static void sack_cut_case(const struct wire_tcp_opts *kind, size_t payload, size_t cap)
+{
+	uint8_t buf[700];
+	memset(buf, CANARY, sizeof buf);
+	struct wire_tcp t = sack_segment(kind);
+	struct wire_tcp_opts none = *kind;
+	size_t fixed = wire_tcp_opts_len(&none);
+	struct bbuf b = bbuf_make(buf, cap);
+	size_t hl = wire_tcp_emit(&b, &t, payload);
+	if (cap < WIRE_TCP_HDR + fixed + payload) {
+		CHECK_EQ(hl, 0);
+		CHECK(!bbuf_ok(&b));
+		CHECK(canary_intact(buf, 0, sizeof buf)); /* nothing written at all */
+		return;
+	}
+	unsigned k = sack_blocks_fitting(fixed, cap - WIRE_TCP_HDR - payload);
+	CHECK_EQ(t.opt.nsack, k);
+	CHECK_EQ(hl, WIRE_TCP_HDR + fixed + (k ? 4 + 8 * k : 0));
+	CHECK_EQ(t.hdr_len, hl);
+	CHECK_EQ(b.len, hl);
+	CHECK_EQ(hl % 4, 0);
+	CHECK(hl + payload <= cap);
+	CHECK(canary_intact(buf, hl, sizeof buf));
+	check_parsed_sack(&t, buf, hl);
+}
+
+TEST(tcp_emit_cuts_sack_blocks_to_fit)
+{
+	static const struct wire_tcp_opts kinds[] = {
+	    {.wscale = -1},
+	    {.wscale = -1, .has_ts = 1, .ts_val = 7, .ts_ecr = 9},
+	    {.wscale = 7, .has_mss = 1, .mss = 1460, .sack_ok = 1, .has_ts = 1, .ts_val = 7},
+	};
+	static const size_t payloads[] = {0, 1, 536};
+	for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+		for (size_t j = 0; j < ARRAY_LEN(payloads); j++)
+			for (size_t cap = 0; cap <= WIRE_TCP_HDR + 44 + payloads[j]; cap++)
+				sack_cut_case(&kinds[i], payloads[j], cap);
+	/* all four fit beside nothing else; a full-sized segment cuts them */
+	uint8_t buf[1500];
+	struct wire_tcp t = sack_segment(&kinds[0]);
+	struct bbuf b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_tcp_emit(&b, &t, 1000), 20 + 36);
+	CHECK_EQ(t.opt.nsack, 4);
+	t = sack_segment(&kinds[1]);
+	b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_tcp_emit(&b, &t, 1500 - 20 - 12 - 12), 20 + 12 + 12); /* one block beside TS */
+	CHECK_EQ(t.opt.nsack, 1);
+	t = sack_segment(&kinds[1]);
+	b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_tcp_emit(&b, &t, 1500 - 20 - 12), 20 + 12); /* a full MSS: none */
+	CHECK_EQ(t.opt.nsack, 0);
+	t = sack_segment(&kinds[1]);
+	b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_tcp_emit(&b, &t, 1500 - 20 - 12 + 1), 0); /* TS cannot be cut: overflow */
+	CHECK(!bbuf_ok(&b));
+	CHECK_EQ(b.len, 0); /* and nothing taken */
+	t = sack_segment(&kinds[1]);
+	b = bbuf_make(buf, sizeof buf);
+	CHECK_EQ(wire_tcp_emit(&b, &t, SIZE_MAX - 10), 0); /* a payload length that wraps the sum */
+	CHECK(!bbuf_ok(&b));
+}
+
+static struct wire_tcp_opts random_opts(synack_prng *r)
+{
+	uint64_t x = synack_prng_next(r);
+	struct wire_tcp_opts o = {.wscale = -1};
+	o.has_mss = x & 1;
+	o.mss = (uint16_t)(x >> 8);
+	if (x & 2)
+		o.wscale = (int8_t)((x >> 24) % 15);
+	o.sack_ok = (x >> 2) & 1;
+	o.has_ts = (x >> 3) & 1;
+	o.ts_val = (uint32_t)synack_prng_next(r);
+	o.ts_ecr = (uint32_t)synack_prng_next(r);
+	o.nsack = (uint8_t)((x >> 32) % 7); /* 5 and 6: more than the array; at most 4 are used */
+	for (unsigned i = 0; i < WIRE_TCP_MAX_SACK; i++) {
+		o.sack[i][0] = (uint32_t)synack_prng_next(r);
+		o.sack[i][1] = (uint32_t)synack_prng_next(r);
+	}
+	return o;
+}
+
+TEST(tcp_opts_len_matches_emit)
+{
+	synack_prng r;
+	synack_prng_seed(&r, 2018);
+	for (int i = 0; i < 20000; i++) {
+		struct wire_tcp_opts o = random_opts(&r), w = o;
+		size_t len = wire_tcp_opts_len(&o);
+		uint8_t buf[64];
+		memset(buf, CANARY, sizeof buf);
+		struct bbuf b = bbuf_make(buf, sizeof buf);
+		CHECK_EQ(wire_tcp_opts_emit(&b, &w, WIRE_TCP_MAX_OPTS), len);
+		CHECK_EQ(b.len, len);
+		CHECK(len <= WIRE_TCP_MAX_OPTS && len % 4 == 0);
+		CHECK(canary_intact(buf, len, sizeof buf));
+		CHECK_EQ(wire_tcp_opts_len(&w), len); /* w.nsack now says what was written */
+		/* less room: fewer SACK blocks, or nothing when the rest does not fit */
+		size_t room = (size_t)synack_prng_below(&r, WIRE_TCP_MAX_OPTS + 1);
+		struct wire_tcp_opts none = o;
+		none.nsack = 0;
+		w = o;
+		b = bbuf_make(buf, sizeof buf);
+		size_t n = wire_tcp_opts_emit(&b, &w, room);
+		if (room < wire_tcp_opts_len(&none)) {
+			CHECK(n == 0 && !bbuf_ok(&b) && b.len == 0);
+			continue;
+		}
+		CHECK(n <= room && bbuf_ok(&b) && b.len == n);
+		CHECK_EQ(n, wire_tcp_opts_len(&w));
+		unsigned fit = sack_blocks_fitting(wire_tcp_opts_len(&none), room);
+		CHECK_EQ(w.nsack, MIN(MIN(o.nsack, WIRE_TCP_MAX_SACK), fit));
+	}
 }
 
 /* ---- robustness: random bytes never crash, verdicts are stable ---- */
