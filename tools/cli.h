@@ -43,12 +43,20 @@ int cli_next(struct cli_args *a, const struct cli_opt *opts, const char **val);
 /* Print "synack: CMD: <message>" on stderr; returns CLI_USAGE. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parse a decimal unsigned integer in [min, max]. On error print one line
- * naming the option and return CLI_BAD; 0 on success. */
+/* The one way a command-line number is read. On error both print ONE line
+ * "synack: CMD: --OPT: ..." (or "OPT: ..." when OPT is a positional name in
+ * capitals, "PORT") and return CLI_BAD; 0 on success.
+ *
+ * cli_parse_u64: decimal digits only (no sign, no white space, no "0x"),
+ * in [min, max]. */
 int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max,
 		  uint64_t *out);
-/* Parse a finite decimal number (strtod syntax, no trailing junk). */
-int cli_parse_double(const char *cmd, const char *opt, const char *text, double *out);
+/* cli_parse_double: a plain decimal number, DIGITS[.DIGITS][e[+-]DIGITS]
+ * (a leading '-' only when min < 0), in [min, max]. Refused: hexadecimal
+ * ("0x10", "0x1p3"), "inf", "nan", white space, '+', trailing bytes, and
+ * anything out of range, including what overflows or underflows a double
+ * ("1e300" for a time, "1e-400"). */
+int cli_parse_double(const char *cmd, const char *opt, const char *text, double min, double max, double *out);
 
 /* Whether to colour output going to f: a terminal and NO_COLOR unset or
  * empty (https://no-color.org), unless `disable` is set. */

@@ -43,6 +43,7 @@ struct client {
 	size_t off, len;
 	bool connected, in_eof, in_watched, wr_done, peer_eof, tty;
 	int err;
+	int out_err; /* writing standard output failed: -errno */
 };
 
 void cmd_connect_usage(FILE *out)
@@ -110,18 +111,19 @@ static bool pump_out(struct client *cl)
 	return true;
 }
 
-static bool write_all(const uint8_t *p, size_t n)
+/* 0, or -errno of the write to standard output that failed. */
+static int write_all(const uint8_t *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(1, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return false;
+			return w < 0 ? -errno : -EIO;
 		p += w;
 		n -= (size_t)w;
 	}
-	return true;
+	return 0;
 }
 
 /* Copy everything readable to stdout. false on error. */
@@ -140,7 +142,9 @@ static bool pump_in(struct client *cl)
 			cl->err = (int)n;
 			return false;
 		}
-		if (!write_all(b, (size_t)n)) {
+		int err = write_all(b, (size_t)n);
+		if (err) {
+			cl->out_err = err;
 			cl->err = -EPIPE;
 			return false;
 		}
@@ -228,8 +232,12 @@ static int report(struct client *cl)
 {
 	char text[64];
 	synack_addr_format(&cl->remote.addr, text, sizeof text);
-	if (cl->err == -EPIPE)
-		return CLI_FAIL; /* our stdout went away: nothing useful to print */
+	if (cl->out_err == -EPIPE)
+		return CLI_FAIL; /* our reader went away: nothing useful to print */
+	if (cl->out_err) {
+		fprintf(stderr, "synack: connect: writing standard output: %s\n", strerror(-cl->out_err));
+		return CLI_FAIL;
+	}
 	if (!cl->connected && cl->err == -ETIMEDOUT)
 		fprintf(stderr, "synack: connect: timeout: no answer from %s port %u\n", text,
 			cl->remote.port);
@@ -300,7 +308,8 @@ static int parse(int argc, char **argv, struct client *cl, struct net_opts *no)
 	if (npos < 2)
 		return cli_error("connect", "missing %s (usage: synack connect ... HOST PORT)",
 				 npos ? "PORT" : "HOST");
-	if (net_parse_host("connect", "HOST", pos[0], &cl->remote.addr) < 0)
+	if (net_parse_host("connect", "HOST", pos[0], &cl->remote.addr) < 0 ||
+	    net_check_dest("connect", no, &cl->remote.addr) < 0)
 		return CLI_USAGE;
 	if (cli_parse_u64("connect", "PORT", pos[1], 1, 65535, &v) < 0)
 		return CLI_USAGE;

@@ -225,20 +225,21 @@ static int parse_loss(const char *text, double *out)
 	size_t n = strlen(text);
 	bool pct = n > 0 && text[n - 1] == '%';
 	if (n >= sizeof buf)
-		return cli_error("demo", "--loss: '%s' is not a number", text), CLI_BAD;
+		return cli_error("demo", "--loss: '%.20s...' is not a decimal number", text), CLI_BAD;
 	memcpy(buf, text, n + 1);
 	if (pct)
 		buf[n - 1] = '\0';
-	if (cli_parse_double("demo", "loss", buf, out))
+	if (cli_parse_double("demo", "loss", buf, 0, 100, out))
 		return CLI_BAD;
 	if (pct || *out >= 1) {
-		if (!(*out >= 0 && *out < 100))
-			return cli_error("demo", "--loss: %s is out of range: use a fraction in [0, 1) "
-					 "or a percentage in (0, 100)", text), CLI_BAD;
+		if (*out >= 100)
+			return cli_error("demo",
+					 "--loss: %s is out of range: use a fraction in [0, 1) "
+					 "or a percentage in [0, 100)",
+					 text),
+			       CLI_BAD;
 		*out /= 100;
 	}
-	if (*out < 0)
-		return cli_error("demo", "--loss: %s is negative", text), CLI_BAD;
 	return 0;
 }
 
@@ -613,6 +614,19 @@ static int setup_sim(struct demo *d)
 	d->t0 = d->sim.now;
 	d->limit = d->t0 + 2 * d->msl + EXTRA_TIME;
 	return 0;
+}
+
+/* Close the capture; a write that failed (at any point: the writer keeps
+ * the first error, and buffered data may only fail at close) fails the run. */
+static void close_pcap(struct demo *d)
+{
+	if (!d->pcap)
+		return;
+	synack_memlink_set_pcap(d->sim.link, NULL);
+	int err = synack_pcap_close(d->pcap);
+	d->pcap = NULL;
+	if (err)
+		fail(d, "--pcap: writing '%s' failed: %s", d->o.pcap, strerror(-err));
 }
 
 static int open_pcap(struct demo *d)
@@ -1399,6 +1413,7 @@ int cmd_demo(int argc, char **argv)
 	render(d, &o);
 	if (d->o.stats)
 		print_stats(d, stdout);
+	close_pcap(d);
 	rc = CLI_OK;
 	if (d->failed) {
 		cli_error("demo", "%s", d->why);

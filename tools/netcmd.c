@@ -26,6 +26,7 @@ void net_catch_signals(void)
 	sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal: clean up too */
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -40,6 +41,88 @@ static int set_dev(const char *cmd, struct net_opts *o, int kind, const char *va
 	return 1;
 }
 
+/* ---- which addresses make sense ---- */
+
+/* Why an IPv4 address can be nobody's interface address, or NULL
+ * (RFC 1122 §3.2.1.3; RFC 6890's special-purpose registry). */
+static const char *special4(const uint8_t *b)
+{
+	if (b[0] == 0)
+		return "a \"this network\" address (0.0.0.0/8)";
+	if (b[0] == 127)
+		return "a loopback address (127.0.0.0/8)";
+	if (b[0] >= 224 && b[0] < 240)
+		return "a multicast address";
+	if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+		return "the limited broadcast address";
+	if (b[0] >= 240)
+		return "a reserved address (240.0.0.0/4)";
+	return NULL;
+}
+
+/* The same for IPv6 (RFC 4291 §2.5.2, §2.5.3, §2.7). */
+static const char *special6(const uint8_t *b)
+{
+	static const uint8_t zero[15];
+	if (b[0] == 0xff)
+		return "a multicast address";
+	if (memcmp(b, zero, 15) == 0 && b[15] == 0)
+		return "the unspecified address (::)";
+	if (memcmp(b, zero, 15) == 0 && b[15] == 1)
+		return "the loopback address (::1)";
+	return NULL;
+}
+
+static const char *special(const synack_addr *a)
+{
+	return a->family == SYNACK_AF_INET ? special4(a->bytes) : special6(a->bytes);
+}
+
+static bool same_prefix(const synack_addr *a, const synack_addr *b, unsigned plen)
+{
+	if (a->family != b->family)
+		return false;
+	unsigned full = plen / 8, rest = plen % 8;
+	if (memcmp(a->bytes, b->bytes, full) != 0)
+		return false;
+	uint8_t mask = (uint8_t)(0xff00 >> rest);
+	return rest == 0 || (a->bytes[full] & mask) == (b->bytes[full] & mask);
+}
+
+/* Is a, on the IPv4 prefix net/plen, that subnet's broadcast address (host
+ * bits all ones) or its network address (all zeros)? Prefixes of 31 and 32
+ * bits have neither (RFC 3021). The phrase, or NULL. */
+static const char *subnet_role(const synack_addr *a, const synack_addr *net, unsigned plen)
+{
+	if (a->family != SYNACK_AF_INET || plen > 30 || !same_prefix(a, net, plen))
+		return NULL;
+	uint32_t v = (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 | (uint32_t)a->bytes[2] << 8 |
+		     a->bytes[3];
+	uint32_t host = plen ? ~(UINT32_MAX << (32 - plen)) : UINT32_MAX;
+	if ((v & host) == host)
+		return "the subnet's broadcast address";
+	if ((v & host) == 0)
+		return "the subnet's network address";
+	return NULL;
+}
+
+/* "--addr"/"--host-addr": ADDR/PREFIX, an address an interface can have. */
+static int check_own(const char *cmd, const char *opt, const char *val, const synack_addr *a, uint8_t plen)
+{
+	const char *why = special(a);
+	if (!strchr(val, '/'))
+		return cli_error(cmd, "bad address: --%s '%s' needs a /PREFIX (10.1.0.2/24, fd00::2/64)", opt,
+				 val),
+		       CLI_BAD;
+	if (!why)
+		why = subnet_role(a, a, plen);
+	if (why)
+		return cli_error(cmd, "bad address: --%s %s is %s; want a unicast host address", opt, val,
+				 why),
+		       CLI_BAD;
+	return 0;
+}
+
 static int add_prefix(const char *cmd, const char *opt, const char **list, int *n, const char *val)
 {
 	synack_addr a;
@@ -47,6 +130,8 @@ static int add_prefix(const char *cmd, const char *opt, const char **list, int *
 	if (synack_prefix_parse(val, &a, &plen) < 0)
 		return cli_error(cmd, "bad address: --%s '%s' (want ADDR/PREFIX, IPv4 or IPv6)", opt, val),
 		       CLI_BAD;
+	if (strcmp(opt, "gateway") != 0 && check_own(cmd, opt, val, &a, plen) < 0)
+		return CLI_BAD;
 	for (int i = 0; i < *n; i++) {
 		synack_addr b;
 		synack_prefix_parse(list[i], &b, &plen);
@@ -84,19 +169,59 @@ int net_opt(const char *cmd, struct net_opts *o, int id, const char *val)
 	}
 }
 
+static bool same_addr(const char *p, const char *q)
+{
+	synack_addr a, b;
+	uint8_t plen;
+	return synack_prefix_parse(p, &a, &plen) == 0 && synack_prefix_parse(q, &b, &plen) == 0 &&
+	       synack_addr_equal(&a, &b);
+}
+
+/* synack's address may not be the kernel's too, whatever the prefixes. */
+static int check_distinct(const char *cmd, const struct net_opts *o)
+{
+	for (int i = 0; i < o->naddr; i++)
+		for (int j = 0; j < o->nhost; j++)
+			if (same_addr(o->addr[i], o->host_addr[j]))
+				return cli_error(cmd, "address in use: --addr %s is also --host-addr %s",
+						 o->addr[i], o->host_addr[j]),
+				       CLI_BAD;
+	return 0;
+}
+
 int net_opts_check(const char *cmd, const struct net_opts *o)
 {
 	if (!o->dev)
 		return cli_error(cmd, "missing --tun DEV or --tap DEV"), CLI_BAD;
 	if (!o->naddr)
 		return cli_error(cmd, "missing --addr ADDR/PREFIX (synack's own address)"), CLI_BAD;
-	for (int i = 0; i < o->naddr; i++)
-		for (int j = 0; j < o->nhost; j++)
-			if (strcmp(o->addr[i], o->host_addr[j]) == 0)
-				return cli_error(cmd, "address in use: --addr and --host-addr are both %s",
-						 o->addr[i]),
-				       CLI_BAD;
-	return 0;
+	return check_distinct(cmd, o);
+}
+
+/* What dst is to synack's --addr a/plen, if it cannot be a peer: a's own
+ * address, or its IPv4 subnet's broadcast or network address. */
+static const char *own_role(const synack_addr *dst, const char *addr_text)
+{
+	synack_addr a;
+	uint8_t plen;
+	synack_prefix_parse(addr_text, &a, &plen);
+	if (synack_addr_equal(dst, &a))
+		return "synack's own address";
+	return subnet_role(dst, &a, plen);
+}
+
+int net_check_dest(const char *cmd, const struct net_opts *o, const synack_addr *dst)
+{
+	char text[64], mine[80] = "";
+	const char *why = special(dst);
+	for (int i = 0; !why && i < o->naddr; i++)
+		if ((why = own_role(dst, o->addr[i])))
+			snprintf(mine, sizeof mine, " (--addr %s)", o->addr[i]);
+	if (!why)
+		return 0;
+	cli_error(cmd, "bad address: HOST %s is %s%s; give the unicast address of another host",
+		  synack_addr_format(dst, text, sizeof text), why, mine);
+	return CLI_BAD;
 }
 
 int net_next(struct cli_args *a, const struct cli_opt *opts, const char **val)
@@ -322,17 +447,6 @@ int net_env_run(struct net_env *e, int timeout_ms, int *ready, int max)
 	if (n < 0)
 		cli_error(e->cmd, "reading the device failed: %s", strerror(-n));
 	return n;
-}
-
-static bool same_prefix(const synack_addr *a, const synack_addr *b, unsigned plen)
-{
-	if (a->family != b->family)
-		return false;
-	unsigned full = plen / 8, rest = plen % 8;
-	if (memcmp(a->bytes, b->bytes, full) != 0)
-		return false;
-	uint8_t mask = (uint8_t)(0xff00 >> rest);
-	return rest == 0 || (a->bytes[full] & mask) == (b->bytes[full] & mask);
 }
 
 bool net_reachable(const struct net_env *e, const synack_addr *dst)

@@ -37,7 +37,8 @@ enum {
 	"  --tap DEV            use the TAP device DEV (Ethernet; synack picks a random MAC)\n"              \
 	"  --addr ADDR/PREFIX   synack's own address (IPv4 or IPv6; give it twice for both)\n"               \
 	"  --host-addr ADDR/PREFIX  (needs CAP_NET_ADMIN) create DEV if missing, bring it up and\n"          \
-	"                       give the kernel side this address (once per family)\n"                       \
+	"                       give the kernel side this address (once per family); on exit,\n"             \
+	"                       removes what it added (the device it created, or the address)\n"             \
 	"  --gateway ADDR       next hop for destinations off the --addr prefix\n"                           \
 	"  --mtu N              link MTU (set on the device with --host-addr; default: the device's)\n"      \
 	"  -v, --verbose        report connections and counters on standard error\n"
@@ -91,6 +92,11 @@ int net_env_run(struct net_env *e, int timeout_ms, int *ready, int max);
 
 /* A host address from text (IPv4 or IPv6 literal). 0 or CLI_BAD. */
 int net_parse_host(const char *cmd, const char *what, const char *text, synack_addr *out);
+/* HOST of connect and ping, before anything touches the link: refused
+ * (one line, CLI_BAD) if no peer can have it: synack's own --addr, its IPv4
+ * subnet's broadcast or network address, multicast, unspecified, loopback
+ * (RFC 1122 §3.2.1.3, RFC 4291 §2.5). 0 if it may be a host. */
+int net_check_dest(const char *cmd, const struct net_opts *o, const synack_addr *dst);
 /* A short phrase for a connection error: "connection refused" ... */
 const char *net_err_phrase(int err);
 /* Whether dst can be reached: on an --addr prefix or a gateway of its family. */
@@ -98,7 +104,8 @@ bool net_reachable(const struct net_env *e, const synack_addr *dst);
 /* 0, or CLI_FAIL after a one-line "host unreachable" saying why. */
 int net_check_route(const struct net_env *e, const synack_addr *dst);
 
-/* Set by SIGINT/SIGTERM once net_catch_signals() ran. */
+/* Set by SIGINT/SIGTERM/SIGHUP once net_catch_signals() ran: the commands
+ * then return normally, so that net_env_close() undoes --host-addr. */
 extern volatile sig_atomic_t net_stop;
 void net_catch_signals(void);
 

@@ -2,6 +2,7 @@
  * replies as the stack recorded them (synack_stack_ping_reply). Output in
  * the format of iputils ping. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 enum { OPT_HELP = NOPT_FIRST_FREE, OPT_COUNT, OPT_SIZE, OPT_INTERVAL, OPT_WAIT };
 enum { SENT_SLOTS = 1024 };
+#define MAX_SECONDS 3600.0 /* for -i and -W: an hour */
 
 static const struct cli_opt opts[] = {
     NET_CLI_OPTS,
@@ -31,7 +33,7 @@ struct pinger {
 	char dst_text[64];
 	uint64_t count; /* 0: until interrupted */
 	uint64_t size;
-	double interval, wait; /* seconds */
+	synack_time_t interval, wait; /* microseconds */
 	uint16_t id;
 	uint64_t sent, received;
 	synack_time_t sent_at[SENT_SLOTS];
@@ -46,8 +48,8 @@ void cmd_ping_usage(FILE *out)
 		"Send ICMP (or ICMPv6) echo requests from synack's own address to HOST.\n\n" NET_USAGE_OPTS
 		"  -c, --count N        stop after N requests (default: until interrupted)\n"
 		"  -s, --size N         payload bytes per request (default 56)\n"
-		"  -i, --interval S     seconds between requests (default 1)\n"
-		"  -W, --wait S         seconds to wait for the last reply (default 2)\n"
+		"  -i, --interval S     seconds between requests, 0.01 to 3600 (default 1)\n"
+		"  -W, --wait S         seconds to wait for the last reply, 0 to 3600 (default 2)\n"
 		"  -h, --help           show this help\n\n"
 		"Exit status: 0 if any reply came back, 1 if none did (timeout).\n");
 }
@@ -117,9 +119,9 @@ static int run(struct pinger *p)
 			int rc = send_one(p);
 			if (rc)
 				return rc;
-			next = now + (synack_time_t)(p->interval * 1e6);
+			next = now + p->interval;
 			if (p->count && p->sent == p->count)
-				end = now + (synack_time_t)(p->wait * 1e6);
+				end = now + p->wait;
 			continue;
 		}
 		synack_time_t wake = next < end ? next : end;
@@ -146,6 +148,16 @@ static int summary(const struct pinger *p)
 	return CLI_OK;
 }
 
+/* Seconds in [min, MAX_SECONDS], kept in microseconds. */
+static int parse_seconds(const char *opt, const char *val, double min, synack_time_t *out)
+{
+	double s;
+	if (cli_parse_double("ping", opt, val, min, MAX_SECONDS, &s) < 0)
+		return CLI_BAD;
+	*out = (synack_time_t)llround(s * 1e6);
+	return 0;
+}
+
 static int parse_one(struct pinger *p, struct net_opts *no, int id, const char *val, const char **host)
 {
 	switch (id) {
@@ -154,13 +166,9 @@ static int parse_one(struct pinger *p, struct net_opts *no, int id, const char *
 	case OPT_SIZE:
 		return cli_parse_u64("ping", "size", val, 0, 65507, &p->size) < 0 ? CLI_BAD : 0;
 	case OPT_INTERVAL:
-		if (cli_parse_double("ping", "interval", val, &p->interval) < 0 || p->interval < 0.01)
-			return cli_error("ping", "--interval: want at least 0.01 seconds"), CLI_BAD;
-		return 0;
+		return parse_seconds("interval", val, 0.01, &p->interval);
 	case OPT_WAIT:
-		if (cli_parse_double("ping", "wait", val, &p->wait) < 0 || p->wait < 0)
-			return cli_error("ping", "--wait: want a number of seconds"), CLI_BAD;
-		return 0;
+		return parse_seconds("wait", val, 0, &p->wait);
 	case NET_POSITIONAL:
 		if (*host)
 			return cli_error("ping", "unexpected argument '%s' (one HOST)", val), CLI_BAD;
@@ -192,7 +200,7 @@ static int parse(int argc, char **argv, struct pinger *p, struct net_opts *no)
 		return CLI_USAGE;
 	if (!host)
 		return cli_error("ping", "missing HOST");
-	if (net_parse_host("ping", "HOST", host, &p->dst) < 0)
+	if (net_parse_host("ping", "HOST", host, &p->dst) < 0 || net_check_dest("ping", no, &p->dst) < 0)
 		return CLI_USAGE;
 	synack_addr_format(&p->dst, p->dst_text, sizeof p->dst_text);
 	return 0;
@@ -205,8 +213,8 @@ int cmd_ping(int argc, char **argv)
 	memset(&p, 0, sizeof p);
 	memset(&no, 0, sizeof no);
 	p.size = 56;
-	p.interval = 1;
-	p.wait = 2;
+	p.interval = SYNACK_SEC(1);
+	p.wait = SYNACK_SEC(2);
 	int rc = parse(argc, argv, &p, &no);
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;

@@ -17,13 +17,22 @@
  * and errors abort the handle.
  *
  * --source sends byte i = i % 251 (a prime period, so a misplaced segment
- * shows), which a test can regenerate to check what arrived. */
+ * shows), which a test can regenerate to check what arrived.
+ *
+ * --http never serves a file outside DIR: the decoded path must be made of
+ * plain names (no "..", no encoded '/', not absolute), and it is opened with
+ * openat2(2) RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, which refuses a
+ * symbolic link in any component, not only the last as O_NOFOLLOW does
+ * (or, on kernels without openat2, one O_NOFOLLOW openat per component). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "netcmd.h"
 
@@ -79,7 +88,8 @@ void cmd_serve_usage(FILE *out)
 		"  --echo               send back what is received\n"
 		"  --discard            read and drop what is received\n"
 		"  --source BYTES       send BYTES bytes (byte i is i %% 251) to each client, then close\n"
-		"  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD)\n"
+		"  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD;\n"
+		"                       no symbolic link is followed, nothing outside DIR is served)\n"
 		"  --backlog N          pending connections kept for accept (default 1024)\n"
 		"  -h, --help           show this help\n\n"
 		"Runs until interrupted (Ctrl-C), which resets the connections still open.\n"
@@ -258,8 +268,27 @@ static int hexval(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* Every '/'-separated component of path is a name: not empty (so the
+ * path is relative: "//etc/passwd" decodes to "/etc/passwd"), not "." or
+ * "..". A trailing '/' (a directory's index) is allowed. */
+static bool plain_components(const char *path)
+{
+	const char *p = path;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		p += *p == '/';
+	}
+	return true;
+}
+
 /* Decode the request target into a path relative to DIR; false if it is
- * not acceptable (not absolute, "..", NUL, bad escape). */
+ * not acceptable: not absolute, an empty or ".." component, NUL, an
+ * encoded '/' ("%2f": RFC 3986 §2.2 makes it data, not a separator, and no
+ * file name holds one), a bad escape. Where the path leads is checked when
+ * the file is opened (open_beneath). */
 static bool http_path(const char *target, size_t tlen, char *out, size_t cap)
 {
 	size_t o = 0;
@@ -270,7 +299,7 @@ static bool http_path(const char *target, size_t tlen, char *out, size_t cap)
 		if (c == '%') {
 			int hi = i + 2 < tlen ? hexval(target[i + 1]) : -1,
 			    lo = hi >= 0 ? hexval(target[i + 2]) : -1;
-			if (lo < 0)
+			if (lo < 0 || hi * 16 + lo == '/')
 				return false;
 			c = hi * 16 + lo;
 			i += 2;
@@ -280,7 +309,7 @@ static bool http_path(const char *target, size_t tlen, char *out, size_t cap)
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
-	if (strstr(out, ".."))
+	if (!plain_components(out))
 		return false;
 	if (o == 0 || out[o - 1] == '/')
 		snprintf(out + o, cap - o, "index.html");
@@ -297,10 +326,56 @@ static void http_status(struct sconn *s, int code, const char *reason, bool head
 	s->off = 0;
 }
 
+/* openat(2) of each component in turn, each a directory (O_PATH: search
+ * permission is enough) but the last, none a symbolic link (O_NOFOLLOW):
+ * for kernels without openat2 (before 5.6). */
+static int walk_beneath(int dirfd, const char *path, int flags)
+{
+	char buf[1024], *save = NULL;
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return errno = ENAMETOOLONG, -1;
+	int cur = dirfd;
+	char *comp = strtok_r(buf, "/", &save);
+	while (comp) {
+		char *next = strtok_r(NULL, "/", &save);
+		int fd = openat(cur, comp, next ? O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC : flags);
+		int err = errno;
+		if (cur != dirfd)
+			close(cur);
+		if (fd < 0)
+			return errno = err, -1;
+		cur = fd;
+		comp = next;
+	}
+	return cur == dirfd ? (errno = EISDIR, -1) : cur;
+}
+
+/* Open path (relative, components checked by http_path) for reading, with
+ * every component resolved under dirfd and none a symbolic link, so that
+ * no link inside the document root leads out of it: openat2(2) with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS. O_NONBLOCK:
+ * a FIFO under the root must not stall the event loop (open(2)). */
+static int open_beneath(int dirfd, const char *path)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+	struct open_how how = {
+	    .flags = (uint64_t)flags,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	if (fd >= 0 || errno != ENOSYS)
+		return (int)fd;
+	return walk_beneath(dirfd, path, flags);
+}
+
 static void http_file(struct server *srv, struct sconn *s, const char *path, bool head)
 {
 	struct stat sb;
-	int fd = openat(srv->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_beneath(srv->dirfd, path);
+	if (fd < 0 && (errno == ELOOP || errno == EXDEV || errno == EACCES || errno == EPERM)) {
+		http_status(s, 403, "Forbidden", head); /* a symbolic link, or no permission */
+		return;
+	}
 	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		if (fd >= 0)
 			close(fd);
@@ -507,6 +582,8 @@ static int parse_one(struct server *srv, struct net_opts *no, int id, const char
 			return CLI_BAD;
 		return set_mode(srv, M_SOURCE);
 	case OPT_HTTP:
+		if (srv->mode != M_NONE)
+			return set_mode(srv, M_HTTP);
 		srv->dirfd = open(val, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (srv->dirfd < 0)
 			return cli_error("serve", "--http: cannot open directory '%s': %s", val,

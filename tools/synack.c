@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,6 +90,19 @@ static int cmd_version(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* Standard output's fate: an earlier write may have failed (ferror) or
+ * the last one may fail at close ("synack demo >/dev/full"). 0 or an errno
+ * value. A closed stdout (">&-") is an error only if something was to be
+ * written to it (gnulib's close_stream does the same). */
+static int close_stdout(void)
+{
+	bool pending = __fpending(stdout) != 0, failed = ferror(stdout) != 0;
+	errno = 0;
+	if (fclose(stdout) != 0 && (pending || errno != EBADF))
+		return errno ? errno : EIO;
+	return failed ? EIO : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -107,8 +121,9 @@ int main(int argc, char **argv)
 		return cli_error(NULL, "unknown command '%s' (see 'synack --help')", name);
 	}
 	int rc = c->run(argc - 1, argv + 1);
-	if (fflush(stdout) != 0 && rc == CLI_OK) {
-		fprintf(stderr, "synack: writing output: %s\n", strerror(errno));
+	int err = close_stdout();
+	if (err && rc == CLI_OK) {
+		fprintf(stderr, "synack: %s: writing standard output: %s\n", c->name, strerror(err));
 		rc = CLI_FAIL;
 	}
 	return rc;
@@ -188,36 +203,77 @@ int cli_next(struct cli_args *a, const struct cli_opt *opts, const char **val)
 	return opt_value(a, o, eq, val);
 }
 
+/* The option's name as printed: "--interval", or "PORT" for a positional
+ * argument (a name in capitals). */
+static const char *dashes(const char *opt)
+{
+	return opt[0] >= 'A' && opt[0] <= 'Z' ? "" : "--";
+}
+
+static bool all_digits(const char *s)
+{
+	return s[0] && strspn(s, "0123456789") == strlen(s);
+}
+
 int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max,
 		  uint64_t *out)
 {
-	char *end;
-	if (text[0] < '0' || text[0] > '9') {
-		cli_error(cmd, "--%s: '%s' is not a non-negative integer", opt, text);
+	/* Digits only: strtoull alone would take " 1", "+1", "-1" (as
+	 * 2^64 - 1) and, with base 0, "0x10". */
+	if (!all_digits(text)) {
+		cli_error(cmd, "%s%s: '%s' is not a non-negative decimal integer", dashes(opt), opt, text);
 		return CLI_BAD;
 	}
 	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (*end != '\0') {
-		cli_error(cmd, "--%s: '%s' is not a non-negative integer", opt, text);
-		return CLI_BAD;
-	}
+	unsigned long long v = strtoull(text, NULL, 10);
 	if (errno == ERANGE || v < min || v > max) {
-		cli_error(cmd, "--%s: %s is out of range [%llu, %llu]", opt, text, (unsigned long long)min,
-			  (unsigned long long)max);
+		cli_error(cmd, "%s%s: %s is out of range [%llu, %llu]", dashes(opt), opt, text,
+			  (unsigned long long)min, (unsigned long long)max);
 		return CLI_BAD;
 	}
 	*out = v;
 	return 0;
 }
 
-int cli_parse_double(const char *cmd, const char *opt, const char *text, double *out)
+/* DIGITS [. DIGITS] [(e|E) [+|-] DIGITS], or . DIGITS ..., with a leading
+ * '-' only if `neg` is set: the plain decimal subset of strtod's syntax
+ * (C11 7.22.1.3), without its hexadecimal floats, "inf", "nan", leading
+ * white space and '+' sign. */
+static bool decimal_syntax(const char *s, bool neg)
 {
-	char *end;
+	const char *digits = "0123456789";
+	if (neg && *s == '-')
+		s++;
+	size_t ip = strspn(s, digits), fp = 0;
+	s += ip;
+	if (*s == '.') {
+		fp = strspn(++s, digits);
+		s += fp;
+	}
+	if (ip + fp == 0)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s += s[1] == '+' || s[1] == '-' ? 2 : 1;
+		size_t ep = strspn(s, digits);
+		if (ep == 0)
+			return false;
+		s += ep;
+	}
+	return *s == '\0';
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *text, double min, double max, double *out)
+{
+	if (!decimal_syntax(text, min < 0)) {
+		cli_error(cmd, "%s%s: '%s' is not a decimal number", dashes(opt), opt, text);
+		return CLI_BAD;
+	}
 	errno = 0;
-	double v = strtod(text, &end);
-	if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v)) {
-		cli_error(cmd, "--%s: '%s' is not a number", opt, text);
+	double v = strtod(text, NULL);
+	/* ERANGE: overflow to HUGE_VAL, or underflow (a nonzero value too
+	 * small to represent); neither is the number the user wrote. */
+	if (errno == ERANGE || !isfinite(v) || v < min || v > max) {
+		cli_error(cmd, "%s%s: %s is out of range [%g, %g]", dashes(opt), opt, text, min, max);
 		return CLI_BAD;
 	}
 	*out = v;

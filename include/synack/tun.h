@@ -8,6 +8,9 @@
  * giving the kernel side an address need CAP_NET_ADMIN; synack_tun_open()
  * only tries those when host addresses are asked for. A device synack
  * creates is not persistent: it disappears when the descriptor is closed.
+ * On a device that existed, synack_tun_close() deletes the host addresses
+ * synack_tun_open() added (never one the device already had) and puts back
+ * an MTU it changed; the device stays up.
  *
  * Errors are negative errno values; synack_tun_strerror() turns the ones
  * synack_tun_open() returns into a one-line explanation with the fix. */
@@ -46,6 +49,7 @@ typedef struct synack_tun_config {
  * -EINVAL (bad name or host address), or another errno. On success the
  * kernel has started the device's transmit queue. */
 int synack_tun_open(const synack_tun_config *cfg, synack_tun **out);
+/* Undo what synack_tun_open() configured (see above) and close. */
 void synack_tun_close(synack_tun *t);
 
 /* A one-line explanation of an error from synack_tun_open() (with the

@@ -17,6 +17,12 @@
  * each acknowledged. IPv6 addresses get IFA_F_NODAD: the link is ours and a
  * tentative address would refuse connections for a second or two.
  *
+ * Leaving no trace. A device synack created (not persistent) vanishes with
+ * its descriptor. On a device that existed, the addresses synack added are
+ * recorded (NLM_F_EXCL tells them from ones the device already had) and
+ * deleted on close (RTM_DELADDR), and a changed MTU is put back. The
+ * commands close on SIGINT/SIGTERM too; only SIGKILL leaves them behind.
+ *
  * Frames. With IFF_NO_PI each read() returns exactly one frame and each
  * write() sends one; the descriptor is non-blocking. */
 #include <errno.h>
@@ -36,6 +42,12 @@
 
 #include "synack/tun.h"
 
+/* A kernel-side address synack added to a device it did not create. */
+struct added_addr {
+	synack_addr addr;
+	uint8_t plen;
+};
+
 struct synack_tun {
 	int fd;
 	int kind;
@@ -43,6 +55,12 @@ struct synack_tun {
 	uint16_t mtu;
 	char name[IFNAMSIZ];
 	synack_tun_stats stats;
+	/* What to undo on close, on a device that existed before us (one we
+	 * created goes away with its descriptor, addresses and all). */
+	bool existed;
+	uint16_t old_mtu; /* the MTU we replaced, or 0 */
+	struct added_addr added[SYNACK_TUN_MAX_HOST_ADDRS];
+	int nadded;
 };
 
 /* ---- addresses ---- */
@@ -145,27 +163,55 @@ static int link_up(int ifindex, uint16_t mtu)
 	return nl_talk(&r);
 }
 
-static int addr_add(int ifindex, const char *text)
+/* RTM_NEWADDR or RTM_DELADDR for a/plen on the device (rtnetlink(7)). */
+static int addr_req(int ifindex, uint16_t type, uint16_t flags, const synack_addr *a, uint8_t plen)
 {
-	synack_addr a;
-	uint8_t plen;
-	if (synack_prefix_parse(text, &a, &plen) < 0)
-		return -EINVAL;
-	bool v4 = a.family == SYNACK_AF_INET;
+	bool v4 = a->family == SYNACK_AF_INET;
 	size_t alen = v4 ? 4 : 16;
 	struct nl_req r;
 	memset(&r, 0, sizeof r);
 	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof r.u.ifa);
-	r.nh.nlmsg_type = RTM_NEWADDR;
-	r.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	r.nh.nlmsg_type = type;
+	r.nh.nlmsg_flags = flags;
 	r.u.ifa.ifa_family = v4 ? AF_INET : AF_INET6;
 	r.u.ifa.ifa_prefixlen = plen;
 	r.u.ifa.ifa_flags = v4 ? 0 : IFA_F_NODAD;
 	r.u.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
 	r.u.ifa.ifa_index = (unsigned)ifindex;
-	nl_attr(&r, IFA_LOCAL, a.bytes, alen);
-	nl_attr(&r, IFA_ADDRESS, a.bytes, alen);
+	nl_attr(&r, IFA_LOCAL, a->bytes, alen);
+	nl_attr(&r, IFA_ADDRESS, a->bytes, alen);
 	return nl_talk(&r);
+}
+
+/* Add a host address; remember it if it is new. NLM_F_EXCL makes the
+ * kernel answer EEXIST for an address the device already has (same local
+ * address and prefix for IPv4, same address for IPv6): that one is the
+ * user's, kept as it is and left in place on close. */
+static int addr_add(synack_tun *t, const char *text)
+{
+	struct added_addr *n = &t->added[t->nadded];
+	if (synack_prefix_parse(text, &n->addr, &n->plen) < 0)
+		return -EINVAL;
+	int err = addr_req(t->ifindex, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &n->addr, n->plen);
+	if (err == -EEXIST)
+		return 0;
+	if (err == 0)
+		t->nadded++;
+	return err;
+}
+
+/* Undo configure() on a device that existed before: delete the addresses
+ * we added and put the MTU back. Its IFF_UP stays: taking the device down
+ * would make the kernel flush IPv6 addresses that were there before us. */
+static void unconfigure(synack_tun *t)
+{
+	while (t->nadded > 0) {
+		const struct added_addr *a = &t->added[--t->nadded];
+		(void)addr_req(t->ifindex, RTM_DELADDR, 0, &a->addr, a->plen);
+	}
+	if (t->old_mtu)
+		(void)link_up(t->ifindex, t->old_mtu);
+	t->old_mtu = 0;
 }
 
 /* ---- the device ---- */
@@ -259,10 +305,13 @@ static int open_dev(const synack_tun_config *cfg, bool exists)
 
 static int configure(synack_tun *t, const synack_tun_config *cfg)
 {
+	uint16_t before = device_mtu(t->name);
 	int err = link_up(t->ifindex, cfg->mtu);
+	if (!err && t->existed && cfg->mtu && cfg->mtu != before)
+		t->old_mtu = before;
 	for (int i = 0; !err && i < SYNACK_TUN_MAX_HOST_ADDRS; i++)
 		if (cfg->host_addr[i])
-			err = addr_add(t->ifindex, cfg->host_addr[i]);
+			err = addr_add(t, cfg->host_addr[i]);
 	return err == -EACCES ? -EPERM : err; /* netlink: missing CAP_NET_ADMIN */
 }
 
@@ -303,6 +352,7 @@ int synack_tun_open(const synack_tun_config *cfg, synack_tun **out)
 	if (!t)
 		return -ENOMEM;
 	t->kind = cfg->kind;
+	t->existed = exists;
 	snprintf(t->name, sizeof t->name, "%s", cfg->name);
 	t->fd = open_dev(cfg, exists);
 	if (t->fd < 0) {
@@ -329,6 +379,8 @@ void synack_tun_close(synack_tun *t)
 {
 	if (!t)
 		return;
+	if (t->existed)
+		unconfigure(t);
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t);
