@@ -92,17 +92,49 @@ static inline bool bbuf_ok(const struct bbuf *b) { return !b->overflow; }
 /* Bytes that still fit (0 once overflowed). */
 static inline size_t bbuf_room(const struct bbuf *b) { return b->overflow ? 0 : b->cap - b->len; }
 /* n bytes at the end, to be filled by the caller; NULL (and the flag set)
- * if they do not fit. */
-uint8_t *bbuf_reserve(struct bbuf *b, size_t n);
+ * if they do not fit. Inline: every header field of every segment passes
+ * here. */
+static inline uint8_t *bbuf_reserve(struct bbuf *b, size_t n)
+{
+	if (b->overflow || n > b->cap - b->len) {
+		b->overflow = true;
+		return NULL;
+	}
+	uint8_t *p = b->p + b->len;
+	b->len += n;
+	return p;
+}
 /* Append n bytes (src may point into the buffer itself), or n zero bytes. */
-void bbuf_put(struct bbuf *b, const void *src, size_t n);
-void bbuf_zero(struct bbuf *b, size_t n);
+static inline void bbuf_put(struct bbuf *b, const void *src, size_t n)
+{
+	uint8_t *p = bbuf_reserve(b, n);
+	if (p && n)
+		__builtin_memmove(p, src, n); /* src may alias the buffer (quoting a packet) */
+}
+static inline void bbuf_zero(struct bbuf *b, size_t n)
+{
+	uint8_t *p = bbuf_reserve(b, n);
+	if (p && n)
+		__builtin_memset(p, 0, n);
+}
 /* Take n bytes at the end whole, for a fixed-size header, and return a
  * builder over exactly them; if they do not fit, nothing is taken and the
  * returned builder is already overflowed (so is b). */
-struct bbuf bbuf_sub(struct bbuf *b, size_t n);
+static inline struct bbuf bbuf_sub(struct bbuf *b, size_t n)
+{
+	uint8_t *p = bbuf_reserve(b, n);
+	struct bbuf s = {.p = p, .cap = p ? n : 0, .overflow = !p};
+	return s;
+}
 /* Append v big-endian in width bytes (1..8). */
-void bbuf_be(struct bbuf *b, uint64_t v, unsigned width);
+static inline void bbuf_be(struct bbuf *b, uint64_t v, unsigned width)
+{
+	uint8_t *p = bbuf_reserve(b, width);
+	if (!p)
+		return;
+	for (unsigned i = 0; i < width; i++)
+		p[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
+}
 static inline void bbuf_u8(struct bbuf *b, uint8_t v) { bbuf_be(b, v, 1); }
 static inline void bbuf_u16(struct bbuf *b, uint16_t v) { bbuf_be(b, v, 2); }
 static inline void bbuf_u24(struct bbuf *b, uint32_t v) { bbuf_be(b, v, 3); }

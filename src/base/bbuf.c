@@ -8,53 +8,12 @@
  * caller checks once, at the end, before anything leaves. Length-prefixed
  * vectors (TCP never needs them, TLS everywhere) reserve their prefix when
  * opened and back-patch it when closed, so nobody computes a length by
- * hand; a vector longer than its prefix can say is an overflow too. */
+ * hand; a vector longer than its prefix can say is an overflow too. The
+ * small writers are inline in base.h: every header field of every segment
+ * passes through them. */
 #include <string.h>
 
 #include "base/base.h"
-
-uint8_t *bbuf_reserve(struct bbuf *b, size_t n)
-{
-	if (b->overflow || n > b->cap - b->len) {
-		b->overflow = true;
-		return NULL;
-	}
-	uint8_t *p = b->p + b->len;
-	b->len += n;
-	return p;
-}
-
-struct bbuf bbuf_sub(struct bbuf *b, size_t n)
-{
-	uint8_t *p = bbuf_reserve(b, n);
-	struct bbuf s = bbuf_make(p, p ? n : 0);
-	s.overflow = !p;
-	return s;
-}
-
-void bbuf_put(struct bbuf *b, const void *src, size_t n)
-{
-	uint8_t *p = bbuf_reserve(b, n);
-	if (p && n)
-		memmove(p, src, n); /* src may alias the buffer (quoting a packet) */
-}
-
-void bbuf_zero(struct bbuf *b, size_t n)
-{
-	uint8_t *p = bbuf_reserve(b, n);
-	if (p)
-		memset(p, 0, n);
-}
-
-/* Big-endian, the network byte order (RFC 791 Appendix B). */
-void bbuf_be(struct bbuf *b, uint64_t v, unsigned width)
-{
-	uint8_t *p = bbuf_reserve(b, width);
-	if (!p)
-		return;
-	for (unsigned i = 0; i < width; i++)
-		p[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
-}
 
 size_t bbuf_vec_open(struct bbuf *b, unsigned width)
 {

@@ -79,12 +79,21 @@ synack_trace_rec *net_trace(synack_stack *st, enum synack_trace_kind kind);
 
 bool net_is_local(const synack_stack *st, const synack_addr *a);
 static inline bool net_is_ethernet(const synack_stack *st) { return st->cfg.link == SYNACK_LINK_ETHERNET; }
+/* The IP header this stack writes in front of a message to dst (no
+ * options, no extension headers). */
+static inline size_t net_ip_hdr(const synack_addr *dst) { return dst->family == SYNACK_AF_INET6 ? 40 : 20; }
 /* Largest L4 payload (TCP header included) one frame to dst can carry. */
-size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst);
+static inline size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst)
+{
+	return st->cfg.mtu - net_ip_hdr(dst);
+}
 /* A builder for an outgoing L4 message to dst: the frame buffer after the
  * IP header, its capacity what one frame to dst carries
  * (net_l4_mtu). Valid until net_send(). */
-struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst);
+static inline struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst)
+{
+	return bbuf_make(st->txbuf + NET_HEADROOM + net_ip_hdr(dst), net_l4_mtu(st, dst));
+}
 /* Prepend the IP header to the message built in l4 (from net_l4_buffer)
  * and send the frame. Returns 0, the link's negative errno (counted), or
  * -EMSGSIZE when l4 overflowed (net_tx_overflow). */

@@ -13,11 +13,6 @@
 #include "net/net.h"
 #include "wire/wire.h"
 
-static size_t ip_hdr(const synack_addr *dst)
-{
-	return dst->family == SYNACK_AF_INET6 ? WIRE_IPV6_HDR : WIRE_IPV4_HDR;
-}
-
 bool net_is_local(const synack_stack *st, const synack_addr *a)
 {
 	if (a->family == SYNACK_AF_INET6)
@@ -49,12 +44,6 @@ bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr 
 	return false;
 }
 
-size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst) { return st->cfg.mtu - ip_hdr(dst); }
-
-struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst)
-{
-	return bbuf_make(st->txbuf + NET_HEADROOM + ip_hdr(dst), net_l4_mtu(st, dst));
-}
 
 /* A message that did not fit its frame: never sent, always counted, and
  * fatal in debug and test builds, where it can only mean a bug. */
@@ -152,7 +141,7 @@ int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *ds
 		 const struct bbuf *l4)
 {
 	/* only a whole message, built where net_l4_buffer() said */
-	struct bbuf b = bbuf_make(st->txbuf + NET_HEADROOM, ip_hdr(dst));
+	struct bbuf b = bbuf_make(st->txbuf + NET_HEADROOM, net_ip_hdr(dst));
 	if (!bbuf_ok(l4) || l4->p != b.p + b.cap || l4->len > net_l4_mtu(st, dst))
 		return net_tx_overflow(st);
 	if (dst->family == SYNACK_AF_INET6) /* RFC 8200 §3: Hop Limit from the configured default */

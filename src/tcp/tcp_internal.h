@@ -188,7 +188,11 @@ void tcp_retransmit_head(struct tcb *t);
 uint32_t tcp_rcv_window(const struct tcb *t);
 /* The most data one segment sent now may carry (Eff.snd.MSS, RFC 9293
  * §3.7.1): t->mss less the bytes of the SACK blocks it would carry. */
-uint32_t tcp_seg_mss(const struct tcb *t);
+uint32_t tcp_seg_mss_sack(const struct tcb *t);
+static inline uint32_t tcp_seg_mss(const struct tcb *t)
+{
+	return t->sack_ok && t->nooo ? tcp_seg_mss_sack(t) : t->mss;
+}
 int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len);
 uint32_t tcp_ts_now(const struct tcb *t);
 

@@ -109,10 +109,8 @@ static void fill_options(const struct tcb *t, uint8_t flags, struct wire_tcp_opt
  * received, and "for each segment sent, the sender should adjust the data
  * length accordingly", so their bytes come off the data, never on top of
  * it (which would overflow the frame). */
-uint32_t tcp_seg_mss(const struct tcb *t)
+uint32_t tcp_seg_mss_sack(const struct tcb *t)
 {
-	if (!t->sack_ok || !t->nooo)
-		return t->mss;
 	struct wire_tcp_opts o;
 	fill_options(t, SYNACK_TCP_ACK, &o);
 	uint32_t fixed = t->ts_ok ? TCP_TS_OPT_LEN : 0;

@@ -128,8 +128,13 @@ bool wire_tcp_csum_ok(const synack_addr *src, const synack_addr *dst, const uint
 
 static void put4(struct bbuf *b, uint8_t a, uint8_t c, uint8_t d, uint8_t e)
 {
-	uint8_t q[4] = {a, c, d, e};
-	bbuf_put(b, q, 4);
+	uint8_t *q = bbuf_reserve(b, 4);
+	if (!q)
+		return;
+	q[0] = a;
+	q[1] = c;
+	q[2] = d;
+	q[3] = e;
 }
 
 /* RFC 2018 §3: as many blocks as fit in `room` bytes (none if not one);
@@ -170,6 +175,7 @@ static void put_fixed(struct bbuf *b, const struct wire_tcp_opts *o)
 
 size_t wire_tcp_opts_emit(struct bbuf *b, struct wire_tcp_opts *o, size_t room)
 {
+	/* built aside first: options that do not fit write nothing at all */
 	uint8_t tmp[WIRE_TCP_MAX_OPTS];
 	struct bbuf w = bbuf_make(tmp, room < sizeof tmp ? room : sizeof tmp);
 	put_fixed(&w, o);
