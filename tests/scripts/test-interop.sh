@@ -13,10 +13,20 @@
 #   sa2  TUN  kernel 10.3.0.1/24 fd00:3::1/64   synack clients 10.3.0.2 fd00:3::2
 #   sa1  TAP  kernel 10.2.0.1/24 fd00:2::1/64   synack 10.2.0.2 fd00:2::2
 # The devices are created persistent (like `ip tuntap add ... user USER`),
-# so synack attaches to existing devices with no privileges needed by it.
+# so synack attaches to existing devices with no privileges needed by it,
+# and keep the kernel's default queue length: nothing is tuned for the test.
 # tshark captures sa0 and sa2 during the functional checks; the bulk
-# checks (64 MiB each way, 200 connections) run after the capture ends and
-# are checked for retransmissions with nstat instead.
+# checks (64 MiB each way) run after the capture ends and are checked for
+# retransmissions with nstat instead. Then 200 kernel connections echo
+# through one synack server while iptables drops 1% of the packets the
+# kernel receives and 1% of those it sends, inside the namespace.
+#
+# With a sanitizer build (SYNACK=build-asan/synack, as scripts/run-tests.sh
+# runs it) every report of every synack process goes to a file (log_path),
+# whatever that process's output was redirected to, and each is a failure;
+# the 64 MiB bulk runs (minutes under ASan) and the tshark captures (the
+# same frames as the optimised build's) are left out there, the
+# 200-connection echo under loss is not.
 set -u
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +36,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/synack-interop.XXXXXX")
 pass=0
 failed=0
 pids=()
+loss_rules=()
+# A sanitizer build links the ASan or UBSan runtime.
+sanitized=0
+grep -qa -e __asan_init -e __ubsan_handle "$bin" 2>/dev/null && sanitized=1
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/sanitizer"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$tmp/sanitizer"
 
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
@@ -41,9 +57,24 @@ skip_all() {
 	exit 0
 }
 
+# kill_ns NS: end every process still running in namespace NS (a peer or
+# client the script was waiting for when it was interrupted).
+kill_ns() {
+	local left
+	left=$(ip netns pids "$1" 2>/dev/null)
+	[ -n "$left" ] || return 0
+	# shellcheck disable=SC2086 # one pid a word
+	kill $left 2>/dev/null
+	sleep 0.5
+	left=$(ip netns pids "$1" 2>/dev/null)
+	# shellcheck disable=SC2086
+	[ -z "$left" ] || kill -KILL $left 2>/dev/null
+}
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	loss_off
+	kill_ns "$NS"
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -57,6 +88,54 @@ bg() {
 	ip netns exec "$NS" "$@" <&0 &
 	pids+=($!)
 }
+# nswait CMD...: run CMD in the namespace and wait for it. Unlike a
+# foreground command, the wait ends at once when the script is signalled,
+# so its trap cleans up without waiting for CMD's own timeout.
+nswait() {
+	bg "$@"
+	wait $!
+}
+# loss_on PROBABILITY: drop that share of the packets the kernel receives
+# and of those it sends (iptables INPUT and OUTPUT, statistic match), in
+# the namespace only: this kernel has no netem qdisc. loss_off removes
+# exactly the rules loss_on added.
+loss_on() {
+	local chain rule
+	for chain in INPUT OUTPUT; do
+		rule="$chain -m statistic --mode random --probability $1 -j DROP"
+		# shellcheck disable=SC2086 # a rule is its words
+		nsx iptables -A $rule || return 1
+		loss_rules+=("$rule")
+	done
+}
+loss_off() {
+	local rule
+	for rule in "${loss_rules[@]}"; do
+		# shellcheck disable=SC2086
+		nsx iptables -D $rule 2>/dev/null
+	done
+	loss_rules=()
+}
+# san_check WHERE: each sanitizer report written since the last call, by
+# any synack process, is one failure (a no-op for an optimised build).
+# ASan and LSan write theirs to log_path. GCC's UBSan, beside ASan, keeps a
+# report file of its own and writes to stderr whatever log_path says: so
+# the stderr of every synack process goes to a file that is searched too
+# (san_in), never to /dev/null.
+san_reports=0
+san_check() {
+	local f
+	for f in "$tmp"/sanitizer.*; do
+		[ -e "$f" ] || continue
+		san_reports=$((san_reports + 1))
+		bad "sanitizer report of pid ${f##*.} (found after: $1)" \
+			"$(grep -m5 -E 'ERROR|runtime error|^ *#[0-9] ' "$f" | sed 's/^ *//' | tr '\n' ' ' | head -c 700)"
+		[ -n "${SYNACK_INTEROP_KEEP:-}" ] && cp "$f" "$SYNACK_INTEROP_KEEP/"
+		mv "$f" "$tmp/seen.${f##*/}"
+	done
+}
+# san_in FILE: the first sanitizer line in the stderr of a synack process.
+san_in() { grep -m1 -E 'Sanitizer|runtime error' "$1" 2>/dev/null; }
 
 # ---- preconditions ----
 
@@ -69,12 +148,14 @@ fi
 # Namespaces left by earlier runs that were killed outright (SIGKILL leaves
 # no chance to clean up): their script is gone, so remove them.
 for old in $(ip netns list 2>/dev/null | awk '/^synack-interop-[0-9]+/ {print $1}'); do
-	kill -0 "${old#synack-interop-}" 2>/dev/null || ip netns del "$old" 2>/dev/null
+	kill -0 "${old#synack-interop-}" 2>/dev/null && continue
+	kill_ns "$old"
+	ip netns del "$old" 2>/dev/null
 done
 ip netns add "$NS" 2>/dev/null || skip_all "no CAP_NET_ADMIN: cannot create a network namespace (run as root)"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-for t in ncat socat curl python3 tshark ss nstat ping sha256sum setpriv; do
+for t in ncat socat curl python3 tshark ss nstat ping sha256sum setpriv iptables; do
 	command -v "$t" >/dev/null || skip_all "$t is missing (scripts/deps.sh test installs it)"
 done
 
@@ -96,8 +177,6 @@ nsx ip link set lo up
 add_dev sa0 tun 10.1.0.1/24 fd00:1::1/64 || skip_all "cannot create TUN devices in the namespace"
 add_dev sa2 tun 10.3.0.1/24 fd00:3::1/64
 add_dev sa1 tap 10.2.0.1/24 fd00:2::1/64
-# A clean link: a queue long enough for 200 connections' initial windows.
-for d in sa0 sa1 sa2; do nsx ip link set "$d" txqueuelen 20000; done
 nsx sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1 net.ipv4.tcp_window_scaling=1
 
 head -c $((64 << 20)) /dev/urandom >"$tmp/big"
@@ -106,7 +185,7 @@ big_sum=$(sha256sum <"$tmp/big" | cut -d' ' -f1)
 
 cat >"$tmp/peer.py" <<'EOF'
 # Kernel-side peers for test-interop.sh: one subcommand per check.
-import os, selectors, socket, subprocess, sys
+import os, selectors, signal, socket, subprocess, sys
 
 def conn(host, port, timeout=20):
     s = socket.create_connection((host, int(port)), timeout=timeout)
@@ -157,14 +236,19 @@ def echo_opts(host, port):
     missing = [n for bit, n in ((1, "timestamps"), (2, "SACK"), (4, "window scaling")) if not opts & bit]
     if missing:
         sys.exit("not negotiated: " + ", ".join(missing))
-    if total_retrans or "retrans:" in ss:
-        sys.exit("retransmissions on a clean link")
+    # Retransmissions are judged by the caller with nstat: a tail loss
+    # probe (RFC 8985) after a scheduling pause of synack is not a loss.
 
 def many(host, port, n, size):
     """n concurrent echo connections of size bytes each."""
     n, size = int(n), int(size)
     sel = selectors.DefaultSelector()
     st = {}
+    def stopped(sig, frame):  # by timeout(1): say how far it got
+        back = sum(len(v[2]) for v in st.values())
+        sys.exit("stopped by signal %d: %d of %d connections open (or not yet connected), "
+                 "%d of %d bytes echoed back" % (sig, len(sel.get_map()) + n - len(st), n, back, n * size))
+    signal.signal(signal.SIGTERM, stopped)
     for i in range(n):
         s = socket.create_connection((host, int(port)), timeout=20)
         s.setblocking(False)
@@ -263,22 +347,47 @@ globals()[sys.argv[1]](*sys.argv[2:])
 EOF
 peer() { nsx timeout 60 python3 "$tmp/peer.py" "$@"; }
 
+# capture_start FILE DEV...: tshark on the devices into FILE, until
+# capture_stop LABEL FILE stops it and checks the capture (check_capture).
+# A sanitizer build's pass captures nothing: its frames are those of the
+# optimised build, whose pass checks them.
+capture_start() {
+	local file=$1 devs=() d
+	shift
+	cap_pid=
+	[ "$sanitized" -eq 0 ] || return 0
+	for d in "$@"; do devs+=(-i "$d"); done
+	bg tshark -q "${devs[@]}" -w "$file" >"$file.log" 2>&1
+	cap_pid=$!
+	for _ in $(seq 50); do
+		grep -q "Capturing on" "$file.log" && break
+		sleep 0.1
+	done
+}
+capture_stop() {
+	[ -n "$cap_pid" ] || return 0
+	kill -TERM "$cap_pid" 2>/dev/null
+	wait "$cap_pid" 2>/dev/null
+	check_capture "$1" "$2"
+}
+[ "$sanitized" -eq 0 ] || skip "tshark captures: not taken with a sanitizer build (the optimised build's pass checks them)"
+
 # Capture the functional checks on both TUN devices.
-bg tshark -q -i sa0 -i sa2 -w "$tmp/cap.pcapng" >"$tmp/tshark.log" 2>&1
-tshark_pid=$!
-for _ in $(seq 50); do
-	grep -q "Capturing on" "$tmp/tshark.log" && break
-	sleep 0.1
-done
+capture_start "$tmp/cap.pcapng" sa0 sa2
 
 # ---- helpers for synack processes ----
 
 # start_serve NAME DEV ADDRS... -- SERVE-ARGS...: run `synack serve` in the
-# background and wait until it listens. Sets $srv_pid.
+# background and wait until it listens. Sets $srv_pid. Every synack runs
+# under `timeout --foreground`: without it, timeout follows the SIGTERM it
+# forwards with a SIGCONT, which can land while LeakSanitizer has the ASan
+# build stopped for its exit-time scan and leave it spinning for ever
+# (seen here).
 start_serve() {
 	local log="$tmp/serve.$1.log"
+	srv_name=$1
 	shift
-	bg timeout 200 "$bin" serve "$@" >"$log" 2>&1
+	bg timeout --foreground -k 5 200 "$bin" serve "$@" >"$log" 2>&1
 	srv_pid=$!
 	srv_log=$log
 	for _ in $(seq 50); do
@@ -289,15 +398,20 @@ start_serve() {
 	echo "  serve did not start: $(head -c 300 "$log")"
 	return 1
 }
-# stop_serve: SIGTERM; a server must then exit 0, with no sanitizer report
-# (a SAN=1 build can be tested with SYNACK=build-asan/synack).
+# stop_serve [CHECK]: SIGTERM; a server must then exit 0, with no sanitizer
+# report (a SAN=1 build can be tested with SYNACK=build-asan/synack). Silent
+# when it does, unless CHECK names it as a check of its own.
 stop_serve() {
 	kill -TERM "$srv_pid" 2>/dev/null
 	wait "$srv_pid" 2>/dev/null
-	local rc=$?
-	if [ $rc -ne 0 ] || grep -q -E 'Sanitizer|runtime error' "$srv_log"; then
-		bad "serve exits cleanly on SIGTERM ($srv_log)" "rc=$rc $(grep -m1 -E 'Sanitizer|runtime error' "$srv_log")"
+	local rc=$? rep
+	rep=$(san_in "$srv_log")
+	if [ $rc -ne 0 ] || [ -n "$rep" ]; then
+		bad "${1:-serve exits cleanly on SIGTERM} ($srv_log)" "rc=$rc $rep"
+	elif [ -n "${1:-}" ]; then
+		ok "$1"
 	fi
+	san_check "serve $srv_name"
 }
 # wait_port PORT: until the kernel listens on PORT.
 wait_port() {
@@ -315,7 +429,7 @@ wait_file() {
 	done
 	return 1
 }
-cli() { nsx timeout 60 "$bin" connect --tun sa2 --addr 10.3.0.2/24 "$@"; }
+cli() { nsx timeout --foreground -k 5 60 "$bin" connect --tun sa2 --addr 10.3.0.2/24 "$@"; }
 retrans() { nsx nstat -asz TcpRetransSegs | awk '/TcpRetransSegs/ {print $2}'; }
 lossy() { nsx nstat -asz | awk '/^TcpExt(TCPTimeouts|TCPFastRetrans|TCPSlowStartRetrans) / {s += $2} END {print s + 0}'; }
 
@@ -327,8 +441,11 @@ out=$(echo hello-ncat | nsx timeout 10 ncat 10.1.0.2 7 2>&1)
 check "ncat -> synack echo" $([ "$out" = hello-ncat ]; echo $?) "$out"
 out=$(echo hello-socat | nsx timeout 10 socat - TCP:10.1.0.2:7 2>&1)
 check "socat -> synack echo" $([ "$out" = hello-socat ]; echo $?) "$out"
+m_lossy=$(lossy)
 out=$(peer echo_opts 10.1.0.2 7 2>&1)
-check "python 1 MiB echo; kernel negotiated wscale, SACK, timestamps; no retransmissions (TCP_INFO, ss -ti)" $? "$out"
+check "python 1 MiB echo; kernel negotiated wscale, SACK, timestamps (TCP_INFO, ss -ti)" $? "$out"
+check "python 1 MiB echo: no loss-driven kernel retransmissions (nstat; loss probes aside)" \
+	$([ "$(($(lossy) - m_lossy))" -eq 0 ]; echo $?) "$out"
 out=$(peer halfclose_client 10.1.0.2 7 2>&1)
 check "half-close: kernel sends FIN first, synack keeps sending" $? "$out"
 out=$(peer refused 10.1.0.2 9 2>&1)
@@ -370,16 +487,17 @@ rm -f "$tmp/ready" "$tmp/ready.accepted"
 READY=$tmp/ready bg timeout 20 python3 "$tmp/peer.py" serve_shut_first 10.3.0.1 5006 >"$tmp/shut.out" 2>&1
 shut_pid=$!
 wait_file "$tmp/ready"
-cli 10.3.0.1 5006 <"$tmp/mid" >/dev/null 2>&1
+cli 10.3.0.1 5006 <"$tmp/mid" >/dev/null 2>"$tmp/err"
 wait "$shut_pid"
 out=$(cat "$tmp/shut.out")
-check "half-close: kernel FIN at once, synack keeps sending 1 MiB" $([ "$out" = 1048576 ]; echo $?) "$out"
+check "half-close: kernel FIN at once, synack keeps sending 1 MiB" \
+	$([ "$out" = 1048576 ] && [ -z "$(san_in "$tmp/err")" ]; echo $?) "$out $(san_in "$tmp/err")"
 
 rm -f "$tmp/ready" "$tmp/ready.accepted"
 READY=$tmp/ready bg timeout 20 python3 "$tmp/peer.py" serve_expect_reset 10.3.0.1 5005 >"$tmp/rst.out" 2>&1
 rst_pid=$!
 wait_file "$tmp/ready"
-bg timeout 20 "$bin" connect -v --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5005 < <(sleep 10) >/dev/null 2>"$tmp/abort.err"
+bg timeout --foreground -k 5 20 "$bin" connect -v --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5005 < <(sleep 10) >/dev/null 2>"$tmp/abort.err"
 cli_pid=$!
 wait_file "$tmp/ready.accepted"
 sleep 0.2
@@ -387,25 +505,29 @@ kill -TERM "$cli_pid"
 wait "$cli_pid" 2>/dev/null
 wait "$rst_pid"
 out=$(cat "$tmp/rst.out")
-check "abort (synack connect interrupted) -> kernel sees ECONNRESET" $([ "$out" = ECONNRESET ]; echo $?) \
+check "abort (synack connect interrupted) -> kernel sees ECONNRESET" \
+	$([ "$out" = ECONNRESET ] && [ -z "$(san_in "$tmp/abort.err")" ]; echo $?) \
 	"$out; synack: $(tr '\n' ' ' <"$tmp/abort.err" | head -c 400)"
 
 cli 10.3.0.1 5999 </dev/null >/dev/null 2>"$tmp/err"
 rc=$?
 check "synack connect to a closed kernel port: refused, exit 1" \
-	$([ $rc -eq 1 ] && grep -q "connection refused" "$tmp/err"; echo $?) "rc=$rc $(cat "$tmp/err")"
+	$([ $rc -eq 1 ] && grep -q "connection refused" "$tmp/err" && [ -z "$(san_in "$tmp/err")" ]; echo $?) \
+	"rc=$rc $(head -c 300 "$tmp/err")"
 
 if have_ping_replies; then
-	out=$(nsx timeout 10 "$bin" ping --tun sa2 --addr 10.3.0.2/24 -c 3 -i 0.2 10.3.0.1 2>&1)
+	out=$(nsx timeout --foreground -k 5 10 "$bin" ping --tun sa2 --addr 10.3.0.2/24 -c 3 -i 0.2 10.3.0.1 2>&1)
 	check "synack ping -> kernel" $? "$(echo "$out" | tail -3)"
 	if have_frag; then
-		out=$(nsx timeout 10 "$bin" ping --tun sa2 --addr 10.3.0.2/24 -c 2 -i 0.2 -s 4000 10.3.0.1 2>&1)
+		out=$(nsx timeout --foreground -k 5 10 "$bin" ping --tun sa2 --addr 10.3.0.2/24 -c 2 -i 0.2 -s 4000 10.3.0.1 2>&1)
 		check "synack ping -s 4000 (fragmented both ways) -> kernel" \
 			$([ $? -eq 0 ] && grep -q "4008 bytes from" <<<"$out"; echo $?) "$(echo "$out" | tail -3)"
 	fi
 else
 	skip "synack ping -> kernel: ICMP input does not record echo replies yet (ping_reply_input)"
 fi
+
+san_check "synack connect and ping -> kernel servers"
 
 # ---- HTTP and source servers ----
 
@@ -455,51 +577,76 @@ check_capture() {
 	check "$1: capture of $npk packets: no Malformed, no Error-level expert items (IP, ICMP, TCP, HTTP ...)" \
 		$([ "$npk" -gt 20 ] && [ -z "$bad_items" ]; echo $?) "$bad_items"
 }
-kill -TERM "$tshark_pid" 2>/dev/null
-wait "$tshark_pid" 2>/dev/null
-check_capture "TUN IPv4 (sa0, sa2)" "$tmp/cap.pcapng"
+capture_stop "TUN IPv4 (sa0, sa2)" "$tmp/cap.pcapng"
 
-# ---- bulk: 64 MiB each way, 200 connections ----
+# ---- bulk: 64 MiB each way ----
 
-echo "# TUN IPv4: bulk transfers (retransmissions counted by nstat)"
 # no_retrans LABEL: the kernel made no loss-driven retransmission (RTO,
 # fast retransmit, slow-start retransmit) since `mark`. Tail loss probes
 # (RFC 8985), which Linux sends after 2*SRTT + 2 ms without an ACK, are
 # counted and shown but not failures: on a sub-millisecond link any
-# scheduling pause of the synack process (or a queue behind 200 busy
-# connections) exceeds that, and a probe is not a loss.
+# scheduling pause of the synack process exceeds that, and a probe is not
+# a loss. Never used while loss is injected.
 mark() { m_retr=$(retrans); m_loss=$(lossy); }
 no_retrans() {
 	local r=$(($(retrans) - m_retr)) l=$(($(lossy) - m_loss))
 	check "$1: no loss-driven kernel retransmissions (nstat; $r segments resent as loss probes or otherwise)" \
 		$([ $l -eq 0 ]; echo $?) "$l timeouts/fast retransmits; tx drops sa0/sa2: $(nsx cat /sys/class/net/sa0/statistics/tx_dropped)/$(nsx cat /sys/class/net/sa2/statistics/tx_dropped)"
 }
-mark
-start_serve bulk --tun sa0 --addr 10.1.0.2/24 --echo
-got=$(nsx timeout 90 ncat 10.1.0.2 7 <"$tmp/big" | sha256sum | cut -d' ' -f1)
-check "64 MiB kernel -> synack echo -> kernel, SHA-256 equal" $([ "$got" = "$big_sum" ]; echo $?)
-no_retrans "64 MiB echo"
-mark
-out=$(peer many 10.1.0.2 7 200 262144 2>&1)
-check "200 concurrent kernel connections x 256 KiB through one synack loop, all intact" $? "$out"
-no_retrans "200 connections"
-stop_serve
-mark
+if [ "$sanitized" -eq 1 ]; then
+	skip "64 MiB bulk transfers: left out for a sanitizer build (the optimised build's pass runs them)"
+else
+	echo "# TUN IPv4: bulk transfers (retransmissions counted by nstat)"
+	mark
+	start_serve bulk --tun sa0 --addr 10.1.0.2/24 --echo
+	got=$(nsx timeout 90 ncat 10.1.0.2 7 <"$tmp/big" | sha256sum | cut -d' ' -f1)
+	check "64 MiB kernel -> synack echo -> kernel, SHA-256 equal" $([ "$got" = "$big_sum" ]; echo $?)
+	no_retrans "64 MiB echo"
+	stop_serve
+	mark
 
-nsx timeout 90 ncat -l 10.3.0.1 5011 --recv-only 2>/dev/null | sha256sum | cut -d' ' -f1 >"$tmp/sum1" &
-sum_pid=$!
-wait_port 5011
-nsx timeout 90 "$bin" connect --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5011 <"$tmp/big" >/dev/null 2>"$tmp/err"
-rc=$?
-wait "$sum_pid"
-check "64 MiB synack connect -> kernel ncat, SHA-256 equal" $([ $rc -eq 0 ] && [ "$(cat "$tmp/sum1")" = "$big_sum" ]; echo $?) \
-	"rc=$rc $(head -c 200 "$tmp/err")"
+	nsx timeout 90 ncat -l 10.3.0.1 5011 --recv-only 2>/dev/null | sha256sum | cut -d' ' -f1 >"$tmp/sum1" &
+	sum_pid=$!
+	wait_port 5011
+	nsx timeout --foreground -k 5 90 "$bin" connect --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5011 <"$tmp/big" >/dev/null 2>"$tmp/err"
+	rc=$?
+	wait "$sum_pid"
+	check "64 MiB synack connect -> kernel ncat, SHA-256 equal" $([ $rc -eq 0 ] && [ "$(cat "$tmp/sum1")" = "$big_sum" ]; echo $?) \
+		"rc=$rc $(head -c 200 "$tmp/err")"
 
-bg timeout 90 ncat -l 10.3.0.1 5012 --send-only <"$tmp/big" 2>/dev/null
-wait_port 5012
-got=$(nsx timeout 90 "$bin" connect --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5012 </dev/null 2>"$tmp/err" | sha256sum | cut -d' ' -f1)
-check "64 MiB kernel ncat -> synack connect, SHA-256 equal" $([ "$got" = "$big_sum" ]; echo $?) "$(head -c 200 "$tmp/err")"
-no_retrans "64 MiB each way with synack connect"
+	bg timeout 90 ncat -l 10.3.0.1 5012 --send-only <"$tmp/big" 2>/dev/null
+	wait_port 5012
+	got=$(nsx timeout --foreground -k 5 90 "$bin" connect --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5012 </dev/null 2>"$tmp/err" | sha256sum | cut -d' ' -f1)
+	check "64 MiB kernel ncat -> synack connect, SHA-256 equal" \
+		$([ "$got" = "$big_sum" ] && [ -z "$(san_in "$tmp/err")" ]; echo $?) "$(head -c 200 "$tmp/err")"
+	no_retrans "64 MiB each way with synack connect"
+	san_check "synack connect, 64 MiB each way"
+fi
+
+# ---- 200 connections, echo, under loss ----
+
+# Each of 200 kernel clients sends 256 KiB while it reads its echo back,
+# while iptables drops 1% of the packets in each direction and the device
+# keeps its default queue, which bursts of 200 windows overflow: synack
+# receives out of order and sends full-sized data while it holds gaps
+# (issue 7). Losses are the point here, so no retransmission check.
+echo "# TUN IPv4: 200 concurrent echo connections, 1% of packets dropped each way"
+if start_serve many --tun sa0 --addr 10.1.0.2/24 --echo; then
+	if loss_on 0.01 2>"$tmp/iptables.err"; then
+		nswait timeout 150 python3 "$tmp/peer.py" many 10.1.0.2 7 200 262144 >"$tmp/many.out" 2>&1
+		check "200 concurrent kernel connections x 256 KiB echoed through one synack loop under 1% loss each way, all intact" \
+			$? "$(head -c 500 "$tmp/many.out"); tx drops sa0: $(nsx cat /sys/class/net/sa0/statistics/tx_dropped)"
+	else
+		bad "iptables -A INPUT/OUTPUT -m statistic --mode random --probability 0.01 -j DROP in the namespace" \
+			"$(head -c 300 "$tmp/iptables.err")"
+	fi
+	loss_off
+	kill -0 "$srv_pid" 2>/dev/null
+	check "synack serve still running after the 200 connections" $? "$(tail -c 300 "$srv_log")"
+	stop_serve "synack serve exits 0 on SIGTERM after the 200 connections, no sanitizer report"
+else
+	bad "synack serve --echo for the 200 connections starts"
+fi
 
 # ---- errors: one line, non-zero exit ----
 
@@ -538,16 +685,13 @@ stop_serve
 nsx ip link show sa9 >/dev/null 2>&1
 check "the device synack created is gone after exit" $([ $? -ne 0 ]; echo $?)
 
+san_check "errors"
+
 # ---- TAP and IPv6 ----
 
 basic_suite() { # basic_suite LABEL DEV SERVE-DEV-OPTS CLIENT-DEV-OPTS SRV KERNEL-ADDR-FOR-CLIENT
 	local label=$1 dev=$2 sdev=$3 cdev=$4 saddr=$5 kaddr=$6 cap=$tmp/cap-$2-${5//:/_}.pcapng
-	bg tshark -q -i "$dev" -w "$cap" >"$cap.log" 2>&1
-	local cap_pid=$!
-	for _ in $(seq 50); do
-		grep -q "Capturing on" "$cap.log" && break
-		sleep 0.1
-	done
+	capture_start "$cap" "$dev"
 	start_serve "$label" $sdev --echo || { bad "$label: serve starts"; return; }
 	local u=$saddr
 	[[ $saddr == *:* ]] && u="[$saddr]"
@@ -571,15 +715,14 @@ basic_suite() { # basic_suite LABEL DEV SERVE-DEV-OPTS CLIENT-DEV-OPTS SRV KERNE
 		bg timeout 20 socat "TCP-LISTEN:5020,bind=$kaddr,reuseaddr" PIPE 2>/dev/null
 	fi
 	wait_port 5020
-	out=$(echo "hello-$label-client" | nsx timeout 20 "$bin" connect $cdev "$kaddr" 5020 2>&1)
+	out=$(echo "hello-$label-client" | nsx timeout --foreground -k 5 20 "$bin" connect $cdev "$kaddr" 5020 2>&1)
 	check "$label: synack connect -> socat" $([ "$out" = "hello-$label-client" ]; echo $?) "$out"
 	if have_ping_replies; then
-		out=$(nsx timeout 10 "$bin" ping $cdev -c 2 -i 0.2 "$kaddr" 2>&1)
+		out=$(nsx timeout --foreground -k 5 10 "$bin" ping $cdev -c 2 -i 0.2 "$kaddr" 2>&1)
 		check "$label: synack ping -> kernel" $? "$(echo "$out" | tail -3)"
 	fi
-	kill -TERM "$cap_pid" 2>/dev/null
-	wait "$cap_pid" 2>/dev/null
-	check_capture "$label" "$cap"
+	san_check "$label: synack connect and ping"
+	capture_stop "$label" "$cap"
 }
 
 echo "# TAP, IPv6"
@@ -599,6 +742,12 @@ if have_ethernet && have_ipv6; then
 		"--tap sa1 --addr 10.2.0.2/24 --addr fd00:2::2/64" fd00:2::2 fd00:2::1
 else
 	skip "TAP IPv6: needs both Ethernet and IPv6 in the stack"
+fi
+
+san_check "the last synack processes"
+if [ "$sanitized" -eq 1 ]; then
+	check "sanitizer build: no ASan, UBSan or LSan report from any synack process" \
+		$([ "$san_reports" -eq 0 ]; echo $?) "$san_reports report(s), each listed above"
 fi
 
 summary
