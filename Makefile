@@ -6,6 +6,7 @@ BUILD ?= build
 CC ?= cc
 SAN ?=
 OPT ?= -O2
+OBJCOPY ?= objcopy
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARN) -Iinclude -Isrc -fPIC -D_GNU_SOURCE
@@ -22,9 +23,12 @@ endif
 CFLAGS += $(CFLAGS_BASE)
 LDFLAGS += $(LDFLAGS_SAN)
 
-CORE_DIRS := src/base src/wire src/net src/tcp
+CORE_DIRS := src/base src/wire src/net src/tcp src/stack
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(CORE_DIRS)) src/link/*.c src/app/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# Library objects hide every name but the public API (SYNACK_API in
+# include/synack/*.h); scripts/check-exports.sh checks what the libraries export.
+$(LIB_OBJS): CFLAGS += -fvisibility=hidden
 CORE_OBJS := $(filter $(addprefix $(BUILD)/obj/,$(addsuffix /%,$(CORE_DIRS))),$(LIB_OBJS))
 TOOL_SRCS := $(sort $(wildcard tools/*.c))
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -47,7 +51,19 @@ $(BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# libsynack.a (installed): one relocatable object with every hidden symbol
+# made local, so that only SYNACK_API names stay global and an application
+# may define its own ring_push or link lwIP beside it.
 $(BUILD)/libsynack.a: $(LIB_OBJS)
+	@rm -f $@
+	$(LD) -r -o $(BUILD)/obj/libsynack.o $^
+	$(OBJCOPY) --localize-hidden $(BUILD)/obj/libsynack.o
+	ar rcs $@ $(BUILD)/obj/libsynack.o
+
+# libsynack-internal.a (not installed): the plain objects, internal names
+# still global, for the tests, benchmarks and the synack command, which
+# call internals (net_send, wire_*, ring_* ...).
+$(BUILD)/libsynack-internal.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -58,24 +74,41 @@ $(BUILD)/synack.pc: synack.pc.in
 	@mkdir -p $(BUILD)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
-$(BUILD)/synack: $(TOOL_OBJS) $(BUILD)/libsynack.a
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libsynack.a -lm
+$(BUILD)/synack: $(TOOL_OBJS) $(BUILD)/libsynack-internal.a
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libsynack-internal.a -lm
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack.a -lm
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a -lm
 
-$(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack.a
+$(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack.a -lm
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a -lm
 
-$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libsynack.a
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack.a -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack-internal.a -lm
+
+# examples/ (see docs/API.md): built as an application builds them, with
+# the public headers only (no -Isrc, no _GNU_SOURCE) and the installed
+# library, libsynack.a. `make examples`; run by `make test`.
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+.PHONY: examples
+examples: $(EXAMPLE_BINS)
+$(BUILD)/examples/%: examples/%.c $(wildcard include/synack/*.h include/synack/*.def) $(BUILD)/libsynack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Isrc -D_GNU_SOURCE,$(CFLAGS)) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack.a -lm
 
 # The core must stay sans-I/O: no clock, fd, randomness or thread symbols.
 $(BUILD)/core-symbols.ok: $(CORE_OBJS)
 	scripts/check-core-symbols.sh $(CORE_OBJS)
+	@touch $@
+
+# The layers point one way (base <- wire <- net <- tcp <- stack; links know
+# frames only): no object references a symbol of a layer above its own.
+$(BUILD)/layers.ok: $(LIB_OBJS)
+	scripts/check-layers.sh $(LIB_OBJS)
 	@touch $@
 
 demo: deps-demo all

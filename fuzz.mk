@@ -37,7 +37,7 @@ BASE_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -D_GNU_SOURCE -DSYNACK_DEBUG $(
 LIB_CFLAGS := $(BASE_CFLAGS) -fsanitize=fuzzer-no-link -Wall -Wno-unused-parameter
 TARGET_CFLAGS := $(BASE_CFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 
-LIB_DIRS := src/base src/wire src/net src/tcp src/link src/app
+LIB_DIRS := src/base src/wire src/net src/tcp src/stack src/link src/app
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 HDRS := $(wildcard include/synack/*.h include/synack/*.def src/*/*.h)

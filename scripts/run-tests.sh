@@ -6,8 +6,10 @@
 # the exit status is 1 when anything failed.
 #
 # Steps: build; unit and simulation binaries; the unit binaries again under
-# ASan+UBSan; the sans-I/O symbol check of the core; tests/scripts/test-*.sh;
-# the demo's pcap read by tshark; the fuzz smoke run (fuzz.mk); make install
+# ASan+UBSan; the sans-I/O symbol check of the core; the libraries' exported
+# symbols (scripts/check-exports.sh); tests/scripts/test-*.sh;
+# the demo's pcap read by tshark; the fuzz smoke run (fuzz.mk); the examples
+# (make examples, examples/test-examples.sh); make install
 # plus a program built against the installed header, library and synack.pc.
 #
 # Environment: SYNACK_TEST_TIMEOUT (seconds per binary or script, default
@@ -188,13 +190,32 @@ else
 	runner=()
 fi
 
-step "sans-I/O core symbol check"
+step "sans-I/O core and layer symbol checks"
 newlog log
 if make --no-print-directory BUILD="$BUILD" "$BUILD/core-symbols.ok" </dev/null >"$log" 2>&1; then
 	pass "core objects reference no clock, fd, randomness or thread symbols"
 else
 	fail "core symbol check"
 	show "$log" 20
+fi
+newlog log
+if make --no-print-directory BUILD="$BUILD" "$BUILD/layers.ok" </dev/null >"$log" 2>&1; then
+	pass "layers point one way: no object uses a symbol of a layer above its own (scripts/check-layers.sh)"
+else
+	fail "layer check"
+	show "$log" 20
+fi
+
+step "exported symbols (scripts/check-exports.sh)"
+newlog log
+if ! make --no-print-directory BUILD="$BUILD" "$BUILD/libsynack.so" "$BUILD/libsynack.a" </dev/null >"$log" 2>&1; then
+	fail "exports: $BUILD/libsynack.so and $BUILD/libsynack.a could not be built"
+	show "$log" 20
+elif scripts/check-exports.sh "$BUILD/libsynack.so" "$BUILD/libsynack.a" >"$log" 2>&1; then
+	pass "libsynack.so and libsynack.a export only synack_*/SYNACK_*, every public function"
+else
+	fail "exports: a library exports a name outside synack_*/SYNACK_* or misses a public function"
+	show "$log" 40
 fi
 
 step "test scripts (tests/scripts/test-*.sh)"
@@ -347,6 +368,15 @@ else
 	elif [ "$nbad" -ne 0 ]; then
 		show "$log" 60
 	fi
+fi
+
+# The examples an embedder starts from, built against the public headers and
+# libsynack.a only, and run (the TUN ones in a network namespace, as root).
+step "examples (make examples; examples/test-examples.sh)"
+if build "build examples" BUILD="$BUILD" examples; then
+	counted "test-examples.sh" env BUILD="$BUILD" bash examples/test-examples.sh
+	# counted keeps the script's output in the newest log: show its SKIP lines.
+	while read -r _ why; do skip "examples: $why"; done < <(grep -h '^SKIP: ' "$tmp/log.$nlog")
 fi
 
 step "install (make install DESTDIR=... PREFIX=/usr) and pkg-config"

@@ -35,33 +35,33 @@ typedef struct synack_link_stats {
 
 /* Impairments are per direction: [0] for frames sent by port 0 (towards port
  * 1), [1] for port 1 towards port 0. NULL means a perfect link with no delay. */
-int synack_memlink_create(uint64_t seed, const synack_impair *dir0, const synack_impair *dir1,
-			  synack_memlink **out);
-void synack_memlink_destroy(synack_memlink *l);
+SYNACK_API int synack_memlink_create(uint64_t seed, const synack_impair *dir0, const synack_impair *dir1,
+				     synack_memlink **out);
+SYNACK_API void synack_memlink_destroy(synack_memlink *l);
 /* Who receives frames arriving at port `port` (0 or 1). */
-void synack_memlink_attach(synack_memlink *l, int port, synack_rx_fn rx, void *ctx);
+SYNACK_API void synack_memlink_attach(synack_memlink *l, int port, synack_rx_fn rx, void *ctx);
 /* The tx function and its ctx for sending from port `port`:
  *   cfg.tx = synack_memlink_tx; cfg.tx_ctx = synack_memlink_port(l, 0); */
-void *synack_memlink_port(synack_memlink *l, int port);
-int synack_memlink_tx(void *port, const uint8_t *frame, size_t len);
+SYNACK_API void *synack_memlink_port(synack_memlink *l, int port);
+SYNACK_API int synack_memlink_tx(void *port, const uint8_t *frame, size_t len);
 /* Set the link's clock (frames sent now are stamped with it). */
-void synack_memlink_set_time(synack_memlink *l, synack_time_t now);
+SYNACK_API void synack_memlink_set_time(synack_memlink *l, synack_time_t now);
 /* Deliver every frame due at or before now (sets the clock first). Returns
  * the number delivered. Frames sent by receivers during delivery are queued
  * and delivered in a later call (or this one, if due and zero-delay). */
-size_t synack_memlink_deliver(synack_memlink *l, synack_time_t now);
-synack_time_t synack_memlink_next_deadline(const synack_memlink *l);
-size_t synack_memlink_in_flight(const synack_memlink *l);
-void synack_memlink_stats(const synack_memlink *l, int port, synack_link_stats *out);
+SYNACK_API size_t synack_memlink_deliver(synack_memlink *l, synack_time_t now);
+SYNACK_API synack_time_t synack_memlink_next_deadline(const synack_memlink *l);
+SYNACK_API size_t synack_memlink_in_flight(const synack_memlink *l);
+SYNACK_API void synack_memlink_stats(const synack_memlink *l, int port, synack_link_stats *out);
 
 typedef struct synack_pcap synack_pcap;
 /* Create/truncate path and write a pcap header (LINKTYPE_RAW = 101,
  * microsecond timestamps). Returns 0 or a negative errno. */
-int synack_pcap_open(const char *path, synack_pcap **out);
-int synack_pcap_write(synack_pcap *p, synack_time_t when, const uint8_t *frame, size_t len);
-int synack_pcap_close(synack_pcap *p);
+SYNACK_API int synack_pcap_open(const char *path, synack_pcap **out);
+SYNACK_API int synack_pcap_write(synack_pcap *p, synack_time_t when, const uint8_t *frame, size_t len);
+SYNACK_API int synack_pcap_close(synack_pcap *p);
 /* Record every frame sent on the memory link (time of sending). */
-void synack_memlink_set_pcap(synack_memlink *l, synack_pcap *p);
+SYNACK_API void synack_memlink_set_pcap(synack_memlink *l, synack_pcap *p);
 
 /* A tap decorating any tx function: records, then forwards. */
 typedef struct synack_pcap_tap {
@@ -70,7 +70,7 @@ typedef struct synack_pcap_tap {
 	synack_pcap *pcap;
 	const synack_time_t *clock; /* where the current time is read */
 } synack_pcap_tap;
-int synack_pcap_tap_tx(void *tap, const uint8_t *frame, size_t len);
+SYNACK_API int synack_pcap_tap_tx(void *tap, const uint8_t *frame, size_t len);
 
 #ifdef __cplusplus
 }

@@ -30,32 +30,32 @@ typedef ssize_t (*synack_link_read_fn)(void *ctx, uint8_t *buf, size_t cap);
 
 /* Create a loop for the stack `st` whose link is readable on link_fd.
  * Frames are read with `rd` into a buffer of frame_cap bytes. */
-int synack_loop_create(synack_stack *st, int link_fd, synack_link_read_fn rd, void *rd_ctx, size_t frame_cap,
-		       synack_loop **out);
-void synack_loop_destroy(synack_loop *l);
+SYNACK_API int synack_loop_create(synack_stack *st, int link_fd, synack_link_read_fn rd, void *rd_ctx,
+				  size_t frame_cap, synack_loop **out);
+SYNACK_API void synack_loop_destroy(synack_loop *l);
 
 /* Watch another descriptor for input (EPOLLIN, EPOLLHUP count as ready).
  * `tag` is what synack_loop_run_once() reports. A descriptor epoll cannot
  * watch (a regular file, /dev/null) is reported ready on every call. */
-int synack_loop_watch(synack_loop *l, int fd, int tag);
-int synack_loop_unwatch(synack_loop *l, int fd);
+SYNACK_API int synack_loop_watch(synack_loop *l, int fd, int tag);
+SYNACK_API int synack_loop_unwatch(synack_loop *l, int fd);
 
 /* Wait up to timeout_ms (-1: until something happens; the stack's next
  * deadline always bounds the wait), then process link input and timers.
  * Stores the tags of ready watched descriptors in ready[0..max) and
  * returns their number, or a negative errno (a failed link read: -EIO ...). */
-int synack_loop_run_once(synack_loop *l, int timeout_ms, int *ready, int max);
+SYNACK_API int synack_loop_run_once(synack_loop *l, int timeout_ms, int *ready, int max);
 
 /* Frames read from the link since creation. */
-uint64_t synack_loop_frames_in(const synack_loop *l);
+SYNACK_API uint64_t synack_loop_frames_in(const synack_loop *l);
 
 /* The monotonic clock (CLOCK_MONOTONIC) in microseconds. */
-synack_time_t synack_clock_now(void);
+SYNACK_API synack_time_t synack_clock_now(void);
 /* OS randomness (getrandom). A synack_rng fill function; ctx unused. */
-void synack_os_random(void *ctx, void *buf, size_t len);
-synack_rng synack_os_rng(void);
+SYNACK_API void synack_os_random(void *ctx, void *buf, size_t len);
+SYNACK_API synack_rng synack_os_rng(void);
 /* A random locally administered unicast Ethernet address (02:xx:...). */
-void synack_random_mac(uint8_t mac[6]);
+SYNACK_API void synack_random_mac(uint8_t mac[6]);
 
 #ifdef __cplusplus
 }

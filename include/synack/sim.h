@@ -20,17 +20,17 @@ typedef struct synack_sim {
 
 /* cfg[i] may be NULL: then 10.0.0.(i+1)/24 with defaults. tx, tx_ctx and rng
  * are filled in by the sim. impair may be NULL (perfect link). */
-int synack_sim_init(synack_sim *s, uint64_t seed, const synack_impair *impair,
-		    const synack_stack_config *cfg0, const synack_stack_config *cfg1);
-void synack_sim_destroy(synack_sim *s);
+SYNACK_API int synack_sim_init(synack_sim *s, uint64_t seed, const synack_impair *impair,
+			       const synack_stack_config *cfg0, const synack_stack_config *cfg1);
+SYNACK_API void synack_sim_destroy(synack_sim *s);
 /* The next time anything is due (stacks or link), or SYNACK_TIME_NEVER. */
-synack_time_t synack_sim_next(const synack_sim *s);
+SYNACK_API synack_time_t synack_sim_next(const synack_sim *s);
 /* Advance to min(next, limit), deliver due frames and run due timers.
  * Returns 1 if it advanced to an event, 0 if nothing was due before limit
  * (time is then set to limit). */
-int synack_sim_step(synack_sim *s, synack_time_t limit);
+SYNACK_API int synack_sim_step(synack_sim *s, synack_time_t limit);
 /* Step until time `until` has been reached. */
-void synack_sim_run_until(synack_sim *s, synack_time_t until);
+SYNACK_API void synack_sim_run_until(synack_sim *s, synack_time_t until);
 
 #ifdef __cplusplus
 }

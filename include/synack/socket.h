@@ -16,21 +16,21 @@ extern "C" {
 typedef struct synack_sockets synack_sockets;
 
 /* A descriptor table over one stack; descriptors start at first_fd. */
-int synack_sockets_create(synack_stack *st, int first_fd, synack_sockets **out);
+SYNACK_API int synack_sockets_create(synack_stack *st, int first_fd, synack_sockets **out);
 /* Aborts every connection still open and frees the table. */
-void synack_sockets_destroy(synack_sockets *s);
+SYNACK_API void synack_sockets_destroy(synack_sockets *s);
 
-int synack_socket(synack_sockets *s);  /* a TCP socket: fd or -EMFILE */
-int synack_bind(synack_sockets *s, int fd, const synack_endpoint *local);
-int synack_listen(synack_sockets *s, int fd, int backlog);
-int synack_accept(synack_sockets *s, int fd, synack_endpoint *peer); /* new fd or -EAGAIN */
+SYNACK_API int synack_socket(synack_sockets *s); /* a TCP socket: fd or -EMFILE */
+SYNACK_API int synack_bind(synack_sockets *s, int fd, const synack_endpoint *local);
+SYNACK_API int synack_listen(synack_sockets *s, int fd, int backlog);
+SYNACK_API int synack_accept(synack_sockets *s, int fd, synack_endpoint *peer); /* new fd or -EAGAIN */
 /* 0 once connected; -EINPROGRESS on the first call, -EALREADY while the
  * handshake runs, -EISCONN after success, or the failure (-ECONNREFUSED...). */
-int synack_connect(synack_sockets *s, int fd, const synack_endpoint *remote);
-ssize_t synack_write(synack_sockets *s, int fd, const void *buf, size_t len);
-ssize_t synack_read(synack_sockets *s, int fd, void *buf, size_t len);
-int synack_shutdown(synack_sockets *s, int fd, int how); /* SYNACK_SHUT_* */
-int synack_close(synack_sockets *s, int fd);
+SYNACK_API int synack_connect(synack_sockets *s, int fd, const synack_endpoint *remote);
+SYNACK_API ssize_t synack_write(synack_sockets *s, int fd, const void *buf, size_t len);
+SYNACK_API ssize_t synack_read(synack_sockets *s, int fd, void *buf, size_t len);
+SYNACK_API int synack_shutdown(synack_sockets *s, int fd, int how); /* SYNACK_SHUT_* */
+SYNACK_API int synack_close(synack_sockets *s, int fd);
 
 enum synack_sockopt {
 	SYNACK_SO_RCVBUF = 1, SYNACK_SO_SNDBUF, SYNACK_SO_ERROR, SYNACK_SO_REUSEADDR,
@@ -40,16 +40,16 @@ enum synack_sockopt {
 	SYNACK_SO_MAXSEG,     /* TCP_MAXSEG */
 	SYNACK_SO_NOOPT,      /* TCP_NOOPT (BSD): no TCP options; before connect/listen */
 };
-int synack_setsockopt(synack_sockets *s, int fd, int opt, int value);
+SYNACK_API int synack_setsockopt(synack_sockets *s, int fd, int opt, int value);
 /* SO_ERROR returns the pending error as a positive errno and clears it. */
-int synack_getsockopt(synack_sockets *s, int fd, int opt, int *value);
-int synack_set_nonblocking(synack_sockets *s, int fd, int on);
-int synack_get_nonblocking(synack_sockets *s, int fd);
+SYNACK_API int synack_getsockopt(synack_sockets *s, int fd, int opt, int *value);
+SYNACK_API int synack_set_nonblocking(synack_sockets *s, int fd, int on);
+SYNACK_API int synack_get_nonblocking(synack_sockets *s, int fd);
 
 /* The connection behind fd (NULL for a socket not yet listening or
  * connecting), and the state as tcp_info would report it. */
-synack_tcp *synack_socket_tcp(synack_sockets *s, int fd);
-int synack_socket_state(synack_sockets *s, int fd);
+SYNACK_API synack_tcp *synack_socket_tcp(synack_sockets *s, int fd);
+SYNACK_API int synack_socket_state(synack_sockets *s, int fd);
 
 #ifdef __cplusplus
 }

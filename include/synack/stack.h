@@ -94,7 +94,7 @@ typedef struct synack_stack_config {
 } synack_stack_config;
 
 /* Fill cfg with synack's defaults (all zero addresses, tx/rng unset). */
-void synack_stack_config_init(synack_stack_config *cfg);
+SYNACK_API void synack_stack_config_init(synack_stack_config *cfg);
 
 /* Create a stack. `now` is the initial time. Returns 0, -EAFNOSUPPORT
  * (neither addr nor addr6 set), -EINVAL (a bad field: see config_check in
@@ -105,27 +105,27 @@ void synack_stack_config_init(synack_stack_config *cfg);
  * link. Duplicate Address Detection is not performed.
  * On an Ethernet link with an IPv4 address, creation transmits: one
  * gratuitous ARP announcement (RFC 5227 §3) through cfg.tx. */
-int synack_stack_create(const synack_stack_config *cfg, synack_time_t now, synack_stack **out);
+SYNACK_API int synack_stack_create(const synack_stack_config *cfg, synack_time_t now, synack_stack **out);
 /* Replace the TCP configuration at run time (new connections use it;
  * existing ones keep buffer sizes and negotiated options). */
-int synack_stack_set_tcp_config(synack_stack *st, const synack_tcp_config *tcp);
-const synack_tcp_config *synack_stack_tcp_config(const synack_stack *st);
+SYNACK_API int synack_stack_set_tcp_config(synack_stack *st, const synack_tcp_config *tcp);
+SYNACK_API const synack_tcp_config *synack_stack_tcp_config(const synack_stack *st);
 
 /* Destroy the stack and every connection in it, sending nothing. */
-void synack_stack_destroy(synack_stack *st);
+SYNACK_API void synack_stack_destroy(synack_stack *st);
 
 /* Feed one received frame of the link's kind: an IPv4 or IPv6 packet on a
  * raw IP link, an Ethernet II frame on an Ethernet link. Malformed or
  * unwanted frames are dropped and counted (never an error for the caller).
  * The frame is borrowed. */
-void synack_stack_input(synack_stack *st, const uint8_t *frame, size_t len, synack_time_t now);
+SYNACK_API void synack_stack_input(synack_stack *st, const uint8_t *frame, size_t len, synack_time_t now);
 /* Advance time to `now` and run every timer that is due (TCP, the
  * neighbour cache's retransmissions and expiry, fragment reassembly). */
-void synack_stack_poll(synack_stack *st, synack_time_t now);
+SYNACK_API void synack_stack_poll(synack_stack *st, synack_time_t now);
 /* The earliest time poll() must be called, or SYNACK_TIME_NEVER. */
-synack_time_t synack_stack_next_deadline(const synack_stack *st);
+SYNACK_API synack_time_t synack_stack_next_deadline(const synack_stack *st);
 /* The stack's notion of now (latest input/poll time). */
-synack_time_t synack_stack_now(const synack_stack *st);
+SYNACK_API synack_time_t synack_stack_now(const synack_stack *st);
 
 /* Events (bit mask). Level-style bits are re-armed by the stack whenever the
  * condition becomes true again. */
@@ -142,17 +142,18 @@ enum synack_event {
 
 /* Pop the next socket with pending events, clearing and returning them in
  * *events; NULL when none. Only sockets the user holds are reported. */
-synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events);
+SYNACK_API synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events);
 
 /* ICMP echo (ping), ICMPv4 or ICMPv6 by dst's family. Sends one echo
  * request with `payload` bytes of data (byte i = i & 0xff) now, as
  * fragments if it does not fit the MTU. Returns 0, -EMSGSIZE above 65507
  * bytes, -EADDRNOTAVAIL when the stack has no address of dst's family,
  * -ENOMEM, or the link's negative errno. */
-int synack_stack_ping(synack_stack *st, const synack_addr *dst, uint16_t id, uint16_t seq, size_t payload);
+SYNACK_API int synack_stack_ping(synack_stack *st, const synack_addr *dst, uint16_t id, uint16_t seq,
+				 size_t payload);
 /* Pop the oldest recorded echo reply: 0, -EAGAIN when there is none, or
  * -ENOENT when the configuration has no ping_log. */
-int synack_stack_ping_reply(synack_stack *st, synack_ping_reply *out);
+SYNACK_API int synack_stack_ping_reply(synack_stack *st, synack_ping_reply *out);
 
 /* Counters. Every dropped frame increments exactly one SYNACK_DROP_* counter. */
 enum synack_counter {
@@ -161,16 +162,16 @@ enum synack_counter {
 #undef SYNACK_COUNTER
 	SYNACK_COUNTER_COUNT
 };
-uint64_t synack_stack_counter(const synack_stack *st, enum synack_counter id);
-const char *synack_counter_name(enum synack_counter id);
-const char *synack_counter_doc(enum synack_counter id);
+SYNACK_API uint64_t synack_stack_counter(const synack_stack *st, enum synack_counter id);
+SYNACK_API const char *synack_counter_name(enum synack_counter id);
+SYNACK_API const char *synack_counter_doc(enum synack_counter id);
 /* Sum of all SYNACK_DROP_* counters. */
-uint64_t synack_stack_drops(const synack_stack *st);
+SYNACK_API uint64_t synack_stack_drops(const synack_stack *st);
 
 /* Memory currently allocated through the stack's allocator. */
-void synack_stack_memory(const synack_stack *st, size_t *bytes, size_t *blocks);
+SYNACK_API void synack_stack_memory(const synack_stack *st, size_t *bytes, size_t *blocks);
 /* Number of TCBs alive (listeners and connections, TIME-WAIT included). */
-size_t synack_stack_tcb_count(const synack_stack *st);
+SYNACK_API size_t synack_stack_tcb_count(const synack_stack *st);
 
 /* Trace: a bounded log of what happened, for ladders and debugging. Records
  * are appended during input/poll/API calls and drained by the application;
@@ -227,7 +228,7 @@ typedef struct synack_trace_rec {
 } synack_trace_rec;
 
 /* Copy up to max records out, oldest first; returns how many. */
-size_t synack_stack_trace_drain(synack_stack *st, synack_trace_rec *out, size_t max);
+SYNACK_API size_t synack_stack_trace_drain(synack_stack *st, synack_trace_rec *out, size_t max);
 
 #ifdef __cplusplus
 }

@@ -25,19 +25,20 @@ enum synack_tcp_state {
 	SYNACK_TCP_LAST_ACK,
 	SYNACK_TCP_TIME_WAIT,
 };
-const char *synack_tcp_state_name(int state); /* "SYN-SENT" ... */
+SYNACK_API const char *synack_tcp_state_name(int state); /* "SYN-SENT" ... */
 
 /* Passive open on local (address may be unspecified: SYNACK_AF_NONE or all
  * zero means any of the stack's addresses). backlog bounds both the
  * SYN-RECEIVED queue and the accept queue. -EADDRINUSE if taken. */
-int synack_tcp_listen(synack_stack *st, const synack_endpoint *local, int backlog, synack_tcp **out);
+SYNACK_API int synack_tcp_listen(synack_stack *st, const synack_endpoint *local, int backlog,
+				 synack_tcp **out);
 /* Take one established connection; -EAGAIN if none, -EINVAL if not a listener. */
-int synack_tcp_accept(synack_tcp *listener, synack_tcp **out);
+SYNACK_API int synack_tcp_accept(synack_tcp *listener, synack_tcp **out);
 
 /* Active open: sends a SYN now. local may be NULL (stack address, ephemeral
  * port). Completion is reported by SYNACK_EV_CONNECTED or an error event. */
-int synack_tcp_connect(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
-		       synack_tcp **out);
+SYNACK_API int synack_tcp_connect(synack_stack *st, const synack_endpoint *remote,
+				  const synack_endpoint *local, synack_tcp **out);
 
 /* Per-connection settings fixed at open time; zero fields take the stack's
  * defaults. */
@@ -47,34 +48,35 @@ typedef struct synack_tcp_params {
 	uint8_t nodelay;         /* 1 disables Nagle */
 	uint8_t noopt;           /* send and negotiate no TCP options at all (BSD TCP_NOOPT) */
 } synack_tcp_params;
-int synack_tcp_listen_ex(synack_stack *st, const synack_endpoint *local, int backlog,
-			 const synack_tcp_params *params, synack_tcp **out);
-int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
-			  const synack_tcp_params *params, synack_tcp **out);
+SYNACK_API int synack_tcp_listen_ex(synack_stack *st, const synack_endpoint *local, int backlog,
+				    const synack_tcp_params *params, synack_tcp **out);
+SYNACK_API int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote,
+				     const synack_endpoint *local, const synack_tcp_params *params,
+				     synack_tcp **out);
 
 /* Management: how many TCBs are in `state` (listeners and unaccepted
  * children included), and drop every TCB in `state` (a RST is sent for
  * synchronized states other than TIME-WAIT; handles held by the
  * application see SYNACK_EV_ERROR with -ECONNABORTED). Returns the count. */
-size_t synack_tcp_count_state(const synack_stack *st, int state);
-size_t synack_tcp_drop_state(synack_stack *st, int state);
+SYNACK_API size_t synack_tcp_count_state(const synack_stack *st, int state);
+SYNACK_API size_t synack_tcp_drop_state(synack_stack *st, int state);
 
 /* Queue up to len bytes; returns bytes taken (maybe fewer), -EAGAIN when the
  * send buffer is full, -ENOTCONN before the handshake, -EPIPE after shutdown
  * or close, or the connection's error (-ECONNRESET, -ETIMEDOUT ...). */
-ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len);
+SYNACK_API ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len);
 /* Read up to len bytes; 0 means the peer closed and all data was read;
  * -EAGAIN when nothing is there yet; or the connection's error. */
-ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len);
+SYNACK_API ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len);
 
 enum { SYNACK_SHUT_RD = 1, SYNACK_SHUT_WR = 2, SYNACK_SHUT_RDWR = 3 };
 /* SHUT_WR sends FIN after queued data; receiving continues (half-close). */
-int synack_tcp_shutdown(synack_tcp *c, int how);
+SYNACK_API int synack_tcp_shutdown(synack_tcp *c, int how);
 /* Graceful close and release of the handle. Unread received data causes a
  * RST instead (RFC 9293 §3.10.4 / RFC 2525). */
-int synack_tcp_close(synack_tcp *c);
+SYNACK_API int synack_tcp_close(synack_tcp *c);
 /* Send RST (if synchronized), free the connection and release the handle. */
-int synack_tcp_abort(synack_tcp *c);
+SYNACK_API int synack_tcp_abort(synack_tcp *c);
 
 enum synack_tcp_opt {
 	SYNACK_TCP_NODELAY = 1, /* int: 1 disables Nagle */
@@ -82,17 +84,17 @@ enum synack_tcp_opt {
 	SYNACK_TCP_RCVBUF,      /* int: bytes (before connect/listen) */
 	SYNACK_TCP_MAXSEG,      /* int: MSS cap */
 };
-int synack_tcp_setopt(synack_tcp *c, int opt, int value);
-int synack_tcp_getopt(synack_tcp *c, int opt, int *value);
+SYNACK_API int synack_tcp_setopt(synack_tcp *c, int opt, int value);
+SYNACK_API int synack_tcp_getopt(synack_tcp *c, int opt, int *value);
 
-int synack_tcp_state(const synack_tcp *c);
+SYNACK_API int synack_tcp_state(const synack_tcp *c);
 /* The pending error (negative errno) or 0. */
-int synack_tcp_error(const synack_tcp *c);
+SYNACK_API int synack_tcp_error(const synack_tcp *c);
 /* Events pending on this socket (not cleared). */
-uint32_t synack_tcp_pending(const synack_tcp *c);
-void synack_tcp_set_userdata(synack_tcp *c, void *p);
-void *synack_tcp_userdata(const synack_tcp *c);
-void synack_tcp_endpoints(const synack_tcp *c, synack_endpoint *local, synack_endpoint *remote);
+SYNACK_API uint32_t synack_tcp_pending(const synack_tcp *c);
+SYNACK_API void synack_tcp_set_userdata(synack_tcp *c, void *p);
+SYNACK_API void *synack_tcp_userdata(const synack_tcp *c);
+SYNACK_API void synack_tcp_endpoints(const synack_tcp *c, synack_endpoint *local, synack_endpoint *remote);
 
 typedef struct synack_tcp_info {
 	int state;
@@ -110,7 +112,7 @@ typedef struct synack_tcp_info {
 	uint64_t bytes_sent, bytes_received, bytes_acked;
 	uint32_t send_queued, recv_queued;
 } synack_tcp_info;
-int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *info);
+SYNACK_API int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *info);
 
 #ifdef __cplusplus
 }

@@ -48,35 +48,35 @@ typedef struct synack_tun_config {
  * -ENETDOWN (the device is not up and no host address was asked for),
  * -EINVAL (bad name or host address), or another errno. On success the
  * kernel has started the device's transmit queue. */
-int synack_tun_open(const synack_tun_config *cfg, synack_tun **out);
+SYNACK_API int synack_tun_open(const synack_tun_config *cfg, synack_tun **out);
 /* Undo what synack_tun_open() configured (see above) and close. */
-void synack_tun_close(synack_tun *t);
+SYNACK_API void synack_tun_close(synack_tun *t);
 
 /* A one-line explanation of an error from synack_tun_open() (with the
  * command that fixes it where there is one), for the device named `name`. */
-const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, size_t len);
+SYNACK_API const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, size_t len);
 
-int synack_tun_fd(const synack_tun *t);
+SYNACK_API int synack_tun_fd(const synack_tun *t);
 /* The device's MTU (the largest IP packet it carries). */
-uint16_t synack_tun_mtu(const synack_tun *t);
+SYNACK_API uint16_t synack_tun_mtu(const synack_tun *t);
 /* The device's interface index. */
-int synack_tun_ifindex(const synack_tun *t);
+SYNACK_API int synack_tun_ifindex(const synack_tun *t);
 
 /* Read one frame (IP packet for TUN, Ethernet frame for TAP) into buf.
  * Returns its length, -EAGAIN when none is waiting, or another errno. */
-ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap);
+SYNACK_API ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap);
 /* A synack_tx_fn: write one frame. ctx is the synack_tun. A frame the
  * kernel cannot take now is dropped (-EAGAIN/-ENOBUFS): TCP retransmits. */
-int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len);
+SYNACK_API int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len);
 
 typedef struct synack_tun_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_errors;
 } synack_tun_stats;
-void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out);
+SYNACK_API void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out);
 
 /* Parse "ADDR/PREFIX" (IPv4 or IPv6). Without "/PREFIX" the prefix is 24
  * for IPv4 and 64 for IPv6. Returns 0 or -EINVAL. */
-int synack_prefix_parse(const char *text, synack_addr *addr, uint8_t *prefix_len);
+SYNACK_API int synack_prefix_parse(const char *text, synack_addr *addr, uint8_t *prefix_len);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The export mark of the public API. The library is compiled with
+ * -fvisibility=hidden: only functions declared with SYNACK_API are exported
+ * by libsynack.so and stay global in libsynack.a; every internal name is
+ * hidden (scripts/check-exports.sh checks both). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SYNACK_API __attribute__((visibility("default")))
+#else
+#define SYNACK_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -55,26 +65,26 @@ typedef struct synack_allocator {
 } synack_allocator;
 
 /* Build an IPv4 address from its four dotted-quad parts. */
-synack_addr synack_addr_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
+SYNACK_API synack_addr synack_addr_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
 /* Parse "10.0.0.1" (IPv6 text is accepted too). Returns 0 or -EINVAL. */
-int synack_addr_parse(const char *text, synack_addr *out);
+SYNACK_API int synack_addr_parse(const char *text, synack_addr *out);
 /* Format into buf (at least 46 bytes). Returns buf. */
-char *synack_addr_format(const synack_addr *addr, char *buf, size_t len);
-int synack_addr_equal(const synack_addr *a, const synack_addr *b);
+SYNACK_API char *synack_addr_format(const synack_addr *addr, char *buf, size_t len);
+SYNACK_API int synack_addr_equal(const synack_addr *a, const synack_addr *b);
 
 /* A small deterministic generator (xoshiro256**) for tests, simulations and
  * the demo: the same seed gives the same bytes. Not for production ISNs. */
 typedef struct synack_prng {
 	uint64_t s[4];
 } synack_prng;
-void synack_prng_seed(synack_prng *p, uint64_t seed);
-uint64_t synack_prng_next(synack_prng *p);
+SYNACK_API void synack_prng_seed(synack_prng *p, uint64_t seed);
+SYNACK_API uint64_t synack_prng_next(synack_prng *p);
 /* A value uniform in [0, bound) (bound > 0). */
-uint64_t synack_prng_below(synack_prng *p, uint64_t bound);
+SYNACK_API uint64_t synack_prng_below(synack_prng *p, uint64_t bound);
 /* A double uniform in [0, 1). */
-double synack_prng_unit(synack_prng *p);
+SYNACK_API double synack_prng_unit(synack_prng *p);
 /* synack_rng adapter: ctx is a synack_prng*. */
-void synack_prng_fill(void *ctx, void *buf, size_t len);
+SYNACK_API void synack_prng_fill(void *ctx, void *buf, size_t len);
 
 #ifdef __cplusplus
 }

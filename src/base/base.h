@@ -10,8 +10,26 @@
 #include "synack/types.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+/* MIN and MAX evaluate each argument once (MIN(f(), g()) calls each
+ * function once): _Generic picks the inline function of the arguments'
+ * common type, the type the usual arithmetic conversions give (a) + (b),
+ * which is also the type of the result. */
+#define SYNACK_MINMAX(T, name)                                                                  \
+	static inline T min_##name(T a, T b) { return a < b ? a : b; }                          \
+	static inline T max_##name(T a, T b) { return a > b ? a : b; }
+SYNACK_MINMAX(int, int)
+SYNACK_MINMAX(unsigned, uint)
+SYNACK_MINMAX(long, long)
+SYNACK_MINMAX(unsigned long, ulong)
+SYNACK_MINMAX(long long, llong)
+SYNACK_MINMAX(unsigned long long, ullong)
+SYNACK_MINMAX(double, double)
+#undef SYNACK_MINMAX
+#define SYNACK_PICK_(x, f)                                                                      \
+	_Generic((x), int: f##_int, unsigned: f##_uint, long: f##_long, unsigned long: f##_ulong,       \
+		 long long: f##_llong, unsigned long long: f##_ullong, double: f##_double)
+#define MIN(a, b) SYNACK_PICK_((a) + (b), min)((a), (b))
+#define MAX(a, b) SYNACK_PICK_((a) + (b), max)((a), (b))
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* An internal invariant broken (a bug, never bad input): the caller has

@@ -11,13 +11,13 @@ static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static void arp_tx(synack_stack *st, const struct wire_arp *a, const uint8_t *dst_mac)
 {
-	struct bbuf b = bbuf_make(st->txbuf + NET_HEADROOM, st->cfg.mtu);
+	struct bbuf b = bbuf_make(st->net->txbuf + NET_HEADROOM, st->cfg.mtu);
 	if (!wire_arp_emit(&b, a)) {
 		net_tx_overflow(st);
 		return;
 	}
-	if (net_eth_tx(st, st->txbuf, dst_mac, WIRE_ETH_ARP, b.len) == 0)
-		net_count(st, SYNACK_CNT_ARP_OUT);
+	if (net_eth_tx(st, st->net->txbuf, dst_mac, WIRE_ETH_ARP, b.len) == 0)
+		stack_count(st, SYNACK_CNT_ARP_OUT);
 }
 
 void arp_solicit(synack_stack *st, const synack_addr *target, const uint8_t *mac)
@@ -50,7 +50,7 @@ void arp_input(synack_stack *st, const uint8_t *pkt, size_t len)
 	if (!drop && bad_sender(&a))
 		drop = SYNACK_DROP_ARP_BAD_SOURCE;
 	if (drop) {
-		net_drop(st, (enum synack_counter)drop);
+		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
 	bool for_us = st->cfg.addr.family == SYNACK_AF_INET && synack_addr_equal(&a.tpa, &st->cfg.addr);
@@ -62,12 +62,12 @@ void arp_input(synack_stack *st, const uint8_t *pkt, size_t len)
 		merged = neigh_learn(st, &a.spa, a.sha, for_us);
 	if (!for_us) {
 		if (merged)
-			net_count(st, SYNACK_CNT_ARP_IN);
+			stack_count(st, SYNACK_CNT_ARP_IN);
 		else
-			net_drop(st, SYNACK_DROP_ARP_NOT_FOR_US);
+			stack_drop(st, SYNACK_DROP_ARP_NOT_FOR_US);
 		return;
 	}
-	net_count(st, SYNACK_CNT_ARP_IN);
+	stack_count(st, SYNACK_CNT_ARP_IN);
 	if (a.op != WIRE_ARP_REQUEST)
 		return;
 	struct wire_arp r = {.op = WIRE_ARP_REPLY, .spa = st->cfg.addr, .tpa = a.spa};

@@ -34,7 +34,7 @@ void eth_input(synack_stack *st, const uint8_t *frame, size_t len)
 	if (!drop && (wire_mac_is_group(eh.src) || memcmp(eh.src, st->cfg.mac, 6) == 0))
 		drop = SYNACK_DROP_ETH_BAD_SOURCE;
 	if (drop) {
-		net_drop(st, (enum synack_counter)drop);
+		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
 	bool group = wire_mac_is_group(eh.dst);
@@ -43,15 +43,15 @@ void eth_input(synack_stack *st, const uint8_t *frame, size_t len)
 		arp_input(st, eh.payload, eh.payload_len);
 		break;
 	case WIRE_ETH_IPV4:
-		net_count(st, SYNACK_CNT_IP_IN);
+		stack_count(st, SYNACK_CNT_IP_IN);
 		ipv4_input(st, eh.payload, eh.payload_len, group);
 		break;
 	case WIRE_ETH_IPV6:
-		net_count(st, SYNACK_CNT_IP_IN);
+		stack_count(st, SYNACK_CNT_IP_IN);
 		ipv6_input(st, eh.payload, eh.payload_len, group);
 		break;
 	default:
-		net_drop(st, SYNACK_DROP_ETH_TYPE);
+		stack_drop(st, SYNACK_DROP_ETH_TYPE);
 		break;
 	}
 }

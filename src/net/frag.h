@@ -8,7 +8,7 @@
  * Who counts what:
  *   - the fragment just offered to frag_input(): when it is refused, the
  *     return value is its SYNACK_DROP_* id and the CALLER counts it
- *     (net_drop(), which also traces it);
+ *     (stack_drop(), which also traces it);
  *   - fragments queued earlier and discarded later (timeout, eviction,
  *     whole-datagram discard after an overlap): the TABLE counts them in the
  *     counters array given at creation, one per fragment;

@@ -1,6 +1,7 @@
-/* ICMP and ICMPv6 errors: those about our packets go to TCP (RFC 1122
- * §3.2.2, RFC 4443 §3, RFC 5927 for what TCP then checks), and the ICMPv6
- * errors this stack sends itself (RFC 4443 §2.4). */
+/* ICMP and ICMPv6 errors: those about our packets go to the protocol that
+ * sent them, through its registered entry point (RFC 1122 §3.2.2, RFC 4443
+ * §3; RFC 5927 for what TCP then checks), and the ICMPv6 errors this stack
+ * sends itself (RFC 4443 §2.4). */
 #include <string.h>
 
 #include "net/frag.h"
@@ -8,14 +9,15 @@
 #include "wire/wire.h"
 
 /* RFC 792: the quote is the original IPv4 header and at least 8 bytes of
- * its payload; only a first fragment (offset 0) quotes a TCP header. */
+ * its payload; only a first fragment (offset 0) quotes the upper header. */
 static bool quote_v4(const uint8_t *q, size_t len, struct net_icmp_err *e)
 {
 	if (len < WIRE_IPV4_HDR || (q[0] >> 4) != 4)
 		return false;
 	size_t hl = (size_t)(q[0] & 0x0f) * 4;
-	if (hl < WIRE_IPV4_HDR || len < hl + 8 || q[9] != WIRE_PROTO_TCP || (rd16(q + 6) & WIRE_IPV4_OFFMASK))
+	if (hl < WIRE_IPV4_HDR || len < hl + 8 || (rd16(q + 6) & WIRE_IPV4_OFFMASK))
 		return false;
+	e->proto = q[9];
 	e->src = (synack_addr){.family = SYNACK_AF_INET};
 	e->dst = (synack_addr){.family = SYNACK_AF_INET};
 	memcpy(e->src.bytes, q + 12, 4);
@@ -48,15 +50,16 @@ static bool upper_layer(const uint8_t *q, size_t len, uint8_t *next, size_t *off
 }
 
 /* RFC 4443 §3: as much of the invoking packet as fits; walk its extension
- * headers (RFC 8200 §4) to the TCP header. */
+ * headers (RFC 8200 §4) to the upper-layer header. */
 static bool quote_v6(const uint8_t *q, size_t len, struct net_icmp_err *e)
 {
 	uint8_t next;
 	size_t off;
 	if (len < WIRE_IPV6_HDR || (q[0] >> 4) != 6 || !upper_layer(q, len, &next, &off))
 		return false;
-	if (next != WIRE_PROTO_TCP || len < off + 8)
+	if (len < off + 8)
 		return false;
+	e->proto = next;
 	e->src = (synack_addr){.family = SYNACK_AF_INET6};
 	e->dst = (synack_addr){.family = SYNACK_AF_INET6};
 	memcpy(e->src.bytes, q + 8, 16);
@@ -66,15 +69,16 @@ static bool quote_v6(const uint8_t *q, size_t len, struct net_icmp_err *e)
 	return true;
 }
 
-void net_icmp_to_tcp(synack_stack *st, struct net_icmp_err *e, int family, const uint8_t *quote, size_t len)
+void net_icmp_to_upper(synack_stack *st, struct net_icmp_err *e, int family, const uint8_t *quote, size_t len)
 {
 	bool ok = family == SYNACK_AF_INET ? quote_v4(quote, len, e) : quote_v6(quote, len, e);
-	if (!ok || !net_is_local(st, &e->src)) {
-		net_drop(st, SYNACK_DROP_ICMP_QUOTE);
+	const struct net_proto *p = ok ? net_proto_find(st, e->proto) : NULL;
+	if (!p || !p->error || !net_is_local(st, &e->src)) {
+		stack_drop(st, SYNACK_DROP_ICMP_QUOTE);
 		return;
 	}
-	net_count(st, SYNACK_CNT_ICMP_ERRORS_IN);
-	tcp_icmp_error(st, e);
+	stack_count(st, SYNACK_CNT_ICMP_ERRORS_IN);
+	p->error(st, e);
 }
 
 /* RFC 4443 §2.4 (c): as much of the invoking packet as fits without the
@@ -127,7 +131,7 @@ void icmp6_send_error(synack_stack *st, const uint8_t *pkt, size_t len, uint8_t 
 	struct bbuf out = net_l4_buffer(st, &ip.src);
 	wire_icmp6_emit(&out, &ip.dst, &ip.src, type, code, rest, pkt, n);
 	if (net_send(st, &ip.dst, &ip.src, WIRE_PROTO_ICMPV6, &out) == 0)
-		net_count(st, SYNACK_CNT_ICMP_ERRORS_OUT);
+		stack_count(st, SYNACK_CNT_ICMP_ERRORS_OUT);
 }
 
 /* RFC 8200 §4.5: a reassembly that timed out after its first fragment

@@ -36,7 +36,7 @@ static bool martian_source(const synack_stack *st, const synack_addr *a)
 static void icmp_echo(synack_stack *st, const struct wire_ipv4 *ip, const struct wire_icmp *ic)
 {
 	if (ic->code != 0) {
-		net_drop(st, SYNACK_DROP_ICMP_TYPE);
+		stack_drop(st, SYNACK_DROP_ICMP_TYPE);
 		return;
 	}
 	int err;
@@ -51,7 +51,7 @@ static void icmp_echo(synack_stack *st, const struct wire_ipv4 *ip, const struct
 		err = net_send(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, &out);
 	}
 	if (err == 0)
-		net_count(st, SYNACK_CNT_ICMP_ECHO_REPLIES);
+		stack_count(st, SYNACK_CNT_ICMP_ECHO_REPLIES);
 }
 
 /* RFC 792 / RFC 1122 §3.2.2.1: which TCP-relevant error this is. Codes 2
@@ -77,7 +77,7 @@ static void icmp_error(synack_stack *st, const struct wire_icmp *ic)
 		e.kind = NET_ICMP_PARAM_PROBLEM;
 		break;
 	}
-	net_icmp_to_tcp(st, &e, SYNACK_AF_INET, ic->body, ic->body_len);
+	net_icmp_to_upper(st, &e, SYNACK_AF_INET, ic->body, ic->body_len);
 }
 
 static void icmp_input(synack_stack *st, const struct wire_ipv4 *ip)
@@ -85,7 +85,7 @@ static void icmp_input(synack_stack *st, const struct wire_ipv4 *ip)
 	struct wire_icmp ic;
 	int drop = wire_icmp_parse(ip->payload, ip->payload_len, &ic);
 	if (drop) {
-		net_drop(st, (enum synack_counter)drop);
+		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
 	switch (ic.type) {
@@ -101,7 +101,7 @@ static void icmp_input(synack_stack *st, const struct wire_ipv4 *ip)
 		icmp_error(st, &ic);
 		break;
 	default:
-		net_drop(st, SYNACK_DROP_ICMP_TYPE);
+		stack_drop(st, SYNACK_DROP_ICMP_TYPE);
 		break;
 	}
 }
@@ -110,25 +110,23 @@ static void icmp_input(synack_stack *st, const struct wire_ipv4 *ip)
 static void ipv4_deliver(synack_stack *st, const struct wire_ipv4 *ip)
 {
 	struct net_rx rx = {.src = ip->src, .dst = ip->dst, .ttl = ip->ttl, .l4 = ip->payload, .l4_len = ip->payload_len};
-	switch (ip->proto) {
-	case WIRE_PROTO_TCP:
-		tcp_input(st, &rx);
-		break;
-	case WIRE_PROTO_ICMP:
+	if (ip->proto == WIRE_PROTO_ICMP) {
 		icmp_input(st, ip);
-		break;
-	default:
-		net_drop(st, SYNACK_DROP_IP_PROTO);
-		break;
+		return;
 	}
+	const struct net_proto *p = net_proto_find(st, ip->proto);
+	if (p)
+		p->input(st, &rx);
+	else
+		stack_drop(st, SYNACK_DROP_IP_PROTO);
 }
 
 /* RFC 791 §3.2 / RFC 1122 §3.3.2: reassemble through frag.c, then deliver
  * the whole datagram as if it had arrived in one piece. */
 static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const uint8_t *frame, bool l2_group)
 {
-	if (!st->frag) {
-		net_drop(st, SYNACK_DROP_IP_FRAGMENT);
+	if (!st->net->frag) {
+		stack_drop(st, SYNACK_DROP_IP_FRAGMENT);
 		return;
 	}
 	struct frag_key k = {.family = SYNACK_AF_INET, .proto = ip->proto, .id = ip->id, .src = ip->src, .dst = ip->dst};
@@ -136,11 +134,11 @@ static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const ui
 			     .data = ip->payload, .len = ip->payload_len, .max_end = 65535u - ip->hdr_len,
 			     .hdr = frame, .hdr_len = ip->hdr_len, .l2_group = l2_group};
 	struct frag_done d;
-	int r = frag_input(st->frag, st->now, &k, &in, &d);
+	int r = frag_input(st->net->frag, st->now, &k, &in, &d);
 	if (r == FRAG_QUEUED)
 		return;
 	if (r != FRAG_DONE) {
-		net_drop(st, (enum synack_counter)r);
+		stack_drop(st, (enum synack_counter)r);
 		return;
 	}
 	struct wire_ipv4 whole = *ip;
@@ -149,7 +147,7 @@ static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const ui
 	whole.payload_len = d.len;
 	whole.total_len = (uint16_t)MIN(65535u, ip->hdr_len + d.len);
 	ipv4_deliver(st, &whole);
-	frag_release(st->frag);
+	frag_release(st->net->frag);
 }
 
 void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_group)
@@ -164,7 +162,7 @@ void ipv4_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_grou
 	if (!drop && martian_source(st, &ip.src))
 		drop = SYNACK_DROP_IP_MARTIAN;
 	if (drop) {
-		net_drop(st, (enum synack_counter)drop);
+		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
 	if (wire_ipv4_is_fragment(&ip)) {

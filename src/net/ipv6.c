@@ -30,7 +30,7 @@ bool net_ip6_joined(const synack_stack *st, const synack_addr *group)
 	wire_ip6_all_nodes(&g);
 	if (synack_addr_equal(group, &g))
 		return true;
-	const synack_addr *own[2] = {&st->ll6, &st->cfg.addr6};
+	const synack_addr *own[2] = {&st->net->ll6, &st->cfg.addr6};
 	for (int i = 0; i < 2; i++) {
 		if (own[i]->family != SYNACK_AF_INET6)
 			continue;
@@ -54,11 +54,11 @@ static void echo(synack_stack *st, const struct wire_ipv6 *ip, const struct wire
 {
 	synack_addr src = ip->dst;
 	if (wire_ip6_is_multicast(&ip->dst) && !net_source_for(st, &ip->src, &src)) {
-		net_drop(st, SYNACK_DROP_IP_NOT_FOR_US);
+		stack_drop(st, SYNACK_DROP_IP_NOT_FOR_US);
 		return;
 	}
 	if (ic->code != 0) {
-		net_drop(st, SYNACK_DROP_ICMP_TYPE);
+		stack_drop(st, SYNACK_DROP_ICMP_TYPE);
 		return;
 	}
 	int err;
@@ -74,7 +74,7 @@ static void echo(synack_stack *st, const struct wire_ipv6 *ip, const struct wire
 		err = net_send(st, &src, &ip->src, WIRE_PROTO_ICMPV6, &out);
 	}
 	if (err == 0)
-		net_count(st, SYNACK_CNT_ICMP_ECHO_REPLIES);
+		stack_count(st, SYNACK_CNT_ICMP_ECHO_REPLIES);
 }
 
 /* RFC 4443 §3: the errors TCP cares about, mapped like their ICMPv4
@@ -98,7 +98,7 @@ static void icmp6_error(synack_stack *st, const struct wire_icmp *ic)
 		e.kind = ic->code == WIRE_ICMP6_PP_NEXT_HEADER ? NET_ICMP_PROTO_UNREACH : NET_ICMP_PARAM_PROBLEM;
 		break;
 	}
-	net_icmp_to_tcp(st, &e, SYNACK_AF_INET6, ic->body, ic->body_len);
+	net_icmp_to_upper(st, &e, SYNACK_AF_INET6, ic->body, ic->body_len);
 }
 
 static void icmp6_input(synack_stack *st, const struct ip6_pkt *p, const uint8_t *msg, size_t len)
@@ -109,7 +109,7 @@ static void icmp6_input(synack_stack *st, const struct ip6_pkt *p, const uint8_t
 	if (!drop && wire_ip6_is_unspecified(&ip->src) && ic.type != WIRE_ND_NS)
 		drop = SYNACK_DROP_IP_BAD_SOURCE; /* only DAD may come from :: (RFC 4861 §7.1.1) */
 	if (drop) {
-		net_drop(st, (enum synack_counter)drop);
+		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
 	switch (ic.type) {
@@ -128,7 +128,7 @@ static void icmp6_input(synack_stack *st, const struct ip6_pkt *p, const uint8_t
 	case WIRE_ND_NS:
 	case WIRE_ND_NA:
 		if (p->in_frag) { /* RFC 6980 §5: fragmented ND is silently discarded */
-			net_drop(st, SYNACK_DROP_IP6_EXT_HEADER);
+			stack_drop(st, SYNACK_DROP_IP6_EXT_HEADER);
 			break;
 		}
 		nd_input(st, ip, &ic);
@@ -136,10 +136,10 @@ static void icmp6_input(synack_stack *st, const struct ip6_pkt *p, const uint8_t
 	case WIRE_ND_RS:
 	case WIRE_ND_RA:
 	case WIRE_ND_REDIRECT: /* a host with configured addresses and router */
-		net_drop(st, SYNACK_DROP_ND_IGNORED);
+		stack_drop(st, SYNACK_DROP_ND_IGNORED);
 		break;
 	default:
-		net_drop(st, SYNACK_DROP_ICMP_TYPE);
+		stack_drop(st, SYNACK_DROP_ICMP_TYPE);
 		break;
 	}
 }
@@ -155,23 +155,24 @@ static void upper(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const
 		return;
 	}
 	if (wire_ip6_is_unspecified(&ip->src)) {
-		net_drop(st, SYNACK_DROP_IP_BAD_SOURCE);
+		stack_drop(st, SYNACK_DROP_IP_BAD_SOURCE);
 		return;
 	}
-	if (next == WIRE_PROTO_TCP) {
-		if (wire_ip6_is_multicast(&ip->dst)) {
-			net_drop(st, SYNACK_DROP_IP_MULTICAST_L4);
+	const struct net_proto *up = net_proto_find(st, next);
+	if (up) {
+		if (wire_ip6_is_multicast(&ip->dst)) { /* no multicast upper protocol registers here */
+			stack_drop(st, SYNACK_DROP_IP_MULTICAST_L4);
 			return;
 		}
 		struct net_rx rx = {.src = ip->src, .dst = ip->dst, .ttl = ip->hop_limit, .l4 = l4, .l4_len = len};
-		tcp_input(st, &rx);
+		up->input(st, &rx);
 		return;
 	}
 	/* RFC 8200 §4: an unrecognized Next Header gets Parameter Problem
 	 * code 1; No Next Header (§4.7) and UDP (no sockets) are dropped. */
 	if (next != WIRE_PROTO_NONE && next != WIRE_PROTO_UDP)
 		param_problem(st, p, WIRE_ICMP6_PP_NEXT_HEADER, nh_ptr);
-	net_drop(st, SYNACK_DROP_IP_PROTO);
+	stack_drop(st, SYNACK_DROP_IP_PROTO);
 }
 
 static void walk(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const uint8_t *data, size_t len,
@@ -182,8 +183,8 @@ static void walk(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const 
 static void fragment(synack_stack *st, const struct ip6_pkt *p, const struct wire_ipv6_ext *x, const uint8_t *hdr,
 		     size_t len, size_t base)
 {
-	if (!st->frag) {
-		net_drop(st, SYNACK_DROP_IP_FRAGMENT);
+	if (!st->net->frag) {
+		stack_drop(st, SYNACK_DROP_IP_FRAGMENT);
 		return;
 	}
 	const uint8_t *start = p->ip->payload - WIRE_IPV6_HDR;
@@ -193,11 +194,11 @@ static void fragment(synack_stack *st, const struct ip6_pkt *p, const struct wir
 			     .max_end = 65535u - (base - WIRE_IPV6_HDR), .hdr = start, .hdr_len = base + 8,
 			     .l2_group = p->l2_group};
 	struct frag_done d;
-	int r = frag_input(st->frag, st->now, &k, &in, &d);
+	int r = frag_input(st->net->frag, st->now, &k, &in, &d);
 	if (r == FRAG_QUEUED)
 		return;
 	if (r != FRAG_DONE) {
-		net_drop(st, (enum synack_counter)r);
+		stack_drop(st, (enum synack_counter)r);
 		return;
 	}
 	struct ip6_pkt whole = {.ip = p->ip, .pkt = NULL, .l2_group = p->l2_group};
@@ -205,7 +206,7 @@ static void fragment(synack_stack *st, const struct ip6_pkt *p, const struct wir
 		whole = *p; /* atomic: still the packet as sent */
 	whole.in_frag = true;
 	walk(st, &whole, d.key.proto, d.data, d.len, base + 8);
-	frag_release(st->frag);
+	frag_release(st->net->frag);
 }
 
 /* Walk from the header `next` at data[0..len), which sits at offset base
@@ -231,7 +232,7 @@ static void walk(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const 
 			drop = SYNACK_DROP_IP6_EXT_HEADER;
 		}
 		if (drop) {
-			net_drop(st, (enum synack_counter)drop);
+			stack_drop(st, (enum synack_counter)drop);
 			return;
 		}
 		if (next == WIRE_PROTO_FRAGMENT) {
@@ -239,7 +240,7 @@ static void walk(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const 
 			 * reassembled data, would reenter the reassembly table
 			 * while its buffer is being read */
 			if (p->in_frag) {
-				net_drop(st, SYNACK_DROP_IP6_EXT_HEADER);
+				stack_drop(st, SYNACK_DROP_IP6_EXT_HEADER);
 				return;
 			}
 			fragment(st, p, &x, data + off, len - off, base + off);
@@ -254,7 +255,7 @@ static void walk(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const 
 
 static bool ipv6_on(const synack_stack *st)
 {
-	return st->ll6.family == SYNACK_AF_INET6 || st->cfg.addr6.family == SYNACK_AF_INET6;
+	return st->net->ll6.family == SYNACK_AF_INET6 || st->cfg.addr6.family == SYNACK_AF_INET6;
 }
 
 void ipv6_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_group)
@@ -271,7 +272,7 @@ void ipv6_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_grou
 	if (!drop && (wire_ip6_is_loopback(&ip.src) || net_is_local(st, &ip.src)))
 		drop = SYNACK_DROP_IP_MARTIAN;
 	if (drop) {
-		net_drop(st, (enum synack_counter)drop);
+		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
 	struct ip6_pkt p = {.ip = &ip, .pkt = frame, .pkt_len = WIRE_IPV6_HDR + ip.payload_len, .l2_group = l2_group};

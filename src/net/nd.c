@@ -15,7 +15,7 @@
 static void nd_tx(synack_stack *st, const synack_addr *src, const synack_addr *dst, const uint8_t *mac,
 		  const struct bbuf *l4)
 {
-	struct bbuf ip = bbuf_make(st->txbuf + NET_HEADROOM, WIRE_IPV6_HDR);
+	struct bbuf ip = bbuf_make(st->net->txbuf + NET_HEADROOM, WIRE_IPV6_HDR);
 	wire_ipv6_emit(&ip, src, dst, WIRE_PROTO_ICMPV6, 255, l4->len);
 	if (!bbuf_ok(&ip) || !bbuf_ok(l4)) {
 		net_tx_overflow(st);
@@ -23,11 +23,11 @@ static void nd_tx(synack_stack *st, const synack_addr *src, const synack_addr *d
 	}
 	int err;
 	if (mac)
-		err = net_eth_tx(st, st->txbuf, mac, WIRE_ETH_IPV6, WIRE_IPV6_HDR + l4->len);
+		err = net_eth_tx(st, st->net->txbuf, mac, WIRE_ETH_IPV6, WIRE_IPV6_HDR + l4->len);
 	else /* unicast to a neighbour: through the cache, never through a router */
-		err = neigh_output(st, dst, st->txbuf, WIRE_IPV6_HDR + l4->len);
+		err = neigh_output(st, dst, st->net->txbuf, WIRE_IPV6_HDR + l4->len);
 	if (!err)
-		net_count(st, SYNACK_CNT_ND_OUT);
+		stack_count(st, SYNACK_CNT_ND_OUT);
 }
 
 /* RFC 4861 §7.2.2: to the solicited-node group (resolution) or to the
@@ -38,7 +38,7 @@ void nd_solicit(synack_stack *st, const synack_addr *target, const uint8_t *mac)
 	synack_addr src, dst = *target;
 	uint8_t group[6];
 	if (!net_source_for(st, target, &src))
-		src = st->ll6;
+		src = st->net->ll6;
 	if (!mac) {
 		wire_ip6_solicited_node(&dst, target);
 		wire_eth_ipv6_mcast(group, &dst);
@@ -78,14 +78,14 @@ static void solicitation(synack_stack *st, const struct wire_ipv6 *ip, const str
 	/* RFC 4861 §7.1.1: from ::, only to the solicited-node group and
 	 * without a source link-layer option */
 	if (dad && (!synack_addr_equal(&ip->dst, &group) || nd->has_lla)) {
-		net_drop(st, SYNACK_DROP_ND_INVALID);
+		stack_drop(st, SYNACK_DROP_ND_INVALID);
 		return;
 	}
 	if (!net_is_local(st, &nd->target)) {
-		net_drop(st, SYNACK_DROP_ND_NOT_FOR_US);
+		stack_drop(st, SYNACK_DROP_ND_NOT_FOR_US);
 		return;
 	}
-	net_count(st, SYNACK_CNT_ND_IN);
+	stack_count(st, SYNACK_CNT_ND_IN);
 	if (nd->has_lla) /* §7.2.3: create or update the solicitor's entry */
 		neigh_learn(st, &ip->src, nd->lla, true);
 	advertise(st, &nd->target, &ip->src);
@@ -95,29 +95,29 @@ static void advertisement(synack_stack *st, const struct wire_ipv6 *ip, const st
 {
 	bool solicited = nd->flags & WIRE_NA_SOLICITED;
 	if (solicited && wire_ip6_is_multicast(&ip->dst)) { /* §7.1.2 */
-		net_drop(st, SYNACK_DROP_ND_INVALID);
+		stack_drop(st, SYNACK_DROP_ND_INVALID);
 		return;
 	}
 	/* §7.2.5: no entry, nothing to do; an advertisement for one of our
 	 * own addresses would be a duplicate (no DAD here: ignored) */
 	if (net_is_local(st, &nd->target) ||
 	    !neigh_advert(st, &nd->target, nd->has_lla ? nd->lla : NULL, solicited, nd->flags & WIRE_NA_OVERRIDE)) {
-		net_drop(st, SYNACK_DROP_ND_NOT_FOR_US);
+		stack_drop(st, SYNACK_DROP_ND_NOT_FOR_US);
 		return;
 	}
-	net_count(st, SYNACK_CNT_ND_IN);
+	stack_count(st, SYNACK_CNT_ND_IN);
 }
 
 void nd_input(synack_stack *st, const struct wire_ipv6 *ip, const struct wire_icmp *ic)
 {
 	struct wire_nd nd;
 	if (!net_is_ethernet(st)) {
-		net_drop(st, SYNACK_DROP_ND_IGNORED); /* no link-layer addresses to resolve */
+		stack_drop(st, SYNACK_DROP_ND_IGNORED); /* no link-layer addresses to resolve */
 		return;
 	}
 	int drop = ip->hop_limit != 255 ? SYNACK_DROP_ND_INVALID : wire_nd_parse(ic, &nd); /* §7.1 */
 	if (drop) {
-		net_drop(st, (enum synack_counter)drop);
+		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
 	if (ic->type == WIRE_ND_NS)

@@ -55,16 +55,16 @@ struct neigh {
 
 int neigh_init(synack_stack *st)
 {
-	st->neigh.next = SYNACK_TIME_NEVER;
+	st->net->neigh.next = SYNACK_TIME_NEVER;
 	if (!net_is_ethernet(st))
 		return 0;
-	st->neigh.v = mem_alloc(&st->mem, NEIGH_MAX * sizeof *st->neigh.v);
-	if (!st->neigh.v)
+	st->net->neigh.v = mem_alloc(&st->mem, NEIGH_MAX * sizeof *st->net->neigh.v);
+	if (!st->net->neigh.v)
 		return -ENOMEM;
 	/* RFC 4861 §6.3.2: ReachableTime uniform in [0.5, 1.5] x 30 s */
 	uint32_t r;
 	st->cfg.rng.fill(st->cfg.rng.ctx, &r, sizeof r);
-	st->neigh.reachable6 = SYNACK_SEC(15) + SYNACK_MSEC(r % 30001);
+	st->net->neigh.reachable6 = SYNACK_SEC(15) + SYNACK_MSEC(r % 30001);
 	return 0;
 }
 
@@ -73,7 +73,7 @@ static size_t pkt_cost(size_t ip_len) { return NEIGH_QUEUE_PKT_COST + ip_len; }
 
 static void pkt_free(synack_stack *st, struct neigh_pkt *p)
 {
-	st->neigh.queued -= (uint32_t)pkt_cost(p->len);
+	st->net->neigh.queued -= (uint32_t)pkt_cost(p->len);
 	mem_free(&st->mem, p, sizeof *p + NET_HEADROOM + p->len);
 }
 
@@ -92,26 +92,24 @@ static struct neigh_pkt *queue_pop(synack_stack *st, struct neigh *e)
 
 /* RFC 4861 §7.2.2: an entry whose resolution failed cannot carry its
  * packets; "return ICMP destination unreachable indications with code 3":
- * tell TCP the host is unreachable (a soft error, RFC 5461) for segments
- * that occupy sequence space, as an ICMP error would. */
+ * tell the protocol that sent each one, as an ICMP error would (TCP takes
+ * it as a soft error, RFC 5461, or ends a connection attempt). Packets we
+ * built ourselves: no extension header but a Fragment header, which only
+ * ICMP replies use. */
 static void notify_unreachable(synack_stack *st, const struct neigh_pkt *p)
 {
 	const uint8_t *ip = p->data + NET_HEADROOM;
 	bool v6 = (ip[0] >> 4) == 6;
 	size_t hl = v6 ? WIRE_IPV6_HDR : (size_t)(ip[0] & 0x0f) * 4;
-	uint8_t proto = v6 ? ip[6] : ip[9];
-	if (proto != WIRE_PROTO_TCP || p->len < hl + WIRE_TCP_HDR)
+	const struct net_proto *up = net_proto_find(st, v6 ? ip[6] : ip[9]);
+	if (!up || !up->error || p->len < hl + 8)
 		return;
-	const uint8_t *tcp = ip + hl;
-	size_t doff = (size_t)(tcp[12] >> 4) * 4;
-	if (!(tcp[13] & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) && p->len - hl <= doff)
-		return; /* a pure ACK quotes no sequence number in flight */
 	struct net_icmp_err e = {.kind = NET_ICMP_NEIGH_FAILED, .type = v6 ? WIRE_ICMP6_DEST_UNREACH : WIRE_ICMP_DEST_UNREACH,
-				 .code = v6 ? 3 : 1, .l4 = tcp, .l4_len = p->len - hl};
+				 .code = v6 ? 3 : 1, .proto = up->proto, .l4 = ip + hl, .l4_len = p->len - hl};
 	e.src.family = e.dst.family = v6 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
 	memcpy(e.src.bytes, ip + (v6 ? 8 : 12), v6 ? 16 : 4);
 	memcpy(e.dst.bytes, ip + (v6 ? 24 : 16), v6 ? 16 : 4);
-	tcp_icmp_error(st, &e);
+	up->error(st, &e);
 }
 
 /* Remove entry i. fail: its queued packets are dropped as unresolved (and
@@ -119,12 +117,12 @@ static void notify_unreachable(synack_stack *st, const struct neigh_pkt *p)
 static void entry_remove(synack_stack *st, struct neigh *e, bool fail)
 {
 	struct neigh_pkt *q = e->qhead;
-	struct neigh_table *t = &st->neigh;
+	struct neigh_table *t = &st->net->neigh;
 	*e = t->v[--t->count];
 	memset(&t->v[t->count], 0, sizeof t->v[t->count]);
 	while (q) {
 		struct neigh_pkt *next = q->next;
-		net_drop(st, SYNACK_DROP_NEIGH_UNRESOLVED);
+		stack_drop(st, SYNACK_DROP_NEIGH_UNRESOLVED);
 		if (fail)
 			notify_unreachable(st, q);
 		pkt_free(st, q);
@@ -134,7 +132,7 @@ static void entry_remove(synack_stack *st, struct neigh *e, bool fail)
 
 void neigh_fini(synack_stack *st)
 {
-	struct neigh_table *t = &st->neigh;
+	struct neigh_table *t = &st->net->neigh;
 	if (!t->v)
 		return;
 	for (uint32_t i = 0; i < t->count; i++) {
@@ -149,9 +147,9 @@ void neigh_fini(synack_stack *st)
 
 static struct neigh *find(const synack_stack *st, const synack_addr *ip)
 {
-	for (uint32_t i = 0; i < st->neigh.count; i++)
-		if (synack_addr_equal(&st->neigh.v[i].ip, ip))
-			return &st->neigh.v[i];
+	for (uint32_t i = 0; i < st->net->neigh.count; i++)
+		if (synack_addr_equal(&st->net->neigh.v[i].ip, ip))
+			return &st->net->neigh.v[i];
 	return NULL;
 }
 
@@ -160,12 +158,12 @@ static struct neigh *find(const synack_stack *st, const synack_addr *ip)
 static void set_timer(synack_stack *st, struct neigh *e, synack_time_t when)
 {
 	e->timer = when;
-	st->neigh.next = MIN(st->neigh.next, when);
+	st->net->neigh.next = MIN(st->net->neigh.next, when);
 }
 
 static void set_state(synack_stack *st, struct neigh *e, enum neigh_state s)
 {
-	synack_time_t reach = e->ip.family == SYNACK_AF_INET6 ? st->neigh.reachable6 : ARP_REACHABLE_TIME;
+	synack_time_t reach = e->ip.family == SYNACK_AF_INET6 ? st->net->neigh.reachable6 : ARP_REACHABLE_TIME;
 	static const synack_time_t lifetime[] = {
 		[NEIGH_INCOMPLETE] = RETRANS_TIMER, [NEIGH_STALE] = NEIGH_STALE_LIFETIME,
 		[NEIGH_DELAY] = DELAY_FIRST_PROBE_TIME, [NEIGH_PROBE] = RETRANS_TIMER,
@@ -185,8 +183,8 @@ static struct neigh *victim(synack_stack *st)
 {
 	struct neigh *best = NULL;
 	int best_rank = 3;
-	for (uint32_t i = 0; i < st->neigh.count; i++) {
-		struct neigh *e = &st->neigh.v[i];
+	for (uint32_t i = 0; i < st->net->neigh.count; i++) {
+		struct neigh *e = &st->net->neigh.v[i];
 		int rank = e->state == NEIGH_INCOMPLETE ? 0 : e->state == NEIGH_STALE ? 1 : 2;
 		if (rank < best_rank || (rank == best_rank && e->touched < best->touched)) {
 			best = e;
@@ -198,11 +196,11 @@ static struct neigh *victim(synack_stack *st)
 
 static struct neigh *entry_new(synack_stack *st, const synack_addr *ip)
 {
-	struct neigh_table *t = &st->neigh;
+	struct neigh_table *t = &st->net->neigh;
 	if (!t->v)
 		return NULL;
 	if (t->count == NEIGH_MAX) {
-		net_count(st, SYNACK_CNT_NEIGH_EVICTED);
+		stack_count(st, SYNACK_CNT_NEIGH_EVICTED);
 		entry_remove(st, victim(st), false);
 	}
 	struct neigh *e = &t->v[t->count++];
@@ -251,13 +249,13 @@ static int enqueue(synack_stack *st, struct neigh *e, const uint8_t *pkt, size_t
 	while (e->qlen && cost <= NEIGH_QUEUE_BYTES &&
 	       (e->qlen >= NEIGH_QUEUE_PKTS || e->qbytes + cost > NEIGH_QUEUE_BYTES)) {
 		pkt_free(st, queue_pop(st, e));
-		net_drop(st, SYNACK_DROP_NEIGH_QUEUE_FULL);
+		stack_drop(st, SYNACK_DROP_NEIGH_QUEUE_FULL);
 	}
 	struct neigh_pkt *p = NULL;
-	if (cost <= NEIGH_QUEUE_BYTES && st->neigh.queued + cost <= NEIGH_QUEUE_BYTES_ALL)
+	if (cost <= NEIGH_QUEUE_BYTES && st->net->neigh.queued + cost <= NEIGH_QUEUE_BYTES_ALL)
 		p = mem_alloc_raw(&st->mem, sizeof *p + NET_HEADROOM + ip_len);
 	if (!p) {
-		net_drop(st, SYNACK_DROP_NEIGH_QUEUE_FULL);
+		stack_drop(st, SYNACK_DROP_NEIGH_QUEUE_FULL);
 		return -ENOBUFS;
 	}
 	p->next = NULL;
@@ -270,8 +268,8 @@ static int enqueue(synack_stack *st, struct neigh *e, const uint8_t *pkt, size_t
 	e->qtail = p;
 	e->qlen++;
 	e->qbytes += (uint32_t)cost;
-	st->neigh.queued += (uint32_t)cost;
-	net_count(st, SYNACK_CNT_NEIGH_QUEUED);
+	st->net->neigh.queued += (uint32_t)cost;
+	stack_count(st, SYNACK_CNT_NEIGH_QUEUED);
 	return 0;
 }
 
@@ -287,7 +285,7 @@ int neigh_output(synack_stack *st, const synack_addr *nh, uint8_t *pkt, size_t i
 	if (fresh) {
 		e = entry_new(st, nh);
 		if (!e) {
-			net_drop(st, SYNACK_DROP_NEIGH_UNRESOLVED);
+			stack_drop(st, SYNACK_DROP_NEIGH_UNRESOLVED);
 			return -EHOSTUNREACH;
 		}
 		set_state(st, e, NEIGH_INCOMPLETE);
@@ -304,7 +302,7 @@ static void resolved(synack_stack *st, struct neigh *e, const uint8_t *mac, enum
 {
 	memcpy(e->mac, mac, 6);
 	set_state(st, e, s);
-	net_count(st, SYNACK_CNT_NEIGH_RESOLVED);
+	stack_count(st, SYNACK_CNT_NEIGH_RESOLVED);
 	flush(st, e);
 }
 
@@ -383,7 +381,7 @@ static bool expire(synack_stack *st, struct neigh *e)
 
 void neigh_poll(synack_stack *st)
 {
-	struct neigh_table *t = &st->neigh;
+	struct neigh_table *t = &st->net->neigh;
 	if (t->next > st->now)
 		return;
 	uint32_t i = 0;
@@ -397,7 +395,7 @@ void neigh_poll(synack_stack *st)
 		t->next = MIN(t->next, t->v[i].timer);
 }
 
-synack_time_t neigh_next_deadline(const synack_stack *st) { return st->neigh.next; }
+synack_time_t neigh_next_deadline(const synack_stack *st) { return st->net->neigh.next; }
 
 int neigh_state_of(const synack_stack *st, const synack_addr *ip, uint8_t mac[6])
 {

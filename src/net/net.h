@@ -1,18 +1,18 @@
-/* src/net: the stack object, the link layer (Ethernet, ARP, the neighbour
- * cache), IPv4 and IPv6 input/output, ICMP, ICMPv6 and Neighbor Discovery.
- * The network layer parses each frame once and hands TCP a validated view
- * (struct net_rx).
- * Upper protocols are reached through the entry points declared at the end
- * (implemented in src/tcp), so net never includes tcp headers. */
+/* src/net: the link layer (Ethernet, ARP, the neighbour cache), IPv4 and
+ * IPv6 input/output, ICMP, ICMPv6 and Neighbor Discovery. The network layer
+ * parses each frame once and hands the upper protocol a validated view
+ * (struct net_rx). Upper protocols are reached only through the table of
+ * entry points they registered (struct net_proto, the BSD protosw idea),
+ * never by name: net knows no TCP symbol, and TLS or any other protocol
+ * plugs in the same way. The stack object itself (the shared context) is
+ * base/stack_ctx.h; the root that builds it is src/stack. */
 #ifndef SYNACK_NET_H
 #define SYNACK_NET_H
 
 #include "base/base.h"
+#include "base/stack_ctx.h"
 #include "synack/stack.h"
-#include "synack/tcp.h"
 
-struct tcp_stack;
-struct tcb;
 struct neigh;
 struct frag_table;
 struct net_icmp_err;
@@ -44,25 +44,6 @@ struct neigh_table {
 	synack_time_t reachable6; /* RFC 4861 §6.3.2 ReachableTime, drawn at creation */
 };
 
-struct synack_stack {
-	struct mem mem;
-	synack_stack_config cfg;
-	synack_time_t now;
-	uint64_t counters[SYNACK_COUNTER_COUNT];
-	uint8_t *txbuf;         /* one outgoing frame: NET_HEADROOM + MTU bytes */
-	uint16_t ip_id;
-	uint32_t ip6_id;        /* Identification of the last IPv6 fragmented packet sent */
-	synack_addr ll6;        /* IPv6 link-local address; family NONE when IPv6 is off */
-	struct neigh_table neigh;
-	struct frag_table *frag;
-	uint32_t icmp_tokens;   /* ICMP error token bucket (RFC 4443 §2.4 f) */
-	synack_time_t icmp_refill;
-	synack_trace_rec *trace;
-	uint32_t trace_head, trace_len;
-	struct tcp_stack *tcp;
-	struct tcb *ev_head, *ev_tail; /* sockets with pending events */
-};
-
 /* A validated inbound packet as the network layer hands it up. */
 struct net_rx {
 	synack_addr src, dst;
@@ -71,11 +52,50 @@ struct net_rx {
 	size_t l4_len;
 };
 
-static inline void net_count(synack_stack *st, enum synack_counter id) { st->counters[id]++; }
-/* Count a dropped frame and trace it. */
-void net_drop(synack_stack *st, enum synack_counter id);
-/* Append a trace record (time filled in); returns NULL when tracing is off. */
-synack_trace_rec *net_trace(synack_stack *st, enum synack_trace_kind kind);
+/* An upper protocol's entry points (the BSD protosw): what arrives for IP
+ * protocol `proto`, and ICMP errors (or a failed neighbour resolution)
+ * about packets it sent. Registered by the composition root; the table is
+ * borrowed for the stack's life. */
+struct net_proto {
+	uint8_t proto;   /* IP protocol number (WIRE_PROTO_TCP ...) */
+	void (*input)(synack_stack *st, const struct net_rx *rx);
+	void (*error)(synack_stack *st, const struct net_icmp_err *e);
+};
+enum { NET_PROTO_MAX = 4 };
+
+/* The network layer's state (st->net). */
+struct net {
+	uint8_t *txbuf;         /* one outgoing frame: NET_HEADROOM + MTU bytes */
+	uint16_t ip_id;
+	uint32_t ip6_id;        /* Identification of the last IPv6 fragmented packet sent */
+	synack_addr ll6;        /* IPv6 link-local address; family NONE when IPv6 is off */
+	struct neigh_table neigh;
+	struct frag_table *frag;
+	uint32_t icmp_tokens;   /* ICMP error token bucket (RFC 4443 §2.4 f) */
+	synack_time_t icmp_refill;
+	const struct net_proto *proto[NET_PROTO_MAX];
+	uint32_t nproto;
+};
+
+/* ---- the layer's life, for the composition root (net.c) ---- */
+/* The network half of a configuration: addresses, prefixes, gateways,
+ * MTU, link kind and MAC. 0 or -EINVAL / -EAFNOSUPPORT. */
+int net_config_check(const synack_stack_config *cfg);
+/* Create st->net (after the layers whose random draws come first).
+ * Returns 0 or -ENOMEM. net_fini frees it (NULL-safe). */
+int net_init(synack_stack *st);
+void net_fini(synack_stack *st);
+/* Register an upper protocol. Returns 0, -EEXIST or -ENOSPC. */
+int net_proto_add(synack_stack *st, const struct net_proto *p);
+/* The entry points for IP protocol proto, or NULL. */
+const struct net_proto *net_proto_find(const synack_stack *st, uint8_t proto);
+/* Announce ourselves on the link once created (RFC 5227 §3 on Ethernet). */
+void net_start(synack_stack *st);
+/* One frame from the link (Ethernet or raw IP, as configured). */
+void net_input(synack_stack *st, const uint8_t *frame, size_t len);
+/* Network timers (neighbour cache, reassembly) and their next deadline. */
+void net_poll(synack_stack *st);
+synack_time_t net_next_deadline(const synack_stack *st);
 
 bool net_is_local(const synack_stack *st, const synack_addr *a);
 static inline bool net_is_ethernet(const synack_stack *st) { return st->cfg.link == SYNACK_LINK_ETHERNET; }
@@ -92,7 +112,7 @@ static inline size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst)
  * (net_l4_mtu). Valid until net_send(). */
 static inline struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst)
 {
-	return bbuf_make(st->txbuf + NET_HEADROOM + net_ip_hdr(dst), net_l4_mtu(st, dst));
+	return bbuf_make(st->net->txbuf + NET_HEADROOM + net_ip_hdr(dst), net_l4_mtu(st, dst));
 }
 /* Prepend the IP header to the message built in l4 (from net_l4_buffer)
  * and send the frame. Returns 0, the link's negative errno (counted), or
@@ -160,7 +180,7 @@ void nd_solicit(synack_stack *st, const synack_addr *target, const uint8_t *mac)
 
 /* ---- internal: ICMP errors about our packets (icmp_err.c) ---- */
 /* quote: the packet quoted by an ICMP (family 4) or ICMPv6 (6) error. */
-void net_icmp_to_tcp(synack_stack *st, struct net_icmp_err *e, int family, const uint8_t *quote, size_t len);
+void net_icmp_to_upper(synack_stack *st, struct net_icmp_err *e, int family, const uint8_t *quote, size_t len);
 /* Send an ICMPv6 error about the packet pkt[0..len) (its IPv6 header at
  * pkt), rate-limited and never about an ICMPv6 error or Redirect, a
  * multicast packet or frame (RFC 4443 §2.4 (e), (f)). */
@@ -191,17 +211,10 @@ struct net_icmp_err {
 	enum net_icmp_kind kind;
 	uint8_t type, code;      /* as on the wire, for counters and traces */
 	uint32_t mtu;            /* NET_ICMP_FRAG_NEEDED: next-hop MTU (0 if the router gave none) */
+	uint8_t proto;           /* the original packet's upper protocol (IP protocol number) */
 	synack_addr src, dst;    /* of the original packet: src is ours */
 	const uint8_t *l4;       /* the original packet's transport header (at least 8 bytes) */
 	size_t l4_len;
 };
-
-/* ---- upper protocol entry points (src/tcp) ---- */
-int tcp_stack_init(synack_stack *st);
-void tcp_stack_fini(synack_stack *st);
-void tcp_input(synack_stack *st, const struct net_rx *rx);
-void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e);
-void tcp_poll(synack_stack *st);
-synack_time_t tcp_next_deadline(const synack_stack *st);
 
 #endif

@@ -16,7 +16,7 @@
 bool net_is_local(const synack_stack *st, const synack_addr *a)
 {
 	if (a->family == SYNACK_AF_INET6)
-		return synack_addr_equal(a, &st->cfg.addr6) || synack_addr_equal(a, &st->ll6);
+		return synack_addr_equal(a, &st->cfg.addr6) || synack_addr_equal(a, &st->net->ll6);
 	return a->family == SYNACK_AF_INET && synack_addr_equal(a, &st->cfg.addr);
 }
 
@@ -33,8 +33,8 @@ bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr 
 	if (dst->family != SYNACK_AF_INET6)
 		return false;
 	bool link_scope = wire_ip6_is_linklocal(dst) || (wire_ip6_is_multicast(dst) && (dst->bytes[1] & 0x0f) <= 2);
-	if (link_scope && st->ll6.family == SYNACK_AF_INET6) {
-		*src = st->ll6;
+	if (link_scope && st->net->ll6.family == SYNACK_AF_INET6) {
+		*src = st->net->ll6;
 		return true;
 	}
 	if (st->cfg.addr6.family == SYNACK_AF_INET6) {
@@ -49,7 +49,7 @@ bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr 
  * fatal in debug and test builds, where it can only mean a bug. */
 int net_tx_overflow(synack_stack *st)
 {
-	net_drop(st, SYNACK_DROP_TX_OVERFLOW);
+	stack_drop(st, SYNACK_DROP_TX_OVERFLOW);
 	SYNACK_DEBUG_FAIL("a frame did not fit the frame buffer");
 	return -EMSGSIZE;
 }
@@ -58,7 +58,7 @@ int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len)
 {
 	int err = st->cfg.tx(st->cfg.tx_ctx, frame, len);
 	if (err < 0)
-		net_count(st, SYNACK_CNT_TX_ERRORS);
+		stack_count(st, SYNACK_CNT_TX_ERRORS);
 	return err < 0 ? err : 0;
 }
 
@@ -69,7 +69,7 @@ int net_eth_tx(synack_stack *st, uint8_t *frame, const uint8_t *dst_mac, uint16_
 		return net_tx_overflow(st);
 	int err = net_link_tx(st, frame, WIRE_ETH_HDR + payload_len);
 	if (!err && type != WIRE_ETH_ARP)
-		net_count(st, SYNACK_CNT_IP_OUT);
+		stack_count(st, SYNACK_CNT_IP_OUT);
 	return err;
 }
 
@@ -122,7 +122,7 @@ static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, siz
 	if (!net_is_ethernet(st)) {
 		int err = net_link_tx(st, buf + NET_HEADROOM, ip_len);
 		if (!err)
-			net_count(st, SYNACK_CNT_IP_OUT);
+			stack_count(st, SYNACK_CNT_IP_OUT);
 		return err;
 	}
 	uint8_t mac[6];
@@ -131,7 +131,7 @@ static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, siz
 		return net_eth_tx(st, buf, mac, type, ip_len);
 	synack_addr nh;
 	if (!next_hop(st, dst, &nh)) {
-		net_drop(st, SYNACK_DROP_NO_ROUTE);
+		stack_drop(st, SYNACK_DROP_NO_ROUTE);
 		return -ENETUNREACH;
 	}
 	return neigh_output(st, &nh, buf, ip_len);
@@ -141,18 +141,18 @@ int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *ds
 		 const struct bbuf *l4)
 {
 	/* only a whole message, built where net_l4_buffer() said */
-	struct bbuf b = bbuf_make(st->txbuf + NET_HEADROOM, net_ip_hdr(dst));
+	struct bbuf b = bbuf_make(st->net->txbuf + NET_HEADROOM, net_ip_hdr(dst));
 	if (!bbuf_ok(l4) || l4->p != b.p + b.cap || l4->len > net_l4_mtu(st, dst))
 		return net_tx_overflow(st);
 	if (dst->family == SYNACK_AF_INET6) /* RFC 8200 §3: Hop Limit from the configured default */
 		wire_ipv6_emit(&b, src, dst, proto, ttl, l4->len);
 	else /* RFC 791: Identification only matters for fragments; DF is set
 	      * on TCP (path MTU discovery, RFC 1191), so a counter is enough. */
-		wire_ipv4_emit(&b, src, dst, proto, ttl, st->ip_id++, proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0,
+		wire_ipv4_emit(&b, src, dst, proto, ttl, st->net->ip_id++, proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0,
 			       l4->len);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
-	return ip_output(st, dst, st->txbuf, b.len + l4->len);
+	return ip_output(st, dst, st->net->txbuf, b.len + l4->len);
 }
 
 int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, const struct bbuf *l4)
@@ -167,16 +167,16 @@ enum { ICMP_ERR_BURST = 10 };
 
 bool net_icmp_rate_ok(synack_stack *st)
 {
-	if (st->now - st->icmp_refill >= ICMP_ERR_INTERVAL) {
-		synack_time_t n = (st->now - st->icmp_refill) / ICMP_ERR_INTERVAL;
-		st->icmp_tokens = (uint32_t)MIN((synack_time_t)ICMP_ERR_BURST, st->icmp_tokens + n);
-		st->icmp_refill += n * ICMP_ERR_INTERVAL;
+	if (st->now - st->net->icmp_refill >= ICMP_ERR_INTERVAL) {
+		synack_time_t n = (st->now - st->net->icmp_refill) / ICMP_ERR_INTERVAL;
+		st->net->icmp_tokens = (uint32_t)MIN((synack_time_t)ICMP_ERR_BURST, st->net->icmp_tokens + n);
+		st->net->icmp_refill += n * ICMP_ERR_INTERVAL;
 	}
-	if (!st->icmp_tokens) {
-		net_count(st, SYNACK_CNT_ICMP_RATE_LIMITED);
+	if (!st->net->icmp_tokens) {
+		stack_count(st, SYNACK_CNT_ICMP_RATE_LIMITED);
 		return false;
 	}
-	st->icmp_tokens--;
+	st->net->icmp_tokens--;
 	return true;
 }
 
@@ -200,7 +200,7 @@ static int send_fragment(synack_stack *st, const synack_addr *src, const synack_
 			 const uint8_t *hdr, size_t hlen, const uint8_t *body, size_t off, size_t n, bool more,
 			 uint32_t id)
 {
-	struct bbuf b = bbuf_make(st->txbuf + NET_HEADROOM, st->cfg.mtu);
+	struct bbuf b = bbuf_make(st->net->txbuf + NET_HEADROOM, st->cfg.mtu);
 	if (dst->family == SYNACK_AF_INET6) {
 		wire_ipv6_emit(&b, src, dst, WIRE_PROTO_FRAGMENT, st->cfg.ttl, 8 + n);
 		wire_ipv6_frag_emit(&b, proto, (uint16_t)(off / 8), more, id);
@@ -211,7 +211,7 @@ static int send_fragment(synack_stack *st, const synack_addr *src, const synack_
 	copy_span(&b, off, n, hdr, hlen, body);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
-	return ip_output(st, dst, st->txbuf, b.len);
+	return ip_output(st, dst, st->net->txbuf, b.len);
 }
 
 int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
@@ -220,7 +220,7 @@ int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_a
 	bool v6 = dst->family == SYNACK_AF_INET6;
 	size_t total = hlen + blen;
 	size_t chunk = (st->cfg.mtu - (v6 ? WIRE_IPV6_HDR + 8 : WIRE_IPV4_HDR)) & ~(size_t)7;
-	uint32_t id = v6 ? ++st->ip6_id : st->ip_id++;
+	uint32_t id = v6 ? ++st->net->ip6_id : st->net->ip_id++;
 	if (total > 65535 - (v6 ? 8 : WIRE_IPV4_HDR))
 		return -EMSGSIZE;
 	for (size_t off = 0; off < total; off += chunk) {

@@ -66,20 +66,20 @@ static void trace_endpoints(synack_trace_rec *r, const struct tcb *t)
 
 void tcb_set_state(struct tcb *t, int state)
 {
-	synack_trace_rec *r = net_trace(t->st, SYNACK_TRACE_STATE);
+	synack_trace_rec *r = stack_trace(t->st, SYNACK_TRACE_STATE);
 	if (r) {
 		trace_endpoints(r, t);
 		r->old_state = t->state;
 		r->new_state = (uint8_t)state;
 	}
 	if (state == SYNACK_TCP_ESTABLISHED)
-		net_count(t->st, SYNACK_CNT_TCP_ESTABLISHED);
+		stack_count(t->st, SYNACK_CNT_TCP_ESTABLISHED);
 	t->state = (uint8_t)state;
 }
 
 void tcb_trace_note(struct tcb *t, enum synack_trace_note note)
 {
-	synack_trace_rec *r = net_trace(t->st, SYNACK_TRACE_NOTE);
+	synack_trace_rec *r = stack_trace(t->st, SYNACK_TRACE_NOTE);
 	if (r) {
 		trace_endpoints(r, t);
 		r->note = (uint16_t)note;
@@ -184,30 +184,30 @@ void tcb_event(struct tcb *t, uint32_t ev)
 	target->events |= ev;
 	if (target->on_ev || !target->user)
 		return;
-	synack_stack *st = target->st;
+	struct tcp_stack *ts = tcps(target->st);
 	target->on_ev = 1;
 	target->ev_next = NULL;
-	target->ev_prev = st->ev_tail;
-	if (st->ev_tail)
-		st->ev_tail->ev_next = target;
+	target->ev_prev = ts->ev_tail;
+	if (ts->ev_tail)
+		ts->ev_tail->ev_next = target;
 	else
-		st->ev_head = target;
-	st->ev_tail = target;
+		ts->ev_head = target;
+	ts->ev_tail = target;
 }
 
 void tcb_ev_unlink(struct tcb *t)
 {
-	synack_stack *st = t->st;
+	struct tcp_stack *ts = tcps(t->st);
 	if (!t->on_ev)
 		return;
 	if (t->ev_prev)
 		t->ev_prev->ev_next = t->ev_next;
 	else
-		st->ev_head = t->ev_next;
+		ts->ev_head = t->ev_next;
 	if (t->ev_next)
 		t->ev_next->ev_prev = t->ev_prev;
 	else
-		st->ev_tail = t->ev_prev;
+		ts->ev_tail = t->ev_prev;
 	t->ev_next = t->ev_prev = NULL;
 	t->on_ev = 0;
 }
@@ -218,46 +218,73 @@ void tcb_timer_update(struct tcb *t)
 	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, w);
 }
 
+static void queue_push(struct tcb_queue *q, struct tcb *c)
+{
+	c->q_next = NULL;
+	c->q_prev = q->tail;
+	if (q->tail)
+		q->tail->q_next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->count++;
+}
+
+static void queue_remove(struct tcb_queue *q, struct tcb *c)
+{
+	if (c->q_prev)
+		c->q_prev->q_next = c->q_next;
+	else
+		q->head = c->q_next;
+	if (c->q_next)
+		c->q_next->q_prev = c->q_prev;
+	else
+		q->tail = c->q_prev;
+	c->q_next = c->q_prev = NULL;
+	q->count--;
+}
+
+void tcb_child_add(struct tcb *l, struct tcb *c)
+{
+	c->parent = l;
+	c->accepted = 0;
+	queue_push(&l->synq, c);
+}
+
+void tcb_child_ready(struct tcb *l, struct tcb *c)
+{
+	queue_remove(&l->synq, c);
+	c->accepted = 1;
+	queue_push(&l->accq, c);
+}
+
 static void unlink_child(struct tcb *t)
 {
 	struct tcb *l = t->parent;
 	if (!l)
 		return;
-	if (t->accepted) {
-		struct tcb **pp = &l->acc_head;
-		struct tcb *prev = NULL;
-		while (*pp && *pp != t) {
-			prev = *pp;
-			pp = &(*pp)->q_next;
-		}
-		if (*pp) {
-			*pp = t->q_next;
-			if (l->acc_tail == t)
-				l->acc_tail = prev;
-			l->acc_count--;
-		}
-	} else {
-		l->syn_count--;
-	}
+	queue_remove(t->accepted ? &l->accq : &l->synq, t);
 	t->parent = NULL;
 	t->accepted = 0;
-	t->q_next = NULL;
+}
+
+struct tcb *tcb_child_accept(struct tcb *l)
+{
+	struct tcb *c = l->accq.head;
+	if (c)
+		unlink_child(c);
+	return c;
 }
 
 void tcb_free(struct tcb *t)
 {
 	synack_stack *st = t->st;
 	struct tcp_stack *ts = tcps(st);
-	if (t->state == SYNACK_TCP_LISTEN) {
-		/* children still owned by this listener go with it */
-		for (uint32_t i = 0; ts->conns.mask && i <= ts->conns.mask; i++)
-			for (struct hnode *n = ts->conns.b[i]; n;) {
-				struct tcb *c = container_of(n, struct tcb, hn);
-				n = n->next;
-				if (c->parent == t)
-					tcb_free(c);
-			}
-	}
+	/* children still owned by a listener go with it */
+	while (t->synq.head)
+		tcb_free(t->synq.head);
+	while (t->accq.head)
+		tcb_free(t->accq.head);
 	unlink_child(t);
 	tcb_ev_unlink(t);
 	if (t->in_table)

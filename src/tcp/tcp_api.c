@@ -35,7 +35,7 @@ synack_time_t tcp_next_deadline(const synack_stack *st)
 
 synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events)
 {
-	struct tcb *t = st->ev_head;
+	struct tcb *t = tcps(st)->ev_head;
 	if (!t) {
 		*events = 0;
 		return NULL;
@@ -110,22 +110,15 @@ int synack_tcp_accept(synack_tcp *lc, synack_tcp **out)
 	*out = NULL;
 	if (l->state != SYNACK_TCP_LISTEN)
 		return -EINVAL;
-	struct tcb *c = l->acc_head;
+	struct tcb *c = tcb_child_accept(l);
 	if (!c)
 		return -EAGAIN;
-	l->acc_head = c->q_next;
-	if (!l->acc_head)
-		l->acc_tail = NULL;
-	l->acc_count--;
-	c->q_next = NULL;
-	c->parent = NULL;
-	c->accepted = 0;
 	c->user = 1;
 	/* report what happened before the application took it */
 	uint32_t ev = SYNACK_EV_WRITABLE | (c->rcvq.len || c->peer_fin ? SYNACK_EV_READABLE : 0) |
 		      (c->peer_fin ? SYNACK_EV_PEER_CLOSED : 0) | (c->error ? SYNACK_EV_ERROR : 0);
 	tcb_event(c, ev);
-	if (l->acc_head)
+	if (l->accq.head)
 		tcb_event(l, SYNACK_EV_ACCEPTABLE);
 	*out = (synack_tcp *)c;
 	return 0;
@@ -185,7 +178,7 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 		tcb_free(t);
 		return -ENOMEM;
 	}
-	net_count(st, SYNACK_CNT_TCP_ACTIVE_OPENS);
+	stack_count(st, SYNACK_CNT_TCP_ACTIVE_OPENS);
 	tcb_set_state(t, SYNACK_TCP_SYN_SENT);
 	t->rtt_timing = 1;
 	t->rtt_seq = t->iss;
@@ -281,17 +274,12 @@ int synack_tcp_shutdown(synack_tcp *c, int how)
 	return 0;
 }
 
+/* Established children are reset; half-open ones just vanish, as a SYN
+ * cache entry would. */
 static void reset_children(struct tcb *l)
 {
-	struct tcp_stack *ts = tcps(l->st);
-	for (uint32_t i = 0; ts->conns.mask && i <= ts->conns.mask; i++)
-		for (struct hnode *n = ts->conns.b[i]; n; n = n->next) {
-			struct tcb *c = container_of(n, struct tcb, hn);
-			/* established children are reset; half-open ones just
-			 * vanish, as a SYN cache entry would */
-			if (c->parent == l && c->accepted)
-				tcp_send_rst_tcb(c);
-		}
+	for (struct tcb *c = l->accq.head; c; c = c->q_next)
+		tcp_send_rst_tcb(c);
 }
 
 static void release(struct tcb *t)
@@ -448,19 +436,15 @@ size_t synack_tcp_drop_state(synack_stack *st, int state)
 	size_t n = 0;
 	if (state == SYNACK_TCP_LISTEN || state == SYNACK_TCP_CLOSED)
 		return 0;
-	for (uint32_t i = 0; ts->conns.mask && i <= ts->conns.mask; i++) {
-		struct hnode *h = ts->conns.b[i];
-		while (h) {
-			struct tcb *t = container_of(h, struct tcb, hn);
-			h = h->next;
-			if (t->state != state)
-				continue;
-			if (t->state >= SYNACK_TCP_SYN_RECEIVED && t->state != SYNACK_TCP_TIME_WAIT)
-				tcp_send_rst_tcb(t);
-			tcb_close_state(t, -ECONNABORTED, SYNACK_EV_ERROR);
-			tcb_maybe_free(t);
-			n++;
-		}
+	for (struct tcb *t = ts->all, *next; t; t = next) {
+		next = t->all_next; /* t may be freed below; no other TCB is */
+		if (t->state != state)
+			continue;
+		if (t->state >= SYNACK_TCP_SYN_RECEIVED && t->state != SYNACK_TCP_TIME_WAIT)
+			tcp_send_rst_tcb(t);
+		tcb_close_state(t, -ECONNABORTED, SYNACK_EV_ERROR);
+		tcb_maybe_free(t);
+		n++;
 	}
 	return n;
 }

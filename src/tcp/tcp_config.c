@@ -1,7 +1,17 @@
 /* synack's own TCP defaults, each chosen from the RFC that governs it. */
 #include "tcp/tcp_internal.h"
 
-void synack_tcp_config_defaults(synack_tcp_config *c);
+/* TCP's entry points as the network layer calls them (net_proto). */
+const struct net_proto tcp_net_proto = {.proto = WIRE_PROTO_TCP, .input = tcp_input, .error = tcp_icmp_error};
+
+int tcp_config_check(const synack_tcp_config *t)
+{
+	if (t->sndbuf < 1 || t->rcvbuf < 1 || t->rcvbuf > (1u << 30) || t->sndbuf > (1u << 30))
+		return -EINVAL;
+	if (t->rto_min <= 0 || t->rto_initial <= 0 || t->rto_max < t->rto_min || t->msl < 0 || t->delack < 0)
+		return -EINVAL;
+	return 0;
+}
 
 void synack_tcp_config_defaults(synack_tcp_config *c)
 {

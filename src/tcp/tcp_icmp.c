@@ -35,15 +35,15 @@ static void pmtu_lower(struct tcb *t, const struct net_icmp_err *e)
 	if (mtu == 0 && !v6)
 		mtu = cur > 1006 ? 1006 : 576; /* RFC 1191 §5 plateau for old routers */
 	if (mtu < min) { /* RFC 8201 §4: a too-small report still means "at least the minimum" */
-		net_count(t->st, SYNACK_CNT_TCP_PMTU_CLAMPED);
+		stack_count(t->st, SYNACK_CNT_TCP_PMTU_CLAMPED);
 		mtu = min;
 	}
 	if (mtu >= cur) {
-		net_drop(t->st, SYNACK_DROP_ICMP_BAD_MTU);
+		stack_drop(t->st, SYNACK_DROP_ICMP_BAD_MTU);
 		return;
 	}
 	t->mss = (uint16_t)(mtu - iphdr - WIRE_TCP_HDR - opts);
-	net_count(t->st, SYNACK_CNT_TCP_PMTU_LOWERED);
+	stack_count(t->st, SYNACK_CNT_TCP_PMTU_LOWERED);
 	/* what was in flight was too big: send it again at the new size */
 	if (t->state >= SYNACK_TCP_ESTABLISHED && t->snd_nxt != t->snd_una) {
 		t->snd_nxt = t->snd_una;
@@ -62,13 +62,26 @@ static int soft_errno(const struct net_icmp_err *e)
 	}
 }
 
+/* A segment we sent that occupies no sequence space (a pure ACK) names no
+ * sequence number in flight: a failed resolution of its next hop says
+ * nothing about the connection (the segments that matter fail too). */
+static bool pure_ack(const struct net_icmp_err *e)
+{
+	if (e->l4_len < WIRE_TCP_HDR)
+		return true;
+	size_t doff = (size_t)(e->l4[12] >> 4) * 4;
+	return !(e->l4[13] & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) && e->l4_len <= doff;
+}
+
 void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e)
 {
 	uint32_t seq;
+	if (e->kind == NET_ICMP_NEIGH_FAILED && pure_ack(e))
+		return;
 	struct tcb *t = icmp_tcb(st, e, &seq);
 	/* RFC 5927 §4.1: the quoted sequence number must be in flight */
 	if (!t || t->state == SYNACK_TCP_LISTEN || !seq_in(seq, t->snd_una, t->snd_max + (t->snd_max == t->snd_una))) {
-		net_drop(st, SYNACK_DROP_ICMP_STALE);
+		stack_drop(st, SYNACK_DROP_ICMP_STALE);
 		return;
 	}
 	if (e->kind == NET_ICMP_FRAG_NEEDED) {
@@ -79,11 +92,11 @@ void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e)
 	 * a failed ARP): the attempt ends now, not after every SYN retry */
 	if ((e->kind == NET_ICMP_PROTO_UNREACH || e->kind == NET_ICMP_NEIGH_FAILED) &&
 	    t->state == SYNACK_TCP_SYN_SENT) {
-		net_count(st, SYNACK_CNT_TCP_ICMP_HARD);
+		stack_count(st, SYNACK_CNT_TCP_ICMP_HARD);
 		tcb_close_state(t, e->kind == NET_ICMP_NEIGH_FAILED ? -EHOSTUNREACH : -ECONNREFUSED, SYNACK_EV_ERROR);
 		tcb_maybe_free(t);
 		return;
 	}
-	net_count(st, SYNACK_CNT_TCP_ICMP_SOFT);
+	stack_count(st, SYNACK_CNT_TCP_ICMP_SOFT);
 	t->soft_error = soft_errno(e);
 }

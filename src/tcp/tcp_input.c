@@ -1,15 +1,17 @@
 /* TCP segment arrival, RFC 9293 §3.10.7, hardened per RFC 5961, with
- * timestamps and PAWS per RFC 7323. Exits are labelled by outcome as in the
- * BSD stacks: a handler drops (counts why), drops after sending an ACK, or
- * drops after sending a RST. Handlers never free a TCB: tcp_input() does
- * that once the segment is fully processed. */
+ * timestamps and PAWS per RFC 7323. Every handler returns a verdict (struct
+ * tcp_verdict) labelled by outcome as in the BSD stacks: go on, done, drop
+ * (counting why), drop after an ACK, after a challenge ACK, after a RST,
+ * or abort the connection; tcp_input() carries it out in one place.
+ * Handlers never free a TCB: tcp_input() does that once the segment is
+ * fully processed. */
 #include <string.h>
 
 #include "tcp/tcp_internal.h"
 
 static void trace_in(synack_stack *st, const struct tcb *t, const struct tcp_seg *s)
 {
-	synack_trace_rec *r = net_trace(st, SYNACK_TRACE_SEG_IN);
+	synack_trace_rec *r = stack_trace(st, SYNACK_TRACE_SEG_IN);
 	if (!r)
 		return;
 	r->conn_id = t ? t->id : 0;
@@ -49,33 +51,51 @@ static int parse_seg(synack_stack *st, const struct net_rx *rx, struct tcp_seg *
 	return 0;
 }
 
+/* The one place where a verdict is carried out: count the drop, then
+ * answer as the verdict says (t is NULL when no connection exists). */
+static void verdict_apply(synack_stack *st, struct tcb *t, const struct tcp_seg *s, struct tcp_verdict v)
+{
+	if (v.why != TCP_UNCOUNTED)
+		stack_drop(st, (enum synack_counter)v.why);
+	switch (v.action) {
+	case TCP_DROP_ACK:
+		tcp_oow_ack(t);
+		break;
+	case TCP_DROP_CHALLENGE:
+		tcp_challenge_ack(t);
+		break;
+	case TCP_DROP_RESET:
+		tcp_respond_rst(st, s);
+		break;
+	case TCP_ABORT:
+		tcp_send_rst_tcb(t);
+		tcb_close_state(t, -ECONNRESET, SYNACK_EV_RESET | SYNACK_EV_ERROR);
+		break;
+	default:
+		break;
+	}
+}
+
 void tcp_input(synack_stack *st, const struct net_rx *rx)
 {
 	struct tcp_seg seg;
 	int drop = parse_seg(st, rx, &seg);
 	if (drop) {
-		net_drop(st, (enum synack_counter)drop);
+		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
-	net_count(st, SYNACK_CNT_TCP_IN);
+	stack_count(st, SYNACK_CNT_TCP_IN);
 	struct tcb *t = tcb_lookup(st, &seg.dst, &seg.src);
 	if (!t) {
 		struct tcb *l = tcb_lookup_listener(st, &seg.dst);
 		trace_in(st, l, &seg);
-		if (l) {
-			tcp_listen_input(l, &seg);
-			return;
-		}
-		/* RFC 9293 §3.10.7.1: CLOSED. */
-		net_drop(st, SYNACK_DROP_TCP_NO_SOCKET);
-		tcp_send_rst_for(st, &seg);
+		/* RFC 9293 §3.10.7.1: CLOSED, or §3.10.7.2: LISTEN */
+		verdict_apply(st, NULL, &seg,
+			      l ? tcp_listen_input(l, &seg) : tcp_verdict(TCP_DROP_RESET, SYNACK_DROP_TCP_NO_SOCKET));
 		return;
 	}
 	trace_in(st, t, &seg);
-	if (t->state == SYNACK_TCP_SYN_SENT)
-		tcp_syn_sent_input(t, &seg);
-	else
-		tcp_sync_input(t, &seg);
+	verdict_apply(st, t, &seg, t->state == SYNACK_TCP_SYN_SENT ? tcp_syn_sent_input(t, &seg) : tcp_sync_input(t, &seg));
 	if (t->state == SYNACK_TCP_CLOSED)
 		tcb_maybe_free(t);
 	else
@@ -145,46 +165,40 @@ static struct tcb *spawn_child(struct tcb *l, const struct tcp_seg *seg)
 		tcb_free(c);
 		return NULL;
 	}
-	c->parent = l;
-	l->syn_count++;
+	tcb_child_add(l, c);
 	return c;
 }
 
-void tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
+/* Which SYNs a listener refuses, and how (RFC 9293 §3.10.7.2 first to
+ * third; the queues bounded as DESIGN.md asks). */
+static struct tcp_verdict listen_check(const struct tcb *l, const struct tcp_seg *seg)
+{
+	uint8_t f = seg->h.flags;
+	if (f & SYNACK_TCP_RST)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_LISTEN_RST);
+	if (f & SYNACK_TCP_ACK)
+		return tcp_verdict(TCP_DROP_RESET, SYNACK_DROP_TCP_LISTEN_BAD);
+	if (!(f & SYNACK_TCP_SYN))
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_LISTEN_BAD);
+	if (synfin_refused(l->st, seg))
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_BAD_FLAGS);
+	if (l->synq.count >= l->backlog)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_SYN_QUEUE_FULL);
+	if (l->accq.count >= l->backlog)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
+	return TCP_GO;
+}
+
+struct tcp_verdict tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 {
 	synack_stack *st = l->st;
-	uint8_t f = seg->h.flags;
-	if (f & SYNACK_TCP_RST) {
-		net_drop(st, SYNACK_DROP_TCP_LISTEN_RST);
-		return;
-	}
-	if (f & SYNACK_TCP_ACK) {
-		net_drop(st, SYNACK_DROP_TCP_LISTEN_BAD);
-		tcp_send_rst_for(st, seg);
-		return;
-	}
-	if (!(f & SYNACK_TCP_SYN)) {
-		net_drop(st, SYNACK_DROP_TCP_LISTEN_BAD);
-		return;
-	}
-	if (synfin_refused(st, seg)) {
-		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
-		return;
-	}
-	if (l->syn_count >= l->backlog) {
-		net_drop(st, SYNACK_DROP_TCP_SYN_QUEUE_FULL);
-		return;
-	}
-	if (l->acc_count >= l->backlog) {
-		net_drop(st, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
-		return;
-	}
+	struct tcp_verdict v = listen_check(l, seg);
+	if (v.action != TCP_CONTINUE)
+		return v;
 	struct tcb *c = spawn_child(l, seg);
-	if (!c) {
-		net_drop(st, SYNACK_DROP_TCP_TOO_MANY);
-		return;
-	}
-	net_count(st, SYNACK_CNT_TCP_PASSIVE_OPENS);
+	if (!c)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_TOO_MANY);
+	stack_count(st, SYNACK_CNT_TCP_PASSIVE_OPENS);
 	tcb_init_seq(c);
 	c->irs = seg->h.seq;
 	c->rcv_nxt = c->rcv_adv = seg->h.seq + 1;
@@ -200,6 +214,7 @@ void tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 	c->rtt_start = st->now;
 	tcp_send_syn(c);
 	tcb_timer_update(c);
+	return TCP_HANDLED;
 }
 
 /* ---- SYN-SENT, RFC 9293 §3.10.7.3 ---- */
@@ -244,39 +259,33 @@ static void syn_sent_established(struct tcb *t, const struct tcp_seg *seg)
 	tcb_event(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
 }
 
-void tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg)
+struct tcp_verdict tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg)
 {
 	synack_stack *st = t->st;
 	uint8_t f = seg->h.flags;
 	bool ack_ok = false;
 	if (f & SYNACK_TCP_ACK) {
-		if (seq_leq(seg->h.ack, t->iss) || seq_gt(seg->h.ack, t->snd_max)) {
-			net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
-			tcp_send_rst_for(st, seg); /* not for a RST: it returns at once */
-			return;
-		}
+		/* an unacceptable ACK gets a RST (not a RST: that is never answered) */
+		if (seq_leq(seg->h.ack, t->iss) || seq_gt(seg->h.ack, t->snd_max))
+			return tcp_verdict(TCP_DROP_RESET, SYNACK_DROP_TCP_BAD_ACK);
 		ack_ok = true;
 	}
 	if (f & SYNACK_TCP_RST) {
-		if (!ack_ok) {
-			net_drop(st, SYNACK_DROP_TCP_RST_INVALID);
-			return;
-		}
-		net_count(st, SYNACK_CNT_TCP_RESETS_RECEIVED);
+		if (!ack_ok)
+			return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_RST_INVALID);
+		stack_count(st, SYNACK_CNT_TCP_RESETS_RECEIVED);
 		tcb_close_state(t, -ECONNREFUSED, SYNACK_EV_ERROR);
-		return;
+		return TCP_HANDLED;
 	}
-	if (!(f & SYNACK_TCP_SYN) || synfin_refused(st, seg)) {
-		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
-		return;
-	}
+	if (!(f & SYNACK_TCP_SYN) || synfin_refused(st, seg))
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_BAD_FLAGS);
 	t->irs = seg->h.seq;
 	t->rcv_nxt = t->rcv_adv = seg->h.seq + 1;
 	tcp_negotiate(t, &seg->h.opt);
 	syn_data(t, seg, !ack_ok);
 	if (ack_ok) {
 		syn_sent_established(t, seg);
-		return;
+		return TCP_HANDLED;
 	}
 	/* Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> */
 	t->snd_wnd = seg->h.wnd;
@@ -284,4 +293,5 @@ void tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg)
 	t->snd_wl1 = seg->h.seq;
 	tcb_set_state(t, SYNACK_TCP_SYN_RECEIVED);
 	tcp_emit(t, t->iss, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 0, 0);
+	return TCP_HANDLED;
 }

@@ -20,6 +20,7 @@
 
 #include "base/base.h"
 #include "net/net.h"
+#include "tcp/tcp.h"
 #include "wire/wire.h"
 
 /* ---- sequence arithmetic modulo 2^32 (RFC 9293 §3.4) ---- */
@@ -37,6 +38,38 @@ enum { TCP_OOO_MAX = 8, TCP_MAX_WSCALE = 14 };
  * carries (NOP NOP TS, or SACK-permitted TS on a SYN). */
 enum { TCP_TS_OPT_LEN = 12 };
 
+/* What becomes of a segment: every input handler returns one, and
+ * tcp_input() carries it out in one place, as the labelled exits of the
+ * BSD tcp_input do (drop, dropafterack, dropwithreset). A drop names the
+ * counter that says why (TCP_UNCOUNTED: none). */
+enum tcp_action {
+	TCP_CONTINUE,       /* go on to the next step of RFC 9293 §3.10.7 */
+	TCP_DONE,           /* handled: nothing more for this segment */
+	TCP_DROP,           /* ignored */
+	TCP_DROP_ACK,       /* ignored, answered by an ACK (at most 5 a second: no ACK war) */
+	TCP_DROP_CHALLENGE, /* ignored, answered by a challenge ACK (RFC 5961 §7 limit) */
+	TCP_DROP_RESET,     /* ignored, answered by a RST built from the segment (tcp_respond_rst) */
+	TCP_ABORT,          /* the connection ends: a RST from its own state, then CLOSED */
+};
+enum { TCP_UNCOUNTED = 0xffff };
+struct tcp_verdict {
+	uint8_t action;     /* enum tcp_action */
+	uint16_t why;       /* enum synack_counter, or TCP_UNCOUNTED */
+};
+static inline struct tcp_verdict tcp_verdict(enum tcp_action a, int why)
+{
+	return (struct tcp_verdict){.action = (uint8_t)a, .why = (uint16_t)why};
+}
+#define TCP_GO tcp_verdict(TCP_CONTINUE, TCP_UNCOUNTED)
+#define TCP_HANDLED tcp_verdict(TCP_DONE, TCP_UNCOUNTED)
+
+/* A listener's children in one stage: SYN-RECEIVED, or established and
+ * waiting for accept(). Doubly linked through tcb.q_next/q_prev. */
+struct tcb_queue {
+	struct tcb *head, *tail;
+	uint16_t count;
+};
+
 /* A parsed inbound segment with its addresses. */
 struct tcp_seg {
 	struct wire_tcp h;
@@ -52,7 +85,7 @@ struct tcb {
 	struct tcb *ev_next, *ev_prev;
 	struct tcb *all_next, *all_prev; /* every TCB of the stack */
 	struct tcb *parent;      /* listener of a not-yet-accepted child */
-	struct tcb *q_next;      /* listener's accept queue / child list */
+	struct tcb *q_next, *q_prev; /* in its listener's synq or accq */
 	uint32_t id;
 	uint8_t state;
 	/* ownership and flags */
@@ -60,7 +93,7 @@ struct tcb {
 	uint8_t orphan : 1;      /* the application closed it */
 	uint8_t on_ev : 1;       /* linked in the stack's event list */
 	uint8_t in_table : 1;
-	uint8_t accepted : 1;    /* queued on a listener's accept queue */
+	uint8_t accepted : 1;    /* on its listener's accept queue (else its SYN-RECEIVED list) */
 	uint8_t fin_queued : 1;  /* shutdown(WR)/close: FIN after the data */
 	uint8_t fin_sent : 1;
 	uint8_t rd_shut : 1;
@@ -85,8 +118,9 @@ struct tcb {
 	void *userdata;
 	synack_endpoint local, remote;
 	/* listener */
-	uint16_t backlog, syn_count, acc_count;
-	struct tcb *acc_head, *acc_tail;
+	uint16_t backlog;
+	struct tcb_queue synq;   /* children in SYN-RECEIVED */
+	struct tcb_queue accq;   /* children established, not yet accepted */
 	/* send sequence space (RFC 9293 §3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
 	uint32_t data_seq;       /* sequence number of sndq byte 0 */
@@ -130,6 +164,7 @@ struct tcp_stack {
 	uint16_t next_port;
 	synack_time_t chack_window;
 	uint32_t chack_count;
+	struct tcb *ev_head, *ev_tail; /* connections with pending events */
 };
 
 static inline struct tcp_stack *tcps(const synack_stack *st) { return st->tcp; }
@@ -163,6 +198,12 @@ int tcb_listen_insert(struct tcb *t);
 /* Move to CLOSED and free when nobody holds it; err != 0 is reported. */
 void tcb_close_state(struct tcb *t, int err, uint32_t ev);
 void tcb_maybe_free(struct tcb *t);
+/* A listener owns its children: c joins l's SYN-RECEIVED list; once its
+ * handshake completes it moves to the accept queue; accept() takes the
+ * oldest (NULL if none). */
+void tcb_child_add(struct tcb *l, struct tcb *c);
+void tcb_child_ready(struct tcb *l, struct tcb *c);
+struct tcb *tcb_child_accept(struct tcb *l);
 void tcb_free(struct tcb *t);
 void tcb_event(struct tcb *t, uint32_t ev);
 void tcb_ev_unlink(struct tcb *t);
@@ -178,8 +219,9 @@ void tcp_send_ack(struct tcb *t);
 /* Send one segment of what the window allows, ignoring SWS avoidance. */
 bool tcp_send_override(struct tcb *t);
 void tcp_send_rst_tcb(struct tcb *t);
-/* RFC 9293 §3.10.7.1: the RST answering seg, for which no TCB exists. */
-void tcp_send_rst_for(synack_stack *st, const struct tcp_seg *seg);
+/* RFC 9293 §3.5.2, §3.10.7.1: the RST answering seg, built from the
+ * segment alone (no TCB needed). */
+void tcp_respond_rst(synack_stack *st, const struct tcp_seg *seg);
 void tcp_challenge_ack(struct tcb *t);
 /* Count a retransmission (and remember when, for RTT sampling). */
 void tcp_count_retransmit(struct tcb *t);
@@ -196,10 +238,14 @@ static inline uint32_t tcp_seg_mss(const struct tcb *t)
 int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len);
 uint32_t tcp_ts_now(const struct tcb *t);
 
-/* tcp_input.c */
-void tcp_listen_input(struct tcb *l, struct tcp_seg *seg);
-void tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg);
-void tcp_sync_input(struct tcb *t, struct tcp_seg *seg);
+/* tcp_input.c, tcp_icmp.c: the entry points in tcp_net_proto */
+void tcp_input(synack_stack *st, const struct net_rx *rx);
+void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e);
+struct tcp_verdict tcp_listen_input(struct tcb *l, struct tcp_seg *seg);
+struct tcp_verdict tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg);
+struct tcp_verdict tcp_sync_input(struct tcb *t, struct tcp_seg *seg);
+/* An ACK for an unacceptable segment, at most 5 a second (tcp_sync.c). */
+void tcp_oow_ack(struct tcb *t);
 void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o);
 
 /* tcp_timer.c */

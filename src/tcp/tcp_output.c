@@ -6,7 +6,7 @@
 
 void tcp_count_retransmit(struct tcb *t)
 {
-	net_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
+	stack_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
 	t->retransmits++;
 	t->ts_rtx = tcp_ts_now(t);
 	t->rtx_seen = 1;
@@ -65,14 +65,16 @@ static void fill_sack_blocks(const struct tcb *t, struct wire_tcp_opts *o)
 	}
 }
 
-static void trace_out(struct tcb *t, const struct wire_tcp *h, uint32_t len)
+/* conn_id 0: a segment that belongs to no connection (tcp_respond). */
+static void trace_out(synack_stack *st, uint32_t conn_id, const synack_endpoint *local,
+		      const synack_endpoint *remote, const struct wire_tcp *h, uint32_t len)
 {
-	synack_trace_rec *r = net_trace(t->st, SYNACK_TRACE_SEG_OUT);
+	synack_trace_rec *r = stack_trace(st, SYNACK_TRACE_SEG_OUT);
 	if (!r)
 		return;
-	r->conn_id = t->id;
-	r->local = t->local;
-	r->remote = t->remote;
+	r->conn_id = conn_id;
+	r->local = *local;
+	r->remote = *remote;
 	r->seg = (synack_trace_seg){.seq = h->seq, .ack = h->ack, .wnd = h->wnd, .flags = h->flags,
 				    .len = (uint16_t)len, .mss = h->opt.has_mss ? h->opt.mss : 0,
 				    .wscale = h->opt.wscale, .sack_ok = h->opt.sack_ok,
@@ -164,10 +166,10 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 	struct bbuf b = build_segment(t, &h, off, len);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
-	trace_out(t, &h, len);
-	net_count(st, SYNACK_CNT_TCP_OUT);
+	trace_out(st, t->id, &t->local, &t->remote, &h, len);
+	stack_count(st, SYNACK_CNT_TCP_OUT);
 	if (flags & SYNACK_TCP_RST)
-		net_count(st, SYNACK_CNT_TCP_RESETS_SENT);
+		stack_count(st, SYNACK_CNT_TCP_RESETS_SENT);
 	if (h.flags & SYNACK_TCP_ACK) {
 		/* an ACK went out: no delayed ACK pending any more */
 		t->ack_now = 0;
@@ -229,30 +231,40 @@ void tcp_challenge_ack(struct tcb *t)
 	if (ts->chack_count >= tcfg(t)->challenge_ack_limit)
 		return;
 	ts->chack_count++;
-	net_count(t->st, SYNACK_CNT_TCP_CHALLENGE_ACKS);
+	stack_count(t->st, SYNACK_CNT_TCP_CHALLENGE_ACKS);
 	tcb_trace_note(t, SYNACK_NOTE_CHALLENGE_ACK);
 	tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, 0, 0); /* never repeats a FIN */
 }
 
-/* RFC 9293 §3.10.7.1: answer a segment that has no connection. */
-void tcp_send_rst_for(synack_stack *st, const struct tcp_seg *seg)
+/* RFC 9293 §3.10.7.1 and §3.5.2 ("Reset Generation"): the RST answering
+ * seg, built from the segment alone (BSD's tcp_respond): for no connection,
+ * a listener's unacceptable ACK, an unacceptable ACK during the handshake.
+ * Never in answer to a RST. If the segment has an ACK,
+ * <SEQ=SEG.ACK><CTL=RST>, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>;
+ * no options, window 0. */
+void tcp_respond_rst(synack_stack *st, const struct tcp_seg *seg)
 {
-	struct tcb tmp;
 	if (seg->h.flags & SYNACK_TCP_RST)
 		return;
-	memset(&tmp, 0, sizeof tmp);
-	tmp.st = st;
-	tmp.state = SYNACK_TCP_CLOSED;
-	tmp.local = seg->dst;
-	tmp.remote = seg->src;
+	struct wire_tcp h = {.sport = seg->dst.port, .dport = seg->src.port, .opt.wscale = -1};
 	if (seg->h.flags & SYNACK_TCP_ACK) {
-		/* <SEQ=SEG.ACK><CTL=RST> */
-		tcp_emit(&tmp, seg->h.ack, SYNACK_TCP_RST, 0, 0);
+		h.seq = seg->h.ack;
+		h.flags = SYNACK_TCP_RST;
 	} else {
-		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
-		tmp.rcv_nxt = seg->h.seq + seg->len;
-		tcp_emit(&tmp, 0, SYNACK_TCP_RST | SYNACK_TCP_ACK, 0, 0);
+		h.ack = seg->h.seq + seg->len;
+		h.flags = SYNACK_TCP_RST | SYNACK_TCP_ACK;
 	}
+	struct bbuf b = net_l4_buffer(st, &seg->src.addr);
+	wire_tcp_emit(&b, &h, 0);
+	if (!bbuf_ok(&b)) {
+		net_tx_overflow(st);
+		return;
+	}
+	wire_tcp_set_csum(b.p, b.len, &seg->dst.addr, &seg->src.addr);
+	trace_out(st, 0, &seg->dst, &seg->src, &h, 0);
+	stack_count(st, SYNACK_CNT_TCP_OUT);
+	stack_count(st, SYNACK_CNT_TCP_RESETS_SENT);
+	net_send(st, &seg->dst.addr, &seg->src.addr, WIRE_PROTO_TCP, &b);
 }
 
 void tcp_retransmit_head(struct tcb *t)

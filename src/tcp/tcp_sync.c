@@ -1,6 +1,8 @@
 /* Segment arrival in the synchronized states and SYN-RECEIVED, RFC 9293
  * §3.10.7.4 "Other states", steps one to eight, with RFC 5961 §3-§5 and
- * RFC 7323 §5 (PAWS). */
+ * RFC 7323 §5 (PAWS). Each step returns a verdict (tcp_internal.h):
+ * TCP_CONTINUE to go on to the next, anything else ends the segment and
+ * tcp_input() carries it out. */
 #include <string.h>
 
 #include "tcp/tcp_internal.h"
@@ -10,14 +12,14 @@
  * war"), so, like FreeBSD (ack_war_cnt) and Linux (tcp_invalid_ratelimit),
  * at most OOW_ACK_MAX such ACKs go out per second per connection. */
 enum { OOW_ACK_MAX = 5 };
-static void oow_ack(struct tcb *t)
+void tcp_oow_ack(struct tcb *t)
 {
 	if (tnow(t) - t->oow_start >= SYNACK_SEC(1)) {
 		t->oow_start = tnow(t);
 		t->oow_count = 0;
 	}
 	if (t->oow_count >= OOW_ACK_MAX) {
-		net_count(t->st, SYNACK_CNT_TCP_OOW_ACKS_LIMITED);
+		stack_count(t->st, SYNACK_CNT_TCP_OOW_ACKS_LIMITED);
 		return;
 	}
 	t->oow_count++;
@@ -102,19 +104,13 @@ static bool paws_reject(struct tcb *t, const struct tcp_seg *s)
 }
 
 /* RFC 9293 §3.10.7.4 second: RST, with RFC 5961 §3.2 and RFC 1337. */
-static void rst_input(struct tcb *t, const struct tcp_seg *s)
+static struct tcp_verdict rst_input(struct tcb *t, const struct tcp_seg *s)
 {
-	synack_stack *st = t->st;
-	if (tcfg(t)->rfc5961_rst && s->h.seq != t->rcv_nxt) {
-		net_drop(st, SYNACK_DROP_TCP_RST_INVALID);
-		tcp_challenge_ack(t);
-		return;
-	}
-	if (t->state == SYNACK_TCP_TIME_WAIT && tcfg(t)->time_wait_rst_protect) {
-		net_drop(st, SYNACK_DROP_TCP_TIME_WAIT_RST);
-		return;
-	}
-	net_count(st, SYNACK_CNT_TCP_RESETS_RECEIVED);
+	if (tcfg(t)->rfc5961_rst && s->h.seq != t->rcv_nxt)
+		return tcp_verdict(TCP_DROP_CHALLENGE, SYNACK_DROP_TCP_RST_INVALID);
+	if (t->state == SYNACK_TCP_TIME_WAIT && tcfg(t)->time_wait_rst_protect)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_TIME_WAIT_RST);
+	stack_count(t->st, SYNACK_CNT_TCP_RESETS_RECEIVED);
 	switch (t->state) {
 	case SYNACK_TCP_SYN_RECEIVED:
 		/* passive: back to LISTEN, i.e. this child goes away;
@@ -131,24 +127,20 @@ static void rst_input(struct tcb *t, const struct tcp_seg *s)
 		tcb_close_state(t, t->user ? -ECONNRESET : 0, t->user ? SYNACK_EV_RESET : 0);
 		break;
 	}
+	return TCP_HANDLED;
 }
 
 /* RFC 9293 §3.10.7.4 fourth: SYN in a synchronized state, RFC 5961 §4. */
-static void syn_input(struct tcb *t, bool in_window)
+static struct tcp_verdict syn_input(struct tcb *t, bool in_window)
 {
 	if (t->state == SYNACK_TCP_SYN_RECEIVED && t->parent) {
 		tcb_close_state(t, 0, 0); /* passive open: back to LISTEN */
-		return;
+		return TCP_HANDLED;
 	}
-	if (tcfg(t)->rfc5961_syn || !in_window) {
-		net_drop(t->st, SYNACK_DROP_TCP_SYN_IN_WINDOW);
-		tcp_challenge_ack(t);
-		return;
-	}
+	if (tcfg(t)->rfc5961_syn || !in_window)
+		return tcp_verdict(TCP_DROP_CHALLENGE, SYNACK_DROP_TCP_SYN_IN_WINDOW);
 	/* RFC 793 behaviour: a SYN in the window resets the connection */
-	net_drop(t->st, SYNACK_DROP_TCP_SYN_IN_WINDOW);
-	tcp_send_rst_tcb(t);
-	tcb_close_state(t, -ECONNRESET, SYNACK_EV_RESET | SYNACK_EV_ERROR);
+	return tcp_verdict(TCP_ABORT, SYNACK_DROP_TCP_SYN_IN_WINDOW);
 }
 
 static void update_window(struct tcb *t, const struct tcp_seg *s)
@@ -266,7 +258,7 @@ static void dup_ack(struct tcb *t, const struct tcp_seg *s)
 	t->recover = t->snd_max;
 	t->in_recovery = 1;
 	t->cwnd = t->ssthresh + 3u * t->mss;
-	net_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
+	stack_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
 	tcb_trace_note(t, SYNACK_NOTE_FAST_RETRANSMIT);
 	tcp_retransmit_head(t);
 }
@@ -274,13 +266,11 @@ static void dup_ack(struct tcb *t, const struct tcp_seg *s)
 static bool fin_acked(const struct tcb *t) { return t->fin_sent && seq_gt(t->snd_una, t->fin_seq); }
 
 /* SYN-RECEIVED + acceptable ACK: the handshake completes (§3.10.7.4 fifth). */
-static bool synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
+static struct tcp_verdict synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
 {
 	struct tcb *l = t->parent;
-	if (l && l->acc_count >= l->backlog) {
-		net_drop(t->st, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
-		return false; /* stay in SYN-RECEIVED; the peer retransmits */
-	}
+	if (l && l->accq.count >= l->backlog) /* stay in SYN-RECEIVED; the peer retransmits */
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
 	t->snd_wnd = s->syn_wnd ? s->h.wnd : (uint32_t)s->h.wnd << t->snd_wscale;
 	t->max_sndwnd = MAX(t->max_sndwnd, t->snd_wnd);
 	t->snd_wl1 = s->h.seq;
@@ -302,45 +292,39 @@ static bool synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
 	}
 	if (t->fin_queued)
 		tcb_set_state(t, SYNACK_TCP_FIN_WAIT_1); /* closed during the handshake */
-	if (l) {
-		l->syn_count--;
-		t->accepted = 1;
-		if (l->acc_tail)
-			l->acc_tail->q_next = t;
-		else
-			l->acc_head = t;
-		l->acc_tail = t;
-		l->acc_count++;
-	}
+	if (l)
+		tcb_child_ready(l, t); /* from the SYN-RECEIVED list to the accept queue */
 	tcb_event(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
-	return true;
+	return TCP_GO;
 }
 
-/* §3.10.7.4 fifth: the ACK field. Returns false if the segment is done. */
-static bool ack_input(struct tcb *t, const struct tcp_seg *s)
+/* §3.10.7.4 fifth: is the ACK field acceptable? In SYN-RECEIVED an
+ * acceptable one completes the handshake. */
+static struct tcp_verdict ack_accept(struct tcb *t, const struct tcp_seg *s)
 {
-	synack_stack *st = t->st;
 	uint32_t ack = s->h.ack;
 	if (t->state == SYNACK_TCP_SYN_RECEIVED) {
-		if (!(seq_lt(t->snd_una, ack) && seq_leq(ack, t->snd_max))) {
-			net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
-			tcp_send_rst_for(st, s);
-			return false;
-		}
-		if (!synrcvd_ack(t, s))
-			return false;
+		if (!(seq_lt(t->snd_una, ack) && seq_leq(ack, t->snd_max)))
+			return tcp_verdict(TCP_DROP_RESET, SYNACK_DROP_TCP_BAD_ACK);
+		struct tcp_verdict v = synrcvd_ack(t, s);
+		if (v.action != TCP_CONTINUE)
+			return v;
 	}
 	/* RFC 5961 §5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT */
-	if (tcfg(t)->rfc5961_ack && seq_lt(ack, t->snd_una - MAX(t->max_sndwnd, 1u))) {
-		net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
-		tcp_challenge_ack(t);
-		return false;
-	}
-	if (seq_gt(ack, t->snd_max)) {
-		net_drop(st, SYNACK_DROP_TCP_BAD_ACK);
-		oow_ack(t);
-		return false;
-	}
+	if (tcfg(t)->rfc5961_ack && seq_lt(ack, t->snd_una - MAX(t->max_sndwnd, 1u)))
+		return tcp_verdict(TCP_DROP_CHALLENGE, SYNACK_DROP_TCP_BAD_ACK);
+	if (seq_gt(ack, t->snd_max))
+		return tcp_verdict(TCP_DROP_ACK, SYNACK_DROP_TCP_BAD_ACK);
+	return TCP_GO;
+}
+
+/* §3.10.7.4 fifth: the ACK field. */
+static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
+{
+	uint32_t ack = s->h.ack;
+	struct tcp_verdict v = ack_accept(t, s);
+	if (v.action != TCP_CONTINUE)
+		return v;
 	t->probes_unanswered = 0; /* the peer is alive */
 	if (seq_gt(ack, t->snd_una))
 		ack_advance(t, s);
@@ -368,13 +352,13 @@ static bool ack_input(struct tcb *t, const struct tcp_seg *s)
 	case SYNACK_TCP_LAST_ACK:
 		if (fin_acked(t)) {
 			tcb_close_state(t, 0, 0);
-			return false;
+			return TCP_HANDLED;
 		}
 		break;
 	default:
 		break;
 	}
-	return true;
+	return TCP_GO;
 }
 
 static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
@@ -392,14 +376,14 @@ static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
 	}
 	uint8_t limit = (uint8_t)MIN(tcfg(t)->ooo_max_ranges, TCP_OOO_MAX);
 	if (j == i && n >= limit) {
-		net_drop(t->st, SYNACK_DROP_TCP_OOO_FULL);
+		stack_drop(t->st, SYNACK_DROP_TCP_OOO_FULL);
 		return;
 	}
 	memmove(&r[i + 1], &r[j], (size_t)(n - j) * sizeof r[0]);
 	r[i][0] = start;
 	r[i][1] = end;
 	t->nooo = (uint8_t)(n - (j - i) + 1);
-	net_count(t->st, SYNACK_CNT_TCP_OOO_QUEUED);
+	stack_count(t->st, SYNACK_CNT_TCP_OOO_QUEUED);
 	tcb_trace_note(t, SYNACK_NOTE_OOO_QUEUED);
 }
 
@@ -465,7 +449,7 @@ static void text_input(struct tcb *t, struct tcp_seg *s)
 	}
 	len = MIN(len, space - off);
 	if (ring_write_at(&t->rcvq, &t->st->mem, t->rcvbuf, t->rcvq.len + off, h->payload, len) < 0) {
-		net_drop(t->st, SYNACK_DROP_TCP_TOO_MANY);
+		stack_drop(t->st, SYNACK_DROP_TCP_TOO_MANY);
 		return;
 	}
 	if (off) {
@@ -527,29 +511,23 @@ static bool accepts_text(const struct tcb *t)
 }
 
 /* What happens before the window test: TIME-WAIT's own rules (RFC 1337),
- * SYNs during the handshake and on synchronized connections (RFC 5961 §4.2).
- * Returns true when the segment is fully handled. */
-static bool early_input(struct tcb *t, struct tcp_seg *s)
+ * SYNs during the handshake and on synchronized connections (RFC 5961 §4.2). */
+static struct tcp_verdict early_input(struct tcb *t, struct tcp_seg *s)
 {
-	synack_stack *st = t->st;
 	uint8_t f = s->h.flags;
 	/* RFC 1337: in TIME-WAIT every RST is ignored, whatever its sequence
 	 * number (no challenge ACK either) */
-	if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_RST) && tcfg(t)->time_wait_rst_protect) {
-		net_drop(st, SYNACK_DROP_TCP_TIME_WAIT_RST);
-		return true;
-	}
+	if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_RST) && tcfg(t)->time_wait_rst_protect)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_TIME_WAIT_RST);
 	/* TIME-WAIT: without SYN, RST or ACK there is nothing to answer */
-	if (t->state == SYNACK_TCP_TIME_WAIT && !(f & (SYNACK_TCP_SYN | SYNACK_TCP_RST | SYNACK_TCP_ACK))) {
-		net_drop(st, SYNACK_DROP_TCP_BAD_FLAGS);
-		return true;
-	}
+	if (t->state == SYNACK_TCP_TIME_WAIT && !(f & (SYNACK_TCP_SYN | SYNACK_TCP_RST | SYNACK_TCP_ACK)))
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_BAD_FLAGS);
 	/* a retransmitted SYN while we wait for the handshake's ACK */
 	if (t->state == SYNACK_TCP_SYN_RECEIVED && (f & SYNACK_TCP_SYN) && !(f & SYNACK_TCP_ACK) &&
 	    s->h.seq == t->irs) {
 		t->rtt_timing = 0; /* RFC 6298 §3 (Karn): the SYN-ACK is now sent twice */
 		tcp_emit(t, t->iss, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 0, 0);
-		return true;
+		return TCP_HANDLED;
 	}
 	/* RFC 9293 §3.5 Figure 7 line 6 (MUST-10): in a simultaneous open the
 	 * peer's SYN,ACK repeats its SYN (SEG.SEQ = IRS) and acknowledges ours;
@@ -560,99 +538,91 @@ static bool early_input(struct tcb *t, struct tcp_seg *s)
 		s->h.seq++;
 		s->len--;
 		s->syn_wnd = true;
-		return false;
+		return TCP_GO;
 	}
 	/* RFC 5961 §4.2: a SYN on a synchronized connection gets a challenge
 	 * ACK "irrespective of the sequence number", before the window test;
 	 * in RFC 793 mode only a SYN inside the window resets. */
-	if ((f & SYNACK_TCP_SYN) && !(t->state == SYNACK_TCP_SYN_RECEIVED && t->parent)) {
-		syn_input(t, seq_in(s->h.seq, t->rcv_nxt, t->rcv_nxt + MAX(accept_window(t), 1u)));
-		return true;
-	}
-	return false;
+	if ((f & SYNACK_TCP_SYN) && !(t->state == SYNACK_TCP_SYN_RECEIVED && t->parent))
+		return syn_input(t, seq_in(s->h.seq, t->rcv_nxt, t->rcv_nxt + MAX(accept_window(t), 1u)));
+	return TCP_GO;
 }
 
 /* RFC 9293 §3.10.7.4 first, with PAWS (RFC 7323 §5.3): is the segment
  * acceptable? Unacceptable ones are answered (rate limited) and dropped,
- * except the ACK field of an old duplicate or at a zero window. Returns
- * false when the segment is done; otherwise it is trimmed to the window. */
-static bool window_input(struct tcb *t, struct tcp_seg *s)
+ * except the ACK field of an old duplicate or at a zero window. An
+ * acceptable segment goes on trimmed to the window. */
+static struct tcp_verdict window_input(struct tcb *t, struct tcp_seg *s)
 {
 	synack_stack *st = t->st;
 	uint8_t f = s->h.flags;
-	if (paws_reject(t, s)) {
-		net_drop(st, SYNACK_DROP_TCP_PAWS);
-		oow_ack(t);
-		return false;
-	}
+	if (paws_reject(t, s))
+		return tcp_verdict(TCP_DROP_ACK, SYNACK_DROP_TCP_PAWS);
 	uint32_t wnd = accept_window(t);
 	if (!seq_acceptable(t, s, wnd)) {
 		bool zero_wnd_ack = wnd == 0 && s->h.seq == t->rcv_nxt; /* §3.10.7.4: ACKs still count */
 		bool old = old_duplicate(t, s);
 		if (s->h.payload_len && old)
-			net_count(st, SYNACK_CNT_TCP_DUP_DATA); /* all already received */
+			stack_count(st, SYNACK_CNT_TCP_DUP_DATA); /* all already received */
 		if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_FIN))
 			t->t_close = tnow(t) + 2 * tcfg(t)->msl; /* re-ACK a retransmitted FIN */
-		if ((!zero_wnd_ack && !old) || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN))) {
-			net_drop(st, SYNACK_DROP_TCP_OUT_OF_WINDOW);
-			if (!(f & SYNACK_TCP_RST))
-				oow_ack(t);
-			return false;
-		}
+		if ((!zero_wnd_ack && !old) || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN)))
+			return tcp_verdict((f & SYNACK_TCP_RST) ? TCP_DROP : TCP_DROP_ACK, SYNACK_DROP_TCP_OUT_OF_WINDOW);
 		s->h.payload_len = 0;
 		s->h.flags &= (uint8_t)~SYNACK_TCP_FIN;
-		oow_ack(t);
+		tcp_oow_ack(t);
 	}
 	trim_to_window(t, s, wnd);
-	return true;
+	return TCP_GO;
 }
 
-/* §3.10.7.4 seventh and eighth: text, then FIN. Returns false if the
- * connection was reset. */
-static bool text_fin_input(struct tcb *t, struct tcp_seg *s)
+/* §3.10.7.4 seventh and eighth: text, then FIN. */
+static struct tcp_verdict text_fin_input(struct tcb *t, struct tcp_seg *s)
 {
 	if (s->h.payload_len) {
-		if (!accepts_text(t)) {
+		if (!accepts_text(t))
 			t->ack_now = 1; /* data after the peer's FIN: ignore */
-		} else if (t->orphan) {
-			/* RFC 1122 §4.2.2.13: data after close is lost: reset */
-			tcp_send_rst_tcb(t);
-			tcb_close_state(t, -ECONNRESET, 0);
-			return false;
-		} else {
+		else if (t->orphan) /* RFC 1122 §4.2.2.13: data after close is lost: reset */
+			return tcp_verdict(TCP_ABORT, TCP_UNCOUNTED);
+		else
 			text_input(t, s);
-		}
 	}
 	if (s->h.flags & SYNACK_TCP_FIN)
 		fin_input(t, s);
-	return true;
+	return TCP_GO;
 }
 
-void tcp_sync_input(struct tcb *t, struct tcp_seg *s)
+/* Second to fourth: RST, the timestamp to echo (RFC 7323 §4.3), SYN, and
+ * a segment without ACK. */
+static struct tcp_verdict control_input(struct tcb *t, struct tcp_seg *s)
 {
-	bool was_time_wait = t->state == SYNACK_TCP_TIME_WAIT;
-	if (early_input(t, s) || !window_input(t, s))
-		return;
-	if (s->h.flags & SYNACK_TCP_RST) {
-		rst_input(t, s);
-		return;
-	}
+	if (s->h.flags & SYNACK_TCP_RST)
+		return rst_input(t, s);
 	/* RFC 7323 §4.3: remember the timestamp of the segment at RCV.NXT */
 	if (t->ts_ok && s->h.opt.has_ts && seq_leq(s->h.seq, t->last_ack_sent))
 		t->ts_recent = s->h.opt.ts_val;
-	if (s->h.flags & SYNACK_TCP_SYN) {
-		syn_input(t, true);
-		return;
+	if (s->h.flags & SYNACK_TCP_SYN)
+		return syn_input(t, true);
+	if (!(s->h.flags & SYNACK_TCP_ACK))
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_BAD_FLAGS);
+	return TCP_GO;
+}
+
+struct tcp_verdict tcp_sync_input(struct tcb *t, struct tcp_seg *s)
+{
+	bool was_time_wait = t->state == SYNACK_TCP_TIME_WAIT;
+	struct tcp_verdict (*const step[])(struct tcb *, struct tcp_seg *) = {
+		early_input, window_input, control_input, ack_input, text_fin_input,
+	};
+	for (size_t i = 0; i < ARRAY_LEN(step); i++) {
+		struct tcp_verdict v = step[i](t, s);
+		if (v.action != TCP_CONTINUE)
+			return v;
 	}
-	if (!(s->h.flags & SYNACK_TCP_ACK)) {
-		net_drop(t->st, SYNACK_DROP_TCP_BAD_FLAGS);
-		return;
-	}
-	if (!ack_input(t, s) || !text_fin_input(t, s))
-		return;
 	/* TIME-WAIT answers anything but an exact duplicate ACK, so a peer
 	 * that lost our last ACK hears it again (as the BSD stacks do) */
 	if (was_time_wait && t->state == SYNACK_TCP_TIME_WAIT &&
 	    (s->h.flags != SYNACK_TCP_ACK || s->h.payload_len || s->h.seq != t->rcv_nxt || s->h.ack != t->snd_nxt))
 		t->ack_now = 1;
+	return TCP_HANDLED;
 }

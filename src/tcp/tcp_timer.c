@@ -70,7 +70,7 @@ static void rtx_expired(struct tcb *t)
 {
 	t->t_rtx = SYNACK_TIME_NEVER;
 	if (t->backoff >= retry_limit(t)) {
-		net_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
+		stack_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
 		tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
 		tcb_close_state(t, t->soft_error ? t->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
 		return;
@@ -112,13 +112,13 @@ static void persist_expired(struct tcb *t)
 	/* RFC 9293 §3.8.6.1: probing goes on while the peer answers; a peer
 	 * that stops answering is given up like any other (RFC 1122 §4.2.3.5) */
 	if (t->probes_unanswered >= tcfg(t)->data_retries) {
-		net_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
+		stack_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
 		tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
 		tcb_close_state(t, t->soft_error ? t->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
 		return;
 	}
 	t->probes_unanswered++;
-	net_count(t->st, SYNACK_CNT_TCP_WINDOW_PROBES);
+	stack_count(t->st, SYNACK_CNT_TCP_WINDOW_PROBES);
 	tcb_trace_note(t, SYNACK_NOTE_ZERO_WINDOW_PROBE);
 	uint32_t off = t->snd_nxt - t->data_seq;
 	tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, off, 1);
@@ -136,14 +136,14 @@ bool tcp_timer_fire(struct tcb *t)
 		if (t->state == SYNACK_TCP_TIME_WAIT)
 			tcb_trace_note(t, SYNACK_NOTE_TIME_WAIT_DONE);
 		else
-			net_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
+			stack_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
 		tcb_close_state(t, 0, 0);
 		tcb_maybe_free(t);
 		return false;
 	}
 	if (t->t_delack <= now) {
 		t->t_delack = SYNACK_TIME_NEVER;
-		net_count(t->st, SYNACK_CNT_TCP_DELAYED_ACKS);
+		stack_count(t->st, SYNACK_CNT_TCP_DELAYED_ACKS);
 		tcb_trace_note(t, SYNACK_NOTE_DELAYED_ACK);
 		t->ack_now = 1;
 	}

@@ -144,14 +144,14 @@ TEST(icmpv6_and_nd_formats)
 TEST(ipv6_only_stack_and_addresses)
 {
 	synack_stack *st = mk6(false);
-	CHECK_EQ(st->ll6.family, SYNACK_AF_INET6);
-	CHECK(wire_ip6_is_linklocal(&st->ll6));
+	CHECK_EQ(st->net->ll6.family, SYNACK_AF_INET6);
+	CHECK(wire_ip6_is_linklocal(&st->net->ll6));
 	synack_addr src, ll = peer_ll(), g = peer6();
-	CHECK(net_source_for(st, &ll, &src) && synack_addr_equal(&src, &st->ll6));
+	CHECK(net_source_for(st, &ll, &src) && synack_addr_equal(&src, &st->net->ll6));
 	CHECK(net_source_for(st, &g, &src) && synack_addr_equal(&src, &st->cfg.addr6));
 	synack_addr v4 = synack_addr_ipv4(10, 0, 0, 1);
 	CHECK(!net_source_for(st, &v4, &src));
-	CHECK(net_is_local(st, &st->ll6));
+	CHECK(net_is_local(st, &st->net->ll6));
 	CHECK_EQ(net_l4_mtu(st, &g), 1460);
 	/* an IPv4 packet is not for an IPv6-only stack */
 	uint8_t f[64] = {0x45};
@@ -164,7 +164,7 @@ TEST(ipv6_only_stack_and_addresses)
 	/* Ethernet: modified EUI-64 link-local (RFC 4291 Appendix A) */
 	st = mk6(true);
 	synack_addr want = nf_ip6("fe80::ff:fe00:2");
-	CHECK(synack_addr_equal(&st->ll6, &want));
+	CHECK(synack_addr_equal(&st->net->ll6, &want));
 	synack_stack_destroy(st);
 }
 
@@ -218,7 +218,7 @@ TEST(icmpv6_echo_is_answered)
 	synack_stack_input(st, f, n, 6);
 	CHECK_EQ(cap.n, 2);
 	CHECK_EQ(wire_ipv6_parse(cap.f[1], cap.len[1], &ip), 0);
-	CHECK(synack_addr_equal(&ip.src, &st->ll6));
+	CHECK(synack_addr_equal(&ip.src, &st->net->ll6));
 	CHECK_EQ(synack_stack_counter(st, SYNACK_CNT_ICMP_ECHO_REPLIES), 2);
 	CHECK_EQ(synack_stack_drops(st), 0);
 	synack_stack_destroy(st);
@@ -734,7 +734,7 @@ TEST(tcp_over_ipv6_ethernet_with_nd)
 	CHECK(synack_stack_counter(sim.stack[1], SYNACK_CNT_ND_OUT) >= 1);
 	CHECK_EQ(synack_stack_counter(sim.stack[0], SYNACK_CNT_NEIGH_RESOLVED), 1);
 	/* and to the link-local address */
-	synack_addr ll = sim.stack[1]->ll6;
+	synack_addr ll = sim.stack[1]->net->ll6;
 	v6_transfer(&sim, &ll);
 	synack_sim_destroy(&sim);
 }

@@ -140,7 +140,7 @@ TEST(land_syn_ipv6_ethernet_is_dropped) { land_case(true, true); }
 static void expect_martian(const synack_addr *src, const synack_addr *dst, bool own_ll)
 {
 	synack_stack *st = mk(true);
-	synack_addr s = own_ll ? st->ll6 : *src;
+	synack_addr s = own_ll ? st->net->ll6 : *src;
 	uint8_t f[256];
 	input(st, true, NF_MAC_US, f, echo_pkt(f, sizeof f, &s, dst), 10);
 	if (cap.n != 0 || synack_stack_counter(st, SYNACK_DROP_IP_MARTIAN) != 1 || synack_stack_drops(st) != 1)
@@ -575,12 +575,12 @@ TEST(resolution_queue_is_bounded_in_bytes_and_packets)
 	for (int i = 1; i <= per + 5; i++)
 		CHECK_EQ(synack_stack_ping(st, &p, 1, (uint16_t)i, 1400), 0);
 	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_NEIGH_QUEUE_FULL), 5);
-	CHECK(st->neigh.queued <= NEIGH_QUEUE_BYTES);
+	CHECK(st->net->neigh.queued <= NEIGH_QUEUE_BYTES);
 	resolve_peer(st, false);
 	CHECK_EQ(cap.n, 1 + per);
 	CHECK_EQ(echo_seq(1), 6); /* the oldest five were replaced */
 	CHECK_EQ(echo_seq(per), per + 5);
-	CHECK_EQ(st->neigh.queued, 0);
+	CHECK_EQ(st->net->neigh.queued, 0);
 	synack_stack_memory(st, &bytes1, &blocks1);
 	CHECK_EQ(bytes1, bytes0);
 	CHECK_EQ(blocks1, blocks0);
@@ -611,14 +611,14 @@ TEST(resolution_queues_share_a_global_bound)
 	}
 	uint64_t queued = synack_stack_counter(st, SYNACK_CNT_NEIGH_QUEUED);
 	uint64_t full = synack_stack_counter(st, SYNACK_DROP_NEIGH_QUEUE_FULL);
-	CHECK(st->neigh.queued <= NEIGH_QUEUE_BYTES_ALL);
+	CHECK(st->net->neigh.queued <= NEIGH_QUEUE_BYTES_ALL);
 	CHECK(full > 0);
 	CHECK_EQ(queued + full, (uint64_t)sent);
 	CHECK_EQ(cap.n, 5); /* one ARP request each */
 	for (synack_time_t t; (t = synack_stack_next_deadline(st)) <= SYNACK_SEC(10);)
 		synack_stack_poll(st, t); /* three requests each, no answer */
 	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_NEIGH_UNRESOLVED), queued);
-	CHECK_EQ(st->neigh.queued, 0);
+	CHECK_EQ(st->net->neigh.queued, 0);
 	synack_stack_memory(st, &bytes1, &blocks1);
 	CHECK_EQ(bytes1, bytes0);
 	CHECK_EQ(blocks1, blocks0);
