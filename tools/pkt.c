@@ -45,10 +45,14 @@ void cmd_pkt_usage(FILE *out)
 		"  --expected-failures F scripts known to fail, one per line: PATH-SUFFIX  REASON\n"
 		"  --define NAME         take #ifdef NAME branches (default: STANDARD)\n"
 		"  --parse-only          only parse the scripts and report syntax errors\n"
-		"  --verbose             print each event as it runs\n"
+		"  --verbose             print each event as it runs, and each segment, state change\n"
+		"                        and drop the stack traced, with flags and numbers as the\n"
+		"                        script writes them: \"> S. seq 0 ack 1 win 65535\"\n"
 		"  -h, --help            this help\n\n"
 		"Backtick commands are never run: sysctls with a synack equivalent configure the\n"
-		"stack, sockstat state counts and tcpdrop are emulated, the rest are counted.\n"
+		"stack (synack.tcp.FIELD=V sets any field of its TCP configuration), sockstat\n"
+		"state counts and tcpdrop are emulated, the rest are counted. Code blocks may\n"
+		"assert tcp_info fields, counters and events: see tests/pkt/README.md.\n"
 		"Exit status: 0 all passed, 1 a script failed, 2 usage error.\n");
 }
 

@@ -910,6 +910,37 @@ static int parse_opt_ts(struct parser *p, struct pkt_opt *o)
 	return parse_u32(p, "a TS echo reply", &o->v2);
 }
 
+/* synack: "raw HEX": option bytes as written (kind, length and all), even
+ * malformed ones, e.g. "raw 0205" (an MSS of length 5). */
+static int parse_opt_raw(struct parser *p, struct pkt_opt *o)
+{
+	const char *what = "hexadecimal bytes after 'raw' (e.g. raw 0204ffff)";
+
+	o->kind = PKT_OPT_RAW;
+	rewind_tok(p);
+	adv_n(p, 3);
+	while (is_blank(peekc(p, 0)))
+		adv(p);
+	while (is_xdigit(peekc(p, 0))) {
+		int hi = peekc(p, 0), lo = peekc(p, 1);
+
+		if (!is_xdigit(lo))
+			return fail_at(p, p->line, p->col, "expected %s, found an odd number of digits",
+				       what);
+		if (o->nraw == sizeof(o->raw))
+			return fail_at(p, p->line, p->col, "more than %zu raw option bytes", sizeof(o->raw));
+		hi = is_digit(hi) ? hi - '0' : (hi | 0x20) - 'a' + 10;
+		lo = is_digit(lo) ? lo - '0' : (lo | 0x20) - 'a' + 10;
+		o->raw[o->nraw++] = (uint8_t)(hi << 4 | lo);
+		adv_n(p, 2);
+	}
+	if (o->nraw && (peekc(p, 0) == ',' || peekc(p, 0) == '>' || is_blank(peekc(p, 0))))
+		return resume(p);
+	if (peekc(p, 0) == -1 || peekc(p, 0) == '\n')
+		return fail_at(p, p->line, p->col, "expected %s, found end of line", what);
+	return fail_at(p, p->line, p->col, "expected %s, found '%c'", what, peekc(p, 0));
+}
+
 /* One option keyword with the integer after it. */
 static int parse_opt_num(struct parser *p, struct pkt_opt *o, enum pkt_opt_kind kind, uint64_t max,
 			 const char *what)
@@ -943,6 +974,8 @@ static int parse_opt(struct parser *p, struct pkt_opt *o)
 		return parse_opt_sack(p, o);
 	if (is_word(p, "TS"))
 		return parse_opt_ts(p, o);
+	if (is_word(p, "raw"))
+		return parse_opt_raw(p, o);
 	return parse_opt_other(p, o);
 }
 
@@ -1004,6 +1037,29 @@ static int parse_pkt_field(struct parser *p, struct pkt_packet *pk)
 	return 0;
 }
 
+/* synack's inbound-only attributes: "sport N", "dport N", "badcsum". */
+static int parse_pkt_attr(struct parser *p, struct pkt_packet *pk)
+{
+	bool csum = is_word(p, "badcsum"), src = is_word(p, "sport");
+	bool *has = csum ? &pk->bad_csum : src ? &pk->has_sport : &pk->has_dport;
+	const char *name = csum ? "badcsum" : src ? "sport" : "dport";
+	uint64_t v;
+
+	if (pk->dir != '<')
+		return fail_at(p, p->tok.line, p->tok.col, "'%s' is for inbound packets ('<') only", name);
+	if (*has)
+		return fail_at(p, p->tok.line, p->tok.col, "'%s' written twice in one packet", name);
+	*has = true;
+	if (next(p) < 0)
+		return -1;
+	if (csum)
+		return 0;
+	if (parse_uint(p, 65535, "a port", &v) < 0)
+		return -1;
+	*(src ? &pk->sport : &pk->dport) = (uint16_t)v;
+	return 0;
+}
+
 static int parse_packet(struct parser *p, struct pkt_packet *pk)
 {
 	if (is_punct(p, '[') && parse_ecn(p, pk) < 0)
@@ -1023,6 +1079,9 @@ static int parse_packet(struct parser *p, struct pkt_packet *pk)
 				return -1;
 		} else if (is_punct(p, '<') && !pk->has_opts) {
 			if (parse_opts(p, pk) < 0)
+				return -1;
+		} else if (is_word(p, "sport") || is_word(p, "dport") || is_word(p, "badcsum")) {
+			if (parse_pkt_attr(p, pk) < 0)
 				return -1;
 		} else {
 			break;

@@ -2,7 +2,14 @@
  * PACKETDRILL.md and packetdrill's parser.y). It turns a script into a list
  * of events; the runner (pkt_run.c) executes them against a synack stack.
  * The parser allocates with malloc and bounds everything: a script larger
- * than PKT_MAX_BYTES or with more than PKT_MAX_EVENTS events is refused. */
+ * than PKT_MAX_BYTES or with more than PKT_MAX_EVENTS events is refused.
+ *
+ * synack's extensions (tests/pkt/README.md has them all, with the runner's):
+ * in an option list, "raw HEX" (option bytes as written, malformed ones
+ * too); after an inbound packet's options, "sport N", "dport N" and
+ * "badcsum". The runner adds meaning, not syntax, to the rest: assertions
+ * in %{ }% (tcpi_* fields, "counter NAME", tcb_count, drops, "events &
+ * EV_X"), `sysctl -w synack.tcp.FIELD=V`, the header --synack_iss=N. */
 #ifndef SYNACK_TOOLS_PKT_PARSE_H
 #define SYNACK_TOOLS_PKT_PARSE_H
 
@@ -37,6 +44,7 @@ enum pkt_ev_kind {
 enum pkt_opt_kind {
 	PKT_OPT_NOP, PKT_OPT_EOL, PKT_OPT_MSS, PKT_OPT_WSCALE, PKT_OPT_SACKOK, PKT_OPT_SACK,
 	PKT_OPT_TS, PKT_OPT_OTHER, /* FO, md5, unknown kinds: the text is kept in `other` */
+	PKT_OPT_RAW,              /* synack: "raw 0205": the bytes as written, in `raw` */
 };
 
 struct pkt_opt {
@@ -45,6 +53,8 @@ struct pkt_opt {
 	uint8_t nsack;
 	uint32_t sack[4][2];      /* "sack 1:1001 2001:3001" */
 	char other[32];
+	uint8_t nraw;
+	uint8_t raw[40];
 };
 
 struct pkt_packet {
@@ -63,6 +73,11 @@ struct pkt_packet {
 	bool opts_any;            /* "<...>" */
 	uint8_t nopts;
 	struct pkt_opt opts[PKT_MAX_OPTS];
+	/* synack's extensions for inbound packets (see tests/pkt/README.md):
+	 * "sport N", "dport N" replace the connection's ports; "badcsum"
+	 * sends a wrong TCP checksum */
+	bool has_sport, has_dport, bad_csum;
+	uint16_t sport, dport;
 };
 
 enum pkt_expr_kind {

@@ -16,54 +16,35 @@
  *   inbound TS ecr that names a TS val the script expected synack to send is
  *   mapped to the value synack really sent.
  * - Conformance mode (default) compares flags, seq, ack, payload length,
- *   timing and call results; --strict also compares windows and options.
- * - Backtick commands are never run: sysctls with a synack equivalent set
- *   the stack's configuration, `sockstat ... | grep -c STATE | grep N`
- *   asserts how many connections are in STATE, `tcpdrop -s STATE` drops
- *   them; anything else is counted as skipped. */
+ *   timing, call results, ports and checksums; --strict also compares
+ *   windows, options (in the order written), TS val as a millisecond clock,
+ *   and that nothing left unexpected by the time of the last event.
+ * - Inbound packets carry their options byte for byte as written and data
+ *   bytes that depend on their sequence number (payload_byte), which read()
+ *   checks.
+ * - Backtick commands and code blocks are in pkt_cmd.c. Backtick commands
+ *   are never run: sysctls with a synack equivalent set
+ *   the stack's configuration (synack.tcp.FIELD any field of it),
+ *   `sockstat ... | grep -c STATE | grep N` asserts how many connections
+ *   are in STATE, `tcpdrop -s STATE` drops them; anything else is counted
+ *   as skipped. Code blocks hold assertions (code_block()).
+ * - synack's extensions are described in tests/pkt/README.md. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ladder.h"
 #include "pkt_run.h"
 #include "synack/synack.h"
+#include "tcpfmt.h"
 #include "wire/wire.h"
 
-enum { QMAX = 256, TSMAP = 64, REMOTE_PORT_PASSIVE = 40000, DEFAULT_PORT = 8080 };
+#include "pkt_run_internal.h"
 
-struct frame {
-	synack_time_t t;
-	size_t len;
-	uint8_t buf[1600];
-};
-
-struct runner {
-	const struct pkt_script *sc;
-	const struct pkt_run_opts *o;
-	struct pkt_result *res;
-	synack_stack *st;
-	synack_sockets *socks;
-	synack_prng rng;
-	synack_tcp_config tcp;
-	struct frame *q;
-	int qh, qn, qdropped;
-	uint32_t mtu;
-	synack_time_t now, last;
-	synack_addr local, remote;
-	uint16_t local_port, remote_port;
-	bool bound, isn_known;
-	uint32_t isn;
-	uint32_t ts_script[TSMAP], ts_actual[TSMAP];
-	int nts;
-	int last_fd;
-	const struct pkt_event *ev;
-};
-
-static bool failf(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool failf(struct runner *r, const char *fmt, ...)
+bool failf(struct runner *r, const char *fmt, ...)
 {
 	va_list ap;
 	if (r->res->status == PKT_FAIL)
@@ -117,54 +98,112 @@ static void profile_freebsd(synack_tcp_config *c)
 	c->rto_slop = SYNACK_MSEC(200); /* net.inet.tcp.rexmit_slop */
 }
 
-static bool stack_up(struct runner *r)
+static bool frame_tcp(const struct frame *f, struct wire_tcp *h);
+
+/* The value of header option --name=value, or NULL. */
+static const char *header(const struct pkt_script *sc, const char *name)
 {
-	synack_stack_config cfg;
-	synack_stack_config_init(&cfg);
+	for (int i = 0; i < sc->nhdr; i++)
+		if (!strcmp(sc->hdr[i].name, name))
+			return sc->hdr[i].value;
+	return NULL;
+}
+
+/* The stack's configuration for this script (tx not set). */
+static void stack_config(struct runner *r, synack_stack_config *cfg, synack_prng *rng)
+{
+	synack_stack_config_init(cfg);
 	if (r->o->profile == PKT_PROFILE_FREEBSD)
-		profile_freebsd(&cfg.tcp);
-	r->tcp = cfg.tcp;
+		profile_freebsd(&cfg->tcp);
+	r->tcp = cfg->tcp;
 	/* packetdrill's defaults: synack is the local host, the script plays
 	 * 192.0.2.1 / 2001:db8::1 */
 	if (r->sc->ip_version == 6) {
-		synack_addr_parse("fd3d:fa7b:d17d::1", &cfg.addr6);
-		cfg.prefix6_len = 48;
+		synack_addr_parse("fd3d:fa7b:d17d::1", &cfg->addr6);
+		cfg->prefix6_len = 48;
 		synack_addr_parse("2001:db8::1", &r->remote);
-		r->local = cfg.addr6;
+		r->local = cfg->addr6;
 	} else {
-		synack_addr_parse("192.168.0.1", &cfg.addr);
-		cfg.prefix_len = 16;
+		synack_addr_parse("192.168.0.1", &cfg->addr);
+		cfg->prefix_len = 16;
 		synack_addr_parse("192.0.2.1", &r->remote);
-		r->local = cfg.addr;
+		r->local = cfg->addr;
 	}
-	synack_prng_seed(&r->rng, 1);
-	cfg.rng = (synack_rng){synack_prng_fill, &r->rng};
+	synack_prng_seed(rng, 1);
+	cfg->rng = (synack_rng){synack_prng_fill, rng};
+}
+
+static int probe_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	uint32_t *seq = ctx;
+	struct frame f;
+	struct wire_tcp h;
+	f.len = len < sizeof f.buf ? len : sizeof f.buf;
+	memcpy(f.buf, frame, f.len);
+	if (frame_tcp(&f, &h) && (h.flags & SYNACK_TCP_SYN))
+		*seq = h.seq;
+	return 0;
+}
+
+/* --synack_iss=N: RFC 6528's ISN is M + F(4-tuple, key), M a 4 us clock.
+ * A probe stack with the same seed (so the same key and the same first
+ * ephemeral port) connects at time 0 and shows F; the real stack then
+ * starts at the time where M + F = N, and script time 0 is that time. Holds
+ * for a first connect() at script time 0 (outbound() checks it). */
+static bool iss_base(struct runner *r)
+{
+	const char *v = header(r->sc, "synack_iss");
+	synack_stack_config cfg;
+	synack_prng rng;
+	synack_stack *st;
+	synack_tcp *c;
+	uint32_t f = 0;
+	char *end;
+	if (!v)
+		return true;
+	errno = 0;
+	unsigned long long want = strtoull(v, &end, 0);
+	if (!*v || *end || errno || want > UINT32_MAX)
+		return failf(r, "--synack_iss=%s: expected a 32-bit sequence number", v);
+	stack_config(r, &cfg, &rng);
+	cfg.tx = probe_tx;
+	cfg.tx_ctx = &f;
+	synack_endpoint ep = {.addr = r->remote, .port = DEFAULT_PORT};
+	if (synack_stack_create(&cfg, 0, &st))
+		return failf(r, "cannot create the stack");
+	int e = synack_tcp_connect(st, &ep, NULL, &c);
+	synack_stack_destroy(st);
+	if (e)
+		return failf(r, "--synack_iss: the probe stack could not connect");
+	r->pin_iss = true;
+	r->want_iss = (uint32_t)want;
+	r->base = (synack_time_t)(uint32_t)((uint32_t)want - f) * cfg.tcp.isn_tick;
+	r->now = r->last = r->base;
+	return true;
+}
+
+static bool stack_up(struct runner *r)
+{
+	synack_stack_config cfg;
+	stack_config(r, &cfg, &r->rng);
 	cfg.tx = capture_tx;
 	cfg.tx_ctx = r;
 	r->mtu = cfg.mtu;
 	if (r->o->verbose)
 		cfg.trace_capacity = 4096;
-	if (synack_stack_create(&cfg, 0, &r->st) || synack_sockets_create(r->st, 3, &r->socks))
+	if (!iss_base(r))
+		return false;
+	if (synack_stack_create(&cfg, r->base, &r->st) || synack_sockets_create(r->st, FIRST_FD, &r->socks))
 		return failf(r, "cannot create the stack");
 	return true;
 }
 
 /* ---- describing segments ---- */
 
+/* "S.", as a script writes them; out holds TCPFMT_LETTERS_MAX bytes. */
 static void flags_str(uint8_t f, char *out)
 {
-	static const struct {
-		uint8_t bit;
-		char c;
-	} order[] = {{SYNACK_TCP_SYN, 'S'}, {SYNACK_TCP_FIN, 'F'}, {SYNACK_TCP_RST, 'R'}, {SYNACK_TCP_PSH, 'P'},
-		     {SYNACK_TCP_URG, 'U'}, {SYNACK_TCP_ECE, 'E'}, {SYNACK_TCP_CWR, 'W'}, {SYNACK_TCP_ACK, '.'}};
-	int n = 0;
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		if (f & order[i].bit)
-			out[n++] = order[i].c;
-	if (!n)
-		out[n++] = '-';
-	out[n] = 0;
+	tcpfmt_flags(f, TCPFMT_LETTERS, out, TCPFMT_LETTERS_MAX);
 }
 
 static int opts_str(const struct wire_tcp_opts *o, char *out, size_t len)
@@ -234,7 +273,7 @@ static bool queue_empty_or_fail(struct runner *r)
 	char d[256] = "(not a TCP segment)";
 	if (frame_tcp(f, &h))
 		describe_actual(r, &h, d, sizeof d);
-	return failf(r, "unexpected outbound packet at %.6f: %s", f->t / 1e6, d);
+	return failf(r, "unexpected outbound packet at %.6f: %s", (f->t - r->base) / 1e6, d);
 }
 
 /* Advance virtual time to t, running timers; frames sent meanwhile stay
@@ -256,7 +295,7 @@ static synack_time_t event_time(struct runner *r, const struct pkt_event *e)
 {
 	switch (e->time.kind) {
 	case PKT_T_ABS:
-		return e->time.us;
+		return r->base + e->time.us;
 	case PKT_T_REL:
 		return r->last + e->time.us;
 	default:
@@ -269,7 +308,7 @@ static synack_time_t event_end_time(struct runner *r, const struct pkt_event *e,
 	if (!e->time.range)
 		return start;
 	/* "+a~+b": both ends count from the previous event (packetdrill) */
-	return e->time.end_kind == PKT_T_REL ? r->last + e->time.end_us : e->time.end_us;
+	return e->time.end_kind == PKT_T_REL ? r->last + e->time.end_us : r->base + e->time.end_us;
 }
 
 /* ---- outbound packets ---- */
@@ -342,12 +381,113 @@ static bool sack_match(const struct pkt_opt *want, const struct wire_tcp_opts *o
 	return true;
 }
 
-/* --strict: the options synack sent must be those written (order aside);
- * no option list written means none sent. */
-static bool options_match(const struct runner *r, const struct pkt_packet *p, const struct wire_tcp_opts *o)
+static uint8_t opt_kind_byte(enum pkt_opt_kind k)
 {
+	switch (k) {
+	case PKT_OPT_EOL: return WIRE_TCPOPT_EOL;
+	case PKT_OPT_NOP: return WIRE_TCPOPT_NOP;
+	case PKT_OPT_MSS: return WIRE_TCPOPT_MSS;
+	case PKT_OPT_WSCALE: return WIRE_TCPOPT_WSCALE;
+	case PKT_OPT_SACKOK: return WIRE_TCPOPT_SACK_OK;
+	case PKT_OPT_SACK: return WIRE_TCPOPT_SACK;
+	case PKT_OPT_TS: return WIRE_TCPOPT_TS;
+	default: return 0xff; /* FO, md5 ...: synack never sends them */
+	}
+}
+
+/* --strict: the option bytes synack sent hold the options in the order
+ * written, NOPs and EOLs included (values: options_match). */
+static bool layout_match(const struct pkt_packet *p, const struct wire_tcp *h)
+{
+	const uint8_t *o = h->payload - h->hdr_len + WIRE_TCP_HDR;
+	size_t n = h->hdr_len - WIRE_TCP_HDR, i = 0;
+	for (int k = 0; k < p->nopts; k++) {
+		const struct pkt_opt *x = &p->opts[k];
+		if (x->kind == PKT_OPT_RAW) {
+			if (i + x->nraw > n || memcmp(o + i, x->raw, x->nraw))
+				return false;
+			i += x->nraw;
+			continue;
+		}
+		if (i >= n || o[i] != opt_kind_byte(x->kind))
+			return false;
+		i += o[i] <= WIRE_TCPOPT_NOP || i + 1 >= n || o[i + 1] < 2 ? 1 : o[i + 1];
+	}
+	return i == n;
+}
+
+/* The option bytes of a segment as text, in order ("nop,nop,TS val 1 ecr
+ * 2"), for failure messages; sack edges as sent. */
+static void opts_sent_str(const struct wire_tcp *h, char *out, size_t cap)
+{
+	const uint8_t *o = h->payload - h->hdr_len + WIRE_TCP_HDR;
+	size_t n = h->hdr_len - WIRE_TCP_HDR, k = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < n && k + 48 < cap;) {
+		size_t l = o[i] <= WIRE_TCPOPT_NOP || i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n ? 1 : o[i + 1];
+		k += (size_t)snprintf(out + k, cap - k, "%s", i ? "," : "");
+		if (o[i] == WIRE_TCPOPT_EOL || o[i] == WIRE_TCPOPT_NOP)
+			k += (size_t)snprintf(out + k, cap - k, "%s", o[i] ? "nop" : "eol");
+		else if (o[i] == WIRE_TCPOPT_MSS && l == 4)
+			k += (size_t)snprintf(out + k, cap - k, "mss %u", rd16(o + i + 2));
+		else if (o[i] == WIRE_TCPOPT_WSCALE && l == 3)
+			k += (size_t)snprintf(out + k, cap - k, "wscale %u", o[i + 2]);
+		else if (o[i] == WIRE_TCPOPT_SACK_OK && l == 2)
+			k += (size_t)snprintf(out + k, cap - k, "sackOK");
+		else if (o[i] == WIRE_TCPOPT_TS && l == 10)
+			k += (size_t)snprintf(out + k, cap - k, "TS val %u ecr %u", rd32(o + i + 2), rd32(o + i + 6));
+		else if (o[i] == WIRE_TCPOPT_SACK && l >= 10) {
+			k += (size_t)snprintf(out + k, cap - k, "sack");
+			for (size_t b = i + 2; b + 8 <= i + l && k + 24 < cap; b += 8)
+				k += (size_t)snprintf(out + k, cap - k, " %u:%u", rd32(o + b), rd32(o + b + 4));
+		} else {
+			k += (size_t)snprintf(out + k, cap - k, "raw ");
+			for (size_t b = i; b < i + l && k + 4 < cap; b++)
+				k += (size_t)snprintf(out + k, cap - k, "%02x", o[b]);
+		}
+		i += l;
+	}
+}
+
+/* The options written in a script packet, as text. */
+static void opts_written_str(const struct pkt_packet *p, char *out, size_t cap)
+{
+	size_t k = 0;
+	out[0] = 0;
+	for (int i = 0; i < p->nopts && k + 48 < cap; i++) {
+		const struct pkt_opt *x = &p->opts[i];
+		k += (size_t)snprintf(out + k, cap - k, "%s", i ? "," : "");
+		switch (x->kind) {
+		case PKT_OPT_NOP: k += (size_t)snprintf(out + k, cap - k, "nop"); break;
+		case PKT_OPT_EOL: k += (size_t)snprintf(out + k, cap - k, "eol"); break;
+		case PKT_OPT_MSS: k += (size_t)snprintf(out + k, cap - k, "mss %u", x->v1); break;
+		case PKT_OPT_WSCALE: k += (size_t)snprintf(out + k, cap - k, "wscale %u", x->v1); break;
+		case PKT_OPT_SACKOK: k += (size_t)snprintf(out + k, cap - k, "sackOK"); break;
+		case PKT_OPT_TS: k += (size_t)snprintf(out + k, cap - k, "TS val %u ecr %u", x->v1, x->v2); break;
+		case PKT_OPT_SACK:
+			k += (size_t)snprintf(out + k, cap - k, "sack");
+			for (int b = 0; b < x->nsack && k + 24 < cap; b++)
+				k += (size_t)snprintf(out + k, cap - k, " %u:%u", x->sack[b][0], x->sack[b][1]);
+			break;
+		case PKT_OPT_RAW:
+			k += (size_t)snprintf(out + k, cap - k, "raw ");
+			for (int b = 0; b < x->nraw && k + 4 < cap; b++)
+				k += (size_t)snprintf(out + k, cap - k, "%02x", x->raw[b]);
+			break;
+		default: k += (size_t)snprintf(out + k, cap - k, "%s", x->other); break;
+		}
+	}
+}
+
+/* --strict: the options synack sent must be those written, in the order
+ * written; no option list written means none sent. */
+static bool options_match(const struct runner *r, const struct pkt_packet *p, const struct wire_tcp *h)
+{
+	const struct wire_tcp_opts *o = &h->opt;
 	if (p->opts_any)
 		return true;
+	if (!layout_match(p, h))
+		return false;
 	const struct pkt_opt *mss = find_opt(p, PKT_OPT_MSS), *ws = find_opt(p, PKT_OPT_WSCALE);
 	const struct pkt_opt *ts = find_opt(p, PKT_OPT_TS);
 	if (!!mss != !!o->has_mss || (mss && mss->v1 != o->mss))
@@ -358,19 +498,20 @@ static bool options_match(const struct runner *r, const struct pkt_packet *p, co
 		return false;
 	if (!sack_match(find_opt(p, PKT_OPT_SACK), o))
 		return false;
-	return !ts || ts->v2 == 0 || ts_map(r, ts->v2) == o->ts_ecr || ts->v2 == o->ts_ecr;
+	return !ts || ts->v2 == o->ts_ecr || ts_map(r, ts->v2) == o->ts_ecr;
 }
 
 static bool compare_segment(struct runner *r, const struct pkt_packet *p, const struct wire_tcp *h)
 {
 	uint32_t rel = h->seq - r->isn;
-	bool ok = p->flags == h->flags && rel == p->seq_start && h->payload_len == p->len;
+	/* "...(len)": any sequence number */
+	bool ok = p->flags == h->flags && (!p->has_seq || rel == p->seq_start) && h->payload_len == p->len;
 	if (ok && p->has_ack)
 		ok = (h->flags & SYNACK_TCP_ACK) && h->ack == p->ack;
 	if (ok && r->o->strict && p->has_win)
 		ok = h->wnd == p->win;
 	if (ok && r->o->strict)
-		ok = options_match(r, p, &h->opt);
+		ok = options_match(r, p, h);
 	return ok;
 }
 
@@ -379,10 +520,46 @@ static bool learn_from_first(struct runner *r, const struct pkt_packet *p, const
 	if (!r->isn_known && (h->flags & SYNACK_TCP_SYN)) {
 		r->isn = h->seq - p->seq_start;
 		r->isn_known = true;
+		if (r->pin_iss && r->isn != r->want_iss)
+			return failf(r, "--synack_iss=%u: synack chose ISS %u (the first connect() must be at time 0)",
+				     r->want_iss, r->isn);
 	}
 	if (!r->bound && !r->local_port)
 		r->local_port = h->sport;
 	return true;
+}
+
+/* Every segment goes to the script's port from synack's, with a right
+ * checksum. */
+static bool addressing_ok(struct runner *r, const struct wire_tcp *h, const char *act)
+{
+	const uint8_t *seg = h->payload - h->hdr_len;
+	if (h->sport != r->local_port || h->dport != r->remote_port)
+		return failf(r, "%s went from port %u to %u, expected %u to %u", act, h->sport, h->dport,
+			     r->local_port, r->remote_port);
+	if (!wire_tcp_csum_ok(&r->local, &r->remote, seg, h->hdr_len + h->payload_len))
+		return failf(r, "%s has a wrong TCP checksum", act);
+	return true;
+}
+
+/* --strict: TS val is synack's millisecond clock (RFC 7323 §5.4): the
+ * values written must differ from the first one written by as much as
+ * synack's differ from the first one it sent. */
+static bool ts_clock_ok(struct runner *r, const struct pkt_opt *ts, const struct wire_tcp *h, const char *act)
+{
+	if (!r->o->strict || !ts || !h->opt.has_ts)
+		return true;
+	if (!r->ts_clock) {
+		r->ts_clock = true;
+		r->ts_first_script = ts->v1;
+		r->ts_first_actual = h->opt.ts_val;
+		return true;
+	}
+	if (h->opt.ts_val - r->ts_first_actual == ts->v1 - r->ts_first_script)
+		return true;
+	return failf(r, "%s: TS val %u, expected %u (%u ms after the first TS val, written %u)", act,
+		     h->opt.ts_val - r->ts_first_actual + r->ts_first_script, ts->v1,
+		     h->opt.ts_val - r->ts_first_actual, r->ts_first_script);
 }
 
 static bool outbound(struct runner *r, const struct pkt_event *e, synack_time_t t)
@@ -400,17 +577,30 @@ static bool outbound(struct runner *r, const struct pkt_event *e, synack_time_t 
 	char exp[256], act[256];
 	describe_expected(p, exp, sizeof exp);
 	if (!take_frame(r, hi, &f))
-		return failf(r, "expected at %.6f: %s; synack sent nothing by %.6f", t / 1e6, exp, hi / 1e6);
+		return failf(r, "expected at %.6f: %s; synack sent nothing by %.6f", (t - r->base) / 1e6, exp,
+			     (hi - r->base) / 1e6);
 	if (!frame_tcp(&f, &h))
 		return failf(r, "expected %s; synack sent a frame that is not a TCP segment", exp);
-	learn_from_first(r, p, &h);
+	if (!learn_from_first(r, p, &h))
+		return false;
 	describe_actual(r, &h, act, sizeof act);
-	if (!compare_segment(r, p, &h))
-		return failf(r, "expected: %s\n      actual:   %s (at %.6f)", exp, act, f.t / 1e6);
+	if (!compare_segment(r, p, &h)) {
+		char wo[256] = "", so[256] = "";
+		if (r->o->strict && !p->opts_any) {
+			opts_written_str(p, wo, sizeof wo);
+			opts_sent_str(&h, so, sizeof so);
+		}
+		return failf(r, "expected: %s\n      actual:   %s (at %.6f)%s%s%s%s%s", exp, act, (f.t - r->base) / 1e6,
+			     r->o->strict ? "\n      options written <" : "", wo, r->o->strict ? ">, sent <" : "", so,
+			     r->o->strict ? ">" : "");
+	}
 	if (f.t < lo)
-		return failf(r, "%s sent at %.6f, expected at %.6f (tolerance %.3f s)", act, f.t / 1e6, t / 1e6,
+		return failf(r, "%s sent at %.6f, expected at %.6f (tolerance %.3f s)", act, (f.t - r->base) / 1e6,
+			     (t - r->base) / 1e6,
 			     tol / 1e6);
 	const struct pkt_opt *ts = find_opt(p, PKT_OPT_TS);
+	if (!addressing_ok(r, &h, act) || !ts_clock_ok(r, ts, &h, act))
+		return false;
 	if (ts && h.opt.has_ts)
 		ts_remember(r, ts->v1, h.opt.ts_val);
 	r->last = f.t;
@@ -419,59 +609,94 @@ static bool outbound(struct runner *r, const struct pkt_event *e, synack_time_t 
 
 /* ---- inbound packets ---- */
 
-static void build_opts(const struct runner *r, const struct pkt_packet *p, struct wire_tcp_opts *o)
+/* The payload byte at sequence number seq of the script's data: inbound
+ * segments carry it and read() checks it, so data reassembled in the
+ * wrong place is caught. */
+static uint8_t payload_byte(uint32_t seq)
 {
-	memset(o, 0, sizeof *o);
-	o->wscale = -1;
+	return (uint8_t)(seq * 31u + 7u);
+}
+
+/* The options as written, byte for byte (packetdrill encodes them so), then
+ * EOL padding to a multiple of 4. Inbound TS ecr values naming a TS val
+ * synack sent are mapped to it; SACK edges are relative to synack's ISN.
+ * Options the runner cannot encode (FO, md5 ...) are left out. Returns the
+ * length, or -1 above 40 bytes. */
+static int encode_opts(const struct runner *r, const struct pkt_packet *p, uint8_t *out)
+{
+	struct bbuf b = bbuf_make(out, WIRE_TCP_MAX_OPTS);
 	for (int i = 0; i < p->nopts; i++) {
 		const struct pkt_opt *x = &p->opts[i];
+		uint8_t kind = opt_kind_byte(x->kind);
+		if (x->kind == PKT_OPT_RAW) {
+			bbuf_put(&b, x->raw, x->nraw);
+			continue;
+		}
+		if (kind == 0xff)
+			continue;
+		bbuf_u8(&b, kind);
 		switch (x->kind) {
-		case PKT_OPT_MSS: o->has_mss = 1; o->mss = (uint16_t)x->v1; break;
-		case PKT_OPT_WSCALE: o->wscale = (int8_t)x->v1; break;
-		case PKT_OPT_SACKOK: o->sack_ok = 1; break;
+		case PKT_OPT_MSS: bbuf_u8(&b, 4); bbuf_u16(&b, (uint16_t)x->v1); break;
+		case PKT_OPT_WSCALE: bbuf_u8(&b, 3); bbuf_u8(&b, (uint8_t)x->v1); break;
+		case PKT_OPT_SACKOK: bbuf_u8(&b, 2); break;
 		case PKT_OPT_TS:
-			o->has_ts = 1;
-			o->ts_val = x->v1;
-			o->ts_ecr = x->v2 ? ts_map(r, x->v2) : 0;
+			bbuf_u8(&b, 10);
+			bbuf_u32(&b, x->v1);
+			bbuf_u32(&b, x->v2 ? ts_map(r, x->v2) : 0);
 			break;
 		case PKT_OPT_SACK:
-			o->nsack = x->nsack;
+			bbuf_u8(&b, (uint8_t)(2 + 8 * x->nsack));
 			for (int k = 0; k < x->nsack && k < 4; k++) {
-				o->sack[k][0] = x->sack[k][0] + r->isn;
-				o->sack[k][1] = x->sack[k][1] + r->isn;
+				bbuf_u32(&b, x->sack[k][0] + r->isn);
+				bbuf_u32(&b, x->sack[k][1] + r->isn);
 			}
 			break;
 		default:
-			break;
+			break; /* NOP, EOL: the kind byte only */
 		}
 	}
+	while (bbuf_ok(&b) && b.len % 4)
+		bbuf_u8(&b, WIRE_TCPOPT_EOL);
+	return bbuf_ok(&b) ? (int)b.len : -1;
 }
 
 static bool inbound(struct runner *r, const struct pkt_packet *p)
 {
 	static uint8_t frame[70000];
+	uint8_t opts[WIRE_TCP_MAX_OPTS];
 	struct wire_tcp h;
 	memset(&h, 0, sizeof h);
+	h.opt.wscale = -1;
 	if (!r->local_port)
 		return failf(r, "inbound packet before synack has a port (no bind, no SYN sent yet)");
 	if (p->len > 65000)
 		return failf(r, "payload of %u bytes is too large", p->len);
-	h.sport = r->remote_port;
-	h.dport = r->local_port;
+	int olen = encode_opts(r, p, opts);
+	if (olen < 0)
+		return failf(r, "the options take more than %d bytes", WIRE_TCP_MAX_OPTS);
+	h.sport = p->has_sport ? p->sport : r->remote_port;
+	h.dport = p->has_dport ? p->dport : r->local_port;
 	h.seq = p->seq_start;
 	h.ack = p->has_ack ? p->ack + r->isn : 0;
 	h.flags = p->flags;
 	h.wnd = (uint16_t)(p->has_win ? p->win : 65535);
 	h.urp = (uint16_t)(p->has_urg ? p->urg : 0);
-	build_opts(r, p, &h.opt);
 	bool v6 = r->remote.family == SYNACK_AF_INET6;
 	size_t iph = v6 ? WIRE_IPV6_HDR : WIRE_IPV4_HDR;
 	struct bbuf tcp = bbuf_make(frame + iph, sizeof frame - iph);
-	wire_tcp_emit(&tcp, &h, p->len);
-	bbuf_zero(&tcp, p->len);
+	wire_tcp_emit(&tcp, &h, (size_t)olen + p->len);
+	bbuf_put(&tcp, opts, (size_t)olen);
+	/* the data starts after the SYN's sequence number */
+	uint32_t first = p->seq_start + ((p->flags & SYNACK_TCP_SYN) ? 1 : 0);
+	uint8_t *data = bbuf_reserve(&tcp, p->len);
+	for (uint32_t i = 0; data && i < p->len; i++)
+		data[i] = payload_byte(first + i);
 	if (!bbuf_ok(&tcp))
 		return failf(r, "inbound segment does not fit a frame");
+	tcp.p[12] = (uint8_t)((WIRE_TCP_HDR + (size_t)olen) / 4 << 4); /* data offset */
 	wire_tcp_set_csum(tcp.p, tcp.len, &r->remote, &r->local);
+	if (p->bad_csum)
+		tcp.p[16] ^= 0x5a;
 	struct bbuf ip = bbuf_make(frame, iph);
 	if (v6)
 		wire_ipv6_emit(&ip, &r->remote, &r->local, WIRE_PROTO_TCP, 64, tcp.len);
@@ -556,6 +781,37 @@ static bool blocking_call(const char *name)
 	       !strcmp(name, "recv") || !strcmp(name, "write") || !strcmp(name, "send");
 }
 
+/* Events and bytes read are kept per descriptor from its creation. */
+static void fd_opened(struct runner *r, int fd)
+{
+	r->last_fd = fd;
+	if (fd >= FIRST_FD && fd < FIRST_FD + NFD) {
+		r->evbits[fd - FIRST_FD] = 0;
+		r->nread[fd - FIRST_FD] = 0;
+	}
+}
+
+/* The bytes read are those the script sent at their sequence numbers
+ * (payload_byte), counted from the peer's SYN. Returns n, or fails. */
+static long long read_check(struct runner *r, int fd, const uint8_t *buf, size_t n)
+{
+	synack_tcp_info info;
+	synack_tcp *c = synack_socket_tcp(r->socks, fd);
+	if (fd < FIRST_FD || fd >= FIRST_FD + NFD || !c || synack_tcp_get_info(c, &info))
+		return (long long)n;
+	uint64_t *off = &r->nread[fd - FIRST_FD];
+	for (size_t i = 0; i < n; i++) {
+		uint32_t seq = info.irs + 1 + (uint32_t)(*off + i);
+		if (buf[i] != payload_byte(seq)) {
+			failf(r, "read() returned byte %llu (sequence number %u) wrong: 0x%02x, the script sent 0x%02x",
+			      (unsigned long long)(*off + i), seq, buf[i], payload_byte(seq));
+			break;
+		}
+	}
+	*off += n;
+	return (long long)n;
+}
+
 /* One attempt of a call; returns its result (negative errno on error). */
 static long long do_call(struct runner *r, const struct pkt_call *c);
 
@@ -585,7 +841,7 @@ static long long do_call(struct runner *r, const struct pkt_call *c)
 	if (!strcmp(n, "socket")) {
 		int s = synack_socket(r->socks);
 		if (s >= 0)
-			r->last_fd = s;
+			fd_opened(r, s);
 		return s;
 	}
 	if (!strcmp(n, "bind")) {
@@ -605,7 +861,7 @@ static long long do_call(struct runner *r, const struct pkt_call *c)
 	if (!strcmp(n, "accept")) {
 		int nfd = synack_accept(r->socks, fd, NULL);
 		if (nfd >= 0)
-			r->last_fd = nfd; /* tcp_info now reads the accepted socket */
+			fd_opened(r, nfd); /* tcp_info now reads the accepted socket */
 		return nfd;
 	}
 	if (!strcmp(n, "connect")) {
@@ -615,7 +871,8 @@ static long long do_call(struct runner *r, const struct pkt_call *c)
 	}
 	if (!strcmp(n, "read") || !strcmp(n, "recv")) {
 		arg_int(arg(c, 2), &len);
-		return synack_read(r->socks, fd, buf, (size_t)(len < 0 ? 0 : len > (int64_t)sizeof buf ? (int64_t)sizeof buf : len));
+		ssize_t got = synack_read(r->socks, fd, buf, (size_t)(len < 0 ? 0 : len > (int64_t)sizeof buf ? (int64_t)sizeof buf : len));
+		return got > 0 ? read_check(r, fd, buf, (size_t)got) : got;
 	}
 	if (!strcmp(n, "write") || !strcmp(n, "send")) {
 		arg_int(arg(c, 2), &len);
@@ -737,133 +994,13 @@ static bool call(struct runner *r, const struct pkt_event *e, synack_time_t t)
 				got = 0;
 		}
 		if (r->now > end + r->sc->tolerance_us || r->now < end - r->sc->tolerance_us)
-			return failf(r, "%s() returned at %.6f, expected at %.6f", c->name, r->now / 1e6, end / 1e6);
+			return failf(r, "%s() returned at %.6f, expected at %.6f", c->name, (r->now - r->base) / 1e6,
+				     (end - r->base) / 1e6);
 	}
 	if (r->res->status == PKT_FAIL)
 		return false;
 	r->last = e->time.range ? end : t;
 	return check_result(r, c, got);
-}
-
-/* ---- backtick commands and code blocks ---- */
-
-static bool sysctl_apply(struct runner *r, const char *name, long long v)
-{
-	synack_tcp_config *c = &r->tcp;
-	if (!strcmp(name, "net.inet.tcp.rfc1323"))
-		c->ts_enable = c->wscale_enable = v != 0;
-	else if (!strcmp(name, "net.inet.tcp.sack.enable"))
-		c->sack_enable = v != 0;
-	else if (!strcmp(name, "net.inet.tcp.insecure_rst"))
-		c->rfc5961_rst = v == 0;
-	else if (!strcmp(name, "net.inet.tcp.insecure_syn"))
-		c->rfc5961_syn = v == 0;
-	else if (!strcmp(name, "net.inet.tcp.recvspace") && v > 0)
-		c->rcvbuf = (uint32_t)v;
-	else if (!strcmp(name, "net.inet.tcp.sendspace") && v > 0)
-		c->sndbuf = (uint32_t)v;
-	else if (!strcmp(name, "net.inet.tcp.rexmit_initial") && v > 0)
-		c->rto_initial = SYNACK_MSEC(v);
-	else if (!strcmp(name, "net.inet.tcp.rexmit_min") && v > 0)
-		c->rto_min = SYNACK_MSEC(v);
-	else if (!strcmp(name, "net.inet.tcp.rexmit_slop") && v >= 0)
-		c->rto_slop = SYNACK_MSEC(v);
-	else if (!strcmp(name, "net.inet.tcp.msl") && v > 0)
-		c->msl = SYNACK_MSEC(v);
-	else if (!strcmp(name, "net.inet.tcp.delacktime") && v > 0)
-		c->delack = SYNACK_MSEC(v);
-	else if (!strcmp(name, "net.inet.tcp.drop_synfin"))
-		c->drop_synfin = v != 0;
-	else if (!strcmp(name, "net.inet.tcp.ecn.enable") && v == 2)
-		; /* "accept ECN when asked": synack never negotiates ECN; same on the wire as 0 here */
-	else if (!strcmp(name, "net.inet.tcp.blackhole") && v == 0)
-		; /* RSTs for closed ports: synack's only behaviour */
-	else
-		return false;
-	return synack_stack_set_tcp_config(r->st, c) == 0;
-}
-
-static const char *const freebsd_states[] = {"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
-					     "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
-					     "TIME_WAIT"};
-
-static int state_in(const char *text)
-{
-	for (int i = 0; i < (int)(sizeof freebsd_states / sizeof freebsd_states[0]); i++) {
-		const char *p = strstr(text, freebsd_states[i]);
-		size_t n = strlen(freebsd_states[i]);
-		if (p && (p[n] == 0 || p[n] == ' ' || p[n] == '|' || p[n] == '`'))
-			return i;
-	}
-	return -1;
-}
-
-/* `sockstat ... | grep -c STATE | grep N`: exactly N connections in STATE. */
-static int shell_sockstat(struct runner *r, const char *cmd)
-{
-	int state = state_in(cmd);
-	const char *last = strrchr(cmd, '|');
-	if (state < 0 || !last || !strstr(cmd, "grep -c"))
-		return 0;
-	const char *g = strstr(last, "grep");
-	if (!g)
-		return 0;
-	long want = strtol(g + 4, NULL, 10);
-	size_t have = synack_tcp_count_state(r->st, state);
-	if ((long)have != want)
-		failf(r, "%zu connection(s) in %s, expected %ld", have, freebsd_states[state], want);
-	return 1;
-}
-
-static int shell(struct runner *r, const char *cmd)
-{
-	char name[128];
-	long long v;
-	while (*cmd == ' ')
-		cmd++;
-	if (sscanf(cmd, "sysctl -w %127[^=]=%lld", name, &v) == 2)
-		return sysctl_apply(r, name, v) ? 1 : 0;
-	if (!strncmp(cmd, "sockstat", 8))
-		return shell_sockstat(r, cmd);
-	if (!strncmp(cmd, "tcpdrop -s ", 11) && state_in(cmd + 11) > 0) {
-		synack_tcp_drop_state(r->st, state_in(cmd + 11));
-		return 1;
-	}
-	return 0;
-}
-
-/* %{ assert tcpi_state == TCPI_X }% on the socket last used. */
-static bool code_block(struct runner *r, const char *code)
-{
-	static const char *const tcpi[] = {"TCPI_CLOSED", "TCPI_LISTEN", "TCPI_SYN_SENT", "TCPI_SYN_RECEIVED",
-					   "TCPI_ESTABLISHED", "TCPI_FIN_WAIT_1", "TCPI_FIN_WAIT_2",
-					   "TCPI_CLOSE_WAIT", "TCPI_CLOSING", "TCPI_LAST_ACK", "TCPI_TIME_WAIT"};
-	char want[64];
-	long opts;
-	if (sscanf(code, " assert tcpi_options == %ld", &opts) == 1) {
-		synack_tcp_info info;
-		synack_tcp *c = synack_socket_tcp(r->socks, r->last_fd);
-		r->res->shell_applied++;
-		if (!c || synack_tcp_get_info(c, &info))
-			return failf(r, "tcpi_options: no connection on fd %d", r->last_fd);
-		/* TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4 */
-		long have = (info.ts_ok ? 1 : 0) | (info.sack_ok ? 2 : 0) | (info.wscale_ok ? 4 : 0);
-		return have == opts || failf(r, "tcpi_options is %ld, expected %ld", have, opts);
-	}
-	if (sscanf(code, " assert tcpi_state == %63s", want) != 1) {
-		r->res->shell_skipped++;
-		return true;
-	}
-	int st = synack_socket_state(r->socks, r->last_fd);
-	for (int i = 0; i < (int)(sizeof tcpi / sizeof tcpi[0]); i++)
-		if (!strcmp(want, tcpi[i])) {
-			r->res->shell_applied++;
-			if (st == i)
-				return true;
-			return failf(r, "tcpi_state is %s, expected %s", st >= 0 ? tcpi[st] : "(no socket)", want);
-		}
-	r->res->shell_skipped++;
-	return true;
 }
 
 /* ---- the event loop ---- */
@@ -895,29 +1032,25 @@ static bool run_event(struct runner *r, const struct pkt_event *e)
 	return true;
 }
 
-/* --verbose: what the stack recorded (segments, states, drops, notes). */
+/* --verbose: what the stack recorded (segments, states, drops, notes), a
+ * line each from the ladder (tools/ladder.h) in packetdrill's notation:
+ * synack's sequence numbers relative to its ISN, the script's as written. */
 static void print_trace(struct runner *r)
 {
+	const struct ladder_opts lo = {.out = stdout,
+				       .style = LADDER_LINES,
+				       .notation = LADDER_PACKETDRILL,
+				       .one_stack = true,
+				       .prefix = "      ",
+				       .name = {"synack", "script"},
+				       .t0 = r->base};
 	synack_trace_rec rec[64];
 	size_t n;
+	if (!r->ladder && ladder_new(&lo, &r->ladder))
+		return;
 	while ((n = synack_stack_trace_drain(r->st, rec, 64)) > 0)
-		for (size_t i = 0; i < n; i++) {
-			const synack_trace_rec *x = &rec[i];
-			char f[12];
-			flags_str((uint8_t)x->seg.flags, f);
-			if (x->kind == SYNACK_TRACE_STATE)
-				printf("      %.6f state %s -> %s\n", x->time / 1e6, synack_tcp_state_name(x->old_state),
-				       synack_tcp_state_name(x->new_state));
-			else if (x->kind == SYNACK_TRACE_DROP)
-				printf("      %.6f drop %s\n", x->time / 1e6, synack_counter_name(x->note));
-			else if (x->kind == SYNACK_TRACE_NOTE)
-				printf("      %.6f note %u\n", x->time / 1e6, x->note);
-			else
-				printf("      %.6f %s %s seq %u ack %u win %u len %u\n", x->time / 1e6,
-				       x->kind == SYNACK_TRACE_SEG_IN ? "in " : "out", f,
-				       x->seg.seq - (x->kind == SYNACK_TRACE_SEG_OUT ? r->isn : 0),
-				       x->seg.ack - (x->kind == SYNACK_TRACE_SEG_IN ? r->isn : 0), x->seg.wnd, x->seg.len);
-		}
+		for (size_t i = 0; i < n; i++)
+			ladder_add(r->ladder, &(struct ladder_event){.kind = LADDER_TRACE, .rec = &rec[i]});
 }
 
 void pkt_run_script(const struct pkt_script *sc, const struct pkt_run_opts *o, struct pkt_result *res)
@@ -939,12 +1072,16 @@ void pkt_run_script(const struct pkt_script *sc, const struct pkt_run_opts *o, s
 	for (int i = 0; i < sc->nev && run_event(&r, &sc->ev[i]); i++)
 		if (o->verbose) {
 			print_trace(&r);
-			printf("    line %d: ok at %.6f\n", sc->ev[i].line, r.now / 1e6);
+			printf("    line %d: ok at %.6f\n", sc->ev[i].line, (r.now - r.base) / 1e6);
 		}
 	if (o->verbose)
 		print_trace(&r);
+	ladder_free(r.ladder);
 	/* as in packetdrill, what synack sends after the last event is not
-	 * checked: the script has ended */
+	 * checked: the script has ended. In --strict mode, though, what left
+	 * by the time of the last event must have been expected. */
+	if (o->strict && res->status == PKT_PASS)
+		queue_empty_or_fail(&r);
 	r.ev = NULL;
 	synack_sockets_destroy(r.socks);
 	synack_stack_destroy(r.st);

@@ -113,6 +113,12 @@ this is ( not parsed
 +0 close(3) = 0
 #endif'
 	good "largest sequence number" '+0 < S 4294967295:4294967295(0) win 65535'
+	good "synack's extensions: raw options, ports, bad checksum, any seq" '+0 < S 0:0(0) win 65535 <mss 1000,raw 1e0400ff,nop,raw 0205> sport 0 dport 80 badcsum
++0 > S. ...(0) ack 1 <mss 1460>
++0 %{
+assert tcpi_snd_wnd == 32896; assert counter tcp_passive_opens == 1
+assert events & EV_RESET|EV_CLOSED
+}%'
 
 	malformed "missing ')'" 4 '+0.00 close(3 = 0'
 	malformed "bad flags" 4 '+0.00 > Q 0:0(0) win 1000'
@@ -128,6 +134,11 @@ this is ( not parsed
 	malformed "#ifdef without #endif" 4 '#ifdef STANDARD
 +0.00 close(3) = 0'
 	malformed "junk after an event" 4 '+0.00 > . 1:1(0) ack 1 win 1000 junk'
+	malformed "raw option with an odd number of digits" 4 '+0.00 < S 0:0(0) win 1000 <raw 020>'
+	malformed "raw option without bytes" 4 '+0.00 < S 0:0(0) win 1000 <raw>'
+	malformed "badcsum on an outbound packet" 4 '+0.00 > S 0:0(0) win 1000 badcsum'
+	malformed "sport written twice" 4 '+0.00 < S 0:0(0) win 1000 sport 1 sport 2'
+	malformed "port above 65535" 4 '+0.00 < S 0:0(0) win 1000 dport 65536'
 }
 
 conformance

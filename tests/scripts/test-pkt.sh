@@ -3,8 +3,11 @@
 #  - the FreeBSD TCP test suite's IPv4 and IPv6 scripts (../shared/conformance, read
 #    only), in conformance mode with --profile freebsd; known failures are
 #    listed with reasons in tests/pkt/EXPECTED_FAILURES;
-#  - synack's own scripts in tests/pkt/, in --strict mode with synack's
-#    defaults.
+#  - synack's own scripts in tests/pkt/ and its subdirectories (the
+#    segment-level scenarios), in --strict mode with synack's defaults;
+#  - the checks synack's language extensions add (tests/pkt/README.md) can
+#    fail: each snippet below breaks one expectation and must FAIL with the
+#    message given.
 # Each script counts as one check. Last line: "test-pkt: N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,8 +45,57 @@ if [ -d "$suite" ]; then
 else
 	echo "SKIP: $suite not found (the shared conformance scripts sit beside the repository)"
 fi
-"$synack" pkt --strict "$top"/tests/pkt/*.pkt >"$out/own.log" 2>&1
+"$synack" pkt --strict "$top/tests/pkt" >"$out/own.log" 2>&1
 echo "synack's own scripts (strict mode): $(tail -n 1 "$out/own.log")"
 count "$out/own.log"
+
+# refused NAME MESSAGE BODY: a passive open then BODY fails in --strict mode
+# with MESSAGE in its FAIL line.
+refused() {
+	printf '%s\n%s\n' "$open" "$3" >"$out/refused.pkt"
+	"$synack" pkt --strict "$out/refused.pkt" >"$out/refused.log" 2>&1
+	if [ $? -eq 1 ] && grep -A 2 '^FAIL' "$out/refused.log" | grep -qF -- "$2"; then
+		passed=$((passed + 1))
+		echo "ok   fails as it should: $1"
+	else
+		failed=$((failed + 1))
+		echo "FAIL does not fail with '$2': $1 ($(grep -E '^(PASS|FAIL)' "$out/refused.log" | head -n 1))"
+	fi
+}
+open='--tolerance_usecs=0
+0.000 `sysctl -w synack.tcp.delack=200`
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 16) = 0
++0 < S 0:0(0) win 65535 <mss 1000,sackOK,TS val 100 ecr 0,nop,wscale 7>
++0 > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 1 ecr 100,nop,wscale 3>
+0.100 < . 1:1(0) ack 1 win 100 <nop,nop,TS val 110 ecr 1>
++0 accept(3, ..., ...) = 4'
+refused "a wrong tcp_info field" "tcpi_snd_wnd is 12800, expected 12801" \
+	'+0 %{ assert tcpi_snd_wnd == 12801 }%'
+refused "a wrong counter" "counter tcp_passive_opens is 1, expected 2" \
+	'+0 %{ assert counter tcp_passive_opens == 2 }%'
+refused "a wrong TCB count" "tcb_count is 2, expected 1" '+0 %{ assert tcb_count == 1 }%'
+refused "an event not raised" "without EV_RESET" '+0 %{ assert events & EV_RESET }%'
+refused "events read twice" "are none, without EV_WRITABLE" \
+	'+0 %{ assert events & EV_WRITABLE }%
++0 %{ assert events & EV_WRITABLE }%'
+refused "an assertion the runner cannot evaluate" "cannot evaluate" '+0 %{ assert tcpi_nonsense == 1 }%'
+refused "an unknown synack setting" "no such synack setting" '+0 `sysctl -w synack.tcp.nonsense=1`'
+refused "options in another order" "options written <nop,nop,sack 2001:3001,nop,nop,TS val 201 ecr 110>" \
+	'0.200 < . 2001:3001(1000) ack 1 <nop,nop,TS val 200 ecr 1>
++0 > . 1:1(0) ack 1 <nop,nop,sack 2001:3001,nop,nop,TS val 201 ecr 110>'
+refused "TS val off the millisecond clock" "TS val 201, expected 202" \
+	'0.200 < . 2001:3001(1000) ack 1 <nop,nop,TS val 200 ecr 1>
++0 > . 1:1(0) ack 1 <nop,nop,TS val 202 ecr 110,nop,nop,sack 2001:3001>'
+refused "a segment sent by the last event and not expected" "unexpected outbound packet" \
+	'0.200 < . 1001:2001(1000) ack 1 <nop,nop,TS val 200 ecr 1>'
+open='--tolerance_usecs=0
+--synack_iss=0x12345678'
+refused "--synack_iss not reached (connect() after time 0)" "synack chose ISS" \
+	'0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+0.100 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 > S 0:0(0) win 65535 <mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 3>'
 echo "test-pkt: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
