@@ -7,9 +7,11 @@
  * two stacks' trace records are drained after every sim step and after
  * every API call, tagged with their side (0 = client 10.0.0.1, 1 = server
  * 10.0.0.2) and a drain counter, and stored. When the run is over they are
- * sorted by (time, drain order) and rendered; rendering needs look-ahead
- * (did this segment arrive?) and whole-connection facts (the port, the
- * ISNs), which is why it comes last. Output is deterministic for a seed.
+ * sorted by (time, drain order) and handed one by one to the ladder
+ * renderer (tools/ladder.c), which draws them and says what each segment
+ * means; drawing needs look-ahead (did this segment arrive?) and
+ * whole-connection facts (the client's port), which is why it comes last.
+ * Output is deterministic for a seed.
  *
  * The application. Each end is a tiny program whose progress is an enum
  * app_step; events from synack_stack_next_event() drive it through one
@@ -28,12 +30,7 @@
  * next unmatched arrival either is this segment or this segment was lost.
  * This needs no cooperation from the stack's trace (a segment dropped by
  * the receiver still counts as arrived; the receiver's DROP record says
- * why it was refused).
- *
- * Sequence numbers are shown relative to each side's initial sequence
- * number (ISN), as Wireshark does; the ISNs themselves are printed once,
- * where they are chosen. Windows are shown in bytes, scaled once both SYNs
- * carried a window-scale option (RFC 7323 §2.2). */
+ * why it was refused). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -43,6 +40,7 @@
 #include "synack/synack.h"
 #include "wire/wire.h"
 #include "cli.h"
+#include "ladder.h"
 
 #define CLIENT 0
 #define SERVER 1
@@ -54,8 +52,6 @@
 #define TRACE_CAPACITY 16384
 #define MAX_STEPS 50000000ull
 #define EXTRA_TIME SYNACK_SEC(3600) /* virtual time allowed beyond 2*MSL */
-#define MID_W 66                    /* columns between the host lines: 80 in all */
-#define GAP_SHOW SYNACK_MSEC(500)   /* idle time worth a "later" row */
 
 static const char request[] = "GET / HTTP/1.0\r\nHost: 10.0.0.2\r\n\r\n";
 static const char resp_head[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n";
@@ -752,424 +748,11 @@ static void check_outcome(struct demo *d)
 
 /* ------------------------------------------------------------ rendering */
 
-#define C_CLIENT "36"  /* cyan */
-#define C_SERVER "35"  /* magenta */
-#define C_LOST "1;31"  /* bold red */
-#define C_STATE "1"    /* bold */
-#define C_NOTE "33"    /* yellow */
-#define C_DIM "2"
-
-struct out {
-	FILE *f;
-	bool color;
-	synack_time_t t0, last;
-	bool any;       /* a timed row was printed */
-};
-
-/* What the drawing knows about one end so far. */
-struct side_story {
-	bool isn_known, sent_any, sent_syn, sent_synack, fin_sent, acked_fin, est_told;
-	int8_t wscale;
-	uint32_t isn, max_end, fin_end, max_ack;
-	unsigned segs, lost, rexmits, rsts, data_segs;
-	size_t cursor;  /* next arrival (of this side's segments) to match */
-	int state;      /* of the connection (not the listener) */
-	synack_time_t dropped_at; /* when this end last refused a segment */
-};
-
-struct render {
-	const struct demo *d;
-	struct out *o;
-	struct side_story s[2];
-};
-
-static size_t text_cols(const char *s)
+/* Did this segment reach the other stack? See the notes at the top.
+ * cursor[s]: the next arrival of side s's segments to match. */
+static bool arrived(const struct demo *d, size_t cursor[2], int s, const synack_trace_seg *g)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-static char *append(char *p, const char *s, int times)
-{
-	size_t len = strlen(s);
-	for (int i = 0; i < times; i++, p += len)
-		memcpy(p, s, len);
-	*p = '\0';
-	return p;
-}
-
-static void put_time(struct out *o, synack_time_t t)
-{
-	if (t == SYNACK_TIME_NEVER) {
-		fprintf(o->f, "%11s ", "");
-		return;
-	}
-	fprintf(o->f, "%11.3f ", (double)(t - o->t0) / 1000.0);
-	o->last = t;
-	o->any = true;
-}
-
-/* One ladder row: time column, the client's line, `mid` padded to MID_W
- * columns in `color`, the server's line. */
-static void put_row(struct out *o, synack_time_t t, const char *color, const char *mid)
-{
-	size_t cols = text_cols(mid);
-	put_time(o, t);
-	fputs("│", o->f);
-	if (o->color && color)
-		fprintf(o->f, "\033[%sm%s\033[0m", color, mid);
-	else
-		fputs(mid, o->f);
-	fprintf(o->f, "%*s│\n", cols < MID_W ? (int)(MID_W - cols) : 0, "");
-}
-
-/* A row before one that comes long after the previous: say how long. */
-static void put_gap(struct out *o, synack_time_t t)
-{
-	if (!o->any || t - o->last < GAP_SHOW)
-		return;
-	char mid[64];
-	snprintf(mid, sizeof mid, "%.3f s later", (double)(t - o->last) / 1e6);
-	int left = (MID_W - (int)strlen(mid)) / 2;
-	fprintf(o->f, "%11s ⋮%*s", "", left, "");
-	if (o->color)
-		fprintf(o->f, "\033[" C_DIM "m%s\033[0m", mid);
-	else
-		fputs(mid, o->f);
-	fprintf(o->f, "%*s⋮\n", MID_W - left - (int)strlen(mid), "");
-}
-
-/* Wrap text over rows inside the ladder, indented by 3 columns; the first
- * row shows time t (SYNACK_TIME_NEVER: none). */
-static void put_note_at(struct out *o, synack_time_t t, const char *color, const char *text)
-{
-	const size_t width = MID_W - 4;
-	char line[MID_W * 4 + 8];
-	while (*text) {
-		size_t cols = 0, cut = 0, i = 0;
-		for (; text[i] && cols <= width; i++) {
-			if (((unsigned char)text[i] & 0xc0) != 0x80)
-				cols++;
-			if (text[i] == ' ' && cols <= width + 1)
-				cut = i;
-		}
-		if (!text[i] && cols <= width)
-			cut = i;
-		else if (cut == 0)
-			cut = i - 1;
-		snprintf(line, sizeof line, "   %.*s", (int)cut, text);
-		put_row(o, t, color, line);
-		t = SYNACK_TIME_NEVER;
-		text += cut;
-		while (*text == ' ')
-			text++;
-	}
-}
-
-static void put_note(struct out *o, const char *color, const char *text)
-{
-	put_note_at(o, SYNACK_TIME_NEVER, color, text);
-}
-
-/* Text on one end's side of the ladder (a state change). */
-static void put_side(struct out *o, synack_time_t t, int side, const char *color, const char *text)
-{
-	char mid[MID_W * 4 + 8];
-	int pad = MID_W - (int)text_cols(text) - 1;
-	if (side == CLIENT)
-		snprintf(mid, sizeof mid, " %s", text);
-	else
-		snprintf(mid, sizeof mid, "%*s%s ", pad > 0 ? pad : 0, "", text);
-	put_row(o, t, color, mid);
-}
-
-/* ──label──────> or <──────label── (or cut short by ✗ if lost). */
-static void put_arrow(struct out *o, synack_time_t t, int side, const char *label, bool lost)
-{
-	char mid[MID_W * 4 + 256], *p = mid;
-	int k = MID_W - (int)text_cols(label) - 5, cut = 0;
-	if (k < 2)
-		k = 2;
-	if (lost)
-		cut = k > 12 ? 8 : k / 2;
-	if (side == CLIENT) {
-		p = append(p, "─", 2);
-		p += sprintf(p, " %s ", label);
-		p = append(p, "─", k - cut);
-		p = append(p, lost ? "✗" : ">", 1);
-		append(p, " ", cut);
-	} else {
-		p = append(p, " ", cut);
-		p = append(p, lost ? "✗" : "<", 1);
-		p = append(p, "─", k - cut);
-		p += sprintf(p, " %s ", label);
-		append(p, "─", 2);
-	}
-	put_row(o, t, lost ? C_LOST : side == CLIENT ? C_CLIENT : C_SERVER, mid);
-}
-
-/* ---- the segment's meaning ---- */
-
-static uint32_t seg_space(const synack_trace_seg *g)
-{
-	return g->len + !!(g->flags & SYNACK_TCP_SYN) + !!(g->flags & SYNACK_TCP_FIN);
-}
-
-static uint32_t rel_seq(const struct render *R, int s, uint32_t seq)
-{
-	return R->s[s].isn_known ? seq - R->s[s].isn : seq;
-}
-
-static uint32_t rel_ack(const struct render *R, int s, uint32_t ack)
-{
-	return R->s[1 - s].isn_known ? ack - R->s[1 - s].isn : ack;
-}
-
-static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-
-static void flags_text(uint16_t f, char *buf, size_t n)
-{
-	static const struct {
-		uint16_t bit;
-		const char *name;
-	} names[] = {
-		{SYNACK_TCP_SYN, "SYN"}, {SYNACK_TCP_RST, "RST"}, {SYNACK_TCP_FIN, "FIN"},
-		{SYNACK_TCP_PSH, "PSH"}, {SYNACK_TCP_ACK, "ACK"}, {SYNACK_TCP_URG, "URG"},
-		{SYNACK_TCP_ECE, "ECE"}, {SYNACK_TCP_CWR, "CWR"},
-	};
-	size_t used = 0;
-	buf[0] = '\0';
-	if ((f & (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) == (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) {
-		used = (size_t)snprintf(buf, n, "SYN-ACK");
-		f &= (uint16_t)~(SYNACK_TCP_SYN | SYNACK_TCP_ACK);
-	}
-	for (size_t i = 0; i < sizeof names / sizeof names[0] && used < n; i++)
-		if (f & names[i].bit)
-			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "", names[i].name);
-	if (!buf[0])
-		snprintf(buf, n, "(no flags)");
-}
-
-/* The window in bytes: scaled once both SYNs offered scaling (RFC 7323). */
-static uint32_t window(const struct render *R, int s, const synack_trace_seg *g)
-{
-	if ((g->flags & SYNACK_TCP_SYN) || R->s[0].wscale < 0 || R->s[1].wscale < 0)
-		return g->wnd;
-	return g->wnd << (R->s[s].wscale > 14 ? 14 : R->s[s].wscale);
-}
-
-static void seg_label(const struct render *R, int s, const synack_trace_seg *g, char *buf, size_t n)
-{
-	char fl[48];
-	flags_text(g->flags, fl, sizeof fl);
-	int k = snprintf(buf, n, "%s seq %" PRIu32, fl, rel_seq(R, s, g->seq));
-	if (g->flags & SYNACK_TCP_ACK)
-		k += snprintf(buf + k, n - (size_t)k, " ack %" PRIu32, rel_ack(R, s, g->ack));
-	k += snprintf(buf + k, n - (size_t)k, " win %" PRIu32, window(R, s, g));
-	if (g->len)
-		snprintf(buf + k, n - (size_t)k, " len %u", g->len);
-}
-
-/* "<mss 1460, wscale 7, sackOK, TS val 1 ecr 0>", or "" if no options. */
-static void opts_text(const synack_trace_seg *g, char *buf, size_t n)
-{
-	size_t k = 0;
-	buf[0] = '\0';
-	if (g->mss)
-		k += (size_t)snprintf(buf + k, n - k, ", mss %u", g->mss);
-	if (g->wscale >= 0 && k < n)
-		k += (size_t)snprintf(buf + k, n - k, ", wscale %d", g->wscale);
-	if (g->sack_ok && k < n)
-		k += (size_t)snprintf(buf + k, n - k, ", sackOK");
-	if (g->ts_present && k < n)
-		k += (size_t)snprintf(buf + k, n - k, ", TS val %" PRIu32 " ecr %" PRIu32, g->ts_val, g->ts_ecr);
-	if (g->sack_blocks && k < n)
-		k += (size_t)snprintf(buf + k, n - k, ", SACK %u block%s", g->sack_blocks,
-				      g->sack_blocks > 1 ? "s" : "");
-	if (k && k < n) {
-		buf[0] = '<';
-		memmove(buf + 1, buf + 2, k - 1);
-		snprintf(buf + k - 1, n - (k - 1), ">");
-	}
-}
-
-static void explain_syn(const struct render *R, int s, const synack_trace_seg *g, char *buf, size_t n)
-{
-	const char *me = side_name(s), *peer = side_name(1 - s);
-	bool ack = g->flags & SYNACK_TCP_ACK;
-	bool again = ack ? R->s[s].sent_synack : R->s[s].sent_syn;
-	if (again)
-		snprintf(buf, n, "retransmission of the %s: no answer came back in time", ack ? "SYN-ACK" : "SYN");
-	else if (!ack && R->d->o.simopen)
-		snprintf(buf, n, "simultaneous open: %s sends its SYN with ISN %" PRIu32 " while the %s does the same",
-			 me, g->seq, peer);
-	else if (!ack)
-		snprintf(buf, n, "handshake 1/3: %s picks its initial sequence number, ISN %" PRIu32
-			 " (seq numbers are shown relative to it)", me, g->seq);
-	else if (R->d->o.simopen)
-		snprintf(buf, n, "simultaneous open: %s got a SYN in SYN-SENT: it acknowledges the %s's ISN+1 "
-			 "and repeats its own SYN", me, peer);
-	else
-		snprintf(buf, n, "handshake 2/3: %s acknowledges ISN+1 and picks its own, ISN %" PRIu32, me, g->seq);
-}
-
-static void explain_fin(const struct render *R, int s, uint32_t ack, char *buf, size_t n)
-{
-	const struct side_story *peer = &R->s[1 - s];
-	const char *me = side_name(s), *other = side_name(1 - s);
-	if (!peer->fin_sent && R->d->o.simclose)
-		snprintf(buf, n, "simultaneous close: %s has nothing more to send (FIN), and at the same "
-			 "moment neither has the %s", me, other);
-	else if (!peer->fin_sent)
-		snprintf(buf, n, "teardown 1/4: %s has nothing more to send (FIN)", me);
-	else if (!seq_le(peer->fin_end, ack))
-		snprintf(buf, n, "simultaneous close: %s sends its FIN before the %s's has arrived", me, other);
-	else if (!R->s[s].acked_fin)
-		snprintf(buf, n, "teardown 2+3/4: %s acknowledges the FIN and has nothing more to send (FIN)", me);
-	else
-		snprintf(buf, n, "teardown 3/4: %s has nothing more to send either (FIN)", me);
-}
-
-static void explain_ack(const struct render *R, int s, uint32_t ack, char *buf, size_t n)
-{
-	const struct side_story *me = &R->s[s], *peer = &R->s[1 - s];
-	const char *who = side_name(s), *other = side_name(1 - s);
-	if (peer->fin_sent && !me->acked_fin && seq_le(peer->fin_end, ack)) {
-		if (!me->fin_sent)
-			snprintf(buf, n, "teardown 2/4: %s acknowledges the FIN; it could still send (half-close)", who);
-		else if (R->d->o.simclose)
-			snprintf(buf, n, "simultaneous close: %s acknowledges the %s's FIN", who, other);
-		else
-			snprintf(buf, n, "teardown 4/4: %s acknowledges the %s's FIN", who, other);
-	} else if (!me->sent_any || !seq_le(ack, me->max_ack)) {
-		snprintf(buf, n, "ack: %s has received %" PRIu32 " byte%s from the %s", who, ack - 1,
-			 ack == 2 ? "" : "s", other);
-	} else {
-		snprintf(buf, n, "duplicate ACK: %s still expects byte %" PRIu32, who, ack);
-	}
-}
-
-static void explain_rst(const struct render *R, int s, const synack_trace_rec *r, char *buf, size_t n)
-{
-	const char *me = side_name(s), *other = side_name(1 - s);
-	if (R->s[s].rsts == 0 && r->conn_id != 0)
-		snprintf(buf, n, "reset: %s aborts the connection: no FIN exchange, no TIME-WAIT; the %s "
-			 "drops whatever it still had to send", me, other);
-	else
-		snprintf(buf, n, "reset: %s has no connection for that segment (any more) and refuses it", me);
-}
-
-static void explain_data(const struct render *R, int s, uint32_t seq, uint32_t len, char *buf, size_t n)
-{
-	if (s == CLIENT && R->s[s].data_segs == 0)
-		snprintf(buf, n, "data: client sends its request (%" PRIu32 " bytes)", len);
-	else if (s == SERVER)
-		snprintf(buf, n, "data: response bytes %" PRIu32 "-%" PRIu32 " of %" PRIu64, seq,
-			 seq + len - 1, R->d->o.bytes);
-	else
-		snprintf(buf, n, "data: %s sends bytes %" PRIu32 "-%" PRIu32, side_name(s), seq, seq + len - 1);
-}
-
-/* A pure ACK sent at the instant this end refused a segment: its answer. */
-static void explain_answer(const struct render *R, int s, char *buf, size_t n)
-{
-	if (R->s[s].state == SYNACK_TCP_TIME_WAIT && R->s[1 - s].fin_sent)
-		snprintf(buf, n, "TIME-WAIT at work: the %s's FIN came again, so the last ACK was lost; "
-			 "the %s acknowledges it again and restarts its 2*MSL wait", side_name(1 - s), side_name(s));
-	else
-		snprintf(buf, n, "the %s answers the refused segment with an ACK of what it expects next",
-			 side_name(s));
-}
-
-static bool is_answer(const struct render *R, int s, const synack_trace_rec *r)
-{
-	const synack_trace_seg *g = &r->seg;
-	return R->s[s].dropped_at == r->time && !g->len &&
-	       (g->flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN | SYNACK_TCP_RST | SYNACK_TCP_ACK)) == SYNACK_TCP_ACK;
-}
-
-static bool is_rexmit(const struct render *R, int s, const synack_trace_seg *g)
-{
-	const struct side_story *me = &R->s[s];
-	uint32_t space = seg_space(g);
-	return space && me->sent_any && !(g->flags & SYNACK_TCP_SYN) &&
-	       seq_le(rel_seq(R, s, g->seq) + space, me->max_end);
-}
-
-static bool is_third(const struct render *R, int s, const synack_trace_seg *g)
-{
-	const struct side_story *me = &R->s[s];
-	return (g->flags & SYNACK_TCP_ACK) && !(g->flags & (SYNACK_TCP_SYN | SYNACK_TCP_RST)) &&
-	       me->sent_syn && !me->sent_synack && R->s[1 - s].sent_synack && !me->est_told;
-}
-
-static void explain(const struct render *R, int s, const synack_trace_rec *r, char *buf, size_t n)
-{
-	const synack_trace_seg *g = &r->seg;
-	uint32_t seq = rel_seq(R, s, g->seq), ack = rel_ack(R, s, g->ack);
-	if (g->flags & SYNACK_TCP_RST)
-		explain_rst(R, s, r, buf, n);
-	else if (g->flags & SYNACK_TCP_SYN)
-		explain_syn(R, s, g, buf, n);
-	else if (is_rexmit(R, s, g) && g->len)
-		snprintf(buf, n, "retransmission: %s sends bytes %" PRIu32 "-%" PRIu32 " again", side_name(s),
-			 seq, seq + g->len - 1);
-	else if (is_rexmit(R, s, g))
-		snprintf(buf, n, "retransmission of the FIN");
-	else if (is_answer(R, s, r))
-		explain_answer(R, s, buf, n);
-	else if (is_third(R, s, g))
-		snprintf(buf, n, "handshake 3/3: %s acknowledges the %s's ISN+1: connection established%s",
-			 side_name(s), side_name(1 - s), g->len ? " (with data)" : "");
-	else if (g->flags & SYNACK_TCP_FIN)
-		explain_fin(R, s, ack, buf, n);
-	else if (g->len)
-		explain_data(R, s, seq, g->len, buf, n);
-	else
-		explain_ack(R, s, ack, buf, n);
-}
-
-/* After drawing a segment: what the story now knows. */
-static void learn(struct render *R, int s, const synack_trace_rec *r)
-{
-	struct side_story *me = &R->s[s];
-	const synack_trace_seg *g = &r->seg;
-	if ((g->flags & SYNACK_TCP_SYN) && !me->isn_known) {
-		me->isn_known = true;
-		me->isn = g->seq;
-		me->wscale = g->wscale;
-	}
-	bool third = is_third(R, s, g), rexmit = is_rexmit(R, s, g);
-	uint32_t seq = rel_seq(R, s, g->seq), ack = rel_ack(R, s, g->ack), end = seq + seg_space(g);
-	me->est_told |= third;
-	me->rexmits += rexmit || ((g->flags & SYNACK_TCP_SYN) &&
-				  ((g->flags & SYNACK_TCP_ACK) ? me->sent_synack : me->sent_syn));
-	me->sent_syn |= (g->flags & (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) == SYNACK_TCP_SYN;
-	me->sent_synack |= (g->flags & (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) == (SYNACK_TCP_SYN | SYNACK_TCP_ACK);
-	if (!me->sent_any || !seq_le(end, me->max_end))
-		me->max_end = end;
-	if ((g->flags & SYNACK_TCP_ACK) && (!me->sent_any || !seq_le(ack, me->max_ack)))
-		me->max_ack = ack;
-	me->sent_any = true;
-	if (g->flags & SYNACK_TCP_FIN) {
-		me->fin_sent = true;
-		me->fin_end = end;
-	}
-	if ((g->flags & SYNACK_TCP_ACK) && R->s[1 - s].fin_sent && seq_le(R->s[1 - s].fin_end, ack))
-		me->acked_fin = true;
-	me->rsts += !!(g->flags & SYNACK_TCP_RST);
-	me->data_segs += g->len > 0;
-	me->segs++;
-	me->dropped_at = SYNACK_TIME_NEVER;
-}
-
-/* Did this segment reach the other stack? See the notes at the top. */
-static bool arrived(struct render *R, int s, const synack_trace_seg *g)
-{
-	const struct demo *d = R->d;
-	size_t *cur = &R->s[s].cursor;
+	size_t *cur = &cursor[s];
 	if (*cur >= d->narr[s])
 		return false;
 	const struct arrival *a = &d->arr[s][*cur];
@@ -1180,100 +763,6 @@ static bool arrived(struct render *R, int s, const synack_trace_seg *g)
 	return true;
 }
 
-static void render_seg(struct render *R, const struct rec *rec)
-{
-	const synack_trace_rec *r = &rec->r;
-	int s = rec->side;
-	char label[160], opts[160], why[300];
-	bool lost = !arrived(R, s, &r->seg);
-	explain(R, s, r, why, sizeof why);
-	learn(R, s, r); /* the ISN is known from here on: the label is relative */
-	seg_label(R, s, &r->seg, label, sizeof label);
-	opts_text(&r->seg, opts, sizeof opts);
-	put_gap(R->o, r->time);
-	put_arrow(R->o, r->time, s, label, lost);
-	if (opts[0])
-		put_note(R->o, C_DIM, opts);
-	put_note(R->o, C_NOTE, why);
-	if (lost) {
-		R->s[s].lost++;
-		put_note(R->o, C_LOST, "✗ lost on the link: this segment never arrived");
-	}
-}
-
-static const char *state_meaning(const struct render *R, int from, int to)
-{
-	static char buf[160];
-	switch (to) {
-	case SYNACK_TCP_TIME_WAIT:
-		snprintf(buf, sizeof buf, "TIME-WAIT: waiting 2*MSL (%g s) so a lost final ACK can be answered",
-			 (double)(2 * R->d->msl) / 1e6);
-		return buf;
-	case SYNACK_TCP_CLOSE_WAIT:
-		return "CLOSE-WAIT: the application is told no more data will come; it may still send";
-	case SYNACK_TCP_FIN_WAIT_2:
-		return "FIN-WAIT-2: its FIN is acknowledged; now it waits for the peer's FIN";
-	case SYNACK_TCP_CLOSING:
-		return "CLOSING: the FINs crossed; waiting for the ACK of its own";
-	case SYNACK_TCP_LAST_ACK:
-		return "LAST-ACK: waiting for the ACK of its FIN";
-	case SYNACK_TCP_CLOSED:
-		return from == SYNACK_TCP_TIME_WAIT ? "2*MSL are over: the connection is forgotten" : NULL;
-	}
-	return NULL;
-}
-
-static void render_state(struct render *R, const struct rec *rec)
-{
-	const synack_trace_rec *r = &rec->r;
-	char text[96];
-	snprintf(text, sizeof text, "%s: %s → %s", side_name(rec->side), synack_tcp_state_name(r->old_state),
-		 synack_tcp_state_name(r->new_state));
-	put_gap(R->o, r->time);
-	put_side(R->o, r->time, rec->side, C_STATE, text);
-	if (r->conn_id != R->d->p[rec->side].listener_id)
-		R->s[rec->side].state = r->new_state;
-	const char *why = state_meaning(R, r->old_state, r->new_state);
-	if (why && r->conn_id != R->d->p[rec->side].listener_id)
-		put_note(R->o, C_NOTE, why);
-}
-
-static const char *note_text(uint16_t note)
-{
-	switch (note) {
-	case SYNACK_NOTE_RETRANSMIT: return "↻ retransmission timer expired: sending again";
-	case SYNACK_NOTE_FAST_RETRANSMIT: return "↻ three duplicate ACKs: fast retransmit";
-	case SYNACK_NOTE_CHALLENGE_ACK: return "suspicious segment: answered with a challenge ACK (RFC 5961)";
-	case SYNACK_NOTE_ZERO_WINDOW_PROBE: return "the peer's window is zero: probing it";
-	case SYNACK_NOTE_DELAYED_ACK: return "delayed-ACK timer fired: ACK sent on its own";
-	case SYNACK_NOTE_TIMEOUT: return "too many retransmissions: the connection is given up";
-	case SYNACK_NOTE_OOO_QUEUED: return "segment after a gap: kept until the gap is filled";
-	case SYNACK_NOTE_KEEPALIVE: return "keepalive probe";
-	}
-	return NULL; /* TIME_WAIT_DONE: the state change says it */
-}
-
-static void render_note(struct render *R, const struct rec *rec)
-{
-	const char *t = note_text(rec->r.note);
-	char text[160];
-	if (!t)
-		return;
-	snprintf(text, sizeof text, "%s: %s", side_name(rec->side), t);
-	put_gap(R->o, rec->r.time);
-	put_side(R->o, rec->r.time, rec->side, C_NOTE, text);
-}
-
-static void render_drop(struct render *R, const struct rec *rec)
-{
-	char text[200];
-	snprintf(text, sizeof text, "✗ %s drops a segment: %s", side_name(rec->side),
-		 synack_counter_doc((enum synack_counter)rec->r.note));
-	put_gap(R->o, rec->r.time);
-	put_note_at(R->o, rec->r.time, C_LOST, text);
-	R->s[rec->side].dropped_at = rec->r.time;
-}
-
 static int rec_cmp(const void *a, const void *b)
 {
 	const struct rec *x = a, *y = b;
@@ -1282,58 +771,78 @@ static int rec_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static void render_header(const struct demo *d, struct out *o)
+static void render_header(const struct demo *d, FILE *f)
 {
-	char left[64], right[64], loss[48];
+	char loss[48];
 	if (d->o.loss > 0)
 		snprintf(loss, sizeof loss, "%g%% loss each way", d->o.loss * 100);
 	else
 		snprintf(loss, sizeof loss, "no loss");
-	fprintf(o->f, "synack demo: two synack stacks on an in-memory link, on virtual time\n");
-	fprintf(o->f, "link: %" PRIu64 " ms one way, ", d->o.delay_ms);
+	fprintf(f, "synack demo: two synack stacks on an in-memory link, on virtual time\n");
+	fprintf(f, "link: %" PRIu64 " ms one way, ", d->o.delay_ms);
 	if (d->o.rate_mbit)
-		fprintf(o->f, "%" PRIu64 " Mbit/s, ", d->o.rate_mbit);
-	fprintf(o->f, "%s, seed %" PRIu64 "; response: %" PRIu64 " bytes\n\n", loss, d->o.seed, d->o.bytes);
-	snprintf(left, sizeof left, "client 10.0.0.1:%u", d->client_port);
-	snprintf(right, sizeof right, "server 10.0.0.2:%u", SERVER_PORT);
-	fprintf(o->f, "%11s %-*s%s\n", "time (ms)", MID_W + 2 - (int)strlen(right), left, right);
-	put_row(o, SYNACK_TIME_NEVER, NULL, "");
+		fprintf(f, "%" PRIu64 " Mbit/s, ", d->o.rate_mbit);
+	fprintf(f, "%s, seed %" PRIu64 "; response: %" PRIu64 " bytes\n\n", loss, d->o.seed, d->o.bytes);
 }
 
-static void render_footer(const struct render *R)
+static void render_footer(const struct demo *d, const struct ladder *L, FILE *f)
 {
-	const struct demo *d = R->d;
-	const struct side_story *c = &R->s[CLIENT], *s = &R->s[SERVER];
-	FILE *f = R->o->f;
-	put_row(R->o, SYNACK_TIME_NEVER, NULL, "");
+	struct ladder_counts c, s;
+	ladder_counts(L, CLIENT, &c);
+	ladder_counts(L, SERVER, &s);
 	fprintf(f, "\nclient received %" PRIu64 " of %" PRIu64 " response bytes%s; ", d->p[CLIENT].done,
 		d->o.bytes, d->p[CLIENT].done == d->o.bytes ? ", all intact" : "");
-	fprintf(f, "%u segments (client %u, server %u), %u lost, %u retransmitted\n", c->segs + s->segs, c->segs,
-		s->segs, c->lost + s->lost, c->rexmits + s->rexmits);
+	fprintf(f, "%u segments (client %u, server %u), %u lost, %u retransmitted\n", c.segs + s.segs, c.segs,
+		s.segs, c.lost + s.lost, c.rexmits + s.rexmits);
 	fprintf(f, "%s after %.3f s of virtual time\n", d->failed ? "did not complete" : "both ends CLOSED",
 		(double)(d->sim.now - d->t0) / 1e6);
 }
 
-static void render(struct demo *d, struct out *o)
+/* The ladder's options: the hosts, and what the scenario means. */
+static void ladder_setup(const struct demo *d, FILE *f, bool color, char col[2][64], struct ladder_opts *lo)
 {
-	struct render R = {.d = d, .o = o};
+	struct ladder_story *st = &lo->story;
+	snprintf(col[CLIENT], 64, "client 10.0.0.1:%u", d->client_port);
+	snprintf(col[SERVER], 64, "server 10.0.0.2:%u", SERVER_PORT);
+	*lo = (struct ladder_opts){
+	    .out = f, .style = LADDER_DRAW, .color = color, .explain = true, .t0 = d->t0};
 	for (int side = 0; side < 2; side++) {
-		R.s[side].wscale = -1;
-		R.s[side].dropped_at = SYNACK_TIME_NEVER;
+		lo->name[side] = side_name(side);
+		lo->column[side] = col[side];
+	}
+	st->msl = d->msl;
+	st->simultaneous_open = d->o.simopen;
+	st->simultaneous_close = d->o.simclose;
+	st->first_data[CLIENT] = "its request";
+	st->stream[SERVER] = "response";
+	st->stream_bytes[SERVER] = d->o.bytes;
+}
+
+/* Sorted by (time, drain order), each record goes to the ladder with
+ * whether the segment arrived. */
+static void render(struct demo *d, FILE *f, bool color)
+{
+	struct ladder_opts lo;
+	struct ladder *L;
+	char col[2][64];
+	size_t cursor[2] = {0, 0};
+	ladder_setup(d, f, color, col, &lo);
+	if (ladder_new(&lo, &L)) {
+		fprintf(stderr, "synack: demo: out of memory\n");
+		exit(CLI_FAIL);
 	}
 	qsort(d->recs, d->nrecs, sizeof *d->recs, rec_cmp);
-	render_header(d, o);
+	render_header(d, f);
 	for (size_t i = 0; i < d->nrecs; i++) {
 		const struct rec *rec = &d->recs[i];
-		switch (rec->r.kind) {
-		case SYNACK_TRACE_SEG_OUT: render_seg(&R, rec); break;
-		case SYNACK_TRACE_STATE: render_state(&R, rec); break;
-		case SYNACK_TRACE_NOTE: render_note(&R, rec); break;
-		case SYNACK_TRACE_DROP: render_drop(&R, rec); break;
-		default: break; /* SEG_IN: arrivals are implied by the arrows */
-		}
+		bool out = rec->r.kind == SYNACK_TRACE_SEG_OUT;
+		struct ladder_event ev = {.kind = LADDER_TRACE, .side = rec->side, .rec = &rec->r};
+		ev.lost = out && !arrived(d, cursor, rec->side, &rec->r.seg);
+		ladder_add(L, &ev);
 	}
-	render_footer(&R);
+	ladder_end(L);
+	render_footer(d, L, f);
+	ladder_free(L);
 }
 
 static void print_stats(const struct demo *d, FILE *f)
@@ -1409,8 +918,7 @@ int cmd_demo(int argc, char **argv)
 		run(d);
 	collect(d);
 	check_outcome(d);
-	struct out o = {.f = stdout, .color = cli_want_color(stdout, d->o.no_color), .t0 = d->t0};
-	render(d, &o);
+	render(d, stdout, cli_want_color(stdout, d->o.no_color));
 	if (d->o.stats)
 		print_stats(d, stdout);
 	close_pcap(d);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ladder.h"
 #include "netcmd.h"
 
 volatile sig_atomic_t net_stop;
@@ -381,7 +382,9 @@ static int create_stack(const char *cmd, const struct net_opts *o, struct net_en
 	cfg->tx = synack_tun_tx;
 	cfg->tx_ctx = e->tun;
 	cfg->ping_log = &e->ping_log;
-	int err = synack_stack_create(cfg, synack_clock_now(), &e->st);
+	cfg->trace_capacity = o->verbose ? 4096 : 0;
+	e->t0 = synack_clock_now();
+	int err = synack_stack_create(cfg, e->t0, &e->st);
 	if (err == -EAFNOSUPPORT) {
 		cli_error(cmd, "this build of the stack does not support that address family yet (IPv6 needs "
 			       "an IPv4 --addr too)");
@@ -392,6 +395,37 @@ static int create_stack(const char *cmd, const struct net_opts *o, struct net_en
 		return CLI_FAIL;
 	}
 	return 0;
+}
+
+/* -v: the trace as lines "synack: CMD: TIME LOCAL > REMOTE SEGMENT". */
+static int open_trace(const char *cmd, struct net_env *e)
+{
+	struct ladder_opts lo = {
+	    .out = stderr,
+	    .style = LADDER_LINES,
+	    .notation = LADDER_WIRESHARK,
+	    .one_stack = true,
+	    .endpoints = true,
+	    .prefix = e->prefix,
+	    .name = {"synack", "peer"},
+	    .t0 = e->t0,
+	};
+	snprintf(e->prefix, sizeof e->prefix, "synack: %s: ", cmd);
+	if (ladder_new(&lo, &e->trace) == 0)
+		return 0;
+	cli_error(cmd, "out of memory");
+	return CLI_FAIL;
+}
+
+void net_env_trace(struct net_env *e)
+{
+	synack_trace_rec rec[64];
+	size_t n;
+	if (!e->trace)
+		return;
+	while ((n = synack_stack_trace_drain(e->st, rec, 64)) > 0)
+		for (size_t i = 0; i < n; i++)
+			ladder_add(e->trace, &(struct ladder_event){.kind = LADDER_TRACE, .rec = &rec[i]});
 }
 
 static ssize_t tun_read(void *ctx, uint8_t *buf, size_t cap)
@@ -409,6 +443,8 @@ int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 		rc = create_stack(cmd, o, e);
 	if (!rc)
 		rc = check_in_use(cmd, &e->cfg);
+	if (!rc && e->verbose)
+		rc = open_trace(cmd, e);
 	if (!rc) {
 		int err = synack_loop_create(e->st, synack_tun_fd(e->tun), tun_read, e->tun, 65536, &e->loop);
 		if (err < 0) {
@@ -433,8 +469,11 @@ static void print_counters(const struct net_env *e)
 
 void net_env_close(struct net_env *e)
 {
+	if (e->st)
+		net_env_trace(e);
 	if (e->st && e->verbose)
 		print_counters(e);
+	ladder_free(e->trace);
 	synack_loop_destroy(e->loop);
 	synack_stack_destroy(e->st);
 	synack_tun_close(e->tun);
@@ -443,7 +482,9 @@ void net_env_close(struct net_env *e)
 
 int net_env_run(struct net_env *e, int timeout_ms, int *ready, int max)
 {
+	net_env_trace(e);
 	int n = synack_loop_run_once(e->loop, timeout_ms, ready, max);
+	net_env_trace(e);
 	if (n < 0)
 		cli_error(e->cmd, "reading the device failed: %s", strerror(-n));
 	return n;

@@ -41,7 +41,9 @@ enum {
 	"                       removes what it added (the device it created, or the address)\n"             \
 	"  --gateway ADDR       next hop for destinations off the --addr prefix\n"                           \
 	"  --mtu N              link MTU (set on the device with --host-addr; default: the device's)\n"      \
-	"  -v, --verbose        report connections and counters on standard error\n"
+	"  -v, --verbose        report on standard error: connections, every TCP segment,\n"                 \
+	"                       state change and drop of the stack (a line each), and the\n"                 \
+	"                       counters at the end\n"
 
 struct net_opts {
 	const char *dev;
@@ -69,6 +71,8 @@ int net_next(struct cli_args *a, const struct cli_opt *opts, const char **val);
  * NULL-terminated list of {"-c", "--count"} pairs. */
 void net_short_opts(int argc, char **argv, const char *const (*pairs)[2]);
 
+struct ladder;
+
 struct net_env {
 	synack_tun *tun;
 	synack_loop *loop;
@@ -77,14 +81,20 @@ struct net_env {
 	synack_ping_log ping_log;
 	const char *cmd;
 	bool verbose;
+	struct ladder *trace; /* verbose: the stack's trace, a line a record */
+	synack_time_t t0;     /* when the stack was created */
+	char prefix[32];      /* "synack: CMD: " */
 };
 
 /* Open the device, create the stack and the loop. Prints one line and
  * returns CLI_FAIL on failure (no permission, no such device, address in
  * use ...); 0 on success. */
 int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e);
-/* Print counters (verbose) and free everything. */
+/* Print the trace and counters (verbose) and free everything. */
 void net_env_close(struct net_env *e);
+/* Verbose: print what the stack traced since the last call, a line each
+ * (tools/ladder.h). net_env_run() and net_env_close() call it. */
+void net_env_trace(struct net_env *e);
 
 /* One loop round (see synack_loop_run_once); prints and returns <0 on a
  * link failure. */

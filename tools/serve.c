@@ -665,6 +665,7 @@ int cmd_serve(int argc, char **argv)
 		rc = run(&srv);
 	if (srv.env.st)
 		reset_all(&srv);
+	net_env_trace(&srv.env); /* -v: the resets, before the summary */
 	while (srv.conns) {
 		struct sconn *s = srv.conns;
 		conn_unlink(&srv, s);

@@ -228,6 +228,28 @@ else
 	echo "skip pcap frame count (no tshark)"
 fi
 
+# ---- golden ladders ----
+# The drawing, byte for byte, as tests/demo/ holds it (tools/ladder.c renders
+# it; the run is deterministic for a seed). After a change to the drawing or
+# to the stack's behaviour that is meant, write the new file with the command
+# the failure prints, and look at the diff before committing it.
+golden() {
+	local file=$1
+	shift
+	run demo "$@"
+	if cmp -s "$tmp/out" "$root/tests/demo/$file"; then
+		ok "golden ladder: demo $* = tests/demo/$file"
+	else
+		bad "golden ladder: demo $*" "differs from tests/demo/$file at line $(cmp "$tmp/out" \
+			"$root/tests/demo/$file" 2>&1 | sed -n 's/.* line \([0-9]*\).*/\1/p'); if meant: $bin demo $* >tests/demo/$file"
+	fi
+}
+golden default.txt
+golden loss-35-seed-10.txt --loss 35 --seed 10 --delay 3
+golden simultaneous-open.txt --simultaneous-open
+golden simultaneous-close.txt --simultaneous-close
+golden reset.txt --reset
+
 # ---- colour ----
 if command -v script >/dev/null 2>&1; then
 	script -qec "$bin demo" /dev/null >"$tmp/tty" 2>&1
