@@ -65,7 +65,10 @@ static inline int kernel_listener(struct sockaddr_in *sa, int backlog, const cha
 }
 
 /* The better of two runs (larger), -1 if either failed. */
-static inline double best_of(double a, double b) { return a < 0 || b < 0 ? -1 : a > b ? a : b; }
+static inline double best_of(double a, double b)
+{
+	return a < 0 || b < 0 ? -1 : a > b ? a : b;
+}
 
 static inline const char *fmt_figure(char *buf, size_t len, double v, int decimals)
 {

@@ -18,8 +18,8 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 /* One "--name" option of a subcommand. id must be > 0. */
 struct cli_opt {
-	const char *name;  /* without the leading "--" */
-	bool has_arg;      /* takes a value: "--name V" or "--name=V" */
+	const char *name; /* without the leading "--" */
+	bool has_arg;	  /* takes a value: "--name V" or "--name=V" */
 	int id;
 };
 
@@ -28,7 +28,7 @@ struct cli_args {
 	int argc;
 	char **argv;
 	int i;
-	const char *cmd;   /* for error messages: "synack: CMD: ..." */
+	const char *cmd; /* for error messages: "synack: CMD: ..." */
 };
 
 enum { CLI_END = 0, CLI_BAD = -1 };

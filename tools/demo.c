@@ -42,23 +42,23 @@
 #include "cli.h"
 #include "ladder.h"
 
-#define CLIENT 0
-#define SERVER 1
-#define SERVER_PORT 80
+#define CLIENT		    0
+#define SERVER		    1
+#define SERVER_PORT	    80
 #define SIMOPEN_CLIENT_PORT 40000
-#define MAX_BYTES (64ull << 20)
-#define DEFAULT_BYTES 1000
+#define MAX_BYTES	    (64ull << 20)
+#define DEFAULT_BYTES	    1000
 #define DEFAULT_RESET_BYTES 4000
-#define TRACE_CAPACITY 16384
-#define MAX_STEPS 50000000ull
-#define EXTRA_TIME SYNACK_SEC(3600) /* virtual time allowed beyond 2*MSL */
+#define TRACE_CAPACITY	    16384
+#define MAX_STEPS	    50000000ull
+#define EXTRA_TIME	    SYNACK_SEC(3600) /* virtual time allowed beyond 2*MSL */
 
 static const char request[] = "GET / HTTP/1.0\r\nHost: 10.0.0.2\r\n\r\n";
 static const char resp_head[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n";
 
 struct demo_opts {
 	uint64_t bytes, seed, delay_ms, rate_mbit;
-	double loss;            /* fraction in [0, 1) */
+	double loss; /* fraction in [0, 1) */
 	const char *pcap;
 	bool simopen, simclose, reset, stats, no_color, bytes_set;
 };
@@ -77,13 +77,13 @@ enum app_step {
 struct peer {
 	enum app_step step;
 	synack_tcp *conn, *listener;
-	uint64_t done;          /* bytes sent (server) or received (client) */
+	uint64_t done; /* bytes sent (server) or received (client) */
 	char req[256];
 	size_t req_len;
-	uint32_t listener_id;   /* conn_id of the listener's trace records */
-	int last_state;         /* latest state of the connection (not listener) */
-	uint32_t visited;       /* bit per state the connection has been in */
-	bool timed_out;         /* the stack gave the connection up */
+	uint32_t listener_id; /* conn_id of the listener's trace records */
+	int last_state;	      /* latest state of the connection (not listener) */
+	uint32_t visited;     /* bit per state the connection has been in */
+	bool timed_out;	      /* the stack gave the connection up */
 };
 
 struct rec {
@@ -148,7 +148,10 @@ static void fail(struct demo *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *side_name(int side) { return side == CLIENT ? "client" : "server"; }
+static const char *side_name(int side)
+{
+	return side == CLIENT ? "client" : "server";
+}
 
 static uint8_t resp_byte(uint64_t i)
 {
@@ -162,24 +165,34 @@ static uint8_t resp_byte(uint64_t i)
 /* ---------------------------------------------------------------- options */
 
 enum {
-	OPT_HELP = 1, OPT_BYTES, OPT_DELAY, OPT_RATE, OPT_LOSS, OPT_SEED, OPT_SIMOPEN,
-	OPT_SIMCLOSE, OPT_RESET, OPT_PCAP, OPT_STATS, OPT_NO_COLOR,
+	OPT_HELP = 1,
+	OPT_BYTES,
+	OPT_DELAY,
+	OPT_RATE,
+	OPT_LOSS,
+	OPT_SEED,
+	OPT_SIMOPEN,
+	OPT_SIMCLOSE,
+	OPT_RESET,
+	OPT_PCAP,
+	OPT_STATS,
+	OPT_NO_COLOR,
 };
 
 static const struct cli_opt demo_opts[] = {
-	{"help", false, OPT_HELP},
-	{"bytes", true, OPT_BYTES},
-	{"delay", true, OPT_DELAY},
-	{"rate", true, OPT_RATE},
-	{"loss", true, OPT_LOSS},
-	{"seed", true, OPT_SEED},
-	{"simultaneous-open", false, OPT_SIMOPEN},
-	{"simultaneous-close", false, OPT_SIMCLOSE},
-	{"reset", false, OPT_RESET},
-	{"pcap", true, OPT_PCAP},
-	{"stats", false, OPT_STATS},
-	{"no-color", false, OPT_NO_COLOR},
-	{NULL, false, 0},
+    {"help", false, OPT_HELP},
+    {"bytes", true, OPT_BYTES},
+    {"delay", true, OPT_DELAY},
+    {"rate", true, OPT_RATE},
+    {"loss", true, OPT_LOSS},
+    {"seed", true, OPT_SEED},
+    {"simultaneous-open", false, OPT_SIMOPEN},
+    {"simultaneous-close", false, OPT_SIMCLOSE},
+    {"reset", false, OPT_RESET},
+    {"pcap", true, OPT_PCAP},
+    {"stats", false, OPT_STATS},
+    {"no-color", false, OPT_NO_COLOR},
+    {NULL, false, 0},
 };
 
 void cmd_demo_usage(FILE *out)
@@ -245,16 +258,32 @@ static int apply_opt(struct demo_opts *o, int id, const char *v)
 	case OPT_BYTES:
 		o->bytes_set = true;
 		return cli_parse_u64("demo", "bytes", v, 1, MAX_BYTES, &o->bytes);
-	case OPT_DELAY: return cli_parse_u64("demo", "delay", v, 0, 10000, &o->delay_ms);
-	case OPT_RATE: return cli_parse_u64("demo", "rate", v, 0, 100000, &o->rate_mbit);
-	case OPT_LOSS: return parse_loss(v, &o->loss);
-	case OPT_SEED: return cli_parse_u64("demo", "seed", v, 0, UINT64_MAX, &o->seed);
-	case OPT_SIMOPEN: o->simopen = true; return 0;
-	case OPT_SIMCLOSE: o->simclose = true; return 0;
-	case OPT_RESET: o->reset = true; return 0;
-	case OPT_PCAP: o->pcap = v; return 0;
-	case OPT_STATS: o->stats = true; return 0;
-	case OPT_NO_COLOR: o->no_color = true; return 0;
+	case OPT_DELAY:
+		return cli_parse_u64("demo", "delay", v, 0, 10000, &o->delay_ms);
+	case OPT_RATE:
+		return cli_parse_u64("demo", "rate", v, 0, 100000, &o->rate_mbit);
+	case OPT_LOSS:
+		return parse_loss(v, &o->loss);
+	case OPT_SEED:
+		return cli_parse_u64("demo", "seed", v, 0, UINT64_MAX, &o->seed);
+	case OPT_SIMOPEN:
+		o->simopen = true;
+		return 0;
+	case OPT_SIMCLOSE:
+		o->simclose = true;
+		return 0;
+	case OPT_RESET:
+		o->reset = true;
+		return 0;
+	case OPT_PCAP:
+		o->pcap = v;
+		return 0;
+	case OPT_STATS:
+		o->stats = true;
+		return 0;
+	case OPT_NO_COLOR:
+		o->no_color = true;
+		return 0;
 	}
 	return CLI_BAD;
 }
@@ -329,7 +358,6 @@ static void collect(struct demo *d)
 	note_states(d, from);
 }
 
-
 static void note_arrival(struct demo *d, int sender, const uint8_t *frame, size_t len)
 {
 	struct wire_ipv4 ip;
@@ -337,10 +365,14 @@ static void note_arrival(struct demo *d, int sender, const uint8_t *frame, size_
 	if (wire_ipv4_parse(frame, len, &ip) || ip.proto != WIRE_PROTO_TCP ||
 	    wire_tcp_parse(ip.payload, ip.payload_len, &tcp))
 		return;
-	d->arr[sender] = grow(d->arr[sender], &d->caparr[sender], d->narr[sender] + 1, sizeof(struct arrival));
+	d->arr[sender] =
+	    grow(d->arr[sender], &d->caparr[sender], d->narr[sender] + 1, sizeof(struct arrival));
 	d->arr[sender][d->narr[sender]++] = (struct arrival){
-		.seq = tcp.seq, .ack = tcp.ack, .tsval = tcp.opt.has_ts ? tcp.opt.ts_val : 0,
-		.len = (uint16_t)tcp.payload_len, .flags = tcp.flags,
+	    .seq = tcp.seq,
+	    .ack = tcp.ack,
+	    .tsval = tcp.opt.has_ts ? tcp.opt.ts_val : 0,
+	    .len = (uint16_t)tcp.payload_len,
+	    .flags = tcp.flags,
 	};
 }
 
@@ -589,9 +621,9 @@ static int setup_sim(struct demo *d)
 {
 	synack_stack_config cfg[2];
 	synack_impair im = {
-		.loss = d->o.loss,
-		.delay = SYNACK_MSEC(d->o.delay_ms),
-		.rate_bps = d->o.rate_mbit * 1000000ull,
+	    .loss = d->o.loss,
+	    .delay = SYNACK_MSEC(d->o.delay_ms),
+	    .rate_bps = d->o.rate_mbit * 1000000ull,
 	};
 	for (int i = 0; i < 2; i++) {
 		synack_stack_config_init(&cfg[i]);
@@ -683,13 +715,20 @@ static bool scenario_over(struct demo *d)
 static const char *step_text(enum app_step s, int side)
 {
 	switch (s) {
-	case APP_LISTEN: return "waiting for a connection";
-	case APP_CONNECT: return "waiting for the handshake";
-	case APP_REQUEST: return "waiting for the request";
-	case APP_RESPONSE: return side == CLIENT ? "reading the response" : "sending the response";
-	case APP_WAIT_EOF: return "waiting for the client's FIN";
-	case APP_DONE: return "done";
-	case APP_FAILED: return "failed";
+	case APP_LISTEN:
+		return "waiting for a connection";
+	case APP_CONNECT:
+		return "waiting for the handshake";
+	case APP_REQUEST:
+		return "waiting for the request";
+	case APP_RESPONSE:
+		return side == CLIENT ? "reading the response" : "sending the response";
+	case APP_WAIT_EOF:
+		return "waiting for the client's FIN";
+	case APP_DONE:
+		return "done";
+	case APP_FAILED:
+		return "failed";
 	}
 	return "?";
 }
@@ -701,9 +740,10 @@ static void explain_stall(struct demo *d, const char *how)
 	for (int side = 0; side < 2; side++) {
 		struct peer *p = &d->p[side];
 		if (p->step != APP_DONE)
-			return fail(d, "%s after %.3f s of virtual time: %s still %s (%" PRIu64 " of %" PRIu64
-				    " bytes)", how, secs, side_name(side), step_text(p->step, side), p->done,
-				    d->o.bytes);
+			return fail(
+			    d,
+			    "%s after %.3f s of virtual time: %s still %s (%" PRIu64 " of %" PRIu64 " bytes)",
+			    how, secs, side_name(side), step_text(p->step, side), p->done, d->o.bytes);
 	}
 	for (int side = 0; side < 2; side++)
 		if (d->p[side].last_state != SYNACK_TCP_CLOSED)
@@ -737,7 +777,8 @@ static void check_outcome(struct demo *d)
 	else if (d->p[CLIENT].timed_out || d->p[SERVER].timed_out)
 		fail(d, "the %s gave up retransmitting: too many segments lost",
 		     side_name(d->p[CLIENT].timed_out ? CLIENT : SERVER));
-	else if (!d->o.reset && (d->p[CLIENT].visited & (1u << SYNACK_TCP_FIN_WAIT_2)) && !(d->p[CLIENT].visited & tw))
+	else if (!d->o.reset && (d->p[CLIENT].visited & (1u << SYNACK_TCP_FIN_WAIT_2)) &&
+		 !(d->p[CLIENT].visited & tw))
 		fail(d, "the client's FIN-WAIT-2 timer expired before the server's FIN got through");
 	else if (!d->o.reset && !(d->p[CLIENT].visited & tw))
 		fail(d, "the client closed first but never went through TIME-WAIT");
@@ -852,8 +893,9 @@ static void print_stats(const struct demo *d, FILE *f)
 		uint64_t c = synack_stack_counter(d->sim.stack[CLIENT], (enum synack_counter)id);
 		uint64_t s = synack_stack_counter(d->sim.stack[SERVER], (enum synack_counter)id);
 		if (c || s)
-			fprintf(f, "%-28s %10" PRIu64 " %10" PRIu64 "  %s\n", synack_counter_name((enum synack_counter)id),
-				c, s, synack_counter_doc((enum synack_counter)id));
+			fprintf(f, "%-28s %10" PRIu64 " %10" PRIu64 "  %s\n",
+				synack_counter_name((enum synack_counter)id), c, s,
+				synack_counter_doc((enum synack_counter)id));
 	}
 	fprintf(f, "\n%-28s %10s %10s %10s\n", "link direction", "sent", "delivered", "lost");
 	for (int port = 0; port < 2; port++) {

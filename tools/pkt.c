@@ -16,7 +16,7 @@
 enum { MAX_SCRIPTS = 4096, MAX_XFAIL = 1024 };
 
 struct xfail {
-	char *path;   /* a suffix of the script path */
+	char *path; /* a suffix of the script path */
 	char *reason;
 };
 
@@ -67,7 +67,10 @@ static int add_script(struct pkt_cmd *c, const char *path)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int add_dir(struct pkt_cmd *c, const char *dir)
 {
@@ -139,8 +142,9 @@ static const struct xfail *xfail_for(const struct pkt_cmd *c, const char *path)
 }
 
 static const struct cli_opt pkt_opts[] = {
-	{"profile", true, 1}, {"strict", false, 2}, {"expected-failures", true, 3}, {"define", true, 4},
-	{"parse-only", false, 5}, {"verbose", false, 6}, {"help", false, 7}, {NULL, false, 0},
+    {"profile", true, 1}, {"strict", false, 2},	    {"expected-failures", true, 3},
+    {"define", true, 4},  {"parse-only", false, 5}, {"verbose", false, 6},
+    {"help", false, 7},	  {NULL, false, 0},
 };
 
 static int parse_args(struct pkt_cmd *c, int argc, char **argv)
@@ -168,9 +172,12 @@ static int parse_args(struct pkt_cmd *c, int argc, char **argv)
 			else if (!strcmp(val, "synack"))
 				c->run.profile = PKT_PROFILE_SYNACK;
 			else
-				return cli_error("pkt", "--profile: unknown profile '%s' (synack, freebsd)", val);
+				return cli_error("pkt", "--profile: unknown profile '%s' (synack, freebsd)",
+						 val);
 			break;
-		case 2: c->run.strict = true; break;
+		case 2:
+			c->run.strict = true;
+			break;
 		case 3:
 			if (load_xfail(c, val))
 				return CLI_USAGE;
@@ -180,10 +187,17 @@ static int parse_args(struct pkt_cmd *c, int argc, char **argv)
 				return cli_error("pkt", "--define: at most %d names", PKT_MAX_DEFINES);
 			c->defines[c->ndefines++] = val;
 			break;
-		case 5: c->parse_only = true; break;
-		case 6: c->run.verbose = true; break;
-		case 7: cmd_pkt_usage(stdout); return -1;
-		default: break;
+		case 5:
+			c->parse_only = true;
+			break;
+		case 6:
+			c->run.verbose = true;
+			break;
+		case 7:
+			cmd_pkt_usage(stdout);
+			return -1;
+		default:
+			break;
 		}
 	}
 	if (!c->nscripts)
@@ -207,8 +221,8 @@ static void report(struct pkt_cmd *c, const char *path, const struct pkt_result 
 		printf("FAIL  %s:%d: %s\n", path, r->line, r->msg);
 		c->failed++;
 	} else if (x) {
-		printf("FAIL  %s: passes but is listed as an expected failure (%s): take it off the list\n", path,
-		       x->reason);
+		printf("FAIL  %s: passes but is listed as an expected failure (%s): take it off the list\n",
+		       path, x->reason);
 		c->failed++;
 	} else {
 		printf("PASS  %s\n", path);

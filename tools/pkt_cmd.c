@@ -50,21 +50,43 @@ static bool sysctl_apply(struct runner *r, const char *name, long long v)
 
 /* synack.tcp.FIELD: any field of synack_tcp_config (synack/stack.h) but
  * isn_tick; times in milliseconds, like FreeBSD's timer sysctls. */
-#define TCP_FIELD(f, ms) {#f, offsetof(synack_tcp_config, f), sizeof(((synack_tcp_config *)0)->f), ms}
+#define TCP_FIELD(f, ms)                                                                                     \
+	{                                                                                                    \
+#f, offsetof(synack_tcp_config, f), sizeof(((synack_tcp_config *)0)->f), ms                  \
+	}
 static const struct {
 	const char *name;
 	size_t off;
 	size_t size;
 	bool ms;
 } tcp_fields[] = {
-	TCP_FIELD(msl, 1), TCP_FIELD(rto_initial, 1), TCP_FIELD(rto_min, 1), TCP_FIELD(rto_max, 1),
-	TCP_FIELD(rto_slop, 1), TCP_FIELD(delack, 1), TCP_FIELD(persist_min, 1), TCP_FIELD(persist_max, 1),
-	TCP_FIELD(fin_wait2_timeout, 1), TCP_FIELD(syn_retries, 0), TCP_FIELD(synack_retries, 0),
-	TCP_FIELD(data_retries, 0), TCP_FIELD(sndbuf, 0), TCP_FIELD(rcvbuf, 0), TCP_FIELD(mss_default, 0),
-	TCP_FIELD(ooo_max_ranges, 0), TCP_FIELD(wscale_enable, 0), TCP_FIELD(sack_enable, 0),
-	TCP_FIELD(ts_enable, 0), TCP_FIELD(rfc5961_rst, 0), TCP_FIELD(rfc5961_syn, 0), TCP_FIELD(rfc5961_ack, 0),
-	TCP_FIELD(time_wait_rst_protect, 0), TCP_FIELD(challenge_ack_limit, 0), TCP_FIELD(max_connections, 0),
-	TCP_FIELD(drop_synfin, 0), TCP_FIELD(rcvbuf_round_mss, 0),
+    TCP_FIELD(msl, 1),
+    TCP_FIELD(rto_initial, 1),
+    TCP_FIELD(rto_min, 1),
+    TCP_FIELD(rto_max, 1),
+    TCP_FIELD(rto_slop, 1),
+    TCP_FIELD(delack, 1),
+    TCP_FIELD(persist_min, 1),
+    TCP_FIELD(persist_max, 1),
+    TCP_FIELD(fin_wait2_timeout, 1),
+    TCP_FIELD(syn_retries, 0),
+    TCP_FIELD(synack_retries, 0),
+    TCP_FIELD(data_retries, 0),
+    TCP_FIELD(sndbuf, 0),
+    TCP_FIELD(rcvbuf, 0),
+    TCP_FIELD(mss_default, 0),
+    TCP_FIELD(ooo_max_ranges, 0),
+    TCP_FIELD(wscale_enable, 0),
+    TCP_FIELD(sack_enable, 0),
+    TCP_FIELD(ts_enable, 0),
+    TCP_FIELD(rfc5961_rst, 0),
+    TCP_FIELD(rfc5961_syn, 0),
+    TCP_FIELD(rfc5961_ack, 0),
+    TCP_FIELD(time_wait_rst_protect, 0),
+    TCP_FIELD(challenge_ack_limit, 0),
+    TCP_FIELD(max_connections, 0),
+    TCP_FIELD(drop_synfin, 0),
+    TCP_FIELD(rcvbuf_round_mss, 0),
 };
 #undef TCP_FIELD
 
@@ -80,7 +102,8 @@ static bool synack_sysctl(struct runner *r, const char *name, long long v)
 		return failf(r, "sysctl %s: no such synack setting", name);
 	uint8_t *f = (uint8_t *)&c + tcp_fields[i].off;
 	size_t size = tcp_fields[i].size;
-	if (v < 0 || (size < 8 && (unsigned long long)v >> (8 * size)) || (tcp_fields[i].ms && v > INT64_MAX / 1000))
+	if (v < 0 || (size < 8 && (unsigned long long)v >> (8 * size)) ||
+	    (tcp_fields[i].ms && v > INT64_MAX / 1000))
 		return failf(r, "sysctl %s=%lld: out of range", name, v);
 	if (tcp_fields[i].ms) {
 		synack_time_t t = SYNACK_MSEC(v);
@@ -100,9 +123,9 @@ static bool synack_sysctl(struct runner *r, const char *name, long long v)
 	return true;
 }
 
-static const char *const freebsd_states[] = {"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
-					     "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
-					     "TIME_WAIT"};
+static const char *const freebsd_states[] = {"CLOSED",	    "LISTEN",	  "SYN_SENT",	"SYN_RCVD",
+					     "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
+					     "CLOSING",	    "LAST_ACK",	  "TIME_WAIT"};
 
 static int state_in(const char *text)
 {
@@ -153,31 +176,52 @@ int shell(struct runner *r, const char *cmd)
 
 /* ---- code blocks ---- */
 
-static const char *const tcpi_states[] = {"TCPI_CLOSED", "TCPI_LISTEN", "TCPI_SYN_SENT", "TCPI_SYN_RECEIVED",
-					  "TCPI_ESTABLISHED", "TCPI_FIN_WAIT_1", "TCPI_FIN_WAIT_2",
-					  "TCPI_CLOSE_WAIT", "TCPI_CLOSING", "TCPI_LAST_ACK", "TCPI_TIME_WAIT"};
+static const char *const tcpi_states[] = {"TCPI_CLOSED",       "TCPI_LISTEN",	   "TCPI_SYN_SENT",
+					  "TCPI_SYN_RECEIVED", "TCPI_ESTABLISHED", "TCPI_FIN_WAIT_1",
+					  "TCPI_FIN_WAIT_2",   "TCPI_CLOSE_WAIT",  "TCPI_CLOSING",
+					  "TCPI_LAST_ACK",     "TCPI_TIME_WAIT"};
 
 /* tcpi_NAME: synack_tcp_info fields (and Linux's names for three of them).
  * Sequence numbers read as the script writes them: snd_una, snd_nxt and
  * iss relative to synack's ISN, rcv_nxt and irs as sent by the script. */
 enum { SEQ_NONE, SEQ_OURS };
-#define TCPI(n, f, seq) {n, offsetof(synack_tcp_info, f), sizeof(((synack_tcp_info *)0)->f), seq}
+#define TCPI(n, f, seq)                                                                                      \
+	{                                                                                                    \
+		n, offsetof(synack_tcp_info, f), sizeof(((synack_tcp_info *)0)->f), seq                      \
+	}
 static const struct {
 	const char *name;
 	size_t off, size;
 	int seq;
 } tcpi_fields[] = {
-	TCPI("iss", iss, SEQ_OURS), TCPI("irs", irs, SEQ_NONE), TCPI("snd_una", snd_una, SEQ_OURS),
-	TCPI("snd_nxt", snd_nxt, SEQ_OURS), TCPI("snd_wnd", snd_wnd, SEQ_NONE), TCPI("rcv_nxt", rcv_nxt, SEQ_NONE),
-	TCPI("rcv_wnd", rcv_wnd, SEQ_NONE), TCPI("mss", mss, SEQ_NONE), TCPI("snd_mss", mss, SEQ_NONE),
-	TCPI("snd_wscale", snd_wscale, SEQ_NONE), TCPI("rcv_wscale", rcv_wscale, SEQ_NONE),
-	TCPI("sack_ok", sack_ok, SEQ_NONE), TCPI("ts_ok", ts_ok, SEQ_NONE), TCPI("wscale_ok", wscale_ok, SEQ_NONE),
-	TCPI("srtt", srtt, SEQ_NONE), TCPI("rtt", srtt, SEQ_NONE), TCPI("rttvar", rttvar, SEQ_NONE),
-	TCPI("rto", rto, SEQ_NONE), TCPI("cwnd", cwnd, SEQ_NONE), TCPI("ssthresh", ssthresh, SEQ_NONE),
-	TCPI("retransmits", retransmits, SEQ_NONE), TCPI("total_retrans", retransmits, SEQ_NONE),
-	TCPI("backoff", backoff, SEQ_NONE), TCPI("bytes_sent", bytes_sent, SEQ_NONE),
-	TCPI("bytes_received", bytes_received, SEQ_NONE), TCPI("bytes_acked", bytes_acked, SEQ_NONE),
-	TCPI("send_queued", send_queued, SEQ_NONE), TCPI("recv_queued", recv_queued, SEQ_NONE),
+    TCPI("iss", iss, SEQ_OURS),
+    TCPI("irs", irs, SEQ_NONE),
+    TCPI("snd_una", snd_una, SEQ_OURS),
+    TCPI("snd_nxt", snd_nxt, SEQ_OURS),
+    TCPI("snd_wnd", snd_wnd, SEQ_NONE),
+    TCPI("rcv_nxt", rcv_nxt, SEQ_NONE),
+    TCPI("rcv_wnd", rcv_wnd, SEQ_NONE),
+    TCPI("mss", mss, SEQ_NONE),
+    TCPI("snd_mss", mss, SEQ_NONE),
+    TCPI("snd_wscale", snd_wscale, SEQ_NONE),
+    TCPI("rcv_wscale", rcv_wscale, SEQ_NONE),
+    TCPI("sack_ok", sack_ok, SEQ_NONE),
+    TCPI("ts_ok", ts_ok, SEQ_NONE),
+    TCPI("wscale_ok", wscale_ok, SEQ_NONE),
+    TCPI("srtt", srtt, SEQ_NONE),
+    TCPI("rtt", srtt, SEQ_NONE),
+    TCPI("rttvar", rttvar, SEQ_NONE),
+    TCPI("rto", rto, SEQ_NONE),
+    TCPI("cwnd", cwnd, SEQ_NONE),
+    TCPI("ssthresh", ssthresh, SEQ_NONE),
+    TCPI("retransmits", retransmits, SEQ_NONE),
+    TCPI("total_retrans", retransmits, SEQ_NONE),
+    TCPI("backoff", backoff, SEQ_NONE),
+    TCPI("bytes_sent", bytes_sent, SEQ_NONE),
+    TCPI("bytes_received", bytes_received, SEQ_NONE),
+    TCPI("bytes_acked", bytes_acked, SEQ_NONE),
+    TCPI("send_queued", send_queued, SEQ_NONE),
+    TCPI("recv_queued", recv_queued, SEQ_NONE),
 };
 #undef TCPI
 
@@ -185,10 +229,14 @@ static const struct {
 	const char *name;
 	uint32_t bit;
 } event_names[] = {
-	{"EV_CONNECTED", SYNACK_EV_CONNECTED}, {"EV_ACCEPTABLE", SYNACK_EV_ACCEPTABLE},
-	{"EV_READABLE", SYNACK_EV_READABLE},   {"EV_WRITABLE", SYNACK_EV_WRITABLE},
-	{"EV_PEER_CLOSED", SYNACK_EV_PEER_CLOSED}, {"EV_RESET", SYNACK_EV_RESET},
-	{"EV_ERROR", SYNACK_EV_ERROR},         {"EV_CLOSED", SYNACK_EV_CLOSED},
+    {"EV_CONNECTED", SYNACK_EV_CONNECTED},
+    {"EV_ACCEPTABLE", SYNACK_EV_ACCEPTABLE},
+    {"EV_READABLE", SYNACK_EV_READABLE},
+    {"EV_WRITABLE", SYNACK_EV_WRITABLE},
+    {"EV_PEER_CLOSED", SYNACK_EV_PEER_CLOSED},
+    {"EV_RESET", SYNACK_EV_RESET},
+    {"EV_ERROR", SYNACK_EV_ERROR},
+    {"EV_CLOSED", SYNACK_EV_CLOSED},
 };
 
 /* Take the stack's pending events into the per-descriptor sets. */
@@ -214,7 +262,8 @@ static const char *ident(const char *s, char *out, size_t cap)
 {
 	size_t n = 0;
 	s = skip_blank(s);
-	while ((*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (n && *s >= '0' && *s <= '9')) &&
+	while ((*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		(n && *s >= '0' && *s <= '9')) &&
 	       n + 1 < cap)
 		out[n++] = *s++;
 	out[n] = 0;
@@ -240,13 +289,20 @@ static const char *cmp_op(const char *s, enum cmp *op)
 static bool cmp_holds(long long a, enum cmp op, long long b)
 {
 	switch (op) {
-	case CMP_EQ: return a == b;
-	case CMP_NE: return a != b;
-	case CMP_LT: return a < b;
-	case CMP_LE: return a <= b;
-	case CMP_GT: return a > b;
-	case CMP_GE: return a >= b;
-	default: return false;
+	case CMP_EQ:
+		return a == b;
+	case CMP_NE:
+		return a != b;
+	case CMP_LT:
+		return a < b;
+	case CMP_LE:
+		return a <= b;
+	case CMP_GT:
+		return a > b;
+	case CMP_GE:
+		return a >= b;
+	default:
+		return false;
 	}
 }
 
@@ -293,10 +349,22 @@ static int lhs_value(struct runner *r, const char *name, const char **rest, long
 	uint32_t u32;
 	int64_t i64;
 	switch (tcpi_fields[i].size) {
-	case 1: memcpy(&u8, f, 1); *v = u8; break;
-	case 2: memcpy(&u16, f, 2); *v = u16; break;
-	case 4: memcpy(&u32, f, 4); *v = tcpi_fields[i].seq == SEQ_OURS ? (uint32_t)(u32 - r->isn) : u32; break;
-	default: memcpy(&i64, f, 8); *v = i64; break;
+	case 1:
+		memcpy(&u8, f, 1);
+		*v = u8;
+		break;
+	case 2:
+		memcpy(&u16, f, 2);
+		*v = u16;
+		break;
+	case 4:
+		memcpy(&u32, f, 4);
+		*v = tcpi_fields[i].seq == SEQ_OURS ? (uint32_t)(u32 - r->isn) : u32;
+		break;
+	default:
+		memcpy(&i64, f, 8);
+		*v = i64;
+		break;
 	}
 	return 1;
 }
@@ -356,9 +424,11 @@ static int assert_events(struct runner *r, const char *s, uint32_t have, bool *u
 	char hs[160] = "", ws[160] = "";
 	for (size_t i = 0; i < sizeof event_names / sizeof event_names[0]; i++) {
 		if (have & event_names[i].bit)
-			snprintf(hs + strlen(hs), sizeof hs - strlen(hs), "%s%s", hs[0] ? "|" : "", event_names[i].name);
+			snprintf(hs + strlen(hs), sizeof hs - strlen(hs), "%s%s", hs[0] ? "|" : "",
+				 event_names[i].name);
 		if (want & ~have & event_names[i].bit)
-			snprintf(ws + strlen(ws), sizeof ws - strlen(ws), "%s%s", ws[0] ? "|" : "", event_names[i].name);
+			snprintf(ws + strlen(ws), sizeof ws - strlen(ws), "%s%s", ws[0] ? "|" : "",
+				 event_names[i].name);
 	}
 	failf(r, "events on fd %d are %s, without %s", r->last_fd, hs[0] ? hs : "none", ws);
 	return -1;
@@ -431,4 +501,3 @@ bool code_block(struct runner *r, const char *code)
 		r->res->shell_applied++;
 	return true;
 }
-

@@ -20,47 +20,53 @@
 enum { PKT_MAX_BYTES = 1 << 20, PKT_MAX_EVENTS = 10000, PKT_MAX_OPTS = 20, PKT_MAX_DEFINES = 16 };
 
 enum pkt_time_kind {
-	PKT_T_ABS,  /* "1.5": seconds since the script started */
-	PKT_T_REL,  /* "+0.1": after the previous event */
-	PKT_T_ANY,  /* "*" */
+	PKT_T_ABS, /* "1.5": seconds since the script started */
+	PKT_T_REL, /* "+0.1": after the previous event */
+	PKT_T_ANY, /* "*" */
 };
 
 struct pkt_time {
 	enum pkt_time_kind kind;
-	int64_t us;               /* microseconds */
-	bool range;               /* "a~b" or "a...b" (a blocking call's start...return) */
-	bool blocking;            /* the range was written with "..." */
+	int64_t us;    /* microseconds */
+	bool range;    /* "a~b" or "a...b" (a blocking call's start...return) */
+	bool blocking; /* the range was written with "..." */
 	enum pkt_time_kind end_kind;
 	int64_t end_us;
 };
 
 enum pkt_ev_kind {
-	PKT_EV_PACKET,            /* "< S 0:0(0) win 1000 <mss 1460>" */
-	PKT_EV_CALL,              /* "connect(3, ..., ...) = -1 EINPROGRESS (...)" */
-	PKT_EV_SHELL,             /* "`sysctl -w a.b=1`": text is the command */
-	PKT_EV_CODE,              /* "%{ assert tcpi_state == TCPI_LISTEN }%": text is the code */
+	PKT_EV_PACKET, /* "< S 0:0(0) win 1000 <mss 1460>" */
+	PKT_EV_CALL,   /* "connect(3, ..., ...) = -1 EINPROGRESS (...)" */
+	PKT_EV_SHELL,  /* "`sysctl -w a.b=1`": text is the command */
+	PKT_EV_CODE,   /* "%{ assert tcpi_state == TCPI_LISTEN }%": text is the code */
 };
 
 enum pkt_opt_kind {
-	PKT_OPT_NOP, PKT_OPT_EOL, PKT_OPT_MSS, PKT_OPT_WSCALE, PKT_OPT_SACKOK, PKT_OPT_SACK,
-	PKT_OPT_TS, PKT_OPT_OTHER, /* FO, md5, unknown kinds: the text is kept in `other` */
-	PKT_OPT_RAW,              /* synack: "raw 0205": the bytes as written, in `raw` */
+	PKT_OPT_NOP,
+	PKT_OPT_EOL,
+	PKT_OPT_MSS,
+	PKT_OPT_WSCALE,
+	PKT_OPT_SACKOK,
+	PKT_OPT_SACK,
+	PKT_OPT_TS,
+	PKT_OPT_OTHER, /* FO, md5, unknown kinds: the text is kept in `other` */
+	PKT_OPT_RAW,   /* synack: "raw 0205": the bytes as written, in `raw` */
 };
 
 struct pkt_opt {
 	enum pkt_opt_kind kind;
-	uint32_t v1, v2;          /* MSS value; wscale shift; TS val and ecr */
+	uint32_t v1, v2; /* MSS value; wscale shift; TS val and ecr */
 	uint8_t nsack;
-	uint32_t sack[4][2];      /* "sack 1:1001 2001:3001" */
+	uint32_t sack[4][2]; /* "sack 1:1001 2001:3001" */
 	char other[32];
 	uint8_t nraw;
 	uint8_t raw[40];
 };
 
 struct pkt_packet {
-	char dir;                 /* '<' inbound (injected), '>' outbound (expected) */
-	char ecn[16];             /* "[noecn]", "[ect0]" ... as written, or "" */
-	uint8_t flags;            /* SYNACK_TCP_* bits (synack/stack.h) from "S . F R P U E W"; "-" = 0 */
+	char dir;      /* '<' inbound (injected), '>' outbound (expected) */
+	char ecn[16];  /* "[noecn]", "[ect0]" ... as written, or "" */
+	uint8_t flags; /* SYNACK_TCP_* bits (synack/stack.h) from "S . F R P U E W"; "-" = 0 */
 	bool has_seq;
 	uint32_t seq_start, seq_end, len; /* "start:end(len)" */
 	bool has_ack;
@@ -69,8 +75,8 @@ struct pkt_packet {
 	uint32_t win;
 	bool has_urg;
 	uint32_t urg;
-	bool has_opts;            /* an option list was written ("<>" counts, empty) */
-	bool opts_any;            /* "<...>" */
+	bool has_opts; /* an option list was written ("<>" counts, empty) */
+	bool opts_any; /* "<...>" */
 	uint8_t nopts;
 	struct pkt_opt opts[PKT_MAX_OPTS];
 	/* synack's extensions for inbound packets (see tests/pkt/README.md):
@@ -81,20 +87,20 @@ struct pkt_packet {
 };
 
 enum pkt_expr_kind {
-	PKT_X_INT,                /* 42, -1, 0x02 */
-	PKT_X_ELLIPSIS,           /* ... */
-	PKT_X_IDENT,              /* SOCK_STREAM, ECONNRESET */
-	PKT_X_STRING,             /* "abc" */
-	PKT_X_OR,                 /* O_RDWR|O_NONBLOCK: items are the operands */
-	PKT_X_ARRAY,              /* [65536] or [ECONNRESET] or [1, 2]: items */
-	PKT_X_STRUCT,             /* {l_onoff=1, l_linger=0}: items, each with a name */
+	PKT_X_INT,	/* 42, -1, 0x02 */
+	PKT_X_ELLIPSIS, /* ... */
+	PKT_X_IDENT,	/* SOCK_STREAM, ECONNRESET */
+	PKT_X_STRING,	/* "abc" */
+	PKT_X_OR,	/* O_RDWR|O_NONBLOCK: items are the operands */
+	PKT_X_ARRAY,	/* [65536] or [ECONNRESET] or [1, 2]: items */
+	PKT_X_STRUCT,	/* {l_onoff=1, l_linger=0}: items, each with a name */
 };
 
 struct pkt_expr {
 	enum pkt_expr_kind kind;
 	int64_t num;
-	char *str;                /* identifier or string text; for a struct member, its name is in `name` */
-	char *name;               /* struct member name ("l_onoff"), else NULL */
+	char *str;  /* identifier or string text; for a struct member, its name is in `name` */
+	char *name; /* struct member name ("l_onoff"), else NULL */
 	struct pkt_expr *items;
 	int nitems;
 };
@@ -103,32 +109,32 @@ struct pkt_call {
 	char name[32];
 	struct pkt_expr *args;
 	int nargs;
-	struct pkt_expr ret;      /* PKT_X_INT or PKT_X_ELLIPSIS */
-	char err[32];             /* errno name after the result ("EINPROGRESS"), or "" */
-	char note[128];           /* the parenthesised text after it, or "" */
+	struct pkt_expr ret; /* PKT_X_INT or PKT_X_ELLIPSIS */
+	char err[32];	     /* errno name after the result ("EINPROGRESS"), or "" */
+	char note[128];	     /* the parenthesised text after it, or "" */
 };
 
 struct pkt_event {
-	int line, col;            /* 1-based position of the event in the file */
+	int line, col; /* 1-based position of the event in the file */
 	struct pkt_time time;
 	enum pkt_ev_kind kind;
-	struct pkt_packet pkt;    /* PKT_EV_PACKET */
-	struct pkt_call call;     /* PKT_EV_CALL */
-	char *text;               /* PKT_EV_SHELL, PKT_EV_CODE */
+	struct pkt_packet pkt; /* PKT_EV_PACKET */
+	struct pkt_call call;  /* PKT_EV_CALL */
+	char *text;	       /* PKT_EV_SHELL, PKT_EV_CODE */
 };
 
 struct pkt_header_opt {
 	char name[48];
-	char value[128];          /* "" for a bare --flag */
+	char value[128]; /* "" for a bare --flag */
 	int line;
 };
 
 struct pkt_script {
 	char *path;
-	int ip_version;           /* 4 or 6 from --ip_version, 0 if absent */
-	int64_t tolerance_us;     /* --tolerance_usecs, default 4000 */
+	int ip_version;	      /* 4 or 6 from --ip_version, 0 if absent */
+	int64_t tolerance_us; /* --tolerance_usecs, default 4000 */
 	struct pkt_header_opt *hdr;
-	int nhdr;                 /* every header option, --ip_version and --tolerance_usecs included */
+	int nhdr; /* every header option, --ip_version and --tolerance_usecs included */
 	struct pkt_event *ev;
 	int nev;
 };

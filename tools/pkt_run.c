@@ -219,8 +219,8 @@ static int opts_str(const struct wire_tcp_opts *o, char *out, size_t len)
 	if (o->wscale >= 0)
 		n += snprintf(out + n, len - (size_t)n, "wscale %d,", o->wscale);
 	for (int i = 0; i < o->nsack && n < (int)len; i++)
-		n += snprintf(out + n, len - (size_t)n, "%s%u:%u%s", i ? "" : "sack ", o->sack[i][0], o->sack[i][1],
-			      i + 1 < o->nsack ? " " : ",");
+		n += snprintf(out + n, len - (size_t)n, "%s%u:%u%s", i ? "" : "sack ", o->sack[i][0],
+			      o->sack[i][1], i + 1 < o->nsack ? " " : ",");
 	if (n > 0)
 		out[--n] = 0;
 	return n;
@@ -235,7 +235,8 @@ static void describe_actual(const struct runner *r, const struct wire_tcp *h, ch
 	int n = snprintf(out, len, "%s %u:%u(%zu)", f, seq, seq + (uint32_t)h->payload_len, h->payload_len);
 	if (h->flags & SYNACK_TCP_ACK)
 		n += snprintf(out + n, len - (size_t)n, " ack %u", h->ack);
-	snprintf(out + n, len - (size_t)n, " win %u%s%s%s", h->wnd, opts[0] ? " <" : "", opts, opts[0] ? ">" : "");
+	snprintf(out + n, len - (size_t)n, " win %u%s%s%s", h->wnd, opts[0] ? " <" : "", opts,
+		 opts[0] ? ">" : "");
 }
 
 static void describe_expected(const struct pkt_packet *p, char *out, size_t len)
@@ -384,14 +385,22 @@ static bool sack_match(const struct pkt_opt *want, const struct wire_tcp_opts *o
 static uint8_t opt_kind_byte(enum pkt_opt_kind k)
 {
 	switch (k) {
-	case PKT_OPT_EOL: return WIRE_TCPOPT_EOL;
-	case PKT_OPT_NOP: return WIRE_TCPOPT_NOP;
-	case PKT_OPT_MSS: return WIRE_TCPOPT_MSS;
-	case PKT_OPT_WSCALE: return WIRE_TCPOPT_WSCALE;
-	case PKT_OPT_SACKOK: return WIRE_TCPOPT_SACK_OK;
-	case PKT_OPT_SACK: return WIRE_TCPOPT_SACK;
-	case PKT_OPT_TS: return WIRE_TCPOPT_TS;
-	default: return 0xff; /* FO, md5 ...: synack never sends them */
+	case PKT_OPT_EOL:
+		return WIRE_TCPOPT_EOL;
+	case PKT_OPT_NOP:
+		return WIRE_TCPOPT_NOP;
+	case PKT_OPT_MSS:
+		return WIRE_TCPOPT_MSS;
+	case PKT_OPT_WSCALE:
+		return WIRE_TCPOPT_WSCALE;
+	case PKT_OPT_SACKOK:
+		return WIRE_TCPOPT_SACK_OK;
+	case PKT_OPT_SACK:
+		return WIRE_TCPOPT_SACK;
+	case PKT_OPT_TS:
+		return WIRE_TCPOPT_TS;
+	default:
+		return 0xff; /* FO, md5 ...: synack never sends them */
 	}
 }
 
@@ -424,7 +433,8 @@ static void opts_sent_str(const struct wire_tcp *h, char *out, size_t cap)
 	size_t n = h->hdr_len - WIRE_TCP_HDR, k = 0;
 	out[0] = 0;
 	for (size_t i = 0; i < n && k + 48 < cap;) {
-		size_t l = o[i] <= WIRE_TCPOPT_NOP || i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n ? 1 : o[i + 1];
+		size_t l =
+		    o[i] <= WIRE_TCPOPT_NOP || i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n ? 1 : o[i + 1];
 		k += (size_t)snprintf(out + k, cap - k, "%s", i ? "," : "");
 		if (o[i] == WIRE_TCPOPT_EOL || o[i] == WIRE_TCPOPT_NOP)
 			k += (size_t)snprintf(out + k, cap - k, "%s", o[i] ? "nop" : "eol");
@@ -435,11 +445,13 @@ static void opts_sent_str(const struct wire_tcp *h, char *out, size_t cap)
 		else if (o[i] == WIRE_TCPOPT_SACK_OK && l == 2)
 			k += (size_t)snprintf(out + k, cap - k, "sackOK");
 		else if (o[i] == WIRE_TCPOPT_TS && l == 10)
-			k += (size_t)snprintf(out + k, cap - k, "TS val %u ecr %u", rd32(o + i + 2), rd32(o + i + 6));
+			k += (size_t)snprintf(out + k, cap - k, "TS val %u ecr %u", rd32(o + i + 2),
+					      rd32(o + i + 6));
 		else if (o[i] == WIRE_TCPOPT_SACK && l >= 10) {
 			k += (size_t)snprintf(out + k, cap - k, "sack");
 			for (size_t b = i + 2; b + 8 <= i + l && k + 24 < cap; b += 8)
-				k += (size_t)snprintf(out + k, cap - k, " %u:%u", rd32(o + b), rd32(o + b + 4));
+				k += (size_t)snprintf(out + k, cap - k, " %u:%u", rd32(o + b),
+						      rd32(o + b + 4));
 		} else {
 			k += (size_t)snprintf(out + k, cap - k, "raw ");
 			for (size_t b = i; b < i + l && k + 4 < cap; b++)
@@ -458,23 +470,38 @@ static void opts_written_str(const struct pkt_packet *p, char *out, size_t cap)
 		const struct pkt_opt *x = &p->opts[i];
 		k += (size_t)snprintf(out + k, cap - k, "%s", i ? "," : "");
 		switch (x->kind) {
-		case PKT_OPT_NOP: k += (size_t)snprintf(out + k, cap - k, "nop"); break;
-		case PKT_OPT_EOL: k += (size_t)snprintf(out + k, cap - k, "eol"); break;
-		case PKT_OPT_MSS: k += (size_t)snprintf(out + k, cap - k, "mss %u", x->v1); break;
-		case PKT_OPT_WSCALE: k += (size_t)snprintf(out + k, cap - k, "wscale %u", x->v1); break;
-		case PKT_OPT_SACKOK: k += (size_t)snprintf(out + k, cap - k, "sackOK"); break;
-		case PKT_OPT_TS: k += (size_t)snprintf(out + k, cap - k, "TS val %u ecr %u", x->v1, x->v2); break;
+		case PKT_OPT_NOP:
+			k += (size_t)snprintf(out + k, cap - k, "nop");
+			break;
+		case PKT_OPT_EOL:
+			k += (size_t)snprintf(out + k, cap - k, "eol");
+			break;
+		case PKT_OPT_MSS:
+			k += (size_t)snprintf(out + k, cap - k, "mss %u", x->v1);
+			break;
+		case PKT_OPT_WSCALE:
+			k += (size_t)snprintf(out + k, cap - k, "wscale %u", x->v1);
+			break;
+		case PKT_OPT_SACKOK:
+			k += (size_t)snprintf(out + k, cap - k, "sackOK");
+			break;
+		case PKT_OPT_TS:
+			k += (size_t)snprintf(out + k, cap - k, "TS val %u ecr %u", x->v1, x->v2);
+			break;
 		case PKT_OPT_SACK:
 			k += (size_t)snprintf(out + k, cap - k, "sack");
 			for (int b = 0; b < x->nsack && k + 24 < cap; b++)
-				k += (size_t)snprintf(out + k, cap - k, " %u:%u", x->sack[b][0], x->sack[b][1]);
+				k += (size_t)snprintf(out + k, cap - k, " %u:%u", x->sack[b][0],
+						      x->sack[b][1]);
 			break;
 		case PKT_OPT_RAW:
 			k += (size_t)snprintf(out + k, cap - k, "raw ");
 			for (int b = 0; b < x->nraw && k + 4 < cap; b++)
 				k += (size_t)snprintf(out + k, cap - k, "%02x", x->raw[b]);
 			break;
-		default: k += (size_t)snprintf(out + k, cap - k, "%s", x->other); break;
+		default:
+			k += (size_t)snprintf(out + k, cap - k, "%s", x->other);
+			break;
 		}
 	}
 }
@@ -521,8 +548,9 @@ static bool learn_from_first(struct runner *r, const struct pkt_packet *p, const
 		r->isn = h->seq - p->seq_start;
 		r->isn_known = true;
 		if (r->pin_iss && r->isn != r->want_iss)
-			return failf(r, "--synack_iss=%u: synack chose ISS %u (the first connect() must be at time 0)",
-				     r->want_iss, r->isn);
+			return failf(
+			    r, "--synack_iss=%u: synack chose ISS %u (the first connect() must be at time 0)",
+			    r->want_iss, r->isn);
 	}
 	if (!r->bound && !r->local_port)
 		r->local_port = h->sport;
@@ -590,14 +618,13 @@ static bool outbound(struct runner *r, const struct pkt_event *e, synack_time_t 
 			opts_written_str(p, wo, sizeof wo);
 			opts_sent_str(&h, so, sizeof so);
 		}
-		return failf(r, "expected: %s\n      actual:   %s (at %.6f)%s%s%s%s%s", exp, act, (f.t - r->base) / 1e6,
-			     r->o->strict ? "\n      options written <" : "", wo, r->o->strict ? ">, sent <" : "", so,
-			     r->o->strict ? ">" : "");
+		return failf(r, "expected: %s\n      actual:   %s (at %.6f)%s%s%s%s%s", exp, act,
+			     (f.t - r->base) / 1e6, r->o->strict ? "\n      options written <" : "", wo,
+			     r->o->strict ? ">, sent <" : "", so, r->o->strict ? ">" : "");
 	}
 	if (f.t < lo)
-		return failf(r, "%s sent at %.6f, expected at %.6f (tolerance %.3f s)", act, (f.t - r->base) / 1e6,
-			     (t - r->base) / 1e6,
-			     tol / 1e6);
+		return failf(r, "%s sent at %.6f, expected at %.6f (tolerance %.3f s)", act,
+			     (f.t - r->base) / 1e6, (t - r->base) / 1e6, tol / 1e6);
 	const struct pkt_opt *ts = find_opt(p, PKT_OPT_TS);
 	if (!addressing_ok(r, &h, act) || !ts_clock_ok(r, ts, &h, act))
 		return false;
@@ -636,9 +663,17 @@ static int encode_opts(const struct runner *r, const struct pkt_packet *p, uint8
 			continue;
 		bbuf_u8(&b, kind);
 		switch (x->kind) {
-		case PKT_OPT_MSS: bbuf_u8(&b, 4); bbuf_u16(&b, (uint16_t)x->v1); break;
-		case PKT_OPT_WSCALE: bbuf_u8(&b, 3); bbuf_u8(&b, (uint8_t)x->v1); break;
-		case PKT_OPT_SACKOK: bbuf_u8(&b, 2); break;
+		case PKT_OPT_MSS:
+			bbuf_u8(&b, 4);
+			bbuf_u16(&b, (uint16_t)x->v1);
+			break;
+		case PKT_OPT_WSCALE:
+			bbuf_u8(&b, 3);
+			bbuf_u8(&b, (uint8_t)x->v1);
+			break;
+		case PKT_OPT_SACKOK:
+			bbuf_u8(&b, 2);
+			break;
 		case PKT_OPT_TS:
 			bbuf_u8(&b, 10);
 			bbuf_u32(&b, x->v1);
@@ -712,13 +747,29 @@ static const struct {
 	const char *name;
 	int value;
 } errnos[] = {
-	{"EINPROGRESS", EINPROGRESS}, {"ECONNREFUSED", ECONNREFUSED}, {"ECONNRESET", ECONNRESET},
-	{"ETIMEDOUT", ETIMEDOUT}, {"EAGAIN", EAGAIN}, {"EWOULDBLOCK", EWOULDBLOCK}, {"ENOTCONN", ENOTCONN},
-	{"EPIPE", EPIPE}, {"EISCONN", EISCONN}, {"EALREADY", EALREADY}, {"EINVAL", EINVAL}, {"EBADF", EBADF},
-	{"EADDRINUSE", EADDRINUSE}, {"ECONNABORTED", ECONNABORTED}, {"EOPNOTSUPP", EOPNOTSUPP},
-	{"ENOPROTOOPT", ENOPROTOOPT}, {"EMFILE", EMFILE}, {"EDESTADDRREQ", EDESTADDRREQ},
-	{"EADDRNOTAVAIL", EADDRNOTAVAIL}, {"EHOSTUNREACH", EHOSTUNREACH}, {"ENETUNREACH", ENETUNREACH},
-	{"ENOBUFS", ENOBUFS}, {"EMSGSIZE", EMSGSIZE},
+    {"EINPROGRESS", EINPROGRESS},
+    {"ECONNREFUSED", ECONNREFUSED},
+    {"ECONNRESET", ECONNRESET},
+    {"ETIMEDOUT", ETIMEDOUT},
+    {"EAGAIN", EAGAIN},
+    {"EWOULDBLOCK", EWOULDBLOCK},
+    {"ENOTCONN", ENOTCONN},
+    {"EPIPE", EPIPE},
+    {"EISCONN", EISCONN},
+    {"EALREADY", EALREADY},
+    {"EINVAL", EINVAL},
+    {"EBADF", EBADF},
+    {"EADDRINUSE", EADDRINUSE},
+    {"ECONNABORTED", ECONNABORTED},
+    {"EOPNOTSUPP", EOPNOTSUPP},
+    {"ENOPROTOOPT", ENOPROTOOPT},
+    {"EMFILE", EMFILE},
+    {"EDESTADDRREQ", EDESTADDRREQ},
+    {"EADDRNOTAVAIL", EADDRNOTAVAIL},
+    {"EHOSTUNREACH", EHOSTUNREACH},
+    {"ENETUNREACH", ENETUNREACH},
+    {"ENOBUFS", ENOBUFS},
+    {"EMSGSIZE", EMSGSIZE},
 };
 
 static int errno_value(const char *name)
@@ -803,7 +854,9 @@ static long long read_check(struct runner *r, int fd, const uint8_t *buf, size_t
 	for (size_t i = 0; i < n; i++) {
 		uint32_t seq = info.irs + 1 + (uint32_t)(*off + i);
 		if (buf[i] != payload_byte(seq)) {
-			failf(r, "read() returned byte %llu (sequence number %u) wrong: 0x%02x, the script sent 0x%02x",
+			failf(r,
+			      "read() returned byte %llu (sequence number %u) wrong: 0x%02x, the script sent "
+			      "0x%02x",
 			      (unsigned long long)(*off + i), seq, buf[i], payload_byte(seq));
 			break;
 		}
@@ -871,17 +924,24 @@ static long long do_call(struct runner *r, const struct pkt_call *c)
 	}
 	if (!strcmp(n, "read") || !strcmp(n, "recv")) {
 		arg_int(arg(c, 2), &len);
-		ssize_t got = synack_read(r->socks, fd, buf, (size_t)(len < 0 ? 0 : len > (int64_t)sizeof buf ? (int64_t)sizeof buf : len));
+		ssize_t got = synack_read(r->socks, fd, buf,
+					  (size_t)(len < 0		       ? 0
+						   : len > (int64_t)sizeof buf ? (int64_t)sizeof buf
+									       : len));
 		return got > 0 ? read_check(r, fd, buf, (size_t)got) : got;
 	}
 	if (!strcmp(n, "write") || !strcmp(n, "send")) {
 		arg_int(arg(c, 2), &len);
 		memset(buf, 'x', sizeof buf);
-		return synack_write(r->socks, fd, buf, (size_t)(len < 0 ? 0 : len > (int64_t)sizeof buf ? (int64_t)sizeof buf : len));
+		return synack_write(r->socks, fd, buf,
+				    (size_t)(len < 0			 ? 0
+					     : len > (int64_t)sizeof buf ? (int64_t)sizeof buf
+									 : len));
 	}
 	if (!strcmp(n, "shutdown")) {
 		int how = arg_ident(arg(c, 1), "SHUT_RDWR") ? SYNACK_SHUT_RDWR
-			  : arg_ident(arg(c, 1), "SHUT_RD") ? SYNACK_SHUT_RD : SYNACK_SHUT_WR;
+			  : arg_ident(arg(c, 1), "SHUT_RD") ? SYNACK_SHUT_RD
+							    : SYNACK_SHUT_WR;
 		return synack_shutdown(r->socks, fd, how);
 	}
 	if (!strcmp(n, "close"))
@@ -898,10 +958,11 @@ static int sockopt_id(const struct pkt_call *c)
 	static const struct {
 		const char *name;
 		int id;
-	} map[] = {{"SO_RCVBUF", SYNACK_SO_RCVBUF}, {"SO_SNDBUF", SYNACK_SO_SNDBUF}, {"SO_ERROR", SYNACK_SO_ERROR},
-		   {"SO_REUSEADDR", SYNACK_SO_REUSEADDR}, {"SO_LINGER", SYNACK_SO_LINGER},
-		   {"SO_KEEPALIVE", SYNACK_SO_KEEPALIVE}, {"TCP_NODELAY", SYNACK_SO_NODELAY},
-		   {"TCP_MAXSEG", SYNACK_SO_MAXSEG}, {"TCP_NOOPT", SYNACK_SO_NOOPT}};
+	} map[] = {{"SO_RCVBUF", SYNACK_SO_RCVBUF},    {"SO_SNDBUF", SYNACK_SO_SNDBUF},
+		   {"SO_ERROR", SYNACK_SO_ERROR},      {"SO_REUSEADDR", SYNACK_SO_REUSEADDR},
+		   {"SO_LINGER", SYNACK_SO_LINGER},    {"SO_KEEPALIVE", SYNACK_SO_KEEPALIVE},
+		   {"TCP_NODELAY", SYNACK_SO_NODELAY}, {"TCP_MAXSEG", SYNACK_SO_MAXSEG},
+		   {"TCP_NOOPT", SYNACK_SO_NOOPT}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (arg_ident(arg(c, 2), map[i].name))
 			return map[i].id;
@@ -945,8 +1006,8 @@ static long long sockopt_call(struct runner *r, const struct pkt_call *c, int fd
 		const struct pkt_expr *w = &want->items[0];
 		int wv = w->kind == PKT_X_IDENT ? errno_value(w->str) : (int)w->num;
 		if (wv != got)
-			failf(r, "getsockopt(SO_ERROR) read %s (%d), expected %s", got ? errno_name(got) : "0", got,
-			      w->kind == PKT_X_IDENT ? w->str : "0");
+			failf(r, "getsockopt(SO_ERROR) read %s (%d), expected %s",
+			      got ? errno_name(got) : "0", got, w->kind == PKT_X_IDENT ? w->str : "0");
 	} else if ((r->o->strict || id == SYNACK_SO_NODELAY) && arg_int(want, &v) && v != got) {
 		failf(r, "getsockopt read %d, expected %lld", got, (long long)v);
 	}
@@ -982,7 +1043,8 @@ static bool call(struct runner *r, const struct pkt_event *e, synack_time_t t)
 	if (blocking && (got == -EAGAIN || got == -EINPROGRESS || got == -EALREADY)) {
 		/* a blocking call: let time pass until it completes */
 		synack_time_t limit = end + r->sc->tolerance_us + SYNACK_SEC(120);
-		while ((got == -EAGAIN || got == -EINPROGRESS || got == -EALREADY) && r->now < limit && !r->qn) {
+		while ((got == -EAGAIN || got == -EINPROGRESS || got == -EALREADY) && r->now < limit &&
+		       !r->qn) {
 			synack_time_t d = synack_stack_next_deadline(r->st);
 			if (d > limit)
 				break;
@@ -994,8 +1056,8 @@ static bool call(struct runner *r, const struct pkt_event *e, synack_time_t t)
 				got = 0;
 		}
 		if (r->now > end + r->sc->tolerance_us || r->now < end - r->sc->tolerance_us)
-			return failf(r, "%s() returned at %.6f, expected at %.6f", c->name, (r->now - r->base) / 1e6,
-				     (end - r->base) / 1e6);
+			return failf(r, "%s() returned at %.6f, expected at %.6f", c->name,
+				     (r->now - r->base) / 1e6, (end - r->base) / 1e6);
 	}
 	if (r->res->status == PKT_FAIL)
 		return false;

@@ -13,8 +13,8 @@ enum pkt_profile {
 };
 
 struct pkt_run_opts {
-	bool strict;         /* compare windows and options too */
-	bool verbose;        /* print every event as it runs */
+	bool strict;  /* compare windows and options too */
+	bool verbose; /* print every event as it runs */
 	enum pkt_profile profile;
 };
 
@@ -22,10 +22,10 @@ enum pkt_status { PKT_PASS, PKT_FAIL, PKT_SKIP };
 
 struct pkt_result {
 	enum pkt_status status;
-	int line;            /* script line of the failure */
-	char msg[768];       /* what was expected and what happened */
-	int shell_applied;   /* backtick commands with a synack equivalent */
-	int shell_skipped;   /* backtick commands without one (never run) */
+	int line;	   /* script line of the failure */
+	char msg[768];	   /* what was expected and what happened */
+	int shell_applied; /* backtick commands with a synack equivalent */
+	int shell_skipped; /* backtick commands without one (never run) */
 };
 
 void pkt_run_script(const struct pkt_script *sc, const struct pkt_run_opts *o, struct pkt_result *res);

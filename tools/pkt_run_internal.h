@@ -39,14 +39,14 @@ struct runner {
 	int nts;
 	int last_fd;
 	const struct pkt_event *ev;
-	synack_time_t base;           /* stack time of script time 0 (--synack_iss) */
-	bool pin_iss;                 /* --synack_iss=N: synack's first ISS must be N */
+	synack_time_t base; /* stack time of script time 0 (--synack_iss) */
+	bool pin_iss;	    /* --synack_iss=N: synack's first ISS must be N */
 	uint32_t want_iss;
-	bool ts_clock;                /* --strict: the first TS val seen, to check the clock */
+	bool ts_clock; /* --strict: the first TS val seen, to check the clock */
 	uint32_t ts_first_script, ts_first_actual;
-	uint32_t evbits[NFD];         /* events collected per fd (FIRST_FD + i) */
-	uint64_t nread[NFD];          /* bytes read per fd, to check their content */
-	struct ladder *ladder;        /* --verbose: the stack's trace, a line a record */
+	uint32_t evbits[NFD];  /* events collected per fd (FIRST_FD + i) */
+	uint64_t nread[NFD];   /* bytes read per fd, to check their content */
+	struct ladder *ladder; /* --verbose: the stack's trace, a line a record */
 };
 
 /* Record the first failure of the run (later ones are ignored); returns

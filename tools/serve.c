@@ -242,7 +242,10 @@ static bool pump(struct sconn *s, bool (*fill)(struct sconn *s))
 	return true;
 }
 
-static bool serve_source(struct sconn *s) { return pump(s, fill_pattern); }
+static bool serve_source(struct sconn *s)
+{
+	return pump(s, fill_pattern);
+}
 
 /* ---- HTTP ---- */
 

@@ -23,13 +23,13 @@ static const struct command {
 	void (*usage)(FILE *out);
 	const char *summary;
 } commands[] = {
-	{"demo", cmd_demo, cmd_demo_usage, "draw a TCP connection between two stacks as a ladder diagram"},
-	{"pkt", cmd_pkt, cmd_pkt_usage, "run packetdrill-syntax scripts against synack on virtual time"},
-	{"serve", cmd_serve, cmd_serve_usage, "serve TCP (echo, discard, source, http) over a TUN/TAP device"},
-	{"connect", cmd_connect, cmd_connect_usage, "connect over a TUN/TAP device, like nc"},
-	{"ping", cmd_ping, cmd_ping_usage, "send ICMP echo requests over a TUN/TAP device"},
-	{"help", cmd_help, help_usage, "show this help, or a subcommand's: synack help CMD"},
-	{"version", cmd_version, version_usage, "print the version"},
+    {"demo", cmd_demo, cmd_demo_usage, "draw a TCP connection between two stacks as a ladder diagram"},
+    {"pkt", cmd_pkt, cmd_pkt_usage, "run packetdrill-syntax scripts against synack on virtual time"},
+    {"serve", cmd_serve, cmd_serve_usage, "serve TCP (echo, discard, source, http) over a TUN/TAP device"},
+    {"connect", cmd_connect, cmd_connect_usage, "connect over a TUN/TAP device, like nc"},
+    {"ping", cmd_ping, cmd_ping_usage, "send ICMP echo requests over a TUN/TAP device"},
+    {"help", cmd_help, help_usage, "show this help, or a subcommand's: synack help CMD"},
+    {"version", cmd_version, version_usage, "print the version"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

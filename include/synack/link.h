@@ -13,15 +13,15 @@ extern "C" {
 #endif
 
 typedef struct synack_impair {
-	double loss;             /* probability a frame is lost */
-	double duplicate;        /* probability a frame is delivered twice */
-	double reorder;          /* probability a frame is held back by reorder_delay */
-	double corrupt;          /* probability one random bit of the frame flips */
-	synack_time_t delay;     /* one-way propagation delay */
-	synack_time_t jitter;    /* extra uniform random delay in [0, jitter] */
+	double loss;		     /* probability a frame is lost */
+	double duplicate;	     /* probability a frame is delivered twice */
+	double reorder;		     /* probability a frame is held back by reorder_delay */
+	double corrupt;		     /* probability one random bit of the frame flips */
+	synack_time_t delay;	     /* one-way propagation delay */
+	synack_time_t jitter;	     /* extra uniform random delay in [0, jitter] */
 	synack_time_t reorder_delay; /* extra delay of a reordered frame */
-	uint64_t rate_bps;       /* serialisation bandwidth, bits/s; 0 = unlimited */
-	uint32_t queue_limit;    /* frames in flight before tail drop; 0 = 4096 */
+	uint64_t rate_bps;	     /* serialisation bandwidth, bits/s; 0 = unlimited */
+	uint32_t queue_limit;	     /* frames in flight before tail drop; 0 = 4096 */
 } synack_impair;
 
 typedef struct synack_memlink synack_memlink;

@@ -33,12 +33,15 @@ SYNACK_API int synack_shutdown(synack_sockets *s, int fd, int how); /* SYNACK_SH
 SYNACK_API int synack_close(synack_sockets *s, int fd);
 
 enum synack_sockopt {
-	SYNACK_SO_RCVBUF = 1, SYNACK_SO_SNDBUF, SYNACK_SO_ERROR, SYNACK_SO_REUSEADDR,
-	SYNACK_SO_LINGER,     /* value: -1 off, else seconds (0 = abortive close) */
-	SYNACK_SO_KEEPALIVE,  /* accepted, not implemented yet */
-	SYNACK_SO_NODELAY,    /* TCP_NODELAY */
-	SYNACK_SO_MAXSEG,     /* TCP_MAXSEG */
-	SYNACK_SO_NOOPT,      /* TCP_NOOPT (BSD): no TCP options; before connect/listen */
+	SYNACK_SO_RCVBUF = 1,
+	SYNACK_SO_SNDBUF,
+	SYNACK_SO_ERROR,
+	SYNACK_SO_REUSEADDR,
+	SYNACK_SO_LINGER,    /* value: -1 off, else seconds (0 = abortive close) */
+	SYNACK_SO_KEEPALIVE, /* accepted, not implemented yet */
+	SYNACK_SO_NODELAY,   /* TCP_NODELAY */
+	SYNACK_SO_MAXSEG,    /* TCP_MAXSEG */
+	SYNACK_SO_NOOPT,     /* TCP_NOOPT (BSD): no TCP options; before connect/listen */
 };
 SYNACK_API int synack_setsockopt(synack_sockets *s, int fd, int opt, int value);
 /* SO_ERROR returns the pending error as a positive errno and clears it. */

@@ -22,32 +22,32 @@ typedef struct synack_tcp synack_tcp;
 /* TCP tunables. Defaults (synack_stack_config_init) come from the RFCs; each
  * is documented next to its default in src/tcp/tcp_config.c. */
 typedef struct synack_tcp_config {
-	synack_time_t msl;              /* maximum segment lifetime; TIME-WAIT = 2*MSL */
-	synack_time_t rto_initial;      /* RFC 6298 §2.1: 1 s */
-	synack_time_t rto_min;          /* RFC 6298 §2.4: 1 s (SHOULD); 200 ms common */
-	synack_time_t rto_max;          /* RFC 6298 §2.5: at least 60 s */
-	synack_time_t rto_slop;         /* added to every computed RTO (BSD rexmit_slop); 0 */
-	synack_time_t delack;           /* RFC 9293 §3.8.6.3 / RFC 1122: <= 500 ms */
-	synack_time_t persist_min;      /* first zero-window probe interval floor */
-	synack_time_t persist_max;      /* probe interval ceiling */
-	synack_time_t fin_wait2_timeout;/* orphaned FIN-WAIT-2 lifetime (0 = forever) */
-	unsigned syn_retries;           /* SYN retransmissions before -ETIMEDOUT */
-	unsigned synack_retries;        /* SYN-ACK retransmissions before giving up */
-	unsigned data_retries;          /* data/FIN retransmissions before -ETIMEDOUT */
-	uint32_t sndbuf;                /* default send buffer bytes */
-	uint32_t rcvbuf;                /* default receive buffer bytes */
-	uint16_t mss_default;           /* RFC 9293 §3.7.1: 536 when peer sends none */
-	uint8_t ooo_max_ranges;         /* out-of-order ranges kept per connection */
+	synack_time_t msl;			       /* maximum segment lifetime; TIME-WAIT = 2*MSL */
+	synack_time_t rto_initial;		       /* RFC 6298 §2.1: 1 s */
+	synack_time_t rto_min;			       /* RFC 6298 §2.4: 1 s (SHOULD); 200 ms common */
+	synack_time_t rto_max;			       /* RFC 6298 §2.5: at least 60 s */
+	synack_time_t rto_slop;			       /* added to every computed RTO (BSD rexmit_slop); 0 */
+	synack_time_t delack;			       /* RFC 9293 §3.8.6.3 / RFC 1122: <= 500 ms */
+	synack_time_t persist_min;		       /* first zero-window probe interval floor */
+	synack_time_t persist_max;		       /* probe interval ceiling */
+	synack_time_t fin_wait2_timeout;	       /* orphaned FIN-WAIT-2 lifetime (0 = forever) */
+	unsigned syn_retries;			       /* SYN retransmissions before -ETIMEDOUT */
+	unsigned synack_retries;		       /* SYN-ACK retransmissions before giving up */
+	unsigned data_retries;			       /* data/FIN retransmissions before -ETIMEDOUT */
+	uint32_t sndbuf;			       /* default send buffer bytes */
+	uint32_t rcvbuf;			       /* default receive buffer bytes */
+	uint16_t mss_default;			       /* RFC 9293 §3.7.1: 536 when peer sends none */
+	uint8_t ooo_max_ranges;			       /* out-of-order ranges kept per connection */
 	uint8_t wscale_enable, sack_enable, ts_enable; /* RFC 7323, RFC 2018 */
-	uint8_t rfc5961_rst;            /* 1: RFC 5961 §3 RST checks (default) */
-	uint8_t rfc5961_syn;            /* 1: RFC 5961 §4 SYN checks (default) */
-	uint8_t rfc5961_ack;            /* 1: RFC 5961 §5 ACK check (default) */
-	uint8_t time_wait_rst_protect;  /* RFC 1337: ignore RST in TIME-WAIT */
-	uint32_t challenge_ack_limit;   /* per second, RFC 5961 §7 */
-	uint32_t max_connections;       /* all TCBs, listeners included */
-	uint8_t drop_synfin;            /* a SYN+FIN cannot open a connection */
-	uint8_t rcvbuf_round_mss;       /* round receive buffers up to a multiple of the MSS (BSD) */
-	synack_time_t isn_tick;         /* RFC 6528 M: 4 us */
+	uint8_t rfc5961_rst;			       /* 1: RFC 5961 §3 RST checks (default) */
+	uint8_t rfc5961_syn;			       /* 1: RFC 5961 §4 SYN checks (default) */
+	uint8_t rfc5961_ack;			       /* 1: RFC 5961 §5 ACK check (default) */
+	uint8_t time_wait_rst_protect;		       /* RFC 1337: ignore RST in TIME-WAIT */
+	uint32_t challenge_ack_limit;		       /* per second, RFC 5961 §7 */
+	uint32_t max_connections;		       /* all TCBs, listeners included */
+	uint8_t drop_synfin;			       /* a SYN+FIN cannot open a connection */
+	uint8_t rcvbuf_round_mss; /* round receive buffers up to a multiple of the MSS (BSD) */
+	synack_time_t isn_tick;	  /* RFC 6528 M: 4 us */
 } synack_tcp_config;
 
 /* What the link carries: raw IP packets (TUN, the in-memory link) or
@@ -62,9 +62,9 @@ enum synack_link_kind { SYNACK_LINK_RAW_IP = 0, SYNACK_LINK_ETHERNET = 1 };
 typedef struct synack_ping_reply {
 	synack_addr from;
 	uint16_t id, seq;
-	uint32_t len;           /* payload bytes after the 8-byte ICMP header */
-	uint8_t ttl;            /* TTL / hop limit of the reply (0 if unknown) */
-	synack_time_t time;     /* stack time of arrival */
+	uint32_t len;	    /* payload bytes after the 8-byte ICMP header */
+	uint8_t ttl;	    /* TTL / hop limit of the reply (0 if unknown) */
+	synack_time_t time; /* stack time of arrival */
 } synack_ping_reply;
 typedef struct synack_ping_log {
 	synack_ping_reply r[SYNACK_PING_LOG_SIZE];
@@ -73,23 +73,23 @@ typedef struct synack_ping_log {
 } synack_ping_log;
 
 typedef struct synack_stack_config {
-	synack_addr addr;       /* IPv4 address, or family NONE for an IPv6-only stack */
+	synack_addr addr; /* IPv4 address, or family NONE for an IPv6-only stack */
 	uint8_t prefix_len;
-	synack_addr gateway;    /* IPv4 next hop for off-link destinations (family NONE: none) */
-	synack_addr addr6;      /* IPv6 global address, or family NONE */
+	synack_addr gateway; /* IPv4 next hop for off-link destinations (family NONE: none) */
+	synack_addr addr6;   /* IPv6 global address, or family NONE */
 	uint8_t prefix6_len;
-	synack_addr gateway6;   /* IPv6 next hop for off-link destinations (family NONE: none);
-	                         * link-local (a router) or inside addr6's prefix */
-	uint8_t link;           /* enum synack_link_kind */
-	uint8_t mac[6];         /* Ethernet address (SYNACK_LINK_ETHERNET): unicast, not zero */
-	uint16_t mtu;           /* link MTU (IP packet size), default 1500; >= 1280 with addr6 */
-	uint8_t ttl;            /* default 64 */
-	synack_rng rng;         /* required */
-	synack_tx_fn tx;        /* required */
+	synack_addr gateway6; /* IPv6 next hop for off-link destinations (family NONE: none);
+			       * link-local (a router) or inside addr6's prefix */
+	uint8_t link;	      /* enum synack_link_kind */
+	uint8_t mac[6];	      /* Ethernet address (SYNACK_LINK_ETHERNET): unicast, not zero */
+	uint16_t mtu;	      /* link MTU (IP packet size), default 1500; >= 1280 with addr6 */
+	uint8_t ttl;	      /* default 64 */
+	synack_rng rng;	      /* required */
+	synack_tx_fn tx;      /* required */
 	void *tx_ctx;
 	synack_allocator allocator;
 	synack_tcp_config tcp;
-	uint32_t trace_capacity;/* trace records kept (0 = tracing off) */
+	uint32_t trace_capacity;   /* trace records kept (0 = tracing off) */
 	synack_ping_log *ping_log; /* where echo replies go (NULL: not recorded) */
 } synack_stack_config;
 
@@ -130,14 +130,14 @@ SYNACK_API synack_time_t synack_stack_now(const synack_stack *st);
 /* Events (bit mask). Level-style bits are re-armed by the stack whenever the
  * condition becomes true again. */
 enum synack_event {
-	SYNACK_EV_CONNECTED = 1u << 0,   /* active open completed */
-	SYNACK_EV_ACCEPTABLE = 1u << 1,  /* listener: accept() will succeed */
-	SYNACK_EV_READABLE = 1u << 2,    /* data (or EOF) to read */
-	SYNACK_EV_WRITABLE = 1u << 3,    /* send buffer space available */
+	SYNACK_EV_CONNECTED = 1u << 0,	 /* active open completed */
+	SYNACK_EV_ACCEPTABLE = 1u << 1,	 /* listener: accept() will succeed */
+	SYNACK_EV_READABLE = 1u << 2,	 /* data (or EOF) to read */
+	SYNACK_EV_WRITABLE = 1u << 3,	 /* send buffer space available */
 	SYNACK_EV_PEER_CLOSED = 1u << 4, /* FIN received: recv returns 0 after data */
-	SYNACK_EV_RESET = 1u << 5,       /* connection reset by peer */
-	SYNACK_EV_ERROR = 1u << 6,       /* failed: see synack_tcp_error() */
-	SYNACK_EV_CLOSED = 1u << 7,      /* reached CLOSED (for handles still held) */
+	SYNACK_EV_RESET = 1u << 5,	 /* connection reset by peer */
+	SYNACK_EV_ERROR = 1u << 6,	 /* failed: see synack_tcp_error() */
+	SYNACK_EV_CLOSED = 1u << 7,	 /* reached CLOSED (for handles still held) */
 };
 
 /* Pop the next socket with pending events, clearing and returning them in
@@ -177,40 +177,45 @@ SYNACK_API size_t synack_stack_tcb_count(const synack_stack *st);
  * are appended during input/poll/API calls and drained by the application;
  * when the buffer is full the oldest are overwritten and counted. */
 enum synack_trace_kind {
-	SYNACK_TRACE_SEG_IN = 1,  /* a TCP segment accepted for processing */
-	SYNACK_TRACE_SEG_OUT,     /* a TCP segment sent */
-	SYNACK_TRACE_STATE,       /* a TCB changed state */
-	SYNACK_TRACE_DROP,        /* a frame was dropped (counter id in `reason`) */
-	SYNACK_TRACE_NOTE,        /* a protocol event worth explaining (see note) */
+	SYNACK_TRACE_SEG_IN = 1, /* a TCP segment accepted for processing */
+	SYNACK_TRACE_SEG_OUT,	 /* a TCP segment sent */
+	SYNACK_TRACE_STATE,	 /* a TCB changed state */
+	SYNACK_TRACE_DROP,	 /* a frame was dropped (counter id in `reason`) */
+	SYNACK_TRACE_NOTE,	 /* a protocol event worth explaining (see note) */
 };
 
 enum synack_trace_note {
 	SYNACK_NOTE_NONE = 0,
-	SYNACK_NOTE_RETRANSMIT,      /* RTO fired, segment retransmitted */
+	SYNACK_NOTE_RETRANSMIT, /* RTO fired, segment retransmitted */
 	SYNACK_NOTE_FAST_RETRANSMIT,
-	SYNACK_NOTE_CHALLENGE_ACK,   /* RFC 5961 challenge ACK sent */
+	SYNACK_NOTE_CHALLENGE_ACK, /* RFC 5961 challenge ACK sent */
 	SYNACK_NOTE_ZERO_WINDOW_PROBE,
-	SYNACK_NOTE_DELAYED_ACK,     /* delayed-ACK timer fired */
-	SYNACK_NOTE_TIMEOUT,         /* connection gave up */
-	SYNACK_NOTE_TIME_WAIT_DONE,  /* 2*MSL expired */
-	SYNACK_NOTE_OOO_QUEUED,      /* segment kept out of order */
+	SYNACK_NOTE_DELAYED_ACK,    /* delayed-ACK timer fired */
+	SYNACK_NOTE_TIMEOUT,	    /* connection gave up */
+	SYNACK_NOTE_TIME_WAIT_DONE, /* 2*MSL expired */
+	SYNACK_NOTE_OOO_QUEUED,	    /* segment kept out of order */
 	SYNACK_NOTE_KEEPALIVE,
 };
 
 /* TCP flag bits as on the wire. */
 enum synack_tcp_flag {
-	SYNACK_TCP_FIN = 0x01, SYNACK_TCP_SYN = 0x02, SYNACK_TCP_RST = 0x04,
-	SYNACK_TCP_PSH = 0x08, SYNACK_TCP_ACK = 0x10, SYNACK_TCP_URG = 0x20,
-	SYNACK_TCP_ECE = 0x40, SYNACK_TCP_CWR = 0x80,
+	SYNACK_TCP_FIN = 0x01,
+	SYNACK_TCP_SYN = 0x02,
+	SYNACK_TCP_RST = 0x04,
+	SYNACK_TCP_PSH = 0x08,
+	SYNACK_TCP_ACK = 0x10,
+	SYNACK_TCP_URG = 0x20,
+	SYNACK_TCP_ECE = 0x40,
+	SYNACK_TCP_CWR = 0x80,
 };
 
 typedef struct synack_trace_seg {
 	uint32_t seq, ack;
-	uint32_t wnd;         /* window field as sent (unscaled) */
-	uint16_t flags;       /* enum synack_tcp_flag */
-	uint16_t len;         /* payload bytes */
-	uint16_t mss;         /* 0 = option absent */
-	int8_t wscale;        /* -1 = absent */
+	uint32_t wnd;	/* window field as sent (unscaled) */
+	uint16_t flags; /* enum synack_tcp_flag */
+	uint16_t len;	/* payload bytes */
+	uint16_t mss;	/* 0 = option absent */
+	int8_t wscale;	/* -1 = absent */
 	uint8_t sack_ok;
 	uint8_t ts_present;
 	uint8_t sack_blocks;
@@ -219,12 +224,12 @@ typedef struct synack_trace_seg {
 
 typedef struct synack_trace_rec {
 	synack_time_t time;
-	uint16_t kind;        /* enum synack_trace_kind */
-	uint16_t note;        /* enum synack_trace_note, or counter id for DROP */
-	uint32_t conn_id;     /* TCB serial number, 0 if none */
+	uint16_t kind;	  /* enum synack_trace_kind */
+	uint16_t note;	  /* enum synack_trace_note, or counter id for DROP */
+	uint32_t conn_id; /* TCB serial number, 0 if none */
 	synack_endpoint local, remote;
 	uint8_t old_state, new_state; /* for STATE (enum synack_tcp_state) */
-	synack_trace_seg seg; /* for SEG_IN/SEG_OUT */
+	synack_trace_seg seg;	      /* for SEG_IN/SEG_OUT */
 } synack_trace_rec;
 
 /* Copy up to max records out, oldest first; returns how many. */

@@ -44,9 +44,9 @@ SYNACK_API int synack_tcp_connect(synack_stack *st, const synack_endpoint *remot
  * defaults. */
 typedef struct synack_tcp_params {
 	uint32_t sndbuf, rcvbuf; /* bytes */
-	uint16_t mss;            /* cap on the MSS we use and advertise */
-	uint8_t nodelay;         /* 1 disables Nagle */
-	uint8_t noopt;           /* send and negotiate no TCP options at all (BSD TCP_NOOPT) */
+	uint16_t mss;		 /* cap on the MSS we use and advertise */
+	uint8_t nodelay;	 /* 1 disables Nagle */
+	uint8_t noopt;		 /* send and negotiate no TCP options at all (BSD TCP_NOOPT) */
 } synack_tcp_params;
 SYNACK_API int synack_tcp_listen_ex(synack_stack *st, const synack_endpoint *local, int backlog,
 				    const synack_tcp_params *params, synack_tcp **out);
@@ -80,9 +80,9 @@ SYNACK_API int synack_tcp_abort(synack_tcp *c);
 
 enum synack_tcp_opt {
 	SYNACK_TCP_NODELAY = 1, /* int: 1 disables Nagle */
-	SYNACK_TCP_SNDBUF,      /* int: bytes (before data is queued) */
-	SYNACK_TCP_RCVBUF,      /* int: bytes (before connect/listen) */
-	SYNACK_TCP_MAXSEG,      /* int: MSS cap */
+	SYNACK_TCP_SNDBUF,	/* int: bytes (before data is queued) */
+	SYNACK_TCP_RCVBUF,	/* int: bytes (before connect/listen) */
+	SYNACK_TCP_MAXSEG,	/* int: MSS cap */
 };
 SYNACK_API int synack_tcp_setopt(synack_tcp *c, int opt, int value);
 SYNACK_API int synack_tcp_getopt(synack_tcp *c, int opt, int *value);
@@ -102,13 +102,13 @@ typedef struct synack_tcp_info {
 	uint32_t iss, irs;
 	uint32_t snd_una, snd_nxt, snd_wnd;
 	uint32_t rcv_nxt, rcv_wnd;
-	uint16_t mss;                 /* effective send MSS */
+	uint16_t mss; /* effective send MSS */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t sack_ok, ts_ok, wscale_ok;
 	synack_time_t srtt, rttvar, rto;
 	uint32_t cwnd, ssthresh;
-	uint32_t retransmits;         /* total for this connection */
-	uint32_t backoff;             /* current consecutive RTO count */
+	uint32_t retransmits; /* total for this connection */
+	uint32_t backoff;     /* current consecutive RTO count */
 	uint64_t bytes_sent, bytes_received, bytes_acked;
 	uint32_t send_queued, recv_queued;
 } synack_tcp_info;

@@ -24,9 +24,9 @@ extern "C" {
  * never reads a clock. SYNACK_TIME_NEVER means "no deadline". */
 typedef int64_t synack_time_t;
 #define SYNACK_TIME_NEVER INT64_MAX
-#define SYNACK_USEC(x) ((synack_time_t)(x))
-#define SYNACK_MSEC(x) ((synack_time_t)(x) * 1000)
-#define SYNACK_SEC(x) ((synack_time_t)(x) * 1000000)
+#define SYNACK_USEC(x)	  ((synack_time_t)(x))
+#define SYNACK_MSEC(x)	  ((synack_time_t)(x)*1000)
+#define SYNACK_SEC(x)	  ((synack_time_t)(x)*1000000)
 
 /* Address families (values independent of the host's AF_* constants). */
 enum synack_family { SYNACK_AF_NONE = 0, SYNACK_AF_INET = 4, SYNACK_AF_INET6 = 6 };
@@ -52,9 +52,9 @@ typedef struct synack_rng {
 } synack_rng;
 
 /* Where frames leave the stack: one frame of the link's kind per call (an IP
- * packet on raw-IP links, an Ethernet II frame on Ethernet links). The callee copies what it keeps; the buffer is only
- * valid during the call. Returns 0, or a negative errno if the frame was
- * not sent (the stack counts it and carries on: TCP retransmits). */
+ * packet on raw-IP links, an Ethernet II frame on Ethernet links). The callee copies what it keeps; the
+ * buffer is only valid during the call. Returns 0, or a negative errno if the frame was not sent (the stack
+ * counts it and carries on: TCP retransmits). */
 typedef int (*synack_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
 
 /* Optional allocator; NULL members mean malloc/free. */

@@ -10,8 +10,8 @@ enum { SOCK_MAX = 1024 };
 
 struct sock {
 	bool used, bound, nonblock, reuse, connecting;
-	int linger;                 /* -1 off */
-	int pending_err;            /* reported once by SO_ERROR or a call */
+	int linger;	 /* -1 off */
+	int pending_err; /* reported once by SO_ERROR or a call */
 	synack_endpoint local;
 	synack_tcp_params params;
 	synack_tcp *tcp;
@@ -65,7 +65,10 @@ static int alloc_fd(synack_sockets *t)
 	return -EMFILE;
 }
 
-int synack_socket(synack_sockets *t) { return alloc_fd(t); }
+int synack_socket(synack_sockets *t)
+{
+	return alloc_fd(t);
+}
 
 int synack_bind(synack_sockets *t, int fd, const synack_endpoint *local)
 {
@@ -217,8 +220,8 @@ int synack_setsockopt(synack_sockets *t, int fd, int opt, int value)
 			k->params.sndbuf = (uint32_t)value;
 		/* once data flowed it is too late; like BSD, not an error */
 		if (k->tcp)
-			(void)synack_tcp_setopt(k->tcp, opt == SYNACK_SO_RCVBUF ? SYNACK_TCP_RCVBUF : SYNACK_TCP_SNDBUF,
-						value);
+			(void)synack_tcp_setopt(
+			    k->tcp, opt == SYNACK_SO_RCVBUF ? SYNACK_TCP_RCVBUF : SYNACK_TCP_SNDBUF, value);
 		return 0;
 	case SYNACK_SO_REUSEADDR:
 		k->reuse = value != 0;

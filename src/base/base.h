@@ -14,6 +14,8 @@
  * function once): _Generic picks the inline function of the arguments'
  * common type, the type the usual arithmetic conversions give (a) + (b),
  * which is also the type of the result. */
+/* (kept by hand: clang-format 14 scatters the _Generic list) */
+/* clang-format off */
 #define SYNACK_MINMAX(T, name)                                                                  \
 	static inline T min_##name(T a, T b) { return a < b ? a : b; }                          \
 	static inline T max_##name(T a, T b) { return a > b ? a : b; }
@@ -30,6 +32,7 @@ SYNACK_MINMAX(double, double)
 		 long long: f##_llong, unsigned long long: f##_ullong, double: f##_double)
 #define MIN(a, b) SYNACK_PICK_((a) + (b), min)((a), (b))
 #define MAX(a, b) SYNACK_PICK_((a) + (b), max)((a), (b))
+/* clang-format on */
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* An internal invariant broken (a bug, never bad input): the caller has
@@ -49,7 +52,7 @@ struct mem {
 	size_t bytes, blocks;
 };
 void mem_init(struct mem *m, const synack_allocator *a);
-void *mem_alloc(struct mem *m, size_t size);  /* zeroed; NULL on failure */
+void *mem_alloc(struct mem *m, size_t size);	 /* zeroed; NULL on failure */
 void *mem_alloc_raw(struct mem *m, size_t size); /* not zeroed (data buffers) */
 void mem_free(struct mem *m, void *p, size_t size);
 
@@ -68,7 +71,10 @@ struct heap {
 /* Insert, move or remove (when == SYNACK_TIME_NEVER) a node. -ENOMEM on
  * failure to grow (the node is then left out). */
 int heap_set(struct heap *h, struct mem *m, struct heap_node *n, synack_time_t when);
-static inline struct heap_node *heap_top(const struct heap *h) { return h->len ? h->v[0] : NULL; }
+static inline struct heap_node *heap_top(const struct heap *h)
+{
+	return h->len ? h->v[0] : NULL;
+}
 void heap_free(struct heap *h, struct mem *m);
 
 /* ---- byte ring with a fixed capacity, allocated on first use and freed
@@ -91,7 +97,10 @@ void ring_peek(const struct ring *r, uint32_t off, void *dst, uint32_t n);
  * keep_ooo is false. */
 void ring_consume(struct ring *r, struct mem *m, uint32_t n, bool keep);
 /* Extend len by n (bytes already written with ring_write_at). */
-static inline void ring_extend(struct ring *r, uint32_t n) { r->len += n; }
+static inline void ring_extend(struct ring *r, uint32_t n)
+{
+	r->len += n;
+}
 void ring_free(struct ring *r, struct mem *m);
 
 /* ---- bounded byte builder (bbuf.c): a pointer, a capacity, a length and a
@@ -100,15 +109,24 @@ void ring_free(struct ring *r, struct mem *m);
  * once before the bytes are used. Borrowed memory: the builder never
  * allocates. ---- */
 struct bbuf {
-	uint8_t *p;      /* start of the buffer */
-	size_t cap;      /* bytes available at p */
-	size_t len;      /* bytes written */
-	bool overflow;   /* sticky: something did not fit */
+	uint8_t *p;    /* start of the buffer */
+	size_t cap;    /* bytes available at p */
+	size_t len;    /* bytes written */
+	bool overflow; /* sticky: something did not fit */
 };
-static inline struct bbuf bbuf_make(void *p, size_t cap) { return (struct bbuf){.p = p, .cap = cap}; }
-static inline bool bbuf_ok(const struct bbuf *b) { return !b->overflow; }
+static inline struct bbuf bbuf_make(void *p, size_t cap)
+{
+	return (struct bbuf){.p = p, .cap = cap};
+}
+static inline bool bbuf_ok(const struct bbuf *b)
+{
+	return !b->overflow;
+}
 /* Bytes that still fit (0 once overflowed). */
-static inline size_t bbuf_room(const struct bbuf *b) { return b->overflow ? 0 : b->cap - b->len; }
+static inline size_t bbuf_room(const struct bbuf *b)
+{
+	return b->overflow ? 0 : b->cap - b->len;
+}
 /* n bytes at the end, to be filled by the caller; NULL (and the flag set)
  * if they do not fit. Inline: every header field of every segment passes
  * here. */
@@ -153,10 +171,22 @@ static inline void bbuf_be(struct bbuf *b, uint64_t v, unsigned width)
 	for (unsigned i = 0; i < width; i++)
 		p[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
 }
-static inline void bbuf_u8(struct bbuf *b, uint8_t v) { bbuf_be(b, v, 1); }
-static inline void bbuf_u16(struct bbuf *b, uint16_t v) { bbuf_be(b, v, 2); }
-static inline void bbuf_u24(struct bbuf *b, uint32_t v) { bbuf_be(b, v, 3); }
-static inline void bbuf_u32(struct bbuf *b, uint32_t v) { bbuf_be(b, v, 4); }
+static inline void bbuf_u8(struct bbuf *b, uint8_t v)
+{
+	bbuf_be(b, v, 1);
+}
+static inline void bbuf_u16(struct bbuf *b, uint16_t v)
+{
+	bbuf_be(b, v, 2);
+}
+static inline void bbuf_u24(struct bbuf *b, uint32_t v)
+{
+	bbuf_be(b, v, 3);
+}
+static inline void bbuf_u32(struct bbuf *b, uint32_t v)
+{
+	bbuf_be(b, v, 4);
+}
 /* A vector with a width-byte length prefix (TLS's <0..2^8-1> ... <0..2^24-1>):
  * open reserves the prefix and returns a mark; close writes the length of
  * what was appended since. Content longer than the prefix can express is an
@@ -171,7 +201,7 @@ struct hnode {
 };
 struct htab {
 	struct hnode **b;
-	uint32_t mask;  /* buckets - 1 (power of two), 0 when unallocated */
+	uint32_t mask; /* buckets - 1 (power of two), 0 when unallocated */
 	uint32_t count;
 };
 int htab_insert(struct htab *t, struct mem *m, struct hnode *n, uint64_t hash);

@@ -12,7 +12,10 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
 
 void synack_prng_seed(synack_prng *p, uint64_t seed)
 {
@@ -46,7 +49,10 @@ uint64_t synack_prng_below(synack_prng *p, uint64_t bound)
 	return v % bound;
 }
 
-double synack_prng_unit(synack_prng *p) { return (double)(synack_prng_next(p) >> 11) * 0x1.0p-53; }
+double synack_prng_unit(synack_prng *p)
+{
+	return (double)(synack_prng_next(p) >> 11) * 0x1.0p-53;
+}
 
 void synack_prng_fill(void *ctx, void *buf, size_t len)
 {

@@ -16,18 +16,28 @@ static uint64_t le64(const uint8_t *p)
 
 static void sipround(uint64_t v[4])
 {
-	v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
-	v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
+	v[0] += v[1];
+	v[1] = ROTL(v[1], 13);
+	v[1] ^= v[0];
+	v[0] = ROTL(v[0], 32);
+	v[2] += v[3];
+	v[3] = ROTL(v[3], 16);
+	v[3] ^= v[2];
+	v[0] += v[3];
+	v[3] = ROTL(v[3], 21);
+	v[3] ^= v[0];
+	v[2] += v[1];
+	v[1] = ROTL(v[1], 17);
+	v[1] ^= v[2];
+	v[2] = ROTL(v[2], 32);
 }
 
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
 {
 	const uint8_t *in = data;
 	uint64_t k0 = le64(key), k1 = le64(key + 8);
-	uint64_t v[4] = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
-			 k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull};
+	uint64_t v[4] = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull, k0 ^ 0x6c7967656e657261ull,
+			 k1 ^ 0x7465646279746573ull};
 	size_t full = len & ~(size_t)7;
 	for (size_t i = 0; i < full; i += 8) {
 		uint64_t m = le64(in + i);

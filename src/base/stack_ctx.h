@@ -24,11 +24,14 @@ struct synack_stack {
 	uint64_t counters[SYNACK_COUNTER_COUNT];
 	synack_trace_rec *trace;
 	uint32_t trace_head, trace_len;
-	struct net *net;        /* src/net: links, IP, ICMP, ND/ARP, fragments */
-	struct tcp_stack *tcp;  /* src/tcp */
+	struct net *net;       /* src/net: links, IP, ICMP, ND/ARP, fragments */
+	struct tcp_stack *tcp; /* src/tcp */
 };
 
-static inline void stack_count(synack_stack *st, enum synack_counter id) { st->counters[id]++; }
+static inline void stack_count(synack_stack *st, enum synack_counter id)
+{
+	st->counters[id]++;
+}
 /* Count a dropped frame and trace it. */
 void stack_drop(synack_stack *st, enum synack_counter id);
 /* Append a trace record (time filled in); NULL when tracing is off. */

@@ -380,8 +380,12 @@ int frag_input(struct frag_table *ft, synack_time_t now, const struct frag_key *
 	if (in->offset == 0 && !in->more) {
 		/* Not fragmented (an IPv6 atomic fragment): processed in
 		 * isolation, never merged with a queue (RFC 6946 section 4). */
-		*out = (struct frag_done){.key = *k, .data = in->data, .len = in->len, .hdr = in->hdr,
-					  .hdr_len = in->hdr_len, .l2_group = in->l2_group};
+		*out = (struct frag_done){.key = *k,
+					  .data = in->data,
+					  .len = in->len,
+					  .hdr = in->hdr,
+					  .hdr_len = in->hdr_len,
+					  .l2_group = in->l2_group};
 		return FRAG_DONE;
 	}
 	struct frag_dgram *d = lookup(ft, k);

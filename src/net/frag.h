@@ -108,7 +108,7 @@ struct frag_done {
 	size_t len;
 	const uint8_t *hdr; /* the offset-0 fragment's saved headers (hdr_len may be 0) */
 	size_t hdr_len;
-	bool l2_group;      /* the offset-0 fragment came in a link-layer group frame */
+	bool l2_group; /* the offset-0 fragment came in a link-layer group frame */
 };
 
 struct frag_table;

@@ -44,7 +44,8 @@ static void icmp_echo(synack_stack *st, const struct wire_ipv4 *ip, const struct
 		uint8_t h[8] = {WIRE_ICMP_ECHO_REPLY, 0, 0, 0};
 		memcpy(h + 4, ic->rest, 4);
 		wr16(h + 2, wire_csum_finish(wire_csum_add(wire_csum_add(0, h, 8), ic->body, ic->body_len)));
-		err = net_send_fragmented(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, h, 8, ic->body, ic->body_len);
+		err = net_send_fragmented(st, &ip->dst, &ip->src, WIRE_PROTO_ICMP, h, 8, ic->body,
+					  ic->body_len);
 	} else {
 		struct bbuf out = net_l4_buffer(st, &ip->src);
 		wire_icmp_emit(&out, WIRE_ICMP_ECHO_REPLY, 0, ic->rest, ic->body, ic->body_len);
@@ -109,7 +110,8 @@ static void icmp_input(synack_stack *st, const struct wire_ipv4 *ip)
 /* The protocol layer of a complete (maybe reassembled) datagram. */
 static void ipv4_deliver(synack_stack *st, const struct wire_ipv4 *ip)
 {
-	struct net_rx rx = {.src = ip->src, .dst = ip->dst, .ttl = ip->ttl, .l4 = ip->payload, .l4_len = ip->payload_len};
+	struct net_rx rx = {
+	    .src = ip->src, .dst = ip->dst, .ttl = ip->ttl, .l4 = ip->payload, .l4_len = ip->payload_len};
 	if (ip->proto == WIRE_PROTO_ICMP) {
 		icmp_input(st, ip);
 		return;
@@ -129,10 +131,16 @@ static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const ui
 		stack_drop(st, SYNACK_DROP_IP_FRAGMENT);
 		return;
 	}
-	struct frag_key k = {.family = SYNACK_AF_INET, .proto = ip->proto, .id = ip->id, .src = ip->src, .dst = ip->dst};
-	struct frag_in in = {.offset = ip->frag & WIRE_IPV4_OFFMASK, .more = ip->frag & WIRE_IPV4_MF,
-			     .data = ip->payload, .len = ip->payload_len, .max_end = 65535u - ip->hdr_len,
-			     .hdr = frame, .hdr_len = ip->hdr_len, .l2_group = l2_group};
+	struct frag_key k = {
+	    .family = SYNACK_AF_INET, .proto = ip->proto, .id = ip->id, .src = ip->src, .dst = ip->dst};
+	struct frag_in in = {.offset = ip->frag & WIRE_IPV4_OFFMASK,
+			     .more = ip->frag & WIRE_IPV4_MF,
+			     .data = ip->payload,
+			     .len = ip->payload_len,
+			     .max_end = 65535u - ip->hdr_len,
+			     .hdr = frame,
+			     .hdr_len = ip->hdr_len,
+			     .l2_group = l2_group};
 	struct frag_done d;
 	int r = frag_input(st->net->frag, st->now, &k, &in, &d);
 	if (r == FRAG_QUEUED)

@@ -18,10 +18,10 @@
 
 struct ip6_pkt {
 	const struct wire_ipv6 *ip;
-	const uint8_t *pkt;   /* the IPv6 header, or NULL for a reassembled datagram */
+	const uint8_t *pkt; /* the IPv6 header, or NULL for a reassembled datagram */
 	size_t pkt_len;
 	bool l2_group;
-	bool in_frag;         /* carried in a Fragment header (reassembled or atomic) */
+	bool in_frag; /* carried in a Fragment header (reassembled or atomic) */
 };
 
 bool net_ip6_joined(const synack_stack *st, const synack_addr *group)
@@ -44,7 +44,8 @@ bool net_ip6_joined(const synack_stack *st, const synack_addr *group)
 static void param_problem(synack_stack *st, const struct ip6_pkt *p, uint8_t code, size_t pointer)
 {
 	if (p->pkt)
-		icmp6_send_error(st, p->pkt, p->pkt_len, WIRE_ICMP6_PARAM_PROBLEM, code, (uint32_t)pointer, p->l2_group);
+		icmp6_send_error(st, p->pkt, p->pkt_len, WIRE_ICMP6_PARAM_PROBLEM, code, (uint32_t)pointer,
+				 p->l2_group);
 }
 
 /* RFC 4443 §4.2: the reply goes back to the requester, from the address
@@ -67,10 +68,12 @@ static void echo(synack_stack *st, const struct wire_ipv6 *ip, const struct wire
 		memcpy(h + 4, ic->rest, 4);
 		uint32_t s = wire_pseudo_sum(&src, &ip->src, WIRE_PROTO_ICMPV6, (uint32_t)(8 + ic->body_len));
 		wr16(h + 2, wire_csum_finish(wire_csum_add(wire_csum_add(s, h, 8), ic->body, ic->body_len)));
-		err = net_send_fragmented(st, &src, &ip->src, WIRE_PROTO_ICMPV6, h, 8, ic->body, ic->body_len);
+		err =
+		    net_send_fragmented(st, &src, &ip->src, WIRE_PROTO_ICMPV6, h, 8, ic->body, ic->body_len);
 	} else {
 		struct bbuf out = net_l4_buffer(st, &ip->src);
-		wire_icmp6_emit(&out, &src, &ip->src, WIRE_ICMP6_ECHO_REPLY, 0, ic->rest, ic->body, ic->body_len);
+		wire_icmp6_emit(&out, &src, &ip->src, WIRE_ICMP6_ECHO_REPLY, 0, ic->rest, ic->body,
+				ic->body_len);
 		err = net_send(st, &src, &ip->src, WIRE_PROTO_ICMPV6, &out);
 	}
 	if (err == 0)
@@ -95,7 +98,8 @@ static void icmp6_error(synack_stack *st, const struct wire_icmp *ic)
 		e.kind = NET_ICMP_TIME_EXCEEDED;
 		break;
 	default:
-		e.kind = ic->code == WIRE_ICMP6_PP_NEXT_HEADER ? NET_ICMP_PROTO_UNREACH : NET_ICMP_PARAM_PROBLEM;
+		e.kind =
+		    ic->code == WIRE_ICMP6_PP_NEXT_HEADER ? NET_ICMP_PROTO_UNREACH : NET_ICMP_PARAM_PROBLEM;
 		break;
 	}
 	net_icmp_to_upper(st, &e, SYNACK_AF_INET6, ic->body, ic->body_len);
@@ -164,7 +168,8 @@ static void upper(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const
 			stack_drop(st, SYNACK_DROP_IP_MULTICAST_L4);
 			return;
 		}
-		struct net_rx rx = {.src = ip->src, .dst = ip->dst, .ttl = ip->hop_limit, .l4 = l4, .l4_len = len};
+		struct net_rx rx = {
+		    .src = ip->src, .dst = ip->dst, .ttl = ip->hop_limit, .l4 = l4, .l4_len = len};
 		up->input(st, &rx);
 		return;
 	}
@@ -180,18 +185,26 @@ static void walk(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const 
 
 /* RFC 8200 §4.5 through frag.c; an atomic fragment (offset 0, M 0) is
  * processed at once (RFC 6946). */
-static void fragment(synack_stack *st, const struct ip6_pkt *p, const struct wire_ipv6_ext *x, const uint8_t *hdr,
-		     size_t len, size_t base)
+static void fragment(synack_stack *st, const struct ip6_pkt *p, const struct wire_ipv6_ext *x,
+		     const uint8_t *hdr, size_t len, size_t base)
 {
 	if (!st->net->frag) {
 		stack_drop(st, SYNACK_DROP_IP_FRAGMENT);
 		return;
 	}
 	const uint8_t *start = p->ip->payload - WIRE_IPV6_HDR;
-	struct frag_key k = {.family = SYNACK_AF_INET6, .proto = x->next, .id = x->frag_id,
-			     .src = p->ip->src, .dst = p->ip->dst};
-	struct frag_in in = {.offset = x->frag_offset, .more = x->frag_more, .data = hdr + 8, .len = len - 8,
-			     .max_end = 65535u - (base - WIRE_IPV6_HDR), .hdr = start, .hdr_len = base + 8,
+	struct frag_key k = {.family = SYNACK_AF_INET6,
+			     .proto = x->next,
+			     .id = x->frag_id,
+			     .src = p->ip->src,
+			     .dst = p->ip->dst};
+	struct frag_in in = {.offset = x->frag_offset,
+			     .more = x->frag_more,
+			     .data = hdr + 8,
+			     .len = len - 8,
+			     .max_end = 65535u - (base - WIRE_IPV6_HDR),
+			     .hdr = start,
+			     .hdr_len = base + 8,
 			     .l2_group = p->l2_group};
 	struct frag_done d;
 	int r = frag_input(st->net->frag, st->now, &k, &in, &d);
@@ -221,7 +234,7 @@ static void walk(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const 
 		if (next == WIRE_PROTO_HOPOPTS && base + off != WIRE_IPV6_HDR)
 			param_problem(st, p, WIRE_ICMP6_PP_NEXT_HEADER, nh_ptr);
 		else if ((drop = wire_ipv6_ext_parse(next, data + off, len - off, &x)) != 0)
-			; /* truncated or malformed: counted below */
+			;		 /* truncated or malformed: counted below */
 		else if (x.bad_option) { /* RFC 8200 §4.2 actions 01, 10, 11 */
 			if (x.bad_action >= 2)
 				param_problem(st, p, WIRE_ICMP6_PP_OPTION, base + off + x.bad_option);
@@ -262,7 +275,8 @@ void ipv6_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_grou
 {
 	struct wire_ipv6 ip;
 	int drop = ipv6_on(st) ? wire_ipv6_parse(frame, len, &ip) : SYNACK_DROP_IP_VERSION;
-	if (!drop && !net_is_local(st, &ip.dst) && !(wire_ip6_is_multicast(&ip.dst) && net_ip6_joined(st, &ip.dst)))
+	if (!drop && !net_is_local(st, &ip.dst) &&
+	    !(wire_ip6_is_multicast(&ip.dst) && net_ip6_joined(st, &ip.dst)))
 		drop = SYNACK_DROP_IP_NOT_FOR_US;
 	if (!drop && wire_ip6_is_multicast(&ip.src)) /* RFC 4291 §2.7: never a source */
 		drop = SYNACK_DROP_IP_BAD_SOURCE;
@@ -275,6 +289,7 @@ void ipv6_input(synack_stack *st, const uint8_t *frame, size_t len, bool l2_grou
 		stack_drop(st, (enum synack_counter)drop);
 		return;
 	}
-	struct ip6_pkt p = {.ip = &ip, .pkt = frame, .pkt_len = WIRE_IPV6_HDR + ip.payload_len, .l2_group = l2_group};
+	struct ip6_pkt p = {
+	    .ip = &ip, .pkt = frame, .pkt_len = WIRE_IPV6_HDR + ip.payload_len, .l2_group = l2_group};
 	walk(st, &p, ip.next, ip.payload, ip.payload_len, WIRE_IPV6_HDR);
 }

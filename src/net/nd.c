@@ -100,8 +100,8 @@ static void advertisement(synack_stack *st, const struct wire_ipv6 *ip, const st
 	}
 	/* §7.2.5: no entry, nothing to do; an advertisement for one of our
 	 * own addresses would be a duplicate (no DAD here: ignored) */
-	if (net_is_local(st, &nd->target) ||
-	    !neigh_advert(st, &nd->target, nd->has_lla ? nd->lla : NULL, solicited, nd->flags & WIRE_NA_OVERRIDE)) {
+	if (net_is_local(st, &nd->target) || !neigh_advert(st, &nd->target, nd->has_lla ? nd->lla : NULL,
+							   solicited, nd->flags & WIRE_NA_OVERRIDE)) {
 		stack_drop(st, SYNACK_DROP_ND_NOT_FOR_US);
 		return;
 	}

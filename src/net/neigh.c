@@ -29,15 +29,15 @@
 #include "wire/wire.h"
 
 enum { NEIGH_MAX = 256 };
-enum { MAX_SOLICIT = 3 };                            /* RFC 4861 §10 MAX_{MULTI,UNI}CAST_SOLICIT */
-#define RETRANS_TIMER SYNACK_SEC(1)                  /* RFC 4861 §10 */
-#define DELAY_FIRST_PROBE_TIME SYNACK_SEC(5)         /* RFC 4861 §10 */
-#define ARP_REACHABLE_TIME SYNACK_SEC(60)
-#define NEIGH_STALE_LIFETIME SYNACK_SEC(300)
+enum { MAX_SOLICIT = 3 };		     /* RFC 4861 §10 MAX_{MULTI,UNI}CAST_SOLICIT */
+#define RETRANS_TIMER	       SYNACK_SEC(1) /* RFC 4861 §10 */
+#define DELAY_FIRST_PROBE_TIME SYNACK_SEC(5) /* RFC 4861 §10 */
+#define ARP_REACHABLE_TIME     SYNACK_SEC(60)
+#define NEIGH_STALE_LIFETIME   SYNACK_SEC(300)
 
 struct neigh_pkt {
 	struct neigh_pkt *next;
-	size_t len;          /* IP packet bytes, after NET_HEADROOM */
+	size_t len; /* IP packet bytes, after NET_HEADROOM */
 	uint8_t data[];
 };
 _Static_assert(sizeof(struct neigh_pkt) + NET_HEADROOM <= NEIGH_QUEUE_PKT_COST, "queue cost per packet");
@@ -46,7 +46,7 @@ struct neigh {
 	synack_addr ip;
 	uint8_t mac[6];
 	uint8_t state, probes;
-	uint16_t qlen;         /* packets queued */
+	uint16_t qlen;	       /* packets queued */
 	uint32_t qbytes;       /* their cost (pkt_cost) */
 	synack_time_t timer;   /* next event of the state machine */
 	synack_time_t touched; /* last state change, for eviction */
@@ -69,7 +69,10 @@ int neigh_init(synack_stack *st)
 }
 
 /* What a queued packet of ip_len bytes counts against the bounds. */
-static size_t pkt_cost(size_t ip_len) { return NEIGH_QUEUE_PKT_COST + ip_len; }
+static size_t pkt_cost(size_t ip_len)
+{
+	return NEIGH_QUEUE_PKT_COST + ip_len;
+}
 
 static void pkt_free(synack_stack *st, struct neigh_pkt *p)
 {
@@ -104,8 +107,12 @@ static void notify_unreachable(synack_stack *st, const struct neigh_pkt *p)
 	const struct net_proto *up = net_proto_find(st, v6 ? ip[6] : ip[9]);
 	if (!up || !up->error || p->len < hl + 8)
 		return;
-	struct net_icmp_err e = {.kind = NET_ICMP_NEIGH_FAILED, .type = v6 ? WIRE_ICMP6_DEST_UNREACH : WIRE_ICMP_DEST_UNREACH,
-				 .code = v6 ? 3 : 1, .proto = up->proto, .l4 = ip + hl, .l4_len = p->len - hl};
+	struct net_icmp_err e = {.kind = NET_ICMP_NEIGH_FAILED,
+				 .type = v6 ? WIRE_ICMP6_DEST_UNREACH : WIRE_ICMP_DEST_UNREACH,
+				 .code = v6 ? 3 : 1,
+				 .proto = up->proto,
+				 .l4 = ip + hl,
+				 .l4_len = p->len - hl};
 	e.src.family = e.dst.family = v6 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
 	memcpy(e.src.bytes, ip + (v6 ? 8 : 12), v6 ? 16 : 4);
 	memcpy(e.dst.bytes, ip + (v6 ? 24 : 16), v6 ? 16 : 4);
@@ -163,10 +170,13 @@ static void set_timer(synack_stack *st, struct neigh *e, synack_time_t when)
 
 static void set_state(synack_stack *st, struct neigh *e, enum neigh_state s)
 {
-	synack_time_t reach = e->ip.family == SYNACK_AF_INET6 ? st->net->neigh.reachable6 : ARP_REACHABLE_TIME;
+	synack_time_t reach =
+	    e->ip.family == SYNACK_AF_INET6 ? st->net->neigh.reachable6 : ARP_REACHABLE_TIME;
 	static const synack_time_t lifetime[] = {
-		[NEIGH_INCOMPLETE] = RETRANS_TIMER, [NEIGH_STALE] = NEIGH_STALE_LIFETIME,
-		[NEIGH_DELAY] = DELAY_FIRST_PROBE_TIME, [NEIGH_PROBE] = RETRANS_TIMER,
+	    [NEIGH_INCOMPLETE] = RETRANS_TIMER,
+	    [NEIGH_STALE] = NEIGH_STALE_LIFETIME,
+	    [NEIGH_DELAY] = DELAY_FIRST_PROBE_TIME,
+	    [NEIGH_PROBE] = RETRANS_TIMER,
 	};
 	e->state = (uint8_t)s;
 	set_timer(st, e, st->now + (s == NEIGH_REACHABLE ? reach : lifetime[s]));
@@ -395,7 +405,10 @@ void neigh_poll(synack_stack *st)
 		t->next = MIN(t->next, t->v[i].timer);
 }
 
-synack_time_t neigh_next_deadline(const synack_stack *st) { return st->net->neigh.next; }
+synack_time_t neigh_next_deadline(const synack_stack *st)
+{
+	return st->net->neigh.next;
+}
 
 int neigh_state_of(const synack_stack *st, const synack_addr *ip, uint8_t mac[6])
 {

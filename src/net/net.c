@@ -27,7 +27,8 @@ static int v4_check(const synack_stack_config *cfg)
 		return -EINVAL; /* not a unicast IPv4 address */
 	if (cfg->gateway.family == SYNACK_AF_NONE)
 		return 0;
-	if (cfg->gateway.family != SYNACK_AF_INET || !wire_addr_prefix_match(&cfg->gateway, &cfg->addr, cfg->prefix_len))
+	if (cfg->gateway.family != SYNACK_AF_INET ||
+	    !wire_addr_prefix_match(&cfg->gateway, &cfg->addr, cfg->prefix_len))
 		return -EINVAL; /* RFC 1122 §3.3.1.1: the gateway must be on-link */
 	return 0;
 }
@@ -87,7 +88,7 @@ static void link_local_init(synack_stack *st)
 	}
 	c->rng.fill(c->rng.ctx, b + 8, 8);
 	b[8] &= (uint8_t)~0x02; /* "local" scope identifier: u bit 0 */
-	b[15] |= 1;             /* never all zero (the subnet-router anycast) */
+	b[15] |= 1;		/* never all zero (the subnet-router anycast) */
 }
 
 int net_init(synack_stack *st)

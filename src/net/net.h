@@ -37,10 +37,10 @@ enum {
 
 /* The neighbour cache shared by ARP and ND (neigh.c). */
 struct neigh_table {
-	struct neigh *v;        /* NEIGH_MAX entries, the first `count` in use */
+	struct neigh *v; /* NEIGH_MAX entries, the first `count` in use */
 	uint32_t count;
-	uint32_t queued;        /* bytes (as NEIGH_QUEUE_BYTES counts them) waiting in all entries */
-	synack_time_t next;     /* no entry's timer is earlier (NEVER on raw IP links) */
+	uint32_t queued;	  /* bytes (as NEIGH_QUEUE_BYTES counts them) waiting in all entries */
+	synack_time_t next;	  /* no entry's timer is earlier (NEVER on raw IP links) */
 	synack_time_t reachable6; /* RFC 4861 §6.3.2 ReachableTime, drawn at creation */
 };
 
@@ -57,7 +57,7 @@ struct net_rx {
  * about packets it sent. Registered by the composition root; the table is
  * borrowed for the stack's life. */
 struct net_proto {
-	uint8_t proto;   /* IP protocol number (WIRE_PROTO_TCP ...) */
+	uint8_t proto; /* IP protocol number (WIRE_PROTO_TCP ...) */
 	void (*input)(synack_stack *st, const struct net_rx *rx);
 	void (*error)(synack_stack *st, const struct net_icmp_err *e);
 };
@@ -65,13 +65,13 @@ enum { NET_PROTO_MAX = 4 };
 
 /* The network layer's state (st->net). */
 struct net {
-	uint8_t *txbuf;         /* one outgoing frame: NET_HEADROOM + MTU bytes */
+	uint8_t *txbuf; /* one outgoing frame: NET_HEADROOM + MTU bytes */
 	uint16_t ip_id;
-	uint32_t ip6_id;        /* Identification of the last IPv6 fragmented packet sent */
-	synack_addr ll6;        /* IPv6 link-local address; family NONE when IPv6 is off */
+	uint32_t ip6_id; /* Identification of the last IPv6 fragmented packet sent */
+	synack_addr ll6; /* IPv6 link-local address; family NONE when IPv6 is off */
 	struct neigh_table neigh;
 	struct frag_table *frag;
-	uint32_t icmp_tokens;   /* ICMP error token bucket (RFC 4443 §2.4 f) */
+	uint32_t icmp_tokens; /* ICMP error token bucket (RFC 4443 §2.4 f) */
 	synack_time_t icmp_refill;
 	const struct net_proto *proto[NET_PROTO_MAX];
 	uint32_t nproto;
@@ -98,10 +98,16 @@ void net_poll(synack_stack *st);
 synack_time_t net_next_deadline(const synack_stack *st);
 
 bool net_is_local(const synack_stack *st, const synack_addr *a);
-static inline bool net_is_ethernet(const synack_stack *st) { return st->cfg.link == SYNACK_LINK_ETHERNET; }
+static inline bool net_is_ethernet(const synack_stack *st)
+{
+	return st->cfg.link == SYNACK_LINK_ETHERNET;
+}
 /* The IP header this stack writes in front of a message to dst (no
  * options, no extension headers). */
-static inline size_t net_ip_hdr(const synack_addr *dst) { return dst->family == SYNACK_AF_INET6 ? 40 : 20; }
+static inline size_t net_ip_hdr(const synack_addr *dst)
+{
+	return dst->family == SYNACK_AF_INET6 ? 40 : 20;
+}
 /* Largest L4 payload (TCP header included) one frame to dst can carry. */
 static inline size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst)
 {
@@ -117,7 +123,8 @@ static inline struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst
 /* Prepend the IP header to the message built in l4 (from net_l4_buffer)
  * and send the frame. Returns 0, the link's negative errno (counted), or
  * -EMSGSIZE when l4 overflowed (net_tx_overflow). */
-int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, const struct bbuf *l4);
+int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+	     const struct bbuf *l4);
 /* An outgoing message did not fit its buffer: count the drop
  * (SYNACK_DROP_TX_OVERFLOW), abort in debug builds. Returns -EMSGSIZE. */
 int net_tx_overflow(synack_stack *st);
@@ -180,7 +187,8 @@ void nd_solicit(synack_stack *st, const synack_addr *target, const uint8_t *mac)
 
 /* ---- internal: ICMP errors about our packets (icmp_err.c) ---- */
 /* quote: the packet quoted by an ICMP (family 4) or ICMPv6 (6) error. */
-void net_icmp_to_upper(synack_stack *st, struct net_icmp_err *e, int family, const uint8_t *quote, size_t len);
+void net_icmp_to_upper(synack_stack *st, struct net_icmp_err *e, int family, const uint8_t *quote,
+		       size_t len);
 /* Send an ICMPv6 error about the packet pkt[0..len) (its IPv6 header at
  * pkt), rate-limited and never about an ICMPv6 error or Redirect, a
  * multicast packet or frame (RFC 4443 §2.4 (e), (f)). */
@@ -200,20 +208,20 @@ bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr 
  * protocol that sent it. The net layer has validated the ICMP message;
  * the upper layer validates `l4` against its own state (RFC 5927). */
 enum net_icmp_kind {
-	NET_ICMP_UNREACH,        /* destination unreachable (net, host, port, prohibited ...) */
-	NET_ICMP_PROTO_UNREACH,  /* protocol or port unreachable: hard for TCP in SYN-SENT */
-	NET_ICMP_FRAG_NEEDED,    /* IPv4 "fragmentation needed" / IPv6 "packet too big": mtu set */
+	NET_ICMP_UNREACH,	/* destination unreachable (net, host, port, prohibited ...) */
+	NET_ICMP_PROTO_UNREACH, /* protocol or port unreachable: hard for TCP in SYN-SENT */
+	NET_ICMP_FRAG_NEEDED,	/* IPv4 "fragmentation needed" / IPv6 "packet too big": mtu set */
 	NET_ICMP_TIME_EXCEEDED,
 	NET_ICMP_PARAM_PROBLEM,
-	NET_ICMP_NEIGH_FAILED,   /* not ICMP: our own ARP/ND resolution of the next hop failed */
+	NET_ICMP_NEIGH_FAILED, /* not ICMP: our own ARP/ND resolution of the next hop failed */
 };
 struct net_icmp_err {
 	enum net_icmp_kind kind;
-	uint8_t type, code;      /* as on the wire, for counters and traces */
-	uint32_t mtu;            /* NET_ICMP_FRAG_NEEDED: next-hop MTU (0 if the router gave none) */
-	uint8_t proto;           /* the original packet's upper protocol (IP protocol number) */
-	synack_addr src, dst;    /* of the original packet: src is ours */
-	const uint8_t *l4;       /* the original packet's transport header (at least 8 bytes) */
+	uint8_t type, code;   /* as on the wire, for counters and traces */
+	uint32_t mtu;	      /* NET_ICMP_FRAG_NEEDED: next-hop MTU (0 if the router gave none) */
+	uint8_t proto;	      /* the original packet's upper protocol (IP protocol number) */
+	synack_addr src, dst; /* of the original packet: src is ours */
+	const uint8_t *l4;    /* the original packet's transport header (at least 8 bytes) */
 	size_t l4_len;
 };
 

@@ -32,7 +32,8 @@ bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr 
 	}
 	if (dst->family != SYNACK_AF_INET6)
 		return false;
-	bool link_scope = wire_ip6_is_linklocal(dst) || (wire_ip6_is_multicast(dst) && (dst->bytes[1] & 0x0f) <= 2);
+	bool link_scope =
+	    wire_ip6_is_linklocal(dst) || (wire_ip6_is_multicast(dst) && (dst->bytes[1] & 0x0f) <= 2);
 	if (link_scope && st->net->ll6.family == SYNACK_AF_INET6) {
 		*src = st->net->ll6;
 		return true;
@@ -43,7 +44,6 @@ bool net_source_for(const synack_stack *st, const synack_addr *dst, synack_addr 
 	}
 	return false;
 }
-
 
 /* A message that did not fit its frame: never sent, always counted, and
  * fatal in debug and test builds, where it can only mean a bug. */
@@ -106,7 +106,8 @@ static bool next_hop(const synack_stack *st, const synack_addr *dst, synack_addr
 	const synack_addr *own = v6 ? &c->addr6 : &c->addr;
 	const synack_addr *gw = v6 ? &c->gateway6 : &c->gateway;
 	if ((v6 && wire_ip6_is_linklocal(dst)) ||
-	    (own->family == dst->family && wire_addr_prefix_match(own, dst, v6 ? c->prefix6_len : c->prefix_len))) {
+	    (own->family == dst->family &&
+	     wire_addr_prefix_match(own, dst, v6 ? c->prefix6_len : c->prefix_len))) {
 		*nh = *dst;
 		return true;
 	}
@@ -148,14 +149,15 @@ int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *ds
 		wire_ipv6_emit(&b, src, dst, proto, ttl, l4->len);
 	else /* RFC 791: Identification only matters for fragments; DF is set
 	      * on TCP (path MTU discovery, RFC 1191), so a counter is enough. */
-		wire_ipv4_emit(&b, src, dst, proto, ttl, st->net->ip_id++, proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0,
-			       l4->len);
+		wire_ipv4_emit(&b, src, dst, proto, ttl, st->net->ip_id++,
+			       proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0, l4->len);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
 	return ip_output(st, dst, st->net->txbuf, b.len + l4->len);
 }
 
-int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, const struct bbuf *l4)
+int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+	     const struct bbuf *l4)
 {
 	return net_send_ttl(st, src, dst, proto, st->cfg.ttl, l4);
 }
@@ -181,7 +183,8 @@ bool net_icmp_rate_ok(synack_stack *st)
 }
 
 /* Append bytes [off, off + n) of the message hdr|body. */
-static void copy_span(struct bbuf *b, size_t off, size_t n, const uint8_t *hdr, size_t hlen, const uint8_t *body)
+static void copy_span(struct bbuf *b, size_t off, size_t n, const uint8_t *hdr, size_t hlen,
+		      const uint8_t *body)
 {
 	if (off < hlen) {
 		size_t k = MIN(n, hlen - off);
@@ -197,8 +200,8 @@ static void copy_span(struct bbuf *b, size_t off, size_t n, const uint8_t *hdr, 
  * not. RFC 791 §3.2 (offset in the IPv4 header) / RFC 8200 §4.5 (a
  * Fragment header after the IPv6 header). */
 static int send_fragment(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
-			 const uint8_t *hdr, size_t hlen, const uint8_t *body, size_t off, size_t n, bool more,
-			 uint32_t id)
+			 const uint8_t *hdr, size_t hlen, const uint8_t *body, size_t off, size_t n,
+			 bool more, uint32_t id)
 {
 	struct bbuf b = bbuf_make(st->net->txbuf + NET_HEADROOM, st->cfg.mtu);
 	if (dst->family == SYNACK_AF_INET6) {

@@ -80,7 +80,10 @@ int synack_stack_set_tcp_config(synack_stack *st, const synack_tcp_config *tcp)
 	return err;
 }
 
-const synack_tcp_config *synack_stack_tcp_config(const synack_stack *st) { return &st->cfg.tcp; }
+const synack_tcp_config *synack_stack_tcp_config(const synack_stack *st)
+{
+	return &st->cfg.tcp;
+}
 
 void synack_stack_destroy(synack_stack *st)
 {
@@ -120,7 +123,10 @@ synack_time_t synack_stack_next_deadline(const synack_stack *st)
 	return n < t ? n : t;
 }
 
-synack_time_t synack_stack_now(const synack_stack *st) { return st->now; }
+synack_time_t synack_stack_now(const synack_stack *st)
+{
+	return st->now;
+}
 
 uint64_t synack_stack_counter(const synack_stack *st, enum synack_counter id)
 {

@@ -108,7 +108,8 @@ static bool ep_equal(const synack_endpoint *a, const synack_endpoint *b)
 
 int tcb_hash_insert(struct tcb *t)
 {
-	int err = htab_insert(&tcps(t->st)->conns, &t->st->mem, &t->hn, tuple_hash(t->st, &t->local, &t->remote));
+	int err =
+	    htab_insert(&tcps(t->st)->conns, &t->st->mem, &t->hn, tuple_hash(t->st, &t->local, &t->remote));
 	if (!err)
 		t->in_table = 1;
 	return err;
@@ -329,4 +330,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 	tcb_event(t, ev | SYNACK_EV_CLOSED | SYNACK_EV_READABLE);
 }
 
-size_t synack_stack_tcb_count(const synack_stack *st) { return tcps(st)->tcb_count; }
+size_t synack_stack_tcb_count(const synack_stack *st)
+{
+	return tcps(st)->tcb_count;
+}

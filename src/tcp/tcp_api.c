@@ -7,8 +7,8 @@
 #include "tcp/tcp_internal.h"
 
 static const char *const state_names[] = {
-	"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
-	"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+    "CLOSED",	  "LISTEN",	"SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+    "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",	    "TIME-WAIT",
 };
 
 const char *synack_tcp_state_name(int state)
@@ -46,8 +46,14 @@ synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events)
 	return (synack_tcp *)t;
 }
 
-static inline struct tcb *T(synack_tcp *c) { return (struct tcb *)c; }
-static inline const struct tcb *CT(const synack_tcp *c) { return (const struct tcb *)c; }
+static inline struct tcb *T(synack_tcp *c)
+{
+	return (struct tcb *)c;
+}
+static inline const struct tcb *CT(const synack_tcp *c)
+{
+	return (const struct tcb *)c;
+}
 
 static bool addr_unspecified(const synack_addr *a)
 {
@@ -215,7 +221,7 @@ ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
 	if (t->state == SYNACK_TCP_LISTEN)
 		return -EINVAL;
 	if (t->rd_shut)
-		return 0; /* shut for reading: end of file */
+		return 0;			    /* shut for reading: end of file */
 	uint32_t avail = t->rcvq.len - t->syn_held; /* SYN text waits for ESTABLISHED */
 	if (avail && len) {
 		uint32_t n = (uint32_t)MIN(len, (size_t)avail);
@@ -365,19 +371,43 @@ int synack_tcp_getopt(synack_tcp *c, int opt, int *value)
 {
 	const struct tcb *t = CT(c);
 	switch (opt) {
-	case SYNACK_TCP_NODELAY: *value = t->nodelay; return 0;
-	case SYNACK_TCP_SNDBUF: *value = (int)t->sndbuf; return 0;
-	case SYNACK_TCP_RCVBUF: *value = (int)t->rcvbuf; return 0;
-	case SYNACK_TCP_MAXSEG: *value = t->mss ? t->mss : t->st->cfg.tcp.mss_default; return 0;
-	default: return -ENOPROTOOPT;
+	case SYNACK_TCP_NODELAY:
+		*value = t->nodelay;
+		return 0;
+	case SYNACK_TCP_SNDBUF:
+		*value = (int)t->sndbuf;
+		return 0;
+	case SYNACK_TCP_RCVBUF:
+		*value = (int)t->rcvbuf;
+		return 0;
+	case SYNACK_TCP_MAXSEG:
+		*value = t->mss ? t->mss : t->st->cfg.tcp.mss_default;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
 	}
 }
 
-int synack_tcp_state(const synack_tcp *c) { return CT(c)->state; }
-int synack_tcp_error(const synack_tcp *c) { return CT(c)->error; }
-uint32_t synack_tcp_pending(const synack_tcp *c) { return CT(c)->events; }
-void synack_tcp_set_userdata(synack_tcp *c, void *p) { T(c)->userdata = p; }
-void *synack_tcp_userdata(const synack_tcp *c) { return CT(c)->userdata; }
+int synack_tcp_state(const synack_tcp *c)
+{
+	return CT(c)->state;
+}
+int synack_tcp_error(const synack_tcp *c)
+{
+	return CT(c)->error;
+}
+uint32_t synack_tcp_pending(const synack_tcp *c)
+{
+	return CT(c)->events;
+}
+void synack_tcp_set_userdata(synack_tcp *c, void *p)
+{
+	T(c)->userdata = p;
+}
+void *synack_tcp_userdata(const synack_tcp *c)
+{
+	return CT(c)->userdata;
+}
 
 void synack_tcp_endpoints(const synack_tcp *c, synack_endpoint *local, synack_endpoint *remote)
 {

@@ -15,21 +15,22 @@ int tcp_config_check(const synack_tcp_config *t)
 
 void synack_tcp_config_defaults(synack_tcp_config *c)
 {
-	c->msl = SYNACK_SEC(60);            /* RFC 9293 §3.4.2: MSL 2 minutes is "an engineering choice"; 60 s like Linux */
-	c->rto_initial = SYNACK_SEC(1);     /* RFC 6298 §2.1 */
-	c->rto_min = SYNACK_MSEC(200);      /* RFC 6298 §2.4 says 1 s SHOULD; 200 ms as deployed stacks */
-	c->rto_max = SYNACK_SEC(60);        /* RFC 6298 §2.5: a maximum of at least 60 s */
-	c->delack = SYNACK_MSEC(40);        /* RFC 9293 §3.8.6.3: MUST be < 0.5 s; 40 ms as Linux, well under
-	                                       a peer's shortest RTO (200 ms) and its tail loss probe */
+	c->msl =
+	    SYNACK_SEC(60); /* RFC 9293 §3.4.2: MSL 2 minutes is "an engineering choice"; 60 s like Linux */
+	c->rto_initial = SYNACK_SEC(1); /* RFC 6298 §2.1 */
+	c->rto_min = SYNACK_MSEC(200);	/* RFC 6298 §2.4 says 1 s SHOULD; 200 ms as deployed stacks */
+	c->rto_max = SYNACK_SEC(60);	/* RFC 6298 §2.5: a maximum of at least 60 s */
+	c->delack = SYNACK_MSEC(40);	/* RFC 9293 §3.8.6.3: MUST be < 0.5 s; 40 ms as Linux, well under
+					   a peer's shortest RTO (200 ms) and its tail loss probe */
 	c->persist_min = SYNACK_MSEC(500);
 	c->persist_max = SYNACK_SEC(60);
 	c->fin_wait2_timeout = SYNACK_SEC(60);
-	c->syn_retries = 6;                 /* RFC 9293 §3.8.3 R2 for SYN: at least 3 minutes overall */
+	c->syn_retries = 6; /* RFC 9293 §3.8.3 R2 for SYN: at least 3 minutes overall */
 	c->synack_retries = 5;
-	c->data_retries = 15;               /* RFC 9293 §3.8.3 R2: at least 100 s */
+	c->data_retries = 15; /* RFC 9293 §3.8.3 R2: at least 100 s */
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
-	c->mss_default = 536;               /* RFC 9293 §3.7.1 */
+	c->mss_default = 536; /* RFC 9293 §3.7.1 */
 	c->ooo_max_ranges = TCP_OOO_MAX;
 	c->wscale_enable = 1;
 	c->sack_enable = 1;
@@ -37,9 +38,9 @@ void synack_tcp_config_defaults(synack_tcp_config *c)
 	c->rfc5961_rst = 1;
 	c->rfc5961_syn = 1;
 	c->rfc5961_ack = 1;
-	c->time_wait_rst_protect = 1;       /* RFC 1337 */
-	c->challenge_ack_limit = 1000;      /* RFC 5961 §7 */
+	c->time_wait_rst_protect = 1;  /* RFC 1337 */
+	c->challenge_ack_limit = 1000; /* RFC 5961 §7 */
 	c->max_connections = 1u << 20;
 	c->drop_synfin = 1;
-	c->isn_tick = 4;                    /* RFC 6528 §3: a 4-microsecond timer */
+	c->isn_tick = 4; /* RFC 6528 §3: a 4-microsecond timer */
 }

@@ -55,10 +55,14 @@ static void pmtu_lower(struct tcb *t, const struct net_icmp_err *e)
 static int soft_errno(const struct net_icmp_err *e)
 {
 	switch (e->kind) {
-	case NET_ICMP_PROTO_UNREACH: return -ECONNREFUSED;
-	case NET_ICMP_TIME_EXCEEDED: return -EHOSTUNREACH;
-	case NET_ICMP_PARAM_PROBLEM: return -EPROTO;
-	default: return e->code == 0 ? -ENETUNREACH : -EHOSTUNREACH;
+	case NET_ICMP_PROTO_UNREACH:
+		return -ECONNREFUSED;
+	case NET_ICMP_TIME_EXCEEDED:
+		return -EHOSTUNREACH;
+	case NET_ICMP_PARAM_PROBLEM:
+		return -EPROTO;
+	default:
+		return e->code == 0 ? -ENETUNREACH : -EHOSTUNREACH;
 	}
 }
 
@@ -80,7 +84,8 @@ void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e)
 		return;
 	struct tcb *t = icmp_tcb(st, e, &seq);
 	/* RFC 5927 §4.1: the quoted sequence number must be in flight */
-	if (!t || t->state == SYNACK_TCP_LISTEN || !seq_in(seq, t->snd_una, t->snd_max + (t->snd_max == t->snd_una))) {
+	if (!t || t->state == SYNACK_TCP_LISTEN ||
+	    !seq_in(seq, t->snd_una, t->snd_max + (t->snd_max == t->snd_una))) {
 		stack_drop(st, SYNACK_DROP_ICMP_STALE);
 		return;
 	}
@@ -93,7 +98,8 @@ void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e)
 	if ((e->kind == NET_ICMP_PROTO_UNREACH || e->kind == NET_ICMP_NEIGH_FAILED) &&
 	    t->state == SYNACK_TCP_SYN_SENT) {
 		stack_count(st, SYNACK_CNT_TCP_ICMP_HARD);
-		tcb_close_state(t, e->kind == NET_ICMP_NEIGH_FAILED ? -EHOSTUNREACH : -ECONNREFUSED, SYNACK_EV_ERROR);
+		tcb_close_state(t, e->kind == NET_ICMP_NEIGH_FAILED ? -EHOSTUNREACH : -ECONNREFUSED,
+				SYNACK_EV_ERROR);
 		tcb_maybe_free(t);
 		return;
 	}

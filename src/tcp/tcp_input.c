@@ -18,10 +18,17 @@ static void trace_in(synack_stack *st, const struct tcb *t, const struct tcp_seg
 	r->local = s->dst;
 	r->remote = s->src;
 	const struct wire_tcp *h = &s->h;
-	r->seg = (synack_trace_seg){.seq = h->seq, .ack = h->ack, .wnd = h->wnd, .flags = h->flags,
-				    .len = (uint16_t)h->payload_len, .mss = h->opt.has_mss ? h->opt.mss : 0,
-				    .wscale = h->opt.wscale, .sack_ok = h->opt.sack_ok,
-				    .ts_present = h->opt.has_ts, .ts_val = h->opt.ts_val, .ts_ecr = h->opt.ts_ecr,
+	r->seg = (synack_trace_seg){.seq = h->seq,
+				    .ack = h->ack,
+				    .wnd = h->wnd,
+				    .flags = h->flags,
+				    .len = (uint16_t)h->payload_len,
+				    .mss = h->opt.has_mss ? h->opt.mss : 0,
+				    .wscale = h->opt.wscale,
+				    .sack_ok = h->opt.sack_ok,
+				    .ts_present = h->opt.has_ts,
+				    .ts_val = h->opt.ts_val,
+				    .ts_ecr = h->opt.ts_ecr,
 				    .sack_blocks = h->opt.nsack};
 }
 
@@ -46,7 +53,8 @@ static int parse_seg(synack_stack *st, const struct net_rx *rx, struct tcp_seg *
 		return SYNACK_DROP_TCP_BAD_FLAGS;
 	s->src = (synack_endpoint){.addr = rx->src, .port = s->h.sport};
 	s->dst = (synack_endpoint){.addr = rx->dst, .port = s->h.dport};
-	s->len = (uint32_t)s->h.payload_len + !!(s->h.flags & SYNACK_TCP_SYN) + !!(s->h.flags & SYNACK_TCP_FIN);
+	s->len =
+	    (uint32_t)s->h.payload_len + !!(s->h.flags & SYNACK_TCP_SYN) + !!(s->h.flags & SYNACK_TCP_FIN);
 	s->syn_wnd = false;
 	return 0;
 }
@@ -91,11 +99,14 @@ void tcp_input(synack_stack *st, const struct net_rx *rx)
 		trace_in(st, l, &seg);
 		/* RFC 9293 §3.10.7.1: CLOSED, or §3.10.7.2: LISTEN */
 		verdict_apply(st, NULL, &seg,
-			      l ? tcp_listen_input(l, &seg) : tcp_verdict(TCP_DROP_RESET, SYNACK_DROP_TCP_NO_SOCKET));
+			      l ? tcp_listen_input(l, &seg)
+				: tcp_verdict(TCP_DROP_RESET, SYNACK_DROP_TCP_NO_SOCKET));
 		return;
 	}
 	trace_in(st, t, &seg);
-	verdict_apply(st, t, &seg, t->state == SYNACK_TCP_SYN_SENT ? tcp_syn_sent_input(t, &seg) : tcp_sync_input(t, &seg));
+	verdict_apply(st, t, &seg,
+		      t->state == SYNACK_TCP_SYN_SENT ? tcp_syn_sent_input(t, &seg)
+						      : tcp_sync_input(t, &seg));
 	if (t->state == SYNACK_TCP_CLOSED)
 		tcb_maybe_free(t);
 	else

@@ -24,14 +24,35 @@
 #include "wire/wire.h"
 
 /* ---- sequence arithmetic modulo 2^32 (RFC 9293 §3.4) ---- */
-static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-static inline bool seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
-static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
-static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+static inline bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline bool seq_leq(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+static inline bool seq_gt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+static inline bool seq_geq(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+static inline uint32_t seq_max(uint32_t a, uint32_t b)
+{
+	return seq_gt(a, b) ? a : b;
+}
+static inline uint32_t seq_min(uint32_t a, uint32_t b)
+{
+	return seq_lt(a, b) ? a : b;
+}
 /* a <= x < b, in sequence space */
-static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b) { return seq_leq(a, x) && seq_lt(x, b); }
+static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b)
+{
+	return seq_leq(a, x) && seq_lt(x, b);
+}
 
 enum { TCP_OOO_MAX = 8, TCP_MAX_WSCALE = 14 };
 /* RFC 7323 §3.2: 10 bytes of timestamps, 12 with the padding every segment
@@ -43,24 +64,24 @@ enum { TCP_TS_OPT_LEN = 12 };
  * BSD tcp_input do (drop, dropafterack, dropwithreset). A drop names the
  * counter that says why (TCP_UNCOUNTED: none). */
 enum tcp_action {
-	TCP_CONTINUE,       /* go on to the next step of RFC 9293 §3.10.7 */
-	TCP_DONE,           /* handled: nothing more for this segment */
-	TCP_DROP,           /* ignored */
-	TCP_DROP_ACK,       /* ignored, answered by an ACK (at most 5 a second: no ACK war) */
+	TCP_CONTINUE,	    /* go on to the next step of RFC 9293 §3.10.7 */
+	TCP_DONE,	    /* handled: nothing more for this segment */
+	TCP_DROP,	    /* ignored */
+	TCP_DROP_ACK,	    /* ignored, answered by an ACK (at most 5 a second: no ACK war) */
 	TCP_DROP_CHALLENGE, /* ignored, answered by a challenge ACK (RFC 5961 §7 limit) */
-	TCP_DROP_RESET,     /* ignored, answered by a RST built from the segment (tcp_respond_rst) */
-	TCP_ABORT,          /* the connection ends: a RST from its own state, then CLOSED */
+	TCP_DROP_RESET,	    /* ignored, answered by a RST built from the segment (tcp_respond_rst) */
+	TCP_ABORT,	    /* the connection ends: a RST from its own state, then CLOSED */
 };
 enum { TCP_UNCOUNTED = 0xffff };
 struct tcp_verdict {
-	uint8_t action;     /* enum tcp_action */
-	uint16_t why;       /* enum synack_counter, or TCP_UNCOUNTED */
+	uint8_t action; /* enum tcp_action */
+	uint16_t why;	/* enum synack_counter, or TCP_UNCOUNTED */
 };
 static inline struct tcp_verdict tcp_verdict(enum tcp_action a, int why)
 {
 	return (struct tcp_verdict){.action = (uint8_t)a, .why = (uint16_t)why};
 }
-#define TCP_GO tcp_verdict(TCP_CONTINUE, TCP_UNCOUNTED)
+#define TCP_GO	    tcp_verdict(TCP_CONTINUE, TCP_UNCOUNTED)
 #define TCP_HANDLED tcp_verdict(TCP_DONE, TCP_UNCOUNTED)
 
 /* A listener's children in one stage: SYN-RECEIVED, or established and
@@ -74,66 +95,66 @@ struct tcb_queue {
 struct tcp_seg {
 	struct wire_tcp h;
 	synack_endpoint src, dst; /* remote, local */
-	uint32_t len;             /* SEG.LEN: payload + SYN + FIN */
-	bool syn_wnd;             /* window of a <SYN,ACK>: never scaled (RFC 7323 §2.2) */
+	uint32_t len;		  /* SEG.LEN: payload + SYN + FIN */
+	bool syn_wnd;		  /* window of a <SYN,ACK>: never scaled (RFC 7323 §2.2) */
 };
 
 struct tcb {
-	struct hnode hn;         /* connection table or listener table */
-	struct heap_node timer;  /* earliest deadline below */
+	struct hnode hn;	/* connection table or listener table */
+	struct heap_node timer; /* earliest deadline below */
 	synack_stack *st;
 	struct tcb *ev_next, *ev_prev;
 	struct tcb *all_next, *all_prev; /* every TCB of the stack */
-	struct tcb *parent;      /* listener of a not-yet-accepted child */
-	struct tcb *q_next, *q_prev; /* in its listener's synq or accq */
+	struct tcb *parent;		 /* listener of a not-yet-accepted child */
+	struct tcb *q_next, *q_prev;	 /* in its listener's synq or accq */
 	uint32_t id;
 	uint8_t state;
 	/* ownership and flags */
-	uint8_t user : 1;        /* the application holds a handle */
-	uint8_t orphan : 1;      /* the application closed it */
-	uint8_t on_ev : 1;       /* linked in the stack's event list */
+	uint8_t user : 1;   /* the application holds a handle */
+	uint8_t orphan : 1; /* the application closed it */
+	uint8_t on_ev : 1;  /* linked in the stack's event list */
 	uint8_t in_table : 1;
-	uint8_t accepted : 1;    /* on its listener's accept queue (else its SYN-RECEIVED list) */
-	uint8_t fin_queued : 1;  /* shutdown(WR)/close: FIN after the data */
+	uint8_t accepted : 1;	/* on its listener's accept queue (else its SYN-RECEIVED list) */
+	uint8_t fin_queued : 1; /* shutdown(WR)/close: FIN after the data */
 	uint8_t fin_sent : 1;
 	uint8_t rd_shut : 1;
 	uint8_t nodelay : 1;
-	uint8_t ack_now : 1;     /* send an ACK at the next output */
-	uint8_t want_write : 1;  /* send() fell short: report WRITABLE */
-	uint8_t peer_fin : 1;    /* FIN received (EOF after data) */
+	uint8_t ack_now : 1;	/* send an ACK at the next output */
+	uint8_t want_write : 1; /* send() fell short: report WRITABLE */
+	uint8_t peer_fin : 1;	/* FIN received (EOF after data) */
 	uint8_t ws_ok : 1, ts_ok : 1, sack_ok : 1;
 	uint8_t rtt_timing : 1;
 	uint8_t in_recovery : 1;
 	uint8_t rtx_seen : 1;
-	uint8_t noopt : 1;       /* no options sent or negotiated */
-	uint16_t syn_held;       /* text from a SYN kept until ESTABLISHED */
+	uint8_t noopt : 1; /* no options sent or negotiated */
+	uint16_t syn_held; /* text from a SYN kept until ESTABLISHED */
 	uint8_t snd_wscale, rcv_wscale;
-	uint16_t mss;            /* send MSS: peer's, capped by our MTU, less timestamps (see tcp_seg_mss) */
-	uint16_t user_mss;       /* MAXSEG cap, 0 = none */
+	uint16_t mss;	   /* send MSS: peer's, capped by our MTU, less timestamps (see tcp_seg_mss) */
+	uint16_t user_mss; /* MAXSEG cap, 0 = none */
 	uint32_t events;
 	int error;
-	int soft_error;          /* last ICMP soft error, reported on timeout (RFC 5461) */
+	int soft_error;		 /* last ICMP soft error, reported on timeout (RFC 5461) */
 	synack_time_t oow_start; /* rate limit of ACKs to unacceptable segments */
 	uint8_t oow_count;
 	void *userdata;
 	synack_endpoint local, remote;
 	/* listener */
 	uint16_t backlog;
-	struct tcb_queue synq;   /* children in SYN-RECEIVED */
-	struct tcb_queue accq;   /* children established, not yet accepted */
+	struct tcb_queue synq; /* children in SYN-RECEIVED */
+	struct tcb_queue accq; /* children established, not yet accepted */
 	/* send sequence space (RFC 9293 §3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
-	uint32_t data_seq;       /* sequence number of sndq byte 0 */
-	uint32_t fin_seq;        /* valid when fin_sent */
+	uint32_t data_seq; /* sequence number of sndq byte 0 */
+	uint32_t fin_seq;  /* valid when fin_sent */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
 	uint32_t ooo[TCP_OOO_MAX][2];
 	uint8_t nooo;
-	uint32_t ooo_last;        /* sequence number of the latest out-of-order segment (RFC 2018 §4) */
-	uint8_t delack_segs;     /* full segments received since the last ACK */
+	uint32_t ooo_last;   /* sequence number of the latest out-of-order segment (RFC 2018 §4) */
+	uint8_t delack_segs; /* full segments received since the last ACK */
 	/* timestamps (RFC 7323 §4, §5) */
 	uint32_t ts_recent, ts_offset, last_ack_sent;
-	uint32_t ts_rtx;         /* TSval when we last retransmitted (valid if rtx_seen) */
+	uint32_t ts_rtx; /* TSval when we last retransmitted (valid if rtx_seen) */
 	/* buffers */
 	struct ring sndq, rcvq;
 	uint32_t sndbuf, rcvbuf;
@@ -142,7 +163,7 @@ struct tcb {
 	/* RTT estimation (RFC 6298) */
 	synack_time_t srtt, rttvar, rto, rtt_start;
 	uint32_t rtt_seq;
-	uint16_t backoff;        /* consecutive RTO expiries */
+	uint16_t backoff; /* consecutive RTO expiries */
 	uint16_t persist_backoff;
 	uint16_t probes_unanswered; /* zero-window probes since the peer last sent an ACK */
 	/* congestion control (RFC 5681, RFC 6582) */
@@ -156,23 +177,41 @@ struct tcb {
 struct tcp_stack {
 	struct htab conns, listeners;
 	struct heap timers;
-	uint8_t key[16];         /* SipHash key for tables and ISNs (RFC 6528) */
+	uint8_t key[16]; /* SipHash key for tables and ISNs (RFC 6528) */
 	uint32_t next_id;
 	uint32_t tcb_count;
-	struct tcb *all;          /* list of every TCB, for teardown */
-	struct tcb *last;         /* the connection found last: streams skip the hash */
+	struct tcb *all;  /* list of every TCB, for teardown */
+	struct tcb *last; /* the connection found last: streams skip the hash */
 	uint16_t next_port;
 	synack_time_t chack_window;
 	uint32_t chack_count;
 	struct tcb *ev_head, *ev_tail; /* connections with pending events */
 };
 
-static inline struct tcp_stack *tcps(const synack_stack *st) { return st->tcp; }
-static inline const synack_tcp_config *tcfg(const struct tcb *t) { return &t->st->cfg.tcp; }
-static inline synack_time_t tnow(const struct tcb *t) { return t->st->now; }
-static inline bool tcb_synchronized(const struct tcb *t) { return t->state >= SYNACK_TCP_ESTABLISHED; }
-static inline uint32_t rcv_space(const struct tcb *t) { return t->rcvbuf - t->rcvq.len; }
-static inline uint32_t snd_queued(const struct tcb *t) { return t->sndq.len; }
+static inline struct tcp_stack *tcps(const synack_stack *st)
+{
+	return st->tcp;
+}
+static inline const synack_tcp_config *tcfg(const struct tcb *t)
+{
+	return &t->st->cfg.tcp;
+}
+static inline synack_time_t tnow(const struct tcb *t)
+{
+	return t->st->now;
+}
+static inline bool tcb_synchronized(const struct tcb *t)
+{
+	return t->state >= SYNACK_TCP_ESTABLISHED;
+}
+static inline uint32_t rcv_space(const struct tcb *t)
+{
+	return t->rcvbuf - t->rcvq.len;
+}
+static inline uint32_t snd_queued(const struct tcb *t)
+{
+	return t->sndq.len;
+}
 /* Bytes of the send queue not yet sent. */
 static inline uint32_t snd_unsent(const struct tcb *t)
 {

@@ -13,7 +13,10 @@ void tcp_count_retransmit(struct tcb *t)
 }
 
 /* RFC 7323 §5.4: a millisecond clock, offset per connection. */
-uint32_t tcp_ts_now(const struct tcb *t) { return (uint32_t)(tnow(t) / 1000) + t->ts_offset; }
+uint32_t tcp_ts_now(const struct tcb *t)
+{
+	return (uint32_t)(tnow(t) / 1000) + t->ts_offset;
+}
 
 /* The window we can offer: free receive space, never shrinking the right
  * edge already advertised (RFC 9293 §3.8.6.2.2), scaled (RFC 7323 §2.3). */
@@ -75,10 +78,17 @@ static void trace_out(synack_stack *st, uint32_t conn_id, const synack_endpoint 
 	r->conn_id = conn_id;
 	r->local = *local;
 	r->remote = *remote;
-	r->seg = (synack_trace_seg){.seq = h->seq, .ack = h->ack, .wnd = h->wnd, .flags = h->flags,
-				    .len = (uint16_t)len, .mss = h->opt.has_mss ? h->opt.mss : 0,
-				    .wscale = h->opt.wscale, .sack_ok = h->opt.sack_ok,
-				    .ts_present = h->opt.has_ts, .ts_val = h->opt.ts_val, .ts_ecr = h->opt.ts_ecr,
+	r->seg = (synack_trace_seg){.seq = h->seq,
+				    .ack = h->ack,
+				    .wnd = h->wnd,
+				    .flags = h->flags,
+				    .len = (uint16_t)len,
+				    .mss = h->opt.has_mss ? h->opt.mss : 0,
+				    .wscale = h->opt.wscale,
+				    .sack_ok = h->opt.sack_ok,
+				    .ts_present = h->opt.has_ts,
+				    .ts_val = h->opt.ts_val,
+				    .ts_ecr = h->opt.ts_ecr,
 				    .sack_blocks = h->opt.nsack};
 }
 
@@ -374,7 +384,10 @@ static bool window_update_due(const struct tcb *t)
 	return wnd > adv && wnd - adv >= step;
 }
 
-bool tcp_send_override(struct tcb *t) { return send_data(t, true); }
+bool tcp_send_override(struct tcb *t)
+{
+	return send_data(t, true);
+}
 
 /* Send whatever the state, windows and queues allow. */
 void tcp_output(struct tcb *t)

@@ -240,8 +240,9 @@ static void dup_ack(struct tcb *t, const struct tcp_seg *s)
 {
 	/* not a duplicate: data, SYN/FIN, nothing outstanding, a window change,
 	 * or an answer to a zero-window probe */
-	if (s->h.payload_len || (s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) || t->snd_una == t->snd_max ||
-	    ((uint32_t)s->h.wnd << t->snd_wscale) != t->snd_wnd || t->snd_wnd == 0) {
+	if (s->h.payload_len || (s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) ||
+	    t->snd_una == t->snd_max || ((uint32_t)s->h.wnd << t->snd_wscale) != t->snd_wnd ||
+	    t->snd_wnd == 0) {
 		t->dupacks = 0;
 		return;
 	}
@@ -263,7 +264,10 @@ static void dup_ack(struct tcb *t, const struct tcp_seg *s)
 	tcp_retransmit_head(t);
 }
 
-static bool fin_acked(const struct tcb *t) { return t->fin_sent && seq_gt(t->snd_una, t->fin_seq); }
+static bool fin_acked(const struct tcb *t)
+{
+	return t->fin_sent && seq_gt(t->snd_una, t->fin_seq);
+}
 
 /* SYN-RECEIVED + acceptable ACK: the handshake completes (§3.10.7.4 fifth). */
 static struct tcp_verdict synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
@@ -363,7 +367,7 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 
 static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
 {
-	uint32_t (*r)[2] = t->ooo;
+	uint32_t(*r)[2] = t->ooo;
 	uint8_t n = t->nooo, i = 0;
 	while (i < n && seq_lt(r[i][1], start))
 		i++;
@@ -532,8 +536,8 @@ static struct tcp_verdict early_input(struct tcb *t, struct tcp_seg *s)
 	/* RFC 9293 §3.5 Figure 7 line 6 (MUST-10): in a simultaneous open the
 	 * peer's SYN,ACK repeats its SYN (SEG.SEQ = IRS) and acknowledges ours;
 	 * its SYN is old, its ACK completes the handshake. */
-	if (t->state == SYNACK_TCP_SYN_RECEIVED && !t->parent && (f & SYNACK_TCP_SYN) && (f & SYNACK_TCP_ACK) &&
-	    s->h.seq == t->irs && s->h.ack == t->snd_max) {
+	if (t->state == SYNACK_TCP_SYN_RECEIVED && !t->parent && (f & SYNACK_TCP_SYN) &&
+	    (f & SYNACK_TCP_ACK) && s->h.seq == t->irs && s->h.ack == t->snd_max) {
 		s->h.flags &= (uint8_t)~SYNACK_TCP_SYN;
 		s->h.seq++;
 		s->len--;
@@ -567,7 +571,8 @@ static struct tcp_verdict window_input(struct tcb *t, struct tcp_seg *s)
 		if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_FIN))
 			t->t_close = tnow(t) + 2 * tcfg(t)->msl; /* re-ACK a retransmitted FIN */
 		if ((!zero_wnd_ack && !old) || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN)))
-			return tcp_verdict((f & SYNACK_TCP_RST) ? TCP_DROP : TCP_DROP_ACK, SYNACK_DROP_TCP_OUT_OF_WINDOW);
+			return tcp_verdict((f & SYNACK_TCP_RST) ? TCP_DROP : TCP_DROP_ACK,
+					   SYNACK_DROP_TCP_OUT_OF_WINDOW);
 		s->h.payload_len = 0;
 		s->h.flags &= (uint8_t)~SYNACK_TCP_FIN;
 		tcp_oow_ack(t);
@@ -582,7 +587,7 @@ static struct tcp_verdict text_fin_input(struct tcb *t, struct tcp_seg *s)
 	if (s->h.payload_len) {
 		if (!accepts_text(t))
 			t->ack_now = 1; /* data after the peer's FIN: ignore */
-		else if (t->orphan) /* RFC 1122 §4.2.2.13: data after close is lost: reset */
+		else if (t->orphan)	/* RFC 1122 §4.2.2.13: data after close is lost: reset */
 			return tcp_verdict(TCP_ABORT, TCP_UNCOUNTED);
 		else
 			text_input(t, s);
@@ -612,7 +617,7 @@ struct tcp_verdict tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 {
 	bool was_time_wait = t->state == SYNACK_TCP_TIME_WAIT;
 	struct tcp_verdict (*const step[])(struct tcb *, struct tcp_seg *) = {
-		early_input, window_input, control_input, ack_input, text_fin_input,
+	    early_input, window_input, control_input, ack_input, text_fin_input,
 	};
 	for (size_t i = 0; i < ARRAY_LEN(step); i++) {
 		struct tcp_verdict v = step[i](t, s);
@@ -622,7 +627,8 @@ struct tcp_verdict tcp_sync_input(struct tcb *t, struct tcp_seg *s)
 	/* TIME-WAIT answers anything but an exact duplicate ACK, so a peer
 	 * that lost our last ACK hears it again (as the BSD stacks do) */
 	if (was_time_wait && t->state == SYNACK_TCP_TIME_WAIT &&
-	    (s->h.flags != SYNACK_TCP_ACK || s->h.payload_len || s->h.seq != t->rcv_nxt || s->h.ack != t->snd_nxt))
+	    (s->h.flags != SYNACK_TCP_ACK || s->h.payload_len || s->h.seq != t->rcv_nxt ||
+	     s->h.ack != t->snd_nxt))
 		t->ack_now = 1;
 	return TCP_HANDLED;
 }

@@ -32,7 +32,7 @@ size_t wire_icmp_emit(struct bbuf *b, uint8_t type, uint8_t code, const uint8_t 
 	}
 	if (body_len)
 		memmove(m + ICMP_HDR, body, body_len); /* body may alias that space */
-	struct bbuf h = bbuf_make(m, ICMP_HDR); /* m holds header and body: taken whole */
+	struct bbuf h = bbuf_make(m, ICMP_HDR);	       /* m holds header and body: taken whole */
 	bbuf_u8(&h, type);
 	bbuf_u8(&h, code);
 	bbuf_u16(&h, 0);

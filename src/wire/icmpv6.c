@@ -23,8 +23,8 @@ int wire_icmp6_parse(const synack_addr *src, const synack_addr *dst, const uint8
 	return 0;
 }
 
-size_t wire_icmp6_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t code,
-		       const uint8_t rest[4], const uint8_t *body, size_t body_len)
+size_t wire_icmp6_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type,
+		       uint8_t code, const uint8_t rest[4], const uint8_t *body, size_t body_len)
 {
 	size_t n = wire_icmp_emit(b, type, code, rest, body, body_len);
 	if (!n)
@@ -71,8 +71,8 @@ int wire_nd_parse(const struct wire_icmp *ic, struct wire_nd *out)
 	return nd_options(ic->body + 16, ic->body_len - 16, want, out);
 }
 
-size_t wire_nd_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t flags,
-		    const synack_addr *target, const uint8_t *lla)
+size_t wire_nd_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type,
+		    uint8_t flags, const synack_addr *target, const uint8_t *lla)
 {
 	uint8_t rest[4] = {flags, 0, 0, 0};
 	uint8_t body[16 + ND_LLA_OPT];

@@ -7,7 +7,13 @@
 
 /* RFC 791 §3.1 option types: copied flag, class and number in one octet. */
 enum {
-	OPT_EOL = 0, OPT_NOP = 1, OPT_RR = 7, OPT_TS = 68, OPT_SEC = 130, OPT_LSRR = 131, OPT_SID = 136,
+	OPT_EOL = 0,
+	OPT_NOP = 1,
+	OPT_RR = 7,
+	OPT_TS = 68,
+	OPT_SEC = 130,
+	OPT_LSRR = 131,
+	OPT_SID = 136,
 	OPT_SSRR = 137,
 };
 

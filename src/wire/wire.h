@@ -20,15 +20,25 @@
 #include "synack/stack.h"
 
 /* ---- byte order helpers (unaligned-safe) ---- */
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 static inline void wr32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 /* ---- checksums (RFC 1071) ---- */
@@ -48,14 +58,17 @@ struct wire_eth {
 	uint8_t dst[WIRE_ETH_ALEN], src[WIRE_ETH_ALEN];
 	uint16_t type;
 	const uint8_t *payload;
-	size_t payload_len;   /* everything after the header, padding included */
+	size_t payload_len; /* everything after the header, padding included */
 };
 /* Validates the length only (SYNACK_DROP_ETH_TRUNCATED). */
 int wire_eth_parse(const uint8_t *buf, size_t len, struct wire_eth *out);
 /* Append the 14-byte header. Returns 14 (0 if it did not fit). */
 size_t wire_eth_emit(struct bbuf *b, const uint8_t dst[6], const uint8_t src[6], uint16_t type);
 /* The group bit (IEEE 802.3 §3.2.3): multicast and broadcast addresses. */
-static inline bool wire_mac_is_group(const uint8_t *m) { return m[0] & 1; }
+static inline bool wire_mac_is_group(const uint8_t *m)
+{
+	return m[0] & 1;
+}
 /* RFC 2464 §7: the Ethernet address an IPv6 multicast address maps to
  * (33:33 followed by its last four bytes). */
 void wire_eth_ipv6_mcast(uint8_t mac[6], const synack_addr *group);
@@ -76,18 +89,18 @@ size_t wire_arp_emit(struct bbuf *b, const struct wire_arp *a);
 /* ---- IPv4 (RFC 791) ---- */
 enum { WIRE_IPV4_HDR = 20, WIRE_PROTO_ICMP = 1, WIRE_PROTO_TCP = 6, WIRE_PROTO_UDP = 17 };
 struct wire_ipv4 {
-	uint8_t hdr_len;      /* bytes, 20..60 */
+	uint8_t hdr_len; /* bytes, 20..60 */
 	uint8_t tos;
 	uint16_t total_len;
 	uint16_t id;
-	uint16_t frag;        /* flags (3 bits) and fragment offset (13 bits) */
+	uint16_t frag; /* flags (3 bits) and fragment offset (13 bits) */
 	uint8_t ttl, proto;
 	synack_addr src, dst;
 	const uint8_t *payload;
-	size_t payload_len;   /* total_len - hdr_len (link padding excluded) */
+	size_t payload_len; /* total_len - hdr_len (link padding excluded) */
 };
-#define WIRE_IPV4_MF 0x2000
-#define WIRE_IPV4_DF 0x4000
+#define WIRE_IPV4_MF	  0x2000
+#define WIRE_IPV4_DF	  0x4000
 #define WIRE_IPV4_OFFMASK 0x1fff
 /* Validates version, IHL, total length against the frame, header checksum
  * and the option list (RFC 791 §3.1: every option's length inside the
@@ -109,8 +122,12 @@ size_t wire_ipv4_emit(struct bbuf *b, const synack_addr *src, const synack_addr 
 /* ---- IPv6 (RFC 8200) ---- */
 enum { WIRE_IPV6_HDR = 40, WIRE_IPV6_MIN_MTU = 1280 };
 enum {
-	WIRE_PROTO_HOPOPTS = 0, WIRE_PROTO_ROUTING = 43, WIRE_PROTO_FRAGMENT = 44,
-	WIRE_PROTO_ICMPV6 = 58, WIRE_PROTO_NONE = 59, WIRE_PROTO_DSTOPTS = 60,
+	WIRE_PROTO_HOPOPTS = 0,
+	WIRE_PROTO_ROUTING = 43,
+	WIRE_PROTO_FRAGMENT = 44,
+	WIRE_PROTO_ICMPV6 = 58,
+	WIRE_PROTO_NONE = 59,
+	WIRE_PROTO_DSTOPTS = 60,
 };
 struct wire_ipv6 {
 	uint8_t tclass;
@@ -118,7 +135,7 @@ struct wire_ipv6 {
 	uint8_t next, hop_limit;
 	synack_addr src, dst;
 	const uint8_t *payload;
-	size_t payload_len;   /* Payload Length (bytes past it in the frame are link padding) */
+	size_t payload_len; /* Payload Length (bytes past it in the frame are link padding) */
 };
 /* Validates the length (SYNACK_DROP_IP_TRUNCATED), the version
  * (SYNACK_DROP_IP_VERSION) and the payload length against the frame
@@ -135,14 +152,14 @@ static inline bool wire_ipv6_is_ext(uint8_t next)
 }
 /* One extension header (RFC 8200 §4.3-§4.6). */
 struct wire_ipv6_ext {
-	uint8_t next;         /* Next Header of this header */
-	size_t len;           /* bytes this header occupies */
-	uint8_t routing_type, segments_left;   /* Routing */
-	uint16_t frag_offset; /* Fragment: 8-octet units */
+	uint8_t next;			     /* Next Header of this header */
+	size_t len;			     /* bytes this header occupies */
+	uint8_t routing_type, segments_left; /* Routing */
+	uint16_t frag_offset;		     /* Fragment: 8-octet units */
 	bool frag_more;
 	uint32_t frag_id;
-	size_t bad_option;    /* options: offset (in this header) of an option to refuse, 0 if none */
-	uint8_t bad_action;   /* its action bits (RFC 8200 §4.2): 1 discard, 2 and 3 discard + ICMP */
+	size_t bad_option;  /* options: offset (in this header) of an option to refuse, 0 if none */
+	uint8_t bad_action; /* its action bits (RFC 8200 §4.2): 1 discard, 2 and 3 discard + ICMP */
 };
 /* Parse the extension header of type `type` at buf[0..len). Returns 0 or
  * SYNACK_DROP_IP6_EXT_HEADER (truncated, or options running past the
@@ -150,7 +167,10 @@ struct wire_ipv6_ext {
  * another action is reported in bad_option/bad_action. */
 int wire_ipv6_ext_parse(uint8_t type, const uint8_t *buf, size_t len, struct wire_ipv6_ext *out);
 /* Address classes (RFC 4291 §2.4). */
-static inline bool wire_ip6_is_multicast(const synack_addr *a) { return a->bytes[0] == 0xff; }
+static inline bool wire_ip6_is_multicast(const synack_addr *a)
+{
+	return a->bytes[0] == 0xff;
+}
 static inline bool wire_ip6_is_linklocal(const synack_addr *a)
 {
 	return a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80;
@@ -169,13 +189,18 @@ bool wire_addr_prefix_match(const synack_addr *a, const synack_addr *b, unsigned
 size_t wire_ipv6_frag_emit(struct bbuf *b, uint8_t next, uint16_t offset, bool more, uint32_t id);
 
 /* ---- ICMPv4 (RFC 792) ---- */
-enum { WIRE_ICMP_ECHO_REPLY = 0, WIRE_ICMP_DEST_UNREACH = 3, WIRE_ICMP_ECHO_REQUEST = 8,
-       WIRE_ICMP_TIME_EXCEEDED = 11, WIRE_ICMP_PARAM_PROBLEM = 12 };
+enum {
+	WIRE_ICMP_ECHO_REPLY = 0,
+	WIRE_ICMP_DEST_UNREACH = 3,
+	WIRE_ICMP_ECHO_REQUEST = 8,
+	WIRE_ICMP_TIME_EXCEEDED = 11,
+	WIRE_ICMP_PARAM_PROBLEM = 12
+};
 enum { WIRE_ICMP_PROTO_UNREACH = 2, WIRE_ICMP_PORT_UNREACH = 3, WIRE_ICMP_FRAG_NEEDED = 4 };
 struct wire_icmp {
 	uint8_t type, code;
-	uint8_t rest[4];        /* id+seq for echo; unused/MTU for errors */
-	const uint8_t *body;    /* after the 8-byte header */
+	uint8_t rest[4];     /* id+seq for echo; unused/MTU for errors */
+	const uint8_t *body; /* after the 8-byte header */
 	size_t body_len;
 };
 /* Validates length (>= 8) and checksum over the whole message. */
@@ -188,9 +213,17 @@ size_t wire_icmp_emit(struct bbuf *b, uint8_t type, uint8_t code, const uint8_t 
 
 /* ---- ICMPv6 (RFC 4443) and Neighbor Discovery (RFC 4861) ---- */
 enum {
-	WIRE_ICMP6_DEST_UNREACH = 1, WIRE_ICMP6_PACKET_TOO_BIG = 2, WIRE_ICMP6_TIME_EXCEEDED = 3,
-	WIRE_ICMP6_PARAM_PROBLEM = 4, WIRE_ICMP6_ECHO_REQUEST = 128, WIRE_ICMP6_ECHO_REPLY = 129,
-	WIRE_ND_RS = 133, WIRE_ND_RA = 134, WIRE_ND_NS = 135, WIRE_ND_NA = 136, WIRE_ND_REDIRECT = 137,
+	WIRE_ICMP6_DEST_UNREACH = 1,
+	WIRE_ICMP6_PACKET_TOO_BIG = 2,
+	WIRE_ICMP6_TIME_EXCEEDED = 3,
+	WIRE_ICMP6_PARAM_PROBLEM = 4,
+	WIRE_ICMP6_ECHO_REQUEST = 128,
+	WIRE_ICMP6_ECHO_REPLY = 129,
+	WIRE_ND_RS = 133,
+	WIRE_ND_RA = 134,
+	WIRE_ND_NS = 135,
+	WIRE_ND_NA = 136,
+	WIRE_ND_REDIRECT = 137,
 };
 enum { WIRE_ICMP6_PORT_UNREACH = 4 };
 enum { WIRE_ICMP6_PP_HEADER = 0, WIRE_ICMP6_PP_NEXT_HEADER = 1, WIRE_ICMP6_PP_OPTION = 2 };
@@ -199,16 +232,16 @@ enum { WIRE_ICMP6_PP_HEADER = 0, WIRE_ICMP6_PP_NEXT_HEADER = 1, WIRE_ICMP6_PP_OP
 int wire_icmp6_parse(const synack_addr *src, const synack_addr *dst, const uint8_t *buf, size_t len,
 		     struct wire_icmp *out);
 /* Like wire_icmp_emit, with the pseudo-header checksum. */
-size_t wire_icmp6_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t code,
-		       const uint8_t rest[4], const uint8_t *body, size_t body_len);
+size_t wire_icmp6_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type,
+		       uint8_t code, const uint8_t rest[4], const uint8_t *body, size_t body_len);
 
 enum { WIRE_ND_OPT_SLLA = 1, WIRE_ND_OPT_TLLA = 2 };
 enum { WIRE_NA_ROUTER = 0x80, WIRE_NA_SOLICITED = 0x40, WIRE_NA_OVERRIDE = 0x20 };
 /* A Neighbor Solicitation or Advertisement (RFC 4861 §4.3, §4.4). */
 struct wire_nd {
 	synack_addr target;
-	uint8_t flags;        /* NA: R, S, O bits (first byte of rest) */
-	bool has_lla;         /* the Source (NS) / Target (NA) link-layer address option */
+	uint8_t flags; /* NA: R, S, O bits (first byte of rest) */
+	bool has_lla;  /* the Source (NS) / Target (NA) link-layer address option */
 	uint8_t lla[WIRE_ETH_ALEN];
 };
 /* Validate and read an NS/NA body (RFC 4861 §7.1.1, §7.1.2: code 0, at
@@ -220,30 +253,36 @@ int wire_nd_parse(const struct wire_icmp *ic, struct wire_nd *out);
 /* Append a complete NS or NA (ICMPv6 header, target, optional link-layer
  * option when lla != NULL) with its checksum. Returns its length (0 if it
  * did not fit). */
-size_t wire_nd_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type, uint8_t flags,
-		    const synack_addr *target, const uint8_t *lla);
+size_t wire_nd_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t type,
+		    uint8_t flags, const synack_addr *target, const uint8_t *lla);
 
 /* ---- TCP (RFC 9293 §3.1, options RFC 9293 §3.2, RFC 7323, RFC 2018) ---- */
 enum { WIRE_TCP_HDR = 20, WIRE_TCP_MAX_OPTS = 40, WIRE_TCP_MAX_SACK = 4 };
 enum {
-	WIRE_TCPOPT_EOL = 0, WIRE_TCPOPT_NOP = 1, WIRE_TCPOPT_MSS = 2, WIRE_TCPOPT_WSCALE = 3,
-	WIRE_TCPOPT_SACK_OK = 4, WIRE_TCPOPT_SACK = 5, WIRE_TCPOPT_TS = 8,
+	WIRE_TCPOPT_EOL = 0,
+	WIRE_TCPOPT_NOP = 1,
+	WIRE_TCPOPT_MSS = 2,
+	WIRE_TCPOPT_WSCALE = 3,
+	WIRE_TCPOPT_SACK_OK = 4,
+	WIRE_TCPOPT_SACK = 5,
+	WIRE_TCPOPT_TS = 8,
 };
 struct wire_tcp_opts {
-	uint16_t mss;           /* valid if has_mss */
+	uint16_t mss; /* valid if has_mss */
 	uint8_t has_mss;
-	int8_t wscale;          /* -1 absent; values > 14 are kept as received, saturated at 127 (caller clamps, RFC 7323 §2.3) */
+	int8_t wscale; /* -1 absent; values > 14 are kept as received, saturated at 127 (caller clamps, RFC
+			  7323 §2.3) */
 	uint8_t sack_ok;
 	uint8_t has_ts;
 	uint32_t ts_val, ts_ecr;
-	uint8_t nsack;          /* SACK blocks present (<= 4) */
+	uint8_t nsack;			     /* SACK blocks present (<= 4) */
 	uint32_t sack[WIRE_TCP_MAX_SACK][2]; /* left, right edges */
 };
 struct wire_tcp {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t hdr_len;        /* bytes, 20..60 */
-	uint8_t flags;          /* enum synack_tcp_flag */
+	uint8_t hdr_len; /* bytes, 20..60 */
+	uint8_t flags;	 /* enum synack_tcp_flag */
 	uint16_t wnd;
 	uint16_t csum, urp;
 	struct wire_tcp_opts opt;

@@ -368,8 +368,8 @@ size_t fuzz_tcp_pkt(uint8_t *f, size_t cap, const synack_addr *s, const synack_a
 		    uint8_t flags, const struct wire_tcp_opts *o, const char *payload)
 {
 	size_t ih = s->family == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR, pl = strlen(payload);
-	struct wire_tcp t = {.sport = sport, .dport = SERVER_PORT, .seq = 0x10000, .flags = flags, .wnd = 65535,
-			     .opt = *o};
+	struct wire_tcp t = {
+	    .sport = sport, .dport = SERVER_PORT, .seq = 0x10000, .flags = flags, .wnd = 65535, .opt = *o};
 	t.ack = flags & SYNACK_TCP_ACK ? 0x20000 : 0;
 	REQUIRE(cap >= ih);
 	struct bbuf b = bbuf_make(f + ih, cap - ih), ip = bbuf_make(f, cap);

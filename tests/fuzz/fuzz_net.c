@@ -74,8 +74,8 @@ enum { MODE_RAW4, MODE_RAW6, MODE_ETH4, MODE_ETH6, MODE_COUNT };
 _Static_assert(MODE_COUNT <= FUZZ_MODES, "fuzz_common.c keeps idle blocks per mode");
 enum {
 	FL_NOCSUM = 1 << 0, /* leave the L4 checksum as the fuzzer wrote it */
-	/* FL_TUPLE, FL_SEQ, FL_ACK, FL_LEN, FL_CLOSE, FL_TRAFFIC, FL_READ:
-	 * fuzz_common.h */
+			    /* FL_TUPLE, FL_SEQ, FL_ACK, FL_LEN, FL_CLOSE, FL_TRAFFIC, FL_READ:
+			     * fuzz_common.h */
 };
 enum { OP_VERBATIM, OP_WRAP, OP_IP, OP_FRAG, OP_ICMP_ERR, OP_NEIGH, OP_IP2, OP_SPRAY };
 enum { HOST_CLIENT = 0, HOST_SERVER = 1, HOST_THIRD = 2 };
@@ -340,7 +340,7 @@ static void op_ip(struct world *w, const uint8_t *data, size_t len, unsigned kin
 /* ---- OP_FRAG ---- */
 
 struct frag_plan {
-	size_t chunk;     /* bytes per fragment, a multiple of 8 */
+	size_t chunk; /* bytes per fragment, a multiple of 8 */
 	unsigned pieces;
 	bool reverse, dup_first, drop_last;
 };
@@ -507,8 +507,11 @@ static size_t build_quote(struct world *w, const uint8_t *p, const uint8_t *extr
 {
 	struct quote_conn c;
 	quoted_conn(w, p[7] & 0x10, &c);
-	struct wire_tcp t = {.sport = c.local.port, .dport = c.remote.port, .flags = SYNACK_TCP_ACK,
-			     .wnd = 1000, .opt = {.wscale = -1}};
+	struct wire_tcp t = {.sport = c.local.port,
+			     .dport = c.remote.port,
+			     .flags = SYNACK_TCP_ACK,
+			     .wnd = 1000,
+			     .opt = {.wscale = -1}};
 	t.seq = c.seq + (uint32_t)(int32_t)(int8_t)p[6];
 	t.ack = c.ack;
 	size_t ih = w->fam == SYNACK_AF_INET ? WIRE_IPV4_HDR : WIRE_IPV6_HDR;
@@ -530,10 +533,11 @@ static size_t build_quote(struct world *w, const uint8_t *p, const uint8_t *extr
 	return n > cut ? n - cut : 0;
 }
 
-static const uint8_t types4[6] = {WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_TIME_EXCEEDED,
-				  WIRE_ICMP_PARAM_PROBLEM, 4 /* source quench */, 5 /* redirect */};
-static const uint8_t types6[6] = {WIRE_ICMP6_DEST_UNREACH, WIRE_ICMP6_PACKET_TOO_BIG, WIRE_ICMP6_TIME_EXCEEDED,
-				  WIRE_ICMP6_PARAM_PROBLEM, WIRE_ICMP6_DEST_UNREACH, WIRE_ICMP6_PACKET_TOO_BIG};
+static const uint8_t types4[6] = {WIRE_ICMP_DEST_UNREACH,  WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_TIME_EXCEEDED,
+				  WIRE_ICMP_PARAM_PROBLEM, 4 /* source quench */,  5 /* redirect */};
+static const uint8_t types6[6] = {WIRE_ICMP6_DEST_UNREACH,  WIRE_ICMP6_PACKET_TOO_BIG,
+				  WIRE_ICMP6_TIME_EXCEEDED, WIRE_ICMP6_PARAM_PROBLEM,
+				  WIRE_ICMP6_DEST_UNREACH,  WIRE_ICMP6_PACKET_TOO_BIG};
 
 static void icmp_type_code(const struct world *w, const uint8_t *p, uint8_t *type, uint8_t *code)
 {
@@ -794,8 +798,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		before[i] = synack_stack_counter(w.sim.stack[1], (enum synack_counter)i);
 	fuzz_feed(&w, data, size, 2, 3, feed_frame);
 	if (w.verbose) {
-		fprintf(stderr, "mode %d, %zu bytes: %zu TCBs, %zu extra handles; server counters:\n", w.mode, size,
-			fuzz_tcbs(&w), w.nextra);
+		fprintf(stderr, "mode %d, %zu bytes: %zu TCBs, %zu extra handles; server counters:\n", w.mode,
+			size, fuzz_tcbs(&w), w.nextra);
 		print_counters(&w, before);
 	}
 	finish(&w);

@@ -57,8 +57,8 @@
 
 enum {
 	FL_FIX = 1 << 0, /* dst 10.0.0.2, recompute checksums */
-	/* FL_TUPLE (src 10.0.0.1), FL_SEQ, FL_ACK, FL_LEN (version 4, total
-	 * length = frame length), FL_CLOSE, FL_TRAFFIC, FL_READ: fuzz_common.h */
+			 /* FL_TUPLE (src 10.0.0.1), FL_SEQ, FL_ACK, FL_LEN (version 4, total
+			  * length = frame length), FL_CLOSE, FL_TRAFFIC, FL_READ: fuzz_common.h */
 };
 
 /* The storm guard (fuzz_common.c) needs a link delay: every exchange is a

@@ -436,7 +436,8 @@ static void nd_roundtrip(const synack_addr *s, const synack_addr *d, const struc
 	struct wire_nd v;
 	REQUIRE(wire_icmp6_parse(s, d, m, n, &u) == 0 && u.type == ic->type && u.code == 0);
 	REQUIRE(wire_nd_parse(&u, &v) == 0);
-	REQUIRE(synack_addr_equal(&v.target, &nd->target) && v.flags == nd->flags && v.has_lla == nd->has_lla);
+	REQUIRE(synack_addr_equal(&v.target, &nd->target) && v.flags == nd->flags &&
+		v.has_lla == nd->has_lla);
 	REQUIRE(!v.has_lla || memcmp(v.lla, nd->lla, 6) == 0);
 }
 
@@ -460,7 +461,8 @@ static size_t emit_icmp6(struct bbuf *b, const void *arg)
 			       a->body_len);
 }
 
-static void icmp6_roundtrip(const synack_addr *s, const synack_addr *d, const uint8_t *p, const struct wire_icmp *ic)
+static void icmp6_roundtrip(const synack_addr *s, const synack_addr *d, const uint8_t *p,
+			    const struct wire_icmp *ic)
 {
 	size_t n = 8 + ic->body_len;
 	uint8_t *m = malloc(n);
@@ -503,7 +505,8 @@ static void try_ipv6(const uint8_t *p, size_t len)
 {
 	struct wire_ipv6 ip;
 	int r = wire_ipv6_parse(p, len, &ip);
-	REQUIRE(r == 0 || r == SYNACK_DROP_IP_TRUNCATED || r == SYNACK_DROP_IP_VERSION || r == SYNACK_DROP_IP_LENGTH);
+	REQUIRE(r == 0 || r == SYNACK_DROP_IP_TRUNCATED || r == SYNACK_DROP_IP_VERSION ||
+		r == SYNACK_DROP_IP_LENGTH);
 	if (r)
 		return;
 	REQUIRE(ip.payload == p + WIRE_IPV6_HDR && WIRE_IPV6_HDR + ip.payload_len <= len);
@@ -645,8 +648,13 @@ static size_t build_tcp6(uint8_t *f, size_t cap)
 {
 	synack_addr s = addr6(0x20, 1), d = addr6(0x20, 2);
 	static const uint8_t hbh[8] = {WIRE_PROTO_FRAGMENT, 0, 5, 2, 0, 0, 1, 0};
-	struct wire_tcp t = {.sport = 40000, .dport = 80, .seq = 7, .ack = 9, .flags = SYNACK_TCP_ACK,
-			     .wnd = 1000, .opt = {.wscale = -1, .has_ts = 1, .ts_val = 3}};
+	struct wire_tcp t = {.sport = 40000,
+			     .dport = 80,
+			     .seq = 7,
+			     .ack = 9,
+			     .flags = SYNACK_TCP_ACK,
+			     .wnd = 1000,
+			     .opt = {.wscale = -1, .has_ts = 1, .ts_val = 3}};
 	struct bbuf b = bbuf_make(f, cap);
 	uint8_t *ip = bbuf_reserve(&b, WIRE_IPV6_HDR);
 	bbuf_put(&b, hbh, 8);
@@ -687,7 +695,8 @@ static void write_seeds6(const char *dir)
 	fuzz_write_seed(dir, "ipv6-ext-tcp", f, build_tcp6(f, sizeof f));
 	fuzz_write_seed(dir, "eth-nd-ns", f, build_nd(f, sizeof f, WIRE_ND_NS));
 	fuzz_write_seed(dir, "eth-nd-na", f, build_nd(f, sizeof f, WIRE_ND_NA));
-	struct wire_arp a = {.op = WIRE_ARP_REQUEST, .spa = synack_addr_ipv4(10, 0, 0, 1),
+	struct wire_arp a = {.op = WIRE_ARP_REQUEST,
+			     .spa = synack_addr_ipv4(10, 0, 0, 1),
 			     .tpa = synack_addr_ipv4(10, 0, 0, 2)};
 	memcpy(a.sha, mac_a, 6);
 	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};

@@ -60,8 +60,8 @@ struct plan {
 	int nconn;
 	synack_impair im;
 	size_t up_min, up_spread, down_min, down_spread; /* bytes per connection */
-	bool mtu1500;                                    /* the explicit configuration below */
-	uint32_t buf;                                    /* send and receive buffers; 0: default */
+	bool mtu1500;					 /* the explicit configuration below */
+	uint32_t buf;					 /* send and receive buffers; 0: default */
 };
 
 /* The sim's link and stacks, with a check in front of the link: the
@@ -127,7 +127,7 @@ static void replay_line_on_death(void)
 	armed = true;
 	void *ubsan = dlopen("libubsan.so.1", RTLD_LAZY | RTLD_NOLOAD);
 	death_callback_setter *set_ubsan =
-		ubsan ? (death_callback_setter *)dlsym(ubsan, "__sanitizer_set_death_callback") : NULL;
+	    ubsan ? (death_callback_setter *)dlsym(ubsan, "__sanitizer_set_death_callback") : NULL;
 	if (set_ubsan)
 		set_ubsan(say_dying_words);
 	if (__sanitizer_set_death_callback) {
@@ -344,14 +344,16 @@ static int check_run(struct run *R, const size_t base[2], char *why, size_t whyl
 	synack_stack **st = R->sim.stack;
 	if (synack_stack_tcb_count(st[0]) || synack_stack_tcb_count(st[1]))
 		return snprintf(why, whylen, "TCBs left: %zu/%zu at t=%.1fs", synack_stack_tcb_count(st[0]),
-				synack_stack_tcb_count(st[1]), R->sim.now / 1e6), -1;
+				synack_stack_tcb_count(st[1]), R->sim.now / 1e6),
+		       -1;
 	for (int i = 0; i < 2; i++) {
 		size_t blocks;
 		synack_stack_memory(st[i], NULL, &blocks);
 		/* two tables' buckets and the timer heap stay */
 		if (blocks > base[i] + 3)
 			return snprintf(why, whylen, "stack %d holds %zu blocks, %zu at start", i, blocks,
-					base[i]), -1;
+					base[i]),
+			       -1;
 	}
 	return 0;
 }
@@ -363,7 +365,8 @@ static int oversize(const struct run *R, char *why, size_t whylen)
 		if (pt->oversize)
 			return snprintf(why, whylen,
 					"stack %d sent a %zu-byte IP packet, MTU %zu, at t=%.3fs", i,
-					pt->biggest, pt->mtu, R->sim.now / 1e6), -1;
+					pt->biggest, pt->mtu, R->sim.now / 1e6),
+			       -1;
 	}
 	return 0;
 }
@@ -463,19 +466,19 @@ static int run_plan(const struct plan *pl, uint64_t seed, synack_prng *p, struct
 static void plan_answer(uint64_t seed, struct plan *pl, synack_prng *p)
 {
 	*pl = (struct plan){
-		.mode = ANSWER,
-		.nconn = 1,
-		.im = {.loss = 0.01 + 0.19 * synack_prng_unit(p),
-		       .duplicate = 0.03 * synack_prng_unit(p),
-		       .reorder = 0.05 * synack_prng_unit(p),
-		       .corrupt = 0.01 * synack_prng_unit(p),
-		       .delay = SYNACK_MSEC(1 + synack_prng_below(p, 20)),
-		       .jitter = SYNACK_USEC(synack_prng_below(p, 2000)),
-		       .reorder_delay = SYNACK_MSEC(3)},
-		.up_min = 20000,
-		.up_spread = 200000,
-		.down_min = 1000,
-		.down_spread = 100000,
+	    .mode = ANSWER,
+	    .nconn = 1,
+	    .im = {.loss = 0.01 + 0.19 * synack_prng_unit(p),
+		   .duplicate = 0.03 * synack_prng_unit(p),
+		   .reorder = 0.05 * synack_prng_unit(p),
+		   .corrupt = 0.01 * synack_prng_unit(p),
+		   .delay = SYNACK_MSEC(1 + synack_prng_below(p, 20)),
+		   .jitter = SYNACK_USEC(synack_prng_below(p, 2000)),
+		   .reorder_delay = SYNACK_MSEC(3)},
+	    .up_min = 20000,
+	    .up_spread = 200000,
+	    .down_min = 1000,
+	    .down_spread = 100000,
 	};
 }
 
@@ -484,13 +487,13 @@ static void plan_answer(uint64_t seed, struct plan *pl, synack_prng *p)
 static synack_impair impair_two_way(synack_prng *p)
 {
 	return (synack_impair){
-		.loss = 0.005 + 0.075 * synack_prng_unit(p),
-		.duplicate = 0.03 * synack_prng_unit(p),
-		.reorder = 0.01 + 0.04 * synack_prng_unit(p),
-		.corrupt = 0.002 * synack_prng_unit(p),
-		.delay = SYNACK_MSEC(1 + synack_prng_below(p, 20)),
-		.jitter = SYNACK_USEC(synack_prng_below(p, 2000)),
-		.reorder_delay = SYNACK_MSEC(3),
+	    .loss = 0.005 + 0.075 * synack_prng_unit(p),
+	    .duplicate = 0.03 * synack_prng_unit(p),
+	    .reorder = 0.01 + 0.04 * synack_prng_unit(p),
+	    .corrupt = 0.002 * synack_prng_unit(p),
+	    .delay = SYNACK_MSEC(1 + synack_prng_below(p, 20)),
+	    .jitter = SYNACK_USEC(synack_prng_below(p, 2000)),
+	    .reorder_delay = SYNACK_MSEC(3),
 	};
 }
 
@@ -498,7 +501,10 @@ static synack_impair impair_two_way(synack_prng *p)
  * others, still window-scaled, which makes full windows and the echo's
  * back-pressure common (and keeps the ASan build's run short: its
  * allocator maps and unmaps every block above 128 KiB). */
-static uint32_t buffers(uint64_t seed) { return seed % 3 == 0 ? 0 : 65536; }
+static uint32_t buffers(uint64_t seed)
+{
+	return seed % 3 == 0 ? 0 : 65536;
+}
 
 static void plan_echo(uint64_t seed, struct plan *pl, synack_prng *p)
 {

@@ -19,13 +19,13 @@ static inline synack_endpoint h_ep(int host, uint16_t port)
 
 /* Step until cond holds (evaluated once per step; the result of the last
  * evaluation is returned) or `limit` of virtual time passes. */
-#define H_RUN_UNTIL(sim, cond, limit)                                                          \
-	({                                                                                     \
-		synack_time_t h_end_ = (sim)->now + (limit);                                   \
-		bool h_ok_;                                                                    \
-		while (!(h_ok_ = (cond)) && synack_sim_step((sim), h_end_))                    \
-			;                                                                      \
-		h_ok_;                                                                         \
+#define H_RUN_UNTIL(sim, cond, limit)                                                                        \
+	({                                                                                                   \
+		synack_time_t h_end_ = (sim)->now + (limit);                                                 \
+		bool h_ok_;                                                                                  \
+		while (!(h_ok_ = (cond)) && synack_sim_step((sim), h_end_))                                  \
+			;                                                                                    \
+		h_ok_;                                                                                       \
 	})
 
 /* Drain every pending event of a stack into an OR of all bits seen for c. */
@@ -53,7 +53,7 @@ static inline int h_establish(synack_sim *sim, uint16_t port, synack_tcp **liste
 	*server = NULL;
 	bool ok = H_RUN_UNTIL(sim,
 			      synack_tcp_state(*client) == SYNACK_TCP_ESTABLISHED &&
-				      synack_tcp_accept(*listener, server) == 0,
+				  synack_tcp_accept(*listener, server) == 0,
 			      SYNACK_SEC(10));
 	return ok ? 0 : -ETIMEDOUT;
 }

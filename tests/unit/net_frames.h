@@ -14,7 +14,7 @@ enum { NF_MAX = 64, NF_LEN = 2048 };
 struct nf_cap {
 	uint8_t f[NF_MAX][NF_LEN];
 	size_t len[NF_MAX];
-	int n;        /* frames recorded (at most NF_MAX kept) */
+	int n; /* frames recorded (at most NF_MAX kept) */
 };
 
 static inline int nf_tx(void *ctx, const uint8_t *frame, size_t len)
@@ -68,7 +68,8 @@ static inline size_t nf_fits(const struct bbuf *b)
  * Fragment header (RFC 8200 §4.5), built in buf[0..cap). proto is the
  * upper protocol (ICMP or ICMPv6 ...). Returns the packet's length. */
 static inline size_t nf_fragment(uint8_t *buf, size_t cap, const synack_addr *s, const synack_addr *d,
-				 uint8_t proto, const uint8_t *msg, size_t off, size_t len, bool more, uint32_t id)
+				 uint8_t proto, const uint8_t *msg, size_t off, size_t len, bool more,
+				 uint32_t id)
 {
 	struct bbuf b = bbuf_make(buf, cap);
 	if (s->family == SYNACK_AF_INET6) {
@@ -127,7 +128,10 @@ static inline const uint8_t *nf_ip(const struct nf_cap *c, int i, bool eth, size
 	return c->f[i] + (eth ? 14 : 0);
 }
 
-static inline synack_addr nf_ip6_global(void) { return nf_ip6("2001:db8::2"); }
+static inline synack_addr nf_ip6_global(void)
+{
+	return nf_ip6("2001:db8::2");
+}
 
 /* Four valid frames to mutate, for a stack configured by nf_config
  * (Ethernet) with addr6 = nf_ip6_global(): an ARP request, an IPv4 echo

@@ -39,8 +39,9 @@ TEST(heap_keeps_minimum_under_random_operations)
 	}
 	for (int round = 0; round < 5000; round++) {
 		struct item *x = &it[synack_prng_below(&p, 500)];
-		synack_time_t w = synack_prng_below(&p, 4) == 0 ? SYNACK_TIME_NEVER
-								: (synack_time_t)synack_prng_below(&p, 100000);
+		synack_time_t w = synack_prng_below(&p, 4) == 0
+				      ? SYNACK_TIME_NEVER
+				      : (synack_time_t)synack_prng_below(&p, 100000);
 		heap_set(&h, &m, &x->n, w);
 		synack_time_t min = SYNACK_TIME_NEVER;
 		for (int i = 0; i < 500; i++)
@@ -162,8 +163,8 @@ TEST(bbuf_reserve_put_zero_and_big_endian)
 	bbuf_u24(&b, 0x0a0b0c);
 	bbuf_be(&b, 0x1122334455667788ull, 8);
 	CHECK(bbuf_ok(&b));
-	static const uint8_t want[] = {'a', 'b', 'c', 'd', 'e', 0, 0, 0x0a, 0x0b, 0x0c,
-				       0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+	static const uint8_t want[] = {'a',  'b',  'c',	 'd',  'e',  0,	   0,	 0x0a, 0x0b,
+				       0x0c, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
 	CHECK_EQ(b.len, sizeof want);
 	CHECK_MEM(mem, want, sizeof want);
 	/* a source inside the buffer itself (quoting a packet in place) */

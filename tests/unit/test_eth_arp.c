@@ -129,9 +129,9 @@ static void expect_drop(const uint8_t *f, size_t n, enum synack_counter id)
 	cap.n = 0;
 	synack_stack_input(st, f, n, 10);
 	if (cap.n != 0 || synack_stack_counter(st, id) != 1 || synack_stack_drops(st) != 1)
-		unit_fail(__FILE__, __LINE__, "expected one %s drop, got %llu (drops %llu, sent %d)", synack_counter_name(id),
-			  (unsigned long long)synack_stack_counter(st, id), (unsigned long long)synack_stack_drops(st),
-			  cap.n);
+		unit_fail(__FILE__, __LINE__, "expected one %s drop, got %llu (drops %llu, sent %d)",
+			  synack_counter_name(id), (unsigned long long)synack_stack_counter(st, id),
+			  (unsigned long long)synack_stack_drops(st), cap.n);
 	synack_stack_destroy(st);
 }
 
@@ -228,7 +228,8 @@ TEST(resolution_queue_is_bounded)
 	for (int i = 1; i <= 5; i++)
 		CHECK_EQ(synack_stack_ping(st, peer4(), 1, (uint16_t)i, 100), 0);
 	CHECK_EQ(cap.n, 1); /* one request only */
-	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_NEIGH_QUEUE_FULL), 0); /* bounded in bytes (test_net_guard) */
+	CHECK_EQ(synack_stack_counter(st, SYNACK_DROP_NEIGH_QUEUE_FULL),
+		 0); /* bounded in bytes (test_net_guard) */
 	arp_reply(st, peer4(), NF_MAC_PEER, 10);
 	CHECK_EQ(cap.n, 6); /* RFC 4861 §7.2.2: all of them, in order */
 	for (int i = 1; i <= 5; i++)
@@ -392,7 +393,8 @@ TEST(tcp_over_lossy_ethernet)
 {
 	synack_stack_config c0, c1;
 	eth_configs(&c0, &c1);
-	synack_impair imp = {.loss = 0.05, .delay = SYNACK_MSEC(5), .reorder = 0.02, .reorder_delay = SYNACK_MSEC(3)};
+	synack_impair imp = {
+	    .loss = 0.05, .delay = SYNACK_MSEC(5), .reorder = 0.02, .reorder_delay = SYNACK_MSEC(3)};
 	for (uint64_t seed = 1; seed <= 8; seed++) {
 		synack_sim sim;
 		CHECK_EQ(synack_sim_init(&sim, seed, &imp, &c0, &c1), 0);

@@ -9,9 +9,18 @@
 static struct nf_cap cap;
 static synack_prng rng;
 
-static synack_addr us6(void) { return nf_ip6("2001:db8::2"); }
-static synack_addr peer6(void) { return nf_ip6("2001:db8::1"); }
-static synack_addr peer_ll(void) { return nf_ip6("fe80::1"); }
+static synack_addr us6(void)
+{
+	return nf_ip6("2001:db8::2");
+}
+static synack_addr peer6(void)
+{
+	return nf_ip6("2001:db8::1");
+}
+static synack_addr peer_ll(void)
+{
+	return nf_ip6("fe80::1");
+}
 
 /* An IPv6-only stack (2001:db8::2/64) on a raw IP or Ethernet link. */
 static synack_stack *mk6(bool eth)
@@ -229,9 +238,9 @@ static void expect_drop6(bool eth, const uint8_t *f, size_t n, enum synack_count
 	synack_stack *st = mk6(eth);
 	synack_stack_input(st, f, n, 10);
 	if (cap.n != sent || synack_stack_counter(st, id) != 1 || synack_stack_drops(st) != 1)
-		unit_fail(__FILE__, __LINE__, "expected one %s drop, got %llu (drops %llu, sent %d)", synack_counter_name(id),
-			  (unsigned long long)synack_stack_counter(st, id), (unsigned long long)synack_stack_drops(st),
-			  cap.n);
+		unit_fail(__FILE__, __LINE__, "expected one %s drop, got %llu (drops %llu, sent %d)",
+			  synack_counter_name(id), (unsigned long long)synack_stack_counter(st, id),
+			  (unsigned long long)synack_stack_drops(st), cap.n);
 	synack_stack_destroy(st);
 }
 
@@ -381,7 +390,8 @@ static bool nd_out(int i, struct wire_ipv6 *ip, struct wire_icmp *ic, struct wir
 	struct wire_eth e;
 	return !wire_eth_parse(cap.f[i], cap.len[i], &e) && e.type == WIRE_ETH_IPV6 &&
 	       !wire_ipv6_parse(e.payload, e.payload_len, ip) && ip->next == WIRE_PROTO_ICMPV6 &&
-	       !wire_icmp6_parse(&ip->src, &ip->dst, ip->payload, ip->payload_len, ic) && !wire_nd_parse(ic, nd);
+	       !wire_icmp6_parse(&ip->src, &ip->dst, ip->payload, ip->payload_len, ic) &&
+	       !wire_nd_parse(ic, nd);
 }
 
 TEST(nd_solicitation_is_answered)
@@ -434,7 +444,8 @@ TEST(nd_solicitation_is_answered)
 	synack_stack_destroy(st);
 }
 
-static void na_in(synack_stack *st, const synack_addr *from, uint8_t flags, const uint8_t *lla, synack_time_t now)
+static void na_in(synack_stack *st, const synack_addr *from, uint8_t flags, const uint8_t *lla,
+		  synack_time_t now)
 {
 	uint8_t f[128];
 	synack_addr d = us6();
@@ -517,7 +528,10 @@ struct fake {
 	bool v6;
 };
 
-static size_t iphl(const struct fake *k) { return k->v6 ? 40 : 20; }
+static size_t iphl(const struct fake *k)
+{
+	return k->v6 ? 40 : 20;
+}
 
 /* Connect to peer:80 and answer the SYN by hand (MSS 1460, no options). */
 static void fake_establish(struct fake *k, bool v6)
@@ -537,8 +551,12 @@ static void fake_establish(struct fake *k, bool v6)
 	CHECK_EQ(cap.n, 1);
 	struct wire_tcp syn;
 	CHECK_EQ(wire_tcp_parse(cap.f[0] + iphl(k), cap.len[0] - iphl(k), &syn), 0);
-	struct wire_tcp h = {.sport = 80, .dport = syn.sport, .seq = 5000, .ack = syn.seq + 1,
-			     .flags = SYNACK_TCP_SYN | SYNACK_TCP_ACK, .wnd = 65535};
+	struct wire_tcp h = {.sport = 80,
+			     .dport = syn.sport,
+			     .seq = 5000,
+			     .ack = syn.seq + 1,
+			     .flags = SYNACK_TCP_SYN | SYNACK_TCP_ACK,
+			     .wnd = 65535};
 	h.opt.wscale = -1;
 	h.opt.has_mss = 1;
 	h.opt.mss = 1460;
@@ -607,8 +625,14 @@ static void pmtu_case(bool v6)
 	synack_stack_destroy(k.st);
 }
 
-TEST(fragmentation_needed_lowers_mss_ipv4) { pmtu_case(false); }
-TEST(packet_too_big_lowers_mss_ipv6) { pmtu_case(true); }
+TEST(fragmentation_needed_lowers_mss_ipv4)
+{
+	pmtu_case(false);
+}
+TEST(packet_too_big_lowers_mss_ipv6)
+{
+	pmtu_case(true);
+}
 
 /* One forged report of a tiny MTU quoting an in-flight sequence number
  * must not shrink the connection to 28-byte segments for good: the path
@@ -642,9 +666,18 @@ static void pmtu_clamp_case(bool v6, uint32_t reported)
 	synack_stack_destroy(k.st);
 }
 
-TEST(tiny_mtu_report_is_clamped_to_552_ipv4) { pmtu_clamp_case(false, 68); }
-TEST(mtu_report_of_1_is_clamped_to_552_ipv4) { pmtu_clamp_case(false, 1); }
-TEST(tiny_mtu_report_is_clamped_to_1280_ipv6) { pmtu_clamp_case(true, 500); }
+TEST(tiny_mtu_report_is_clamped_to_552_ipv4)
+{
+	pmtu_clamp_case(false, 68);
+}
+TEST(mtu_report_of_1_is_clamped_to_552_ipv4)
+{
+	pmtu_clamp_case(false, 1);
+}
+TEST(tiny_mtu_report_is_clamped_to_1280_ipv6)
+{
+	pmtu_clamp_case(true, 500);
+}
 
 static void refused_case(bool v6)
 {
@@ -669,8 +702,14 @@ static void refused_case(bool v6)
 	synack_stack_destroy(k.st);
 }
 
-TEST(port_unreachable_refuses_connect_ipv4) { refused_case(false); }
-TEST(port_unreachable_refuses_connect_ipv6) { refused_case(true); }
+TEST(port_unreachable_refuses_connect_ipv4)
+{
+	refused_case(false);
+}
+TEST(port_unreachable_refuses_connect_ipv6)
+{
+	refused_case(true);
+}
 
 /* ---- TCP over IPv6 between two stacks ---- */
 
@@ -752,8 +791,9 @@ TEST(tcp_over_ipv6_lossy_ethernet)
 		synack_tcp *l, *c, *s = NULL;
 		CHECK_EQ(synack_tcp_listen(sim.stack[1], &sep, 4, &l), 0);
 		CHECK_EQ(synack_tcp_connect(sim.stack[0], &sep, NULL, &c), 0);
-		CHECK(H_RUN_UNTIL(&sim, synack_tcp_state(c) == SYNACK_TCP_ESTABLISHED && synack_tcp_accept(l, &s) == 0,
-				  SYNACK_SEC(60)));
+		CHECK(H_RUN_UNTIL(
+		    &sim, synack_tcp_state(c) == SYNACK_TCP_ESTABLISHED && synack_tcp_accept(l, &s) == 0,
+		    SYNACK_SEC(60)));
 		if (s)
 			CHECK_EQ(h_transfer(&sim, c, s, 150000, SYNACK_SEC(120)), 150000);
 		synack_sim_destroy(&sim);
@@ -765,12 +805,13 @@ TEST(tcp_over_ipv6_lossy_ethernet)
 /* Send msg[0..n) from peer to us in fragments of `chunk` bytes. */
 static void send_in_fragments(synack_stack *st, bool v6, const uint8_t *msg, size_t n, size_t chunk)
 {
-	synack_addr s = v6 ? peer6() : synack_addr_ipv4(10, 0, 0, 1), d = v6 ? us6() : synack_addr_ipv4(10, 0, 0, 2);
+	synack_addr s = v6 ? peer6() : synack_addr_ipv4(10, 0, 0, 1),
+		    d = v6 ? us6() : synack_addr_ipv4(10, 0, 0, 2);
 	uint8_t f[1600];
 	for (size_t off = 0; off < n; off += chunk) {
 		size_t len = MIN(chunk, n - off);
-		size_t k = nf_fragment(f, sizeof f, &s, &d, v6 ? WIRE_PROTO_ICMPV6 : WIRE_PROTO_ICMP, msg, off, len,
-				       off + len < n, 77);
+		size_t k = nf_fragment(f, sizeof f, &s, &d, v6 ? WIRE_PROTO_ICMPV6 : WIRE_PROTO_ICMP, msg,
+				       off, len, off + len < n, 77);
 		synack_stack_input(st, f, k, 10);
 	}
 }
@@ -789,13 +830,14 @@ static size_t join_fragments(bool v6, uint8_t *msg)
 			if (wire_ipv6_parse(cap.f[i], cap.len[i], &ip) || ip.next != WIRE_PROTO_FRAGMENT ||
 			    wire_ipv6_ext_parse(ip.next, ip.payload, ip.payload_len, &x))
 				return 0;
-			off = x.frag_offset * 8u, more = x.frag_more, data = ip.payload + 8, len = ip.payload_len - 8;
+			off = x.frag_offset * 8u, more = x.frag_more, data = ip.payload + 8,
+			len = ip.payload_len - 8;
 		} else {
 			struct wire_ipv4 ip;
 			if (wire_ipv4_parse(cap.f[i], cap.len[i], &ip))
 				return 0;
-			off = (ip.frag & WIRE_IPV4_OFFMASK) * 8u, more = ip.frag & WIRE_IPV4_MF, data = ip.payload,
-			len = ip.payload_len;
+			off = (ip.frag & WIRE_IPV4_OFFMASK) * 8u, more = ip.frag & WIRE_IPV4_MF,
+			data = ip.payload, len = ip.payload_len;
 		}
 		CHECK(cap.len[i] <= 1500);
 		memcpy(msg + off, data, len);
@@ -839,8 +881,14 @@ static void large_echo_case(bool v6)
 	synack_stack_destroy(st);
 }
 
-TEST(large_echo_is_answered_in_fragments_ipv4) { large_echo_case(false); }
-TEST(large_echo_is_answered_in_fragments_ipv6) { large_echo_case(true); }
+TEST(large_echo_is_answered_in_fragments_ipv4)
+{
+	large_echo_case(false);
+}
+TEST(large_echo_is_answered_in_fragments_ipv6)
+{
+	large_echo_case(true);
+}
 
 TEST(reassembly_timeout_sends_time_exceeded_ipv6)
 {

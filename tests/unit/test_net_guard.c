@@ -14,12 +14,30 @@
 static struct nf_cap cap;
 static synack_prng rng;
 
-static synack_addr us4(void) { return synack_addr_ipv4(10, 0, 0, 2); }
-static synack_addr peer4(void) { return synack_addr_ipv4(10, 0, 0, 1); }
-static synack_addr us6(void) { return nf_ip6_global(); }
-static synack_addr peer6(void) { return nf_ip6("2001:db8::1"); }
-static synack_addr us(bool v6) { return v6 ? us6() : us4(); }
-static synack_addr peer(bool v6) { return v6 ? peer6() : peer4(); }
+static synack_addr us4(void)
+{
+	return synack_addr_ipv4(10, 0, 0, 2);
+}
+static synack_addr peer4(void)
+{
+	return synack_addr_ipv4(10, 0, 0, 1);
+}
+static synack_addr us6(void)
+{
+	return nf_ip6_global();
+}
+static synack_addr peer6(void)
+{
+	return nf_ip6("2001:db8::1");
+}
+static synack_addr us(bool v6)
+{
+	return v6 ? us6() : us4();
+}
+static synack_addr peer(bool v6)
+{
+	return v6 ? peer6() : peer4();
+}
 
 /* A dual-stack host, 10.0.0.2/24 and 2001:db8::2/64, raw IP or Ethernet
  * (nothing captured yet: the ARP announcement is forgotten). */
@@ -101,7 +119,8 @@ static size_t echo_pkt(uint8_t *f, size_t fcap, const synack_addr *s, const syna
 static size_t syn_pkt(uint8_t *f, size_t fcap, const synack_addr *s, const synack_addr *d, uint16_t sport,
 		      uint16_t dport)
 {
-	struct wire_tcp t = {.sport = sport, .dport = dport, .seq = 1000, .flags = SYNACK_TCP_SYN, .wnd = 65535};
+	struct wire_tcp t = {
+	    .sport = sport, .dport = dport, .seq = 1000, .flags = SYNACK_TCP_SYN, .wnd = 65535};
 	t.opt.wscale = -1;
 	uint8_t seg[64];
 	struct bbuf b = bbuf_make(seg, sizeof seg);
@@ -130,10 +149,22 @@ static void land_case(bool v6, bool eth)
 	synack_stack_destroy(st);
 }
 
-TEST(land_syn_ipv4_raw_is_dropped) { land_case(false, false); }
-TEST(land_syn_ipv6_raw_is_dropped) { land_case(true, false); }
-TEST(land_syn_ipv4_ethernet_is_dropped) { land_case(false, true); }
-TEST(land_syn_ipv6_ethernet_is_dropped) { land_case(true, true); }
+TEST(land_syn_ipv4_raw_is_dropped)
+{
+	land_case(false, false);
+}
+TEST(land_syn_ipv6_raw_is_dropped)
+{
+	land_case(true, false);
+}
+TEST(land_syn_ipv4_ethernet_is_dropped)
+{
+	land_case(false, true);
+}
+TEST(land_syn_ipv6_ethernet_is_dropped)
+{
+	land_case(true, true);
+}
 
 /* One packet from src to dst on a fresh Ethernet stack: a martian drop,
  * nothing sent. */
@@ -143,7 +174,8 @@ static void expect_martian(const synack_addr *src, const synack_addr *dst, bool 
 	synack_addr s = own_ll ? st->net->ll6 : *src;
 	uint8_t f[256];
 	input(st, true, NF_MAC_US, f, echo_pkt(f, sizeof f, &s, dst), 10);
-	if (cap.n != 0 || synack_stack_counter(st, SYNACK_DROP_IP_MARTIAN) != 1 || synack_stack_drops(st) != 1)
+	if (cap.n != 0 || synack_stack_counter(st, SYNACK_DROP_IP_MARTIAN) != 1 ||
+	    synack_stack_drops(st) != 1)
 		unit_fail(__FILE__, __LINE__, "%s source: martian %llu, drops %llu, sent %d",
 			  own_ll ? "link-local" : synack_addr_format(src, (char[64]){0}, 64),
 			  (unsigned long long)synack_stack_counter(st, SYNACK_DROP_IP_MARTIAN),
@@ -156,12 +188,12 @@ TEST(martian_sources_are_dropped_for_every_protocol)
 	synack_addr u4 = us4(), u6 = us6();
 	synack_addr lo = synack_addr_ipv4(127, 0, 0, 1), lo2 = synack_addr_ipv4(127, 200, 1, 9);
 	synack_addr lo6 = nf_ip6("::1");
-	expect_martian(&lo, &u4, false);  /* RFC 1122 §3.2.1.3 (g) */
+	expect_martian(&lo, &u4, false); /* RFC 1122 §3.2.1.3 (g) */
 	expect_martian(&lo2, &u4, false);
 	expect_martian(&u4, &u4, false);  /* ICMP from ourselves */
 	expect_martian(&lo6, &u6, false); /* RFC 4291 §2.5.3 */
 	expect_martian(&u6, &u6, false);
-	expect_martian(NULL, &u6, true);  /* our link-local address */
+	expect_martian(NULL, &u6, true); /* our link-local address */
 	/* Neighbor Discovery from our own address is martian too */
 	synack_stack *st = mk(true);
 	solicit_in(st, &u6, &u6, 10);
@@ -214,36 +246,36 @@ struct opt_case {
 
 /* RFC 791 §3.1: the length octet, the defined options' lengths and pointers, each option once */
 static const struct opt_case bad_opts[] = {
-	{"timestamp of length 0", 4, {0x44, 0, 0, 0}},
-	{"length 1", 4, {0x44, 1, 0, 0}},
-	{"length past the header", 4, {0x07, 8, 4, 0}},
-	{"no room for the length byte", 4, {1, 1, 1, 0x83}},
-	{"record route of length 2", 4, {0x07, 2, 0, 0}},
-	{"record route pointer 3", 4, {0x07, 3, 3, 0}},
-	{"loose source route pointer 3", 8, {0x83, 7, 3, 1, 2, 3, 4, 0}},
-	{"strict source route of length 2", 4, {0x89, 2, 1, 0}},
-	{"timestamp of length 3", 4, {0x44, 3, 5, 0}},
-	{"timestamp pointer 4", 4, {0x44, 4, 4, 0}},
-	{"stream id of length 3", 4, {0x88, 3, 0, 1}},
-	{"stream id of length 5", 8, {0x88, 5, 0, 0, 0, 0, 0, 0}},
-	{"security of length 2", 4, {0x82, 2, 0, 0}},
-	{"record route twice", 8, {0x07, 3, 4, 0x07, 3, 4, 0, 0}},
+    {"timestamp of length 0", 4, {0x44, 0, 0, 0}},
+    {"length 1", 4, {0x44, 1, 0, 0}},
+    {"length past the header", 4, {0x07, 8, 4, 0}},
+    {"no room for the length byte", 4, {1, 1, 1, 0x83}},
+    {"record route of length 2", 4, {0x07, 2, 0, 0}},
+    {"record route pointer 3", 4, {0x07, 3, 3, 0}},
+    {"loose source route pointer 3", 8, {0x83, 7, 3, 1, 2, 3, 4, 0}},
+    {"strict source route of length 2", 4, {0x89, 2, 1, 0}},
+    {"timestamp of length 3", 4, {0x44, 3, 5, 0}},
+    {"timestamp pointer 4", 4, {0x44, 4, 4, 0}},
+    {"stream id of length 3", 4, {0x88, 3, 0, 1}},
+    {"stream id of length 5", 8, {0x88, 5, 0, 0, 0, 0, 0, 0}},
+    {"security of length 2", 4, {0x82, 2, 0, 0}},
+    {"record route twice", 8, {0x07, 3, 4, 0x07, 3, 4, 0, 0}},
 };
 
 static const struct opt_case good_opts[] = {
-	{"no-ops and end of list", 4, {1, 1, 1, 0}},
-	{"garbage after end of list", 4, {0, 0x44, 0, 0}},
-	{"record route, one slot", 8, {0x07, 7, 4, 0, 0, 0, 0, 0}},
-	{"timestamp, two slots", 12, {0x44, 12, 5, 0}},
-	{"timestamp, full", 4, {0x44, 4, 5, 0x10}},
-	{"stream id", 4, {0x88, 4, 0x12, 0x34}},
-	{"security", 12, {0x82, 11}},
-	{"security of length 4 (RFC 1108)", 4, {0x82, 4, 0, 0}},
-	{"router alert", 4, {0x94, 4, 0, 0}},
-	{"unknown option of length 2", 4, {0x99, 2, 1, 0}},
-	{"loose source route, exhausted", 8, {0x83, 7, 8, 1, 2, 3, 4, 0}},
-	{"forty bytes of no-ops", 40, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-				       1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+    {"no-ops and end of list", 4, {1, 1, 1, 0}},
+    {"garbage after end of list", 4, {0, 0x44, 0, 0}},
+    {"record route, one slot", 8, {0x07, 7, 4, 0, 0, 0, 0, 0}},
+    {"timestamp, two slots", 12, {0x44, 12, 5, 0}},
+    {"timestamp, full", 4, {0x44, 4, 5, 0x10}},
+    {"stream id", 4, {0x88, 4, 0x12, 0x34}},
+    {"security", 12, {0x82, 11}},
+    {"security of length 4 (RFC 1108)", 4, {0x82, 4, 0, 0}},
+    {"router alert", 4, {0x94, 4, 0, 0}},
+    {"unknown option of length 2", 4, {0x99, 2, 1, 0}},
+    {"loose source route, exhausted", 8, {0x83, 7, 8, 1, 2, 3, 4, 0}},
+    {"forty bytes of no-ops", 40, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+				   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
 };
 
 TEST(malformed_ipv4_options_are_dropped)
@@ -258,8 +290,9 @@ TEST(malformed_ipv4_options_are_dropped)
 		synack_stack_input(st, f, n, 10);
 		if (got != SYNACK_DROP_IP_OPTIONS || cap.n != 0 ||
 		    synack_stack_counter(st, SYNACK_DROP_IP_OPTIONS) != 1 || synack_stack_drops(st) != 1)
-			unit_fail(__FILE__, __LINE__, "%s: parse %d, drop_ip_options %llu, sent %d", k->what, got,
-				  (unsigned long long)synack_stack_counter(st, SYNACK_DROP_IP_OPTIONS), cap.n);
+			unit_fail(__FILE__, __LINE__, "%s: parse %d, drop_ip_options %llu, sent %d", k->what,
+				  got, (unsigned long long)synack_stack_counter(st, SYNACK_DROP_IP_OPTIONS),
+				  cap.n);
 		synack_stack_destroy(st);
 	}
 }
@@ -276,8 +309,8 @@ TEST(well_formed_ipv4_options_are_skipped)
 		synack_stack_input(st, f, n, 10);
 		if (got != 0 || ip.hdr_len != 20 + k->len || ip.payload_len != 16 || cap.n != 1 ||
 		    synack_stack_drops(st) != 0)
-			unit_fail(__FILE__, __LINE__, "%s: parse %d, header %u, sent %d, drops %llu", k->what, got,
-				  ip.hdr_len, cap.n, (unsigned long long)synack_stack_drops(st));
+			unit_fail(__FILE__, __LINE__, "%s: parse %d, header %u, sent %d, drops %llu", k->what,
+				  got, ip.hdr_len, cap.n, (unsigned long long)synack_stack_drops(st));
 		synack_stack_destroy(st);
 	}
 }
@@ -323,13 +356,13 @@ static int pp_for_icmp6(uint8_t type, size_t cut)
 
 TEST(no_parameter_problem_about_icmpv6_errors)
 {
-	CHECK_EQ(pp_for_icmp6(WIRE_ICMP6_ECHO_REQUEST, 0), 1);    /* informational: answered */
-	CHECK_EQ(pp_for_icmp6(WIRE_ICMP6_DEST_UNREACH, 0), 0);    /* RFC 4443 §2.4 (e.1) */
+	CHECK_EQ(pp_for_icmp6(WIRE_ICMP6_ECHO_REQUEST, 0), 1); /* informational: answered */
+	CHECK_EQ(pp_for_icmp6(WIRE_ICMP6_DEST_UNREACH, 0), 0); /* RFC 4443 §2.4 (e.1) */
 	CHECK_EQ(pp_for_icmp6(WIRE_ICMP6_PACKET_TOO_BIG, 0), 0);
 	CHECK_EQ(pp_for_icmp6(WIRE_ICMP6_PARAM_PROBLEM, 0), 0);
-	CHECK_EQ(pp_for_icmp6(127, 0), 0);                        /* any type below 128 */
-	CHECK_EQ(pp_for_icmp6(WIRE_ND_REDIRECT, 0), 0);           /* RFC 4443 §2.4 (e.2) */
-	CHECK_EQ(pp_for_icmp6(WIRE_ICMP6_ECHO_REQUEST, 24), 0);   /* no readable ICMPv6 type */
+	CHECK_EQ(pp_for_icmp6(127, 0), 0);			/* any type below 128 */
+	CHECK_EQ(pp_for_icmp6(WIRE_ND_REDIRECT, 0), 0);		/* RFC 4443 §2.4 (e.2) */
+	CHECK_EQ(pp_for_icmp6(WIRE_ICMP6_ECHO_REQUEST, 24), 0); /* no readable ICMPv6 type */
 	/* another upper layer behind the same option: answered */
 	uint8_t f[256], seg[20] = {0};
 	synack_stack *st = mk(false);
@@ -415,8 +448,10 @@ static bool expired_group(bool first_group, bool second_group)
 	mem_init(&m, NULL);
 	frag_limits_default(&lim);
 	CHECK_EQ(frag_table_create(&m, &lim, counters, &ft), 0);
-	struct frag_in a = {.offset = 2, .more = true, .data = data, .len = 16, .max_end = 65535, .l2_group = second_group};
-	struct frag_in b = {.offset = 0, .more = true, .data = data, .len = 16, .max_end = 65535, .l2_group = first_group};
+	struct frag_in a = {
+	    .offset = 2, .more = true, .data = data, .len = 16, .max_end = 65535, .l2_group = second_group};
+	struct frag_in b = {
+	    .offset = 0, .more = true, .data = data, .len = 16, .max_end = 65535, .l2_group = first_group};
 	CHECK_EQ(frag_input(ft, 0, &k, &a, &d), FRAG_QUEUED); /* the later piece first */
 	CHECK_EQ(frag_input(ft, 1, &k, &b, &d), FRAG_QUEUED);
 	CHECK_EQ(frag_expire(ft, SYNACK_SEC(61), &d), 1);
@@ -436,7 +471,7 @@ TEST(reassembly_keeps_the_first_fragments_frame_kind)
 TEST(reassembly_timeout_error_follows_the_group_frame_rule)
 {
 	CHECK_EQ(time_exceeded_after(false), 1); /* RFC 8200 §4.5 */
-	CHECK_EQ(time_exceeded_after(true), 0);  /* RFC 4443 §2.4 (e.4), (e.5) */
+	CHECK_EQ(time_exceeded_after(true), 0);	 /* RFC 4443 §2.4 (e.4), (e.5) */
 }
 
 /* ---- 3c. a fragmented reply behind an unresolved neighbour ---- */
@@ -448,8 +483,8 @@ static void fragments_in(synack_stack *st, bool v6, const uint8_t *msg, size_t n
 	static uint8_t f[1600];
 	for (size_t off = 0; off < n; off += 1400) {
 		size_t len = MIN((size_t)1400, n - off);
-		size_t k = nf_fragment(f, sizeof f, &s, &d, v6 ? WIRE_PROTO_ICMPV6 : WIRE_PROTO_ICMP, msg, off, len,
-				       off + len < n, 1234);
+		size_t k = nf_fragment(f, sizeof f, &s, &d, v6 ? WIRE_PROTO_ICMPV6 : WIRE_PROTO_ICMP, msg,
+				       off, len, off + len < n, 1234);
 		input(st, true, NF_MAC_US, f, k, 10);
 	}
 }
@@ -473,7 +508,8 @@ static size_t join_reply(bool v6, uint8_t *msg, int *frags)
 			if (wire_ipv6_parse(p, n, &ip6) || ip6.next != WIRE_PROTO_FRAGMENT ||
 			    wire_ipv6_ext_parse(ip6.next, ip6.payload, ip6.payload_len, &x))
 				continue;
-			off = x.frag_offset * 8u, more = x.frag_more, data = ip6.payload + 8, len = ip6.payload_len - 8;
+			off = x.frag_offset * 8u, more = x.frag_more, data = ip6.payload + 8,
+			len = ip6.payload_len - 8;
 		} else {
 			if (wire_ipv4_parse(p, n, &ip4) || !wire_ipv4_is_fragment(&ip4))
 				continue;
@@ -494,7 +530,8 @@ static void resolve_peer(synack_stack *st, bool v6)
 {
 	uint8_t f[256];
 	if (!v6) {
-		size_t n = nf_arp(f, sizeof f, WIRE_ARP_REPLY, NF_MAC_PEER, peer4(), NF_MAC_US, us4(), NF_MAC_US);
+		size_t n =
+		    nf_arp(f, sizeof f, WIRE_ARP_REPLY, NF_MAC_PEER, peer4(), NF_MAC_US, us4(), NF_MAC_US);
 		synack_stack_input(st, f, n, 500);
 		return;
 	}
@@ -545,8 +582,14 @@ static void fragmented_reply_case(bool v6)
 	synack_stack_destroy(st);
 }
 
-TEST(fragmented_reply_waits_whole_for_arp) { fragmented_reply_case(false); }
-TEST(fragmented_reply_waits_whole_for_nd) { fragmented_reply_case(true); }
+TEST(fragmented_reply_waits_whole_for_arp)
+{
+	fragmented_reply_case(false);
+}
+TEST(fragmented_reply_waits_whole_for_nd)
+{
+	fragmented_reply_case(true);
+}
 
 /* The echo sequence number of captured frame i (an IPv4 echo request), or
  * -1. */

@@ -124,7 +124,7 @@ TEST(simultaneous_open)
 	CHECK_EQ(synack_tcp_connect(sim.stack[1], &ea, &eb, &b), 0);
 	CHECK(H_RUN_UNTIL(&sim,
 			  synack_tcp_state(a) == SYNACK_TCP_ESTABLISHED &&
-				  synack_tcp_state(b) == SYNACK_TCP_ESTABLISHED,
+			      synack_tcp_state(b) == SYNACK_TCP_ESTABLISHED,
 			  SYNACK_SEC(5)));
 	CHECK(h_events_for(sim.stack[0], a) & SYNACK_EV_CONNECTED);
 	CHECK_EQ(h_transfer(&sim, a, b, 10000, SYNACK_SEC(10)), 10000);
@@ -147,10 +147,9 @@ TEST(simultaneous_close_goes_through_closing)
 	synack_tcp_shutdown(s, SYNACK_SHUT_WR);
 	CHECK_EQ(synack_tcp_state(c), SYNACK_TCP_FIN_WAIT_1);
 	CHECK_EQ(synack_tcp_state(s), SYNACK_TCP_FIN_WAIT_1);
-	CHECK(H_RUN_UNTIL(&sim,
-			  synack_tcp_state(c) == SYNACK_TCP_TIME_WAIT &&
-				  synack_tcp_state(s) == SYNACK_TCP_TIME_WAIT,
-			  SYNACK_SEC(5)));
+	CHECK(H_RUN_UNTIL(
+	    &sim, synack_tcp_state(c) == SYNACK_TCP_TIME_WAIT && synack_tcp_state(s) == SYNACK_TCP_TIME_WAIT,
+	    SYNACK_SEC(5)));
 	synack_trace_rec r[512];
 	size_t n = synack_stack_trace_drain(sim.stack[0], r, 512);
 	bool closing = false;
@@ -245,7 +244,8 @@ TEST(zero_window_probes_then_resumes)
 	CHECK_EQ(synack_tcp_state(c), SYNACK_TCP_ESTABLISHED); /* never gives up */
 	size_t got = 0;
 	uint8_t buf[4096];
-	while (got < sizeof data && H_RUN_UNTIL(&sim, synack_tcp_pending(s) & SYNACK_EV_READABLE, SYNACK_SEC(120))) {
+	while (got < sizeof data &&
+	       H_RUN_UNTIL(&sim, synack_tcp_pending(s) & SYNACK_EV_READABLE, SYNACK_SEC(120))) {
 		ssize_t r;
 		synack_stack_next_event(sim.stack[1], &(uint32_t){0});
 		while ((r = synack_tcp_recv(s, buf, sizeof buf)) > 0)
@@ -287,7 +287,8 @@ TEST(syn_queue_bounded)
 	synack_sim_run_until(&sim, sim.now + SYNACK_MSEC(10));
 	/* two completed handshakes fill the accept queue; the rest are refused */
 	CHECK(synack_stack_counter(sim.stack[1], SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL) +
-		      synack_stack_counter(sim.stack[1], SYNACK_DROP_TCP_SYN_QUEUE_FULL) >= 6);
+		  synack_stack_counter(sim.stack[1], SYNACK_DROP_TCP_SYN_QUEUE_FULL) >=
+	      6);
 	CHECK(synack_stack_tcb_count(sim.stack[1]) <= 1 + 2 + 2);
 	for (int i = 0; i < 8; i++)
 		synack_tcp_abort(c[i]);

@@ -364,7 +364,7 @@ TEST(ipv4_reject_total_length)
 	wr16(f + 2, 19); /* below the header */
 	ip_fix_csum(f);
 	CHECK_EQ(ipv4_parse_copy(f, 60, &ip), SYNACK_DROP_IP_LENGTH);
-	f[0] = 0x46; /* 24-byte header, total 23 */
+	f[0] = 0x46;	      /* 24-byte header, total 23 */
 	memset(f + 20, 1, 4); /* its options: four NOPs (a valid list) */
 	wr16(f + 2, 23);
 	ip_fix_csum(f);

@@ -13,28 +13,31 @@ void unit_fail(const char *file, int line, const char *fmt, ...) __attribute__((
 extern int unit_argc;
 extern char **unit_argv;
 
-#define TEST(name)                                                                             \
-	static void name(void);                                                                \
-	__attribute__((constructor)) static void unit_reg_##name(void) { unit_register(#name, name); } \
+#define TEST(name)                                                                                           \
+	static void name(void);                                                                              \
+	__attribute__((constructor)) static void unit_reg_##name(void)                                       \
+	{                                                                                                    \
+		unit_register(#name, name);                                                                  \
+	}                                                                                                    \
 	static void name(void)
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond))                                                                   \
-			unit_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                     \
+#define CHECK(cond)                                                                                          \
+	do {                                                                                                 \
+		if (!(cond))                                                                                 \
+			unit_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                                   \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                         \
-	do {                                                                                   \
-		long long unit_a_ = (long long)(a), unit_b_ = (long long)(b);                  \
-		if (unit_a_ != unit_b_)                                                        \
-			unit_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, unit_a_, unit_b_); \
+#define CHECK_EQ(a, b)                                                                                       \
+	do {                                                                                                 \
+		long long unit_a_ = (long long)(a), unit_b_ = (long long)(b);                                \
+		if (unit_a_ != unit_b_)                                                                      \
+			unit_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, unit_a_, unit_b_);   \
 	} while (0)
 
-#define CHECK_MEM(a, b, n)                                                                     \
-	do {                                                                                   \
-		if (memcmp((a), (b), (n)) != 0)                                                \
-			unit_fail(__FILE__, __LINE__, "memcmp(%s, %s, %s) != 0", #a, #b, #n);  \
+#define CHECK_MEM(a, b, n)                                                                                   \
+	do {                                                                                                 \
+		if (memcmp((a), (b), (n)) != 0)                                                              \
+			unit_fail(__FILE__, __LINE__, "memcmp(%s, %s, %s) != 0", #a, #b, #n);                \
 	} while (0)
 
 #endif
