@@ -144,5 +144,11 @@ install: lib tools
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# make test runs it: every C file as .clang-format says, or a printed SKIP
+# when clang-format is absent.
+.PHONY: format-check
+format-check:
+	@scripts/check-format.sh
+
 clean:
 	rm -rf build build-asan build-fuzz

@@ -28,6 +28,7 @@ mode=${1:-}
 #              the kernel-side peers of the interop test: nc-like clients and
 #              servers, an HTTP client for `synack serve --http`, Python socket
 #              checks (half-close, ECONNRESET, 200 connections, TCP_INFO), ping
+#   clang-format  the format check of make test (clang-format 14 on Debian 12)
 #   iptables   random packet loss inside the interop test's own namespace
 #              (-m statistic): this kernel has no netem qdisc
 # The benchmarks (scripts/run-bench.sh, bench/*.c) need only the compiler and
@@ -35,7 +36,7 @@ mode=${1:-}
 # with sched_setaffinity, so no extra package.
 demo_pkgs=(gcc make libc6-dev)
 test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2
-	ncat socat curl python3 iputils-ping iptables)
+	ncat socat curl python3 iputils-ping iptables clang-format)
 # bench: the TUN benchmark (bench/tun.sh) makes namespaces (iproute2) and
 # runs small Python kernel peers (python3)
 bench_pkgs=("${demo_pkgs[@]}" iproute2 python3)

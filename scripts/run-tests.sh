@@ -372,6 +372,19 @@ fi
 
 # The examples an embedder starts from, built against the public headers and
 # libsynack.a only, and run (the TUN ones in a network namespace, as root).
+step "format (make format-check: the tree matches .clang-format)"
+newlog log
+if scripts/check-format.sh >"$log" 2>&1; then
+	if grep -q '^SKIP: ' "$log"; then
+		skip "format check: $(sed -n 's/^SKIP: //p' "$log")"
+	else
+		pass "$(tail -n 1 "$log")"
+	fi
+else
+	fail "format check: files differ from .clang-format (run make format)"
+	show "$log" 20
+fi
+
 step "examples (make examples; examples/test-examples.sh)"
 if build "build examples" BUILD="$BUILD" examples; then
 	counted "test-examples.sh" env BUILD="$BUILD" bash examples/test-examples.sh
