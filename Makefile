@@ -23,8 +23,13 @@ endif
 CFLAGS += $(CFLAGS_BASE)
 LDFLAGS += $(LDFLAGS_SAN)
 
-CORE_DIRS := src/base src/wire src/net src/tcp src/stack
-LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(CORE_DIRS)) src/link/*.c src/app/*.c))
+# The sans-I/O core (checked by scripts/check-core-symbols.sh), then the
+# crypto table (libcrypto: files, OS randomness) and the glue.
+CORE_DIRS := src/base src/wire src/net src/tcp src/stack src/tls
+LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(CORE_DIRS)) src/crypto/*.c src/link/*.c src/app/*.c))
+# libcrypto (libssl-dev) is the one library synack links: every TLS
+# primitive and all X.509 work (DESIGN.md principle 5).
+LIBS := -lcrypto -lm
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # Library objects hide every name but the public API (SYNACK_API in
 # include/synack/*.h); scripts/check-exports.sh checks what the libraries export.
@@ -68,26 +73,26 @@ $(BUILD)/libsynack-internal.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/libsynack.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libsynack.so.0 $(LDFLAGS) -o $@ $^
+	$(CC) -shared -Wl,-soname,libsynack.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/synack.pc: synack.pc.in
 	@mkdir -p $(BUILD)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
 $(BUILD)/synack: $(TOOL_OBJS) $(BUILD)/libsynack-internal.a
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libsynack-internal.a -lm
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libsynack-internal.a $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a -lm
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a $(LIBS)
 
 $(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a -lm
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a $(LIBS)
 
 $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack-internal.a -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack-internal.a $(LIBS)
 
 # examples/ (see docs/API.md): built as an application builds them, with
 # the public headers only (no -Isrc, no _GNU_SOURCE) and the installed
@@ -98,7 +103,7 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 examples: $(EXAMPLE_BINS)
 $(BUILD)/examples/%: examples/%.c $(wildcard include/synack/*.h include/synack/*.def) $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -Isrc -D_GNU_SOURCE,$(CFLAGS)) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack.a -lm
+	$(CC) $(filter-out -Isrc -D_GNU_SOURCE,$(CFLAGS)) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack.a $(LIBS)
 
 # The core must stay sans-I/O: no clock, fd, randomness or thread symbols.
 $(BUILD)/core-symbols.ok: $(CORE_OBJS)

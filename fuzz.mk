@@ -37,7 +37,7 @@ BASE_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isrc -D_GNU_SOURCE -DSYNACK_DEBUG $(
 LIB_CFLAGS := $(BASE_CFLAGS) -fsanitize=fuzzer-no-link -Wall -Wno-unused-parameter
 TARGET_CFLAGS := $(BASE_CFLAGS) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 
-LIB_DIRS := src/base src/wire src/net src/tcp src/stack src/link src/app
+LIB_DIRS := src/base src/wire src/net src/tcp src/stack src/crypto src/tls src/link src/app
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 HDRS := $(wildcard include/synack/*.h include/synack/*.def src/*/*.h)
@@ -63,7 +63,7 @@ $(COMMON_OBJ): tests/fuzz/fuzz_common.c tests/fuzz/fuzz_common.h $(HDRS)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(COMMON_OBJ) $(LIB_OBJS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(TARGET_CFLAGS) -fsanitize=fuzzer -o $@ $< $(COMMON_OBJ) $(LIB_OBJS) -lm
+	$(CLANG) $(TARGET_CFLAGS) -fsanitize=fuzzer -o $@ $< $(COMMON_OBJ) $(LIB_OBJS) -lcrypto -lm
 
 # Create and seed build-fuzz/corpus-NAME if it is empty.
 $(FUZZ_BUILD)/corpus-%/.seeded: $(FUZZ_BUILD)/fuzz_%

@@ -15,6 +15,8 @@ mode=${1:-}
 #              libasan/libubsan runtimes serve the SAN=1 build of the unit tests
 #   make       the build itself
 #   libc6-dev  C headers and crt files
+#   libssl-dev OpenSSL 3's libcrypto and its headers: every TLS primitive and
+#              all X.509 work (DESIGN.md principle 5; the protocol is ours)
 #   binutils   nm, used by scripts/check-core-symbols.sh (gcc pulls it in too)
 #   clang      libFuzzer targets (fuzz.mk) need clang's -fsanitize=fuzzer
 #   libclang-rt-14-dev  clang 14's libFuzzer and ASan/UBSan runtimes
@@ -29,14 +31,17 @@ mode=${1:-}
 #              servers, an HTTP client for `synack serve --http`, Python socket
 #              checks (half-close, ECONNRESET, 200 connections, TCP_INFO), ping
 #   clang-format  the format check of make test (clang-format 14 on Debian 12)
+#   openssl gnutls-bin
+#              real TLS peers for the TLS interop test (s_server, s_client,
+#              gnutls-serv, gnutls-cli) and test certificates (openssl req)
 #   iptables   random packet loss inside the interop test's own namespace
 #              (-m statistic): this kernel has no netem qdisc
 # The benchmarks (scripts/run-bench.sh, bench/*.c) need only the compiler and
 # coreutils; their kernel baselines read /proc and pin themselves to a core
 # with sched_setaffinity, so no extra package.
-demo_pkgs=(gcc make libc6-dev)
+demo_pkgs=(gcc make libc6-dev libssl-dev)
 test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2
-	ncat socat curl python3 iputils-ping iptables clang-format)
+	ncat socat curl python3 iputils-ping iptables clang-format openssl gnutls-bin)
 # bench: the TUN benchmark (bench/tun.sh) makes namespaces (iproute2) and
 # runs small Python kernel peers (python3)
 bench_pkgs=("${demo_pkgs[@]}" iproute2 python3)

@@ -194,6 +194,85 @@ static inline void bbuf_u32(struct bbuf *b, uint32_t v)
 size_t bbuf_vec_open(struct bbuf *b, unsigned width);
 void bbuf_vec_close(struct bbuf *b, size_t mark, unsigned width);
 
+/* ---- bounded byte reader: the parsing twin of the builder. A pointer, a
+ * length, an offset and a sticky error flag. A read past the end returns
+ * zeros (or NULL), reads nothing and sets the flag; later reads fail too.
+ * Check brd_ok() (or brd_done(): ok and every byte consumed) once after a
+ * structure has been read. TLS vectors open as sub-readers, so no parser
+ * computes a length by hand. Borrowed memory. ---- */
+struct brd {
+	const uint8_t *p; /* start of the bytes */
+	size_t len;	  /* bytes at p */
+	size_t off;	  /* bytes consumed */
+	bool bad;	  /* sticky: a read did not fit */
+};
+static inline struct brd brd_make(const void *p, size_t len)
+{
+	return (struct brd){.p = (const uint8_t *)p, .len = len};
+}
+static inline bool brd_ok(const struct brd *r)
+{
+	return !r->bad;
+}
+static inline size_t brd_left(const struct brd *r)
+{
+	return r->bad ? 0 : r->len - r->off;
+}
+/* ok and nothing left over: a structure parsed exactly. */
+static inline bool brd_done(const struct brd *r)
+{
+	return !r->bad && r->off == r->len;
+}
+/* n bytes in place, or NULL (and the flag set) if fewer remain. */
+static inline const uint8_t *brd_take(struct brd *r, size_t n)
+{
+	if (r->bad || n > r->len - r->off) {
+		r->bad = true;
+		return NULL;
+	}
+	const uint8_t *q = r->p + r->off;
+	r->off += n;
+	return q;
+}
+/* A big-endian integer of width bytes (1..8); 0 on failure. */
+static inline uint64_t brd_be(struct brd *r, unsigned width)
+{
+	const uint8_t *q = brd_take(r, width);
+	uint64_t v = 0;
+	for (unsigned i = 0; q && i < width; i++)
+		v = v << 8 | q[i];
+	return v;
+}
+static inline uint8_t brd_u8(struct brd *r)
+{
+	return (uint8_t)brd_be(r, 1);
+}
+static inline uint16_t brd_u16(struct brd *r)
+{
+	return (uint16_t)brd_be(r, 2);
+}
+static inline uint32_t brd_u24(struct brd *r)
+{
+	return (uint32_t)brd_be(r, 3);
+}
+static inline uint32_t brd_u32(struct brd *r)
+{
+	return (uint32_t)brd_be(r, 4);
+}
+/* The next n bytes as a reader of their own (failed if they are not all
+ * there; so is r). */
+static inline struct brd brd_sub(struct brd *r, size_t n)
+{
+	const uint8_t *q = brd_take(r, n);
+	return (struct brd){.p = q, .len = q ? n : 0, .bad = !q};
+}
+/* A vector with a width-byte length prefix, as a reader over its content. */
+static inline struct brd brd_vec(struct brd *r, unsigned width)
+{
+	size_t n = (size_t)brd_be(r, width);
+	return brd_sub(r, n);
+}
+
 /* ---- intrusive chained hash table keyed by a 64-bit hash. ---- */
 struct hnode {
 	struct hnode *next;

@@ -175,6 +175,42 @@ TEST(bbuf_reserve_put_zero_and_big_endian)
 	CHECK(!bbuf_ok(&b));
 }
 
+TEST(brd_reads_nothing_past_its_end)
+{
+	static const uint8_t in[] = {0x01, 0x02, 0x03, 0x00, 0x02, 'h', 'i', 0xff};
+	struct brd r = brd_make(in, sizeof in);
+	CHECK_EQ(brd_u8(&r), 1);
+	CHECK_EQ(brd_u16(&r), 0x0203);
+	struct brd v = brd_vec(&r, 2);
+	CHECK(brd_ok(&v));
+	CHECK_EQ(brd_left(&v), 2);
+	const uint8_t *hi = brd_take(&v, 2);
+	CHECK(hi && hi[0] == 'h' && hi[1] == 'i');
+	CHECK(brd_done(&v));
+	CHECK(!brd_done(&r));	  /* one byte left */
+	CHECK_EQ(brd_u16(&r), 0); /* only one byte: fails, sticky */
+	CHECK(!brd_ok(&r));
+	CHECK_EQ(brd_left(&r), 0);
+	CHECK_EQ(brd_u8(&r), 0);
+	/* a vector whose length passes the end fails the reader and itself */
+	static const uint8_t lie[] = {0x00, 0x05, 'a', 'b'};
+	r = brd_make(lie, sizeof lie);
+	v = brd_vec(&r, 2);
+	CHECK(!brd_ok(&v));
+	CHECK(!brd_ok(&r));
+	CHECK(brd_take(&v, 0) == NULL);
+	/* a 24-bit length and an empty reader */
+	static const uint8_t u24[] = {0x00, 0x00, 0x01, 0x7f};
+	r = brd_make(u24, sizeof u24);
+	v = brd_vec(&r, 3);
+	CHECK_EQ(brd_u8(&v), 0x7f);
+	CHECK(brd_done(&v) && brd_done(&r));
+	r = brd_make(NULL, 0);
+	CHECK(brd_done(&r));
+	CHECK_EQ(brd_u32(&r), 0);
+	CHECK(!brd_ok(&r));
+}
+
 TEST(bbuf_vectors_back_patch_their_length)
 {
 	uint8_t mem[300];
