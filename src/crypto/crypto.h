@@ -158,6 +158,10 @@ extern const struct crypto_ops crypto_openssl;
  * one-line reason in why on failure. */
 struct crypto_pkey *crypto_load_key_pem(const char *path, char *why, size_t why_cap);
 struct crypto_pkey *crypto_load_key_pem_mem(const void *pem, size_t len, char *why, size_t why_cap);
+/* Whether key is the private key of the certificate der (its public half
+ * equals the certificate's key): a server configured with a key that
+ * does not match would fail every handshake at CertificateVerify. */
+bool crypto_key_matches_cert(const struct crypto_pkey *key, const uint8_t *der, size_t len);
 /* The certificates of a PEM file, in file order, as DER: *ders gets an
  * array of n malloc'd buffers (free with crypto_free_ders). */
 int crypto_load_chain_pem(const char *path, uint8_t ***ders, size_t **lens, size_t *n, char *why,
