@@ -250,7 +250,7 @@ typedef struct synack_tls_trace_entry {
 	uint8_t msg_type; /* handshake message type (content 22), alert code (21) */
 	uint8_t keys;	  /* enum synack_tls_keys protecting the record */
 	uint32_t len;	  /* message or data bytes */
-	char text[160];	  /* "ClientHello versions=TLSv1.3 suites=... groups=x25519,secp256r1" */
+	char text[256];	  /* "ClientHello versions=TLSv1.3 suites=... groups=x25519,secp256r1" */
 } synack_tls_trace_entry;
 /* Turn tracing on (off by default: it costs a formatted line per message). */
 SYNACK_API void synack_tls_trace_enable(synack_tls *t, bool on);

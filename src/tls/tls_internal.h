@@ -9,7 +9,19 @@
  * state (struct tls_hs, defined in hs.h, allocated for the handshake and
  * freed when it ends) and calls back down through the functions below.
  * Nothing in the handshake layer writes a record or touches a key
- * directly; nothing in the core parses a handshake message body. */
+ * directly; nothing in the core parses a handshake message body.
+ *
+ * Changes since the first version (core engineer): only additions:
+ * the key-schedule API (struct tls_schedule, tls_ks_*, labels, binder,
+ * resumption PSK, traffic update), KeyUpdate as core functions
+ * (tls_key_update_send/recv), tls_alloc/tls_dealloc, session storage
+ * (tls_session_store, t->session_new), the completion/lifetime rules,
+ * the core's private state (struct tls_core) and a test-only constructor,
+ * all after the original declarations. No seam declaration was changed or
+ * removed. One addition changed after it was first published: the
+ * signature of tls_transcript_hash_with gained hash_alg (before anyone
+ * called it), and tls_set_keys does not write key-log lines (the
+ * handshake layer does). */
 #ifndef SYNACK_TLS_INTERNAL_H
 #define SYNACK_TLS_INTERNAL_H
 
@@ -134,9 +146,17 @@ struct synack_tls {
 	uint32_t events;
 	size_t send_limit; /* plaintext bytes per record we send (record_size_limit) */
 	/* session ticket (client) and the resumption secret */
-	uint8_t *session;
+	uint8_t *session; /* core-owned: see tls_session_store */
 	size_t session_len;
+	bool session_new; /* stored by tls_session_store on this connection */
 	uint8_t resumption_secret[CRYPTO_HASH_MAX];
+	/* Server refusing 0-RTT (RFC 8446 §4.2.10): set by the handshake
+	 * layer to its budget of early-data bytes to skip. While it lasts the
+	 * core drops application-data records that arrive before any read keys
+	 * or fail to open under the handshake read keys, subtracting each
+	 * record's length (ciphertext bytes: an overestimate of the plaintext
+	 * budget); the first record that opens ends it (set to 0). */
+	uint32_t skip_early;
 	/* the remaining fields are the core's own (record.c, conn.c) */
 	struct tls_core *core;
 };
@@ -203,5 +223,234 @@ void tls_trace(struct synack_tls *t, bool sent, uint8_t content, uint8_t msg_typ
 /* "LABEL <client_random hex> <secret hex>\n" if the key log is on. */
 void tls_keylog(struct synack_tls *t, const char *label, const uint8_t client_random[32],
 		const uint8_t *secret, size_t len);
+
+/* ---- the key schedule's running secret (RFC 8446 §7.1), keysched.c ----
+ *
+ *              0 (or PSK) -> HKDF-Extract = Early Secret      tls_ks_early
+ *   Derive-Secret(., "derived", "") + (EC)DHE -> Handshake    tls_ks_handshake
+ *   Derive-Secret(., "derived", "") + 0       -> Master       tls_ks_master
+ *
+ * At each stage, tls_ks_derive(ks, TLS_LABEL_..., transcript_hash, out)
+ * gives Derive-Secret(current secret, label, messages) where the caller
+ * passes Transcript-Hash(messages) (tls_transcript_hash), or NULL for the
+ * empty transcript (the hash of ""; used by the binder keys). out gets
+ * tls_ks_len(ks) bytes. Typical use (server or client alike):
+ *
+ *   struct tls_schedule ks;
+ *   tls_ks_early(&ks, t->crypto, suite->hash, psk, psk_len);   psk NULL: zeros
+ *   tls_ks_binder_key(&ks, false, binder_key);                 "res binder"
+ *   tls_ks_handshake(&ks, ecdhe, ecdhe_len);                    ecdhe NULL: zeros (psk_ke)
+ *   tls_transcript_hash(t, th);                                 ClientHello..ServerHello
+ *   tls_ks_derive(&ks, TLS_LABEL_C_HS_TRAFFIC, th, c_hs);
+ *   tls_ks_derive(&ks, TLS_LABEL_S_HS_TRAFFIC, th, s_hs);
+ *   tls_set_keys(t, TLS_READ or TLS_WRITE, TLS_EPOCH_HANDSHAKE, suite, s_hs / c_hs);
+ *   tls_finished_mac(t->crypto, suite->hash, s_hs, th_before_finished, verify_data);
+ *   tls_ks_master(&ks);
+ *   tls_ks_derive(&ks, TLS_LABEL_C_AP_TRAFFIC, th_server_finished, c_ap);  ... "s ap traffic", "exp master"
+ *   tls_ks_derive(&ks, TLS_LABEL_RES_MASTER, th_client_finished, t->resumption_secret);
+ *   tls_ks_clear(&ks);
+ *
+ * Every function returns 0 or a negative errno (-EINVAL unknown hash,
+ * crypto failure). Secrets are wiped by tls_ks_clear / tls_wipe. */
+#define TLS_LABEL_EXT_BINDER   "ext binder"
+#define TLS_LABEL_RES_BINDER   "res binder"
+#define TLS_LABEL_C_E_TRAFFIC  "c e traffic"
+#define TLS_LABEL_E_EXP_MASTER "e exp master"
+#define TLS_LABEL_C_HS_TRAFFIC "c hs traffic"
+#define TLS_LABEL_S_HS_TRAFFIC "s hs traffic"
+#define TLS_LABEL_C_AP_TRAFFIC "c ap traffic"
+#define TLS_LABEL_S_AP_TRAFFIC "s ap traffic"
+#define TLS_LABEL_EXP_MASTER   "exp master"
+#define TLS_LABEL_RES_MASTER   "res master"
+struct tls_schedule {
+	const struct crypto_ops *c;
+	int hash;			 /* enum crypto_hash_alg */
+	size_t hlen;			 /* its output length, 32 or 48 */
+	uint8_t secret[CRYPTO_HASH_MAX]; /* the Early, Handshake or Master Secret */
+};
+/* Early Secret = HKDF-Extract(salt 0, PSK), or of hlen zeros when psk is NULL. */
+int tls_ks_early(struct tls_schedule *ks, const struct crypto_ops *c, int hash, const uint8_t *psk,
+		 size_t psk_len);
+/* Handshake Secret = HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE
+ * shared secret, or hlen zeros when ecdhe is NULL). */
+int tls_ks_handshake(struct tls_schedule *ks, const uint8_t *ecdhe, size_t ecdhe_len);
+/* Master Secret = HKDF-Extract(Derive-Secret(Handshake, "derived", ""), zeros). */
+int tls_ks_master(struct tls_schedule *ks);
+/* Derive-Secret(current secret, label, messages); thash = Transcript-Hash(messages)
+ * or NULL for the empty transcript. out: tls_ks_len bytes. */
+int tls_ks_derive(const struct tls_schedule *ks, const char *label, const uint8_t *thash, uint8_t *out);
+/* binder_key = Derive-Secret(Early, "ext binder" | "res binder", "") (§4.2.11.2, §7.1). */
+int tls_ks_binder_key(const struct tls_schedule *ks, bool external, uint8_t *out);
+static inline size_t tls_ks_len(const struct tls_schedule *ks)
+{
+	return ks->hlen;
+}
+void tls_ks_clear(struct tls_schedule *ks);
+/* The PSK of a ticket (§4.6.1): HKDF-Expand-Label(resumption_master_secret,
+ * "resumption", ticket_nonce, Hash.length). */
+int tls_resumption_psk(const struct crypto_ops *c, int hash, const uint8_t *res_master, const uint8_t *nonce,
+		       size_t nonce_len, uint8_t *out);
+/* application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length) (§7.2). */
+int tls_next_traffic_secret(const struct crypto_ops *c, int hash, const uint8_t *secret, uint8_t *out);
+/* A PSK binder (§4.2.11.2): HMAC(finished_key(binder_key), Transcript-Hash(truncated
+ * ClientHello)); the same computation as Finished. thash: hash of the messages
+ * up to and including the truncated ClientHello (hash it with crypto->hash, or
+ * tls_transcript_hash_with). out: hash length bytes. */
+int tls_binder_mac(const struct crypto_ops *c, int hash, const uint8_t *binder_key, const uint8_t *thash,
+		   uint8_t *out);
+/* The transcript hash as if `extra` (len bytes) were appended, without
+ * adding it: for the PSK binder over the truncated ClientHello (§4.2.11.2,
+ * also after a HelloRetryRequest). Works before tls_transcript_select too
+ * (hashes the raw buffer with hash_alg); after it, hash_alg must be the
+ * selected one (else -EINVAL). */
+int tls_transcript_hash_with(struct synack_tls *t, int hash_alg, const uint8_t *extra, size_t len,
+			     uint8_t *out);
+/* Hash output length of a crypto_hash_alg (32, 48; 0 unknown). */
+size_t tls_hash_len(const struct crypto_ops *c, int hash);
+/* Zero secrets in a way the compiler cannot drop. */
+void tls_wipe(void *p, size_t n);
+
+/* ---- post-handshake KeyUpdate (RFC 8446 §4.6.3): the core's, not the
+ * handshake layer's. tls_hs_input forwards every post-handshake message of
+ * type TLS_HS_KEY_UPDATE (24) to tls_key_update_recv and returns its
+ * result; KeyUpdate messages are not added to any transcript. ---- */
+/* Queue KeyUpdate(update_requested = request_peer) under the current write
+ * keys, then switch the write keys to the next generation (§7.2). Also
+ * used automatically before the AEAD limits (§5.5). -EAGAIN before the
+ * handshake is done. */
+int tls_key_update_send(struct synack_tls *t, bool request_peer);
+/* A received KeyUpdate message (4-byte header included): a body other than
+ * one byte fails with decode_error, a value other than 0 or 1 with
+ * illegal_parameter, one before the handshake completed with
+ * unexpected_message; switches the read keys; if update_requested (and we
+ * have not sent close_notify), queues our own KeyUpdate(update_not_requested)
+ * at once. The record carrying it must end with it (§5.1). */
+int tls_key_update_recv(struct synack_tls *t, const uint8_t *msg, size_t len);
+
+/* ---- memory and session storage (conn.c) ---- */
+/* Counted allocations charged to the connection (synack_tls_memory): use
+ * them for t->hs and anything else the handshake layer keeps. tls_alloc
+ * returns zeroed memory or NULL. */
+void *tls_alloc(struct synack_tls *t, size_t n);
+void tls_dealloc(struct synack_tls *t, void *p, size_t n);
+/* Sessions (client resumption). The blob format is the handshake layer's;
+ * the core only stores bytes:
+ *  - synack_tls_set_session copies the caller's blob into t->session /
+ *    t->session_len (core-owned, at most TLS_MAX_SESSION bytes) before
+ *    tls_hs_start runs; tls_hs_start (client) parses t->session if set and
+ *    offers it, and must ignore (not fail on) a blob it cannot parse or
+ *    whose server name differs from t->server_name.
+ *  - when a NewSessionTicket arrives, the handshake layer builds its blob
+ *    and calls tls_session_store (replaces t->session, marks it new,
+ *    sets SYNACK_TLS_EV_TICKET); synack_tls_get_session returns only a
+ *    blob stored that way. */
+#define TLS_MAX_SESSION 8192
+int tls_session_store(struct synack_tls *t, const uint8_t *blob, size_t len);
+
+/* ---- completion and lifetime (agreed rules; the core relies on them) ----
+ *  - The handshake layer sets t->hs_done = true when both Finished are
+ *    done (client: after sending its Finished; server: after verifying
+ *    the client's) and raises SYNACK_TLS_EV_HANDSHAKE_DONE with
+ *    tls_event. From then on synack_tls_write works and the core refuses
+ *    ChangeCipherSpec.
+ *  - tls_hs_input is still called after hs_done for post-handshake
+ *    messages (epoch TLS_EPOCH_APPLICATION), with t->hs possibly NULL if
+ *    the handshake layer freed it; it must forward type 24 to
+ *    tls_key_update_recv.
+ *  - The core calls tls_hs_free(t) from synack_tls_free (t->hs may be
+ *    NULL then). The handshake layer may call it itself when the handshake
+ *    ends, to give its buffers back early (idle connections hold <= 8 KiB).
+ *  - When tls_hs_input returns with t->hs_done set, the core frees the
+ *    transcript (tls_transcript_free): compute everything that needs it
+ *    (resumption master secret) inside that call.
+ *  - synack_tls_set_session validates the blob with the handshake layer's
+ *    tls_session_parse (hs.h; conn.c includes it for this one call).
+ *  - Allocate through tls_alloc/tls_dealloc so synack_tls_memory counts it.
+ *  - info.records_in/out, key_updates, trace_dropped are the core's;
+ *    the other info fields are the handshake layer's to fill. */
+
+/* ---- who traces and logs what ----
+ *  - The handshake layer writes every key-log line (tls_keylog), as
+ *    hs_common.c does; tls_set_keys logs nothing (KeyUpdate generations
+ *    are not logged: NSS's format has only *_TRAFFIC_SECRET_0).
+ *  - tls_set_keys traces the key change; the core traces alerts, CCS and
+ *    KeyUpdate; the handshake layer traces every other handshake message
+ *    it sends or receives (it has the text). */
+
+/* tls_transcript_hrr: call it after tls_transcript_select, when the
+ * transcript holds exactly ClientHello1 and before the HelloRetryRequest
+ * is added; it replaces ClientHello1 by message_hash(Hash(ClientHello1)). */
+
+/* ---- the core's own state (record.c, conn.c, keysched.c); the
+ * handshake layer does not touch it. ---- */
+#define TLS_TRACE_RING 64
+#define TLS_KEYLOG_MAX 4096
+struct tls_core {
+	struct mem mem; /* everything the connection allocates, counted */
+	/* input: one record at a time (§5.1, §5.2) */
+	uint8_t hdr[5];
+	size_t hdr_len;
+	uint8_t *rec; /* TLS_MAX_CIPHERTEXT bytes while a record is in flight or held */
+	size_t rec_need, rec_have;
+	size_t app_off, app_len; /* decrypted application data waiting in rec */
+	/* a handshake message split across records */
+	uint8_t *hsbuf;
+	size_t hs_len, hs_cap;
+	int hs_epoch;
+	size_t hs_total; /* handshake bytes received before completion */
+	unsigned rd_gen; /* read-key changes, for §5.1's record-boundary rule */
+	/* output */
+	uint8_t *out;
+	size_t out_off, out_len, out_cap;
+	/* transcript (§4.4.1) */
+	struct crypto_hash *tr;
+	int tr_alg;
+	uint8_t *tr_raw;
+	size_t tr_raw_len, tr_raw_cap;
+	/* AEAD limits (§5.5): KeyUpdate after this many records per key */
+	uint64_t ku_limit;
+	bool ku_asked; /* we asked the peer to update its read generation */
+	/* trace ring and key log, allocated on first use, freed when drained */
+	bool trace_on;
+	synack_tls_trace_entry *trace;
+	size_t trace_head, trace_n;
+	char *klog;
+	size_t klog_len;
+	/* tests only (tls_test_conn): complete handshake messages are appended
+	 * here instead of going to tls_hs_input (KeyUpdate still goes to
+	 * tls_key_update_recv), CCS records are counted */
+	struct bbuf *test_sink;
+	unsigned test_ccs;
+};
+/* Codepoints we implement (names.c). */
+bool tls_sigscheme_known(uint16_t scheme);
+bool tls_group_known(uint16_t group);
+/* Drop the transcript (the core does it once the handshake is done). */
+void tls_transcript_free(struct synack_tls *t);
+/* Write one record of content type `type` (TLS_CT_*) under the current
+ * write keys (CCS always in the clear). hard: may pass the soft output cap
+ * that limits application writes (handshake, alerts). */
+int tls_record_write(struct synack_tls *t, uint8_t type, const uint8_t *p, size_t n, bool hard);
+/* Process fed bytes: how many were consumed (record.c). */
+size_t tls_record_input(struct synack_tls *t, const uint8_t *p, size_t n);
+/* Give back the record buffer and drained output when nothing is in flight. */
+void tls_record_idle(struct synack_tls *t);
+void tls_record_free(struct synack_tls *t);
+/* Queue an alert record under the current write keys (§6). */
+int tls_send_alert(struct synack_tls *t, int alert);
+/* Application data in and out (record.c; conn.c checks the state first). */
+ssize_t tls_app_write(struct synack_tls *t, const uint8_t *buf, size_t len);
+ssize_t tls_app_read(struct synack_tls *t, uint8_t *buf, size_t cap);
+/* Bytes waiting in the output. */
+size_t tls_out_pending(const struct synack_tls *t);
+#define TLS_OUT_SOFT_CAP (65536 + 5 + TLS_MAX_CIPHERTEXT)
+#define TLS_OUT_HARD_CAP (TLS_MAX_HS_TOTAL + TLS_OUT_SOFT_CAP)
+/* AES-GCM's limit is 2^24.5 full records (§5.5); we update at 2^24 for every suite. */
+#define TLS_KU_LIMIT (1ull << 24)
+
+/* ---- test-only entries (tests/unit; not used by the library) ---- */
+/* A connection whose handshake is bypassed: started is set, so tls_hs_start
+ * never runs; set keys with tls_set_keys, set t->hs_done as needed. */
+struct synack_tls *tls_test_conn(const struct synack_tls_config *cfg);
 
 #endif
