@@ -23,11 +23,33 @@
  * plain names (no "..", no encoded '/', not absolute), and it is opened with
  * openat2(2) RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, which refuses a
  * symbolic link in any component, not only the last as O_NOFOLLOW does
- * (or, on kernels without openat2, one O_NOFOLLOW openat per component). */
+ * (or, on kernels without openat2, one O_NOFOLLOW openat per component).
+ *
+ * The transport of a connection is one of four, behind c_send, c_recv and
+ * c_shutdown_wr: a synack_tcp handle, a kernel socket (--kernel), or
+ * either under TLS (--tls: a synack_tls_stream, include/synack/tls_stream.h).
+ * The modes never know which. The kernel loop is epoll, edge-triggered, so
+ * that its events mean what synack's do (a change, once): a service that
+ * stops reading because its output is full is run again when the socket
+ * becomes writable.
+ *
+ * TLS: a connection holds no application buffer until its handshake is
+ * done, and a handshake not done after --handshake-timeout seconds ends
+ * the connection (a RST): a peer that stalls, or sends half a
+ * ClientHello, costs the engine's bounded handshake state for that long
+ * and no more. A failed handshake or a bad record (garbage) makes the
+ * engine queue an alert; the stream sends it, then FIN, and the connection
+ * lingers (reading and dropping) until the peer closes or LINGER_S passed,
+ * so that a RST does not overtake the alert. A peer that ends without
+ * close_notify is treated as an end of its data (most HTTP clients do). */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,10 +57,11 @@
 #include <linux/openat2.h>
 
 #include "netcmd.h"
+#include "tlscmd.h"
 
 enum { OPT_HELP = NOPT_FIRST_FREE, OPT_PORT, OPT_ECHO, OPT_DISCARD, OPT_SOURCE, OPT_HTTP, OPT_BACKLOG };
 enum mode { M_NONE, M_ECHO, M_DISCARD, M_SOURCE, M_HTTP };
-enum { BUF = 65536, REQ_MAX = 8192 };
+enum { BUF = 65536, REQ_MAX = 8192, LINGER_S = 10, SCAN_MS = 250 };
 
 static const struct cli_opt opts[] = {
     NET_CLI_OPTS,
@@ -49,11 +72,18 @@ static const struct cli_opt opts[] = {
     {"source", true, OPT_SOURCE},
     {"http", true, OPT_HTTP},
     {"backlog", true, OPT_BACKLOG},
+    TLS_CLI_OPTS,
     {NULL, false, 0},
 };
 
 struct server {
 	struct net_env env;
+	struct tls_opts to;
+	struct tls_env tls;
+	bool verbose;
+	int lfd, epfd;		 /* --kernel: the listening socket, the epoll set */
+	synack_time_t next_scan; /* when deadlines are looked at next */
+	bool any_deadline;
 	enum mode mode;
 	uint16_t port;
 	uint64_t source_bytes;
@@ -61,17 +91,24 @@ struct server {
 	int backlog;
 	synack_tcp *listener;
 	struct sconn *conns;
-	uint64_t accepted, finished, failed;
+	uint64_t accepted, finished, failed, tls_failed, timeouts;
 };
 
 struct sconn {
-	synack_tcp *c;
+	synack_tcp *c; /* the transport: c, or sock (--kernel) */
+	int sock;
+	synack_tls *tls; /* --tls */
+	synack_tls_stream *ts;
+	synack_time_t deadline;	   /* handshake or linger deadline, 0 if none */
+	bool hs_done;		   /* TLS handshake done (or no TLS) */
+	bool failing;		   /* TLS failed: alert out, lingering */
+	char peer[96];		   /* "ADDR port N", for messages */
 	struct sconn *prev, *next; /* the server's open connections */
 	uint8_t *buf;
 	size_t off, len; /* pending output in buf[off..len) */
 	uint64_t left;	 /* --source: bytes still to send; --http: file bytes */
 	uint64_t sent;	 /* --source: bytes sent so far */
-	int fd;		 /* --http: the file, or -1 */
+	int file;	 /* --http: the file, or -1 */
 	size_t req_len;	 /* --http: request bytes in buf while reading it */
 	bool eof;	 /* peer's FIN read */
 	bool wr_done;	 /* our FIN queued */
@@ -80,22 +117,33 @@ struct sconn {
 
 void cmd_serve_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: synack serve (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
-		"                    [--port P] (--echo|--discard|--source BYTES|--http DIR)\n\n"
-		"Serve TCP on synack's own address, many connections on one event loop.\n\n" NET_USAGE_OPTS
-		"  --port P             port to listen on (default: 7 echo, 9 discard, 19 source, 80 http)\n"
-		"  --echo               send back what is received\n"
-		"  --discard            read and drop what is received\n"
-		"  --source BYTES       send BYTES bytes (byte i is i %% 251) to each client, then close\n"
-		"  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD;\n"
-		"                       no symbolic link is followed, nothing outside DIR is served)\n"
-		"  --backlog N          pending connections kept for accept (default 1024)\n"
-		"  -h, --help           show this help\n\n"
-		"Runs until interrupted (Ctrl-C), which resets the connections still open.\n"
-		"Example, after `ip tuntap add dev synack0 mode tun user $USER`,\n"
-		"`ip addr add 10.1.0.1/24 dev synack0` and `ip link set synack0 up`:\n"
-		"  synack serve --tun synack0 --addr 10.1.0.2/24 --echo   # then: ncat 10.1.0.2 7\n");
+	fprintf(
+	    out,
+	    "usage: synack serve (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
+	    "                    [--port P] (--echo|--discard|--source BYTES|--http DIR)\n"
+	    "                    [--tls --cert FILE --key FILE [--alpn LIST] [--client-ca FILE]\n"
+	    "                     [--keylog FILE]]\n"
+	    "       synack serve --kernel [--port P] (--echo|...) [--tls ...]\n\n"
+	    "Serve TCP on synack's own address, many connections on one event loop; with --tls,\n"
+	    "TLS 1.3 on synack's engine (HTTPS with --http). --kernel serves on the OS's own TCP\n"
+	    "sockets instead (every address of this host), with the same modes and TLS.\n\n" NET_USAGE_OPTS
+		TLS_USAGE_KERNEL TLS_USAGE_SERVER
+	    "  --port P             port to listen on (default: 7 echo, 9 discard, 19 source, 80 http,\n"
+	    "                       443 http with --tls)\n"
+	    "  --echo               send back what is received\n"
+	    "  --discard            read and drop what is received\n"
+	    "  --source BYTES       send BYTES bytes (byte i is i %% 251) to each client, then close\n"
+	    "  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD;\n"
+	    "                       no symbolic link is followed, nothing outside DIR is served)\n"
+	    "  --backlog N          pending connections kept for accept (default 1024)\n"
+	    "  -h, --help           show this help\n\n"
+	    "Runs until interrupted (Ctrl-C), which resets the connections still open.\n"
+	    "Example, after `ip tuntap add dev synack0 mode tun user $USER`,\n"
+	    "`ip addr add 10.1.0.1/24 dev synack0` and `ip link set synack0 up`:\n"
+	    "  synack serve --tun synack0 --addr 10.1.0.2/24 --echo   # then: ncat 10.1.0.2 7\n"
+	    "  synack serve --kernel --port 4433 --tls --cert cert.pem --key key.pem --http ~/www\n"
+	    "                                          # then: curl --cacert ca.pem "
+	    "https://localhost:4433/\n");
 }
 
 /* ---- connection bookkeeping ---- */
@@ -118,32 +166,87 @@ static void conn_unlink(struct server *srv, struct sconn *s)
 		s->next->prev = s->prev;
 }
 
+/* Frees what the connection holds but its transport. */
 static void conn_free(struct sconn *s)
 {
-	if (s->fd >= 0)
-		close(s->fd);
+	if (s->file >= 0)
+		close(s->file);
+	synack_tls_stream_free(s->ts);
+	synack_tls_free(s->tls);
 	free(s->buf);
 	free(s);
 }
 
-static void conn_end(struct server *srv, struct sconn *s, bool ok)
+/* Ends the connection: a graceful close (everything read and sent) or an
+ * abort (RST). */
+static void conn_end(struct server *srv, struct sconn *s, bool graceful)
 {
-	if (ok) {
-		synack_tcp_close(s->c);
+	if (s->failing)
+		; /* counted when it failed */
+	else if (graceful)
 		srv->finished++;
-	} else {
-		synack_tcp_abort(s->c);
+	else
 		srv->failed++;
-	}
+	synack_tls_stream_free(s->ts); /* before its transport goes */
+	s->ts = NULL;
+	if (s->c && graceful)
+		synack_tcp_close(s->c);
+	else if (s->c)
+		synack_tcp_abort(s->c);
+	else if (graceful)
+		close(s->sock);
+	else
+		kernel_abort(s->sock);
 	conn_unlink(srv, s);
 	conn_free(s);
+	if (!srv->conns)
+		malloc_trim(0); /* idle: give the connections' memory back to the OS */
+}
+
+/* ---- the transport: synack or kernel TCP, with or without TLS ---- */
+
+static ssize_t errno_result(ssize_t n)
+{
+	return n >= 0 ? n : errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+static ssize_t c_send(struct sconn *s, const void *p, size_t n)
+{
+	if (s->ts)
+		return synack_tls_stream_send(s->ts, p, n);
+	if (s->c)
+		return synack_tcp_send(s->c, p, n);
+	return errno_result(send(s->sock, p, n, MSG_NOSIGNAL));
+}
+
+/* Like synack_tcp_recv. Under TLS the peer's end without close_notify
+ * counts as an end (0): what was received is served all the same. */
+static ssize_t c_recv(struct sconn *s, void *p, size_t n)
+{
+	if (s->ts) {
+		ssize_t r = synack_tls_stream_recv(s->ts, p, n);
+		return r == -EPIPE ? 0 : r;
+	}
+	if (s->c)
+		return synack_tcp_recv(s->c, p, n);
+	return errno_result(recv(s->sock, p, n, 0));
+}
+
+static void c_shutdown_wr(struct sconn *s)
+{
+	if (s->ts)
+		synack_tls_stream_close(s->ts); /* close_notify, then FIN */
+	else if (s->c)
+		synack_tcp_shutdown(s->c, SYNACK_SHUT_WR);
+	else
+		shutdown(s->sock, SHUT_WR);
 }
 
 /* Send buf[off..len); false on a connection error. */
 static bool flush(struct sconn *s)
 {
 	while (s->off < s->len) {
-		ssize_t n = synack_tcp_send(s->c, s->buf + s->off, s->len - s->off);
+		ssize_t n = c_send(s, s->buf + s->off, s->len - s->off);
 		if (n == -EAGAIN)
 			return true;
 		if (n < 0)
@@ -159,7 +262,7 @@ static bool drain(struct sconn *s)
 {
 	uint8_t junk[4096];
 	for (;;) {
-		ssize_t n = synack_tcp_recv(s->c, junk, sizeof junk);
+		ssize_t n = c_recv(s, junk, sizeof junk);
 		if (n == -EAGAIN)
 			return true;
 		if (n == 0) {
@@ -174,7 +277,7 @@ static bool drain(struct sconn *s)
 static void finish_write(struct sconn *s)
 {
 	if (!s->wr_done && s->off == s->len) {
-		synack_tcp_shutdown(s->c, SYNACK_SHUT_WR);
+		c_shutdown_wr(s);
 		s->wr_done = true;
 	}
 }
@@ -188,7 +291,7 @@ static bool serve_echo(struct sconn *s)
 			return false;
 		if (s->len || s->eof)
 			break;
-		ssize_t n = synack_tcp_recv(s->c, s->buf, BUF);
+		ssize_t n = c_recv(s, s->buf, BUF);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0)
@@ -394,7 +497,7 @@ static void http_file(struct server *srv, struct sconn *s, const char *path, boo
 		close(fd);
 		return;
 	}
-	s->fd = fd;
+	s->file = fd;
 	s->left = (uint64_t)sb.st_size;
 }
 
@@ -421,7 +524,7 @@ static void http_respond(struct server *srv, struct sconn *s)
 static bool http_read_head(struct server *srv, struct sconn *s)
 {
 	while (!s->responding) {
-		ssize_t n = synack_tcp_recv(s->c, s->buf + s->req_len, REQ_MAX - 1 - s->req_len);
+		ssize_t n = c_recv(s, s->buf + s->req_len, REQ_MAX - 1 - s->req_len);
 		if (n == -EAGAIN)
 			return true;
 		if (n < 0)
@@ -444,7 +547,7 @@ static bool http_read_head(struct server *srv, struct sconn *s)
 static bool http_fill(struct sconn *s)
 {
 	size_t want = s->left < BUF ? (size_t)s->left : BUF;
-	ssize_t n = read(s->fd, s->buf, want);
+	ssize_t n = read(s->file, s->buf, want);
 	if (n <= 0)
 		return false; /* the file shrank or failed: the length promise is broken */
 	s->off = 0;
@@ -462,15 +565,115 @@ static bool serve_http(struct server *srv, struct sconn *s)
 	return pump(s, http_fill);
 }
 
+/* ---- TLS ---- */
+
+/* "ADDR port N" of the peer, kept from the start: a reset socket has no
+ * peer name any more. */
+static void peer_text(struct sconn *s, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s", s->peer);
+}
+
+static void note_peer(struct sconn *s)
+{
+	if (s->c) {
+		synack_endpoint peer;
+		char a[64];
+		synack_tcp_endpoints(s->c, NULL, &peer);
+		snprintf(s->peer, sizeof s->peer, "%s port %u", synack_addr_format(&peer.addr, a, sizeof a),
+			 peer.port);
+		return;
+	}
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char host[64], serv[16];
+	if (getpeername(s->sock, (struct sockaddr *)&ss, &len) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, serv, sizeof serv,
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(s->peer, sizeof s->peer, "a peer");
+	else
+		snprintf(s->peer, sizeof s->peer, "%s port %s", strncmp(host, "::ffff:", 7) ? host : host + 7,
+			 serv);
+}
+
+static void set_deadline(struct server *srv, struct sconn *s, synack_time_t when)
+{
+	s->deadline = when;
+	srv->any_deadline = true;
+}
+
+/* The engine failed (it queued an alert, or the peer sent one): send the
+ * alert and FIN, then linger until the peer closes. */
+static void tls_failed(struct server *srv, struct sconn *s, int err)
+{
+	char why[512], who[128];
+	if (s->failing)
+		return;
+	s->failing = true;
+	srv->tls_failed++;
+	srv->failed++;
+	set_deadline(srv, s, synack_clock_now() + SYNACK_SEC(LINGER_S));
+	if (srv->verbose) {
+		peer_text(s, who, sizeof who);
+		fprintf(stderr, "synack: serve: TLS %s with %s failed: %s\n",
+			s->hs_done ? "connection" : "handshake", who,
+			tls_err_text(s->tls, err, why, sizeof why));
+	}
+}
+
+/* Move the engine's bytes; false when the connection ended here (or
+ * waits, failed, for the peer's close). */
+static bool tls_step(struct server *srv, struct sconn *s)
+{
+	char text[256], who[128];
+	synack_tls_stream_pump(s->ts);
+	tls_env_keylog(&srv->tls, s->tls);
+	if (!s->hs_done && synack_tls_handshake_done(s->tls)) {
+		s->hs_done = true;
+		s->deadline = 0;
+		if (srv->verbose) {
+			peer_text(s, who, sizeof who);
+			fprintf(stderr, "synack: serve: TLS with %s: %s\n", who,
+				tls_summary(s->tls, text, sizeof text));
+		}
+	}
+	if (synack_tls_error(s->tls))
+		tls_failed(srv, s, synack_tls_error(s->tls));
+	if (s->failing) {
+		if (synack_tls_stream_error(s->ts) != synack_tls_error(s->tls))
+			conn_end(srv, s, false); /* the transport failed too */
+		else if (synack_tls_stream_write_done(s->ts) && synack_tls_stream_transport_eof(s->ts))
+			conn_end(srv, s, true);
+		return false;
+	}
+	int err = synack_tls_stream_error(s->ts);
+	if (err || (!s->hs_done && synack_tls_stream_transport_eof(s->ts))) {
+		if (srv->verbose) {
+			peer_text(s, who, sizeof who);
+			fprintf(stderr, "synack: serve: %s: %s\n", who,
+				err ? net_err_phrase(err) : "closed during the TLS handshake");
+		}
+		conn_end(srv, s, false);
+		return false;
+	}
+	return s->hs_done;
+}
+
 /* ---- the server ---- */
 
 static void service(struct server *srv, struct sconn *s, uint32_t ev)
 {
 	bool ok;
 	if (ev & (SYNACK_EV_RESET | SYNACK_EV_ERROR)) {
-		if (srv->env.verbose)
+		if (srv->verbose)
 			fprintf(stderr, "synack: serve: connection failed: %s\n",
 				net_err_phrase(synack_tcp_error(s->c)));
+		conn_end(srv, s, false);
+		return;
+	}
+	if (s->ts && !tls_step(srv, s))
+		return;
+	if (!s->buf && !(s->buf = malloc(BUF))) {
 		conn_end(srv, s, false);
 		return;
 	}
@@ -488,41 +691,108 @@ static void service(struct server *srv, struct sconn *s, uint32_t ev)
 		ok = serve_http(srv, s);
 		break;
 	}
+	if (s->ts) {
+		tls_env_keylog(&srv->tls, s->tls);
+		if (synack_tls_error(s->tls)) { /* a bad record (garbage) ... */
+			tls_step(srv, s);
+			return;
+		}
+	}
 	if (!ok)
 		conn_end(srv, s, false);
-	else if (s->wr_done && s->eof)
+	else if (s->wr_done && s->eof && (!s->ts || synack_tls_stream_write_done(s->ts)))
 		conn_end(srv, s, true);
 	else if (ev & SYNACK_EV_CLOSED)
 		conn_end(srv, s, false);
+	else if (s->ts && s->wr_done && !s->deadline)
+		set_deadline(srv, s, synack_clock_now() + SYNACK_SEC(LINGER_S)); /* close_notify unanswered */
+}
+
+/* A new connection on transport c or sock: its state, TLS engine. */
+static struct sconn *conn_new(struct server *srv, synack_tcp *c, int sock)
+{
+	struct sconn *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->c = c;
+	s->sock = sock;
+	s->file = -1;
+	s->left = srv->mode == M_SOURCE ? srv->source_bytes : 0;
+	s->hs_done = !srv->tls.cfg;
+	if (srv->tls.cfg) {
+		s->tls = synack_tls_new(srv->tls.cfg, NULL);
+		s->ts = !s->tls ? NULL
+			: c	? synack_tls_stream_new_tcp(c, s->tls)
+				: synack_tls_stream_new_fd(sock, s->tls);
+		if (!s->ts) {
+			synack_tls_free(s->tls);
+			free(s);
+			return NULL;
+		}
+		set_deadline(srv, s, synack_clock_now() + SYNACK_SEC(srv->to.hs_timeout_s));
+	} else if (!(s->buf = malloc(BUF))) {
+		free(s);
+		return NULL;
+	}
+	conn_link(srv, s);
+	srv->accepted++;
+	note_peer(s);
+	if (srv->verbose) {
+		char who[128];
+		peer_text(s, who, sizeof who);
+		fprintf(stderr, "synack: serve: connection from %s\n", who);
+	}
+	return s;
 }
 
 static void accept_all(struct server *srv)
 {
 	synack_tcp *c;
 	while (synack_tcp_accept(srv->listener, &c) == 0) {
-		struct sconn *s = calloc(1, sizeof *s);
-		if (s)
-			s->buf = malloc(BUF);
-		if (!s || !s->buf) {
-			free(s);
+		struct sconn *s = conn_new(srv, c, -1);
+		if (!s) {
 			synack_tcp_abort(c);
 			continue;
 		}
-		s->c = c;
-		s->fd = -1;
-		s->left = srv->mode == M_SOURCE ? srv->source_bytes : 0;
 		synack_tcp_set_userdata(c, s);
-		conn_link(srv, s);
-		srv->accepted++;
-		if (srv->env.verbose) {
-			synack_endpoint peer;
-			char text[64];
-			synack_tcp_endpoints(c, NULL, &peer);
-			fprintf(stderr, "synack: serve: connection from %s port %u\n",
-				synack_addr_format(&peer.addr, text, sizeof text), peer.port);
-		}
 		service(srv, s, 0);
 	}
+}
+
+/* Every SCAN_MS: end the connections whose deadline passed (a handshake
+ * not done in time: RST; a failed or closed one lingering: close). */
+static void check_deadlines(struct server *srv)
+{
+	synack_time_t now = synack_clock_now();
+	if (!srv->any_deadline || now < srv->next_scan)
+		return;
+	srv->next_scan = now + SYNACK_MSEC(SCAN_MS);
+	srv->any_deadline = false;
+	for (struct sconn *s = srv->conns, *next; s; s = next) {
+		next = s->next;
+		if (!s->deadline)
+			continue;
+		if (now < s->deadline) {
+			srv->any_deadline = true;
+			continue;
+		}
+		if (!s->hs_done && !s->failing) {
+			char who[128];
+			srv->timeouts++;
+			if (srv->verbose) {
+				peer_text(s, who, sizeof who);
+				fprintf(stderr,
+					"synack: serve: %s: TLS handshake not done after %llu s: reset\n",
+					who, (unsigned long long)srv->to.hs_timeout_s);
+			}
+		}
+		conn_end(srv, s, false);
+	}
+}
+
+static int wait_ms(const struct server *srv)
+{
+	return srv->any_deadline ? SCAN_MS : -1;
 }
 
 static int run(struct server *srv)
@@ -537,8 +807,58 @@ static int run(struct server *srv)
 			else if (synack_tcp_userdata(c))
 				service(srv, synack_tcp_userdata(c), ev);
 		}
-		if (net_env_run(&srv->env, -1, ready, 4) < 0)
+		check_deadlines(srv);
+		if (net_env_run(&srv->env, wait_ms(srv), ready, 4) < 0)
 			return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* ---- --kernel: the OS's sockets, one epoll set ---- */
+
+static void kernel_accept_all(struct server *srv)
+{
+	for (;;) {
+		int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED && srv->verbose)
+				fprintf(stderr, "synack: serve: accept: %s\n", strerror(errno));
+			return;
+		}
+		struct sconn *s = conn_new(srv, NULL, fd);
+		struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
+		if (!s || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+			if (s)
+				conn_end(srv, s, false);
+			else
+				kernel_abort(fd);
+			continue;
+		}
+		service(srv, s, 0);
+	}
+}
+
+static int run_kernel(struct server *srv)
+{
+	struct epoll_event evs[64], l = {.events = EPOLLIN, .data.ptr = NULL};
+	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv->epfd < 0 || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->lfd, &l) < 0) {
+		cli_error("serve", "epoll: %s", strerror(errno));
+		return CLI_FAIL;
+	}
+	while (!net_stop) {
+		int n = epoll_wait(srv->epfd, evs, 64, wait_ms(srv));
+		if (n < 0 && errno != EINTR) {
+			cli_error("serve", "epoll_wait: %s", strerror(errno));
+			return CLI_FAIL;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr)
+				service(srv, evs[i].data.ptr, 0);
+			else
+				kernel_accept_all(srv);
+		}
+		check_deadlines(srv);
 	}
 	return CLI_OK;
 }
@@ -550,6 +870,8 @@ static void reset_all(struct server *srv)
 	static const int states[] = {SYNACK_TCP_SYN_RECEIVED, SYNACK_TCP_ESTABLISHED, SYNACK_TCP_FIN_WAIT_1,
 				     SYNACK_TCP_FIN_WAIT_2,   SYNACK_TCP_CLOSE_WAIT,  SYNACK_TCP_CLOSING,
 				     SYNACK_TCP_LAST_ACK};
+	if (!srv->env.st)
+		return;
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
 		synack_tcp_drop_state(srv->env.st, states[i]);
 }
@@ -565,6 +887,7 @@ static int set_mode(struct server *srv, enum mode m)
 static int parse_one(struct server *srv, struct net_opts *no, int id, const char *val)
 {
 	uint64_t v;
+	int r;
 	switch (id) {
 	case OPT_PORT:
 		if (cli_parse_u64("serve", "port", val, 1, 65535, &v) < 0)
@@ -597,8 +920,23 @@ static int parse_one(struct server *srv, struct net_opts *no, int id, const char
 		return cli_error("serve", "unexpected argument '%s' (see 'synack serve --help')", val),
 		       CLI_BAD;
 	default:
-		return net_opt("serve", no, id, val) < 0 ? CLI_BAD : 0;
+		r = net_opt("serve", no, id, val);
+		if (r == 0)
+			r = tls_opt("serve", &srv->to, id, val);
+		return r < 0 ? CLI_BAD : 0;
 	}
+}
+
+/* --kernel takes no link option; without it they are required. */
+static int check_link(const char *cmd, const struct net_opts *no, bool kernel)
+{
+	if (!kernel)
+		return net_opts_check(cmd, no);
+	if (no->dev || no->naddr || no->nhost || no->ngw || no->mtu)
+		return cli_error(cmd, "--kernel uses the OS's TCP sockets: leave out --tun, --tap, --addr, "
+				      "--host-addr, --gateway and --mtu"),
+		       CLI_BAD;
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct server *srv, struct net_opts *no)
@@ -617,16 +955,18 @@ static int parse(int argc, char **argv, struct server *srv, struct net_opts *no)
 		if (parse_one(srv, no, id, val) < 0)
 			return CLI_USAGE;
 	}
-	if (net_opts_check("serve", no) < 0)
+	if (check_link("serve", no, srv->to.kernel) < 0 || tls_opts_check("serve", &srv->to, true) < 0)
 		return CLI_USAGE;
 	if (srv->mode == M_NONE)
 		return cli_error("serve", "give one of --echo, --discard, --source BYTES, --http DIR");
+	srv->verbose = no->verbose;
 	return 0;
 }
 
-static uint16_t default_port(enum mode m)
+static uint16_t default_port(const struct server *srv)
 {
-	return m == M_ECHO ? 7 : m == M_DISCARD ? 9 : m == M_SOURCE ? 19 : 80;
+	enum mode m = srv->mode;
+	return m == M_ECHO ? 7 : m == M_DISCARD ? 9 : m == M_SOURCE ? 19 : srv->to.on ? 443 : 80;
 }
 
 static int start(struct server *srv)
@@ -634,7 +974,7 @@ static int start(struct server *srv)
 	synack_endpoint local;
 	char text[64];
 	memset(&local, 0, sizeof local);
-	local.port = srv->port ? srv->port : default_port(srv->mode);
+	local.port = srv->port ? srv->port : default_port(srv);
 	int err = synack_tcp_listen(srv->env.st, &local, srv->backlog, &srv->listener);
 	if (err < 0) {
 		cli_error("serve", "cannot listen on port %u: %s", local.port, net_err_phrase(err));
@@ -642,10 +982,63 @@ static int start(struct server *srv)
 	}
 	const synack_stack_config *c = &srv->env.cfg;
 	const synack_addr *shown = c->addr.family ? &c->addr : &c->addr6;
-	fprintf(stderr, "synack: serve: listening on %s port %u (%s, mtu %u)\n",
+	fprintf(stderr, "synack: serve: listening on %s port %u (%s, mtu %u%s)\n",
 		synack_addr_format(shown, text, sizeof text), local.port,
-		c->link == SYNACK_LINK_ETHERNET ? "tap" : "tun", c->mtu);
+		c->link == SYNACK_LINK_ETHERNET ? "tap" : "tun", c->mtu, srv->to.on ? ", TLS" : "");
 	return 0;
+}
+
+static int start_kernel(struct server *srv)
+{
+	uint16_t port = srv->port ? srv->port : default_port(srv);
+	srv->lfd = kernel_listen(port, srv->backlog);
+	if (srv->lfd < 0) {
+		cli_error("serve", "cannot listen on port %u: %s", port, net_err_phrase(srv->lfd));
+		return CLI_FAIL;
+	}
+	fprintf(stderr, "synack: serve: listening on port %u (kernel sockets%s)\n", port,
+		srv->to.on ? ", TLS" : "");
+	return 0;
+}
+
+static void close_all(struct server *srv)
+{
+	while (srv->conns) {
+		struct sconn *s = srv->conns;
+		conn_unlink(srv, s);
+		synack_tls_stream_free(s->ts);
+		s->ts = NULL;
+		if (!s->c)
+			kernel_abort(s->sock); /* synack's: the stack, destroyed later, frees them */
+		conn_free(s);
+	}
+}
+
+static int serve_kernel(struct server *srv)
+{
+	int rc = start_kernel(srv);
+	if (!rc)
+		rc = run_kernel(srv);
+	close_all(srv);
+	if (srv->epfd >= 0)
+		close(srv->epfd);
+	if (srv->lfd >= 0)
+		close(srv->lfd);
+	return rc;
+}
+
+static int serve_synack(struct server *srv, struct net_opts *no)
+{
+	int rc = net_env_open("serve", no, &srv->env);
+	if (rc)
+		return rc;
+	rc = start(srv);
+	if (!rc)
+		rc = run(srv);
+	reset_all(srv);
+	net_env_trace(&srv->env); /* -v: the resets, before the summary */
+	close_all(srv);
+	return rc;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -654,31 +1047,28 @@ int cmd_serve(int argc, char **argv)
 	struct net_opts no;
 	memset(&srv, 0, sizeof srv);
 	memset(&no, 0, sizeof no);
-	srv.dirfd = -1;
+	srv.dirfd = srv.lfd = srv.epfd = -1;
 	srv.backlog = 1024;
+	srv.to.hs_timeout_s = 10;
 	int rc = parse(argc, argv, &srv, &no);
 	if (rc)
 		goto out;
 	net_catch_signals();
-	rc = net_env_open("serve", &no, &srv.env);
+	rc = tls_env_open("serve", &srv.to, true, &srv.tls);
 	if (rc)
 		goto out;
-	rc = start(&srv);
-	if (!rc)
-		rc = run(&srv);
-	if (srv.env.st)
-		reset_all(&srv);
-	net_env_trace(&srv.env); /* -v: the resets, before the summary */
-	while (srv.conns) {
-		struct sconn *s = srv.conns;
-		conn_unlink(&srv, s);
-		conn_free(s); /* the stack, destroyed below, frees the connections */
-	}
-	if (srv.env.verbose)
-		fprintf(stderr, "synack: serve: %llu connections, %llu completed, %llu failed\n",
-			(unsigned long long)srv.accepted, (unsigned long long)srv.finished,
-			(unsigned long long)srv.failed);
-	net_env_close(&srv.env);
+	rc = srv.to.kernel ? serve_kernel(&srv) : serve_synack(&srv, &no);
+	if (srv.verbose)
+		fprintf(
+		    stderr,
+		    "synack: serve: %llu connections, %llu completed, %llu failed (%llu TLS failures, %llu "
+		    "handshake timeouts)\n",
+		    (unsigned long long)srv.accepted, (unsigned long long)srv.finished,
+		    (unsigned long long)srv.failed, (unsigned long long)srv.tls_failed,
+		    (unsigned long long)srv.timeouts);
+	if (!srv.to.kernel && srv.env.st)
+		net_env_close(&srv.env);
+	tls_env_close(&srv.tls);
 out:
 	if (srv.dirfd >= 0)
 		close(srv.dirfd);
