@@ -40,11 +40,13 @@
 #include "synack/synack.h"
 #include "wire/wire.h"
 #include "cli.h"
+#include "demo_tls.h"
 #include "ladder.h"
 
 #define CLIENT		    0
 #define SERVER		    1
 #define SERVER_PORT	    80
+#define SERVER_PORT_TLS	    443 /* where tshark and Wireshark look for TLS */
 #define SIMOPEN_CLIENT_PORT 40000
 #define MAX_BYTES	    (64ull << 20)
 #define DEFAULT_BYTES	    1000
@@ -59,17 +61,18 @@ static const char resp_head[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n
 struct demo_opts {
 	uint64_t bytes, seed, delay_ms, rate_mbit;
 	double loss; /* fraction in [0, 1) */
-	const char *pcap;
-	bool simopen, simclose, reset, stats, no_color, bytes_set;
+	const char *pcap, *keylog;
+	bool simopen, simclose, reset, stats, no_color, bytes_set, no_tls;
 };
 
 /* What one end's application is doing. */
 enum app_step {
 	APP_LISTEN,   /* server: waiting for a connection to accept */
 	APP_CONNECT,  /* waiting for the handshake to complete */
+	APP_TLS,      /* TCP is up: the TLS handshake runs */
 	APP_REQUEST,  /* server: reading the request */
 	APP_RESPONSE, /* server: sending the response; client: reading it */
-	APP_WAIT_EOF, /* server: response queued, waiting for the client's FIN */
+	APP_WAIT_EOF, /* waiting for the peer's FIN (server: response queued; TLS: close_notify sent) */
 	APP_DONE,     /* handle closed, aborted, or reset as the scenario wants */
 	APP_FAILED,
 };
@@ -84,12 +87,15 @@ struct peer {
 	int last_state;	      /* latest state of the connection (not listener) */
 	uint32_t visited;     /* bit per state the connection has been in */
 	bool timed_out;	      /* the stack gave the connection up */
+	struct demo_tls tls;  /* TLS over conn (tls.tls NULL: plain TCP) */
+	bool tls_closed;      /* close_notify sent */
 };
 
 struct rec {
 	synack_trace_rec r;
 	uint8_t side;
 	uint32_t order;
+	int32_t tls; /* >= 0: a TLS trace entry (demo.tents[tls]); r.time only */
 };
 
 /* A TCP segment that reached the receiving stack's input. */
@@ -106,6 +112,10 @@ struct demo {
 	struct peer p[2];
 	struct rec *recs;
 	size_t nrecs, caprecs;
+	struct demo_tls_world *tw; /* NULL with --no-tls */
+	synack_tls_trace_entry *tents;
+	size_t ntents, captents;
+	FILE *keylog;
 	struct arrival *arr[2]; /* [side that sent it] */
 	size_t narr[2], caparr[2];
 	struct rxhook {
@@ -177,6 +187,9 @@ enum {
 	OPT_PCAP,
 	OPT_STATS,
 	OPT_NO_COLOR,
+	OPT_NO_TLS,
+	OPT_TLS13,
+	OPT_KEYLOG,
 };
 
 static const struct cli_opt demo_opts[] = {
@@ -192,6 +205,9 @@ static const struct cli_opt demo_opts[] = {
     {"pcap", true, OPT_PCAP},
     {"stats", false, OPT_STATS},
     {"no-color", false, OPT_NO_COLOR},
+    {"no-tls", false, OPT_NO_TLS},
+    {"tls13", false, OPT_TLS13},
+    {"keylog", true, OPT_KEYLOG},
     {NULL, false, 0},
 };
 
@@ -201,9 +217,12 @@ void cmd_demo_usage(FILE *out)
 		"usage: synack demo [OPTIONS]\n\n"
 		"Runs one TCP connection between two synack stacks joined by an in-memory link\n"
 		"on a virtual clock, and draws every segment as a ladder diagram: the three-way\n"
-		"handshake, the data, the four-way FIN/ACK teardown and TIME-WAIT. The client\n"
-		"10.0.0.1 connects to port 80 of the server 10.0.0.2, sends a small HTTP-like\n"
-		"request, reads the response and closes first. The run takes milliseconds.\n\n"
+		"handshake, the TLS 1.3 handshake (every message, and which keys protect it),\n"
+		"the encrypted request and response, close_notify, the four-way FIN/ACK\n"
+		"teardown and TIME-WAIT. The client 10.0.0.1 connects to port 443 (80 without\n"
+		"TLS) of the server 10.0.0.2 (%s, with a throw-away CA and\n"
+		"certificate made for the run), sends a small HTTP-like request, reads the\n"
+		"response and closes first. The run takes milliseconds.\n\n"
 		"options:\n"
 		"  --bytes N             response size in bytes, 1 to %llu (default %d;\n"
 		"                        %d with --reset)\n"
@@ -220,11 +239,15 @@ void cmd_demo_usage(FILE *out)
 		"  --reset               the client aborts mid-transfer: RST instead of FIN\n"
 		"  --pcap FILE           write every frame sent on the link to FILE (pcap, raw IP)\n"
 		"  --stats               print every nonzero counter of both stacks at the end\n"
+		"  --tls13               TLS 1.3 over the connection (the default)\n"
+		"  --no-tls              plain TCP: the request and response in the clear\n"
+		"  --keylog FILE         write the TLS secrets to FILE (NSS key log format), so\n"
+		"                        Wireshark or tshark decrypt the --pcap capture\n"
 		"  --no-color            plain text even on a terminal (or set NO_COLOR)\n"
 		"  -h, --help            show this help\n\n"
 		"Exit status: 0 the scenario completed, 1 it did not (reason on stderr),\n"
 		"2 bad usage.\n",
-		(unsigned long long)MAX_BYTES, DEFAULT_BYTES, DEFAULT_RESET_BYTES);
+		DEMO_TLS_SERVER_NAME, (unsigned long long)MAX_BYTES, DEFAULT_BYTES, DEFAULT_RESET_BYTES);
 }
 
 /* "--loss": below 1 is a fraction, 1 and above (or with '%') a percentage. */
@@ -284,6 +307,15 @@ static int apply_opt(struct demo_opts *o, int id, const char *v)
 	case OPT_NO_COLOR:
 		o->no_color = true;
 		return 0;
+	case OPT_NO_TLS:
+		o->no_tls = true;
+		return 0;
+	case OPT_TLS13:
+		o->no_tls = false;
+		return 0;
+	case OPT_KEYLOG:
+		o->keylog = v;
+		return 0;
 	}
 	return CLI_BAD;
 }
@@ -311,6 +343,10 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o, bool *help)
 		o->bytes = DEFAULT_RESET_BYTES;
 	if (o->pcap && !o->pcap[0])
 		return cli_error("demo", "--pcap: empty file name");
+	if (o->keylog && !o->keylog[0])
+		return cli_error("demo", "--keylog: empty file name");
+	if (o->keylog && o->no_tls)
+		return cli_error("demo", "--keylog needs TLS: drop --no-tls");
 	return 0;
 }
 
@@ -328,6 +364,7 @@ static void drain(struct demo *d)
 				r->r = buf[i];
 				r->side = (uint8_t)side;
 				r->order = (uint32_t)d->nrecs++;
+				r->tls = -1;
 			}
 		}
 	}
@@ -356,6 +393,41 @@ static void collect(struct demo *d)
 	size_t from = d->nrecs;
 	drain(d);
 	note_states(d, from);
+}
+
+/* The TLS engine's trace entries of one end, stamped with the sim's time
+ * and the drain order like the stacks' records; its key-log lines. */
+static void collect_tls(struct demo *d, int side)
+{
+	synack_tls_trace_entry buf[16];
+	struct peer *p = &d->p[side];
+	size_t n;
+	if (!p->tls.tls)
+		return;
+	while ((n = synack_tls_trace(p->tls.tls, buf, 16)) > 0) {
+		d->tents = grow(d->tents, &d->captents, d->ntents + n, sizeof *d->tents);
+		d->recs = grow(d->recs, &d->caprecs, d->nrecs + n, sizeof *d->recs);
+		for (size_t i = 0; i < n; i++) {
+			struct rec *r = &d->recs[d->nrecs];
+			memset(r, 0, sizeof *r);
+			r->r.time = d->sim.now;
+			r->side = (uint8_t)side;
+			r->order = (uint32_t)d->nrecs++;
+			r->tls = (int32_t)d->ntents;
+			d->tents[d->ntents++] = buf[i];
+		}
+	}
+	demo_tls_keylog(&p->tls, side == CLIENT ? d->keylog : NULL); /* one copy of each secret */
+}
+
+/* After the engine of one end ran: the stacks' records first (what its
+ * input caused), then its messages, then the segments that carry them. */
+static void tls_after(struct demo *d, int side)
+{
+	collect(d);
+	collect_tls(d, side);
+	demo_tls_flush(&d->p[side].tls);
+	collect(d);
 }
 
 static void note_arrival(struct demo *d, int sender, const uint8_t *frame, size_t len)
@@ -393,21 +465,83 @@ static void demo_rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t n
 
 static void app_failed(struct demo *d, int side, const char *what, int err)
 {
-	d->p[side].step = APP_FAILED;
-	if (err)
+	struct peer *p = &d->p[side];
+	p->step = APP_FAILED;
+	if (err && synack_tls_err_alert(err) >= 0)
+		fail(d, "%s: %s: %s (%s)", side_name(side), what, synack_tls_strerror(err),
+		     p->tls.tls ? synack_tls_error_detail(p->tls.tls) : "");
+	else if (err)
 		fail(d, "%s: %s: %s", side_name(side), what, strerror(-err));
 	else
 		fail(d, "%s: %s", side_name(side), what);
 }
 
+/* The application's reads and writes: straight to TCP, or through TLS. */
+static ssize_t app_recv(struct demo *d, int side, void *buf, size_t len)
+{
+	struct peer *p = &d->p[side];
+	if (!p->tls.tls)
+		return synack_tcp_recv(p->conn, buf, len);
+	ssize_t n = demo_tls_recv(&p->tls, buf, len);
+	tls_after(d, side);
+	return n;
+}
+
+static ssize_t app_send(struct demo *d, int side, const void *buf, size_t len)
+{
+	struct peer *p = &d->p[side];
+	if (!p->tls.tls)
+		return synack_tcp_send(p->conn, buf, len);
+	ssize_t n = demo_tls_send(&p->tls, buf, len);
+	tls_after(d, side);
+	return n;
+}
+
+/* Close the connection of one end: close_notify first with TLS (RFC 8446
+ * §6.1), so the peer can tell the end of the data from a cut. */
+static bool tls_notify(struct demo *d, int side)
+{
+	struct peer *p = &d->p[side];
+	size_t left = 0;
+	demo_tls_close(&p->tls);
+	tls_after(d, side);
+	synack_tls_out_peek(p->tls.tls, &left);
+	if (left)
+		app_failed(d, side, "TLS output left unsent at close", 0);
+	p->tls_closed = true;
+	return !left;
+}
+
+static void app_close(struct demo *d, int side)
+{
+	struct peer *p = &d->p[side];
+	if (p->tls.tls && !p->tls_closed)
+		tls_notify(d, side);
+	p->tls.conn = NULL;
+	synack_tcp_close(p->conn);
+	p->conn = NULL;
+}
+
+/* With TLS an end that closes first only half-closes (close_notify, then
+ * FIN by SHUT_WR) and reads on: the peer answers with its own close_notify,
+ * which a fully closed TCP connection would refuse with a RST. */
+static void tls_half_close(struct demo *d, int side)
+{
+	struct peer *p = &d->p[side];
+	if (!tls_notify(d, side))
+		return;
+	synack_tcp_shutdown(p->conn, SYNACK_SHUT_WR);
+	p->step = APP_WAIT_EOF;
+}
+
 static void server_send(struct demo *d);
-static void server_wait_eof(struct demo *d);
+static void wait_eof(struct demo *d, int side);
 
 static void server_read_request(struct demo *d)
 {
 	struct peer *p = &d->p[SERVER];
 	ssize_t n;
-	while ((n = synack_tcp_recv(p->conn, p->req + p->req_len, sizeof p->req - 1 - p->req_len)) > 0) {
+	while ((n = app_recv(d, SERVER, p->req + p->req_len, sizeof p->req - 1 - p->req_len)) > 0) {
 		p->req_len += (size_t)n;
 		p->req[p->req_len] = '\0';
 		if (strstr(p->req, "\r\n\r\n")) {
@@ -432,7 +566,7 @@ static void server_send(struct demo *d)
 		size_t k = d->o.bytes - p->done < sizeof buf ? (size_t)(d->o.bytes - p->done) : sizeof buf;
 		for (size_t i = 0; i < k; i++)
 			buf[i] = resp_byte(p->done + i);
-		ssize_t n = synack_tcp_send(p->conn, buf, k);
+		ssize_t n = app_send(d, SERVER, buf, k);
 		if (n == -EAGAIN || n == 0)
 			return;
 		if (n < 0)
@@ -440,24 +574,30 @@ static void server_send(struct demo *d)
 		p->done += (uint64_t)n;
 	}
 	p->step = APP_WAIT_EOF;
-	server_wait_eof(d);
+	wait_eof(d, SERVER);
 }
 
-/* Passive close, RFC 9293 §3.6: the client's FIN read as EOF, then close. */
-static void server_wait_eof(struct demo *d)
+/* Passive close, RFC 9293 §3.6: the peer's FIN read as EOF (with TLS,
+ * close_notify and then the FIN), then close. */
+static void wait_eof(struct demo *d, int side)
 {
-	struct peer *p = &d->p[SERVER];
+	struct peer *p = &d->p[side];
 	char buf[512];
 	ssize_t n;
-	while ((n = synack_tcp_recv(p->conn, buf, sizeof buf)) > 0)
+	while ((n = app_recv(d, side, buf, sizeof buf)) > 0)
 		;
 	if (n == -EAGAIN)
 		return;
 	if (n < 0)
-		return app_failed(d, SERVER, "waiting for the client's FIN", (int)n);
-	synack_tcp_close(p->conn);
-	p->conn = NULL;
-	p->step = APP_DONE;
+		return app_failed(d, side,
+				  side == SERVER ? "waiting for the client's FIN"
+						 : "waiting for the server's close",
+				  (int)n);
+	if (p->tls.tls && !demo_tls_tcp_eof(&p->tls))
+		return;
+	app_close(d, side);
+	if (p->step != APP_FAILED)
+		p->step = APP_DONE;
 }
 
 /* --simultaneous-close: both applications close at the same instant. The
@@ -468,11 +608,18 @@ static void close_both(struct demo *d)
 		synack_stack_poll(d->sim.stack[side], d->sim.now);
 	for (int side = 0; side < 2; side++) {
 		struct peer *p = &d->p[side];
+		if (p->conn && p->tls.tls) {
+			tls_half_close(d, side);
+			continue;
+		}
 		if (p->conn)
-			synack_tcp_close(p->conn);
-		p->conn = NULL;
-		p->step = APP_DONE;
+			app_close(d, side);
+		if (p->step != APP_FAILED)
+			p->step = APP_DONE;
 	}
+	for (int side = 0; side < 2; side++)
+		if (d->p[side].step == APP_WAIT_EOF)
+			wait_eof(d, side);
 }
 
 /* The client has the whole response: active close (or both at once). */
@@ -484,9 +631,15 @@ static void client_finish(struct demo *d)
 			return app_failed(d, SERVER, "response read before it was all sent", 0);
 		return close_both(d);
 	}
-	synack_tcp_close(p->conn);
-	p->conn = NULL;
-	p->step = APP_DONE;
+	if (p->tls.tls) {
+		tls_half_close(d, CLIENT);
+		if (p->step == APP_WAIT_EOF)
+			wait_eof(d, CLIENT);
+		return;
+	}
+	app_close(d, CLIENT);
+	if (p->step != APP_FAILED)
+		p->step = APP_DONE;
 }
 
 static bool client_check(struct demo *d, const uint8_t *buf, size_t n)
@@ -512,12 +665,12 @@ static void client_read(struct demo *d)
 	struct peer *p = &d->p[CLIENT];
 	uint8_t buf[16384];
 	ssize_t n;
-	while ((n = synack_tcp_recv(p->conn, buf, sizeof buf)) > 0) {
+	while ((n = app_recv(d, CLIENT, buf, sizeof buf)) > 0) {
 		if (!client_check(d, buf, (size_t)n))
 			return;
 		if (d->o.reset) { /* abort mid-transfer: RST, no FIN, no TIME-WAIT */
 			synack_tcp_abort(p->conn);
-			p->conn = NULL;
+			p->conn = p->tls.conn = NULL;
 			p->step = APP_DONE;
 			return;
 		}
@@ -530,18 +683,59 @@ static void client_read(struct demo *d)
 		client_finish(d);
 }
 
-static void on_connected(struct demo *d, int side)
+static void send_request(struct demo *d)
 {
-	struct peer *p = &d->p[side];
-	if (side == SERVER) { /* simultaneous open: the server end reads the request */
-		p->step = APP_REQUEST;
-		return server_read_request(d);
-	}
-	ssize_t n = synack_tcp_send(p->conn, request, sizeof request - 1);
+	struct peer *p = &d->p[CLIENT];
+	ssize_t n = app_send(d, CLIENT, request, sizeof request - 1);
 	if (n != (ssize_t)(sizeof request - 1))
 		return app_failed(d, CLIENT, "sending the request", n < 0 ? (int)n : -EAGAIN);
 	p->step = APP_RESPONSE;
 	client_read(d);
+}
+
+/* APP_TLS: run the engine; once its handshake is done, the application's
+ * exchange starts as it would on plain TCP. */
+static void tls_handshake(struct demo *d, int side)
+{
+	struct peer *p = &d->p[side];
+	demo_tls_feed(&p->tls);
+	tls_after(d, side);
+	int err = synack_tls_error(p->tls.tls);
+	if (err)
+		return app_failed(d, side, "TLS handshake", err);
+	if (!synack_tls_handshake_done(p->tls.tls)) {
+		if (p->tls.tcp_eof)
+			app_failed(d, side, "the peer closed TCP during the TLS handshake", 0);
+		return;
+	}
+	if (side == CLIENT)
+		return send_request(d);
+	p->step = APP_REQUEST;
+	server_read_request(d);
+}
+
+static void start_tls(struct demo *d, int side)
+{
+	struct peer *p = &d->p[side];
+	size_t n;
+	int err = demo_tls_start(&p->tls, d->tw, side == SERVER, p->conn);
+	if (err)
+		return app_failed(d, side, "TLS set-up", err);
+	p->step = APP_TLS;
+	synack_tls_out_peek(p->tls.tls, &n); /* a client builds its ClientHello here */
+	tls_handshake(d, side);
+}
+
+static void on_connected(struct demo *d, int side)
+{
+	struct peer *p = &d->p[side];
+	if (d->tw)
+		return start_tls(d, side);
+	if (side == SERVER) { /* simultaneous open: the server end reads the request */
+		p->step = APP_REQUEST;
+		return server_read_request(d);
+	}
+	send_request(d);
 }
 
 static void on_accept(struct demo *d)
@@ -552,6 +746,8 @@ static void on_accept(struct demo *d)
 		return;
 	if (err)
 		return app_failed(d, SERVER, "accept", err);
+	if (d->tw)
+		return start_tls(d, SERVER);
 	p->step = APP_REQUEST;
 	server_read_request(d);
 }
@@ -563,10 +759,11 @@ static void on_conn_error(struct demo *d, int side)
 	int err = synack_tcp_error(p->conn);
 	if (d->o.reset && side == SERVER && err == -ECONNRESET) {
 		synack_tcp_close(p->conn);
-		p->conn = NULL;
+		p->conn = p->tls.conn = NULL;
 		p->step = APP_DONE;
 		return;
 	}
+	p->tls.conn = NULL;
 	app_failed(d, side, "connection failed", err ? err : -ECONNRESET);
 }
 
@@ -576,6 +773,8 @@ static void on_event(struct demo *d, int side, synack_tcp *c, uint32_t ev)
 	struct peer *p = &d->p[side];
 	if (c == p->conn && (ev & (SYNACK_EV_RESET | SYNACK_EV_ERROR)))
 		return on_conn_error(d, side);
+	if (c == p->conn && p->tls.tls && (ev & SYNACK_EV_WRITABLE))
+		tls_after(d, side); /* the engine's output waiting for room */
 	switch (p->step) {
 	case APP_LISTEN:
 		if (c == p->listener && (ev & SYNACK_EV_ACCEPTABLE))
@@ -584,6 +783,10 @@ static void on_event(struct demo *d, int side, synack_tcp *c, uint32_t ev)
 	case APP_CONNECT:
 		if (c == p->conn && (ev & SYNACK_EV_CONNECTED))
 			on_connected(d, side);
+		break;
+	case APP_TLS:
+		if (c == p->conn && (ev & (SYNACK_EV_READABLE | SYNACK_EV_PEER_CLOSED)))
+			tls_handshake(d, side);
 		break;
 	case APP_REQUEST:
 		if (c == p->conn && (ev & (SYNACK_EV_READABLE | SYNACK_EV_PEER_CLOSED)))
@@ -597,7 +800,7 @@ static void on_event(struct demo *d, int side, synack_tcp *c, uint32_t ev)
 		break;
 	case APP_WAIT_EOF:
 		if (c == p->conn && (ev & (SYNACK_EV_READABLE | SYNACK_EV_PEER_CLOSED)))
-			server_wait_eof(d);
+			wait_eof(d, side);
 		break;
 	case APP_DONE:
 	case APP_FAILED:
@@ -668,6 +871,42 @@ static int open_pcap(struct demo *d)
 	return 0;
 }
 
+/* TLS: the throw-away CA and certificate, both ends' configurations, the
+ * key log. */
+static int open_tls(struct demo *d)
+{
+	char why[200];
+	if (d->o.no_tls)
+		return 0;
+	d->tw = demo_tls_world_new(d->o.seed, &d->sim.now, why, sizeof why);
+	if (!d->tw)
+		return cli_error("demo", "%s", why), -1;
+	if (d->o.keylog && !(d->keylog = fopen(d->o.keylog, "w")))
+		return cli_error("demo", "--keylog: cannot create '%s': %s", d->o.keylog, strerror(errno)),
+		       -1;
+	return 0;
+}
+
+/* Close the key log; a write that failed fails the run. */
+static void close_keylog(struct demo *d)
+{
+	if (!d->keylog)
+		return;
+	for (int side = 0; side < 2; side++)
+		if (d->p[side].tls.tls)
+			demo_tls_keylog(&d->p[side].tls, side == CLIENT ? d->keylog : NULL);
+	bool bad = ferror(d->keylog) != 0;
+	bad |= fclose(d->keylog) != 0;
+	d->keylog = NULL;
+	if (bad)
+		fail(d, "--keylog: writing '%s' failed", d->o.keylog);
+}
+
+static uint16_t server_port(const struct demo *d)
+{
+	return d->o.no_tls ? SERVER_PORT : SERVER_PORT_TLS;
+}
+
 static synack_endpoint endpoint(uint8_t host, uint16_t port)
 {
 	return (synack_endpoint){.addr = synack_addr_ipv4(10, 0, 0, host), .port = port};
@@ -676,7 +915,7 @@ static synack_endpoint endpoint(uint8_t host, uint16_t port)
 /* Client connects to server:80, or (simultaneous open) both connect. */
 static int start(struct demo *d)
 {
-	synack_endpoint srv = endpoint(2, SERVER_PORT), cli = endpoint(1, SIMOPEN_CLIENT_PORT);
+	synack_endpoint srv = endpoint(2, server_port(d)), cli = endpoint(1, SIMOPEN_CLIENT_PORT);
 	int err;
 	d->p[CLIENT].step = d->p[SERVER].step = APP_CONNECT;
 	/* Drain after each call so records of one instant keep their order. */
@@ -719,6 +958,8 @@ static const char *step_text(enum app_step s, int side)
 		return "waiting for a connection";
 	case APP_CONNECT:
 		return "waiting for the handshake";
+	case APP_TLS:
+		return "in the TLS handshake";
 	case APP_REQUEST:
 		return "waiting for the request";
 	case APP_RESPONSE:
@@ -823,8 +1064,14 @@ static void render_header(const struct demo *d, FILE *f)
 	fprintf(f, "link: %" PRIu64 " ms one way, ", d->o.delay_ms);
 	if (d->o.rate_mbit)
 		fprintf(f, "%" PRIu64 " Mbit/s, ", d->o.rate_mbit);
-	fprintf(f, "%s, seed %" PRIu64 "; response: %" PRIu64 " bytes\n\n", loss, d->o.seed, d->o.bytes);
+	fprintf(f, "%s, seed %" PRIu64 "; response: %" PRIu64 " bytes\n", loss, d->o.seed, d->o.bytes);
+	if (d->tw)
+		fprintf(f, "TLS 1.3 over the connection; the server is %s, certificate %s\n",
+			DEMO_TLS_SERVER_NAME, demo_tls_world_subject(d->tw));
+	fprintf(f, "\n");
 }
+
+static void render_tls_footer(const struct demo *d, FILE *f);
 
 static void render_footer(const struct demo *d, const struct ladder *L, FILE *f)
 {
@@ -837,6 +1084,22 @@ static void render_footer(const struct demo *d, const struct ladder *L, FILE *f)
 		s.segs, c.lost + s.lost, c.rexmits + s.rexmits);
 	fprintf(f, "%s after %.3f s of virtual time\n", d->failed ? "did not complete" : "both ends CLOSED",
 		(double)(d->sim.now - d->t0) / 1e6);
+	if (d->tw)
+		render_tls_footer(d, f);
+}
+
+/* What TLS negotiated, and where the same runs over TLS 1.2 or no TLS. */
+static void render_tls_footer(const struct demo *d, FILE *f)
+{
+	synack_tls_info ci;
+	const synack_tls *t = d->p[CLIENT].tls.tls;
+	if (!t || synack_tls_get_info(t, &ci) || !ci.version)
+		return;
+	fprintf(f, "TLS: %s, %s, key exchange %s, server signature %s%s%s, certificate %s\n",
+		ci.version == SYNACK_TLS_VERSION_13 ? "TLSv1.3" : "TLSv1.2", synack_tls_suite_name(ci.suite),
+		synack_tls_group_name(ci.group), synack_tls_sigscheme_name(ci.sigscheme),
+		ci.alpn[0] ? ", ALPN " : "", ci.alpn, ci.peer_verified ? "verified" : "NOT verified");
+	fprintf(f, "the same without TLS: synack demo --no-tls\n");
 }
 
 /* The ladder's options: the hosts, and what the scenario means. */
@@ -844,7 +1107,7 @@ static void ladder_setup(const struct demo *d, FILE *f, bool color, char col[2][
 {
 	struct ladder_story *st = &lo->story;
 	snprintf(col[CLIENT], 64, "client 10.0.0.1:%u", d->client_port);
-	snprintf(col[SERVER], 64, "server 10.0.0.2:%u", SERVER_PORT);
+	snprintf(col[SERVER], 64, "server 10.0.0.2:%u", server_port(d));
 	*lo = (struct ladder_opts){
 	    .out = f, .style = LADDER_DRAW, .color = color, .explain = true, .t0 = d->t0};
 	for (int side = 0; side < 2; side++) {
@@ -857,6 +1120,121 @@ static void ladder_setup(const struct demo *d, FILE *f, bool color, char col[2][
 	st->first_data[CLIENT] = "its request";
 	st->stream[SERVER] = "response";
 	st->stream_bytes[SERVER] = d->o.bytes;
+	st->tls = d->tw != NULL;
+}
+
+/* ---------------------------------------------------- TLS on the ladder */
+
+static const char *keys_text(uint8_t keys)
+{
+	switch (keys) {
+	case SYNACK_TLS_KEYS_PLAINTEXT:
+		return "in the clear";
+	case SYNACK_TLS_KEYS_EARLY:
+		return "early-data keys";
+	case SYNACK_TLS_KEYS_HANDSHAKE:
+		return "encrypted: handshake keys";
+	default:
+		return "encrypted: application (session) keys";
+	}
+}
+
+/* What the seed (../shared/seed.md) says of this step, and how TLS 1.3
+ * differs from the TLS 1.2 flow it draws. */
+static const char *seed_note(const synack_tls_trace_entry *e, int side)
+{
+	if (e->content == 20)
+		return "ChangeCipherSpec: in TLS 1.3 only a no-op for middleboxes (RFC 8446 "
+		       "§D.4); the keys change by the key schedule, not by this message";
+	if (e->content == 21)
+		return e->msg_type == 0 ? "close_notify: this end sends no more data; it comes "
+					  "before TCP's FIN so that a cut connection is not "
+					  "mistaken for the end of the data"
+					: "alert: the connection fails";
+	if (e->content == 23)
+		return side == CLIENT ? "the request, encrypted with the session keys"
+				      : "the response, encrypted with the session keys";
+	switch (e->msg_type) {
+	case 1:
+		return "seed: ClientHello. TLS 1.3 also sends the client's key share here: "
+		       "what TLS 1.2 sends later as ClientKeyExchange";
+	case 2:
+		return "seed: ServerHello, choosing version, cipher suite and group, with the "
+		       "server's key share. Both ends now compute the shared secret and derive "
+		       "handshake keys: everything after this is encrypted";
+	case 8:
+		return "the rest of the server's choices (ALPN ...), already encrypted";
+	case 11:
+		return "seed: the server's certificate chain";
+	case 13:
+		return "the server asks for a client certificate";
+	case 15:
+		return "a signature over the handshake so far with the certificate's key: the "
+		       "server proves it holds it (TLS 1.2 signs the ServerKeyExchange instead)";
+	case 20:
+		return side == SERVER ? "seed: Finished, a MAC over the whole handshake. No "
+					"ServerHelloDone in TLS 1.3: this flight ends here"
+				      : "seed: the client's Finished. The session keys (application "
+					"traffic secrets) are in use both ways from here";
+	case 4:
+		return "a ticket to resume this session later without certificates";
+	case 24:
+		return "KeyUpdate: fresh traffic keys for this direction";
+	}
+	return NULL;
+}
+
+/* "now encrypts with ...": what a change of write keys means (RFC 8446
+ * §7.1: each traffic secret is derived from the key schedule). */
+static const char *key_change_text(const synack_tls_trace_entry *e)
+{
+	switch (e->keys) {
+	case SYNACK_TLS_KEYS_HANDSHAKE:
+		return "encrypts from here with handshake traffic keys, derived from the shared secret of "
+		       "the key exchange and the messages so far";
+	case SYNACK_TLS_KEYS_APPLICATION:
+		return "encrypts from here with application traffic keys: the seed's symmetric session keys";
+	}
+	return "changes its write keys";
+}
+
+/* A TLS trace entry as the ladder draws it: what an end sent is an arrow
+ * (the TCP segments carrying it follow); what it received shows only where
+ * it did something with it (the certificate check). */
+static void render_tls(const struct demo *d, struct ladder *L, const struct rec *rec)
+{
+	const synack_tls_trace_entry *e = &d->tents[rec->tls];
+	char label[48], text[400];
+	struct ladder_event ev = {.side = rec->side, .time = rec->r.time};
+	ev.kind = LADDER_TEXT;
+	ev.text = text;
+	if (e->content == 0) { /* a key change: shown for the keys an end writes with */
+		if (!e->sent)
+			return;
+		snprintf(text, sizeof text, "%s %s", side_name(rec->side), key_change_text(e));
+		ev.side = -1; /* a wrapped note across the ladder */
+		return ladder_add(L, &ev);
+	}
+	if (!e->sent) {
+		if (e->content != 22 || e->msg_type != 11)
+			return;
+		snprintf(text, sizeof text,
+			 "%s checks the certificate chain against its trusted CA, its dates and the "
+			 "name %s",
+			 side_name(rec->side), DEMO_TLS_SERVER_NAME);
+		ev.side = -1;
+		return ladder_add(L, &ev);
+	}
+	size_t w = strcspn(e->text, " ");
+	snprintf(label, sizeof label, "%.*s", (int)(w < 40 ? w : 40), e->text);
+	const char *rest = e->text + w + (e->text[w] == ' ');
+	const char *note = seed_note(e, rec->side);
+	snprintf(text, sizeof text, "%s%s[%s]%s%s", rest, *rest ? " " : "", keys_text(e->keys),
+		 note ? " " : "", note ? note : "");
+	ev.kind = LADDER_MESSAGE;
+	ev.label = label;
+	ev.text = text;
+	ladder_add(L, &ev);
 }
 
 /* Sorted by (time, drain order), each record goes to the ladder with
@@ -876,6 +1254,10 @@ static void render(struct demo *d, FILE *f, bool color)
 	render_header(d, f);
 	for (size_t i = 0; i < d->nrecs; i++) {
 		const struct rec *rec = &d->recs[i];
+		if (rec->tls >= 0) {
+			render_tls(d, L, rec);
+			continue;
+		}
 		bool out = rec->r.kind == SYNACK_TRACE_SEG_OUT;
 		struct ladder_event ev = {.kind = LADDER_TRACE, .side = rec->side, .rec = &rec->r};
 		ev.lost = out && !arrived(d, cursor, rec->side, &rec->r.seg);
@@ -927,6 +1309,12 @@ static void demo_free(struct demo *d, bool sim)
 		release_handles(d);
 		synack_sim_destroy(&d->sim);
 	}
+	for (int side = 0; side < 2; side++)
+		demo_tls_end(&d->p[side].tls);
+	demo_tls_world_free(d->tw);
+	free(d->tents);
+	if (d->keylog)
+		fclose(d->keylog);
 	if (d->pcap)
 		synack_pcap_close(d->pcap);
 	free(d->recs);
@@ -952,7 +1340,7 @@ int cmd_demo(int argc, char **argv)
 		demo_free(d, false);
 		return CLI_FAIL;
 	}
-	if (open_pcap(d)) {
+	if (open_pcap(d) || open_tls(d)) {
 		demo_free(d, true);
 		return CLI_USAGE;
 	}
@@ -964,6 +1352,7 @@ int cmd_demo(int argc, char **argv)
 	if (d->o.stats)
 		print_stats(d, stdout);
 	close_pcap(d);
+	close_keylog(d);
 	rc = CLI_OK;
 	if (d->failed) {
 		cli_error("demo", "%s", d->why);

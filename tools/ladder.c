@@ -429,7 +429,10 @@ static void explain_data(const struct ladder *L, const struct conv *c, int s, ui
 			 char *buf, size_t n)
 {
 	const struct ladder_story *st = &L->o.story;
-	if (st->first_data[s] && c->s[s].data_segs == 0)
+	if (st->tls)
+		snprintf(buf, n, "data: TLS records from the %s, TCP bytes %" PRIu32 "-%" PRIu32, name(L, s),
+			 seq, seq + len - 1);
+	else if (st->first_data[s] && c->s[s].data_segs == 0)
 		snprintf(buf, n, "data: %s sends %s (%" PRIu32 " bytes)", name(L, s), st->first_data[s], len);
 	else if (st->stream[s])
 		snprintf(buf, n, "data: %s bytes %" PRIu32 "-%" PRIu32 " of %" PRIu64, st->stream[s], seq,

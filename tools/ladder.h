@@ -49,6 +49,7 @@ struct ladder_story {
 	const char *first_data[2]; /* side s's first data: "its request" */
 	const char *stream[2];	   /* what side s's data is: "response" */
 	uint64_t stream_bytes[2];  /* and its length */
+	bool tls;		   /* the data are TLS records (first_data, stream unused) */
 };
 
 struct ladder_opts {

@@ -45,6 +45,16 @@ hasre() {
 	if grep -qE -- "$2" "$tmp/out"; then ok "$1"; else bad "$1" "no line matching '$2'"; fi
 }
 
+# hasnote NAME TEXT: TEXT in the ladder's notes, which wrap at the ladder's
+# width: the boxes' borders and line breaks are taken out first.
+hasnote() {
+	if sed 's/^[ 0-9.]*│ *//; s/ *│$//' "$tmp/out" | tr '\n' ' ' | tr -s ' ' | grep -qF -- "$2"; then
+		ok "$1"
+	else
+		bad "$1" "no note '$2' in the output"
+	fi
+}
+
 hasnt() {
 	if grep -qF -- "$2" "$tmp/out"; then bad "$1" "unexpected '$2' in the output"; else ok "$1"; fi
 }
@@ -74,7 +84,7 @@ has "usage mentions commands" "usage: synack COMMAND"
 run demo --help
 expect_rc "synack demo --help" 0
 for opt in --bytes --delay --loss --seed --pcap --stats --no-color --simultaneous-open \
-	--simultaneous-close --reset --rate; do
+	--simultaneous-close --reset --rate --no-tls --tls13 --keylog; do
 	has "demo --help documents $opt" "$opt"
 done
 run help demo
@@ -111,9 +121,89 @@ usage_error "value for a flag" demo --stats=yes
 usage_error "reset with simultaneous close" demo --reset --simultaneous-close
 usage_error "pcap in a missing directory" demo --pcap "$tmp/no/such/dir/x.pcap"
 usage_error "version with an argument" version extra
+usage_error "keylog without TLS" demo --no-tls --keylog "$tmp/k"
+usage_error "keylog: empty name" demo --keylog ""
+usage_error "keylog in a missing directory" demo --keylog "$tmp/no/such/dir/keys"
 
-# ---- the default scenario ----
+# ---- the default scenario: TLS 1.3 over the connection ----
+# Every message of the handshake as an arrow, in order, between TCP's
+# handshake and its teardown; which keys protect it; the seed's names.
 run demo
+expect_rc "demo (TLS 1.3)" 0
+if [ ! -s "$tmp/err" ]; then ok "tls demo: stderr empty"; else bad "tls demo: stderr empty" "$(head -n 1 "$tmp/err")"; fi
+line_of() { grep -nF -- "$1" "$tmp/out" | head -n 1 | cut -d: -f1; }
+prev=$(line_of "handshake 3/3")
+# (an arrow from the client starts "│── NAME ", one from the server ends
+# "NAME ──│")
+for msg in "│── ClientHello " "ServerHello ──│" "EncryptedExtensions ──│" "Certificate ──│" \
+	"CertificateVerify ──│" "Finished ──│" "│── Finished " "│── ApplicationData " \
+	"ApplicationData ──│" "│── Alert " "teardown 1/4" "Alert ──│" "teardown 3/4" "teardown 4/4"; do
+	at=$(line_of "$msg")
+	if [ -n "$at" ] && [ -n "$prev" ] && [ "$at" -gt "$prev" ]; then
+		ok "tls demo: '$msg' in order (line $at)"
+	else
+		bad "tls demo: '$msg' in order" "at line '${at:-none}', after line '${prev:-none}'"
+	fi
+	prev=$at
+done
+has "tls demo: header" "TLS 1.3 over the connection; the server is server.demo"
+hasnote "tls demo: seed's ClientHello" "seed: ClientHello. TLS 1.3 also sends the client's key share"
+hasnote "tls demo: seed's ServerHello" "seed: ServerHello, choosing version, cipher suite and group"
+hasnote "tls demo: no ServerHelloDone in 1.3" "No ServerHelloDone in TLS 1.3"
+hasnote "tls demo: session keys named as the seed does" "application traffic keys: the seed's symmetric session keys"
+hasnote "tls demo: close_notify before FIN" "close_notify: this end sends no more data"
+has "tls demo: plaintext hello" "[in the clear]"
+has "tls demo: handshake keys" "[encrypted: handshake keys]"
+has "tls demo: session keys" "[encrypted: application (session) keys]"
+hasnote "tls demo: certificate check" "client checks the certificate chain against its trusted CA"
+has "tls demo: server on 443" "server 10.0.0.2:443"
+has "tls demo: client ends in TIME-WAIT" "client: FIN-WAIT-2 → TIME-WAIT"
+hasnt "tls demo: no RST" "RST"
+has "tls demo: data as TLS records" "data: TLS records from the"
+has "tls demo: summary" "client received 1000 of 1000 response bytes, all intact"
+hasre "tls demo: what was negotiated" '^TLS: TLSv1\.3, TLS_AES_128_GCM_SHA256, key exchange x25519, server signature ed25519, ALPN http/1.1, certificate verified$'
+has "tls demo: points at --no-tls" "synack demo --no-tls"
+cp "$tmp/out" "$tmp/tlsfirst"
+run demo
+if cmp -s "$tmp/out" "$tmp/tlsfirst"; then ok "tls demo: same seed, same output"; else bad "tls demo: same seed, same output" "$(diff "$tmp/out" "$tmp/tlsfirst" | head -n 4 | tr '\n' '|')"; fi
+for args in "--loss 20 --seed 3" "--bytes 100000" "--simultaneous-open" "--simultaneous-close" "--reset"; do
+	# shellcheck disable=SC2086
+	run demo $args
+	expect_rc "tls demo $args" 0
+done
+run demo --pcap "$tmp/tls.pcap" --keylog "$tmp/tls.keys"
+expect_rc "tls demo --pcap --keylog" 0
+if grep -qE '^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]{64}$' "$tmp/tls.keys" &&
+	grep -qE '^SERVER_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]{64}$' "$tmp/tls.keys"; then
+	ok "key log in NSS format"
+else
+	bad "key log in NSS format" "$(head -n 2 "$tmp/tls.keys" | tr '\n' '|')"
+fi
+if command -v tshark >/dev/null 2>&1; then
+	# The capture decrypts with the key log: the request shows in the clear
+	# and Wireshark's dissectors report no error (expert info).
+	if tshark -r "$tmp/tls.pcap" -o "tls.keylog_file:$tmp/tls.keys" -Y 'tls.handshake.type == 20' 2>/dev/null | grep -q .; then
+		ok "tshark decrypts the Finished messages with the key log"
+	else
+		bad "tshark decrypts the Finished messages with the key log"
+	fi
+	if tshark -r "$tmp/tls.pcap" -o "tls.keylog_file:$tmp/tls.keys" -x 2>/dev/null | grep -q 'GET / HTTP/1.0'; then
+		ok "tshark shows the decrypted request"
+	else
+		bad "tshark shows the decrypted request"
+	fi
+	tshark -r "$tmp/tls.pcap" -o "tls.keylog_file:$tmp/tls.keys" -q -z expert,error >"$tmp/expert" 2>&1
+	if grep -qE '^ *Error|Malformed' "$tmp/expert"; then
+		bad "tshark expert info: no error" "$(grep -E 'Error|Malformed' "$tmp/expert" | head -n 3 | tr '\n' '|')"
+	else
+		ok "tshark expert info: no error"
+	fi
+else
+	echo "skip tshark decryption checks (no tshark)"
+fi
+
+# ---- the TCP scenario (plain TCP: --no-tls) ----
+run demo --no-tls --no-tls
 expect_rc "demo" 0
 has "header: client column" "client 10.0.0.1:"
 has "header: server column" "server 10.0.0.2:80"
@@ -143,34 +233,34 @@ hasnt "nothing lost" "lost on the link"
 if grep -q $'\033' "$tmp/out"; then bad "no colour into a pipe"; else ok "no colour into a pipe"; fi
 if [ ! -s "$tmp/err" ]; then ok "demo: stderr empty"; else bad "demo: stderr empty" "$(head -n 1 "$tmp/err")"; fi
 cp "$tmp/out" "$tmp/first"
-run demo
+run demo --no-tls --no-tls
 if cmp -s "$tmp/out" "$tmp/first"; then ok "same seed, same output"; else bad "same seed, same output"; fi
-run demo --seed 7
+run demo --no-tls --seed 7
 if cmp -s "$tmp/out" "$tmp/first"; then bad "another seed, other ISNs"; else ok "another seed, other ISNs"; fi
 
 # ---- options ----
-run demo --bytes 5000
+run demo --no-tls --bytes 5000
 expect_rc "demo --bytes 5000" 0
 has "several data segments" "response bytes 1-"
 has "last byte" "-5000 of 5000"
 has "all bytes" "client received 5000 of 5000 response bytes"
-run demo --delay 50 --rate 0
+run demo --no-tls --delay 50 --rate 0
 expect_rc "demo --delay 50 --rate 0" 0
 has "delay in the header" "link: 50 ms one way"
 hasre "SYN-ACK after one delay" '^ *50\.000 │<─+ SYN-ACK seq 0 ack 1 '
 hasre "TIME-WAIT ends 2*MSL after the last ACK" '^ *120300\.000 │ client: TIME-WAIT → CLOSED' 
-run demo --loss 30 --seed 2
+run demo --no-tls --loss 30 --seed 2
 expect_rc "demo --loss 30 --seed 2" 0
 has "loss in the header" "30% loss each way"
 has "lost segment marked" "✗ lost on the link"
 has "retransmission shown" "retransmission"
 has "retransmission timer note" "retransmission timer expired"
 has "loss: still all bytes" "client received 1000 of 1000 response bytes, all intact"
-run demo --loss 0.3 --seed 2
+run demo --no-tls --loss 0.3 --seed 2
 cp "$tmp/out" "$tmp/frac"
-run demo --loss 30% --seed 2
+run demo --no-tls --loss 30% --seed 2
 if cmp -s "$tmp/out" "$tmp/frac"; then ok "loss 0.3 = 30%"; else bad "loss 0.3 = 30%"; fi
-run demo --loss 0.99
+run demo --no-tls --loss 0.99
 expect_rc "demo --loss 0.99 does not complete" 1
 if [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^synack: demo: ' "$tmp/err"; then
 	ok "failure reason on one line: $(cat "$tmp/err")"
@@ -179,7 +269,7 @@ else
 fi
 has "failed run still drawn" "did not complete"
 
-run demo --simultaneous-open
+run demo --no-tls --simultaneous-open
 expect_rc "demo --simultaneous-open" 0
 has "simopen header" "client 10.0.0.1:40000"
 for side in client server; do
@@ -190,7 +280,7 @@ done
 hasnt "simopen: no listener" "LISTEN"
 has "simopen explained" "simultaneous open:"
 
-run demo --simultaneous-close
+run demo --no-tls --simultaneous-close
 expect_rc "demo --simultaneous-close" 0
 for side in client server; do
 	has "simclose: $side FIN-WAIT-1" "$side: ESTABLISHED → FIN-WAIT-1"
@@ -200,7 +290,7 @@ for side in client server; do
 done
 has "simclose explained" "simultaneous close:"
 
-run demo --reset
+run demo --no-tls --reset
 expect_rc "demo --reset" 0
 has "RST arrow" "── RST seq"
 has "reset explained" "reset: client aborts the connection"
@@ -208,7 +298,7 @@ has "server reset" "server: ESTABLISHED → CLOSED"
 hasnt "reset: no TIME-WAIT" "→ TIME-WAIT"
 hasnt "reset: no FIN" "FIN,"
 
-run demo --stats
+run demo --no-tls --stats
 expect_rc "demo --stats" 0
 has "stats header" "counter"
 has "stats: active opens" "tcp_active_opens"
@@ -216,7 +306,7 @@ has "stats: documented" "connect() calls that sent a SYN"
 has "stats: link" "client -> server"
 if grep -qE '^[a-z_]+ +0 +0 ' "$tmp/out"; then bad "stats: zero rows hidden"; else ok "stats: zero rows hidden"; fi
 
-run demo --pcap "$tmp/demo.pcap"
+run demo --no-tls --pcap "$tmp/demo.pcap"
 expect_rc "demo --pcap" 0
 magic=$(od -An -tx1 -N4 "$tmp/demo.pcap" 2>/dev/null | tr -d ' ')
 if [ "$magic" = "d4c3b2a1" ] || [ "$magic" = "a1b2c3d4" ]; then ok "pcap magic"; else bad "pcap magic" "$magic"; fi
@@ -244,11 +334,12 @@ golden() {
 			"$root/tests/demo/$file" 2>&1 | sed -n 's/.* line \([0-9]*\).*/\1/p'); if meant: $bin demo $* >tests/demo/$file"
 	fi
 }
-golden default.txt
-golden loss-35-seed-10.txt --loss 35 --seed 10 --delay 3
-golden simultaneous-open.txt --simultaneous-open
-golden simultaneous-close.txt --simultaneous-close
-golden reset.txt --reset
+golden default.txt --no-tls
+golden loss-35-seed-10.txt --no-tls --loss 35 --seed 10 --delay 3
+golden simultaneous-open.txt --no-tls --simultaneous-open
+golden simultaneous-close.txt --no-tls --simultaneous-close
+golden reset.txt --no-tls --reset
+golden tls13.txt
 
 # ---- colour ----
 if command -v script >/dev/null 2>&1; then
