@@ -90,9 +90,12 @@ $(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a $(LIBS)
 
-$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libsynack-internal.a
+# The TLS benchmarks also link their baselines: libssl, and GnuTLS.
+BENCH_LIBS_tls := -lssl -lgnutls
+BENCH_LIBS_tls_idle := -lssl
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack-internal.a $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack-internal.a $(LIBS) $(BENCH_LIBS_$*)
 
 # examples/ (see docs/API.md): built as an application builds them, with
 # the public headers only (no -Isrc, no _GNU_SOURCE) and the installed

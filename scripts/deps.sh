@@ -43,8 +43,11 @@ demo_pkgs=(gcc make libc6-dev libssl-dev)
 test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2
 	ncat socat curl python3 iputils-ping iptables clang-format openssl gnutls-bin)
 # bench: the TUN benchmark (bench/tun.sh) makes namespaces (iproute2) and
-# runs small Python kernel peers (python3)
-bench_pkgs=("${demo_pkgs[@]}" iproute2 python3)
+# runs small Python kernel peers (python3); the TLS benchmarks link their
+# baselines, libssl (libssl-dev, above) and GnuTLS (libgnutls28-dev), and
+# bench/https.sh runs nginx against `synack serve --tls` with wrk as the
+# client and a certificate made by openssl req
+bench_pkgs=("${demo_pkgs[@]}" iproute2 python3 libgnutls28-dev nginx wrk openssl)
 
 case "$mode" in
 demo) want=("${demo_pkgs[@]}") ;;
