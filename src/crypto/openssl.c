@@ -4,12 +4,16 @@
  *
  * - Algorithms are fetched once (pthread_once) and reused: EVP_MD for
  *   SHA-256/384/512, EVP_CIPHER for the three AEADs, EC_GROUPs for P-256
- *   and P-384, and HMAC and HKDF contexts with the digest already set
- *   that each call duplicates (EVP_MAC_CTX_dup / EVP_KDF_CTX_dup) instead
- *   of fetching "HMAC"/"HKDF" and the digest by name again (3.0's HKDF
- *   cannot be duplicated: there a derive makes a new context from the
- *   fetched EVP_KDF and names the digest). The objects live as long as
- *   the process.
+ *   and P-384, and HMAC contexts with the digest already set that each
+ *   call duplicates (EVP_MAC_CTX_dup) instead of fetching "HMAC" and the
+ *   digest by name again. The objects live as long as the process. Each
+ *   thread keeps its own duplicate per hash (a pthread key), re-keyed by
+ *   every HMAC (EVP_MAC_init with a key resets it): no allocation per
+ *   HMAC; a thread's copies are freed when it exits.
+ * - HKDF (RFC 5869) is written here on that HMAC, not taken from
+ *   EVP_KDF: 3.0's HKDF context cannot be duplicated, so every derive
+ *   fetched the digest by name again, and the key schedule's dozen
+ *   derives cost a fifth of a server's full handshake that way.
  * - A hash keeps a second EVP_MD_CTX as scratch: hash_peek copies the
  *   running state into it (EVP_MD_CTX_copy_ex) and finalizes the copy, so
  *   the transcript hash stays usable and peeking allocates nothing new.
@@ -48,7 +52,6 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
@@ -63,38 +66,34 @@ static const char *const group_names[2] = {"prime256v1", "secp384r1"};
 static struct {
 	EVP_MD *md[3];	      /* SHA-256, SHA-384, SHA-512 */
 	EVP_MAC_CTX *hmac[2]; /* HMAC-SHA-256/384 templates, no key */
-	EVP_KDF *kdf;	      /* HKDF */
-	EVP_KDF_CTX *hkdf[2]; /* HKDF-SHA-256/384 templates; NULL when libcrypto cannot dup them */
 	EVP_CIPHER *aead[3];  /* by enum crypto_aead_alg - 1 */
 	EC_GROUP *group[2];   /* P-256, P-384 */
 	bool ok;
 } algs;
 static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static pthread_key_t macs_key; /* struct thread_macs of the calling thread */
+struct thread_macs {
+	EVP_MAC_CTX *c[2];
+};
+
+static void macs_free(void *p)
+{
+	struct thread_macs *m = p;
+
+	for (int i = 0; i < 2; i++)
+		EVP_MAC_CTX_free(m->c[i]);
+	free(m);
+}
 static const uint8_t zero_byte[1]; /* a non-NULL pointer for empty inputs */
 
-static void fetch_templates(EVP_MAC *mac, EVP_KDF *kdf, int i)
+static void fetch_template(EVP_MAC *mac, int i)
 {
 	OSSL_PARAM mp[2] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md_names[i], 0),
 			    OSSL_PARAM_construct_end()};
-	OSSL_PARAM kp[2] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md_names[i], 0),
-			    OSSL_PARAM_construct_end()};
-
-	EVP_KDF_CTX *probe;
 
 	algs.hmac[i] = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	algs.hkdf[i] = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	if (!algs.hmac[i] || !EVP_MAC_CTX_set_params(algs.hmac[i], mp))
 		algs.ok = false;
-	if (!algs.hkdf[i] || !EVP_KDF_CTX_set_params(algs.hkdf[i], kp))
-		algs.ok = false;
-	/* OpenSSL 3.0's HKDF cannot be duplicated (3.1's can): then every
-	 * derive makes a fresh context and names the digest. */
-	probe = EVP_KDF_CTX_dup(algs.hkdf[i]);
-	if (!probe) {
-		EVP_KDF_CTX_free(algs.hkdf[i]);
-		algs.hkdf[i] = NULL;
-	}
-	EVP_KDF_CTX_free(probe);
 }
 
 static void fetch_all(void)
@@ -102,9 +101,8 @@ static void fetch_all(void)
 	static const char *const ciphers[3] = {"AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"};
 	static const int nids[2] = {NID_X9_62_prime256v1, NID_secp384r1};
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 
-	algs.ok = true;
+	algs.ok = pthread_key_create(&macs_key, macs_free) == 0;
 	for (int i = 0; i < 3; i++) {
 		algs.md[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
 		algs.aead[i] = EVP_CIPHER_fetch(NULL, ciphers[i], NULL);
@@ -115,12 +113,9 @@ static void fetch_all(void)
 		algs.group[i] = EC_GROUP_new_by_curve_name(nids[i]);
 		if (!algs.group[i])
 			algs.ok = false;
-		fetch_templates(mac, kdf, i);
+		fetch_template(mac, i);
 	}
 	EVP_MAC_free(mac); /* the contexts hold their own references */
-	algs.kdf = kdf;
-	if (!kdf)
-		algs.ok = false;
 	if (!algs.ok)
 		fprintf(stderr, "synack: libcrypto lacks a required algorithm\n");
 	ERR_clear_error();
@@ -243,6 +238,23 @@ static int hash(int alg, const void *data, size_t len, uint8_t *out)
 	return 0;
 }
 
+/* The calling thread's HMAC context for hash index i (NULL: no memory). */
+static EVP_MAC_CTX *thread_mac(int i)
+{
+	struct thread_macs *m = pthread_getspecific(macs_key);
+
+	if (!m) {
+		m = calloc(1, sizeof(*m));
+		if (!m || pthread_setspecific(macs_key, m)) {
+			free(m);
+			return NULL;
+		}
+	}
+	if (!m->c[i])
+		m->c[i] = EVP_MAC_CTX_dup(algs.hmac[i]);
+	return m->c[i];
+}
+
 static int hmac(int alg, const uint8_t *key, size_t klen, const void *data, size_t len, uint8_t *out)
 {
 	int i = hidx(alg);
@@ -252,60 +264,56 @@ static int hmac(int alg, const uint8_t *key, size_t klen, const void *data, size
 
 	if (i < 0 || !out || (!key && klen) || (!data && len) || !ready())
 		return -EINVAL;
-	c = EVP_MAC_CTX_dup(algs.hmac[i]);
+	c = thread_mac(i);
 	ok = c && EVP_MAC_init(c, key ? key : zero_byte, klen, NULL) &&
 	     EVP_MAC_update(c, data ? data : zero_byte, len) && EVP_MAC_final(c, out, &n, hash_len(alg));
-	EVP_MAC_CTX_free(c);
 	return ok && n == hash_len(alg) ? 0 : fail(-ENOMEM);
 }
 
-/* One HKDF derive on a copy of the template for alg (or a new context). */
-static int hkdf_run(int i, OSSL_PARAM *params, uint8_t *out, size_t olen)
-{
-	OSSL_PARAM dp[2] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md_names[i], 0),
-			    OSSL_PARAM_construct_end()};
-	EVP_KDF_CTX *c = algs.hkdf[i] ? EVP_KDF_CTX_dup(algs.hkdf[i]) : EVP_KDF_CTX_new(algs.kdf);
-	int ok =
-	    c && (algs.hkdf[i] || EVP_KDF_CTX_set_params(c, dp)) && EVP_KDF_derive(c, out, olen, params) > 0;
-
-	EVP_KDF_CTX_free(c);
-	return ok ? 0 : fail(-ENOMEM);
-}
-
+/* RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM); no salt is HashLen zeros. */
 static int hkdf_extract(int alg, const uint8_t *salt, size_t slen, const uint8_t *ikm, size_t ilen,
 			uint8_t *prk)
 {
-	int i = hidx(alg), mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY, n = 0;
-	OSSL_PARAM p[4];
+	static const uint8_t zeros[CRYPTO_HASH_MAX];
 
-	if (i < 0 || !prk || (!salt && slen) || (!ikm && ilen) || !ready())
+	if (hidx(alg) < 0 || !prk || (!salt && slen) || (!ikm && ilen))
 		return -EINVAL;
-	p[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	p[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm ? ikm : zero_byte), ilen);
-	/* No salt: HMAC pads the empty key with zeros, which is RFC 5869's
-	 * "string of HashLen zeros". */
-	if (slen)
-		p[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, slen);
-	p[n] = OSSL_PARAM_construct_end();
-	return hkdf_run(i, p, prk, hash_len(alg));
+	if (!slen) {
+		salt = zeros;
+		slen = hash_len(alg);
+	}
+	return hmac(alg, salt, slen, ikm, ilen, prk);
 }
 
+/* RFC 5869 §2.3: T(i) = HMAC-Hash(PRK, T(i-1) | info | i), OKM = the
+ * first L bytes of T(1) | T(2) | ... (L <= 255 * HashLen). */
 static int hkdf_expand(int alg, const uint8_t *prk, size_t plen, const uint8_t *info, size_t ilen,
 		       uint8_t *out, size_t olen)
 {
-	int i = hidx(alg), mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, n = 0;
-	OSSL_PARAM p[4];
+	int i = hidx(alg);
+	size_t hl = hash_len(alg), done = 0, n = 0;
+	uint8_t t[CRYPTO_HASH_MAX];
+	EVP_MAC_CTX *c;
+	bool ok = true;
 
 	if (i < 0 || !prk || !plen || !out || !olen || (!info && ilen) || !ready())
 		return -EINVAL;
-	if (olen > 255 * hash_len(alg)) /* RFC 5869 §2.3 */
+	if (olen > 255 * hl)
 		return -EINVAL;
-	p[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	p[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)prk, plen);
-	if (ilen)
-		p[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, ilen);
-	p[n] = OSSL_PARAM_construct_end();
-	return hkdf_run(i, p, out, olen);
+	c = thread_mac(i);
+	for (unsigned k = 1; ok && done < olen; k++) {
+		uint8_t ctr = (uint8_t)k;
+		ok = c && EVP_MAC_init(c, prk, plen, NULL) && (k == 1 || EVP_MAC_update(c, t, hl)) &&
+		     (!ilen || EVP_MAC_update(c, info, ilen)) && EVP_MAC_update(c, &ctr, 1) &&
+		     EVP_MAC_final(c, t, &n, sizeof t) && n == hl;
+		if (ok) {
+			size_t m = olen - done < hl ? olen - done : hl;
+			memcpy(out + done, t, m);
+			done += m;
+		}
+	}
+	OPENSSL_cleanse(t, sizeof t);
+	return ok ? 0 : fail(-ENOMEM);
 }
 
 /* ---- AEAD ---- */

@@ -270,8 +270,9 @@ int hs_send_certificate(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len
 	bbuf_vec_close(&b, l, 3);
 	bbuf_vec_close(&b, m, 3);
 	int err = bbuf_ok(&b) ? hs_send(t, b.p, b.len) : tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "cert");
-	char subject[128] = "";
-	if (n && t->crypto->cert_subject(cfg->chain[0], cfg->chain_lens[0], subject, sizeof subject))
+	char subject[128] = ""; /* only for the trace: parsing our own certificate costs half a handshake */
+	if (n && tls_tracing(t) &&
+	    t->crypto->cert_subject(cfg->chain[0], cfg->chain_lens[0], subject, sizeof subject))
 		subject[0] = 0;
 	if (!err)
 		HS_TRACE_OUT(t, b.p, b.len, "Certificate %s%s(%zu certs)", subject, n ? " " : "", n);

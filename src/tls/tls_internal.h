@@ -422,6 +422,12 @@ struct tls_core {
 	struct bbuf *test_sink;
 	unsigned test_ccs;
 };
+/* Whether trace entries are kept: arguments that cost work to compute
+ * (a certificate's subject) are computed only then. */
+static inline bool tls_tracing(const struct synack_tls *t)
+{
+	return t->core->trace_on;
+}
 /* Codepoints we implement (names.c). */
 bool tls_sigscheme_known(uint16_t scheme);
 bool tls_group_known(uint16_t group);
