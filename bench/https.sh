@@ -199,11 +199,25 @@ run() {
 # wrk keeps each connection's TLS session (SSL_clear) and offers it on the
 # next: most of its connections resume (a PSK-DHE handshake). Measured on
 # nginx's logging twin for one second.
-resumed=-
+# synack's twin: serve -v logs "resumed" on each resumed handshake.
+resumed=- resumed_s=-
 if [ -n "$nport" ]; then
 	"${cli_pin[@]}" "$wrk" -t1 -c"$conns" -d1s -H 'Connection: close' "https://127.0.0.1:$pport/file.bin" >/dev/null 2>&1
 	resumed=$(awk '{ n++; if ($1 == "r") r++ } END { if (n) printf "%.1f%% of %d", 100 * r / n, n; else print "-" }' \
 		"$tmp/reuse.log" 2>/dev/null)
+fi
+if [ -n "$sport" ]; then
+	vport=$(free_port)
+	"$bin" serve --kernel --port "$vport" --tls --cert "$tmp/cert.pem" --key "$tmp/key.pem" --http "$tmp/www" -v \
+		>"$tmp/synack-v.log" 2>&1 &
+	vpid=$!
+	pids+=("$vpid")
+	if wait_port "$vport"; then
+		"${cli_pin[@]}" "$wrk" -t1 -c"$conns" -d1s -H 'Connection: close' "https://127.0.0.1:$vport/file.bin" >/dev/null 2>&1
+		resumed_s=$(awk '/: TLS with / { n++; if (/ resumed/) r++ } END { if (n) printf "%.1f%% of %d", 100 * r / n, n; else print "-" }' \
+			"$tmp/synack-v.log")
+	fi
+	kill "$vpid" 2>/dev/null
 fi
 
 best_s=0 best_n=0 cpu_s= cpu_n= err_s=0 err_n=0
@@ -234,6 +248,8 @@ line "$s" "$n" "$(per_cpu "$cpu_s")" "$(per_cpu "$cpu_n")"
 note "wrk -t1 -c$conns -d${secs}s -H 'Connection: close', 1 KiB file, best of $repeat;" \
 	"server on CPU ${srv_cpus:-any}, wrk on CPU ${cli_cpus:-any}; server CPU per connection:" \
 	"synack=${cpu_s:--}us nginx=${cpu_n:--}us; wrk errors (non-2xx, socket): synack=$err_s nginx=$err_n;" \
-	"connections that resumed a session (nginx, probe): $resumed"
+	"connections that resumed a session (probe, 1 s): synack=$resumed_s nginx=$resumed;" \
+	"wrk does every client handshake on its own CPU: when it is saturated, conn/s is its limit and" \
+	"https_conn_cpu compares the servers"
 [ "$s" = error ] || [ "$n" = error ] && status=1
 exit $status

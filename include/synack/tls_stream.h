@@ -71,6 +71,13 @@ SYNACK_API int synack_tls_stream_close(synack_tls_stream *s);
  * the engine's output, read the transport into the engine as far as the
  * engine takes it. Returns whether anything moved. */
 SYNACK_API bool synack_tls_stream_pump(synack_tls_stream *s);
+/* Cork (on) and uncork (off) the output, like TCP_CORK: while corked,
+ * the engine's output is held (up to 16 KiB, a full record) instead of
+ * going to the transport at every call, and the FIN after close_notify
+ * waits too; uncorking sends what was held. A server corks while it
+ * handles one readiness event, so that the session ticket, the response
+ * and close_notify leave in one write instead of three. */
+SYNACK_API void synack_tls_stream_cork(synack_tls_stream *s, bool on);
 /* Whether output waits for the transport (engine bytes, or the FIN after
  * close_notify): watch for writability and pump then. */
 SYNACK_API bool synack_tls_stream_want_write(const synack_tls_stream *s);

@@ -41,6 +41,7 @@ enum {
 	CHUNK = 16384 + 512, /* one read: a full record (RFC 8446 §5.2) fits */
 	ROUNDS = 256,	     /* pump rounds per call */
 	DISCARD_MAX = 65536, /* bytes dropped per pump after an error */
+	CORK_MAX = 16384,    /* output held while corked, at most */
 };
 
 struct synack_tls_stream {
@@ -53,6 +54,7 @@ struct synack_tls_stream {
 	bool eof;      /* the transport's end was read */
 	bool closing;  /* close_notify asked for: FIN after the output */
 	bool fin_sent; /* write side shut down */
+	bool corked;   /* hold output below CORK_MAX until uncorked */
 };
 
 static synack_tls_stream *stream_new(synack_tcp *c, int fd, synack_tls *t)
@@ -158,6 +160,8 @@ static bool flush(synack_tls_stream *s)
 	bool moved = false;
 	size_t len;
 	const uint8_t *p;
+	if (s->corked && (!synack_tls_out_peek(s->t, &len) || len < CORK_MAX))
+		return false;
 	while (!s->err && (p = synack_tls_out_peek(s->t, &len)) && len) {
 		ssize_t n = tx(s, p, len);
 		if (n == -EAGAIN || n == 0)
@@ -333,6 +337,13 @@ int synack_tls_stream_close(synack_tls_stream *s)
 		flush(s);
 	}
 	return synack_tls_stream_error(s);
+}
+
+void synack_tls_stream_cork(synack_tls_stream *s, bool on)
+{
+	s->corked = on;
+	if (!on)
+		flush(s);
 }
 
 bool synack_tls_stream_want_write(const synack_tls_stream *s)
