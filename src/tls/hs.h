@@ -156,15 +156,12 @@ int tls_session_parse(const uint8_t *blob, size_t len, struct tls_session *s);
 /* Serialize s into b (bbuf_ok false when it does not fit). */
 void tls_session_build(const struct tls_session *s, struct bbuf *b);
 
-/* NEEDS CORE (0-RTT refusal, RFC 8446 §4.2.10): a server that refuses
- * early data must skip the client's 0-RTT records, which fail to
- * deprotect under the handshake keys, up to its max_early_data_size. That
- * is the record layer's job and it has no such mode: a proposed core flag
- * (say t->skip_early_bytes, set by server.c when the ClientHello carries
- * early_data, hs->early_data below; record.c drops records that fail to
- * open while rd.epoch == TLS_EPOCH_HANDSHAKE and the budget lasts, and
- * clears it at the first record that opens). Until then a client that
- * sends 0-RTT data fails with bad_record_mac; ours never sends any. */
+/* 0-RTT refusal (RFC 8446 §4.2.10): a server that refuses early data
+ * skips the client's 0-RTT records, which fail to deprotect under the
+ * handshake keys, up to a budget: server.c sets t->skip_early to this
+ * when the ClientHello carries early_data (our tickets allow none, so the
+ * budget is ours to choose: four full records). */
+#define TLS_EARLY_SKIP_MAX (4 * (16384 + 256))
 
 /* The state of one handshake, either role. */
 struct tls_hs {

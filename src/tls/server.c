@@ -21,11 +21,11 @@
  * hash; psk_dhe_ke only. Anything else falls back to a full handshake; a
  * binder that does not verify is decrypt_error.
  *
- * 0-RTT is refused (§4.2.10): no early_data in EncryptedExtensions. A
- * client that nevertheless sends early data would need the record layer
- * to skip records that fail to decrypt under the handshake keys; the core
- * has no such mode yet (NEEDS CORE, see hs.h), so such a client fails
- * with bad_record_mac. Our own client never sends early data.
+ * 0-RTT is refused (§4.2.10): no early_data in EncryptedExtensions, and
+ * the record layer skips the client's early records (t->skip_early, at
+ * most TLS_EARLY_SKIP_MAX bytes): they fail to open under the handshake
+ * keys, or arrive before any keys after an HRR. Our own client never
+ * sends early data.
  *
  * The server's write keys move to the application epoch right after its
  * Finished (§4.4.4 allows sending data at that point); its read keys stay
@@ -526,13 +526,19 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	trace_ch(t, msg, len, epoch, &ch);
 	if ((err = negotiate(t, &ch, msg, len)))
 		return err;
+	if (ch.x.present & XBIT(X_EARLY)) {
+		/* §4.2.10: refused (no early_data in EncryptedExtensions, or an
+		 * HRR); the record layer skips the 0-RTT records that follow,
+		 * which do not open under the handshake keys (or come before
+		 * any), up to a bounded number of bytes */
+		hs->early_data = true;
+		t->skip_early = TLS_EARLY_SKIP_MAX;
+	}
 	if (!ch.share) /* §4.1.4: ask for a share we can use */
 		return (err = hs_transcript(t, msg, len)) ? err : send_hrr(t, &ch, msg, len);
 	hs->group = ch.share->group;
 	t->info.suite = hs->suite->id;
 	t->info.group = hs->group;
-	if (ch.x.present & XBIT(X_EARLY))
-		hs->early_data = true; /* refused: no early_data in EE (§4.2.10) */
 	if ((err = check_psk(t, &ch, msg, len)) || (err = choose_sigscheme(t, &ch)))
 		return err;
 	if ((err = hs_transcript(t, msg, len)))

@@ -1013,3 +1013,74 @@ TEST(tls_hs_bad_client_finished)
 	CHECK(!synack_tls_handshake_done(p.s));
 	pair_free(&p);
 }
+
+/* ---- 0-RTT refused (RFC 8446 §4.2.10) ---- */
+
+/* The client's ClientHello record with an early_data extension appended
+ * (type 42, empty), lengths fixed up; into out, returns its length. */
+static size_t ch_with_early_data(synack_tls *c, uint8_t *out, size_t cap)
+{
+	size_t n;
+	const uint8_t *p = synack_tls_out_peek(c, &n);
+	CHECK(p && n >= 5 && p[0] == 22 && n + 4 <= cap);
+	size_t rec = (size_t)p[3] << 8 | p[4];
+	CHECK_EQ(rec + 5, n); /* one record: the ClientHello alone */
+	memcpy(out, p, n);
+	synack_tls_out_consume(c, n);
+	const uint8_t *b = out + 5 + 4;
+	size_t at = 2 + 32;			    /* legacy_version, random */
+	at += 1 + b[at];			    /* legacy_session_id */
+	at += 2 + ((size_t)b[at] << 8 | b[at + 1]); /* cipher_suites */
+	at += 1 + b[at];			    /* legacy_compression_methods */
+	uint8_t *ext_len = out + 5 + 4 + at;
+	size_t elen = (size_t)ext_len[0] << 8 | ext_len[1];
+	CHECK_EQ(5 + 4 + at + 2 + elen, n);
+	static const uint8_t early[] = {0, 42, 0, 0};
+	memcpy(out + n, early, sizeof early);
+	elen += 4, ext_len[0] = (uint8_t)(elen >> 8), ext_len[1] = (uint8_t)elen;
+	size_t hs = rec - 4 + 4;
+	out[6] = (uint8_t)(hs >> 16), out[7] = (uint8_t)(hs >> 8), out[8] = (uint8_t)hs;
+	rec += 4, out[3] = (uint8_t)(rec >> 8), out[4] = (uint8_t)rec;
+	return n + 4;
+}
+
+/* n bytes of 0-RTT records that do not open under the handshake keys
+ * (what a client's early data looks like to a server that refused it). */
+static void early_records(synack_tls *s, size_t total)
+{
+	uint8_t rec[5 + 1000];
+	rec[0] = 23, rec[1] = 3, rec[2] = 3, rec[3] = 1000 >> 8, rec[4] = 1000 & 0xff;
+	for (size_t done = 0; done < total && !synack_tls_error(s); done += sizeof rec - 5) {
+		memset(rec + 5, (int)(done / 1000) + 1, 1000);
+		synack_tls_feed(s, rec, sizeof rec);
+	}
+}
+
+static void early_data_case(size_t early_bytes, int want_server_err)
+{
+	struct pair p = {client_cfg(), server_cfg(K_P256), NULL, NULL};
+	uint8_t ch[2048];
+	pair_open(&p, "localhost");
+	size_t n = ch_with_early_data(p.c, ch, sizeof ch);
+	CHECK_EQ(synack_tls_feed(p.s, ch, n), (ssize_t)n);
+	CHECK_EQ(synack_tls_error(p.s), 0);
+	early_records(p.s, early_bytes); /* they follow the ClientHello at once */
+	CHECK_EQ(synack_tls_error(p.s), want_server_err);
+	if (!want_server_err) {
+		/* The client never sent the extension, so the transcripts differ:
+		 * the client rejects the server's Finished. What counts here is
+		 * the server: it skipped the early records without failing. */
+		synack_tls_info si;
+		synack_tls_get_info(p.s, &si);
+		CHECK_EQ(si.version, SYNACK_TLS_VERSION_13);
+	}
+	pair_free(&p);
+}
+
+/* A refused client's early records are skipped (up to the budget), not
+ * fatal; past the budget they are bad_record_mac. */
+TEST(tls_hs_early_data_refused_and_skipped)
+{
+	early_data_case(3000, 0);
+	early_data_case(4 * (16384 + 256) + 2000, SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_BAD_RECORD_MAC));
+}
