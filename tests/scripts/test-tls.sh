@@ -634,8 +634,8 @@ else
 		nsx ip tuntap add dev "$1" mode tun && nsx ip addr add "$2" dev "$1" && nsx ip link set "$1" up
 	}
 	nsx ip link set lo up
-	if ! add_dev st0 10.71.0.1/24 || ! add_dev st1 10.72.0.1/24; then
-		bad "TUN devices st0, st1 in namespace $NS"
+	if ! add_dev st0 10.71.0.1/24 || ! add_dev st1 10.72.0.1/24 || ! add_dev st2 10.73.0.1/24; then
+		bad "TUN devices st0, st1, st2 in namespace $NS"
 	else
 		srv_log=$tmp/serve.tun.log
 		bgrun ip netns exec "$NS" "$bin" serve --tun st0 --addr 10.71.0.2/24 --tls --cert "$pki/leaf-ec.pem" \
@@ -676,6 +676,49 @@ else
 		check "TUN: synack connect --tls -> openssl s_server -rev in the namespace: exit 0, lines back reversed (SHA-256)" \
 			$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$rev_sum" ]; echo $?) \
 			"rc=$rc $(grep -v ' > \| < ' "$tmp/err" | grep -m3 'synack: connect: [^0-9]') | $(head -c 200 "$tmp/ossl.out")"
+
+		# every suite and group over synack's TCP, both directions:
+		# s_client -> synack serve --echo (EC and RSA certificates
+		# alternating), synack connect -> s_server -rev
+		srv_log=$tmp/serve.tun2.log
+		bgrun ip netns exec "$NS" "$bin" serve --tun st2 --addr 10.73.0.2/24 --port 7 --tls \
+			--cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" --echo -v >"$srv_log" 2>&1
+		srv_pid=$!
+		for _ in $(seq 100); do
+			grep -q "listening on" "$srv_log" && break
+			sleep 0.05
+		done
+		i=0
+		for s in "${suites[@]}"; do
+			for g in "${groups[@]}"; do
+				rm -f "$tmp/out"
+				feed "$tmp/lines" "$tmp/out" "$lines_size" |
+					nsx timeout --foreground -k 5 30 openssl s_client -quiet -no_ign_eof -nocommands -tls1_3 \
+						-ciphersuites "$s" -groups "$g" -connect 10.73.0.2:7 -servername localhost \
+						-CAfile "$pki/ca-ec.pem" -verify_return_error >"$tmp/out" 2>"$tmp/err"
+				rc=$?
+				check "TUN: openssl s_client -> synack serve --echo, $s, $g: exit 0, echo equal (SHA-256), $s/${gname[$g]} negotiated" \
+					$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$lines_sum" ] &&
+						grep 'TLS with' "$srv_log" | tail -1 | grep -q "TLSv1.3 $s ${gname[$g]}"; echo $?) \
+					"rc=$rc $(grep -i -m3 'error\|alert' "$tmp/err") | $(grep 'TLS with' "$srv_log" | tail -1)"
+
+				k=$(kind $i)
+				port=$((P + 6 + i))
+				bgrun ip netns exec "$NS" openssl s_server -tls1_3 -ciphersuites "$s" -groups "$g" -rev -naccept 1 \
+					-accept "10.72.0.1:$port" -cert "$pki/leaf-$k.pem" -key "$pki/leaf-$k.key" -quiet >"$tmp/ossl.out" 2>&1
+				speer=$!
+				wait_port $port ip netns exec "$NS"
+				nsx timeout --foreground -k 5 30 "$bin" connect --tun st1 --addr 10.72.0.2/24 -v --tls \
+					--ca "$pki/ca-$k.pem" --sni localhost 10.72.0.1 $port <"$tmp/lines" >"$tmp/out" 2>"$tmp/err"
+				rc=$?
+				wait "$speer" 2>/dev/null
+				check "TUN: synack connect -> openssl s_server -rev, $s, $g, $k cert: exit 0, lines back reversed (SHA-256), $s/${gname[$g]} negotiated" \
+					$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$rev_sum" ] && negotiated "$tmp/err" "$s" "$g"; echo $?) \
+					"rc=$rc $(grep -v ' > \| < ' "$tmp/err" | grep -m3 'synack: connect: [^0-9]') | $(head -c 200 "$tmp/ossl.out")"
+				i=$((i + 1))
+			done
+		done
+		stop_serve "TUN echo server"
 		san_check "TUN"
 	fi
 fi
