@@ -1065,7 +1065,7 @@ static void close_all(struct server *srv)
  * idle_trim returns the memory once the server is idle instead. */
 static void heap_policy(void)
 {
-	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TRIM_THRESHOLD, 1 << 20);
 }
 
 static int serve_kernel(struct server *srv)

@@ -382,6 +382,12 @@ static int check_sh_psk(struct synack_tls *t, const struct sh *sh)
 				"server selected a PSK we did not offer");
 	hs->psk_ok = true;
 	t->info.resumed = true;
+	struct tls_session s; /* what the full handshake established of the server */
+	if (!tls_session_parse(t->session, t->session_len, &s)) {
+		t->info.peer_verified = s.verified;
+		snprintf(t->info.peer_subject, sizeof t->info.peer_subject, "%.*s", (int)s.subject_len,
+			 (const char *)s.subject);
+	}
 	return 0;
 }
 

@@ -141,13 +141,18 @@ const char *tls_alpn_names(const uint8_t *wire, size_t len, char *buf, size_t ca
  *   u16 ticket<1..4096>
  * name: the server name of the connection (synack_tls_new), also an IP
  * literal; alpn: the protocol negotiated. Pointers into the blob. */
-#define TLS_SESSION_VERSION 1
+#define TLS_SESSION_VERSION 2 /* 2: flags (bit 0: server verified) and subject after age_add */
 struct tls_session {
 	uint16_t suite;
 	int64_t issued_ms;
 	uint32_t lifetime_s, age_add;
 	const uint8_t *psk, *sni, *alpn, *ticket;
 	size_t psk_len, sni_len, alpn_len, ticket_len;
+	/* the full handshake's server authentication, carried over to the
+	 * resumed ones (§2.2: the PSK stands for that handshake) */
+	bool verified;
+	const uint8_t *subject;
+	size_t subject_len;
 };
 /* Parse a blob (-EINVAL when malformed). conn.c's synack_tls_set_session
  * calls it and compares s.sni with the server name; tls_hs_start checks

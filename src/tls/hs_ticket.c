@@ -189,6 +189,9 @@ int tls_session_parse(const uint8_t *blob, size_t len, struct tls_session *s)
 	s->issued_ms = (int64_t)brd_be(&r, 8);
 	s->lifetime_s = brd_u32(&r);
 	s->age_add = brd_u32(&r);
+	s->verified = brd_u8(&r) & 1;
+	struct brd subject = brd_vec(&r, 1);
+	s->subject = subject.p, s->subject_len = subject.len;
 	struct brd psk = brd_vec(&r, 1), sni = brd_vec(&r, 1), alpn = brd_vec(&r, 1), tk = brd_vec(&r, 2);
 	s->psk = psk.p, s->psk_len = psk.len;
 	s->sni = sni.p, s->sni_len = sni.len;
@@ -207,6 +210,8 @@ void tls_session_build(const struct tls_session *s, struct bbuf *b)
 	bbuf_be(b, (uint64_t)s->issued_ms, 8);
 	bbuf_u32(b, s->lifetime_s);
 	bbuf_u32(b, s->age_add);
+	bbuf_u8(b, s->verified ? 1 : 0);
+	put_vec8(b, s->subject, s->subject_len);
 	put_vec8(b, s->psk, s->psk_len);
 	put_vec8(b, s->sni, s->sni_len);
 	put_vec8(b, s->alpn, s->alpn_len);
@@ -265,7 +270,10 @@ int hs_client_ticket(struct synack_tls *t, const uint8_t *msg, size_t len, int e
 				.alpn = (const uint8_t *)t->info.alpn,
 				.alpn_len = strlen(t->info.alpn),
 				.ticket = n.ticket.p,
-				.ticket_len = n.ticket.len};
+				.ticket_len = n.ticket.len,
+				.verified = t->info.peer_verified,
+				.subject = (const uint8_t *)t->info.peer_subject,
+				.subject_len = MIN(strlen(t->info.peer_subject), 255)};
 	uint8_t *blob = tls_alloc(t, TLS_MAX_SESSION);
 	if (!blob)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "out of memory");

@@ -463,6 +463,9 @@ TEST(tls_hs_resumption)
 	synack_tls_get_info(p.s, &si);
 	CHECK(ci.resumed && si.resumed);
 	CHECK(!strcmp(ci.alpn, "h2"));
+	/* the full handshake verified the server: the resumed one says so */
+	CHECK(ci.peer_verified);
+	CHECK(strstr(ci.peer_subject, "localhost") != NULL);
 	CHECK(exchange(p.c, p.s));
 	/* another name: the blob is refused or not offered; a full handshake */
 	synack_tls_free(p.c);
@@ -860,7 +863,7 @@ TEST(tls_hs_session_blob)
 	CHECK(exchange(p.c, p.s));
 	ssize_t n = synack_tls_get_session(p.c, blob, sizeof blob);
 	CHECK(n > 40);
-	CHECK_EQ(blob[0], 1); /* TLS_SESSION_VERSION */
+	CHECK_EQ(blob[0], 2); /* TLS_SESSION_VERSION */
 	CHECK_EQ(blob[1] << 8 | blob[2], SYNACK_TLS_AES_128_GCM_SHA256);
 	synack_tls *c2 = synack_tls_new(p.cc, "other.example");
 	CHECK_EQ(synack_tls_set_session(c2, blob, (size_t)n), -EINVAL);
@@ -953,7 +956,10 @@ TEST(tls_hs_bad_binder)
 	struct pair p = {client_cfg(), server_cfg(K_P256), NULL, NULL};
 	uint8_t blob[8192];
 	ssize_t n = first_session(&p, blob, sizeof blob);
-	blob[1 + 2 + 8 + 4 + 4 + 1] ^= 1; /* the first byte of the PSK */
+	/* version, suite, issued, lifetime, age_add, flags, subject, then the PSK */
+	size_t at = 1 + 2 + 8 + 4 + 4 + 1;
+	at += 1 + blob[at];
+	blob[at + 1] ^= 1; /* the first byte of the PSK */
 	CHECK_EQ(synack_tls_set_session(p.c, blob, (size_t)n), 0);
 	pump(p.c, p.s);
 	CHECK_EQ(synack_tls_error(p.s), SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_DECRYPT_ERROR));
