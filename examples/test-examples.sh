@@ -89,7 +89,7 @@ stop_bg() {
 	wait "$1"
 }
 
-for b in two_stacks echo_server http_get; do
+for b in two_stacks echo_server http_get https_get; do
 	if [ ! -x "$bin/$b" ]; then
 		echo "FAIL $bin/$b is not built (make examples)"
 		failed=$((failed + 1))
@@ -113,6 +113,35 @@ if cmp -s "$tmp/two.1" "$tmp/two.2"; then
 else
 	diff "$tmp/two.1" "$tmp/two.2" >"$tmp/two.diff"
 	bad "two_stacks: a second run differs" "$tmp/two.diff"
+fi
+
+# ---- https_get: the TLS engine by hand on a kernel socket, against
+# openssl s_server -www on loopback (no privileges) ----
+
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	timeout 60 openssl s_server -accept "127.0.0.1:$port" -cert "$tmp/cert.pem" -key "$tmp/key.pem" -www \
+		-quiet </dev/null >"$tmp/s_server" 2>&1 &
+	pids+=($!)
+	listening_tls() { ss -Htln "sport = :$port" | grep -q LISTEN; }
+	if ! wait_for 20 listening_tls; then
+		bad "openssl s_server did not start" "$tmp/s_server"
+	else
+		timeout 30 "$bin/https_get" --ca "$tmp/cert.pem" localhost "$port" / >"$tmp/tls.page" 2>"$tmp/tls.err"
+		rc=$?
+		cat "$tmp/tls.err" >>"$tmp/tls.page"
+		check "https_get: a page from openssl s_server over TLS 1.3, verified, ended by close_notify" $rc \
+			"$tmp/tls.page" '^HTTP/1\.0 200 ok' '^https_get: TLSv1\.3, TLS_AES_(128|256)_GCM_SHA(256|384), x25519$' \
+			'^https_get: done \(close_notify\)$'
+		timeout 30 "$bin/https_get" localhost "$port" / >"$tmp/tls.bad" 2>&1
+		[ $? -eq 1 ]
+		check "https_get: without the CA the server is refused: exit status 1, unknown_ca" $? "$tmp/tls.bad" \
+			'^https_get: sent unknown_ca: peer certificate: '
+	fi
+else
+	echo "SKIP: https_get: no openssl command (package openssl)"
 fi
 
 # ---- echo_server and http_get: TUN, the kernel as the peer ----
