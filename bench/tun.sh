@@ -267,7 +267,7 @@ run_rx() {
 run_tx() {
 	PORT=$((PORT + 1))
 	rm -f "$tmp/out" "$tmp/err"
-	bgrun "$NS_T" timeout "$xfer_to" "$bin" serve -v --tun sbt0 --addr "$T_SYN/24" --port "$PORT" --source "$N" 2>"$tmp/err"
+	bgrun "$NS_T" timeout "$xfer_to" "$bin" serve --tun sbt0 --addr "$T_SYN/24" --port "$PORT" --source "$N" 2>"$tmp/err"
 	local srv=$! i
 	for i in $(seq 100); do grep -qs listening "$tmp/err" && break; sleep 0.05; done
 	bgrun "$NS_T" timeout "$xfer_to" python3 "$tmp/peer.py" recv "$T_SYN" "$PORT" "$N" >"$tmp/out" 2>>"$tmp/err"
