@@ -232,6 +232,8 @@ static void tls_progress(struct client *cl)
 		return;
 	synack_tls_stream_pump(cl->ts);
 	tls_env_keylog(&cl->tls, cl->t);
+	if (cl->verbose)
+		tls_env_trace(&cl->tls, cl->t, "");
 	if (!cl->hs_done && synack_tls_handshake_done(cl->t)) {
 		cl->hs_done = true;
 		if (cl->verbose)
@@ -252,6 +254,8 @@ static bool on_connected(struct client *cl)
 		return true;
 	}
 	cl->t = synack_tls_new(cl->tls.cfg, cl->to.sni ? cl->to.sni : cl->host_text);
+	if (cl->t && cl->verbose)
+		synack_tls_trace_enable(cl->t, true); /* -v: every TLS message */
 	cl->ts = !cl->t	 ? NULL
 		 : cl->c ? synack_tls_stream_new_tcp(cl->c, cl->t)
 			 : synack_tls_stream_new_fd(cl->sock, cl->t);

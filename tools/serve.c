@@ -640,11 +640,22 @@ static void tls_failed(struct server *srv, struct sconn *s, int err)
 
 /* Move the engine's bytes; false when the connection ended here (or
  * waits, failed, for the peer's close). */
+/* The engine's key-log lines to --keylog; with -v, its messages to stderr. */
+static void tls_log(struct server *srv, struct sconn *s)
+{
+	char who[160];
+	tls_env_keylog(&srv->tls, s->tls);
+	if (!srv->verbose)
+		return;
+	snprintf(who, sizeof who, "%s: ", s->peer);
+	tls_env_trace(&srv->tls, s->tls, who);
+}
+
 static bool tls_step(struct server *srv, struct sconn *s)
 {
 	char text[256], who[128];
 	synack_tls_stream_pump(s->ts);
-	tls_env_keylog(&srv->tls, s->tls);
+	tls_log(srv, s);
 	if (!s->hs_done && synack_tls_handshake_done(s->tls)) {
 		s->hs_done = true;
 		s->deadline = 0;
@@ -716,7 +727,7 @@ static void service_one(struct server *srv, struct sconn *s, uint32_t ev)
 		break;
 	}
 	if (s->ts) {
-		tls_env_keylog(&srv->tls, s->tls);
+		tls_log(srv, s);
 		if (synack_tls_error(s->tls)) { /* a bad record (garbage) ... */
 			tls_step(srv, s);
 			return;
@@ -764,6 +775,8 @@ static struct sconn *conn_new(struct server *srv, synack_tcp *c, int sock)
 	s->hs_done = !srv->tls.cfg;
 	if (srv->tls.cfg) {
 		s->tls = synack_tls_new(srv->tls.cfg, NULL);
+		if (s->tls && srv->verbose)
+			synack_tls_trace_enable(s->tls, true); /* -v: every TLS message */
 		s->ts = !s->tls ? NULL
 			: c	? synack_tls_stream_new_tcp(c, s->tls)
 				: synack_tls_stream_new_fd(sock, s->tls);

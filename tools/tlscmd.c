@@ -182,6 +182,35 @@ void tls_env_keylog(struct tls_env *e, synack_tls *t)
 		fflush(e->keylog);
 }
 
+static const char *keys_name(uint8_t keys)
+{
+	switch (keys) {
+	case SYNACK_TLS_KEYS_PLAINTEXT:
+		return "in the clear";
+	case SYNACK_TLS_KEYS_EARLY:
+		return "early keys";
+	case SYNACK_TLS_KEYS_HANDSHAKE:
+		return "handshake keys";
+	default:
+		return "application keys";
+	}
+}
+
+void tls_env_trace(const struct tls_env *e, synack_tls *t, const char *who)
+{
+	synack_tls_trace_entry te[16];
+	size_t n;
+	while (t && (n = synack_tls_trace(t, te, 16)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (!te[i].content) /* a key change: "write keys: handshake (...)" */
+				fprintf(stderr, "synack: %s: %sTLS   %s\n", e->cmd, who, te[i].text);
+			else
+				fprintf(stderr, "synack: %s: %sTLS %s %s (%s)\n", e->cmd, who,
+					te[i].sent ? ">" : "<", te[i].text, keys_name(te[i].keys));
+		}
+	}
+}
+
 const char *tls_err_text(synack_tls *t, int err, char *buf, size_t cap)
 {
 	const char *detail = t && synack_tls_err_alert(err) >= 0 ? synack_tls_error_detail(t) : NULL;

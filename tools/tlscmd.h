@@ -89,6 +89,10 @@ int tls_env_open(const char *cmd, const struct tls_opts *o, bool server, struct 
 void tls_env_close(struct tls_env *e);
 /* Append t's key-log lines to the --keylog file. */
 void tls_env_keylog(struct tls_env *e, synack_tls *t);
+/* -v: every TLS message t sent or received since the last call, a line
+ * each on stderr ("synack: CMD: WHO TLS > ClientHello ... (in the clear)");
+ * t must have tracing on (synack_tls_trace_enable). who may be "". */
+void tls_env_trace(const struct tls_env *e, synack_tls *t, const char *who);
 /* "sent unknown_ca: <detail>" for a TLS error (or the errno text). */
 const char *tls_err_text(synack_tls *t, int err, char *buf, size_t cap);
 /* "TLSv1.3 TLS_AES_128_GCM_SHA256 x25519 ..." once the handshake is done. */
