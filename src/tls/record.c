@@ -1,4 +1,7 @@
 /* The TLS 1.3 record layer (RFC 8446 §5) and KeyUpdate (§4.6.3, §7.2).
+ * Under TLS 1.2 rules (tls_record_set_version) the header checks, sealing
+ * and opening are record12.c's; everything else here is shared, and
+ * KeyUpdate is refused.
  *
  * Implementation notes
  *
@@ -95,6 +98,8 @@ int tls_set_keys(struct synack_tls *t, int dir, int epoch, const struct tls_suit
 {
 	if (t->err)
 		return t->err;
+	if (tls_rules12(t))
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.3 keys under TLS 1.2 rules");
 	return install_keys(t, dir, epoch, s, secret);
 }
 
@@ -158,10 +163,13 @@ int tls_record_write(struct synack_tls *t, uint8_t type, const uint8_t *p, size_
 {
 	struct tls_core *c = t->core;
 	bool prot = is_protected(&t->wr) && type != TLS_CT_CHANGE_CIPHER_SPEC;
-	size_t need = 5 + n + (prot ? 1 + CRYPTO_AEAD_TAG : 0);
+	bool v12 = prot && tls_rules12(t); /* RFC 5246 §6.2.3.3: record12.c */
+	size_t need = 5 + n + (v12 ? tls12_record_overhead(t) : prot ? 1 + CRYPTO_AEAD_TAG : 0);
 	int r = out_grow(t, need, hard ? TLS_OUT_HARD_CAP : TLS_OUT_SOFT_CAP);
 	if (r)
 		return r;
+	if (v12)
+		return tls12_record_seal(t, type, p, n, need);
 	struct bbuf b = bbuf_make(c->out + c->out_len, need);
 	bbuf_u8(&b, prot ? TLS_CT_APPLICATION_DATA : type);
 	bbuf_u16(&b, SYNACK_TLS_VERSION_12);
@@ -242,6 +250,8 @@ int tls_key_update_send(struct synack_tls *t, bool request_peer)
 	uint8_t msg[5];
 	if (t->err)
 		return t->err;
+	if (tls_rules12(t)) /* RFC 5246 has no KeyUpdate */
+		return -EOPNOTSUPP;
 	if (!t->hs_done || t->wr.epoch != TLS_EPOCH_APPLICATION)
 		return -EAGAIN;
 	struct bbuf b = bbuf_make(msg, sizeof msg);
@@ -261,6 +271,8 @@ int tls_key_update_recv(struct synack_tls *t, const uint8_t *msg, size_t len)
 	brd_u8(&r);
 	struct brd body = brd_vec(&r, 3);
 	uint8_t req = brd_u8(&body);
+	if (tls_rules12(t)) /* RFC 5246 §7.4: no such message */
+		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "KeyUpdate in TLS 1.2");
 	if (!brd_done(&r) || !brd_done(&body))
 		return tls_fail(t, SYNACK_TLS_ALERT_DECODE_ERROR, "KeyUpdate of %zu bytes", len);
 	if (!t->hs_done || t->rd.epoch != TLS_EPOCH_APPLICATION)
@@ -282,6 +294,8 @@ int tls_key_update_recv(struct synack_tls *t, const uint8_t *msg, size_t len)
 static int aead_limits(struct synack_tls *t)
 {
 	struct tls_core *c = t->core;
+	if (tls_rules12(t)) /* no KeyUpdate; seq never wraps (tls12_record_seal) */
+		return 0;
 	if (t->wr.seq >= c->ku_limit)
 		return tls_key_update_send(t, false);
 	return 0;
@@ -292,6 +306,24 @@ static int aead_limits(struct synack_tls *t)
 static bool known_type(uint8_t type)
 {
 	return type >= TLS_CT_CHANGE_CIPHER_SPEC && type <= TLS_CT_APPLICATION_DATA;
+}
+
+/* §5.1, §5.2: the type-dependent header checks of TLS 1.3 records. */
+static int header13(struct synack_tls *t, uint8_t type, uint16_t len)
+{
+	bool prot = is_protected(&t->rd);
+	bool sealed = prot || t->skip_early; /* type 23 before keys: 0-RTT being skipped */
+	size_t max = sealed && type == TLS_CT_APPLICATION_DATA ? TLS_MAX_CIPHERTEXT : TLS_MAX_PLAINTEXT;
+	if (len > max)
+		return tls_fail(t, SYNACK_TLS_ALERT_RECORD_OVERFLOW, "record of %u bytes (limit %zu)", len,
+				max);
+	if (prot &&
+	    (type == TLS_CT_HANDSHAKE || (type == TLS_CT_ALERT && t->rd.epoch == TLS_EPOCH_APPLICATION)))
+		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "unprotected record of type %u",
+				type);
+	if (!prot && type == TLS_CT_APPLICATION_DATA && !t->skip_early)
+		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "application data before keys");
+	return 0;
 }
 
 /* §5.1, §5.2: check the header before keeping a byte of the body. */
@@ -307,17 +339,8 @@ static int record_header(struct synack_tls *t)
 				type);
 	if (version != SYNACK_TLS_VERSION_12 && !(version == 0x0301 && !prot))
 		return tls_fail(t, SYNACK_TLS_ALERT_PROTOCOL_VERSION, "record version 0x%04x", version);
-	bool sealed = prot || t->skip_early; /* type 23 before keys: 0-RTT being skipped */
-	size_t max = sealed && type == TLS_CT_APPLICATION_DATA ? TLS_MAX_CIPHERTEXT : TLS_MAX_PLAINTEXT;
-	if (len > max)
-		return tls_fail(t, SYNACK_TLS_ALERT_RECORD_OVERFLOW, "record of %u bytes (limit %zu)", len,
-				max);
-	if (prot &&
-	    (type == TLS_CT_HANDSHAKE || (type == TLS_CT_ALERT && t->rd.epoch == TLS_EPOCH_APPLICATION)))
-		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "unprotected record of type %u",
-				type);
-	if (!prot && type == TLS_CT_APPLICATION_DATA && !t->skip_early)
-		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "application data before keys");
+	if (tls_rules12(t) ? tls12_record_header(t, type, len) : header13(t, type, len))
+		return t->err;
 	if (!c->rec && !(c->rec = tls_alloc(t, TLS_MAX_CIPHERTEXT)))
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "out of memory for a record");
 	c->rec_need = len;
@@ -418,12 +441,14 @@ static int app_input(struct synack_tls *t, size_t n)
 	if (t->rd.epoch != TLS_EPOCH_APPLICATION && t->rd.epoch != TLS_EPOCH_EARLY)
 		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "application data under %s keys",
 				epoch_name(t->rd.epoch));
+	if (tls_rules12(t) && !t->hs_done) /* RFC 5246 §7.4.9: only after both Finished */
+		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "application data before Finished");
 	if (!n) /* §5.1: zero-length application data is allowed */
 		return 0;
 	c->app_off = 0;
 	c->app_len = n;
 	tls_event(t, SYNACK_TLS_EV_READABLE);
-	if (t->rd.seq >= c->ku_limit && t->hs_done && !c->ku_asked && !t->closed) {
+	if (!tls_rules12(t) && t->rd.seq >= c->ku_limit && t->hs_done && !c->ku_asked && !t->closed) {
 		c->ku_asked = true;
 		return tls_key_update_send(t, true);
 	}
@@ -567,7 +592,11 @@ static int record_process(struct synack_tls *t)
 		return skip_early(t)
 			   ? 0
 			   : tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "application data before keys");
-	if (type == TLS_CT_APPLICATION_DATA) {
+	if (tls_rules12(t) && is_protected(&t->rd)) { /* RFC 5246 §6.2.3.3 */
+		if ((r = tls12_record_open(t, &n)) != 0)
+			return r;
+		epoch = t->rd.epoch;
+	} else if (type == TLS_CT_APPLICATION_DATA) {
 		if ((r = record_open(t, &type, &n)) != 0)
 			return r == RECORD_SKIPPED ? 0 : r;
 		epoch = t->rd.epoch;

@@ -17,7 +17,9 @@
  * (tls_key_update_send/recv), tls_alloc/tls_dealloc, session storage
  * (tls_session_store, t->session_new), the completion/lifetime rules,
  * the core's private state (struct tls_core) and a test-only constructor,
- * all after the original declarations. No seam declaration was changed or
+ * all after the original declarations; later the TLS 1.2 record rules
+ * (tls_record_set_version, tls12_set_keys, tls_keys.aead_alg, the
+ * record12.c entries; the 1.3 paths unchanged). No seam declaration was changed or
  * removed. One addition changed after it was first published: the
  * signature of tls_transcript_hash_with gained hash_alg (before anyone
  * called it), and tls_set_keys does not write key-log lines (the
@@ -126,7 +128,8 @@ struct tls_keys { /* one direction */
 	uint8_t secret[CRYPTO_HASH_MAX]; /* kept for KeyUpdate (§7.2) */
 	const struct tls_suite *suite;
 	uint64_t seq;
-	int epoch; /* enum tls_epoch */
+	int epoch;    /* enum tls_epoch */
+	int aead_alg; /* TLS 1.2 keys (tls12_set_keys): enum crypto_aead_alg; 0 otherwise */
 };
 struct synack_tls {
 	const struct synack_tls_config *cfg;
@@ -174,7 +177,14 @@ int tls_hs_start(struct synack_tls *t);
 int tls_hs_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 /* A ChangeCipherSpec record arrived (RFC 8446 §5: allowed only between
  * the first ClientHello and the peer's Finished; payload already checked
- * to be the single byte 0x01). Returns 0 or an error. */
+ * to be the single byte 0x01). Returns 0 or an error.
+ * Under TLS 1.2 record rules (tls_record_set_version) the core forwards the
+ * CCS the same way and does nothing else: it never switches keys by itself.
+ * The handshake layer accepts it only where its state machine expects it
+ * (RFC 5246 §7.1, §7.4.9) and installs the pending read keys right here
+ * with tls12_set_keys(t, TLS_READ, ...); the next record is then opened
+ * under them. The core has already refused a CCS that arrives under read
+ * keys, inside a fragmented handshake message, or after hs_done. */
 int tls_hs_ccs(struct synack_tls *t);
 /* Free t->hs (handshake over, or the connection is freed). */
 void tls_hs_free(struct synack_tls *t);
@@ -196,6 +206,25 @@ int tls_send_ccs(struct synack_tls *t);
  * §7.3): key and iv via HKDF-Expand-Label, sequence number 0, the secret
  * kept for KeyUpdate. */
 int tls_set_keys(struct synack_tls *t, int dir, int epoch, const struct tls_suite *s, const uint8_t *secret);
+/* Which record rules apply (RFC 8446 §5 or RFC 5246 §6.2), set by the
+ * handshake layer once the version is negotiated: 0 or
+ * SYNACK_TLS_VERSION_13 (the default) for TLS 1.3 records,
+ * SYNACK_TLS_VERSION_12 for TLS 1.2 records (outer type = real type, no
+ * TLSInnerPlaintext, explicit nonce for AES-GCM, CCS forwarded to
+ * tls_hs_ccs, no KeyUpdate, application data only once hs_done).
+ * Returns 0, -EINVAL for another value, -EBUSY when it would change the
+ * rules while a direction already has keys (a client with 0-RTT write keys
+ * that meets a TLS 1.2 server must abort instead). */
+int tls_record_set_version(struct synack_tls *t, uint16_t version);
+/* Install TLS 1.2 keys for one direction (RFC 5246 §6.1, §6.3, §7.1): the
+ * write key and write IV of the key block (tls12_key_block), aead an enum
+ * crypto_aead_alg, iv tls12_fixed_iv_len(aead) bytes (4: the GCM salt, 12:
+ * ChaCha20-Poly1305). Sequence number 0, epoch TLS_EPOCH_APPLICATION (TLS
+ * 1.2 has one protected epoch; Finished is its first record). Call it for
+ * TLS_WRITE right after tls_send_ccs, for TLS_READ inside tls_hs_ccs.
+ * Needs TLS 1.2 record rules; refuses read keys while a handshake message
+ * is partly received. Returns 0 or fails the connection. Traced. */
+int tls12_set_keys(struct synack_tls *t, int dir, int aead, const uint8_t *key, const uint8_t *iv);
 
 /* The transcript hash (RFC 8446 §4.4.1). Selected once the suite is known;
  * before that, messages are buffered raw and hashed on selection. */
@@ -421,7 +450,15 @@ struct tls_core {
 	 * tls_key_update_recv), CCS records are counted */
 	struct bbuf *test_sink;
 	unsigned test_ccs;
+	/* record rules (tls_record_set_version): 0 or 0x0304 TLS 1.3, 0x0303 TLS 1.2 */
+	uint16_t rec_version;
+	unsigned empty12; /* consecutive empty TLS 1.2 records (record12.c) */
 };
+/* Whether TLS 1.2 record rules apply. */
+static inline bool tls_rules12(const struct synack_tls *t)
+{
+	return t->core->rec_version == SYNACK_TLS_VERSION_12;
+}
 /* Whether trace entries are kept: arguments that cost work to compute
  * (a certificate's subject) are computed only then. */
 static inline bool tls_tracing(const struct synack_tls *t)
@@ -447,6 +484,17 @@ int tls_send_alert(struct synack_tls *t, int alert);
 /* Application data in and out (record.c; conn.c checks the state first). */
 ssize_t tls_app_write(struct synack_tls *t, const uint8_t *buf, size_t len);
 ssize_t tls_app_read(struct synack_tls *t, uint8_t *buf, size_t cap);
+/* The TLS 1.2 record paths (record12.c), used by record.c under TLS 1.2
+ * rules. tls12_record_header: the type/length checks of a record header
+ * (§6.2.1, §6.2.3), 0 or the error; tls12_record_overhead: bytes a sealed
+ * record adds to its content (explicit nonce, tag); tls12_record_seal:
+ * append one sealed record of `need` bytes (5 + n + overhead, room already
+ * made) to the output; tls12_record_open: open the record in rec in place,
+ * its plaintext moved to the start of rec, *len its length. */
+int tls12_record_header(struct synack_tls *t, uint8_t type, size_t len);
+size_t tls12_record_overhead(const struct synack_tls *t);
+int tls12_record_seal(struct synack_tls *t, uint8_t type, const uint8_t *p, size_t n, size_t need);
+int tls12_record_open(struct synack_tls *t, size_t *len);
 /* Bytes waiting in the output. */
 size_t tls_out_pending(const struct synack_tls *t);
 #define TLS_OUT_SOFT_CAP (65536 + 5 + TLS_MAX_CIPHERTEXT)
