@@ -326,6 +326,16 @@ static int header13(struct synack_tls *t, uint8_t type, uint16_t len)
 	return 0;
 }
 
+/* Whether p[0..n) is printable ASCII: a plain-text protocol (HTTP, SMTP)
+ * where a TLS record was expected, for an error an operator understands. */
+static bool printable(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return false;
+	return true;
+}
+
 /* §5.1, §5.2: check the header before keeping a byte of the body. */
 static int record_header(struct synack_tls *t)
 {
@@ -334,6 +344,10 @@ static int record_header(struct synack_tls *t)
 	uint8_t type = brd_u8(&r);
 	uint16_t version = brd_u16(&r), len = brd_u16(&r);
 	bool prot = is_protected(&t->rd);
+	if (!known_type(type) && !t->info.records_in && printable(c->hdr, sizeof c->hdr))
+		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE,
+				"the peer does not speak TLS: its first bytes are text (\"%.5s\")",
+				(const char *)c->hdr);
 	if (!known_type(type))
 		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "record of unknown content type %u",
 				type);

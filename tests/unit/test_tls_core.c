@@ -262,6 +262,25 @@ TEST(tls_record_bad_header_fields)
 	}
 }
 
+/* Plain text where the first record was expected (an HTTP server on the
+ * port, an HTTP client on ours): the error says so, with the bytes. */
+TEST(tls_record_text_peer_is_named)
+{
+	static const char http[] = "HTTP/1.1 400 Bad Request\r\n";
+	struct synack_tls *t = tls_test_conn(cfg());
+	CHECK_EQ(synack_tls_feed(t, http, sizeof http - 1),
+		 SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE));
+	CHECK(strstr(synack_tls_error_detail(t), "does not speak TLS") != NULL);
+	CHECK(strstr(synack_tls_error_detail(t), "\"HTTP/\"") != NULL);
+	synack_tls_free(t);
+	/* binary garbage keeps the plain message */
+	static const uint8_t junk[] = {24, 3, 3, 0, 1, 0};
+	t = tls_test_conn(cfg());
+	synack_tls_feed(t, junk, sizeof junk);
+	CHECK(strstr(synack_tls_error_detail(t), "record of unknown content type 24") != NULL);
+	synack_tls_free(t);
+}
+
 TEST(tls_record_empty_records)
 {
 	const uint8_t empty_hs[] = {22, 3, 3, 0, 0}, empty_alert[] = {21, 3, 3, 0, 0};
