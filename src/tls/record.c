@@ -462,6 +462,8 @@ static int app_input(struct synack_tls *t, size_t n)
 	c->app_off = 0;
 	c->app_len = n;
 	tls_event(t, SYNACK_TLS_EV_READABLE);
+	tls_trace(t, false, TLS_CT_APPLICATION_DATA, 0, t->rd.epoch, (uint32_t)n, "ApplicationData %zu bytes",
+		  n);
 	if (!tls_rules12(t) && t->rd.seq >= c->ku_limit && t->hs_done && !c->ku_asked && !t->closed) {
 		c->ku_asked = true;
 		return tls_key_update_send(t, true);
