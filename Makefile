@@ -82,9 +82,10 @@ $(BUILD)/synack.pc: synack.pc.in
 $(BUILD)/synack: $(TOOL_OBJS) $(BUILD)/libsynack-internal.a
 	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libsynack-internal.a $(LIBS)
 
+UNIT_LIBS_test_tls12_server := -lssl
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a $(LIBS)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a $(LIBS) $(UNIT_LIBS_$*)
 
 $(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls/tls12.h"
 #include "tls/tls_internal.h"
 
 /* Extension codepoints (RFC 8446 §4.2, RFC 6066, RFC 7301, RFC 8449). */
@@ -202,6 +203,13 @@ struct tls_hs {
 	uint32_t offered;   /* client: XBIT of the extensions in our ClientHello */
 	uint16_t sigscheme; /* ours, for CertificateVerify */
 	bool early_data;    /* client offered 0-RTT (we refuse) */
+	/* TLS 1.2 server (server12.c): set once the ClientHello chose 1.2 */
+	bool v12;
+	const struct hs12_suite *suite12;
+	bool ecpf; /* the client sent ec_point_formats */
+	uint8_t client_random[TLS12_RANDOM_LEN], server_random[TLS12_RANDOM_LEN];
+	uint8_t master12[TLS12_MASTER_LEN];
+	struct tls12_key_block kb12;
 };
 
 /* ---- hs_common.c: key schedule over the seam, shared messages ---- */
@@ -271,5 +279,17 @@ int tls_client_ccs(struct synack_tls *t);
 int tls_server_start(struct synack_tls *t);
 int tls_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 int tls_server_ccs(struct synack_tls *t);
+/* RFC 6066 §3: the ClientHello's server_name into t->info.sni
+ * (illegal_parameter when too long or with a NUL); also for server12.c. */
+int tls_server_record_sni(struct synack_tls *t, const struct tls_exts *x);
+
+/* ---- server12.c: the TLS 1.2 server full handshake (RFC 5246 §7.3,
+ * RFC 8422 ECDHE, RFC 7627 EMS required). server.c hands over the first
+ * ClientHello when tls12_server_wants says so (the configuration allows
+ * 1.2 and the client does not offer 1.3, or our max is 1.2), then every
+ * message and ChangeCipherSpec while hs->v12. ---- */
+bool tls12_server_wants(struct synack_tls *t, const uint8_t *msg, size_t len);
+int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
+int tls12_server_ccs(struct synack_tls *t);
 
 #endif

@@ -27,6 +27,10 @@
  * keys, or arrive before any keys after an HRR. Our own client never
  * sends early data.
  *
+ * A first ClientHello that does not offer 1.3, when the configuration
+ * allows 1.2 (tls12_server_wants), goes to server12.c, which then owns
+ * every message and ChangeCipherSpec of the connection (hs->v12).
+ *
  * The server's write keys move to the application epoch right after its
  * Finished (§4.4.4 allows sending data at that point); its read keys stay
  * at the handshake epoch until the client's Finished verifies. */
@@ -184,7 +188,7 @@ static int choose_alpn(struct synack_tls *t, struct ch *ch)
 	return tls_fail(t, SYNACK_TLS_ALERT_NO_APPLICATION_PROTOCOL, "no common application protocol");
 }
 
-static int record_sni(struct synack_tls *t, const struct tls_exts *x)
+int tls_server_record_sni(struct synack_tls *t, const struct tls_exts *x)
 {
 	if (!x->sni)
 		return 0;
@@ -521,7 +525,7 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 		return err;
 	if (hs->state == S_START)
 		memcpy(t->client_random, ch.random, 32);
-	if ((err = record_sni(t, &ch.x)))
+	if ((err = tls_server_record_sni(t, &ch.x)))
 		return err;
 	trace_ch(t, msg, len, epoch, &ch);
 	if ((err = negotiate(t, &ch, msg, len)))
@@ -628,7 +632,8 @@ int tls_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int e
 		return hs_unexpected(t, msg, "connected");
 	if (!t->hs)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "no handshake state");
-	int err = server_step(t, msg, len, epoch);
+	bool v12 = t->hs->v12 || (t->hs->state == S_START && tls12_server_wants(t, msg, len));
+	int err = v12 ? tls12_server_input(t, msg, len, epoch) : server_step(t, msg, len, epoch);
 	if (!err && t->hs_done)
 		tls_hs_free(t);
 	return err;
@@ -638,6 +643,8 @@ int tls_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int e
 int tls_server_ccs(struct synack_tls *t)
 {
 	struct tls_hs *hs = t->hs;
+	if (hs->v12) /* RFC 5246 §7.1: server12.c's state machine decides */
+		return tls12_server_ccs(t);
 	if (hs->ccs_in || hs->state == S_START || hs->state == S_CONNECTED)
 		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "unexpected ChangeCipherSpec");
 	hs->ccs_in = true;
