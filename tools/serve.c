@@ -73,6 +73,8 @@ static const struct cli_opt opts[] = {
     {"http", true, OPT_HTTP},
     {"backlog", true, OPT_BACKLOG},
     TLS_CLI_OPTS,
+    {"tls12", false, TOPT_TLS12},
+    {"tls13", false, TOPT_TLS13},
     {NULL, false, 0},
 };
 

@@ -51,6 +51,12 @@ int tls_opt(const char *cmd, struct tls_opts *o, int id, const char *val)
 		return set_once(cmd, "client-ca", &o->client_ca, val);
 	case TOPT_KEYLOG:
 		return set_once(cmd, "keylog", &o->keylog, val);
+	case TOPT_TLS12:
+	case TOPT_TLS13:
+		if (o->version)
+			return cli_error(cmd, "give one of --tls12 and --tls13"), CLI_BAD;
+		o->version = id == TOPT_TLS12 ? SYNACK_TLS_VERSION_12 : SYNACK_TLS_VERSION_13;
+		return 1;
 	case TOPT_HS_TIMEOUT:
 		return cli_parse_u64(cmd, "handshake-timeout", val, 1, 3600, &o->hs_timeout_s) < 0 ? CLI_BAD
 												   : 1;
@@ -70,6 +76,7 @@ int tls_opts_check(const char *cmd, const struct tls_opts *o, bool server)
 			   : o->client_ca ? "--client-ca"
 			   : o->insecure  ? "--insecure-no-verify"
 			   : o->keylog	  ? "--keylog"
+			   : o->version	  ? (o->version == SYNACK_TLS_VERSION_12 ? "--tls12" : "--tls13")
 					  : NULL;
 	if (!o->on && need)
 		return cli_error(cmd, "%s needs --tls", need), CLI_BAD;
@@ -92,6 +99,10 @@ int tls_opts_check(const char *cmd, const struct tls_opts *o, bool server)
 		       CLI_BAD;
 	if (o->ca && o->capath)
 		return cli_error(cmd, "give --ca or --capath, not both"), CLI_BAD;
+	if (o->version == SYNACK_TLS_VERSION_12 && o->client_ca)
+		return cli_error(cmd, "--client-ca with --tls12: client certificates are not implemented "
+				      "for TLS 1.2 yet"),
+		       CLI_BAD;
 	if (o->insecure && (o->ca || o->capath))
 		return cli_error(cmd, "--insecure-no-verify verifies nothing: leave out --ca/--capath"),
 		       CLI_BAD;
@@ -131,6 +142,8 @@ static int configure(struct tls_env *e, const struct tls_opts *o, bool server)
 	}
 	if (!server && configure_client(e, o))
 		return CLI_FAIL;
+	if (o->version && synack_tls_config_set_versions(e->cfg, o->version, o->version) < 0)
+		return config_fail(e, o->version == SYNACK_TLS_VERSION_12 ? "--tls12" : "--tls13", NULL);
 	if (o->alpn && synack_tls_config_set_alpn(e->cfg, o->alpn) < 0)
 		return config_fail(e, "--alpn", o->alpn);
 	if (o->keylog) {
@@ -231,7 +244,10 @@ const char *tls_summary(synack_tls *t, char *buf, size_t cap)
 	synack_tls_info in;
 	memset(&in, 0, sizeof in);
 	synack_tls_get_info(t, &in);
-	snprintf(buf, cap, "%s %s %s%s%s%s%s%s", in.version == SYNACK_TLS_VERSION_13 ? "TLSv1.3" : "TLS",
+	snprintf(buf, cap, "%s %s %s%s%s%s%s%s",
+		 in.version == SYNACK_TLS_VERSION_13   ? "TLSv1.3"
+		 : in.version == SYNACK_TLS_VERSION_12 ? "TLSv1.2"
+						       : "TLS",
 		 synack_tls_suite_name(in.suite), in.group ? synack_tls_group_name(in.group) : "psk",
 		 in.hrr ? " (HelloRetryRequest)" : "", in.resumed ? " resumed" : "",
 		 in.peer_verified ? ", peer verified" : ", peer not verified", in.alpn[0] ? ", ALPN " : "",

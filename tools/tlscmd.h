@@ -27,6 +27,8 @@ enum {
 	TOPT_KEYLOG,
 	TOPT_KERNEL,
 	TOPT_HS_TIMEOUT,
+	TOPT_TLS12, /* serve only, until the 1.2 client exists */
+	TOPT_TLS13,
 };
 
 /* clang-format off */
@@ -50,7 +52,10 @@ enum {
 	"  --client-ca FILE     ask for a client certificate, required and verified against FILE\n"          \
 	"  --keylog FILE        append the connections' secrets to FILE (NSS key log format)\n"              \
 	"  --handshake-timeout S  drop a connection whose TLS handshake is not done after S\n"               \
-	"                       seconds (default 10)\n"
+	"                       seconds (default 10)\n"                                                      \
+	"  --tls12, --tls13     pin the TLS version (default: TLS 1.3). TLS 1.2 is the full ECDHE\n"         \
+	"                       handshake with extended master secret; no resumption, ALPN or\n"             \
+	"                       client certificates in 1.2 yet\n"
 
 #define TLS_USAGE_CLIENT                                                                                     \
 	"  --tls                TLS 1.3 over the connection (synack's engine); the server's\n"               \
@@ -68,6 +73,7 @@ struct tls_opts {
 	bool on, kernel, insecure;
 	const char *cert, *key, *ca, *capath, *sni, *alpn, *client_ca, *keylog;
 	uint64_t hs_timeout_s;
+	uint16_t version; /* --tls12 / --tls13: pinned; 0: the default */
 };
 
 /* Apply a TLS or --kernel option: 1 if `id` was one, 0 if not, CLI_BAD

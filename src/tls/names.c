@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "tls/hs12.h"
 #include "tls/tls_internal.h"
 
 struct code_name {
@@ -91,6 +92,9 @@ const char *synack_tls_suite_name(uint16_t suite)
 	const struct tls_suite *s = tls_suite_find(suite);
 	if (s)
 		return s->name;
+	const struct hs12_suite *s12 = hs12_suite_find(suite); /* TLS 1.2 (hs12_msgs.c) */
+	if (s12)
+		return s12->name;
 	if (suite == SYNACK_TLS_VERSION_13)
 		return "TLSv1.3";
 	return suite == SYNACK_TLS_VERSION_12 ? "TLSv1.2" : "unknown";

@@ -585,6 +585,54 @@ else
 fi
 stop_serve "kernel https server"
 
+# ---- TLS 1.2: synack serve --tls12 against openssl and gnutls (the server
+# side of issue 10; synack's 1.2 client does not exist yet) ----
+
+echo "# kernel sockets: openssl s_client -tls1_2, gnutls-cli -> synack serve --kernel --tls12"
+for k in ec rsa; do
+	port=$((P + 10))
+	[ "$k" = rsa ] && port=$((P + 11))
+	start_serve "tls12-$k" --kernel --port $port --tls --tls12 --cert "$pki/leaf-$k.pem" --key "$pki/leaf-$k.key" \
+		--echo -v
+	auth=ECDSA
+	[ "$k" = rsa ] && auth=RSA
+	for c in AES128-GCM-SHA256 AES256-GCM-SHA384 CHACHA20-POLY1305; do
+		rm -f "$tmp/out"
+		feed "$tmp/lines" "$tmp/out" "$lines_size" |
+			timeout --foreground -k 5 30 openssl s_client -quiet -no_ign_eof -nocommands -tls1_2 \
+				-cipher "ECDHE-$auth-$c" -connect "127.0.0.1:$port" -servername localhost \
+				-CAfile "$pki/ca-$k.pem" -verify_return_error >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		check "TLS 1.2: openssl s_client -tls1_2 -cipher ECDHE-$auth-$c -> synack serve --tls12 --echo: exit 0, echo equal (SHA-256), serve -v reports TLSv1.2" \
+			$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$lines_sum" ] &&
+				grep 'TLS with' "$srv_log" | tail -1 | grep -q ": TLSv1.2 TLS_ECDHE_${auth}_WITH_"; echo $?) \
+			"rc=$rc $(grep -i -m3 'error\|alert' "$tmp/err") | $(grep 'TLS with' "$srv_log" | tail -1)"
+	done
+	if [ "$k" = ec ]; then
+		echo hello | timeout --foreground -k 5 20 openssl s_client -quiet -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA \
+			-connect "127.0.0.1:$port" -CAfile "$pki/ca-ec.pem" >/dev/null 2>"$tmp/err"
+		grep -q 'only CBC or static-RSA' "$srv_log"
+		check "TLS 1.2: a client offering only CBC is refused; serve -v says why in one line" $? \
+			"$(grep -i -m2 'fail\|alert' "$srv_log")"
+		echo hello | timeout --foreground -k 5 20 openssl s_client -quiet -tls1_3 -connect "127.0.0.1:$port" \
+			-CAfile "$pki/ca-ec.pem" >/dev/null 2>"$tmp/err"
+		grep -qi 'alert protocol version' "$tmp/err"
+		check "TLS 1.2: --tls12 pins the version: a TLS 1.3-only client gets protocol_version" $? \
+			"$(grep -i -m2 'error\|alert' "$tmp/err")"
+		if command -v gnutls-cli >/dev/null; then
+			rm -f "$tmp/out"
+			feed "$tmp/lines" "$tmp/out" "$lines_size" |
+				timeout --foreground -k 5 30 gnutls-cli --x509cafile "$pki/ca-ec.pem" -p $port localhost \
+					--priority "NORMAL:-VERS-ALL:+VERS-TLS1.2" --logfile "$tmp/gc.log" >"$tmp/out" 2>"$tmp/err"
+			rc=$?
+			check "TLS 1.2: gnutls-cli VERS-TLS1.2 -> synack serve --tls12 --echo: exit 0, echo equal (SHA-256)" \
+				$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$lines_sum" ]; echo $?) \
+				"rc=$rc $(grep -i -m3 'error\|alert\|fail' "$tmp/gc.log" "$tmp/err")"
+		fi
+	fi
+	stop_serve "TLS 1.2 server ($k)"
+done
+
 # ---- client certificates, bad files ----
 
 start_serve mtls --kernel --port $((P + 4)) --tls --cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" \
@@ -624,6 +672,10 @@ one_line "serve: --cert of a missing file" 1 "^synack: serve: --cert" -- \
 	serve --kernel --port $((P + 4)) --tls --cert "$tmp/nothing.pem" --key "$pki/leaf-ec.key" --echo
 T=5 one_line "serve: a key that does not match the certificate" 1 "^synack: serve: --cert/--key: " -- \
 	serve --kernel --port $((P + 4)) --tls --cert "$pki/leaf-ec.pem" --key "$pki/leaf-rsa.key" --echo
+one_line "serve: --tls12 and --tls13 together" 2 "^synack: serve: give one of --tls12 and --tls13" -- \
+	serve --kernel --tls --tls12 --tls13 --cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" --echo
+one_line "serve: --tls12 with --client-ca" 2 "^synack: serve: --client-ca with --tls12: " -- \
+	serve --kernel --tls --tls12 --cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" --client-ca "$pki/ca-ec.pem" --echo
 one_line "serve: --tls without --key" 2 "^synack: serve: --tls needs --cert FILE and --key FILE" -- \
 	serve --kernel --tls --cert "$pki/leaf-ec.pem" --echo
 one_line "connect: --ca without --tls" 2 "^synack: connect: --ca needs --tls" -- \
