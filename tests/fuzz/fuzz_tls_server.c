@@ -1,8 +1,11 @@
 /* libFuzzer target: the TLS server's handshake.
  *
  * Each input is what a client sends to a fresh server of the world in
- * tests/fuzz/tls_world.h. The first byte chooses the delivery (0 all at
- * once, n > 0 in pieces of n bytes). Seeds (SYNACK_FUZZ_SEEDS=DIR): a real
+ * tests/fuzz/tls_world.h. The first byte chooses the server and the
+ * delivery: bit 7 set, a server that also speaks TLS 1.2 (server12.c,
+ * what `serve --tls12` runs), else the default TLS 1.3-only one; the low
+ * seven bits 0 for all at once, n > 0 for pieces of n bytes. Seeds also
+ * hold a TLS 1.2 ClientHello for the 1.2 server. Seeds (SYNACK_FUZZ_SEEDS=DIR): a real
  * client's whole output of a handshake; its ClientHello parses and its
  * second flight reaches Finished checking (the server's CertificateVerify
  * carries a fresh ECDSA signature each run, so the recorded Finished no
@@ -12,6 +15,41 @@
 #include "tls_world.h"
 
 static struct tls_world world;
+static synack_tls_config *server12; /* world.server's twin that allows TLS 1.2 */
+
+/* A TLS 1.2 ClientHello record (RFC 5246 §7.4.1.2) as libssl's -tls1_2
+ * sends it, reduced: one ECDHE-ECDSA suite, the renegotiation SCSV,
+ * supported_groups x25519 and secp256r1 (the certificate's curve must be
+ * there, RFC 8422 §5.3), ec_point_formats, ecdsa_secp256r1_sha256,
+ * extended_master_secret. */
+static size_t client_hello12(uint8_t *out, size_t cap)
+{
+	static const uint8_t suites[] = {0xc0, 0x2b, 0x00, 0xff};
+	struct bbuf b = bbuf_make(out, cap);
+	bbuf_u8(&b, 22);
+	bbuf_u16(&b, 0x0301);
+	size_t rec = bbuf_vec_open(&b, 2);
+	bbuf_u8(&b, 1);
+	size_t hs = bbuf_vec_open(&b, 3);
+	bbuf_u16(&b, 0x0303);
+	for (int i = 0; i < 32; i++)
+		bbuf_u8(&b, (uint8_t)(i * 7));
+	bbuf_u8(&b, 0); /* no session id */
+	size_t v = bbuf_vec_open(&b, 2);
+	bbuf_put(&b, suites, sizeof suites);
+	bbuf_vec_close(&b, v, 2);
+	bbuf_u8(&b, 1), bbuf_u8(&b, 0); /* null compression */
+	size_t ext = bbuf_vec_open(&b, 2);
+	bbuf_u16(&b, 10), bbuf_u16(&b, 6), bbuf_u16(&b, 4), bbuf_u16(&b, 0x001d), bbuf_u16(&b, 0x0017);
+	bbuf_u16(&b, 11), bbuf_u16(&b, 2), bbuf_u8(&b, 1), bbuf_u8(&b, 0);	  /* ec_point_formats */
+	bbuf_u16(&b, 13), bbuf_u16(&b, 4), bbuf_u16(&b, 2), bbuf_u16(&b, 0x0403); /* signature_algorithms */
+	bbuf_u16(&b, 23), bbuf_u16(&b, 0);					  /* extended_master_secret */
+	bbuf_vec_close(&b, ext, 2);
+	bbuf_vec_close(&b, hs, 3);
+	bbuf_vec_close(&b, rec, 2);
+	REQUIRE(bbuf_ok(&b));
+	return b.len;
+}
 
 static void write_seeds(const char *dir)
 {
@@ -24,6 +62,18 @@ static void write_seeds(const char *dir)
 		snprintf(name, sizeof name, "client-flight-%d", piece);
 		fuzz_write_seed(dir, name, c2s, cl + 1);
 	}
+	c2s[0] = 0x80; /* the 1.2 server, all at once */
+	fuzz_write_seed(dir, "client-hello-tls12", c2s, 1 + client_hello12(c2s + 1, sizeof c2s - 1));
+}
+
+static void make_server12(void)
+{
+	server12 = synack_tls_config_new(SYNACK_TLS_SERVER);
+	REQUIRE(server12);
+	REQUIRE(synack_tls_config_load_cert_mem(server12, world.cert_pem, world.key_pem) == 0);
+	REQUIRE(synack_tls_config_set_versions(server12, SYNACK_TLS_VERSION_12, SYNACK_TLS_VERSION_13) == 0);
+	synack_tls_config_set_clock(server12, (synack_tls_clock){.unix_ms = tls_world_clock});
+	synack_tls_config_set_rng(server12, (synack_rng){.fill = synack_prng_fill, .ctx = &world.prng});
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -31,6 +81,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	tls_world_init(&world);
+	make_server12();
 	fuzz_init(write_seeds);
 	return 0;
 }
@@ -40,9 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	synack_prng_seed(&world.prng, 2);
-	synack_tls *s = synack_tls_new(world.server, NULL);
+	synack_tls *s = synack_tls_new(data[0] & 0x80 ? server12 : world.server, NULL);
 	REQUIRE(s);
-	size_t piece = data[0] ? data[0] : size;
+	size_t piece = data[0] & 0x7f ? data[0] & 0x7f : size;
 	tls_world_feed(s, data + 1, size - 1, piece);
 	synack_tls_free(s);
 	return 0;
