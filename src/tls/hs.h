@@ -243,6 +243,8 @@ void hs_done(struct synack_tls *t);
 
 /* Certificate (§4.4.2), CertificateVerify (§4.4.3), Finished (§4.4.4). */
 int hs_send_certificate(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len, bool empty);
+/* TLS 1.2's Certificate: the bare certificate_list (RFC 5246 §7.4.2). */
+int hs_send_certificate12(struct synack_tls *t);
 int hs_recv_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 int hs_send_cert_verify(struct synack_tls *t);
 int hs_recv_cert_verify(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);

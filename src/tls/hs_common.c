@@ -243,12 +243,15 @@ uint16_t hs_pick_sigscheme(struct synack_tls *t, const uint16_t *peer, size_t n)
 
 /* ---- Certificate (§4.4.2) ---- */
 
-int hs_send_certificate(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len, bool empty)
+/* One Certificate builder for both versions: TLS 1.3 (RFC 8446 §4.4.2)
+ * adds the request context and an (empty) extensions block per entry to
+ * TLS 1.2's bare certificate_list (RFC 5246 §7.4.2). */
+static int send_cert(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len, size_t n, bool v13)
 {
 	const struct synack_tls_config *cfg = t->cfg;
-	size_t n = empty ? 0 : cfg->chain_n, cap = 4 + 1 + ctx_len + 3;
+	size_t cap = 4 + (v13 ? 1 + ctx_len : 0) + 3;
 	for (size_t i = 0; i < n; i++)
-		cap += 3 + cfg->chain_lens[i] + 2;
+		cap += 3 + cfg->chain_lens[i] + (v13 ? 2 : 0);
 	if (cap > TLS_MAX_HS_MESSAGE)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "our certificate chain is too long");
 	uint8_t *buf = tls_alloc(t, cap);
@@ -257,15 +260,18 @@ int hs_send_certificate(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len
 	struct bbuf b = bbuf_make(buf, cap);
 	bbuf_u8(&b, TLS_HS_CERTIFICATE);
 	size_t m = bbuf_vec_open(&b, 3);
-	size_t c = bbuf_vec_open(&b, 1);
-	bbuf_put(&b, ctx, ctx_len);
-	bbuf_vec_close(&b, c, 1);
+	if (v13) {
+		size_t c = bbuf_vec_open(&b, 1);
+		bbuf_put(&b, ctx, ctx_len);
+		bbuf_vec_close(&b, c, 1);
+	}
 	size_t l = bbuf_vec_open(&b, 3);
 	for (size_t i = 0; i < n; i++) {
 		size_t e = bbuf_vec_open(&b, 3);
 		bbuf_put(&b, cfg->chain[i], cfg->chain_lens[i]);
 		bbuf_vec_close(&b, e, 3);
-		bbuf_u16(&b, 0); /* no extensions */
+		if (v13)
+			bbuf_u16(&b, 0); /* no extensions */
 	}
 	bbuf_vec_close(&b, l, 3);
 	bbuf_vec_close(&b, m, 3);
@@ -278,6 +284,16 @@ int hs_send_certificate(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len
 		HS_TRACE_OUT(t, b.p, b.len, "Certificate %s%s(%zu certs)", subject, n ? " " : "", n);
 	tls_dealloc(t, buf, cap);
 	return err;
+}
+
+int hs_send_certificate(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len, bool empty)
+{
+	return send_cert(t, ctx, ctx_len, empty ? 0 : t->cfg->chain_n, true);
+}
+
+int hs_send_certificate12(struct synack_tls *t)
+{
+	return send_cert(t, NULL, 0, t->cfg->chain_n, false);
 }
 
 static int cert_alert(int result)

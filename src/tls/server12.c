@@ -256,35 +256,6 @@ static int send_server_hello(struct synack_tls *t)
 	return err;
 }
 
-/* §7.4.2: certificate_list only (no context, no per-entry extensions). */
-static int send_certificate(struct synack_tls *t)
-{
-	const struct synack_tls_config *cfg = t->cfg;
-	size_t cap = 4 + 3;
-	for (size_t i = 0; i < cfg->chain_n; i++)
-		cap += 3 + cfg->chain_lens[i];
-	if (cap > TLS_MAX_HS_MESSAGE)
-		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "our certificate chain is too long");
-	uint8_t *buf = tls_alloc(t, cap);
-	if (!buf)
-		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "out of memory");
-	struct bbuf b = bbuf_make(buf, cap);
-	bbuf_u8(&b, TLS_HS_CERTIFICATE);
-	size_t m = bbuf_vec_open(&b, 3), l = bbuf_vec_open(&b, 3);
-	for (size_t i = 0; i < cfg->chain_n; i++) {
-		size_t e = bbuf_vec_open(&b, 3);
-		bbuf_put(&b, cfg->chain[i], cfg->chain_lens[i]);
-		bbuf_vec_close(&b, e, 3);
-	}
-	bbuf_vec_close(&b, l, 3);
-	bbuf_vec_close(&b, m, 3);
-	int err = send_msg(t, &b, "Certificate");
-	if (!err)
-		HS_TRACE_OUT(t, b.p, b.len, "Certificate (%zu certs)", cfg->chain_n);
-	tls_dealloc(t, buf, cap);
-	return err;
-}
-
 /* RFC 8422 §5.4: ECDHE params signed with client_random + server_random. */
 static int send_server_key_exchange(struct synack_tls *t)
 {
@@ -365,7 +336,7 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	t->info.group = hs->group;
 	t->info.sigscheme = hs->sigscheme; /* ours: 1.2 has no CertificateVerify from a client here */
 	if ((err = hs_transcript(t, msg, len)) || (err = send_server_hello(t)) ||
-	    (err = send_certificate(t)) || (err = send_server_key_exchange(t)) ||
+	    (err = hs_send_certificate12(t)) || (err = send_server_key_exchange(t)) ||
 	    (err = send_server_hello_done(t)))
 		return err;
 	hs->state = S12_WAIT_CKE;
