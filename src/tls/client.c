@@ -19,8 +19,18 @@
  * Handshake write keys are installed right after the ServerHello (after
  * our CCS), so an alert we send from then on is encrypted as the server
  * expects. The ClientHello is built in a stack buffer of 2 KiB plus the
- * ticket (at most TLS_HS_MAX_TICKET). */
+ * ticket (at most TLS_HS_MAX_TICKET).
+ *
+ * Versions (RFC 8446 §4.2.1, Appendix D): when the configuration allows
+ * 1.2 too, the one ClientHello offers both: supported_versions {1.3,
+ * 1.2}, the 1.3 suites then the six 1.2 ECDHE AEAD suites, rsa_pkcs1
+ * schemes after the configured ones, and the 1.2 extensions
+ * (renegotiation_info, extended_master_secret, ec_point_formats). A
+ * ServerHello without supported_versions is the server choosing 1.2 and
+ * goes to client12.c. A 1.2-only configuration sends a plain 1.2
+ * ClientHello: no supported_versions, key_share, PSK or session id. */
 #include "tls/hs.h"
+#include "tls/hs12.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +81,24 @@ static size_t ext_open(struct bbuf *b, uint16_t type)
 
 /* ---- ClientHello (§4.1.2) ---- */
 
+static bool offer13(const struct synack_tls *t)
+{
+	return t->cfg->version_max >= SYNACK_TLS_VERSION_13;
+}
+
+/* cipher_suites: ours for 1.3, then the 1.2 ones when 1.2 is offered. */
+static void ch_suites(struct synack_tls *t, struct bbuf *b)
+{
+	size_t m = bbuf_vec_open(b, 2);
+	for (size_t i = 0; offer13(t) && i < t->cfg->nsuites; i++)
+		bbuf_u16(b, t->cfg->suites[i]);
+	uint16_t s12[ARRAY_LEN(hs12_suites)];
+	size_t n12 = t->hs->offer12 ? hs12_suites_for(t->cfg->suites, t->cfg->nsuites, s12, ARRAY_LEN(s12)) : 0;
+	for (size_t i = 0; i < n12; i++)
+		bbuf_u16(b, s12[i]);
+	bbuf_vec_close(b, m, 2);
+}
+
 static void ch_sni(struct synack_tls *t, struct bbuf *b)
 {
 	if (!is_dns_name(t->server_name))
@@ -100,15 +128,22 @@ static void ch_key_share(struct synack_tls *t, struct bbuf *b, const uint8_t *pu
 static void ch_simple_exts(struct synack_tls *t, struct bbuf *b)
 {
 	const struct synack_tls_config *cfg = t->cfg;
-	size_t e = ext_open(b, TLS_EXT_SUPPORTED_VERSIONS);
-	uint16_t v13 = SYNACK_TLS_VERSION_13;
-	put_u16_list(b, &v13, 1, 1);
-	bbuf_vec_close(b, e, 2);
+	uint16_t versions[2] = {SYNACK_TLS_VERSION_13, SYNACK_TLS_VERSION_12}, schemes[TLS_MAX_LIST + 2];
+	size_t e, nschemes = cfg->nsigschemes;
+	memcpy(schemes, cfg->sigschemes, nschemes * sizeof schemes[0]);
+	if (t->hs->offer12)
+		nschemes = tls12_client_sigschemes(cfg, schemes, TLS_MAX_LIST + 2);
+	if (offer13(t)) {
+		e = ext_open(b, TLS_EXT_SUPPORTED_VERSIONS);
+		put_u16_list(b, versions, t->hs->offer12 ? 2 : 1, 1);
+		bbuf_vec_close(b, e, 2);
+		t->hs->offered |= XBIT(X_VERSIONS) | XBIT(X_KEY_SHARE);
+	}
 	e = ext_open(b, TLS_EXT_SUPPORTED_GROUPS);
 	put_u16_list(b, cfg->groups, cfg->ngroups, 2);
 	bbuf_vec_close(b, e, 2);
 	e = ext_open(b, TLS_EXT_SIGNATURE_ALGORITHMS);
-	put_u16_list(b, cfg->sigschemes, cfg->nsigschemes, 2);
+	put_u16_list(b, schemes, nschemes, 2);
 	bbuf_vec_close(b, e, 2);
 	if (cfg->alpn_len) {
 		e = ext_open(b, TLS_EXT_ALPN);
@@ -118,8 +153,8 @@ static void ch_simple_exts(struct synack_tls *t, struct bbuf *b)
 		bbuf_vec_close(b, e, 2);
 		t->hs->offered |= XBIT(X_ALPN);
 	}
-	e = ext_open(b, TLS_EXT_RECORD_SIZE_LIMIT); /* RFC 8449 §4: 2^14 + 1 in TLS 1.3 */
-	bbuf_u16(b, TLS_MAX_PLAINTEXT + 1);
+	e = ext_open(b, TLS_EXT_RECORD_SIZE_LIMIT); /* RFC 8449 §4: 2^14 + 1 in TLS 1.3, 2^14 in 1.2 */
+	bbuf_u16(b, TLS_MAX_PLAINTEXT + (offer13(t) ? 1 : 0));
 	bbuf_vec_close(b, e, 2);
 	if (t->hs->cookie) {
 		e = ext_open(b, TLS_EXT_COOKIE);
@@ -128,11 +163,18 @@ static void ch_simple_exts(struct synack_tls *t, struct bbuf *b)
 		bbuf_vec_close(b, l, 2);
 		bbuf_vec_close(b, e, 2);
 	}
-	e = ext_open(b, TLS_EXT_PSK_KEY_EXCHANGE_MODES);
-	bbuf_u8(b, 1);
-	bbuf_u8(b, TLS_HS_PSK_MODE_DHE);
-	bbuf_vec_close(b, e, 2);
-	t->hs->offered |= XBIT(X_GROUPS) | XBIT(X_RSL) | XBIT(X_VERSIONS) | XBIT(X_KEY_SHARE);
+	if (offer13(t)) {
+		e = ext_open(b, TLS_EXT_PSK_KEY_EXCHANGE_MODES);
+		bbuf_u8(b, 1);
+		bbuf_u8(b, TLS_HS_PSK_MODE_DHE);
+		bbuf_vec_close(b, e, 2);
+	}
+	if (t->hs->offer12) { /* RFC 5746 §3.4, RFC 7627 §5.1, RFC 8422 §5.1.2 */
+		hs12_ext_reneg_put(b);
+		hs12_ext_ems_put(b);
+		hs12_ext_ecpf_put(b);
+	}
+	t->hs->offered |= XBIT(X_GROUPS) | XBIT(X_RSL);
 }
 
 /* pre_shared_key, last (§4.2.11): the binder is filled in afterwards. */
@@ -168,8 +210,12 @@ static void trace_ch(struct synack_tls *t, const uint8_t *msg, size_t len)
 {
 	char suites[96], groups[64], alpn[64];
 	const struct synack_tls_config *cfg = t->cfg;
-	HS_TRACE_OUT(t, msg, len, "ClientHello versions=TLSv1.3 suites=%s groups=%s%s%s%s%s%s%s",
-		     tls_list_names(cfg->suites, cfg->nsuites, synack_tls_suite_name, suites, sizeof suites),
+	HS_TRACE_OUT(t, msg, len, "ClientHello versions=%s suites=%s%s groups=%s%s%s%s%s%s%s",
+		     !t->hs->offer12 ? "TLSv1.3" : offer13(t) ? "TLSv1.3,TLSv1.2" : "TLSv1.2",
+		     offer13(t) ? tls_list_names(cfg->suites, cfg->nsuites, synack_tls_suite_name, suites,
+						 sizeof suites)
+				: "",
+		     !t->hs->offer12 ? "" : offer13(t) ? " +TLS 1.2 ECDHE" : "TLS 1.2 ECDHE",
 		     tls_list_names(cfg->groups, cfg->ngroups, synack_tls_group_name, groups, sizeof groups),
 		     t->info.sni[0] ? " sni=" : "", t->info.sni, cfg->alpn_len ? " alpn=" : "",
 		     tls_alpn_names(cfg->alpn, cfg->alpn_len, alpn, sizeof alpn),
@@ -183,7 +229,7 @@ static int send_client_hello(struct synack_tls *t, const struct tls_session *s)
 	size_t plen = 0;
 	if (!buf)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "out of memory");
-	int err = hs_kex_new(t, hs->group, pub, sizeof pub, &plen);
+	int err = offer13(t) ? hs_kex_new(t, hs->group, pub, sizeof pub, &plen) : 0;
 	struct bbuf b = bbuf_make(buf, CH_CAP);
 	bbuf_u8(&b, TLS_HS_CLIENT_HELLO);
 	size_t m = bbuf_vec_open(&b, 3);
@@ -192,12 +238,13 @@ static int send_client_hello(struct synack_tls *t, const struct tls_session *s)
 	size_t sid = bbuf_vec_open(&b, 1);
 	bbuf_put(&b, hs->session_id, hs->session_id_len);
 	bbuf_vec_close(&b, sid, 1);
-	put_u16_list(&b, t->cfg->suites, t->cfg->nsuites, 2);
+	ch_suites(t, &b);
 	bbuf_u16(&b, 0x0100); /* legacy_compression_methods: {null} */
 	size_t x = bbuf_vec_open(&b, 2);
 	ch_sni(t, &b);
 	ch_simple_exts(t, &b);
-	ch_key_share(t, &b, pub, plen);
+	if (offer13(t))
+		ch_key_share(t, &b, pub, plen);
 	if (hs->psk_offered)
 		ch_psk(t, &b, s);
 	bbuf_vec_close(&b, x, 2);
@@ -242,10 +289,13 @@ int tls_client_start(struct synack_tls *t)
 	if (!t->cfg->ngroups || !t->cfg->nsuites)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "no groups or suites configured");
 	hs_random(t, t->client_random, 32);
-	hs->session_id_len = 32; /* §D.4 middlebox compatibility mode */
-	hs_random(t, hs->session_id, 32);
+	hs->offer12 = t->cfg->version_min <= SYNACK_TLS_VERSION_12;
+	if (offer13(t)) {
+		hs->session_id_len = 32; /* §D.4 middlebox compatibility mode */
+		hs_random(t, hs->session_id, 32);
+	}
 	hs->group = t->cfg->groups[0];
-	if (session_usable(t, &s)) {
+	if (offer13(t) && session_usable(t, &s)) {
 		hs->psk_offered = true;
 		hs->psk_len = s.psk_len;
 		memcpy(hs->psk, s.psk, s.psk_len);
@@ -430,6 +480,12 @@ static int on_sh(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch
 static int handle_server_hello(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	struct sh sh;
+	if (tls12_client_sh_is_12(msg, len)) { /* §4.2.1: the server chose TLS 1.2 */
+		if (t->hs->state == C_WAIT_SH2)
+			return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+					"TLS 1.2 ServerHello after a HelloRetryRequest");
+		return tls12_client_server_hello(t, msg, len, epoch);
+	}
 	int err = parse_sh(t, msg, len, &sh);
 	if (err || (err = check_sh_common(t, &sh)))
 		return err;
@@ -627,11 +683,13 @@ static int client_step(struct synack_tls *t, const uint8_t *msg, size_t len, int
 
 int tls_client_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
+	if (t->hs_done && t->info.version == SYNACK_TLS_VERSION_12) /* RFC 5746: no renegotiation */
+		return hs_unexpected(t, msg, "connected (TLS 1.2)");
 	if (t->hs_done)
 		return post_handshake(t, msg, len, epoch);
 	if (!t->hs)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "no handshake state");
-	int err = client_step(t, msg, len, epoch);
+	int err = t->hs->v12 ? tls12_client_input(t, msg, len, epoch) : client_step(t, msg, len, epoch);
 	if (!err && t->hs_done)
 		tls_hs_free(t); /* give the handshake's memory back */
 	return err;
@@ -641,6 +699,8 @@ int tls_client_input(struct synack_tls *t, const uint8_t *msg, size_t len, int e
 int tls_client_ccs(struct synack_tls *t)
 {
 	struct tls_hs *hs = t->hs;
+	if (hs->v12) /* RFC 5246 §7.1: client12.c's state machine decides */
+		return tls12_client_ccs(t);
 	if (hs->ccs_in || hs->state < C_WAIT_SH || hs->state > C_WAIT_FINISHED)
 		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "unexpected ChangeCipherSpec");
 	hs->ccs_in = true;

@@ -281,17 +281,15 @@ int synack_tls_config_set_sigschemes(synack_tls_config *c, const uint16_t *schem
 			 "signature schemes");
 }
 
-/* TLS 1.3, and TLS 1.2 on servers (server12.c, used only when min is 1.2;
- * the default stays 1.3 only). A client may say min 1.2, but its max must
- * be 1.3: the 1.2 client handshake is not implemented yet. */
+/* TLS 1.2 (server12.c, client12.c) and TLS 1.3: 1.2 only, 1.3 only, or
+ * both (the highest both sides support is negotiated). */
 int synack_tls_config_set_versions(synack_tls_config *c, uint16_t min, uint16_t max)
 {
-	bool max_ok =
-	    max == SYNACK_TLS_VERSION_13 || (max == SYNACK_TLS_VERSION_12 && c->role == SYNACK_TLS_SERVER);
-	if (!max_ok || (min != SYNACK_TLS_VERSION_12 && min != SYNACK_TLS_VERSION_13) || min > max)
-		return cfg_err(c, -EINVAL,
-			       "versions 0x%04x..0x%04x: TLS 1.3, or 1.2 to 1.3 (1.2 only on servers)", min,
-			       max);
+	bool ok12 = min == SYNACK_TLS_VERSION_12 || min == SYNACK_TLS_VERSION_13;
+	bool ok13 = max == SYNACK_TLS_VERSION_12 || max == SYNACK_TLS_VERSION_13;
+	if (!ok12 || !ok13 || min > max)
+		return cfg_err(c, -EINVAL, "versions 0x%04x..0x%04x: TLS 1.2 (0x0303) and/or 1.3 (0x0304)",
+			       min, max);
 	c->version_min = min;
 	c->version_max = max;
 	return cfg_ok(c);

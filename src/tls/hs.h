@@ -206,10 +206,15 @@ struct tls_hs {
 	/* TLS 1.2 server (server12.c): set once the ClientHello chose 1.2 */
 	bool v12;
 	const struct hs12_suite *suite12;
-	bool ecpf; /* the client sent ec_point_formats */
+	bool ecpf;		/* the client sent ec_point_formats */
+	const uint8_t *alpn12;	/* server: our ALPN choice (into the config), length-prefixed */
 	uint8_t client_random[TLS12_RANDOM_LEN], server_random[TLS12_RANDOM_LEN];
 	uint8_t master12[TLS12_MASTER_LEN];
 	struct tls12_key_block kb12;
+	/* TLS 1.2 client (client12.c): the server's ECDHE point until our ClientKeyExchange */
+	uint8_t peer_point12[1 + 2 * 48]; /* HS12_POINT_MAX */
+	size_t peer_point12_len;
+	bool offer12; /* client: our ClientHello offers TLS 1.2 */
 };
 
 /* ---- hs_common.c: key schedule over the seam, shared messages ---- */
@@ -243,9 +248,12 @@ void hs_done(struct synack_tls *t);
 
 /* Certificate (§4.4.2), CertificateVerify (§4.4.3), Finished (§4.4.4). */
 int hs_send_certificate(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len, bool empty);
-/* TLS 1.2's Certificate: the bare certificate_list (RFC 5246 §7.4.2). */
-int hs_send_certificate12(struct synack_tls *t);
+/* TLS 1.2's Certificate: the bare certificate_list (RFC 5246 §7.4.2);
+ * empty: none (a client without a certificate, §7.4.6). */
+int hs_send_certificate12(struct synack_tls *t, bool empty);
 int hs_recv_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
+/* TLS 1.2's Certificate (RFC 5246 §7.4.2): the same checks and results. */
+int hs_recv_certificate12(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 int hs_send_cert_verify(struct synack_tls *t);
 int hs_recv_cert_verify(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 int hs_send_finished(struct synack_tls *t, const uint8_t *base_key);
@@ -284,6 +292,10 @@ int tls_server_ccs(struct synack_tls *t);
 /* RFC 6066 §3: the ClientHello's server_name into t->info.sni
  * (illegal_parameter when too long or with a NUL); also for server12.c. */
 int tls_server_record_sni(struct synack_tls *t, const struct tls_exts *x);
+/* RFC 7301 §3.2: our first protocol the client offers into *alpn
+ * (length-prefixed; NULL: no ALPN) and t->info.alpn;
+ * no_application_protocol when none is common. */
+int tls_server_choose_alpn(struct synack_tls *t, const struct tls_exts *x, const uint8_t **alpn);
 
 /* ---- server12.c: the TLS 1.2 server full handshake (RFC 5246 §7.3,
  * RFC 8422 ECDHE, RFC 7627 EMS required). server.c hands over the first
@@ -293,5 +305,17 @@ int tls_server_record_sni(struct synack_tls *t, const struct tls_exts *x);
 bool tls12_server_wants(struct synack_tls *t, const uint8_t *msg, size_t len);
 int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 int tls12_server_ccs(struct synack_tls *t);
+
+/* ---- client12.c: the TLS 1.2 client full handshake. client.c offers 1.2
+ * when the configuration allows it (version_min 0x0303) and hands over a
+ * ServerHello without supported_versions (tls12_client_sh_is_12), then
+ * every message and ChangeCipherSpec while hs->v12. ---- */
+bool tls12_client_sh_is_12(const uint8_t *msg, size_t len);
+int tls12_client_server_hello(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
+int tls12_client_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
+int tls12_client_ccs(struct synack_tls *t);
+/* The signature schemes a ClientHello offering 1.2 lists (the configured
+ * ones, then rsa_pkcs1_sha256/384); returns how many (at most cap). */
+size_t tls12_client_sigschemes(const struct synack_tls_config *cfg, uint16_t *out, size_t cap);
 
 #endif

@@ -218,6 +218,11 @@ int hs12_auth_of_key(const struct crypto_ops *c, const struct crypto_pkey *key);
  * cipher_suites vector content) and whose auth is auth. 0 and *out;
  * -ENOENT when none fits (handshake_failure), *why then tells why in one
  * line; -EBADMSG for a malformed list; -EINVAL for a bad auth. */
+/* The 1.2 suites that stand for configured 1.3 suites (suites13, n): for
+ * each, in order, those with the same AEAD, ECDSA then RSA (the 1.3 suite
+ * list of synack_tls_config_set_suites chooses the AEADs of both
+ * versions). Returns how many were written to out (at most cap). */
+size_t hs12_suites_for(const uint16_t *suites13, size_t n, uint16_t *out, size_t cap);
 int hs12_choose_suite(const uint8_t *suites, size_t len, int auth, const uint16_t *prefs, size_t nprefs,
 		      const struct hs12_suite **out, const char **why);
 

@@ -501,6 +501,20 @@ static const char *why_none(const uint8_t *suites, size_t len, int auth, const u
 	return "client offers only CBC or static-RSA suites (no ECDHE with AES-GCM or ChaCha20-Poly1305)";
 }
 
+/* The configuration names TLS 1.3 suites; each stands for the 1.2 suites
+ * with the same AEAD, ECDSA before RSA, in the configured order. */
+size_t hs12_suites_for(const uint16_t *suites13, size_t n, uint16_t *out, size_t cap)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tls_suite *s13 = tls_suite_find(suites13[i]);
+		for (size_t j = 0; s13 && j < ARRAY_LEN(hs12_suites); j++)
+			if (hs12_suites[j].aead == s13->aead && k < cap)
+				out[k++] = hs12_suites[j].id;
+	}
+	return k;
+}
+
 /* RFC 5246 §7.4.1.3 cipher_suite: "The single cipher suite selected by the
  * server from the list in ClientHello.cipher_suites"; ours decides the order. */
 int hs12_choose_suite(const uint8_t *suites, size_t len, int auth, const uint16_t *prefs, size_t nprefs,

@@ -291,9 +291,9 @@ int hs_send_certificate(struct synack_tls *t, const uint8_t *ctx, size_t ctx_len
 	return send_cert(t, ctx, ctx_len, empty ? 0 : t->cfg->chain_n, true);
 }
 
-int hs_send_certificate12(struct synack_tls *t)
+int hs_send_certificate12(struct synack_tls *t, bool empty)
 {
-	return send_cert(t, NULL, 0, t->cfg->chain_n, false);
+	return send_cert(t, NULL, 0, empty ? 0 : t->cfg->chain_n, false);
 }
 
 static int cert_alert(int result)
@@ -318,19 +318,25 @@ struct chain {
 	size_t n;
 };
 
-/* certificate_list: entries with empty (or unsolicited-free) extensions. */
-static int parse_chain(struct synack_tls *t, struct brd *list, struct chain *ch)
+/* certificate_list: in TLS 1.3 entries with empty (or unsolicited-free)
+ * extensions (RFC 8446 §4.4.2), in TLS 1.2 bare ASN.1Cert<1..2^24-1>
+ * (RFC 5246 §7.4.2). */
+static int parse_chain(struct synack_tls *t, struct brd *list, struct chain *ch, bool v13)
 {
 	while (brd_ok(list) && brd_left(list)) {
 		struct brd der = brd_vec(list, 3);
-		struct brd exts = brd_vec(list, 2);
-		struct tls_exts x;
-		const char *why = "";
-		if (!brd_ok(&der) || der.len == 0 || !brd_ok(&exts))
+		if (!brd_ok(&der) || der.len == 0)
 			return hs_decode_error(t, "Certificate");
-		int alert = tls_ext_parse(&exts, TLS_CTX_CT, 0, &x, &why);
-		if (alert)
-			return tls_fail(t, alert, "Certificate: %s", why);
+		if (v13) {
+			struct brd exts = brd_vec(list, 2);
+			struct tls_exts x;
+			const char *why = "";
+			if (!brd_ok(&exts))
+				return hs_decode_error(t, "Certificate");
+			int alert = tls_ext_parse(&exts, TLS_CTX_CT, 0, &x, &why);
+			if (alert)
+				return tls_fail(t, alert, "Certificate: %s", why);
+		}
 		if (ch->n == TLS_HS_MAX_CHAIN)
 			return tls_fail(t, SYNACK_TLS_ALERT_BAD_CERTIFICATE, "chain longer than %d",
 					TLS_HS_MAX_CHAIN);
@@ -359,11 +365,11 @@ static int verify_chain(struct synack_tls *t, const struct chain *ch)
 	return 0;
 }
 
-int hs_recv_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+static int recv_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch, bool v13)
 {
 	struct tls_hs *hs = t->hs;
 	struct brd r = hs_body(msg, len);
-	struct brd ctx = brd_vec(&r, 1);
+	struct brd ctx = v13 ? brd_vec(&r, 1) : brd_make(NULL, 0);
 	struct brd list = brd_vec(&r, 3);
 	struct chain ch = {.n = 0};
 	if (!brd_done(&r))
@@ -372,7 +378,7 @@ int hs_recv_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, in
 	if (ctx.len != hs->cr_ctx_len || (ctx.len && memcmp(ctx.p, hs->cr_ctx, ctx.len)))
 		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
 				"certificate_request_context mismatch");
-	int err = parse_chain(t, &list, &ch);
+	int err = parse_chain(t, &list, &ch, v13);
 	if (err)
 		return err;
 	if (ch.n == 0) {
@@ -390,6 +396,16 @@ int hs_recv_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, in
 		return err;
 	hs->peer_cert = true;
 	return hs_transcript(t, msg, len);
+}
+
+int hs_recv_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	return recv_certificate(t, msg, len, epoch, true);
+}
+
+int hs_recv_certificate12(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	return recv_certificate(t, msg, len, epoch, false);
 }
 
 /* ---- CertificateVerify (§4.4.3) ---- */

@@ -164,21 +164,23 @@ static int choose_group(struct synack_tls *t, struct ch *ch)
 	return err ? err : tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE, "no common key-exchange group");
 }
 
-/* RFC 7301 §3.2: our first protocol the client offers. */
-static int choose_alpn(struct synack_tls *t, struct ch *ch)
+/* RFC 7301 §3.2: our first protocol the client offers; *alpn gets it,
+ * length-prefixed, or NULL. Also for server12.c. */
+int tls_server_choose_alpn(struct synack_tls *t, const struct tls_exts *x, const uint8_t **alpn)
 {
 	const struct synack_tls_config *cfg = t->cfg;
-	if (!cfg->alpn_len || !(ch->x.present & XBIT(X_ALPN)))
+	*alpn = NULL;
+	if (!cfg->alpn_len || !(x->present & XBIT(X_ALPN)))
 		return 0;
 	struct brd mine = brd_make(cfg->alpn, cfg->alpn_len);
 	while (brd_left(&mine)) {
 		const uint8_t *at = mine.p + mine.off;
 		struct brd p = brd_vec(&mine, 1);
-		struct brd theirs = brd_make(ch->x.alpn, ch->x.alpn_len);
+		struct brd theirs = brd_make(x->alpn, x->alpn_len);
 		while (brd_left(&theirs)) {
 			struct brd q = brd_vec(&theirs, 1);
 			if (q.len == p.len && !memcmp(p.p, q.p, p.len)) {
-				ch->alpn = at;
+				*alpn = at;
 				memcpy(t->info.alpn, p.p,
 				       p.len < sizeof t->info.alpn ? p.len : sizeof t->info.alpn - 1);
 				return 0;
@@ -506,7 +508,7 @@ static void trace_ch(struct synack_tls *t, const uint8_t *msg, size_t len, int e
 static int negotiate(struct synack_tls *t, struct ch *ch, const uint8_t *msg, size_t len)
 {
 	int err = check_ch_basics(t, ch);
-	if (err || (err = choose_suite(t, ch)) || (err = choose_group(t, ch)) || (err = choose_alpn(t, ch)) ||
+	if (err || (err = choose_suite(t, ch)) || (err = choose_group(t, ch)) || (err = tls_server_choose_alpn(t, &ch->x, &ch->alpn)) ||
 	    (err = hs_apply_rsl(t, &ch->x)))
 		return err;
 	if (t->hs->state == S_WAIT_CH2 && (err = check_ch2(t, ch)))

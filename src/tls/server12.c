@@ -24,8 +24,9 @@
  *   ECDSA hash on any curve; we restrict ourselves to the matching pairs.
  *   For RSA keys rsa_pkcs1_sha256/384 are tried after the configured
  *   schemes (allowed in 1.2 ServerKeyExchange, never in 1.3).
+ * - ALPN (RFC 7301 §3.1) is answered in the ServerHello, chosen as in 1.3.
  * - Not yet: session IDs, tickets (the SessionTicket extension is
- *   ignored), client certificates (refused), ALPN (not answered).
+ *   ignored), client certificates (refused).
  * - Keys: the read keys are installed when the client's ChangeCipherSpec
  *   arrives (tls12_server_ccs), the write keys right after ours. */
 #include "tls/hs.h"
@@ -187,7 +188,9 @@ static int ch12_choose(struct synack_tls *t, const struct ch12 *ch)
 	int auth = cfg->key ? hs12_auth_of_key(t->crypto, cfg->key) : 0;
 	if (!cfg->chain_n || !auth)
 		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE, "no certificate usable with TLS 1.2");
-	int r = hs12_choose_suite(ch->suites.p, ch->suites.len, auth, NULL, 0, &hs->suite12, &why);
+	uint16_t prefs[ARRAY_LEN(hs12_suites)];
+	size_t np = hs12_suites_for(cfg->suites, cfg->nsuites, prefs, ARRAY_LEN(prefs));
+	int r = hs12_choose_suite(ch->suites.p, ch->suites.len, auth, prefs, np, &hs->suite12, &why);
 	if (r)
 		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE, "TLS 1.2: %s", why);
 	for (size_t i = 0; i < cfg->ngroups && !hs->group; i++)
@@ -247,12 +250,20 @@ static int send_server_hello(struct synack_tls *t)
 	hs12_ext_ems_put(&b);
 	if (hs->ecpf)
 		hs12_ext_ecpf_put(&b);
+	if (hs->alpn12) {
+		bbuf_u16(&b, TLS_EXT_ALPN);
+		size_t e = bbuf_vec_open(&b, 2), l = bbuf_vec_open(&b, 2);
+		bbuf_put(&b, hs->alpn12, 1 + (size_t)hs->alpn12[0]);
+		bbuf_vec_close(&b, l, 2);
+		bbuf_vec_close(&b, e, 2);
+	}
 	bbuf_vec_close(&b, x, 2);
 	bbuf_vec_close(&b, m, 3);
 	int err = send_msg(t, &b, "ServerHello");
 	if (!err)
-		HS_TRACE_OUT(t, b.p, b.len, "ServerHello TLSv1.2 suite=%s ems%s", hs->suite12->name,
-			     t->cfg->version_max > SYNACK_TLS_VERSION_12 ? " downgrade-sentinel" : "");
+		HS_TRACE_OUT(t, b.p, b.len, "ServerHello TLSv1.2 suite=%s ems%s%s%s", hs->suite12->name,
+			     t->cfg->version_max > SYNACK_TLS_VERSION_12 ? " downgrade-sentinel" : "",
+			     t->info.alpn[0] ? " alpn=" : "", t->info.alpn);
 	return err;
 }
 
@@ -327,7 +338,8 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	if (t->cfg->request_client_cert)
 		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE,
 				"client certificates are not implemented for TLS 1.2");
-	if ((err = ch12_checks(t, &ch)) || (err = ch12_choose(t, &ch)))
+	if ((err = ch12_checks(t, &ch)) || (err = ch12_choose(t, &ch)) ||
+	    (err = tls_server_choose_alpn(t, &ch.x, &hs->alpn12)))
 		return err;
 	if (tls_record_set_version(t, SYNACK_TLS_VERSION_12) || tls_transcript_select(t, hs->suite12->hash))
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.2 record rules or transcript");
@@ -336,7 +348,7 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	t->info.group = hs->group;
 	t->info.sigscheme = hs->sigscheme; /* ours: 1.2 has no CertificateVerify from a client here */
 	if ((err = hs_transcript(t, msg, len)) || (err = send_server_hello(t)) ||
-	    (err = hs_send_certificate12(t)) || (err = send_server_key_exchange(t)) ||
+	    (err = hs_send_certificate12(t, false)) || (err = send_server_key_exchange(t)) ||
 	    (err = send_server_hello_done(t)))
 		return err;
 	hs->state = S12_WAIT_CKE;

@@ -305,8 +305,9 @@ TEST(config_versions)
 	CHECK_EQ(synack_tls_config_set_versions(s, SYNACK_TLS_VERSION_12, SYNACK_TLS_VERSION_12), 0);
 	CHECK_EQ(synack_tls_config_set_versions(s, SYNACK_TLS_VERSION_13, SYNACK_TLS_VERSION_12), -EINVAL);
 	CHECK_EQ(synack_tls_config_set_versions(s, 0x0302, SYNACK_TLS_VERSION_13), -EINVAL);
-	CHECK_EQ(synack_tls_config_set_versions(c, SYNACK_TLS_VERSION_12, SYNACK_TLS_VERSION_12), -EINVAL);
+	CHECK_EQ(synack_tls_config_set_versions(c, SYNACK_TLS_VERSION_12, SYNACK_TLS_VERSION_12), 0);
 	CHECK_EQ(synack_tls_config_set_versions(c, SYNACK_TLS_VERSION_12, SYNACK_TLS_VERSION_13), 0);
+	CHECK_EQ(synack_tls_config_set_versions(c, SYNACK_TLS_VERSION_13, 0x0305), -EINVAL);
 	synack_tls_config_free(s);
 	synack_tls_config_free(c);
 }

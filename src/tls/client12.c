@@ -1,0 +1,481 @@
+/* The TLS 1.2 client full handshake (RFC 5246 §7.3; ECDHE of RFC 8422;
+ * AEAD suites of RFC 5289 and RFC 7905; RFC 7627 extended master secret;
+ * RFC 5746 secure renegotiation signalling; the RFC 8446 §4.1.3
+ * downgrade sentinel).
+ *
+ * Implementation notes
+ *
+ *   (client.c sent a ClientHello offering 1.2) --ServerHello--> C12_WAIT_CERT
+ *   --Certificate--> C12_WAIT_SKE --ServerKeyExchange--> C12_WAIT_SHD
+ *   [--CertificateRequest--> C12_WAIT_SHD] --ServerHelloDone-->
+ *   [Certificate (empty)], ClientKeyExchange, ChangeCipherSpec, Finished
+ *   --> C12_WAIT_CCS --ChangeCipherSpec--> C12_WAIT_FINISHED --Finished-->
+ *   C12_CONNECTED
+ *
+ * - client.c builds the one ClientHello for every version the
+ *   configuration allows and hands the ServerHello here when it carries no
+ *   supported_versions (tls12_client_sh_is_12): the server chose 1.2. From
+ *   then on this file owns every message and ChangeCipherSpec (hs->v12).
+ * - Required of the server: renegotiation_info (RFC 5746 §3.4) and
+ *   extended_master_secret (RFC 7627 §5.2: we abort rather than fall back
+ *   to the legacy master secret); an ECDHE AEAD suite we offered; a
+ *   certificate whose key type is the suite's (RFC 8422 §5.3); a
+ *   ServerKeyExchange for a group we offered, signed with a scheme we
+ *   offered (RFC 5246 §7.4.1.4.1) that the certificate's key can make.
+ * - A 1.3-capable client refuses a 1.2 ServerHello whose random ends with
+ *   either downgrade sentinel (RFC 8446 §4.1.3: illegal_parameter).
+ * - The ServerHello may only carry extensions we sent (RFC 5246 §7.4.1.4:
+ *   unsupported_extension otherwise), each at most once.
+ * - Not yet: resumption (no session_ticket offered, no session ID kept),
+ *   client certificates: a CertificateRequest is answered with an empty
+ *   Certificate (§7.4.6 allows it; the server decides).
+ * - Keys: write keys right after our ChangeCipherSpec, read keys when the
+ *   server's ChangeCipherSpec arrives in the one state that allows it (the
+ *   EarlyCCS class); a Finished that is not under those keys is
+ *   unexpected_message (the SKIP class: no state is ever jumped). */
+#include "tls/hs.h"
+#include "tls/hs12.h"
+
+#include <errno.h>
+#include <string.h>
+
+_Static_assert(sizeof((struct tls_hs *)0)->peer_point12 >= HS12_POINT_MAX, "peer_point12");
+
+enum tls12_client_state {
+	C12_WAIT_CERT = 200, /* apart from client.c's states */
+	C12_WAIT_SKE,
+	C12_WAIT_SHD,
+	C12_WAIT_CCS,
+	C12_WAIT_FINISHED,
+	C12_CONNECTED,
+};
+
+/* The fixed fields of a ServerHello (§7.4.1.3). */
+struct sh12 {
+	uint16_t version, suite;
+	const uint8_t *random;
+	struct brd sid;
+	uint8_t compression;
+	struct brd ext; /* content of the extension block; len 0: none */
+	bool has_ext;
+};
+
+static bool sh12_split(const uint8_t *msg, size_t len, struct sh12 *sh)
+{
+	struct brd r = hs_body(msg, len);
+	sh->version = brd_u16(&r);
+	sh->random = brd_take(&r, TLS12_RANDOM_LEN);
+	sh->sid = brd_vec(&r, 1);
+	sh->suite = brd_u16(&r);
+	sh->compression = brd_u8(&r);
+	sh->has_ext = brd_ok(&r) && brd_left(&r);
+	sh->ext = sh->has_ext ? brd_vec(&r, 2) : brd_make(NULL, 0);
+	return brd_done(&r) && sh->sid.len <= 32;
+}
+
+bool tls12_client_sh_is_12(const uint8_t *msg, size_t len)
+{
+	struct sh12 sh;
+	const uint8_t *d;
+	size_t n;
+	if (len < 4 || !sh12_split(msg, len, &sh))
+		return false; /* the 1.3 parser says decode_error */
+	if (!sh.has_ext)
+		return true;
+	return hs12_ext_find(sh.ext.p, sh.ext.len, TLS_EXT_SUPPORTED_VERSIONS, &d, &n) == -ENOENT;
+}
+
+/* The signature schemes our ClientHello offers when it offers 1.2: the
+ * configured ones and RSASSA-PKCS1-v1_5 (RFC 8446 §4.2.3: allowed in a 1.2
+ * ServerKeyExchange, never in a 1.3 CertificateVerify). */
+size_t tls12_client_sigschemes(const struct synack_tls_config *cfg, uint16_t *out, size_t cap)
+{
+	static const uint16_t pkcs1[] = {CRYPTO_RSA_PKCS1_SHA256, CRYPTO_RSA_PKCS1_SHA384};
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->nsigschemes && n < cap; i++)
+		out[n++] = cfg->sigschemes[i];
+	for (size_t i = 0; i < 2 && n < cap; i++)
+		if (!tls_list_has(out, n, pkcs1[i]))
+			out[n++] = pkcs1[i];
+	return n;
+}
+
+/* ---- ServerHello (RFC 5246 §7.4.1.3) ---- */
+
+enum { SX_RI, SX_EMS, SX_ECPF, SX_SNI, SX_ALPN, SX_RSL };
+
+/* RFC 7301 §3.1: exactly one name, one we offered. */
+static int sh12_alpn(struct synack_tls *t, const uint8_t *d, size_t n)
+{
+	struct brd r = brd_make(d, n), list = brd_vec(&r, 2), name = brd_vec(&list, 1);
+	if (!brd_done(&r) || !brd_done(&list) || name.len == 0)
+		return hs_decode_error(t, "ServerHello application_layer_protocol_negotiation");
+	struct brd mine = brd_make(t->cfg->alpn, t->cfg->alpn_len);
+	while (brd_left(&mine)) {
+		struct brd p = brd_vec(&mine, 1);
+		if (p.len == name.len && !memcmp(p.p, name.p, p.len)) {
+			memcpy(t->info.alpn, p.p, p.len < sizeof t->info.alpn ? p.len : sizeof t->info.alpn - 1);
+			return 0;
+		}
+	}
+	return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "server chose a protocol we did not offer");
+}
+
+/* RFC 8449 §4: in TLS 1.2 the limit is the plaintext size, at most 2^14. */
+static int sh12_rsl(struct synack_tls *t, const uint8_t *d, size_t n)
+{
+	struct brd r = brd_make(d, n);
+	uint16_t v = brd_u16(&r);
+	if (!brd_done(&r))
+		return hs_decode_error(t, "record_size_limit");
+	if (v < 64)
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "record_size_limit %u", v);
+	size_t lim = v < TLS12_MAX_PLAINTEXT ? v : TLS12_MAX_PLAINTEXT;
+	if (t->send_limit == 0 || lim < t->send_limit)
+		t->send_limit = lim;
+	return 0;
+}
+
+static int sh12_one_ext(struct synack_tls *t, uint16_t type, const uint8_t *d, size_t n, unsigned *seen)
+{
+	int which, r;
+	switch (type) {
+	case HS12_EXT_RENEGOTIATION_INFO: which = SX_RI; break;
+	case HS12_EXT_EXTENDED_MASTER: which = SX_EMS; break;
+	case HS12_EXT_EC_POINT_FORMATS: which = SX_ECPF; break;
+	case TLS_EXT_SERVER_NAME: which = (t->hs->offered & XBIT(X_SNI)) ? SX_SNI : -1; break;
+	case TLS_EXT_ALPN: which = (t->hs->offered & XBIT(X_ALPN)) ? SX_ALPN : -1; break;
+	case TLS_EXT_RECORD_SIZE_LIMIT: which = SX_RSL; break;
+	default: which = -1;
+	}
+	if (which < 0)
+		return tls_fail(t, SYNACK_TLS_ALERT_UNSUPPORTED_EXTENSION,
+				"ServerHello extension %u we did not offer", type);
+	if (*seen & (1u << which))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "ServerHello extension %u twice", type);
+	*seen |= 1u << which;
+	switch (which) {
+	case SX_RI: /* RFC 5746 §3.4 */
+		if ((r = hs12_ext_reneg_parse(d, n)))
+			return r == -EPROTO ? tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE,
+						       "non-empty renegotiation_info on an initial handshake")
+					    : hs_decode_error(t, "renegotiation_info");
+		return 0;
+	case SX_EMS:
+		return hs12_ext_ems_parse(d, n) ? hs_decode_error(t, "extended_master_secret") : 0;
+	case SX_ECPF: /* RFC 8422 §5.2 */
+		if ((r = hs12_ext_ecpf_parse(d, n)))
+			return r == -EPROTO ? tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+						       "ec_point_formats without uncompressed")
+					    : hs_decode_error(t, "ec_point_formats");
+		return 0;
+	case SX_SNI: /* RFC 6066 §3: the server's acknowledgement is empty */
+		return n ? hs_decode_error(t, "ServerHello server_name") : 0;
+	case SX_ALPN:
+		return sh12_alpn(t, d, n);
+	default:
+		return sh12_rsl(t, d, n);
+	}
+}
+
+static int sh12_exts(struct synack_tls *t, struct brd e)
+{
+	unsigned seen = 0;
+	int err;
+	while (brd_ok(&e) && brd_left(&e)) {
+		uint16_t type = brd_u16(&e);
+		struct brd d = brd_vec(&e, 2);
+		if (!brd_ok(&e))
+			break;
+		if ((err = sh12_one_ext(t, type, d.p, d.len, &seen)))
+			return err;
+	}
+	if (!brd_done(&e))
+		return hs_decode_error(t, "ServerHello extensions");
+	if (!(seen & (1u << SX_RI)))
+		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE,
+				"server does not signal secure renegotiation (RFC 5746 required)");
+	if (!(seen & (1u << SX_EMS)))
+		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE,
+				"server does not support extended_master_secret (RFC 7627 required)");
+	return 0;
+}
+
+/* RFC 8446 §4.1.3 and RFC 5246 §7.4.1.3: version, sentinel, suite,
+ * compression, session id. */
+static int sh12_checks(struct synack_tls *t, const struct sh12 *sh)
+{
+	struct tls_hs *hs = t->hs;
+	if (sh->version != SYNACK_TLS_VERSION_12)
+		return tls_fail(t, SYNACK_TLS_ALERT_PROTOCOL_VERSION, "server chose version 0x%04x",
+				sh->version);
+	if (t->cfg->version_max >= SYNACK_TLS_VERSION_13 && hs12_downgrade_detect(sh->random))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"TLS 1.2 ServerHello with the downgrade sentinel: a TLS 1.3 server was "
+				"forced down (RFC 8446 §4.1.3)");
+	uint16_t offered[ARRAY_LEN(hs12_suites)];
+	size_t no = hs12_suites_for(t->cfg->suites, t->cfg->nsuites, offered, ARRAY_LEN(offered));
+	if (!tls_list_has(offered, no, sh->suite))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"server chose suite 0x%04x we did not offer for TLS 1.2", sh->suite);
+	if (sh->compression != 0)
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "compression method %u",
+				sh->compression);
+	if (sh->sid.len && sh->sid.len == hs->session_id_len && !memcmp(sh->sid.p, hs->session_id, sh->sid.len))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"server resumes a TLS 1.2 session we did not offer");
+	return 0;
+}
+
+int tls12_client_server_hello(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct tls_hs *hs = t->hs;
+	struct sh12 sh;
+	if (!sh12_split(msg, len, &sh))
+		return hs_decode_error(t, "ServerHello");
+	const struct hs12_suite *s = hs12_suite_find(sh.suite);
+	HS_TRACE_IN(t, msg, len, epoch, "ServerHello TLSv1.2 suite=%s",
+		    s ? s->name : synack_tls_suite_name(sh.suite));
+	if (t->cfg->version_min > SYNACK_TLS_VERSION_12)
+		return tls_fail(t, SYNACK_TLS_ALERT_PROTOCOL_VERSION,
+				"server chose version 0x%04x; we allow only TLS 1.3", sh.version);
+	int err = sh12_checks(t, &sh);
+	if (err || (err = sh12_exts(t, sh.ext)))
+		return err;
+	hs->v12 = true;
+	hs->suite12 = s;
+	hs->hlen = tls_hash_len(t->crypto, s->hash);
+	memcpy(hs->client_random, t->client_random, TLS12_RANDOM_LEN);
+	memcpy(hs->server_random, sh.random, TLS12_RANDOM_LEN);
+	if (tls_record_set_version(t, SYNACK_TLS_VERSION_12) || tls_transcript_select(t, s->hash))
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.2 record rules or transcript");
+	t->info.version = SYNACK_TLS_VERSION_12;
+	t->info.suite = s->id;
+	hs->state = C12_WAIT_CERT;
+	return hs_transcript(t, msg, len);
+}
+
+/* ---- Certificate (§7.4.2), ServerKeyExchange (RFC 8422 §5.4) ---- */
+
+static int on_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct tls_hs *hs = t->hs;
+	int err = hs_recv_certificate12(t, msg, len, epoch);
+	if (err)
+		return err;
+	if (!hs->peer_cert)
+		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE, "server sent no certificate");
+	if (hs12_auth_of_key(t->crypto, hs->peer_key) != hs->suite12->auth) /* RFC 8422 §5.3 */
+		return tls_fail(t, SYNACK_TLS_ALERT_UNSUPPORTED_CERTIFICATE,
+				"the certificate's key does not fit %s", hs->suite12->name);
+	hs->state = C12_WAIT_SKE;
+	return 0;
+}
+
+static int on_server_key_exchange(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct tls_hs *hs = t->hs;
+	struct hs12_ske ske;
+	uint8_t sbuf[HS12_SIGNED_MAX];
+	uint16_t offered[TLS_MAX_LIST + 2];
+	struct bbuf s = bbuf_make(sbuf, sizeof sbuf);
+	int r = hs12_ske_parse(msg + 4, len - 4, &ske);
+	if (r == -EBADMSG)
+		return hs_decode_error(t, "ServerKeyExchange");
+	HS_TRACE_IN(t, msg, len, epoch, "ServerKeyExchange %s %s", synack_tls_group_name(ske.group),
+		    synack_tls_sigscheme_name(ske.scheme));
+	if (r || !hs12_point_len(ske.group) || !tls_list_has(t->cfg->groups, t->cfg->ngroups, ske.group))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"ServerKeyExchange group 0x%04x we did not offer", ske.group);
+	size_t no = tls12_client_sigschemes(t->cfg, offered, TLS_MAX_LIST + 2);
+	if (!tls_list_has(offered, no, ske.scheme))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"ServerKeyExchange signed with 0x%04x, which we did not offer", ske.scheme);
+	if (!t->crypto->pkey_can(hs->peer_key, ske.scheme))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "%s does not match the certificate's key",
+				synack_tls_sigscheme_name(ske.scheme));
+	if (hs12_ske_signed_content(&s, hs->client_random, hs->server_random, ske.params, ske.params_len))
+		return hs_decode_error(t, "ServerKeyExchange params");
+	if (t->crypto->verify(hs->peer_key, ske.scheme, s.p, s.len, ske.sig, ske.sig_len))
+		return tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR,
+				"ServerKeyExchange signature does not verify");
+	hs->group = ske.group;
+	memcpy(hs->peer_point12, ske.point, ske.point_len);
+	hs->peer_point12_len = ske.point_len;
+	t->info.group = ske.group;
+	t->info.sigscheme = ske.scheme;
+	hs->state = C12_WAIT_SHD;
+	return hs_transcript(t, msg, len);
+}
+
+/* §7.4.4: certificate_types<1..2^8-1>, supported_signature_algorithms
+ * <2..2^16-2>, certificate_authorities<0..2^16-1>; once. */
+static int on_cert_request(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct brd r = hs_body(msg, len);
+	struct brd types = brd_vec(&r, 1), algs = brd_vec(&r, 2), cas = brd_vec(&r, 2);
+	(void)cas;
+	if (!brd_done(&r) || types.len == 0 || algs.len < 2 || algs.len % 2)
+		return hs_decode_error(t, "CertificateRequest");
+	if (t->hs->cert_req)
+		return hs_unexpected(t, msg, "waiting for ServerHelloDone");
+	HS_TRACE_IN(t, msg, len, epoch, "CertificateRequest");
+	t->hs->cert_req = true;
+	return hs_transcript(t, msg, len);
+}
+
+/* ---- ServerHelloDone (§7.4.5) and our flight (§7.4.6, §7.4.7, §7.4.9) ---- */
+
+static int send_msg(struct synack_tls *t, struct bbuf *b, const char *what)
+{
+	if (!bbuf_ok(b))
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "%s does not fit", what);
+	return hs_send(t, b->p, b->len);
+}
+
+/* RFC 8422 §5.7, then RFC 7627 §4 (session_hash through this message) and
+ * RFC 5246 §6.3 (key block). */
+static int send_client_key_exchange(struct synack_tls *t)
+{
+	struct tls_hs *hs = t->hs;
+	const struct hs12_suite *s = hs->suite12;
+	uint8_t pub[CRYPTO_KEX_PUB_MAX], pms[CRYPTO_KEX_SECRET_MAX], sh[CRYPTO_HASH_MAX];
+	uint8_t buf[8 + CRYPTO_KEX_PUB_MAX];
+	size_t plen = 0, pms_len = 0;
+	struct bbuf b = bbuf_make(buf, sizeof buf);
+	int err = hs_kex_new(t, hs->group, pub, sizeof pub, &plen);
+	if (err)
+		return err;
+	if (t->crypto->kex_derive(hs->kex, hs->peer_point12, hs->peer_point12_len, pms, sizeof pms, &pms_len))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "bad ECDHE public value from the server");
+	bbuf_u8(&b, TLS_HS_CLIENT_KEY_EXCHANGE);
+	size_t m = bbuf_vec_open(&b, 3);
+	hs12_cke_build(&b, hs->group, pub, plen);
+	bbuf_vec_close(&b, m, 3);
+	err = send_msg(t, &b, "ClientKeyExchange");
+	if (!err) {
+		HS_TRACE_OUT(t, b.p, b.len, "ClientKeyExchange %s", synack_tls_group_name(hs->group));
+		if (tls_transcript_hash(t, sh) ||
+		    tls12_extended_master_secret(t->crypto, s->hash, pms, pms_len, sh, hs->master12) ||
+		    tls12_key_block(t->crypto, s->hash, s->aead, hs->master12, hs->client_random,
+				    hs->server_random, &hs->kb12))
+			err = tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.2 key derivation");
+	}
+	tls_wipe(pms, sizeof pms);
+	if (!err)
+		tls_keylog(t, "CLIENT_RANDOM", hs->client_random, hs->master12, TLS12_MASTER_LEN);
+	return err;
+}
+
+/* §7.4.9: verify_data over every handshake message before this one. */
+static int finished_data(struct synack_tls *t, bool from_client, uint8_t out[TLS12_VERIFY_LEN])
+{
+	uint8_t th[CRYPTO_HASH_MAX];
+	if (tls_transcript_hash(t, th) ||
+	    tls12_verify_data(t->crypto, t->hs->suite12->hash, t->hs->master12, from_client, th, out))
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "Finished");
+	return 0;
+}
+
+static int on_server_hello_done(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct tls_hs *hs = t->hs;
+	uint8_t vd[TLS12_VERIFY_LEN], buf[4 + TLS12_VERIFY_LEN];
+	struct bbuf b = bbuf_make(buf, sizeof buf);
+	if (hs12_server_hello_done_parse(msg + 4, len - 4))
+		return hs_decode_error(t, "ServerHelloDone");
+	HS_TRACE_IN(t, msg, len, epoch, "ServerHelloDone");
+	int err = hs_transcript(t, msg, len);
+	if (!err && hs->cert_req) /* §7.4.6: no certificate of ours for 1.2 yet */
+		err = hs_send_certificate12(t, true);
+	if (err || (err = send_client_key_exchange(t)) || (err = finished_data(t, true, vd)))
+		return err;
+	if ((err = tls_send_ccs(t)) ||
+	    (err = tls12_set_keys(t, TLS_WRITE, hs->suite12->aead, hs->kb12.client_key, hs->kb12.client_iv)))
+		return err;
+	bbuf_u8(&b, TLS_HS_FINISHED);
+	size_t m = bbuf_vec_open(&b, 3);
+	hs12_finished_build(&b, vd);
+	bbuf_vec_close(&b, m, 3);
+	if ((err = send_msg(t, &b, "Finished")))
+		return err;
+	HS_TRACE_OUT(t, b.p, b.len, "Finished");
+	hs->state = C12_WAIT_CCS;
+	return 0;
+}
+
+/* §7.1: the server's ChangeCipherSpec makes its pending keys current. */
+int tls12_client_ccs(struct synack_tls *t)
+{
+	struct tls_hs *hs = t->hs;
+	if (hs->state != C12_WAIT_CCS)
+		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE,
+				"ChangeCipherSpec before our Finished");
+	int err = tls12_set_keys(t, TLS_READ, hs->suite12->aead, hs->kb12.server_key, hs->kb12.server_iv);
+	if (err)
+		return err;
+	hs->state = C12_WAIT_FINISHED;
+	return 0;
+}
+
+static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct tls_hs *hs = t->hs;
+	uint8_t want[TLS12_VERIFY_LEN];
+	int err = finished_data(t, false, want);
+	if (err)
+		return err;
+	HS_TRACE_IN(t, msg, len, epoch, "Finished");
+	int r = hs12_finished_verify(msg + 4, len - 4, want);
+	if (r)
+		return r == -EBADMSG
+			   ? hs_decode_error(t, "Finished")
+			   : tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "server Finished does not verify");
+	if ((err = hs_transcript(t, msg, len)))
+		return err;
+	hs->state = C12_CONNECTED;
+	t->hs_done = true;
+	tls_event(t, SYNACK_TLS_EV_HANDSHAKE_DONE);
+	return 0;
+}
+
+/* ---- the dispatcher ---- */
+
+static int expect12(struct synack_tls *t, const uint8_t *msg, int epoch, uint8_t type, int want_epoch,
+		    const char *state)
+{
+	if (msg[0] != type || epoch != want_epoch)
+		return hs_unexpected(t, msg, state);
+	return 0;
+}
+
+int tls12_client_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	const int P = TLS_EPOCH_PLAINTEXT;
+	int err;
+	switch (t->hs->state) {
+	case C12_WAIT_CERT:
+		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE, P, "waiting for Certificate"))
+			   ? err
+			   : on_certificate(t, msg, len, epoch);
+	case C12_WAIT_SKE:
+		return (err = expect12(t, msg, epoch, TLS_HS_SERVER_KEY_EXCHANGE, P,
+				       "waiting for ServerKeyExchange"))
+			   ? err
+			   : on_server_key_exchange(t, msg, len, epoch);
+	case C12_WAIT_SHD:
+		if (msg[0] == TLS_HS_CERTIFICATE_REQUEST && epoch == P)
+			return on_cert_request(t, msg, len, epoch);
+		return (err = expect12(t, msg, epoch, TLS_HS_SERVER_HELLO_DONE, P,
+				       "waiting for ServerHelloDone"))
+			   ? err
+			   : on_server_hello_done(t, msg, len, epoch);
+	case C12_WAIT_FINISHED:
+		return (err = expect12(t, msg, epoch, TLS_HS_FINISHED, TLS_EPOCH_APPLICATION,
+				       "waiting for Finished"))
+			   ? err
+			   : on_finished(t, msg, len, epoch);
+	default: /* C12_WAIT_CCS: a message before ChangeCipherSpec */
+		return hs_unexpected(t, msg, "waiting for ChangeCipherSpec");
+	}
+}
