@@ -70,13 +70,14 @@ void cmd_connect_usage(FILE *out)
 	    out,
 	    "usage: synack connect (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
 	    "                      [--timeout S] [--tls [--ca FILE|--capath DIR] [--sni NAME]\n"
-	    "                      [--alpn LIST] [--keylog FILE]] HOST PORT\n"
+	    "                      [--alpn LIST] [--keylog FILE] [--tls12|--tls13]] HOST PORT\n"
 	    "       synack connect --kernel [--timeout S] [--tls ...] HOST PORT\n\n"
 	    "Open a TCP connection from synack to HOST PORT, like nc: standard input goes to the\n"
 	    "connection and the connection to standard output. End of input sends FIN (half-close);\n"
 	    "the command exits once the peer has closed too. With --tls the connection runs TLS 1.3\n"
-	    "on synack's engine (end of input sends close_notify, then FIN); --kernel connects with\n"
-	    "the OS's own TCP socket (HOST may then be a name) instead of synack's stack.\n\n" NET_USAGE_OPTS
+	    "(or 1.2 if that is all the server speaks) on synack's engine (end of input sends\n"
+	    "close_notify, then FIN); --kernel connects with the OS's own TCP socket (HOST may then\n"
+	    "be a name) instead of synack's stack.\n\n" NET_USAGE_OPTS
 		TLS_USAGE_KERNEL TLS_USAGE_CLIENT
 	    "  --timeout S          give up the handshake (TCP and TLS) after S seconds (default 15)\n"
 	    "  -h, --help           show this help\n\n"

@@ -73,8 +73,6 @@ static const struct cli_opt opts[] = {
     {"http", true, OPT_HTTP},
     {"backlog", true, OPT_BACKLOG},
     TLS_CLI_OPTS,
-    {"tls12", false, TOPT_TLS12},
-    {"tls13", false, TOPT_TLS13},
     {NULL, false, 0},
 };
 
@@ -126,11 +124,11 @@ void cmd_serve_usage(FILE *out)
 	    "usage: synack serve (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
 	    "                    [--port P] (--echo|--discard|--source BYTES|--http DIR)\n"
 	    "                    [--tls --cert FILE --key FILE [--alpn LIST] [--client-ca FILE]\n"
-	    "                     [--keylog FILE]]\n"
+	    "                     [--keylog FILE] [--tls12|--tls13]]\n"
 	    "       synack serve --kernel [--port P] (--echo|...) [--tls ...]\n\n"
 	    "Serve TCP on synack's own address, many connections on one event loop; with --tls,\n"
-	    "TLS 1.3 on synack's engine (HTTPS with --http). --kernel serves on the OS's own TCP\n"
-	    "sockets instead (every address of this host), with the same modes and TLS.\n\n" NET_USAGE_OPTS
+	    "TLS 1.3 or 1.2 on synack's engine (HTTPS with --http). --kernel serves on the OS's own\n"
+	    "TCP sockets instead (every address of this host), with the same modes and TLS.\n\n" NET_USAGE_OPTS
 		TLS_USAGE_KERNEL TLS_USAGE_SERVER
 	    "  --port P             port to listen on (default: 7 echo, 9 discard, 19 source, 80 http,\n"
 	    "                       443 http with --tls)\n"

@@ -27,7 +27,7 @@ enum {
 	TOPT_KEYLOG,
 	TOPT_KERNEL,
 	TOPT_HS_TIMEOUT,
-	TOPT_TLS12, /* serve only, until the 1.2 client exists */
+	TOPT_TLS12,
 	TOPT_TLS13,
 };
 
@@ -37,7 +37,8 @@ enum {
 	{"ca", true, TOPT_CA}, {"capath", true, TOPT_CAPATH}, {"sni", true, TOPT_SNI}, \
 	{"alpn", true, TOPT_ALPN}, {"client-ca", true, TOPT_CLIENT_CA}, \
 	{"insecure-no-verify", false, TOPT_INSECURE}, {"keylog", true, TOPT_KEYLOG}, \
-	{"kernel", false, TOPT_KERNEL}, {"handshake-timeout", true, TOPT_HS_TIMEOUT}
+	{"kernel", false, TOPT_KERNEL}, {"handshake-timeout", true, TOPT_HS_TIMEOUT}, \
+	{"tls12", false, TOPT_TLS12}, {"tls13", false, TOPT_TLS13}
 /* clang-format on */
 
 #define TLS_USAGE_KERNEL                                                                                     \
@@ -45,7 +46,8 @@ enum {
 	"                       no --tun/--tap/--addr; the TLS engine alone)\n"
 
 #define TLS_USAGE_SERVER                                                                                     \
-	"  --tls                TLS 1.3 on every connection (synack's engine); needs --cert, --key\n"        \
+	"  --tls                TLS on every connection (synack's engine; 1.3 or 1.2, the highest\n"        \
+	"                       the client supports); needs --cert, --key\n"                                \
 	"  --cert FILE          our certificate chain (PEM, leaf first)\n"                                   \
 	"  --key FILE           its private key (PEM)\n"                                                     \
 	"  --alpn LIST          application protocols we accept, comma separated (h2,http/1.1)\n"            \
@@ -53,13 +55,14 @@ enum {
 	"  --keylog FILE        append the connections' secrets to FILE (NSS key log format)\n"              \
 	"  --handshake-timeout S  drop a connection whose TLS handshake is not done after S\n"               \
 	"                       seconds (default 10)\n"                                                      \
-	"  --tls12, --tls13     pin the TLS version (default: TLS 1.3). TLS 1.2 is the full ECDHE\n"         \
-	"                       handshake with extended master secret; no resumption, ALPN or\n"             \
-	"                       client certificates in 1.2 yet\n"
+	"  --tls12, --tls13     pin the TLS version (default: either). TLS 1.2 is the full ECDHE\n"         \
+	"                       handshake with extended master secret; no resumption or client\n"           \
+	"                       certificates in 1.2 yet\n"
 
 #define TLS_USAGE_CLIENT                                                                                     \
-	"  --tls                TLS 1.3 over the connection (synack's engine); the server's\n"               \
-	"                       certificate is verified (default trust: the system's store)\n"               \
+	"  --tls                TLS over the connection (synack's engine: offers 1.3 and 1.2);\n"           \
+	"                       the server's certificate is verified (default trust: the\n"                 \
+	"                       system's store)\n"                                                         \
 	"  --ca FILE            trust the CA certificates in FILE (PEM) instead\n"                           \
 	"  --capath DIR         trust the CA certificates in DIR (hashed names, c_rehash) instead\n"         \
 	"  --sni NAME           server name sent and checked (default: HOST)\n"                              \
@@ -67,7 +70,8 @@ enum {
 	"  --cert FILE, --key FILE  a client certificate and key, if the server asks\n"                      \
 	"  --insecure-no-verify do NOT verify the server: anyone on the path can read and change\n"          \
 	"                       the traffic\n"                                                               \
-	"  --keylog FILE        append the connection's secrets to FILE (NSS key log format)\n"
+	"  --keylog FILE        append the connection's secrets to FILE (NSS key log format)\n"              \
+	"  --tls12, --tls13     offer only that TLS version (default: both, 1.3 preferred)\n"
 
 struct tls_opts {
 	bool on, kernel, insecure;

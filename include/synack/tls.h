@@ -154,7 +154,10 @@ SYNACK_API int synack_tls_config_set_alpn(synack_tls_config *c, const char *list
 SYNACK_API int synack_tls_config_set_suites(synack_tls_config *c, const uint16_t *suites, size_t n);
 SYNACK_API int synack_tls_config_set_groups(synack_tls_config *c, const uint16_t *groups, size_t n);
 SYNACK_API int synack_tls_config_set_sigschemes(synack_tls_config *c, const uint16_t *schemes, size_t n);
-/* Versions allowed (SYNACK_TLS_VERSION_*); today only 1.3. */
+/* Versions allowed: SYNACK_TLS_VERSION_12 and/or SYNACK_TLS_VERSION_13
+ * (default: both; the highest both sides support is negotiated, and a
+ * 1.3-capable end detects a downgrade, RFC 8446 §4.1.3). TLS 1.2 is
+ * ECDHE with AEAD suites and extended master secret only. */
 SYNACK_API int synack_tls_config_set_versions(synack_tls_config *c, uint16_t min, uint16_t max);
 /* Sources of time and randomness (defaults: system clock, libcrypto). */
 SYNACK_API void synack_tls_config_set_clock(synack_tls_config *c, synack_tls_clock clock);
@@ -261,7 +264,7 @@ SYNACK_API size_t synack_tls_trace(synack_tls *t, synack_tls_trace_entry *out, s
 
 /* ---- what was negotiated ---- */
 typedef struct synack_tls_info {
-	uint16_t version; /* SYNACK_TLS_VERSION_13 */
+	uint16_t version; /* SYNACK_TLS_VERSION_13 or SYNACK_TLS_VERSION_12 */
 	uint16_t suite;
 	uint16_t group;		/* key-exchange group (0 with pure PSK) */
 	uint16_t sigscheme;	/* the peer's CertificateVerify scheme (0 if none) */

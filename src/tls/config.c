@@ -65,7 +65,8 @@ synack_tls_config *synack_tls_config_new(enum synack_tls_role role)
 	set_list(c->suites, &c->nsuites, default_suites, ARRAY_LEN(default_suites));
 	set_list(c->groups, &c->ngroups, default_groups, ARRAY_LEN(default_groups));
 	set_list(c->sigschemes, &c->nsigschemes, default_schemes, ARRAY_LEN(default_schemes));
-	c->version_min = c->version_max = SYNACK_TLS_VERSION_13;
+	c->version_min = SYNACK_TLS_VERSION_12; /* the highest both sides support wins */
+	c->version_max = SYNACK_TLS_VERSION_13;
 	c->verify = true;
 	c->max_record = TLS_MAX_PLAINTEXT;
 	c->ticket_count = 1;

@@ -327,11 +327,19 @@ TEST(max12_server_and_tls13_client)
 }
 
 /* The default configuration stays 1.3 only: a 1.2 client is refused. */
-TEST(default_config_refuses_tls12)
+TEST(default_config_speaks_tls12_and_13_refuses_tls13_only)
 {
 	struct pair p;
 	pair_open(&p, 0, TLS1_2_VERSION, NULL, NULL);
-	replace_server(&p, 0, 0);
+	replace_server(&p, 0, 0); /* the default: 1.2 and 1.3 */
+	pump(&p);
+	CHECK(synack_tls_handshake_done(p.srv) && !synack_tls_error(p.srv));
+	synack_tls_info si;
+	synack_tls_get_info(p.srv, &si);
+	CHECK_EQ(si.version, SYNACK_TLS_VERSION_12);
+	pair_close(&p);
+	pair_open(&p, 0, TLS1_2_VERSION, NULL, NULL);
+	replace_server(&p, SYNACK_TLS_VERSION_13, SYNACK_TLS_VERSION_13);
 	pump(&p);
 	CHECK_EQ(synack_tls_error(p.srv), SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_PROTOCOL_VERSION));
 	pair_close(&p);

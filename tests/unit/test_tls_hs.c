@@ -105,7 +105,7 @@ TEST(tls_hs_trace_and_keylog)
 	bool ch = false, sh = false, cert = false, cv = false, fin = false;
 	for (size_t i = 0; i < n; i++) {
 		ch |= e[i].sent &&
-		      !strncmp(e[i].text, "ClientHello versions=TLSv1.3 suites=TLS_AES_128_GCM_SHA256", 58) &&
+		      !strncmp(e[i].text, "ClientHello versions=TLSv1.3,TLSv1.2 suites=TLS_AES_128_GCM_SHA256", 66) &&
 		      strstr(e[i].text, "sni=localhost");
 		sh |=
 		    !e[i].sent && strstr(e[i].text, "ServerHello suite=TLS_AES_128_GCM_SHA256 group=x25519");
@@ -408,6 +408,7 @@ struct crafted {
 static void crafted_open(struct crafted *k)
 {
 	k->cc = client_cfg();
+	CHECK_EQ(synack_tls_config_set_versions(k->cc, SYNACK_TLS_VERSION_13, SYNACK_TLS_VERSION_13), 0);
 	k->c = synack_tls_new(k->cc, "localhost");
 	size_t n;
 	const uint8_t *p = synack_tls_out_peek(k->c, &n);
@@ -517,7 +518,7 @@ TEST(tls_hs_crafted_server_hello)
 	static const uint8_t unknown[] = {0xff, 0x01, 0, 0};
 	memcpy(e + sizeof ext_sv, unknown, sizeof unknown);
 	crafted_sh(plain_rand, e, sizeof ext_sv + sizeof unknown, SYNACK_TLS_ALERT_UNSUPPORTED_EXTENSION);
-	/* no supported_versions: the server chose TLS 1.2 */
+	/* no supported_versions: the server chose TLS 1.2, which this client does not allow */
 	crafted_sh(plain_rand, ext_ks, sizeof ext_ks, SYNACK_TLS_ALERT_PROTOCOL_VERSION);
 	/* a key share for a group we did not send */
 	memcpy(e + sizeof ext_sv, ext_ks, sizeof ext_ks);
@@ -572,6 +573,7 @@ TEST(tls_hs_duplicated_server_hello)
 static void crafted_ch(const uint8_t *body, size_t len, int alert)
 {
 	synack_tls_config *sc = server_cfg(K_P256);
+	CHECK_EQ(synack_tls_config_set_versions(sc, SYNACK_TLS_VERSION_13, SYNACK_TLS_VERSION_13), 0);
 	synack_tls *s = synack_tls_new(sc, NULL);
 	uint8_t msg[1024] = {1, 0, (uint8_t)(len >> 8), (uint8_t)len};
 	memcpy(msg + 4, body, len);
