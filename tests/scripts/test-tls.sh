@@ -27,11 +27,18 @@
 #    certificate (synack client: exit 1, one line naming the alert), a
 #    client certificate required and missing, and a server that gets
 #    garbage, a stalled handshake and half a ClientHello and still serves.
-#    Bad --cert/--key files: one line, exit 1.
+#    Bad --cert/--key files: one line, exit 1. TLS 1.2 (issue 10): synack
+#    serve --tls12 against openssl s_client -tls1_2 (each ECDHE AEAD
+#    suite, EC and RSA) and gnutls-cli VERS-TLS1.2; curl --tls-max 1.2
+#    against serve's default (both versions); synack connect (offering 1.3
+#    and 1.2) against openssl s_server -tls1_2 (each suite, both
+#    certificate types) and gnutls-serv VERS-TLS1.2; --tls12 and --tls13
+#    pinning; the 1.2 key log line equal to s_server's.
 # 2. synack's own TCP over TUN inside a private network namespace (as root
 #    or with CAP_NET_ADMIN; otherwise SKIP): synack serve --tls --http
-#    against curl and openssl s_client in the namespace, synack connect
-#    --tls against openssl s_server there.
+#    against curl (also --tls-max 1.2) and openssl s_client in the
+#    namespace, synack connect --tls against openssl s_server there (also
+#    -tls1_2 with EC and RSA certificates).
 # 3. Load: wrk with 200 connections for 5 s against synack serve --tls
 #    --http over --kernel and over TUN: no socket error, no non-2xx answer,
 #    and the server's resident memory (VmRSS) back near its baseline.
@@ -56,7 +63,7 @@ grep -qa -e __asan_init -e __ubsan_handle "$bin" 2>/dev/null && sanitized=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/sanitizer"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$tmp/sanitizer"
 # A base port for this run, so that two runs do not collide.
-P=$((20000 + ($$ % 2000) * 10))
+P=$((20000 + ($$ % 1500) * 30))
 
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
@@ -332,7 +339,7 @@ for s in "${suites[@]}"; do
 	done
 done
 san_check "synack connect -> openssl s_server"
-grep -q '^synack: connect: TLS > ClientHello versions=TLSv1.3 suites=' "$tmp/err" &&
+grep -q '^synack: connect: TLS > ClientHello versions=TLSv1.3,TLSv1.2 suites=' "$tmp/err" &&
 	grep -q '^synack: connect: TLS < ServerHello suite=' "$tmp/err" &&
 	grep -q '^synack: connect: TLS < Certificate CN=localhost (1 certs) (handshake keys)$' "$tmp/err" &&
 	grep -q '^synack: connect: TLS   write keys: application ' "$tmp/err"
@@ -512,6 +519,21 @@ if command -v curl >/dev/null; then
 			"rc=$rc code=$(cat "$tmp/code") $(head -c 300 "$tmp/err")"
 		i=$((i + 1))
 	done
+	for c in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 ECDHE-ECDSA-CHACHA20-POLY1305; do
+		rm -f "$tmp/out"
+		timeout --foreground -k 5 30 curl -sS --tlsv1.2 --tls-max 1.2 --ciphers "$c" --cacert "$pki/ca-ec.pem" \
+			-o "$tmp/out" -w '%{http_code}' "https://localhost:$SH/blob.bin" >"$tmp/code" 2>"$tmp/err"
+		rc=$?
+		check "curl --tlsv1.2 --tls-max 1.2 --ciphers $c https://localhost/blob.bin -> synack serve --tls (default versions): 200, SHA-256 equal, serve -v reports TLSv1.2" \
+			$([ $rc -eq 0 ] && [ "$(cat "$tmp/code")" = 200 ] && [ "$(sum "$tmp/out")" = "$blob_sum" ] &&
+				grep 'TLS with' "$srv_log" | tail -1 | grep -q ": TLSv1.2 "; echo $?) \
+			"rc=$rc code=$(cat "$tmp/code") $(head -c 300 "$tmp/err") | $(grep 'TLS with' "$srv_log" | tail -1)"
+	done
+	timeout --foreground -k 5 30 curl -sv --tlsv1.2 --tls-max 1.2 --cacert "$pki/ca-ec.pem" "https://localhost:$SH/" \
+		-o "$tmp/out" 2>"$tmp/err"
+	check "curl --tls-max 1.2: ALPN http/1.1 accepted in TLS 1.2 too" \
+		$([ "$(cat "$tmp/out")" = "<h1>synack over TLS</h1>" ] && grep -qi "ALPN.*accepted.*http/1.1" "$tmp/err"; echo $?) \
+		"$(grep -i -m3 'alpn\|error' "$tmp/err")"
 	timeout --foreground -k 5 30 curl -sv --cacert "$pki/ca-ec.pem" "https://127.0.0.1:$SH/" -o "$tmp/out" 2>"$tmp/err"
 	check "curl https://127.0.0.1/ (IP address SAN): index.html; ALPN http/1.1 accepted" \
 		$([ "$(cat "$tmp/out")" = "<h1>synack over TLS</h1>" ] && grep -qi "ALPN.*accepted.*http/1.1" "$tmp/err"; echo $?) \
@@ -585,8 +607,8 @@ else
 fi
 stop_serve "kernel https server"
 
-# ---- TLS 1.2: synack serve --tls12 against openssl and gnutls (the server
-# side of issue 10; synack's 1.2 client does not exist yet) ----
+# ---- TLS 1.2: synack serve --tls12 against openssl and gnutls, then
+# synack connect against openssl s_server -tls1_2 and gnutls-serv ----
 
 echo "# kernel sockets: openssl s_client -tls1_2, gnutls-cli -> synack serve --kernel --tls12"
 for k in ec rsa; do
@@ -633,6 +655,87 @@ for k in ec rsa; do
 	stop_serve "TLS 1.2 server ($k)"
 done
 
+echo "# kernel sockets: synack connect --tls -> openssl s_server -tls1_2, gnutls-serv VERS-TLS1.2"
+# negotiated12 LOG SUITE: synack connect -v reported TLS 1.2 with SUITE.
+negotiated12() { grep -q "TLS: TLSv1.2 $2 " "$1"; }
+i=0
+for k in ec rsa; do
+	auth=ECDSA
+	[ "$k" = rsa ] && auth=RSA
+	for c in AES128-GCM-SHA256 AES256-GCM-SHA384 CHACHA20-POLY1305; do
+		port=$((P + 12 + i))
+		bgrun openssl s_server -tls1_2 -cipher "ECDHE-$auth-$c" -rev -naccept 1 -accept "127.0.0.1:$port" \
+			-cert "$pki/leaf-$k.pem" -key "$pki/leaf-$k.key" -quiet >"$tmp/ossl.out" 2>&1
+		speer=$!
+		wait_port $port
+		want=$(case "$c" in AES128*) echo AES_128_GCM_SHA256 ;; AES256*) echo AES_256_GCM_SHA384 ;;
+			*) echo CHACHA20_POLY1305_SHA256 ;; esac)
+		cli_k -v --tls --ca "$pki/ca-$k.pem" --sni localhost 127.0.0.1 $port <"$tmp/lines" >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		wait "$speer" 2>/dev/null
+		check "TLS 1.2: synack connect --tls (1.3 and 1.2 offered) -> openssl s_server -tls1_2 -cipher ECDHE-$auth-$c -rev: exit 0, lines back reversed (SHA-256), TLSv1.2 TLS_ECDHE_${auth}_WITH_$want" \
+			$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$rev_sum" ] &&
+				negotiated12 "$tmp/err" "TLS_ECDHE_${auth}_WITH_$want"; echo $?) \
+			"rc=$rc $(grep -v ' > \| < ' "$tmp/err" | head -c 300) | s_server: $(head -c 200 "$tmp/ossl.out")"
+		i=$((i + 1))
+	done
+done
+grep -q '^synack: connect: TLS < ServerKeyExchange ' "$tmp/err" &&
+	grep -q '^synack: connect: TLS < ServerHelloDone (in the clear)$' "$tmp/err" &&
+	grep -q '^synack: connect: TLS > ClientKeyExchange ' "$tmp/err" &&
+	grep -q '^synack: connect: TLS > ChangeCipherSpec (in the clear)$' "$tmp/err"
+check "TLS 1.2: connect -v names the seed's messages (ServerKeyExchange, ServerHelloDone, ClientKeyExchange, ChangeCipherSpec)" \
+	$? "$(grep ' TLS ' "$tmp/err" | head -8 | tr '\n' '|')"
+# --tls12 pins the client: a 1.3-capable s_server gives it 1.2 (with the
+# downgrade sentinel, which a 1.2-only client accepts); --tls13 against a
+# 1.2-only server fails with protocol_version.
+port=$((P + 18))
+rm -f "$tmp/kl.synack" "$tmp/kl.ossl"
+bgrun openssl s_server -rev -naccept 1 -accept "127.0.0.1:$port" -cert "$pki/leaf-ec.pem" -key "$pki/leaf-ec.key" \
+	-keylogfile "$tmp/kl.ossl" -quiet >"$tmp/ossl.out" 2>&1
+speer=$!
+wait_port $port
+cli_k -v --tls --tls12 --ca "$pki/ca-ec.pem" --keylog "$tmp/kl.synack" localhost $port <"$tmp/lines" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+wait "$speer" 2>/dev/null
+check "TLS 1.2: synack connect --tls12 -> openssl s_server (1.3-capable): exit 0, echo reversed, TLSv1.2; key log CLIENT_RANDOM line equal to s_server's" \
+	$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$rev_sum" ] && grep -q "TLS: TLSv1.2 " "$tmp/err" &&
+		grep -q '^CLIENT_RANDOM [0-9a-f]\{64\} [0-9a-f]\{96\}$' "$tmp/kl.synack" &&
+		grep -qxF -f "$tmp/kl.synack" "$tmp/kl.ossl"; echo $?) \
+	"rc=$rc $(grep -v ' > \| < ' "$tmp/err" | head -c 300) | synack: $(head -c 200 "$tmp/kl.synack") | s_server: $(head -c 200 "$tmp/kl.ossl")"
+port=$((P + 19))
+bgrun openssl s_server -tls1_2 -rev -naccept 1 -accept "127.0.0.1:$port" -cert "$pki/leaf-ec.pem" \
+	-key "$pki/leaf-ec.key" -quiet >"$tmp/ossl.out" 2>&1
+speer=$!
+wait_port $port
+cli_k --tls --tls13 --ca "$pki/ca-ec.pem" localhost $port </dev/null >/dev/null 2>"$tmp/err"
+rc=$?
+kill "$speer" 2>/dev/null
+wait "$speer" 2>/dev/null
+check "TLS 1.2: synack connect --tls13 -> a TLS 1.2-only s_server: exit 1, one line naming protocol_version" \
+	$([ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "protocol_version" "$tmp/err"; echo $?) \
+	"rc=$rc $(head -c 300 "$tmp/err")"
+if command -v gnutls-serv >/dev/null; then
+	for k in ec rsa; do
+		port=$((P + 20))
+		[ "$k" = rsa ] && port=$((P + 21))
+		bgrun gnutls-serv --echo -p $port --x509certfile "$pki/leaf-$k.pem" --x509keyfile "$pki/leaf-$k.key" \
+			--priority "NORMAL:-VERS-ALL:+VERS-TLS1.2" >"$tmp/gs.out" 2>&1
+		speer=$!
+		wait_port $port
+		cli_k -v --tls --ca "$pki/ca-$k.pem" localhost $port <"$tmp/lines" >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		kill "$speer" 2>/dev/null
+		wait "$speer" 2>/dev/null
+		check "TLS 1.2: synack connect --tls -> gnutls-serv --echo VERS-TLS1.2, $k cert: exit 0, echo equal (SHA-256), TLSv1.2" \
+			$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$lines_sum" ] && grep -q "TLS: TLSv1.2 " "$tmp/err"; echo $?) \
+			"rc=$rc $(grep -v ' > \| < ' "$tmp/err" | head -c 300) | gnutls-serv: $(grep -i -m3 'error\|alert' "$tmp/gs.out")"
+	done
+else
+	skip "gnutls-serv is missing (gnutls-bin)"
+fi
+san_check "TLS 1.2 client"
+
 # ---- client certificates, bad files ----
 
 start_serve mtls --kernel --port $((P + 4)) --tls --cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" \
@@ -674,6 +777,8 @@ T=5 one_line "serve: a key that does not match the certificate" 1 "^synack: serv
 	serve --kernel --port $((P + 4)) --tls --cert "$pki/leaf-ec.pem" --key "$pki/leaf-rsa.key" --echo
 one_line "serve: --tls12 and --tls13 together" 2 "^synack: serve: give one of --tls12 and --tls13" -- \
 	serve --kernel --tls --tls12 --tls13 --cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" --echo
+one_line "connect: --tls12 and --tls13 together" 2 "^synack: connect: give one of --tls12 and --tls13" -- \
+	connect --kernel --tls --tls12 --tls13 localhost 1
 one_line "serve: --tls12 with --client-ca" 2 "^synack: serve: --client-ca with --tls12: " -- \
 	serve --kernel --tls --tls12 --cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" --client-ca "$pki/ca-ec.pem" --echo
 one_line "serve: --tls without --key" 2 "^synack: serve: --tls needs --cert FILE and --key FILE" -- \
@@ -724,6 +829,13 @@ else
 		check "TUN: openssl s_client GET /blob.bin: body SHA-256 equal, exit 0 (close_notify ends it)" \
 			$([ $rc -eq 0 ] && [ "$(tail -c "$size" "$tmp/out" | sha256sum | cut -d' ' -f1)" = "$blob_sum" ]; echo $?) \
 			"rc=$rc $(grep -i -m3 'error\|alert\|verify' "$tmp/err")"
+		rm -f "$tmp/out"
+		nsx timeout --foreground -k 5 30 curl -sS --tlsv1.2 --tls-max 1.2 --cacert "$pki/ca-ec.pem" -o "$tmp/out" \
+			-w '%{http_code}' https://10.71.0.2/blob.bin >"$tmp/code" 2>"$tmp/err"
+		rc=$?
+		check "TUN: curl --tlsv1.2 --tls-max 1.2 https://10.71.0.2/blob.bin: 200, SHA-256 equal" \
+			$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$blob_sum" ]; echo $?) \
+			"rc=$rc code=$(cat "$tmp/code") $(head -c 300 "$tmp/err") | $(tail -c 300 "$srv_log")"
 		if command -v wrk >/dev/null; then
 			load "TUN" "https://10.71.0.2/index.html" "$srv_pid" ip netns exec "$NS"
 		fi
@@ -741,6 +853,22 @@ else
 		check "TUN: synack connect --tls -> openssl s_server -rev in the namespace: exit 0, lines back reversed (SHA-256)" \
 			$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$rev_sum" ]; echo $?) \
 			"rc=$rc $(grep -v ' > \| < ' "$tmp/err" | grep -m3 'synack: connect: [^0-9]') | $(head -c 200 "$tmp/ossl.out")"
+
+		for k in ec rsa; do
+			port=$((P + 22))
+			[ "$k" = rsa ] && port=$((P + 23))
+			bgrun ip netns exec "$NS" openssl s_server -tls1_2 -rev -naccept 1 -accept "10.72.0.1:$port" \
+				-cert "$pki/leaf-$k.pem" -key "$pki/leaf-$k.key" -quiet >"$tmp/ossl.out" 2>&1
+			speer=$!
+			wait_port $port ip netns exec "$NS"
+			nsx timeout --foreground -k 5 30 "$bin" connect --tun st1 --addr 10.72.0.2/24 -v --tls \
+				--ca "$pki/ca-$k.pem" --sni localhost 10.72.0.1 $port <"$tmp/lines" >"$tmp/out" 2>"$tmp/err"
+			rc=$?
+			wait "$speer" 2>/dev/null
+			check "TUN: synack connect --tls -> openssl s_server -tls1_2 -rev, $k cert: exit 0, lines back reversed (SHA-256), TLSv1.2" \
+				$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$rev_sum" ] && grep -q "TLS: TLSv1.2 " "$tmp/err"; echo $?) \
+				"rc=$rc $(grep -v ' > \| < ' "$tmp/err" | grep -m3 'synack: connect: [^0-9]') | $(head -c 200 "$tmp/ossl.out")"
+		done
 
 		# every suite and group over synack's TCP, both directions:
 		# s_client -> synack serve --echo (EC and RSA certificates
