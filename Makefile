@@ -121,7 +121,7 @@ $(BUILD)/layers.ok: $(LIB_OBJS)
 	@touch $@
 
 demo: deps-demo all
-	./$(BUILD)/synack demo
+	./$(BUILD)/synack demo --tls12
 
 test: deps-test
 	@scripts/run-tests.sh

@@ -63,6 +63,7 @@ struct demo_opts {
 	double loss; /* fraction in [0, 1) */
 	const char *pcap, *keylog;
 	bool simopen, simclose, reset, stats, no_color, bytes_set, no_tls;
+	uint16_t tls_version; /* SYNACK_TLS_VERSION_13 (default) or _12 */
 };
 
 /* What one end's application is doing. */
@@ -189,6 +190,7 @@ enum {
 	OPT_NO_COLOR,
 	OPT_NO_TLS,
 	OPT_TLS13,
+	OPT_TLS12,
 	OPT_KEYLOG,
 };
 
@@ -207,6 +209,7 @@ static const struct cli_opt demo_opts[] = {
     {"no-color", false, OPT_NO_COLOR},
     {"no-tls", false, OPT_NO_TLS},
     {"tls13", false, OPT_TLS13},
+    {"tls12", false, OPT_TLS12},
     {"keylog", true, OPT_KEYLOG},
     {NULL, false, 0},
 };
@@ -240,6 +243,8 @@ void cmd_demo_usage(FILE *out)
 		"  --pcap FILE           write every frame sent on the link to FILE (pcap, raw IP)\n"
 		"  --stats               print every nonzero counter of both stacks at the end\n"
 		"  --tls13               TLS 1.3 over the connection (the default)\n"
+		"  --tls12               TLS 1.2 instead: the flow the seed draws (ServerKeyExchange,\n"
+		"                        ServerHelloDone, ClientKeyExchange, ChangeCipherSpec)\n"
 		"  --no-tls              plain TCP: the request and response in the clear\n"
 		"  --keylog FILE         write the TLS secrets to FILE (NSS key log format), so\n"
 		"                        Wireshark or tshark decrypt the --pcap capture\n"
@@ -311,7 +316,9 @@ static int apply_opt(struct demo_opts *o, int id, const char *v)
 		o->no_tls = true;
 		return 0;
 	case OPT_TLS13:
+	case OPT_TLS12:
 		o->no_tls = false;
+		o->tls_version = id == OPT_TLS12 ? SYNACK_TLS_VERSION_12 : SYNACK_TLS_VERSION_13;
 		return 0;
 	case OPT_KEYLOG:
 		o->keylog = v;
@@ -326,7 +333,11 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o, bool *help)
 	struct cli_args a;
 	const char *v;
 	int id;
-	*o = (struct demo_opts){.bytes = DEFAULT_BYTES, .seed = 1, .delay_ms = 10, .rate_mbit = 10};
+	*o = (struct demo_opts){.bytes = DEFAULT_BYTES,
+				.seed = 1,
+				.delay_ms = 10,
+				.rate_mbit = 10,
+				.tls_version = SYNACK_TLS_VERSION_13};
 	*help = false;
 	cli_args_init(&a, argc, argv);
 	while ((id = cli_next(&a, demo_opts, &v)) != CLI_END) {
@@ -878,7 +889,7 @@ static int open_tls(struct demo *d)
 	char why[200];
 	if (d->o.no_tls)
 		return 0;
-	d->tw = demo_tls_world_new(d->o.seed, &d->sim.now, why, sizeof why);
+	d->tw = demo_tls_world_new(d->o.seed, d->o.tls_version, &d->sim.now, why, sizeof why);
 	if (!d->tw)
 		return cli_error("demo", "%s", why), -1;
 	if (d->o.keylog && !(d->keylog = fopen(d->o.keylog, "w")))
@@ -1066,8 +1077,9 @@ static void render_header(const struct demo *d, FILE *f)
 		fprintf(f, "%" PRIu64 " Mbit/s, ", d->o.rate_mbit);
 	fprintf(f, "%s, seed %" PRIu64 "; response: %" PRIu64 " bytes\n", loss, d->o.seed, d->o.bytes);
 	if (d->tw)
-		fprintf(f, "TLS 1.3 over the connection; the server is %s, certificate %s\n",
-			DEMO_TLS_SERVER_NAME, demo_tls_world_subject(d->tw));
+		fprintf(f, "TLS %s over the connection; the server is %s, certificate %s\n",
+			d->o.tls_version == SYNACK_TLS_VERSION_12 ? "1.2" : "1.3", DEMO_TLS_SERVER_NAME,
+			demo_tls_world_subject(d->tw));
 	fprintf(f, "\n");
 }
 
@@ -1099,7 +1111,10 @@ static void render_tls_footer(const struct demo *d, FILE *f)
 		ci.version == SYNACK_TLS_VERSION_13 ? "TLSv1.3" : "TLSv1.2", synack_tls_suite_name(ci.suite),
 		synack_tls_group_name(ci.group), synack_tls_sigscheme_name(ci.sigscheme),
 		ci.alpn[0] ? ", ALPN " : "", ci.alpn, ci.peer_verified ? "verified" : "NOT verified");
-	fprintf(f, "the same without TLS: synack demo --no-tls\n");
+	if (ci.version == SYNACK_TLS_VERSION_12)
+		fprintf(f, "the same over TLS 1.3: synack demo\n");
+	else
+		fprintf(f, "the same without TLS: synack demo --no-tls\n");
 }
 
 /* The ladder's options: the hosts, and what the scenario means. */
@@ -1139,10 +1154,50 @@ static const char *keys_text(uint8_t keys)
 	}
 }
 
+/* What the seed (../shared/seed.md) says of each step of the TLS 1.2 flow
+ * it draws (RFC 5246 §7.3, with ECDHE of RFC 8422 and the extended master
+ * secret of RFC 7627). */
+static const char *seed_note12(const synack_tls_trace_entry *e, int side)
+{
+	if (e->content == 20)
+		return side == CLIENT ? "seed: ChangeCipherSpec: the client encrypts everything after this with "
+					"the session keys"
+				      : "seed: ChangeCipherSpec: the server encrypts from here too";
+	if (e->content != 22)
+		return NULL;
+	switch (e->msg_type) {
+	case 1:
+		return "seed: ClientHello: the versions, cipher suites and groups the client supports, "
+		       "and its random";
+	case 2:
+		return "seed: ServerHello, choosing the version (TLS 1.2) and the cipher suite, with the "
+		       "server's random";
+	case 11:
+		return "seed: the server's certificate chain, in the clear in TLS 1.2";
+	case 12:
+		return "seed: ServerKeyExchange: the server's ephemeral ECDHE public key, signed with the "
+		       "certificate's key over both randoms";
+	case 14:
+		return "seed: ServerHelloDone: the server's flight ends here";
+	case 16:
+		return "seed: ClientKeyExchange: the client's ECDHE public key. Both ends now compute "
+		       "the shared secret, the master secret (over the hash of the handshake so far, "
+		       "RFC 7627) and from it the symmetric session keys";
+	case 20:
+		return side == CLIENT ? "seed: Finished, a MAC over every handshake message, the first "
+					"record under the new keys"
+				      : "seed: the server's Finished: the handshake is complete; the "
+					"session keys protect the data both ways";
+	}
+	return NULL;
+}
+
 /* What the seed (../shared/seed.md) says of this step, and how TLS 1.3
  * differs from the TLS 1.2 flow it draws. */
-static const char *seed_note(const synack_tls_trace_entry *e, int side)
+static const char *seed_note(const synack_tls_trace_entry *e, int side, bool v12)
 {
+	if (v12 && (e->content == 20 || e->content == 22))
+		return seed_note12(e, side);
 	if (e->content == 20)
 		return "ChangeCipherSpec: in TLS 1.3 only a no-op for middleboxes (RFC 8446 "
 		       "§D.4); the keys change by the key schedule, not by this message";
@@ -1185,9 +1240,13 @@ static const char *seed_note(const synack_tls_trace_entry *e, int side)
 }
 
 /* "now encrypts with ...": what a change of write keys means (RFC 8446
- * §7.1: each traffic secret is derived from the key schedule). */
-static const char *key_change_text(const synack_tls_trace_entry *e)
+ * §7.1: each traffic secret is derived from the key schedule; RFC 5246
+ * §6.3: TLS 1.2's keys come from the key block). */
+static const char *key_change_text(const synack_tls_trace_entry *e, bool v12)
 {
+	if (v12)
+		return "encrypts from here with its session key, from the key block derived from the "
+		       "master secret";
 	switch (e->keys) {
 	case SYNACK_TLS_KEYS_HANDSHAKE:
 		return "encrypts from here with handshake traffic keys, derived from the shared secret of "
@@ -1204,6 +1263,7 @@ static const char *key_change_text(const synack_tls_trace_entry *e)
 static void render_tls(const struct demo *d, struct ladder *L, const struct rec *rec)
 {
 	const synack_tls_trace_entry *e = &d->tents[rec->tls];
+	bool v12 = d->o.tls_version == SYNACK_TLS_VERSION_12;
 	char label[48], text[400];
 	struct ladder_event ev = {.side = rec->side, .time = rec->r.time};
 	ev.kind = LADDER_TEXT;
@@ -1211,7 +1271,7 @@ static void render_tls(const struct demo *d, struct ladder *L, const struct rec 
 	if (e->content == 0) { /* a key change: shown for the keys an end writes with */
 		if (!e->sent)
 			return;
-		snprintf(text, sizeof text, "%s %s", side_name(rec->side), key_change_text(e));
+		snprintf(text, sizeof text, "%s %s", side_name(rec->side), key_change_text(e, v12));
 		ev.side = -1; /* a wrapped note across the ladder */
 		return ladder_add(L, &ev);
 	}
@@ -1228,7 +1288,7 @@ static void render_tls(const struct demo *d, struct ladder *L, const struct rec 
 	size_t w = strcspn(e->text, " ");
 	snprintf(label, sizeof label, "%.*s", (int)(w < 40 ? w : 40), e->text);
 	const char *rest = e->text + w + (e->text[w] == ' ');
-	const char *note = seed_note(e, rec->side);
+	const char *note = seed_note(e, rec->side, v12);
 	snprintf(text, sizeof text, "%s%s[%s]%s%s", rest, *rest ? " " : "", keys_text(e->keys),
 		 note ? " " : "", note ? note : "");
 	ev.kind = LADDER_MESSAGE;

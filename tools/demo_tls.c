@@ -70,8 +70,8 @@ static int make_certs(struct demo_tls_world *w, char **ca, char **cert, char **k
 	return err;
 }
 
-static int configure(struct demo_tls_world *w, const char *ca, const char *cert, const char *key, char *why,
-		     size_t cap)
+static int configure(struct demo_tls_world *w, uint16_t version, const char *ca, const char *cert,
+		     const char *key, char *why, size_t cap)
 {
 	synack_tls_clock clock = {.unix_ms = world_clock, .ctx = w};
 	synack_rng rng = {.fill = synack_prng_fill, .ctx = &w->prng};
@@ -87,13 +87,16 @@ static int configure(struct demo_tls_world *w, const char *ca, const char *cert,
 				 : synack_tls_config_load_ca_mem(c, ca);
 		if (!err)
 			err = synack_tls_config_set_alpn(c, "http/1.1");
+		if (!err)
+			err = synack_tls_config_set_versions(c, version, version);
 		if (err)
 			return snprintf(why, cap, "TLS set-up: %s", synack_tls_config_error(c)), err;
 	}
 	return 0;
 }
 
-struct demo_tls_world *demo_tls_world_new(uint64_t seed, const synack_time_t *now, char *why, size_t why_cap)
+struct demo_tls_world *demo_tls_world_new(uint64_t seed, uint16_t version, const synack_time_t *now, char *why,
+					  size_t why_cap)
 {
 	struct demo_tls_world *w = calloc(1, sizeof *w);
 	char *ca = NULL, *cert = NULL, *key = NULL;
@@ -103,7 +106,7 @@ struct demo_tls_world *demo_tls_world_new(uint64_t seed, const synack_time_t *no
 	synack_prng_seed(&w->prng, seed ^ 0x544c53u); /* "TLS": not the stacks' stream */
 	int err = make_certs(w, &ca, &cert, &key, why, why_cap);
 	if (!err)
-		err = configure(w, ca, cert, key, why, why_cap);
+		err = configure(w, version, ca, cert, key, why, why_cap);
 	free(ca);
 	free(cert);
 	free(key);

@@ -206,16 +206,31 @@ static int ch_binder(struct synack_tls *t, uint8_t *msg, size_t len)
 	return err ? tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "PSK binder") : 0;
 }
 
+/* The 1.2 suites offered, compactly: "TLS_ECDHE_{ECDSA,RSA}_WITH_{AES_128_GCM_SHA256,...}". */
+static const char *suites12_text(const struct synack_tls_config *cfg, char *buf, size_t cap)
+{
+	uint16_t ids[ARRAY_LEN(hs12_suites)];
+	size_t n = hs12_suites_for(cfg->suites, cfg->nsuites, ids, ARRAY_LEN(ids)), off;
+	off = (size_t)snprintf(buf, cap, "TLS_ECDHE_{ECDSA,RSA}_WITH_{");
+	for (size_t i = 0; i < n && off < cap; i += 2) { /* ECDSA, RSA pairs of one AEAD */
+		const char *w = strstr(hs12_suite_find(ids[i])->name, "_WITH_");
+		off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? "," : "", w + 6);
+	}
+	if (off < cap)
+		snprintf(buf + off, cap - off, "}");
+	return buf;
+}
+
 static void trace_ch(struct synack_tls *t, const uint8_t *msg, size_t len)
 {
-	char suites[96], groups[64], alpn[64];
+	char suites[96], suites12[128], groups[64], alpn[64];
 	const struct synack_tls_config *cfg = t->cfg;
 	HS_TRACE_OUT(t, msg, len, "ClientHello versions=%s suites=%s%s groups=%s%s%s%s%s%s%s",
 		     !t->hs->offer12 ? "TLSv1.3" : offer13(t) ? "TLSv1.3,TLSv1.2" : "TLSv1.2",
 		     offer13(t) ? tls_list_names(cfg->suites, cfg->nsuites, synack_tls_suite_name, suites,
 						 sizeof suites)
-				: "",
-		     !t->hs->offer12 ? "" : offer13(t) ? " +TLS 1.2 ECDHE" : "TLS 1.2 ECDHE",
+				: suites12_text(cfg, suites12, sizeof suites12),
+		     t->hs->offer12 && offer13(t) ? " +TLS 1.2 ECDHE" : "",
 		     tls_list_names(cfg->groups, cfg->ngroups, synack_tls_group_name, groups, sizeof groups),
 		     t->info.sni[0] ? " sni=" : "", t->info.sni, cfg->alpn_len ? " alpn=" : "",
 		     tls_alpn_names(cfg->alpn, cfg->alpn_len, alpn, sizeof alpn),

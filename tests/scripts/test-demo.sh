@@ -84,7 +84,7 @@ has "usage mentions commands" "usage: synack COMMAND"
 run demo --help
 expect_rc "synack demo --help" 0
 for opt in --bytes --delay --loss --seed --pcap --stats --no-color --simultaneous-open \
-	--simultaneous-close --reset --rate --no-tls --tls13 --keylog; do
+	--simultaneous-close --reset --rate --no-tls --tls13 --tls12 --keylog; do
 	has "demo --help documents $opt" "$opt"
 done
 run help demo
@@ -200,6 +200,76 @@ if command -v tshark >/dev/null 2>&1; then
 	fi
 else
 	echo "skip tshark decryption checks (no tshark)"
+fi
+
+# ---- TLS 1.2: the seed's flow (--tls12) ----
+run demo --tls12
+expect_rc "demo --tls12" 0
+has "tls12 demo: header" "TLS 1.2 over the connection"
+hasnote "tls12 demo: the ClientHello offers 1.2 only" "versions=TLSv1.2"
+# the seed's messages, in the seed's order, each as an arrow
+order=$(grep -oE '(──|<─*) (ClientHello|ServerHello|Certificate|ServerKeyExchange|ServerHelloDone|ClientKeyExchange|ChangeCipherSpec|Finished|ApplicationData) ' "$tmp/out" |
+	awk '{print $2}' | tr '\n' ' ')
+want="ClientHello ServerHello Certificate ServerKeyExchange ServerHelloDone ClientKeyExchange ChangeCipherSpec Finished ChangeCipherSpec Finished ApplicationData ApplicationData "
+if [ "$order" = "$want" ]; then ok "tls12 demo: the seed's messages in the seed's order"; else bad "tls12 demo: message order" "$order"; fi
+hasnote "tls12 demo: seed's ServerKeyExchange" "seed: ServerKeyExchange: the server's ephemeral ECDHE public key"
+hasnote "tls12 demo: seed's ServerHelloDone" "seed: ServerHelloDone"
+hasnote "tls12 demo: seed's ClientKeyExchange and the session keys" "symmetric session keys"
+hasnote "tls12 demo: seed's ChangeCipherSpec" "seed: ChangeCipherSpec: the client encrypts everything after this"
+hasnote "tls12 demo: certificate check" "client checks the certificate chain against its trusted CA"
+hasnote "tls12 demo: key block" "key block derived from the master secret"
+has "tls12 demo: certificate in the clear" "certificate chain, in the clear in TLS 1.2"
+has "tls12 demo: Finished under the session keys" "[encrypted: application (session) keys] seed: Finished"
+has "tls12 demo: client ends in TIME-WAIT" "client: FIN-WAIT-2 → TIME-WAIT"
+has "tls12 demo: summary" "client received 1000 of 1000 response bytes, all intact"
+hasre "tls12 demo: what was negotiated" '^TLS: TLSv1\.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, key exchange x25519, server signature ed25519, ALPN http/1.1, certificate verified$'
+if [ "$(tail -n 1 "$tmp/out")" = "the same over TLS 1.3: synack demo" ]; then
+	ok "tls12 demo: the last line points at synack demo for TLS 1.3"
+else
+	bad "tls12 demo: last line" "$(tail -n 1 "$tmp/out")"
+fi
+for args in "--loss 20 --seed 3" "--bytes 100000" "--reset"; do
+	# shellcheck disable=SC2086
+	run demo --tls12 $args
+	expect_rc "tls12 demo $args" 0
+done
+run demo --tls12 --pcap "$tmp/tls12.pcap" --keylog "$tmp/tls12.keys"
+expect_rc "tls12 demo --pcap --keylog" 0
+if grep -qE '^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$' "$tmp/tls12.keys"; then
+	ok "tls12 key log: one CLIENT_RANDOM line (NSS format)"
+else
+	bad "tls12 key log" "$(head -n 2 "$tmp/tls12.keys" | tr '\n' '|')"
+fi
+if command -v tshark >/dev/null 2>&1; then
+	# tshark names every handshake message the seed names, decrypts the
+	# Finished messages and the request, and reports no error
+	names=$(tshark -r "$tmp/tls12.pcap" -o "tls.keylog_file:$tmp/tls12.keys" -T fields -e _ws.col.Info 2>/dev/null |
+		grep -v '^[0-9]* *→\|\[' | tr '\n' '|')
+	for m in "Client Hello" "Server Hello" "Certificate" "Server Key Exchange" "Server Hello Done" \
+		"Client Key Exchange" "Change Cipher Spec" "Finished"; do
+		case "$names" in
+		*"$m"*) ok "tshark names $m in the --tls12 capture" ;;
+		*) bad "tshark names $m in the --tls12 capture" "$names" ;;
+		esac
+	done
+	if tshark -r "$tmp/tls12.pcap" -o "tls.keylog_file:$tmp/tls12.keys" -Y 'tls.handshake.type == 20' 2>/dev/null | grep -q .; then
+		ok "tshark decrypts the TLS 1.2 Finished messages with the key log"
+	else
+		bad "tshark decrypts the TLS 1.2 Finished messages with the key log"
+	fi
+	if tshark -r "$tmp/tls12.pcap" -o "tls.keylog_file:$tmp/tls12.keys" -x 2>/dev/null | grep -q 'GET / HTTP/1.0'; then
+		ok "tshark shows the decrypted TLS 1.2 request"
+	else
+		bad "tshark shows the decrypted TLS 1.2 request"
+	fi
+	tshark -r "$tmp/tls12.pcap" -o "tls.keylog_file:$tmp/tls12.keys" -q -z expert,error >"$tmp/expert" 2>&1
+	if grep -qE '^ *Error|Malformed' "$tmp/expert"; then
+		bad "tshark expert info on the --tls12 capture: no error" "$(grep -E 'Error|Malformed' "$tmp/expert" | head -n 3 | tr '\n' '|')"
+	else
+		ok "tshark expert info on the --tls12 capture: no error"
+	fi
+else
+	echo "skip tshark --tls12 checks (no tshark)"
 fi
 
 # ---- the TCP scenario (plain TCP: --no-tls) ----
@@ -340,6 +410,7 @@ golden simultaneous-open.txt --no-tls --simultaneous-open
 golden simultaneous-close.txt --no-tls --simultaneous-close
 golden reset.txt --no-tls --reset
 golden tls13.txt
+golden tls12.txt --tls12
 
 # ---- colour ----
 if command -v script >/dev/null 2>&1; then
