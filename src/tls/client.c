@@ -169,10 +169,11 @@ static void ch_simple_exts(struct synack_tls *t, struct bbuf *b)
 		bbuf_u8(b, TLS_HS_PSK_MODE_DHE);
 		bbuf_vec_close(b, e, 2);
 	}
-	if (t->hs->offer12) { /* RFC 5746 §3.4, RFC 7627 §5.1, RFC 8422 §5.1.2 */
+	if (t->hs->offer12) { /* RFC 5746 §3.4, RFC 7627 §5.1, RFC 8422 §5.1.2, RFC 5077 §3.2 */
 		hs12_ext_reneg_put(b);
 		hs12_ext_ems_put(b);
 		hs12_ext_ecpf_put(b);
+		tls12_client_ticket_ext(t, b);
 	}
 	t->hs->offered |= XBIT(X_GROUPS) | XBIT(X_RSL);
 }
@@ -310,7 +311,10 @@ int tls_client_start(struct synack_tls *t)
 		hs_random(t, hs->session_id, 32);
 	}
 	hs->group = t->cfg->groups[0];
-	if (offer13(t) && session_usable(t, &s)) {
+	if (hs->offer12 && tls12_client_session(t)) {
+		hs->session_id_len = 32; /* RFC 5077 §3.4: the echo tells us the ticket was taken */
+		hs_random(t, hs->session_id, 32);
+	} else if (offer13(t) && session_usable(t, &s)) {
 		hs->psk_offered = true;
 		hs->psk_len = s.psk_len;
 		memcpy(hs->psk, s.psk, s.psk_len);

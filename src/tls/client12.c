@@ -26,9 +26,23 @@
  *   either downgrade sentinel (RFC 8446 §4.1.3: illegal_parameter).
  * - The ServerHello may only carry extensions we sent (RFC 5246 §7.4.1.4:
  *   unsupported_extension otherwise), each at most once.
- * - Not yet: resumption (no session_ticket offered, no session ID kept),
- *   client certificates: a CertificateRequest is answered with an empty
- *   Certificate (§7.4.6 allows it; the server decides).
+ * - Session tickets (RFC 5077): every ClientHello that offers 1.2 carries
+ *   the SessionTicket extension, empty or with the ticket of a saved 1.2
+ *   session (then with a fresh 32-byte session ID). A ServerHello that
+ *   echoes that ID resumes (§3.4): the server's [NewSessionTicket,]
+ *   ChangeCipherSpec and Finished come first, then ours; keys from the
+ *   saved master secret and the new randoms; the suite must be the
+ *   session's. A full handshake whose ServerHello carried the extension
+ *   expects a NewSessionTicket right before the server's ChangeCipherSpec;
+ *   its ticket and the master secret become the session blob (struct
+ *   tls_session: suite = the 1.2 suite, psk = the master secret).
+ *
+ *   ... --ServerHello echoing our ID--> C12_R_WAIT_NST (or C12_R_WAIT_CCS)
+ *   --NewSessionTicket--> C12_R_WAIT_CCS --CCS--> C12_R_WAIT_FINISHED
+ *   --Finished--> ChangeCipherSpec, Finished --> C12_CONNECTED
+ * - Not yet: session-ID-only resumption, client certificates: a
+ *   CertificateRequest is answered with an empty Certificate (§7.4.6
+ *   allows it; the server decides).
  * - Keys: write keys right after our ChangeCipherSpec, read keys when the
  *   server's ChangeCipherSpec arrives in the one state that allows it (the
  *   EarlyCCS class); a Finished that is not under those keys is
@@ -37,6 +51,7 @@
 #include "tls/hs12.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 _Static_assert(sizeof((struct tls_hs *)0)->peer_point12 >= HS12_POINT_MAX, "peer_point12");
@@ -45,8 +60,12 @@ enum tls12_client_state {
 	C12_WAIT_CERT = 200, /* apart from client.c's states */
 	C12_WAIT_SKE,
 	C12_WAIT_SHD,
+	C12_WAIT_NST, /* the ServerHello promised a ticket */
 	C12_WAIT_CCS,
 	C12_WAIT_FINISHED,
+	C12_R_WAIT_NST, /* resumed */
+	C12_R_WAIT_CCS,
+	C12_R_WAIT_FINISHED,
 	C12_CONNECTED,
 };
 
@@ -100,9 +119,92 @@ size_t tls12_client_sigschemes(const struct synack_tls_config *cfg, uint16_t *ou
 	return n;
 }
 
+/* ---- sessions (RFC 5077) ---- */
+
+#define TICKET_LIFE_MAX 604800 /* what we keep at most, as in 1.3 (RFC 8446 §4.6.1) */
+
+static int64_t now_ms(struct synack_tls *t)
+{
+	return t->cfg->clock.unix_ms(t->cfg->clock.ctx);
+}
+
+bool tls12_client_session(struct synack_tls *t)
+{
+	struct tls_hs *hs = t->hs;
+	struct tls_session s;
+	uint16_t ours[ARRAY_LEN(hs12_suites)];
+	size_t no = hs12_suites_for(t->cfg->suites, t->cfg->nsuites, ours, ARRAY_LEN(ours));
+	if (!t->session || tls_session_parse(t->session, t->session_len, &s) || !hs12_suite_find(s.suite) ||
+	    !tls_list_has(ours, no, s.suite) || s.psk_len != TLS12_MASTER_LEN ||
+	    s.sni_len != strlen(t->server_name) || memcmp(s.sni, t->server_name, s.sni_len))
+		return false;
+	int64_t age = now_ms(t) - s.issued_ms;
+	if (age < 0 || age > (int64_t)s.lifetime_s * 1000)
+		return false;
+	hs->resume12 = true;
+	hs->suite12_resume = s.suite;
+	memcpy(hs->master12, s.psk, TLS12_MASTER_LEN);
+	return true;
+}
+
+void tls12_client_ticket_ext(struct synack_tls *t, struct bbuf *b)
+{
+	struct tls_session s;
+	bbuf_u16(b, HS12_EXT_SESSION_TICKET);
+	size_t e = bbuf_vec_open(b, 2);
+	if (t->hs->resume12 && !tls_session_parse(t->session, t->session_len, &s))
+		bbuf_put(b, s.ticket, s.ticket_len);
+	bbuf_vec_close(b, e, 2);
+}
+
+/* RFC 5077 §3.3: the ticket and the master secret as the session blob. */
+static int store_session(struct synack_tls *t, const struct hs12_nst *n)
+{
+	uint32_t life = n->lifetime_hint ? n->lifetime_hint : 3600; /* 0: unspecified */
+	if (!n->ticket_len || n->ticket_len > TLS_HS_MAX_TICKET)
+		return 0; /* none issued, or too big to keep */
+	struct tls_session s = {.suite = t->hs->suite12->id,
+				.issued_ms = now_ms(t),
+				.lifetime_s = life < TICKET_LIFE_MAX ? life : TICKET_LIFE_MAX,
+				.psk = t->hs->master12,
+				.psk_len = TLS12_MASTER_LEN,
+				.sni = (const uint8_t *)t->server_name,
+				.sni_len = strlen(t->server_name),
+				.alpn = (const uint8_t *)t->info.alpn,
+				.alpn_len = strlen(t->info.alpn),
+				.ticket = n->ticket,
+				.ticket_len = n->ticket_len,
+				.verified = t->info.peer_verified,
+				.subject = (const uint8_t *)t->info.peer_subject,
+				.subject_len = MIN(strlen(t->info.peer_subject), 255)};
+	uint8_t *blob = tls_alloc(t, TLS_MAX_SESSION);
+	if (!blob)
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "out of memory");
+	struct bbuf b = bbuf_make(blob, TLS_MAX_SESSION);
+	tls_session_build(&s, &b);
+	int err = bbuf_ok(&b) ? tls_session_store(t, blob, b.len) : 0;
+	tls_wipe(blob, b.len);
+	tls_dealloc(t, blob, TLS_MAX_SESSION);
+	return err < 0 ? tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "storing the session") : 0;
+}
+
+static int on_new_session_ticket(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct hs12_nst n;
+	if (hs12_nst_parse(msg + 4, len - 4, &n))
+		return hs_decode_error(t, "NewSessionTicket");
+	HS_TRACE_IN(t, msg, len, epoch, "NewSessionTicket lifetime=%u ticket=%zu bytes", n.lifetime_hint,
+		    n.ticket_len);
+	int err = store_session(t, &n);
+	if (err || (err = hs_transcript(t, msg, len)))
+		return err;
+	t->hs->state = t->hs->state == C12_R_WAIT_NST ? C12_R_WAIT_CCS : C12_WAIT_CCS;
+	return 0;
+}
+
 /* ---- ServerHello (RFC 5246 §7.4.1.3) ---- */
 
-enum { SX_RI, SX_EMS, SX_ECPF, SX_SNI, SX_ALPN, SX_RSL };
+enum { SX_RI, SX_EMS, SX_ECPF, SX_SNI, SX_ALPN, SX_RSL, SX_TICKET };
 
 /* RFC 7301 §3.1: exactly one name, one we offered. */
 static int sh12_alpn(struct synack_tls *t, const uint8_t *d, size_t n)
@@ -146,6 +248,7 @@ static int sh12_one_ext(struct synack_tls *t, uint16_t type, const uint8_t *d, s
 	case TLS_EXT_SERVER_NAME: which = (t->hs->offered & XBIT(X_SNI)) ? SX_SNI : -1; break;
 	case TLS_EXT_ALPN: which = (t->hs->offered & XBIT(X_ALPN)) ? SX_ALPN : -1; break;
 	case TLS_EXT_RECORD_SIZE_LIMIT: which = SX_RSL; break;
+	case HS12_EXT_SESSION_TICKET: which = SX_TICKET; break;
 	default: which = -1;
 	}
 	if (which < 0)
@@ -173,6 +276,11 @@ static int sh12_one_ext(struct synack_tls *t, uint16_t type, const uint8_t *d, s
 		return n ? hs_decode_error(t, "ServerHello server_name") : 0;
 	case SX_ALPN:
 		return sh12_alpn(t, d, n);
+	case SX_TICKET: /* RFC 5077 §3.2: empty; a NewSessionTicket will come */
+		if (n)
+			return hs_decode_error(t, "ServerHello SessionTicket");
+		t->hs->ticket12 = true;
+		return 0;
 	default:
 		return sh12_rsl(t, d, n);
 	}
@@ -203,7 +311,7 @@ static int sh12_exts(struct synack_tls *t, struct brd e)
 
 /* RFC 8446 §4.1.3 and RFC 5246 §7.4.1.3: version, sentinel, suite,
  * compression, session id. */
-static int sh12_checks(struct synack_tls *t, const struct sh12 *sh)
+static int sh12_checks(struct synack_tls *t, const struct sh12 *sh, bool resumed)
 {
 	struct tls_hs *hs = t->hs;
 	if (sh->version != SYNACK_TLS_VERSION_12)
@@ -221,9 +329,36 @@ static int sh12_checks(struct synack_tls *t, const struct sh12 *sh)
 	if (sh->compression != 0)
 		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "compression method %u",
 				sh->compression);
-	if (sh->sid.len && sh->sid.len == hs->session_id_len && !memcmp(sh->sid.p, hs->session_id, sh->sid.len))
+	bool echo = sh->sid.len && sh->sid.len == hs->session_id_len &&
+		    !memcmp(sh->sid.p, hs->session_id, sh->sid.len);
+	if (echo && !resumed)
 		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
 				"server resumes a TLS 1.2 session we did not offer");
+	if (resumed && sh->suite != hs->suite12_resume) /* RFC 5246 §7.4.1.3 */
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"resumed with suite 0x%04x, not the session's 0x%04x", sh->suite,
+				hs->suite12_resume);
+	return 0;
+}
+
+/* RFC 5077 §3.1, RFC 5246 §7.3: the abbreviated handshake's keys from the
+ * saved master secret; the full handshake's verdict on the server. */
+static int resumed_keys(struct synack_tls *t)
+{
+	struct tls_hs *hs = t->hs;
+	const struct hs12_suite *s = hs->suite12;
+	struct tls_session ss;
+	if (tls12_key_block(t->crypto, s->hash, s->aead, hs->master12, hs->client_random, hs->server_random,
+			    &hs->kb12))
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.2 key block");
+	tls_keylog(t, "CLIENT_RANDOM", hs->client_random, hs->master12, TLS12_MASTER_LEN);
+	t->info.resumed = true;
+	if (!tls_session_parse(t->session, t->session_len, &ss)) {
+		t->info.peer_verified = ss.verified;
+		snprintf(t->info.peer_subject, sizeof t->info.peer_subject, "%.*s", (int)ss.subject_len,
+			 (const char *)ss.subject);
+	}
+	hs->state = hs->ticket12 ? C12_R_WAIT_NST : C12_R_WAIT_CCS;
 	return 0;
 }
 
@@ -239,7 +374,9 @@ int tls12_client_server_hello(struct synack_tls *t, const uint8_t *msg, size_t l
 	if (t->cfg->version_min > SYNACK_TLS_VERSION_12)
 		return tls_fail(t, SYNACK_TLS_ALERT_PROTOCOL_VERSION,
 				"server chose version 0x%04x; we allow only TLS 1.3", sh.version);
-	int err = sh12_checks(t, &sh);
+	bool resumed = hs->resume12 && sh.sid.len && sh.sid.len == hs->session_id_len &&
+		       !memcmp(sh.sid.p, hs->session_id, sh.sid.len);
+	int err = sh12_checks(t, &sh, resumed);
 	if (err || (err = sh12_exts(t, sh.ext)))
 		return err;
 	hs->v12 = true;
@@ -252,7 +389,9 @@ int tls12_client_server_hello(struct synack_tls *t, const uint8_t *msg, size_t l
 	t->info.version = SYNACK_TLS_VERSION_12;
 	t->info.suite = s->id;
 	hs->state = C12_WAIT_CERT;
-	return hs_transcript(t, msg, len);
+	if ((err = hs_transcript(t, msg, len)) || !resumed)
+		return err;
+	return resumed_keys(t);
 }
 
 /* ---- Certificate (§7.4.2), ServerKeyExchange (RFC 8422 §5.4) ---- */
@@ -377,20 +516,14 @@ static int finished_data(struct synack_tls *t, bool from_client, uint8_t out[TLS
 	return 0;
 }
 
-static int on_server_hello_done(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+/* §7.1, §7.4.9: our ChangeCipherSpec, then Finished under the new keys. */
+static int send_finished(struct synack_tls *t)
 {
 	struct tls_hs *hs = t->hs;
 	uint8_t vd[TLS12_VERIFY_LEN], buf[4 + TLS12_VERIFY_LEN];
 	struct bbuf b = bbuf_make(buf, sizeof buf);
-	if (hs12_server_hello_done_parse(msg + 4, len - 4))
-		return hs_decode_error(t, "ServerHelloDone");
-	HS_TRACE_IN(t, msg, len, epoch, "ServerHelloDone");
-	int err = hs_transcript(t, msg, len);
-	if (!err && hs->cert_req) /* §7.4.6: no certificate of ours for 1.2 yet */
-		err = hs_send_certificate12(t, true);
-	if (err || (err = send_client_key_exchange(t)) || (err = finished_data(t, true, vd)))
-		return err;
-	if ((err = tls_send_ccs(t)) ||
+	int err = finished_data(t, true, vd);
+	if (err || (err = tls_send_ccs(t)) ||
 	    (err = tls12_set_keys(t, TLS_WRITE, hs->suite12->aead, hs->kb12.client_key, hs->kb12.client_iv)))
 		return err;
 	bbuf_u8(&b, TLS_HS_FINISHED);
@@ -400,7 +533,21 @@ static int on_server_hello_done(struct synack_tls *t, const uint8_t *msg, size_t
 	if ((err = send_msg(t, &b, "Finished")))
 		return err;
 	HS_TRACE_OUT(t, b.p, b.len, "Finished");
-	hs->state = C12_WAIT_CCS;
+	return 0;
+}
+
+static int on_server_hello_done(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct tls_hs *hs = t->hs;
+	if (hs12_server_hello_done_parse(msg + 4, len - 4))
+		return hs_decode_error(t, "ServerHelloDone");
+	HS_TRACE_IN(t, msg, len, epoch, "ServerHelloDone");
+	int err = hs_transcript(t, msg, len);
+	if (!err && hs->cert_req) /* §7.4.6: no certificate of ours for 1.2 yet */
+		err = hs_send_certificate12(t, true);
+	if (err || (err = send_client_key_exchange(t)) || (err = send_finished(t)))
+		return err;
+	hs->state = hs->ticket12 ? C12_WAIT_NST : C12_WAIT_CCS;
 	return 0;
 }
 
@@ -408,13 +555,15 @@ static int on_server_hello_done(struct synack_tls *t, const uint8_t *msg, size_t
 int tls12_client_ccs(struct synack_tls *t)
 {
 	struct tls_hs *hs = t->hs;
-	if (hs->state != C12_WAIT_CCS)
+	if (hs->state != C12_WAIT_CCS && hs->state != C12_R_WAIT_CCS)
 		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE,
-				"ChangeCipherSpec before our Finished");
+				hs->state == C12_WAIT_NST || hs->state == C12_R_WAIT_NST
+				    ? "ChangeCipherSpec before the promised NewSessionTicket"
+				    : "ChangeCipherSpec before our Finished");
 	int err = tls12_set_keys(t, TLS_READ, hs->suite12->aead, hs->kb12.server_key, hs->kb12.server_iv);
 	if (err)
 		return err;
-	hs->state = C12_WAIT_FINISHED;
+	hs->state = hs->state == C12_R_WAIT_CCS ? C12_R_WAIT_FINISHED : C12_WAIT_FINISHED;
 	return 0;
 }
 
@@ -432,6 +581,8 @@ static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int
 			   ? hs_decode_error(t, "Finished")
 			   : tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "server Finished does not verify");
 	if ((err = hs_transcript(t, msg, len)))
+		return err;
+	if (hs->state == C12_R_WAIT_FINISHED && (err = send_finished(t))) /* resumed: ours last */
 		return err;
 	hs->state = C12_CONNECTED;
 	t->hs_done = true;
@@ -470,12 +621,19 @@ int tls12_client_input(struct synack_tls *t, const uint8_t *msg, size_t len, int
 				       "waiting for ServerHelloDone"))
 			   ? err
 			   : on_server_hello_done(t, msg, len, epoch);
+	case C12_WAIT_NST:
+	case C12_R_WAIT_NST:
+		return (err = expect12(t, msg, epoch, TLS_HS_NEW_SESSION_TICKET, P,
+				       "waiting for NewSessionTicket"))
+			   ? err
+			   : on_new_session_ticket(t, msg, len, epoch);
 	case C12_WAIT_FINISHED:
+	case C12_R_WAIT_FINISHED:
 		return (err = expect12(t, msg, epoch, TLS_HS_FINISHED, TLS_EPOCH_APPLICATION,
 				       "waiting for Finished"))
 			   ? err
 			   : on_finished(t, msg, len, epoch);
-	default: /* C12_WAIT_CCS: a message before ChangeCipherSpec */
+	default: /* C12_WAIT_CCS, C12_R_WAIT_CCS: a message before ChangeCipherSpec */
 		return hs_unexpected(t, msg, "waiting for ChangeCipherSpec");
 	}
 }

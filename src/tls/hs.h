@@ -215,6 +215,10 @@ struct tls_hs {
 	uint8_t peer_point12[1 + 2 * 48]; /* HS12_POINT_MAX */
 	size_t peer_point12_len;
 	bool offer12; /* client: our ClientHello offers TLS 1.2 */
+	/* TLS 1.2 session tickets (RFC 5077) */
+	bool ticket12;	    /* server: we send a NewSessionTicket; client: the server said it will */
+	bool resume12;	    /* server: resuming; client: our ClientHello offers a 1.2 ticket */
+	uint16_t suite12_resume; /* client: the offered session's suite */
 };
 
 /* ---- hs_common.c: key schedule over the seam, shared messages ---- */
@@ -275,6 +279,12 @@ int hs_unexpected(struct synack_tls *t, const uint8_t *msg, const char *state);
 
 /* ---- hs_ticket.c: server tickets (sealed state), client session blobs ---- */
 int hs_server_send_tickets(struct synack_tls *t);
+/* Seal the session state (t->info.suite, sni, alpn, now, the configured
+ * lifetime; psk: the resumption secret, or TLS 1.2's master secret) into
+ * a ticket of at most HS_TICKET_MAX bytes. Returns its length, 0 on
+ * failure. */
+#define HS_TICKET_MAX 640
+size_t hs_ticket_seal(struct synack_tls *t, const uint8_t *psk, size_t plen, uint8_t *out, size_t cap);
 /* Server: open a ticket; 0 and the PSK/suite/sni/alpn into s (s->psk
  * points into scratch) or -1 when it is not ours or expired. */
 int hs_ticket_open(struct synack_tls *t, const uint8_t *ticket, size_t len, uint8_t *scratch, size_t cap,
@@ -317,5 +327,12 @@ int tls12_client_ccs(struct synack_tls *t);
 /* The signature schemes a ClientHello offering 1.2 lists (the configured
  * ones, then rsa_pkcs1_sha256/384); returns how many (at most cap). */
 size_t tls12_client_sigschemes(const struct synack_tls_config *cfg, uint16_t *out, size_t cap);
+/* RFC 5077: whether t->session is a TLS 1.2 session worth offering (same
+ * server name, a suite we offer, not expired); if so hs->resume12, its
+ * suite and master secret are set. */
+bool tls12_client_session(struct synack_tls *t);
+/* The SessionTicket extension of our ClientHello: the session's ticket
+ * when hs->resume12, else empty (we take tickets). */
+void tls12_client_ticket_ext(struct synack_tls *t, struct bbuf *b);
 
 #endif

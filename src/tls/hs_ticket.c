@@ -20,6 +20,10 @@
  * checked beyond the lifetime (the obfuscated age is only a 0-RTT
  * anti-replay aid, §8.3).
  *
+ * TLS 1.2 (server12.c, RFC 5077) seals the same state with the 1.2 suite
+ * and the 48-byte master secret in place of the PSK; each version's
+ * server refuses the other's tickets by their suite.
+ *
  * Client session blobs: see struct tls_session in hs.h. The blob is
  * stored through the core's tls_session_store. */
 #include "tls/hs.h"
@@ -29,6 +33,7 @@
 
 #define TICKET_HDR (4 + CRYPTO_AEAD_NONCE)
 #define STATE_CAP  (1 + 2 + 8 + 4 + 1 + CRYPTO_HASH_MAX + 1 + 255 + 1 + 255)
+_Static_assert(TICKET_HDR + STATE_CAP + CRYPTO_AEAD_TAG <= HS_TICKET_MAX, "HS_TICKET_MAX");
 #define MAX_LIFE_S 604800 /* §4.6.1: at most seven days */
 
 static int64_t now_ms(struct synack_tls *t)
@@ -126,6 +131,11 @@ static int send_ticket(struct synack_tls *t, const struct tls_suite *su, uint8_t
 		return t->err ? t->err : tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "NewSessionTicket");
 	HS_TRACE_OUT(t, msg, b.len, "NewSessionTicket lifetime=%u ticket=%zu bytes", life, tlen);
 	return 0;
+}
+
+size_t hs_ticket_seal(struct synack_tls *t, const uint8_t *psk, size_t plen, uint8_t *out, size_t cap)
+{
+	return seal_state(t, psk, plen, out, cap);
 }
 
 int hs_server_send_tickets(struct synack_tls *t)

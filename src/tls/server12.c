@@ -25,8 +25,22 @@
  *   For RSA keys rsa_pkcs1_sha256/384 are tried after the configured
  *   schemes (allowed in 1.2 ServerKeyExchange, never in 1.3).
  * - ALPN (RFC 7301 §3.1) is answered in the ServerHello, chosen as in 1.3.
- * - Not yet: session IDs, tickets (the SessionTicket extension is
- *   ignored), client certificates (refused).
+ * - Session tickets (RFC 5077): a client that sends the SessionTicket
+ *   extension empty gets it back empty in the ServerHello and a
+ *   NewSessionTicket before our ChangeCipherSpec (in the transcript, §3.3);
+ *   the ticket is hs_ticket.c's sealed state with the master secret. A
+ *   client that sends one of our tickets for the same server name, with a
+ *   session ID and the ticket's suite still offered, resumes (§3.1):
+ *   ServerHello echoing its session ID, our ChangeCipherSpec and Finished
+ *   first, then the client's; no certificate, no key exchange, the key
+ *   block from the ticket's master secret and the new randoms. No new
+ *   ticket on a resumed connection (the client keeps the one it has).
+ *   Any ticket that does not open or fit gives a full handshake.
+ *
+ *   ... S12_START --ClientHello with a ticket--> ServerHello, CCS, Finished
+ *   --> S12_R_WAIT_CCS --CCS--> S12_R_WAIT_FINISHED --Finished--> CONNECTED
+ * - Not yet: session IDs without tickets (no server-side cache), client
+ *   certificates (refused).
  * - Keys: the read keys are installed when the client's ChangeCipherSpec
  *   arrives (tls12_server_ccs), the write keys right after ours. */
 #include "tls/hs.h"
@@ -40,6 +54,8 @@ enum tls12_server_state {
 	S12_WAIT_CKE,
 	S12_WAIT_CCS,
 	S12_WAIT_FINISHED,
+	S12_R_WAIT_CCS, /* resumed (RFC 5077 §3.1): our Finished went first */
+	S12_R_WAIT_FINISHED,
 	S12_CONNECTED,
 };
 
@@ -230,10 +246,10 @@ static int send_msg(struct synack_tls *t, struct bbuf *b, const char *what)
 }
 
 /* §7.4.1.3; RFC 8446 §4.1.3 (sentinel); RFC 5746 §3.6, RFC 7627 §5.1. */
-static int send_server_hello(struct synack_tls *t)
+static int send_server_hello(struct synack_tls *t, const struct brd *sid)
 {
 	struct tls_hs *hs = t->hs;
-	uint8_t buf[128];
+	uint8_t buf[256];
 	struct bbuf b = bbuf_make(buf, sizeof buf);
 	hs_random(t, hs->server_random, TLS12_RANDOM_LEN);
 	if (t->cfg->version_max > SYNACK_TLS_VERSION_12)
@@ -242,7 +258,8 @@ static int send_server_hello(struct synack_tls *t)
 	size_t m = bbuf_vec_open(&b, 3);
 	bbuf_u16(&b, SYNACK_TLS_VERSION_12);
 	bbuf_put(&b, hs->server_random, TLS12_RANDOM_LEN);
-	bbuf_u8(&b, 0); /* session_id: empty, no resumption */
+	bbuf_u8(&b, (uint8_t)sid->len); /* the client's when resuming (RFC 5077 §3.4), else empty */
+	bbuf_put(&b, sid->p, sid->len);
 	bbuf_u16(&b, hs->suite12->id);
 	bbuf_u8(&b, 0); /* compression: null */
 	size_t x = bbuf_vec_open(&b, 2);
@@ -250,6 +267,10 @@ static int send_server_hello(struct synack_tls *t)
 	hs12_ext_ems_put(&b);
 	if (hs->ecpf)
 		hs12_ext_ecpf_put(&b);
+	if (hs->ticket12) { /* RFC 5077 §3.2: empty, a NewSessionTicket will follow */
+		bbuf_u16(&b, HS12_EXT_SESSION_TICKET);
+		bbuf_u16(&b, 0);
+	}
 	if (hs->alpn12) {
 		bbuf_u16(&b, TLS_EXT_ALPN);
 		size_t e = bbuf_vec_open(&b, 2), l = bbuf_vec_open(&b, 2);
@@ -261,9 +282,10 @@ static int send_server_hello(struct synack_tls *t)
 	bbuf_vec_close(&b, m, 3);
 	int err = send_msg(t, &b, "ServerHello");
 	if (!err)
-		HS_TRACE_OUT(t, b.p, b.len, "ServerHello TLSv1.2 suite=%s ems%s%s%s", hs->suite12->name,
+		HS_TRACE_OUT(t, b.p, b.len, "ServerHello TLSv1.2 suite=%s ems%s%s%s%s%s", hs->suite12->name,
 			     t->cfg->version_max > SYNACK_TLS_VERSION_12 ? " downgrade-sentinel" : "",
-			     t->info.alpn[0] ? " alpn=" : "", t->info.alpn);
+			     t->info.alpn[0] ? " alpn=" : "", t->info.alpn, hs->ticket12 ? " ticket" : "",
+			     hs->resume12 ? " resumed" : "");
 	return err;
 }
 
@@ -324,6 +346,71 @@ static void trace_ch12(struct synack_tls *t, const uint8_t *msg, size_t len, int
 		    ch->x.sni ? " sni=" : "", t->info.sni);
 }
 
+/* RFC 5077 §3.1: one of our tickets, for this server name, whose suite the
+ * client offers again and we still allow, with a session ID to echo. */
+static bool ticket_resumes(struct synack_tls *t, const struct ch12 *ch, const uint8_t *tk, size_t n)
+{
+	struct tls_hs *hs = t->hs;
+	struct tls_session s;
+	uint8_t scratch[HS_TICKET_MAX];
+	uint16_t ours[ARRAY_LEN(hs12_suites)];
+	bool ok = false;
+	if (!n || !ch->sid.len || hs_ticket_open(t, tk, n, scratch, sizeof scratch, &s))
+		return false;
+	const struct hs12_suite *su = hs12_suite_find(s.suite);
+	size_t no = hs12_suites_for(t->cfg->suites, t->cfg->nsuites, ours, ARRAY_LEN(ours));
+	struct brd l = ch->suites;
+	while (su && brd_left(&l))
+		ok |= brd_u16(&l) == su->id;
+	ok = ok && tls_list_has(ours, no, su->id) && s.psk_len == TLS12_MASTER_LEN &&
+	     s.sni_len == strlen(t->info.sni) && !memcmp(s.sni, t->info.sni, s.sni_len);
+	if (ok) {
+		hs->suite12 = su;
+		memcpy(hs->master12, s.psk, TLS12_MASTER_LEN);
+	}
+	tls_wipe(scratch, sizeof scratch);
+	return ok;
+}
+
+/* The ticket extension: whether the client takes tickets, and whether its
+ * ticket resumes. 0 or an error. */
+static int ch12_ticket(struct synack_tls *t, const struct ch12 *ch)
+{
+	const uint8_t *d = NULL;
+	size_t n = 0;
+	int r = ch12_ext(t, ch, HS12_EXT_SESSION_TICKET, &d, &n);
+	if (r)
+		return r < 0 ? r : 0;
+	t->hs->resume12 = ticket_resumes(t, ch, d, n);
+	t->hs->ticket12 = !t->hs->resume12 && t->cfg->ticket_count && t->cfg->ticket_lifetime_s;
+	return 0;
+}
+
+/* §7.4.9: verify_data over every handshake message before this one. */
+static int finished_data(struct synack_tls *t, bool from_client, uint8_t out[TLS12_VERIFY_LEN]);
+static int send_finished(struct synack_tls *t);
+
+/* RFC 5077 §3.1, RFC 5246 §7.3 (abbreviated handshake): ServerHello, then
+ * our ChangeCipherSpec and Finished under keys from the session's master
+ * secret and the new randoms. */
+static int resume(struct synack_tls *t, const struct ch12 *ch)
+{
+	struct tls_hs *hs = t->hs;
+	const struct hs12_suite *s = hs->suite12;
+	int err = send_server_hello(t, &ch->sid);
+	if (err)
+		return err;
+	if (tls12_key_block(t->crypto, s->hash, s->aead, hs->master12, hs->client_random, hs->server_random,
+			    &hs->kb12))
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.2 key block");
+	tls_keylog(t, "CLIENT_RANDOM", hs->client_random, hs->master12, TLS12_MASTER_LEN);
+	if ((err = send_finished(t)))
+		return err;
+	t->info.resumed = true;
+	hs->state = S12_R_WAIT_CCS;
+	return 0;
+}
+
 /* §7.3: the ClientHello, answered by the server's whole first flight. */
 static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
@@ -338,8 +425,8 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	if (t->cfg->request_client_cert)
 		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE,
 				"client certificates are not implemented for TLS 1.2");
-	if ((err = ch12_checks(t, &ch)) || (err = ch12_choose(t, &ch)) ||
-	    (err = tls_server_choose_alpn(t, &ch.x, &hs->alpn12)))
+	if ((err = ch12_checks(t, &ch)) || (err = ch12_ticket(t, &ch)) ||
+	    (!hs->resume12 && (err = ch12_choose(t, &ch))) || (err = tls_server_choose_alpn(t, &ch.x, &hs->alpn12)))
 		return err;
 	if (tls_record_set_version(t, SYNACK_TLS_VERSION_12) || tls_transcript_select(t, hs->suite12->hash))
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.2 record rules or transcript");
@@ -347,7 +434,12 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	t->info.suite = hs->suite12->id;
 	t->info.group = hs->group;
 	t->info.sigscheme = hs->sigscheme; /* ours: 1.2 has no CertificateVerify from a client here */
-	if ((err = hs_transcript(t, msg, len)) || (err = send_server_hello(t)) ||
+	struct brd no_sid = brd_make(NULL, 0);
+	if ((err = hs_transcript(t, msg, len)))
+		return err;
+	if (hs->resume12)
+		return resume(t, &ch);
+	if ((err = send_server_hello(t, &no_sid)) ||
 	    (err = hs_send_certificate12(t, false)) || (err = send_server_key_exchange(t)) ||
 	    (err = send_server_hello_done(t)))
 		return err;
@@ -392,13 +484,13 @@ static int on_client_key_exchange(struct synack_tls *t, const uint8_t *msg, size
 int tls12_server_ccs(struct synack_tls *t)
 {
 	struct tls_hs *hs = t->hs;
-	if (hs->state != S12_WAIT_CCS)
+	if (hs->state != S12_WAIT_CCS && hs->state != S12_R_WAIT_CCS)
 		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE,
 				"ChangeCipherSpec before ClientKeyExchange");
 	int err = tls12_set_keys(t, TLS_READ, hs->suite12->aead, hs->kb12.client_key, hs->kb12.client_iv);
 	if (err)
 		return err;
-	hs->state = S12_WAIT_FINISHED;
+	hs->state = hs->state == S12_R_WAIT_CCS ? S12_R_WAIT_FINISHED : S12_WAIT_FINISHED;
 	return 0;
 }
 
@@ -412,12 +504,52 @@ static int finished_data(struct synack_tls *t, bool from_client, uint8_t out[TLS
 	return 0;
 }
 
-/* §7.4.9, §7.1: the client's Finished, then our ChangeCipherSpec and Finished. */
+/* RFC 5077 §3.3: a NewSessionTicket (in the transcript) with the sealed
+ * session state: suite, master secret, server name, ALPN. */
+static int send_ticket(struct synack_tls *t)
+{
+	uint8_t ticket[HS_TICKET_MAX], buf[16 + HS_TICKET_MAX];
+	struct bbuf b = bbuf_make(buf, sizeof buf);
+	size_t n = hs_ticket_seal(t, t->hs->master12, TLS12_MASTER_LEN, ticket, sizeof ticket);
+	if (!n)
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "sealing a ticket");
+	bbuf_u8(&b, TLS_HS_NEW_SESSION_TICKET);
+	size_t m = bbuf_vec_open(&b, 3);
+	hs12_nst_build(&b, t->cfg->ticket_lifetime_s, ticket, n);
+	bbuf_vec_close(&b, m, 3);
+	int err = send_msg(t, &b, "NewSessionTicket");
+	if (!err)
+		HS_TRACE_OUT(t, b.p, b.len, "NewSessionTicket lifetime=%u ticket=%zu bytes",
+			     t->cfg->ticket_lifetime_s, n);
+	return err;
+}
+
+/* §7.1, §7.4.9: our ChangeCipherSpec, then Finished under the new keys. */
+static int send_finished(struct synack_tls *t)
+{
+	struct tls_hs *hs = t->hs;
+	uint8_t vd[TLS12_VERIFY_LEN], buf[4 + TLS12_VERIFY_LEN];
+	struct bbuf b = bbuf_make(buf, sizeof buf);
+	int err = finished_data(t, false, vd);
+	if (err || (err = tls_send_ccs(t)) ||
+	    (err = tls12_set_keys(t, TLS_WRITE, hs->suite12->aead, hs->kb12.server_key, hs->kb12.server_iv)))
+		return err;
+	bbuf_u8(&b, TLS_HS_FINISHED);
+	size_t m = bbuf_vec_open(&b, 3);
+	hs12_finished_build(&b, vd);
+	bbuf_vec_close(&b, m, 3);
+	if ((err = send_msg(t, &b, "Finished")))
+		return err;
+	HS_TRACE_OUT(t, b.p, b.len, "Finished");
+	return 0;
+}
+
+/* §7.4.9: the client's Finished; on a full handshake our [NewSessionTicket,]
+ * ChangeCipherSpec and Finished follow, on a resumed one ours went first. */
 static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	struct tls_hs *hs = t->hs;
-	uint8_t want[TLS12_VERIFY_LEN], buf[4 + TLS12_VERIFY_LEN];
-	struct bbuf b = bbuf_make(buf, sizeof buf);
+	uint8_t want[TLS12_VERIFY_LEN];
 	int err = finished_data(t, true, want);
 	if (err)
 		return err;
@@ -427,18 +559,11 @@ static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int
 		return r == -EBADMSG
 			   ? hs_decode_error(t, "Finished")
 			   : tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "client Finished does not verify");
-	if ((err = hs_transcript(t, msg, len)) || (err = finished_data(t, false, want)))
+	if ((err = hs_transcript(t, msg, len)))
 		return err;
-	if ((err = tls_send_ccs(t)) ||
-	    (err = tls12_set_keys(t, TLS_WRITE, hs->suite12->aead, hs->kb12.server_key, hs->kb12.server_iv)))
+	if (hs->state == S12_WAIT_FINISHED &&
+	    ((hs->ticket12 && (err = send_ticket(t))) || (err = send_finished(t))))
 		return err;
-	bbuf_u8(&b, TLS_HS_FINISHED);
-	size_t m = bbuf_vec_open(&b, 3);
-	hs12_finished_build(&b, want);
-	bbuf_vec_close(&b, m, 3);
-	if ((err = send_msg(t, &b, "Finished")))
-		return err;
-	HS_TRACE_OUT(t, b.p, b.len, "Finished");
 	hs->state = S12_CONNECTED;
 	t->hs_done = true;
 	tls_event(t, SYNACK_TLS_EV_HANDSHAKE_DONE);
@@ -474,11 +599,12 @@ int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int
 			   ? err
 			   : on_client_key_exchange(t, msg, len, epoch);
 	case S12_WAIT_FINISHED:
+	case S12_R_WAIT_FINISHED:
 		return (err = expect12(t, msg, epoch, TLS_HS_FINISHED, TLS_EPOCH_APPLICATION,
 				       "waiting for Finished"))
 			   ? err
 			   : on_finished(t, msg, len, epoch);
-	default: /* S12_WAIT_CCS: a message before ChangeCipherSpec */
+	default: /* S12_WAIT_CCS, S12_R_WAIT_CCS: a message before ChangeCipherSpec */
 		return hs_unexpected(t, msg, "waiting for ChangeCipherSpec");
 	}
 }

@@ -314,7 +314,7 @@ TEST(tls12_client_finished_before_ccs)
 	CHECK(!synack_tls_error(k.p.c));
 	uint8_t fin[4 + 12] = {TLS_HS_FINISHED, 0, 0, 12};
 	CHECK(feed_record(k.p.c, TLS_CT_HANDSHAKE, fin, sizeof fin) < 0);
-	expect_dead(k.p.c, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "ChangeCipherSpec");
+	expect_dead(k.p.c, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "waiting for NewSessionTicket");
 	pair_free(&k.p);
 }
 
@@ -375,8 +375,8 @@ TEST(tls12_client_crafted_server_hello)
 	/* a suite we did not offer (CBC), and a 1.3 suite in a 1.2 ServerHello */
 	crafted_sh(rnd, 0xc013, both, sizeof both, V12, IP, "suite");
 	crafted_sh(rnd, 0x1301, both, sizeof both, V12, IP, "suite");
-	/* an extension we did not offer (session_ticket) */
-	memcpy(x, both, 9), memcpy(x + 9, (const uint8_t[]){0, 35, 0, 0}, 4);
+	/* an extension we did not offer (heartbeat) */
+	memcpy(x, both, 9), memcpy(x + 9, (const uint8_t[]){0, 15, 0, 0}, 4);
 	crafted_sh(rnd, 0xc02b, x, 13, V12, SYNACK_TLS_ALERT_UNSUPPORTED_EXTENSION, "did not offer");
 	/* the same extension twice */
 	memcpy(x, both, 9), memcpy(x + 9, ems, 4);
@@ -471,5 +471,159 @@ TEST(tls12_client_min13_refuses_tls12_server)
 	pump(p.c, p.s);
 	CHECK(!both_done(&p));
 	CHECK_EQ(synack_tls_error(p.s), SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_PROTOCOL_VERSION));
+	pair_free(&p);
+}
+
+/* ---- resumption with session tickets (RFC 5077) ---- */
+
+static ssize_t full_then_blob(struct pair *p, uint8_t *blob, size_t cap)
+{
+	pump(p->c, p->s);
+	CHECK(both_done(p));
+	CHECK(exchange(p->c, p->s));
+	CHECK(synack_tls_events(p->c) & SYNACK_TLS_EV_TICKET);
+	ssize_t n = synack_tls_get_session(p->c, blob, cap);
+	CHECK(n > 0);
+	synack_tls_free(p->c);
+	synack_tls_free(p->s);
+	return n;
+}
+
+TEST(tls12_resumption_with_ticket)
+{
+	for (int leaf = 0; leaf < 2; leaf++) {
+		struct pair p = pair12(leaf ? K_RSA : K_P256, V12, V13, V12, V12);
+		CHECK_EQ(synack_tls_config_set_alpn(p.cc, "http/1.1"), 0);
+		CHECK_EQ(synack_tls_config_set_alpn(p.sc, "http/1.1"), 0);
+		synack_tls_free(p.c);
+		synack_tls_free(p.s);
+		pair_open(&p, "localhost");
+		uint8_t blob[8192];
+		ssize_t n = full_then_blob(&p, blob, sizeof blob);
+		synack_tls_info ci, si, full;
+		for (int round = 0; round < 2; round++) { /* a ticket resumes more than once */
+			pair_open(&p, "localhost");
+			synack_tls_trace_enable(p.c, true);
+			CHECK_EQ(synack_tls_set_session(p.c, blob, (size_t)n), 0);
+			pump(p.c, p.s);
+			CHECK(both_done(&p));
+			synack_tls_get_info(p.c, &ci);
+			synack_tls_get_info(p.s, &si);
+			CHECK(ci.resumed && si.resumed);
+			CHECK_EQ(ci.version, V12);
+			CHECK_EQ(si.suite, ci.suite);
+			CHECK(ci.peer_verified); /* carried over from the full handshake */
+			CHECK(strstr(ci.peer_subject, "localhost") != NULL);
+			CHECK(!strcmp(ci.alpn, "http/1.1") && !strcmp(si.alpn, "http/1.1"));
+			/* the abbreviated flow: no certificate, no key exchange */
+			synack_tls_trace_entry e[64];
+			size_t ne = synack_tls_trace(p.c, e, 64);
+			bool cert = false, ske = false, cke = false;
+			for (size_t i = 0; i < ne; i++) {
+				cert |= e[i].content == TLS_CT_HANDSHAKE && e[i].msg_type == TLS_HS_CERTIFICATE;
+				ske |= e[i].content == TLS_CT_HANDSHAKE && e[i].msg_type == TLS_HS_SERVER_KEY_EXCHANGE;
+				cke |= e[i].content == TLS_CT_HANDSHAKE && e[i].msg_type == TLS_HS_CLIENT_KEY_EXCHANGE;
+			}
+			CHECK(!cert && !ske && !cke);
+			CHECK(exchange(p.c, p.s));
+			synack_tls_free(p.c);
+			synack_tls_free(p.s);
+		}
+		/* another server name: the session is not offered, a full handshake */
+		p.c = synack_tls_new(p.cc, "127.0.0.1");
+		p.s = synack_tls_new(p.sc, NULL);
+		synack_tls_set_session(p.c, blob, (size_t)n);
+		synack_tls_config_INSECURE_no_verify(p.cc);
+		pump(p.c, p.s);
+		CHECK(both_done(&p));
+		synack_tls_get_info(p.s, &full);
+		CHECK(!full.resumed);
+		pair_free(&p);
+	}
+}
+
+/* A ticket the server cannot open (one bit flipped, or another server's
+ * ticket key) gives a full handshake, not an error. */
+TEST(tls12_bad_ticket_full_handshake)
+{
+	struct pair p = pair12(K_P256, V12, V12, V12, V12);
+	uint8_t blob[8192];
+	ssize_t n = full_then_blob(&p, blob, sizeof blob);
+	blob[n - 20] ^= 1; /* inside the ticket, the last field of the blob */
+	pair_open(&p, "localhost");
+	CHECK_EQ(synack_tls_set_session(p.c, blob, (size_t)n), 0);
+	pump(p.c, p.s);
+	CHECK(both_done(&p));
+	synack_tls_info ci, si;
+	synack_tls_get_info(p.c, &ci);
+	synack_tls_get_info(p.s, &si);
+	CHECK(!ci.resumed && !si.resumed);
+	CHECK(exchange(p.c, p.s));
+	synack_tls_free(p.c);
+	synack_tls_free(p.s);
+	blob[n - 20] ^= 1;
+	synack_tls_config *other = server_cfg(K_P256); /* its own ticket root */
+	versions(other, V12, V12);
+	p.c = synack_tls_new(p.cc, "localhost");
+	p.s = synack_tls_new(other, NULL);
+	CHECK_EQ(synack_tls_set_session(p.c, blob, (size_t)n), 0);
+	pump(p.c, p.s);
+	CHECK(synack_tls_handshake_done(p.c) && synack_tls_handshake_done(p.s));
+	synack_tls_get_info(p.s, &si);
+	CHECK(!si.resumed);
+	synack_tls_free(p.s);
+	synack_tls_config_free(other);
+	p.s = NULL;
+	pair_free(&p);
+}
+
+/* Tickets off on the server: no SessionTicket in its ServerHello, no
+ * NewSessionTicket, no session for the client. A 1.2 session offered to a
+ * server that now negotiates 1.3 is ignored (a full 1.3 handshake). */
+TEST(tls12_tickets_off_and_version_change)
+{
+	struct pair p = pair12(K_P256, V12, V13, V12, V12);
+	synack_tls_free(p.s);
+	synack_tls_config_set_tickets(p.sc, 0, 0, 0);
+	p.s = synack_tls_new(p.sc, NULL);
+	pump(p.c, p.s);
+	CHECK(both_done(&p));
+	CHECK(!(synack_tls_events(p.c) & SYNACK_TLS_EV_TICKET));
+	pair_free(&p);
+
+	p = pair12(K_P256, V12, V13, V12, V12);
+	uint8_t blob[8192];
+	ssize_t n = full_then_blob(&p, blob, sizeof blob);
+	versions(p.sc, V12, V13);
+	pair_open(&p, "localhost");
+	CHECK_EQ(synack_tls_set_session(p.c, blob, (size_t)n), 0);
+	pump(p.c, p.s);
+	CHECK(both_done(&p));
+	synack_tls_info ci;
+	synack_tls_get_info(p.c, &ci);
+	CHECK_EQ(ci.version, V13);
+	CHECK(!ci.resumed);
+	pair_free(&p);
+}
+
+/* The client's side of the abbreviated handshake, crafted: a ServerHello
+ * that echoes our session ID with another suite than the session's. */
+TEST(tls12_resumed_suite_must_match)
+{
+	struct pair p = pair12(K_P256, V12, V12, V12, V12);
+	uint8_t blob[8192];
+	ssize_t n = full_then_blob(&p, blob, sizeof blob);
+	pair_open(&p, "localhost");
+	CHECK_EQ(synack_tls_set_session(p.c, blob, (size_t)n), 0);
+	move(p.c, p.s, 1 << 20); /* ClientHello with the ticket */
+	struct msgs m;
+	split_msgs(p.s, &m); /* ServerHello (resumed), then the encrypted Finished */
+	CHECK(m.n >= 1 && m.buf[m.off[0]] == TLS_HS_SERVER_HELLO);
+	uint8_t *sh = m.buf + m.off[0];
+	size_t so = 4 + 2 + 32 + 1 + sh[4 + 2 + 32];
+	CHECK(sh[4 + 2 + 32] == 32); /* our session ID echoed */
+	sh[so + 1] = sh[so + 1] == 0x2b ? 0x2c : 0x2b; /* another ECDSA suite */
+	CHECK(feed_msg(p.c, &m, 0) < 0);
+	expect_dead(p.c, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "session's");
 	pair_free(&p);
 }
