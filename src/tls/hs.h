@@ -217,6 +217,7 @@ struct tls_hs {
 	bool offer12; /* client: our ClientHello offers TLS 1.2 */
 	/* TLS 1.2 session tickets (RFC 5077) */
 	bool ticket12;	    /* server: we send a NewSessionTicket; client: the server said it will */
+	bool rsl12;	    /* server: the client sent record_size_limit (RFC 8449): we echo ours */
 	bool resume12;	    /* server: resuming; client: our ClientHello offers a 1.2 ticket */
 	uint16_t suite12_resume; /* client: the offered session's suite */
 };

@@ -24,7 +24,9 @@
  *   ECDSA hash on any curve; we restrict ourselves to the matching pairs.
  *   For RSA keys rsa_pkcs1_sha256/384 are tried after the configured
  *   schemes (allowed in 1.2 ServerKeyExchange, never in 1.3).
- * - ALPN (RFC 7301 §3.1) is answered in the ServerHello, chosen as in 1.3.
+ * - ALPN (RFC 7301 §3.1) is answered in the ServerHello, chosen as in 1.3;
+ *   record_size_limit (RFC 8449) is applied with 1.2's meaning (plaintext
+ *   bytes) and ours echoed.
  * - Session tickets (RFC 5077): a client that sends the SessionTicket
  *   extension empty gets it back empty in the ServerHello and a
  *   NewSessionTicket before our ChangeCipherSpec (in the transcript, §3.3);
@@ -137,6 +139,21 @@ static int ch12_ext(struct synack_tls *t, const struct ch12 *ch, uint16_t type, 
 	return r ? hs_decode_error(t, "ClientHello extensions") : 0;
 }
 
+/* RFC 8449 §4: the client's record_size_limit counts plaintext bytes in
+ * TLS 1.2 (at most 2^14); we send no larger records and echo ours. */
+static int ch12_rsl(struct synack_tls *t, const struct ch12 *ch)
+{
+	if (!(ch->x.present & XBIT(X_RSL)))
+		return 0;
+	if (ch->x.rsl < 64)
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "record_size_limit %u", ch->x.rsl);
+	size_t lim = ch->x.rsl < TLS12_MAX_PLAINTEXT ? ch->x.rsl : TLS12_MAX_PLAINTEXT;
+	if (t->send_limit == 0 || lim < t->send_limit)
+		t->send_limit = lim;
+	t->hs->rsl12 = true;
+	return 0;
+}
+
 /* RFC 7507 §3, RFC 5746 §3.6, RFC 7627 §5.2, RFC 8422 §5.1.2. */
 static int ch12_checks(struct synack_tls *t, const struct ch12 *ch)
 {
@@ -176,7 +193,7 @@ static int ch12_checks(struct synack_tls *t, const struct ch12 *ch)
 					       "ec_point_formats without uncompressed")
 				    : hs_decode_error(t, "ec_point_formats");
 	t->hs->ecpf = !r && d;
-	return 0;
+	return ch12_rsl(t, ch);
 }
 
 /* RFC 8422 §5.3: an ECDSA certificate's curve must be one the client
@@ -267,6 +284,11 @@ static int send_server_hello(struct synack_tls *t, const struct brd *sid)
 	hs12_ext_ems_put(&b);
 	if (hs->ecpf)
 		hs12_ext_ecpf_put(&b);
+	if (hs->rsl12) { /* RFC 8449 §4: ours, 2^14 in TLS 1.2 */
+		bbuf_u16(&b, TLS_EXT_RECORD_SIZE_LIMIT);
+		bbuf_u16(&b, 2);
+		bbuf_u16(&b, TLS12_MAX_PLAINTEXT);
+	}
 	if (hs->ticket12) { /* RFC 5077 §3.2: empty, a NewSessionTicket will follow */
 		bbuf_u16(&b, HS12_EXT_SESSION_TICKET);
 		bbuf_u16(&b, 0);
