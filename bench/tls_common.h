@@ -123,15 +123,21 @@ static inline void pipe_drop(struct pipe *p, size_t n)
 
 /* ---- libssl ---- */
 
-static inline SSL_CTX *ossl_ctx(const struct bench_cert *bc, int server)
+/* version: TLS1_3_VERSION (TLS_AES_128_GCM_SHA256) or TLS1_2_VERSION
+ * (ECDHE-ECDSA-AES128-GCM-SHA256, tickets and extended master secret by
+ * libssl's defaults; the groups also list P-256, the certificate's curve,
+ * which a TLS 1.2 client must name in supported_groups, RFC 8422 §5.1.1:
+ * the key exchange stays X25519, the first). */
+static inline SSL_CTX *ossl_ctx_v(const struct bench_cert *bc, int server, int version)
 {
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx)
 		return NULL;
-	int ok = SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) &&
-		 SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) &&
-		 SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256") &&
-		 SSL_CTX_set1_groups_list(ctx, "X25519") && SSL_CTX_set1_sigalgs_list(ctx, "ECDSA+SHA256");
+	int ok = SSL_CTX_set_min_proto_version(ctx, version) && SSL_CTX_set_max_proto_version(ctx, version) &&
+		 (version == TLS1_3_VERSION ? SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256")
+					    : SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256")) &&
+		 SSL_CTX_set1_groups_list(ctx, version == TLS1_3_VERSION ? "X25519" : "X25519:P-256") &&
+		 SSL_CTX_set1_sigalgs_list(ctx, "ECDSA+SHA256");
 	if (ok && server) {
 		BIO *cb = BIO_new_mem_buf(bc->cert_pem, -1), *kb = BIO_new_mem_buf(bc->key_pem, -1);
 		X509 *x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
@@ -154,6 +160,11 @@ static inline SSL_CTX *ossl_ctx(const struct bench_cert *bc, int server)
 		return NULL;
 	}
 	return ctx;
+}
+
+static inline SSL_CTX *ossl_ctx(const struct bench_cert *bc, int server)
+{
+	return ossl_ctx_v(bc, server, TLS1_3_VERSION);
 }
 
 /* An SSL object with its own memory BIOs (rbio: bytes from the peer,
@@ -191,16 +202,21 @@ static inline void ossl_fill(SSL *s, struct pipe *from)
 
 /* ---- synack ---- */
 
-static inline synack_tls_config *sy_config(const struct bench_cert *bc, int server)
+/* version: SYNACK_TLS_VERSION_13 or _12, pinned (the 1.2 suite that
+ * stands for TLS_AES_128_GCM_SHA256 with an ECDSA certificate is
+ * TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256). */
+static inline synack_tls_config *sy_config_v(const struct bench_cert *bc, int server, uint16_t version)
 {
 	synack_tls_config *c = synack_tls_config_new(server ? SYNACK_TLS_SERVER : SYNACK_TLS_CLIENT);
-	const uint16_t suite = SYNACK_TLS_AES_128_GCM_SHA256, group = SYNACK_TLS_GROUP_X25519,
-		       sig = 0x0403; /* ecdsa_secp256r1_sha256 */
+	const uint16_t suite = SYNACK_TLS_AES_128_GCM_SHA256, sig = 0x0403; /* ecdsa_secp256r1_sha256 */
+	const uint16_t groups[2] = {SYNACK_TLS_GROUP_X25519, SYNACK_TLS_GROUP_SECP256R1};
 	if (!c)
 		return NULL;
 	int rc = synack_tls_config_set_suites(c, &suite, 1);
 	if (!rc)
-		rc = synack_tls_config_set_groups(c, &group, 1);
+		rc = synack_tls_config_set_versions(c, version, version);
+	if (!rc)
+		rc = synack_tls_config_set_groups(c, groups, version == SYNACK_TLS_VERSION_13 ? 1 : 2);
 	if (!rc)
 		rc = synack_tls_config_set_sigschemes(c, &sig, 1);
 	if (!rc && server) {
@@ -216,6 +232,11 @@ static inline synack_tls_config *sy_config(const struct bench_cert *bc, int serv
 		return NULL;
 	}
 	return c;
+}
+
+static inline synack_tls_config *sy_config(const struct bench_cert *bc, int server)
+{
+	return sy_config_v(bc, server, SYNACK_TLS_VERSION_13);
 }
 
 /* Everything t wants to send, into the pipe. */
