@@ -135,6 +135,9 @@ static int configure(struct tls_env *e, const struct tls_opts *o, bool server)
 {
 	if (o->cert && synack_tls_config_load_cert(e->cfg, o->cert, o->key) < 0)
 		return config_fail(e, "--cert/--key", NULL);
+	/* one event loop: the TLS 1.2 session-ID cache needs no lock here */
+	if (server && synack_tls_config_set_session_cache(e->cfg, 1024) < 0)
+		return config_fail(e, "session cache", NULL);
 	if (server && o->client_ca) {
 		if (synack_tls_config_load_ca_file(e->cfg, o->client_ca) < 0)
 			return config_fail(e, "--client-ca", o->client_ca);

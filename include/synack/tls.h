@@ -169,6 +169,14 @@ SYNACK_API void synack_tls_config_set_keylog(synack_tls_config *c, bool on);
  * (default 3600); tickets sealed under the previous key stay valid. */
 SYNACK_API void synack_tls_config_set_tickets(synack_tls_config *c, unsigned count, unsigned lifetime_s,
 					      unsigned rotate_s);
+/* Server: keep up to `entries` TLS 1.2 sessions for resumption by
+ * session ID (RFC 5246), for clients that do not take session tickets
+ * (default 0: off; tickets need no server state). Entries live as long as
+ * tickets (set_tickets' lifetime), about 160 bytes each, allocated here;
+ * a new session replaces the one in its slot. A configuration with a
+ * cache must be used by one thread at a time: connections write to it.
+ * -EINVAL on a client configuration or above 2^20 entries. */
+SYNACK_API int synack_tls_config_set_session_cache(synack_tls_config *c, size_t entries);
 /* Largest plaintext per record we send (default 16384; the peer's
  * record_size_limit lowers it, RFC 8449). */
 SYNACK_API int synack_tls_config_set_max_record(synack_tls_config *c, size_t n);

@@ -311,10 +311,8 @@ int tls_client_start(struct synack_tls *t)
 		hs_random(t, hs->session_id, 32);
 	}
 	hs->group = t->cfg->groups[0];
-	if (hs->offer12 && tls12_client_session(t)) {
-		hs->session_id_len = 32; /* RFC 5077 §3.4: the echo tells us the ticket was taken */
-		hs_random(t, hs->session_id, 32);
-	} else if (offer13(t) && session_usable(t, &s)) {
+	bool resume12 = hs->offer12 && tls12_client_session(t); /* a 1.2 session: no 1.3 PSK */
+	if (!resume12 && offer13(t) && session_usable(t, &s)) {
 		hs->psk_offered = true;
 		hs->psk_len = s.psk_len;
 		memcpy(hs->psk, s.psk, s.psk_len);

@@ -40,7 +40,10 @@
  *   ... --ServerHello echoing our ID--> C12_R_WAIT_NST (or C12_R_WAIT_CCS)
  *   --NewSessionTicket--> C12_R_WAIT_CCS --CCS--> C12_R_WAIT_FINISHED
  *   --Finished--> ChangeCipherSpec, Finished --> C12_CONNECTED
- * - Not yet: session-ID-only resumption, client certificates: a
+ * - A server that gives no ticket but a session ID: the ID becomes the
+ *   session (sid_only) and is offered as our session ID next time, with an
+ *   empty SessionTicket extension (RFC 5246 §7.4.1.2).
+ * - Not yet: client certificates: a
  *   CertificateRequest is answered with an empty Certificate (§7.4.6
  *   allows it; the server decides).
  * - Keys: write keys right after our ChangeCipherSpec, read keys when the
@@ -144,6 +147,11 @@ bool tls12_client_session(struct synack_tls *t)
 	hs->resume12 = true;
 	hs->suite12_resume = s.suite;
 	memcpy(hs->master12, s.psk, TLS12_MASTER_LEN);
+	hs->session_id_len = 32; /* RFC 5077 §3.4: the echo tells us the ticket was taken */
+	if (s.sid_only && s.ticket_len == 32)
+		memcpy(hs->session_id, s.ticket, 32); /* RFC 5246 §7.4.1.2: the session's own ID */
+	else
+		hs_random(t, hs->session_id, 32);
 	return true;
 }
 
@@ -152,13 +160,14 @@ void tls12_client_ticket_ext(struct synack_tls *t, struct bbuf *b)
 	struct tls_session s;
 	bbuf_u16(b, HS12_EXT_SESSION_TICKET);
 	size_t e = bbuf_vec_open(b, 2);
-	if (t->hs->resume12 && !tls_session_parse(t->session, t->session_len, &s))
+	if (t->hs->resume12 && !tls_session_parse(t->session, t->session_len, &s) && !s.sid_only)
 		bbuf_put(b, s.ticket, s.ticket_len);
 	bbuf_vec_close(b, e, 2);
 }
 
-/* RFC 5077 §3.3: the ticket and the master secret as the session blob. */
-static int store_session(struct synack_tls *t, const struct hs12_nst *n)
+/* RFC 5077 §3.3: the ticket and the master secret as the session blob; or
+ * (sid_only) the server's session ID in the ticket's place. */
+static int store_session(struct synack_tls *t, const struct hs12_nst *n, bool sid_only)
 {
 	uint32_t life = n->lifetime_hint ? n->lifetime_hint : 3600; /* 0: unspecified */
 	if (!n->ticket_len || n->ticket_len > TLS_HS_MAX_TICKET)
@@ -176,7 +185,8 @@ static int store_session(struct synack_tls *t, const struct hs12_nst *n)
 				.ticket_len = n->ticket_len,
 				.verified = t->info.peer_verified,
 				.subject = (const uint8_t *)t->info.peer_subject,
-				.subject_len = MIN(strlen(t->info.peer_subject), 255)};
+				.subject_len = MIN(strlen(t->info.peer_subject), 255),
+				.sid_only = sid_only};
 	uint8_t *blob = tls_alloc(t, TLS_MAX_SESSION);
 	if (!blob)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "out of memory");
@@ -195,7 +205,7 @@ static int on_new_session_ticket(struct synack_tls *t, const uint8_t *msg, size_
 		return hs_decode_error(t, "NewSessionTicket");
 	HS_TRACE_IN(t, msg, len, epoch, "NewSessionTicket lifetime=%u ticket=%zu bytes", n.lifetime_hint,
 		    n.ticket_len);
-	int err = store_session(t, &n);
+	int err = store_session(t, &n, false);
 	if (err || (err = hs_transcript(t, msg, len)))
 		return err;
 	t->hs->state = t->hs->state == C12_R_WAIT_NST ? C12_R_WAIT_CCS : C12_WAIT_CCS;
@@ -381,6 +391,10 @@ int tls12_client_server_hello(struct synack_tls *t, const uint8_t *msg, size_t l
 		return err;
 	hs->v12 = true;
 	hs->suite12 = s;
+	if (!resumed) {
+		hs->sid12_len = sh.sid.len;
+		memcpy(hs->sid12, sh.sid.p, sh.sid.len);
+	}
 	hs->hlen = tls_hash_len(t->crypto, s->hash);
 	memcpy(hs->client_random, t->client_random, TLS12_RANDOM_LEN);
 	memcpy(hs->server_random, sh.random, TLS12_RANDOM_LEN);
@@ -584,6 +598,12 @@ static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int
 		return err;
 	if (hs->state == C12_R_WAIT_FINISHED && (err = send_finished(t))) /* resumed: ours last */
 		return err;
+	if (hs->state == C12_WAIT_FINISHED && !hs->ticket12 && hs->sid12_len == 32) {
+		/* no ticket, a session ID: resumable by that ID (RFC 5246 §7.4.1.2) */
+		struct hs12_nst sid = {.lifetime_hint = 0, .ticket = hs->sid12, .ticket_len = hs->sid12_len};
+		if ((err = store_session(t, &sid, true)))
+			return err;
+	}
 	hs->state = C12_CONNECTED;
 	t->hs_done = true;
 	tls_event(t, SYNACK_TLS_EV_HANDSHAKE_DONE);

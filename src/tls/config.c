@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/hs.h"
 #include "tls/tls_internal.h"
 
 static int cfg_err(synack_tls_config *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -96,6 +97,7 @@ void synack_tls_config_free(synack_tls_config *c)
 	if (c->store)
 		crypto_store_free(c->store);
 	tls_wipe(c->ticket_root, sizeof c->ticket_root);
+	tls12_sid_cache_free(c);
 	free(c);
 }
 

@@ -142,7 +142,7 @@ const char *tls_alpn_names(const uint8_t *wire, size_t len, char *buf, size_t ca
  *   u16 ticket<1..4096>
  * name: the server name of the connection (synack_tls_new), also an IP
  * literal; alpn: the protocol negotiated. Pointers into the blob. */
-#define TLS_SESSION_VERSION 2 /* 2: flags (bit 0: server verified) and subject after age_add */
+#define TLS_SESSION_VERSION 2 /* 2: flags (bit 0: server verified, bit 1: sid_only) and subject after age_add */
 struct tls_session {
 	uint16_t suite;
 	int64_t issued_ms;
@@ -154,6 +154,9 @@ struct tls_session {
 	bool verified;
 	const uint8_t *subject;
 	size_t subject_len;
+	/* TLS 1.2: "ticket" is the server's session ID, to offer as ours
+	 * (resumption by session ID, RFC 5246 §7.4.1.2), not a ticket */
+	bool sid_only;
 };
 /* Parse a blob (-EINVAL when malformed). conn.c's synack_tls_set_session
  * calls it and compares s.sni with the server name; tls_hs_start checks
@@ -220,6 +223,8 @@ struct tls_hs {
 	bool rsl12;	    /* server: the client sent record_size_limit (RFC 8449): we echo ours */
 	bool resume12;	    /* server: resuming; client: our ClientHello offers a 1.2 ticket */
 	uint16_t suite12_resume; /* client: the offered session's suite */
+	uint8_t sid12[32];	 /* client: the session ID of the server's full-handshake ServerHello */
+	size_t sid12_len;
 };
 
 /* ---- hs_common.c: key schedule over the seam, shared messages ---- */
@@ -314,6 +319,16 @@ int tls_server_choose_alpn(struct synack_tls *t, const struct tls_exts *x, const
  * 1.2 and the client does not offer 1.3, or our max is 1.2), then every
  * message and ChangeCipherSpec while hs->v12. ---- */
 bool tls12_server_wants(struct synack_tls *t, const uint8_t *msg, size_t len);
+/* sid_cache.c: the session-ID cache of a server configuration (off unless
+ * synack_tls_config_set_session_cache). enabled: a cache, a lifetime and a
+ * server name short enough to keep. put: the session of t (hs->master12,
+ * suite12, info.sni) under id; get: true and the session's suite and
+ * master secret when id names a live session for this server name. */
+void tls12_sid_cache_free(synack_tls_config *c);
+bool tls12_sid_enabled(const struct synack_tls *t);
+void tls12_sid_put(struct synack_tls *t, const uint8_t *id, size_t len);
+bool tls12_sid_get(struct synack_tls *t, const uint8_t *id, size_t len, uint16_t *suite,
+		   uint8_t master[TLS12_MASTER_LEN]);
 int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 int tls12_server_ccs(struct synack_tls *t);
 

@@ -199,7 +199,9 @@ int tls_session_parse(const uint8_t *blob, size_t len, struct tls_session *s)
 	s->issued_ms = (int64_t)brd_be(&r, 8);
 	s->lifetime_s = brd_u32(&r);
 	s->age_add = brd_u32(&r);
-	s->verified = brd_u8(&r) & 1;
+	uint8_t flags = brd_u8(&r);
+	s->verified = flags & 1;
+	s->sid_only = flags & 2;
 	struct brd subject = brd_vec(&r, 1);
 	s->subject = subject.p, s->subject_len = subject.len;
 	struct brd psk = brd_vec(&r, 1), sni = brd_vec(&r, 1), alpn = brd_vec(&r, 1), tk = brd_vec(&r, 2);
@@ -220,7 +222,7 @@ void tls_session_build(const struct tls_session *s, struct bbuf *b)
 	bbuf_be(b, (uint64_t)s->issued_ms, 8);
 	bbuf_u32(b, s->lifetime_s);
 	bbuf_u32(b, s->age_add);
-	bbuf_u8(b, s->verified ? 1 : 0);
+	bbuf_u8(b, (s->verified ? 1 : 0) | (s->sid_only ? 2 : 0));
 	put_vec8(b, s->subject, s->subject_len);
 	put_vec8(b, s->psk, s->psk_len);
 	put_vec8(b, s->sni, s->sni_len);

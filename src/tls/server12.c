@@ -41,8 +41,13 @@
  *
  *   ... S12_START --ClientHello with a ticket--> ServerHello, CCS, Finished
  *   --> S12_R_WAIT_CCS --CCS--> S12_R_WAIT_FINISHED --Finished--> CONNECTED
- * - Not yet: session IDs without tickets (no server-side cache), client
- *   certificates (refused).
+ * - Session IDs (RFC 5246 §7.4.1.2) for clients without tickets, when the
+ *   configuration has a cache (sid_cache.c, off by default): a full
+ *   handshake's ServerHello carries a fresh 32-byte ID, the session goes
+ *   into the cache once the client's Finished verifies, and a ClientHello
+ *   offering that ID (and the session's suite, for the same server name)
+ *   resumes as with a ticket.
+ * - Not yet: client certificates (refused).
  * - Keys: the read keys are installed when the client's ChangeCipherSpec
  *   arrives (tls12_server_ccs), the write keys right after ours. */
 #include "tls/hs.h"
@@ -394,17 +399,40 @@ static bool ticket_resumes(struct synack_tls *t, const struct ch12 *ch, const ui
 	return ok;
 }
 
+/* RFC 5246 §7.4.1.2: a session ID of our cache (sid_cache.c), for this
+ * server name, whose suite the client offers again and we still allow. */
+static bool sid_resumes(struct synack_tls *t, const struct ch12 *ch)
+{
+	uint16_t suite = 0, ours[ARRAY_LEN(hs12_suites)];
+	bool offered = false;
+	if (!tls12_sid_get(t, ch->sid.p, ch->sid.len, &suite, t->hs->master12))
+		return false;
+	size_t no = hs12_suites_for(t->cfg->suites, t->cfg->nsuites, ours, ARRAY_LEN(ours));
+	struct brd l = ch->suites;
+	while (brd_left(&l))
+		offered |= brd_u16(&l) == suite;
+	if (!offered || !tls_list_has(ours, no, suite))
+		return false;
+	t->hs->suite12 = hs12_suite_find(suite);
+	return true;
+}
+
 /* The ticket extension: whether the client takes tickets, and whether its
- * ticket resumes. 0 or an error. */
+ * ticket (else its session ID) resumes. 0 or an error. */
 static int ch12_ticket(struct synack_tls *t, const struct ch12 *ch)
 {
+	struct tls_hs *hs = t->hs;
 	const uint8_t *d = NULL;
 	size_t n = 0;
 	int r = ch12_ext(t, ch, HS12_EXT_SESSION_TICKET, &d, &n);
-	if (r)
-		return r < 0 ? r : 0;
-	t->hs->resume12 = ticket_resumes(t, ch, d, n);
-	t->hs->ticket12 = !t->hs->resume12 && t->cfg->ticket_count && t->cfg->ticket_lifetime_s;
+	if (r < 0)
+		return r;
+	hs->resume12 = (!r && ticket_resumes(t, ch, d, n)) || sid_resumes(t, ch);
+	hs->ticket12 = !r && !hs->resume12 && t->cfg->ticket_count && t->cfg->ticket_lifetime_s;
+	if (!hs->resume12 && !hs->ticket12 && tls12_sid_enabled(t)) { /* a session ID for the cache */
+		hs->session_id_len = 32;
+		hs_random(t, hs->session_id, hs->session_id_len);
+	}
 	return 0;
 }
 
@@ -456,12 +484,12 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	t->info.suite = hs->suite12->id;
 	t->info.group = hs->group;
 	t->info.sigscheme = hs->sigscheme; /* ours: 1.2 has no CertificateVerify from a client here */
-	struct brd no_sid = brd_make(NULL, 0);
+	struct brd sid = brd_make(hs->session_id, hs->session_id_len); /* empty, or new for the cache */
 	if ((err = hs_transcript(t, msg, len)))
 		return err;
 	if (hs->resume12)
 		return resume(t, &ch);
-	if ((err = send_server_hello(t, &no_sid)) ||
+	if ((err = send_server_hello(t, &sid)) ||
 	    (err = hs_send_certificate12(t, false)) || (err = send_server_key_exchange(t)) ||
 	    (err = send_server_hello_done(t)))
 		return err;
@@ -586,6 +614,8 @@ static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int
 	if (hs->state == S12_WAIT_FINISHED &&
 	    ((hs->ticket12 && (err = send_ticket(t))) || (err = send_finished(t))))
 		return err;
+	if (hs->state == S12_WAIT_FINISHED && hs->session_id_len) /* RFC 5246 §7.4.1.3 */
+		tls12_sid_put(t, hs->session_id, hs->session_id_len);
 	hs->state = S12_CONNECTED;
 	t->hs_done = true;
 	tls_event(t, SYNACK_TLS_EV_HANDSHAKE_DONE);

@@ -118,6 +118,9 @@ struct synack_tls_config {
 	 * field changes after set-up. */
 	unsigned ticket_count, ticket_lifetime_s, ticket_rotate_s;
 	uint8_t ticket_root[32];
+	/* TLS 1.2 session IDs (sid_cache.c): NULL unless asked for; changed by
+	 * connections, so such a configuration serves one thread */
+	struct tls12_sid_cache *sid_cache;
 	char error[160]; /* synack_tls_config_error */
 };
 

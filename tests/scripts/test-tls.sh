@@ -641,6 +641,21 @@ for k in ec rsa; do
 		grep -qi 'alert protocol version' "$tmp/err"
 		check "TLS 1.2: --tls12 pins the version: a TLS 1.3-only client gets protocol_version" $? \
 			"$(grep -i -m2 'error\|alert' "$tmp/err")"
+		# resumption: a session ticket (RFC 5077), then a session ID
+		# without tickets (serve keeps a session cache)
+		for how in ticket id; do
+			opt=
+			[ "$how" = id ] && opt=-no_ticket
+			rm -f "$tmp/sess"
+			echo hello | timeout --foreground -k 5 20 openssl s_client -tls1_2 $opt -sess_out "$tmp/sess" \
+				-connect "127.0.0.1:$port" -CAfile "$pki/ca-ec.pem" -ign_eof >"$tmp/out1" 2>&1
+			echo hello | timeout --foreground -k 5 20 openssl s_client -tls1_2 $opt -sess_in "$tmp/sess" \
+				-connect "127.0.0.1:$port" -CAfile "$pki/ca-ec.pem" -ign_eof >"$tmp/out2" 2>&1
+			grep -q '^New, TLSv1.2' "$tmp/out1" && grep -q '^Reused, TLSv1.2' "$tmp/out2" &&
+				grep 'TLS with' "$srv_log" | tail -1 | grep -q 'resumed'
+			check "TLS 1.2: openssl s_client -tls1_2 $opt -sess_out, then -sess_in: the second connection resumes (by $how), serve -v says resumed" \
+				$? "$(grep -m1 -E '^(New|Reused)' "$tmp/out1") / $(grep -m1 -E '^(New|Reused)' "$tmp/out2") | $(grep 'TLS with' "$srv_log" | tail -1)"
+		done
 		if command -v gnutls-cli >/dev/null; then
 			rm -f "$tmp/out"
 			feed "$tmp/lines" "$tmp/out" "$lines_size" |

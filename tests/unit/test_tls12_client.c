@@ -627,3 +627,57 @@ TEST(tls12_resumed_suite_must_match)
 	expect_dead(p.c, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "session's");
 	pair_free(&p);
 }
+
+/* Resumption by session ID (RFC 5246 §7.4.1.2) from the server's cache,
+ * for a server that issues no tickets. */
+TEST(tls12_resumption_by_session_id)
+{
+	struct pair p = pair12(K_P256, V12, V12, V12, V12);
+	synack_tls_free(p.s);
+	synack_tls_config_set_tickets(p.sc, 0, 3600, 3600); /* no tickets; sessions live an hour */
+	CHECK_EQ(synack_tls_config_set_session_cache(p.sc, 64), 0);
+	CHECK_EQ(synack_tls_config_set_session_cache(p.cc, 64), -EINVAL); /* servers only */
+	p.s = synack_tls_new(p.sc, NULL);
+	uint8_t blob[8192];
+	ssize_t n = full_then_blob(&p, blob, sizeof blob);
+	for (int round = 0; round < 2; round++) {
+		pair_open(&p, "localhost");
+		CHECK_EQ(synack_tls_set_session(p.c, blob, (size_t)n), 0);
+		pump(p.c, p.s);
+		CHECK(both_done(&p));
+		synack_tls_info ci, si;
+		synack_tls_get_info(p.c, &ci);
+		synack_tls_get_info(p.s, &si);
+		CHECK(ci.resumed && si.resumed);
+		CHECK(ci.peer_verified);
+		CHECK(exchange(p.c, p.s));
+		synack_tls_free(p.c);
+		synack_tls_free(p.s);
+	}
+	/* the session expires with the configured lifetime */
+	clock_ms += 3601 * 1000ll;
+	pair_open(&p, "localhost");
+	synack_tls_set_session(p.c, blob, (size_t)n);
+	pump(p.c, p.s);
+	CHECK(both_done(&p));
+	synack_tls_info si;
+	synack_tls_get_info(p.s, &si);
+	CHECK(!si.resumed);
+	clock_ms -= 3601 * 1000ll;
+	synack_tls_free(p.c);
+	synack_tls_free(p.s);
+	/* a server without the cache (another configuration): a full handshake */
+	synack_tls_config *other = server_cfg(K_P256);
+	versions(other, V12, V12);
+	p.c = synack_tls_new(p.cc, "localhost");
+	p.s = synack_tls_new(other, NULL);
+	synack_tls_set_session(p.c, blob, (size_t)n);
+	pump(p.c, p.s);
+	CHECK(synack_tls_handshake_done(p.c) && synack_tls_handshake_done(p.s));
+	synack_tls_get_info(p.s, &si);
+	CHECK(!si.resumed);
+	synack_tls_free(p.s);
+	synack_tls_config_free(other);
+	p.s = NULL;
+	pair_free(&p);
+}
