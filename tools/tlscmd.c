@@ -99,10 +99,6 @@ int tls_opts_check(const char *cmd, const struct tls_opts *o, bool server)
 		       CLI_BAD;
 	if (o->ca && o->capath)
 		return cli_error(cmd, "give --ca or --capath, not both"), CLI_BAD;
-	if (o->version == SYNACK_TLS_VERSION_12 && o->client_ca)
-		return cli_error(cmd, "--client-ca with --tls12: client certificates are not implemented "
-				      "for TLS 1.2 yet"),
-		       CLI_BAD;
 	if (o->insecure && (o->ca || o->capath))
 		return cli_error(cmd, "--insecure-no-verify verifies nothing: leave out --ca/--capath"),
 		       CLI_BAD;

@@ -56,8 +56,7 @@ enum {
 	"  --handshake-timeout S  drop a connection whose TLS handshake is not done after S\n"               \
 	"                       seconds (default 10)\n"                                                      \
 	"  --tls12, --tls13     pin the TLS version (default: either). TLS 1.2 is the full ECDHE\n"         \
-	"                       handshake with extended master secret; no resumption or client\n"           \
-	"                       certificates in 1.2 yet\n"
+	"                       handshake with extended master secret, tickets and session IDs\n"
 
 #define TLS_USAGE_CLIENT                                                                                     \
 	"  --tls                TLS over the connection (synack's engine: offers 1.3 and 1.2);\n"           \

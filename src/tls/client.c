@@ -306,6 +306,7 @@ int tls_client_start(struct synack_tls *t)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "no groups or suites configured");
 	hs_random(t, t->client_random, 32);
 	hs->offer12 = t->cfg->version_min <= SYNACK_TLS_VERSION_12;
+	hs->keep_raw12 = hs->offer12 && t->cfg->chain_n; /* a 1.2 CertificateVerify signs them */
 	if (offer13(t)) {
 		hs->session_id_len = 32; /* §D.4 middlebox compatibility mode */
 		hs_random(t, hs->session_id, 32);

@@ -43,9 +43,11 @@
  * - A server that gives no ticket but a session ID: the ID becomes the
  *   session (sid_only) and is offered as our session ID next time, with an
  *   empty SessionTicket extension (RFC 5246 §7.4.1.2).
- * - Not yet: client certificates: a
- *   CertificateRequest is answered with an empty Certificate (§7.4.6
- *   allows it; the server decides).
+ * - Client certificates (§7.4.4, §7.4.6, §7.4.8): a CertificateRequest is
+ *   answered with our certificate when the configuration has one whose key
+ *   type and a signature scheme fit the request, and a CertificateVerify
+ *   over the raw handshake messages (hs->raw12, kept from the ClientHello
+ *   on when we have a certificate); otherwise with an empty Certificate.
  * - Keys: write keys right after our ChangeCipherSpec, read keys when the
  *   server's ChangeCipherSpec arrives in the one state that allows it (the
  *   EarlyCCS class); a Finished that is not under those keys is
@@ -462,22 +464,35 @@ static int on_server_key_exchange(struct synack_tls *t, const uint8_t *msg, size
 }
 
 /* §7.4.4: certificate_types<1..2^8-1>, supported_signature_algorithms
- * <2..2^16-2>, certificate_authorities<0..2^16-1>; once. */
+ * <2..2^16-2>, certificate_authorities<0..2^16-1>; once. We answer with
+ * our certificate when its key type is listed and it can make one of the
+ * listed schemes that we also allow (hs->sigscheme), else with none. */
 static int on_cert_request(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
+	struct tls_hs *hs = t->hs;
+	const struct synack_tls_config *cfg = t->cfg;
+	uint16_t ours[TLS_MAX_LIST + 2];
 	struct brd r = hs_body(msg, len);
 	struct brd types = brd_vec(&r, 1), algs = brd_vec(&r, 2), cas = brd_vec(&r, 2);
 	(void)cas;
 	if (!brd_done(&r) || types.len == 0 || algs.len < 2 || algs.len % 2)
 		return hs_decode_error(t, "CertificateRequest");
-	if (t->hs->cert_req)
+	if (hs->cert_req)
 		return hs_unexpected(t, msg, "waiting for ServerHelloDone");
 	HS_TRACE_IN(t, msg, len, epoch, "CertificateRequest");
-	t->hs->cert_req = true;
+	hs->cert_req = true;
+	int auth = cfg->chain_n && cfg->key ? hs12_auth_of_key(t->crypto, cfg->key) : 0;
+	uint8_t want = auth == HS12_AUTH_ECDSA ? HS12_CERT_TYPE_ECDSA_SIGN : HS12_CERT_TYPE_RSA_SIGN;
+	size_t no = tls12_client_sigschemes(cfg, ours, TLS_MAX_LIST + 2);
+	if (auth && memchr(types.p, want, types.len))
+		for (size_t i = 0; i < no && !hs->sigscheme; i++) {
+			struct brd l = algs;
+			while (brd_left(&l) && !hs->sigscheme)
+				if (brd_u16(&l) == ours[i] && t->crypto->pkey_can(cfg->key, ours[i]))
+					hs->sigscheme = ours[i];
+		}
 	return hs_transcript(t, msg, len);
 }
-
-/* ---- ServerHelloDone (§7.4.5) and our flight (§7.4.6, §7.4.7, §7.4.9) ---- */
 
 static int send_msg(struct synack_tls *t, struct bbuf *b, const char *what)
 {
@@ -485,6 +500,31 @@ static int send_msg(struct synack_tls *t, struct bbuf *b, const char *what)
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "%s does not fit", what);
 	return hs_send(t, b->p, b->len);
 }
+
+/* §7.4.8: our signature over every handshake message so far. */
+static int send_cert_verify(struct synack_tls *t)
+{
+	struct tls_hs *hs = t->hs;
+	uint8_t sig[CRYPTO_SIG_MAX], buf[8 + CRYPTO_SIG_MAX];
+	size_t slen = 0;
+	struct bbuf b = bbuf_make(buf, sizeof buf);
+	if (t->crypto->sign(t->cfg->key, hs->sigscheme, hs->raw12, hs->raw12_len, sig, sizeof sig, &slen))
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "CertificateVerify with %s",
+				synack_tls_sigscheme_name(hs->sigscheme));
+	bbuf_u8(&b, TLS_HS_CERTIFICATE_VERIFY);
+	size_t m = bbuf_vec_open(&b, 3);
+	bbuf_u16(&b, hs->sigscheme);
+	size_t v = bbuf_vec_open(&b, 2);
+	bbuf_put(&b, sig, slen);
+	bbuf_vec_close(&b, v, 2);
+	bbuf_vec_close(&b, m, 3);
+	int err = send_msg(t, &b, "CertificateVerify");
+	if (!err)
+		HS_TRACE_OUT(t, b.p, b.len, "CertificateVerify %s", synack_tls_sigscheme_name(hs->sigscheme));
+	return err;
+}
+
+/* ---- ServerHelloDone (§7.4.5) and our flight (§7.4.6, §7.4.7, §7.4.9) ---- */
 
 /* RFC 8422 §5.7, then RFC 7627 §4 (session_hash through this message) and
  * RFC 5246 §6.3 (key block). */
@@ -557,9 +597,10 @@ static int on_server_hello_done(struct synack_tls *t, const uint8_t *msg, size_t
 		return hs_decode_error(t, "ServerHelloDone");
 	HS_TRACE_IN(t, msg, len, epoch, "ServerHelloDone");
 	int err = hs_transcript(t, msg, len);
-	if (!err && hs->cert_req) /* §7.4.6: no certificate of ours for 1.2 yet */
-		err = hs_send_certificate12(t, true);
-	if (err || (err = send_client_key_exchange(t)) || (err = send_finished(t)))
+	if (!err && hs->cert_req) /* §7.4.6: ours, or an empty one */
+		err = hs_send_certificate12(t, hs->sigscheme == 0);
+	if (err || (err = send_client_key_exchange(t)) || (hs->sigscheme && (err = send_cert_verify(t))) ||
+	    (err = send_finished(t)))
 		return err;
 	hs->state = hs->ticket12 ? C12_WAIT_NST : C12_WAIT_CCS;
 	return 0;

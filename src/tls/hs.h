@@ -218,6 +218,10 @@ struct tls_hs {
 	uint8_t peer_point12[1 + 2 * 48]; /* HS12_POINT_MAX */
 	size_t peer_point12_len;
 	bool offer12; /* client: our ClientHello offers TLS 1.2 */
+	/* TLS 1.2 client certificates: the raw handshake messages (hs_raw12_add) */
+	bool keep_raw12;
+	uint8_t *raw12;
+	size_t raw12_len, raw12_cap;
 	/* TLS 1.2 session tickets (RFC 5077) */
 	bool ticket12;	    /* server: we send a NewSessionTicket; client: the server said it will */
 	bool rsl12;	    /* server: the client sent record_size_limit (RFC 8449): we echo ours */
@@ -231,6 +235,9 @@ struct tls_hs {
 int hs_alloc(struct synack_tls *t);
 /* Add a message to the transcript, fail (internal_error) on error. */
 int hs_transcript(struct synack_tls *t, const uint8_t *msg, size_t len);
+/* Append msg to hs->raw12 (TLS 1.2 CertificateVerify input), within
+ * TLS_MAX_HS_TOTAL. hs_transcript does it while hs->keep_raw12. */
+int hs_raw12_add(struct synack_tls *t, const uint8_t *msg, size_t len);
 /* Queue msg and add it to the transcript. */
 int hs_send(struct synack_tls *t, const uint8_t *msg, size_t len);
 /* Draw n random bytes. */

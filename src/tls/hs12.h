@@ -47,6 +47,8 @@
 
 /* Codepoints TLS 1.2 adds. */
 #define HS12_CURVE_NAMED	      3	     /* ECCurveType named_curve (RFC 8422 §5.4) */
+#define HS12_CERT_TYPE_RSA_SIGN	      1	     /* ClientCertificateType (RFC 5246 §7.4.4) */
+#define HS12_CERT_TYPE_ECDSA_SIGN     64     /* RFC 8422 §5.5 (also Ed25519 keys) */
 #define HS12_POINT_UNCOMPRESSED	      0	     /* ECPointFormat uncompressed (RFC 8422 §5.1.2) */
 #define HS12_EXT_EC_POINT_FORMATS     11     /* RFC 8422 §5.1.2 */
 #define HS12_EXT_EXTENDED_MASTER      23     /* extended_master_secret, RFC 7627 §5.1 */

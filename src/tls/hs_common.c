@@ -65,6 +65,8 @@ void tls_hs_free(struct synack_tls *t)
 		t->crypto->pkey_free(hs->peer_key);
 	if (hs->cookie)
 		tls_dealloc(t, hs->cookie, hs->cookie_len);
+	if (hs->raw12)
+		tls_dealloc(t, hs->raw12, hs->raw12_cap); /* handshake messages: nothing secret */
 	tls_ks_clear(&hs->ks);
 	tls_wipe(hs, sizeof *hs);
 	tls_dealloc(t, hs, sizeof *hs);
@@ -103,6 +105,35 @@ int hs_transcript(struct synack_tls *t, const uint8_t *msg, size_t len)
 {
 	if (tls_transcript_add(t, msg, len))
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "transcript");
+	return t->hs->keep_raw12 ? hs_raw12_add(t, msg, len) : 0;
+}
+
+/* TLS 1.2's CertificateVerify signs the handshake messages themselves
+ * (RFC 5246 §7.4.8), not a hash we could carry: the handshake keeps them,
+ * within the handshake's cap, while a client certificate may be asked
+ * for or sent. */
+int hs_raw12_add(struct synack_tls *t, const uint8_t *msg, size_t len)
+{
+	struct tls_hs *hs = t->hs;
+	if (hs->raw12_len + len > TLS_MAX_HS_TOTAL)
+		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "handshake larger than %d bytes",
+				TLS_MAX_HS_TOTAL);
+	if (hs->raw12_len + len > hs->raw12_cap) {
+		size_t cap = hs->raw12_cap ? hs->raw12_cap : 4096;
+		while (cap < hs->raw12_len + len)
+			cap *= 2;
+		uint8_t *p = tls_alloc(t, cap);
+		if (!p)
+			return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "out of memory");
+		if (hs->raw12) {
+			memcpy(p, hs->raw12, hs->raw12_len);
+			tls_dealloc(t, hs->raw12, hs->raw12_cap);
+		}
+		hs->raw12 = p;
+		hs->raw12_cap = cap;
+	}
+	memcpy(hs->raw12 + hs->raw12_len, msg, len);
+	hs->raw12_len += len;
 	return 0;
 }
 

@@ -47,7 +47,18 @@
  *   into the cache once the client's Finished verifies, and a ClientHello
  *   offering that ID (and the session's suite, for the same server name)
  *   resumes as with a ticket.
- * - Not yet: client certificates (refused).
+ * - Client certificates (RFC 5246 §7.4.4, §7.4.6, §7.4.8) when the
+ *   configuration asks for them: a CertificateRequest before
+ *   ServerHelloDone (ECDSA and RSA types, our signature schemes, no CA
+ *   names), the client's Certificate verified as in 1.3 (missing but
+ *   required: handshake_failure, 1.2 has no certificate_required), its
+ *   CertificateVerify checked over the raw handshake messages (hs->raw12).
+ *   Such a server neither resumes nor issues tickets or session IDs: a
+ *   resumed session would not carry the client's certificate.
+ *
+ *   ... ServerHelloDone --> S12_WAIT_CERT --Certificate--> S12_WAIT_CKE
+ *   --ClientKeyExchange--> S12_WAIT_CV (if it sent one)
+ *   --CertificateVerify--> S12_WAIT_CCS ...
  * - Keys: the read keys are installed when the client's ChangeCipherSpec
  *   arrives (tls12_server_ccs), the write keys right after ours. */
 #include "tls/hs.h"
@@ -58,7 +69,9 @@
 
 enum tls12_server_state {
 	S12_START = 100, /* apart from server.c's states */
+	S12_WAIT_CERT,	 /* we sent a CertificateRequest */
 	S12_WAIT_CKE,
+	S12_WAIT_CV, /* the client sent a certificate */
 	S12_WAIT_CCS,
 	S12_WAIT_FINISHED,
 	S12_R_WAIT_CCS, /* resumed (RFC 5077 §3.1): our Finished went first */
@@ -344,6 +357,32 @@ static int send_server_key_exchange(struct synack_tls *t)
 	return 0;
 }
 
+/* §7.4.4: ECDSA and RSA certificates, our signature schemes (with
+ * rsa_pkcs1, as a 1.2 client may sign with them), no CA names. */
+static int send_cert_request(struct synack_tls *t)
+{
+	uint16_t schemes[TLS_MAX_LIST + 2];
+	uint8_t buf[16 + 2 * (TLS_MAX_LIST + 2)];
+	struct bbuf b = bbuf_make(buf, sizeof buf);
+	size_t n = tls12_client_sigschemes(t->cfg, schemes, TLS_MAX_LIST + 2);
+	bbuf_u8(&b, TLS_HS_CERTIFICATE_REQUEST);
+	size_t m = bbuf_vec_open(&b, 3);
+	bbuf_u8(&b, 2);
+	bbuf_u8(&b, HS12_CERT_TYPE_ECDSA_SIGN);
+	bbuf_u8(&b, HS12_CERT_TYPE_RSA_SIGN);
+	size_t l = bbuf_vec_open(&b, 2);
+	for (size_t i = 0; i < n; i++)
+		bbuf_u16(&b, schemes[i]);
+	bbuf_vec_close(&b, l, 2);
+	bbuf_u16(&b, 0); /* certificate_authorities: none named */
+	bbuf_vec_close(&b, m, 3);
+	int err = send_msg(t, &b, "CertificateRequest");
+	if (!err)
+		HS_TRACE_OUT(t, b.p, b.len, "CertificateRequest");
+	t->hs->cert_req = true;
+	return err;
+}
+
 /* §7.4.5. */
 static int send_server_hello_done(struct synack_tls *t)
 {
@@ -427,6 +466,8 @@ static int ch12_ticket(struct synack_tls *t, const struct ch12 *ch)
 	int r = ch12_ext(t, ch, HS12_EXT_SESSION_TICKET, &d, &n);
 	if (r < 0)
 		return r;
+	if (t->cfg->request_client_cert) /* a session would not carry the client's certificate */
+		return 0;
 	hs->resume12 = (!r && ticket_resumes(t, ch, d, n)) || sid_resumes(t, ch);
 	hs->ticket12 = !r && !hs->resume12 && t->cfg->ticket_count && t->cfg->ticket_lifetime_s;
 	if (!hs->resume12 && !hs->ticket12 && tls12_sid_enabled(t)) { /* a session ID for the cache */
@@ -472,9 +513,7 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	memcpy(hs->client_random, ch.random, TLS12_RANDOM_LEN);
 	memcpy(t->client_random, ch.random, TLS12_RANDOM_LEN);
 	trace_ch12(t, msg, len, epoch, &ch);
-	if (t->cfg->request_client_cert)
-		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE,
-				"client certificates are not implemented for TLS 1.2");
+	hs->keep_raw12 = t->cfg->request_client_cert; /* for the client's CertificateVerify */
 	if ((err = ch12_checks(t, &ch)) || (err = ch12_ticket(t, &ch)) ||
 	    (!hs->resume12 && (err = ch12_choose(t, &ch))) || (err = tls_server_choose_alpn(t, &ch.x, &hs->alpn12)))
 		return err;
@@ -489,12 +528,46 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 		return err;
 	if (hs->resume12)
 		return resume(t, &ch);
-	if ((err = send_server_hello(t, &sid)) ||
-	    (err = hs_send_certificate12(t, false)) || (err = send_server_key_exchange(t)) ||
-	    (err = send_server_hello_done(t)))
+	if ((err = send_server_hello(t, &sid)) || (err = hs_send_certificate12(t, false)) ||
+	    (err = send_server_key_exchange(t)) ||
+	    (t->cfg->request_client_cert && (err = send_cert_request(t))) || (err = send_server_hello_done(t)))
 		return err;
-	hs->state = S12_WAIT_CKE;
+	hs->state = hs->cert_req ? S12_WAIT_CERT : S12_WAIT_CKE;
 	return 0;
+}
+
+/* ---- client certificates (§7.4.4, §7.4.6, §7.4.8) ---- */
+
+static int on_client_certificate(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	int err = hs_recv_certificate12(t, msg, len, epoch);
+	if (err)
+		return err;
+	if (!t->hs->peer_cert && t->cfg->require_client_cert) /* §7.4.6 */
+		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE, "client sent no certificate (one is required)");
+	t->hs->state = S12_WAIT_CKE;
+	return 0;
+}
+
+/* §7.4.8: a signature over every handshake message before this one. */
+static int on_cert_verify(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
+{
+	struct tls_hs *hs = t->hs;
+	uint16_t offered[TLS_MAX_LIST + 2];
+	struct brd r = hs_body(msg, len);
+	uint16_t scheme = brd_u16(&r);
+	struct brd sig = brd_vec(&r, 2);
+	if (!brd_done(&r) || !sig.len)
+		return hs_decode_error(t, "CertificateVerify");
+	HS_TRACE_IN(t, msg, len, epoch, "CertificateVerify %s", synack_tls_sigscheme_name(scheme));
+	size_t no = tls12_client_sigschemes(t->cfg, offered, TLS_MAX_LIST + 2); /* what our request listed */
+	if (!tls_list_has(offered, no, scheme) || !t->crypto->pkey_can(hs->peer_key, scheme))
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"CertificateVerify with 0x%04x: not requested or not the certificate's key", scheme);
+	if (t->crypto->verify(hs->peer_key, scheme, hs->raw12, hs->raw12_len, sig.p, sig.len))
+		return tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "CertificateVerify signature does not verify");
+	hs->state = S12_WAIT_CCS;
+	return hs_transcript(t, msg, len);
 }
 
 /* ---- the client's flight ---- */
@@ -526,7 +599,7 @@ static int on_client_key_exchange(struct synack_tls *t, const uint8_t *msg, size
 	if (err)
 		return err;
 	tls_keylog(t, "CLIENT_RANDOM", hs->client_random, hs->master12, TLS12_MASTER_LEN);
-	hs->state = S12_WAIT_CCS;
+	hs->state = hs->peer_cert ? S12_WAIT_CV : S12_WAIT_CCS;
 	return 0;
 }
 
@@ -645,6 +718,14 @@ int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int
 		return (err = expect12(t, msg, epoch, TLS_HS_CLIENT_HELLO, P, "waiting for ClientHello"))
 			   ? err
 			   : on_client_hello(t, msg, len, epoch);
+	case S12_WAIT_CERT:
+		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE, P, "waiting for the client's Certificate"))
+			   ? err
+			   : on_client_certificate(t, msg, len, epoch);
+	case S12_WAIT_CV:
+		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, P, "waiting for CertificateVerify"))
+			   ? err
+			   : on_cert_verify(t, msg, len, epoch);
 	case S12_WAIT_CKE:
 		return (err = expect12(t, msg, epoch, TLS_HS_CLIENT_KEY_EXCHANGE, P,
 				       "waiting for ClientKeyExchange"))

@@ -771,6 +771,32 @@ check "--client-ca: s_client with a client certificate is served" \
 check "--client-ca: s_client without one gets certificate_required, no data" \
 	$([ ! -s "$tmp/out" ] && grep -qi "alert certificate required" "$tmp/err"; echo $?) \
 	"$(grep -i -m2 'error\|alert' "$tmp/err")"
+rm -f "$tmp/out"
+feed "$tmp/mtls" "$tmp/out" 11 | timeout --foreground -k 5 20 openssl s_client -tls1_2 -quiet -no_ign_eof -nocommands \
+	-connect "127.0.0.1:$((P + 4))" -CAfile "$pki/ca-ec.pem" -cert "$pki/client.pem" -key "$pki/client.key" \
+	>"$tmp/out" 2>"$tmp/err"
+check "--client-ca: s_client -tls1_2 with a client certificate is served (TLS 1.2 CertificateVerify checked)" \
+	$([ "$(cat "$tmp/out")" = hello-mtls ]; echo $?) "$(grep -i -m2 'error\|alert' "$tmp/err")"
+{
+	echo hello
+	sleep 3
+} | timeout --foreground -k 5 20 openssl s_client -tls1_2 -quiet -no_ign_eof -nocommands \
+	-connect "127.0.0.1:$((P + 4))" -CAfile "$pki/ca-ec.pem" >"$tmp/out" 2>"$tmp/err"
+check "--client-ca: s_client -tls1_2 without one gets handshake_failure, no data" \
+	$([ ! -s "$tmp/out" ] && grep -qi "alert handshake failure" "$tmp/err"; echo $?) \
+	"$(grep -i -m2 'error\|alert' "$tmp/err")"
+port=$((P + 24))
+bgrun openssl s_server -tls1_2 -rev -naccept 1 -accept "127.0.0.1:$port" -cert "$pki/leaf-ec.pem" \
+	-key "$pki/leaf-ec.key" -Verify 1 -CAfile "$pki/ca-ec.pem" -verify_return_error >"$tmp/ossl.out" 2>&1
+speer=$!
+wait_port $port
+cli_k --tls --ca "$pki/ca-ec.pem" --cert "$pki/client.pem" --key "$pki/client.key" localhost $port \
+	<"$tmp/lines" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+wait "$speer" 2>/dev/null
+check "TLS 1.2: synack connect --cert -> openssl s_server -tls1_2 -Verify 1: exit 0, lines back reversed, s_server verified the client" \
+	$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$rev_sum" ] && grep -q "CN.*=.*client" "$tmp/ossl.out"; echo $?) \
+	"rc=$rc $(head -c 300 "$tmp/err") | s_server: $(grep -i -m3 'subject\|error\|verify' "$tmp/ossl.out")"
 stop_serve "client-certificate server"
 
 # one_line NAME STATUS PATTERN -- ARGS...: synack exits STATUS with one line.
@@ -794,8 +820,6 @@ one_line "serve: --tls12 and --tls13 together" 2 "^synack: serve: give one of --
 	serve --kernel --tls --tls12 --tls13 --cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" --echo
 one_line "connect: --tls12 and --tls13 together" 2 "^synack: connect: give one of --tls12 and --tls13" -- \
 	connect --kernel --tls --tls12 --tls13 localhost 1
-one_line "serve: --tls12 with --client-ca" 2 "^synack: serve: --client-ca with --tls12: " -- \
-	serve --kernel --tls --tls12 --cert "$pki/leaf-ec.pem" --key "$pki/leaf-ec.key" --client-ca "$pki/ca-ec.pem" --echo
 one_line "serve: --tls without --key" 2 "^synack: serve: --tls needs --cert FILE and --key FILE" -- \
 	serve --kernel --tls --cert "$pki/leaf-ec.pem" --echo
 one_line "connect: --ca without --tls" 2 "^synack: connect: --ca needs --tls" -- \

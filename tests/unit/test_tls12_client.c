@@ -681,3 +681,85 @@ TEST(tls12_resumption_by_session_id)
 	p.s = NULL;
 	pair_free(&p);
 }
+
+/* ---- client certificates (RFC 5246 §7.4.4, §7.4.6, §7.4.8) ---- */
+
+static struct pair pair_auth(int client_leaf, bool required, uint16_t cmax)
+{
+	struct pair p = {client_cfg(), server_cfg(K_P256), NULL, NULL};
+	versions(p.cc, V12, cmax);
+	versions(p.sc, V12, V12);
+	CHECK_EQ(synack_tls_config_load_ca_mem(p.sc, w.ca), 0);
+	synack_tls_config_request_client_cert(p.sc, required);
+	if (client_leaf >= 0)
+		CHECK_EQ(synack_tls_config_load_cert_mem(p.cc, w.leaf[client_leaf].cert, w.leaf[client_leaf].key),
+			 0);
+	pair_open(&p, "localhost");
+	return p;
+}
+
+TEST(tls12_client_certificates)
+{
+	static const int leaves[] = {K_CLIENT, K_RSA, K_ED25519, K_P384};
+	for (size_t i = 0; i < ARRAY_LEN(leaves); i++) { /* every key type signs its CertificateVerify */
+		struct pair p = pair_auth(leaves[i], true, i % 2 ? V13 : V12);
+		pump(p.c, p.s);
+		CHECK(both_done(&p));
+		if (!both_done(&p))
+			show_errors(&p, "client certificate");
+		synack_tls_info si;
+		synack_tls_get_info(p.s, &si);
+		CHECK_EQ(si.version, V12);
+		CHECK(si.peer_verified);
+		CHECK(strstr(si.peer_subject, leaves[i] == K_CLIENT ? "client" : "localhost") != NULL);
+		CHECK(!si.resumed);
+		CHECK(exchange(p.c, p.s));
+		/* such a server hands out no session: no ticket, no session ID */
+		CHECK(!(synack_tls_events(p.c) & SYNACK_TLS_EV_TICKET));
+		pair_free(&p);
+	}
+	/* none, but one is required: handshake_failure; optional: served */
+	struct pair p = pair_auth(-1, true, V12);
+	pump(p.c, p.s);
+	CHECK_EQ(synack_tls_error(p.s), SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_HANDSHAKE_FAILURE));
+	CHECK(strstr(synack_tls_error_detail(p.s), "no certificate") != NULL);
+	pair_free(&p);
+	p = pair_auth(-1, false, V12);
+	pump(p.c, p.s);
+	CHECK(both_done(&p));
+	synack_tls_info si;
+	synack_tls_get_info(p.s, &si);
+	CHECK(!si.peer_verified);
+	pair_free(&p);
+	/* a certificate of a CA the server does not trust */
+	p = pair_auth(K_UNTRUSTED, true, V12);
+	pump(p.c, p.s);
+	CHECK_EQ(synack_tls_error(p.s), SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_UNKNOWN_CA));
+	pair_free(&p);
+}
+
+/* The client's flight taken apart: Certificate, ClientKeyExchange,
+ * CertificateVerify (plaintext), then CCS and the encrypted Finished. */
+TEST(tls12_client_certificate_verify_checked)
+{
+	for (int c = 0; c < 2; c++) {
+		struct pair p = pair_auth(K_CLIENT, true, V12);
+		move(p.c, p.s, 1 << 20);
+		move(p.s, p.c, 1 << 20);
+		struct msgs m;
+		split_msgs(p.c, &m);
+		CHECK(m.n >= 3 && m.buf[m.off[0]] == TLS_HS_CERTIFICATE &&
+		      m.buf[m.off[1]] == TLS_HS_CLIENT_KEY_EXCHANGE && m.buf[m.off[2]] == TLS_HS_CERTIFICATE_VERIFY);
+		feed_msg(p.s, &m, 0);
+		feed_msg(p.s, &m, 1);
+		if (c == 0) { /* one bit of the signature flipped */
+			m.buf[m.off[2] + m.mlen[2] - 3] ^= 0x04;
+			feed_msg(p.s, &m, 2);
+			expect_dead(p.s, SYNACK_TLS_ALERT_DECRYPT_ERROR, "CertificateVerify");
+		} else { /* no CertificateVerify: its ChangeCipherSpec comes early */
+			feed_record(p.s, TLS_CT_CHANGE_CIPHER_SPEC, ccs_body, 1);
+			expect_dead(p.s, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, NULL);
+		}
+		pair_free(&p);
+	}
+}
