@@ -2,11 +2,15 @@
  *
  * Each input is what a client sends to a fresh server of the world in
  * tests/fuzz/tls_world.h. The first byte chooses the server and the
- * delivery: bit 7 set, a server that also speaks TLS 1.2 (server12.c,
- * what `serve --tls12` runs), else the default TLS 1.3-only one; the low
- * seven bits 0 for all at once, n > 0 for pieces of n bytes. Seeds also
- * hold a TLS 1.2 ClientHello for the 1.2 server. Seeds (SYNACK_FUZZ_SEEDS=DIR): a real
- * client's whole output of a handshake; its ClientHello parses and its
+ * delivery: bit 7 clear, the world's server (TLS 1.3 and 1.2, the
+ * defaults); bit 7 set, a TLS 1.2-only server that asks for a client
+ * certificate (optional, verified against the world's CA) and keeps a
+ * session-ID cache, the paths of server12.c and sid_cache.c the default
+ * one does not take; the low seven bits 0 for all at once, n > 0 for
+ * pieces of n bytes. Seeds (SYNACK_FUZZ_SEEDS=DIR): a real client's whole
+ * output of a handshake with each server (the 1.2 one from a client with
+ * a certificate: Certificate, ClientKeyExchange, CertificateVerify), and
+ * a reduced TLS 1.2 ClientHello; each ClientHello parses and its
  * second flight reaches Finished checking (the server's CertificateVerify
  * carries a fresh ECDSA signature each run, so the recorded Finished no
  * longer verifies: the seed exercises the decrypt_error path too).
@@ -15,7 +19,8 @@
 #include "tls_world.h"
 
 static struct tls_world world;
-static synack_tls_config *server12; /* world.server's twin that allows TLS 1.2 */
+static synack_tls_config *server12; /* TLS 1.2 only, client certificates, a session cache */
+static synack_tls_config *client12; /* for the seeds: TLS 1.2 only, with a certificate */
 
 /* A TLS 1.2 ClientHello record (RFC 5246 §7.4.1.2) as libssl's -tls1_2
  * sends it, reduced: one ECDHE-ECDSA suite, the renegotiation SCSV,
@@ -64,6 +69,13 @@ static void write_seeds(const char *dir)
 	}
 	c2s[0] = 0x80; /* the 1.2 server, all at once */
 	fuzz_write_seed(dir, "client-hello-tls12", c2s, 1 + client_hello12(c2s + 1, sizeof c2s - 1));
+	synack_tls_config *cli = world.client, *srv = world.server;
+	world.client = client12, world.server = server12;
+	cl = sizeof c2s - 1, sl = sizeof s2c;
+	REQUIRE(tls_world_handshake(&world, 2, c2s + 1, &cl, s2c, &sl, NULL, NULL) == 0);
+	world.client = cli, world.server = srv;
+	c2s[0] = 0x80;
+	fuzz_write_seed(dir, "client12-flight", c2s, cl + 1);
 }
 
 static void make_server12(void)
@@ -71,9 +83,20 @@ static void make_server12(void)
 	server12 = synack_tls_config_new(SYNACK_TLS_SERVER);
 	REQUIRE(server12);
 	REQUIRE(synack_tls_config_load_cert_mem(server12, world.cert_pem, world.key_pem) == 0);
-	REQUIRE(synack_tls_config_set_versions(server12, SYNACK_TLS_VERSION_12, SYNACK_TLS_VERSION_13) == 0);
-	synack_tls_config_set_clock(server12, (synack_tls_clock){.unix_ms = tls_world_clock});
-	synack_tls_config_set_rng(server12, (synack_rng){.fill = synack_prng_fill, .ctx = &world.prng});
+	REQUIRE(synack_tls_config_set_versions(server12, SYNACK_TLS_VERSION_12, SYNACK_TLS_VERSION_12) == 0);
+	REQUIRE(synack_tls_config_load_ca_mem(server12, world.ca_pem) == 0);
+	synack_tls_config_request_client_cert(server12, false);
+	REQUIRE(synack_tls_config_set_session_cache(server12, 16) == 0);
+	client12 = synack_tls_config_new(SYNACK_TLS_CLIENT);
+	REQUIRE(client12);
+	REQUIRE(synack_tls_config_load_ca_mem(client12, world.ca_pem) == 0);
+	REQUIRE(synack_tls_config_load_cert_mem(client12, world.cert_pem, world.key_pem) == 0);
+	REQUIRE(synack_tls_config_set_versions(client12, SYNACK_TLS_VERSION_12, SYNACK_TLS_VERSION_12) == 0);
+	synack_tls_config *both[2] = {server12, client12};
+	for (int i = 0; i < 2; i++) {
+		synack_tls_config_set_clock(both[i], (synack_tls_clock){.unix_ms = tls_world_clock});
+		synack_tls_config_set_rng(both[i], (synack_rng){.fill = synack_prng_fill, .ctx = &world.prng});
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
