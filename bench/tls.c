@@ -384,10 +384,11 @@ static int gt_setup(struct gt_env *e, const struct bench_cert *bc, bool v12)
 {
 	gnutls_datum_t cert = {(unsigned char *)bc->cert_pem, (unsigned)strlen(bc->cert_pem)};
 	gnutls_datum_t key = {(unsigned char *)bc->key_pem, (unsigned)strlen(bc->key_pem)};
-	const char *prio = v12 ? "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:-KX-ALL:+ECDHE-ECDSA:"
-				 "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:-SIGN-ALL:+SIGN-ECDSA-SHA256"
-			       : "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:-GROUP-ALL:+GROUP-X25519:"
-				 "-SIGN-ALL:+SIGN-ECDSA-SECP256R1-SHA256";
+	const char *prio =
+	    v12 ? "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:-KX-ALL:+ECDHE-ECDSA:"
+		  "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:-SIGN-ALL:+SIGN-ECDSA-SHA256"
+		: "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:-GROUP-ALL:+GROUP-X25519:"
+		  "-SIGN-ALL:+SIGN-ECDSA-SECP256R1-SHA256";
 	int rc = gnutls_global_init();
 	if (rc >= 0)
 		rc = gnutls_certificate_allocate_credentials(&e->srv_cred);
@@ -650,8 +651,9 @@ int main(void)
 	calibrate_clock();
 	RAND_bytes(plain, sizeof plain);
 	if (bench_cert_make(&bc) < 0 || !(os.srv = ossl_ctx(&bc, 1)) || !(os.cli = ossl_ctx(&bc, 0)) ||
-	    !(os12.srv = ossl_ctx_v(&bc, 1, TLS1_2_VERSION)) || !(os12.cli = ossl_ctx_v(&bc, 0, TLS1_2_VERSION)) ||
-	    gt_setup(&gt, &bc, false) < 0 || gt_setup(&gt12, &bc, true) < 0 || floor_setup(&fl, &bc) < 0) {
+	    !(os12.srv = ossl_ctx_v(&bc, 1, TLS1_2_VERSION)) ||
+	    !(os12.cli = ossl_ctx_v(&bc, 0, TLS1_2_VERSION)) || gt_setup(&gt, &bc, false) < 0 ||
+	    gt_setup(&gt12, &bc, true) < 0 || floor_setup(&fl, &bc) < 0) {
 		fprintf(stderr, "tls: set-up failed\n");
 		print_figure("tls13_full", -1, -1, 0, "handshakes/s");
 		return 1;

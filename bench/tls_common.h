@@ -133,11 +133,12 @@ static inline SSL_CTX *ossl_ctx_v(const struct bench_cert *bc, int server, int v
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx)
 		return NULL;
-	int ok = SSL_CTX_set_min_proto_version(ctx, version) && SSL_CTX_set_max_proto_version(ctx, version) &&
-		 (version == TLS1_3_VERSION ? SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256")
-					    : SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256")) &&
-		 SSL_CTX_set1_groups_list(ctx, version == TLS1_3_VERSION ? "X25519" : "X25519:P-256") &&
-		 SSL_CTX_set1_sigalgs_list(ctx, "ECDSA+SHA256");
+	int ok =
+	    SSL_CTX_set_min_proto_version(ctx, version) && SSL_CTX_set_max_proto_version(ctx, version) &&
+	    (version == TLS1_3_VERSION ? SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256")
+				       : SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256")) &&
+	    SSL_CTX_set1_groups_list(ctx, version == TLS1_3_VERSION ? "X25519" : "X25519:P-256") &&
+	    SSL_CTX_set1_sigalgs_list(ctx, "ECDSA+SHA256");
 	if (ok && server) {
 		BIO *cb = BIO_new_mem_buf(bc->cert_pem, -1), *kb = BIO_new_mem_buf(bc->key_pem, -1);
 		X509 *x = PEM_read_bio_X509(cb, NULL, NULL, NULL);

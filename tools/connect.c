@@ -77,8 +77,7 @@ void cmd_connect_usage(FILE *out)
 	    "the command exits once the peer has closed too. With --tls the connection runs TLS 1.3\n"
 	    "(or 1.2 if that is all the server speaks) on synack's engine (end of input sends\n"
 	    "close_notify, then FIN); --kernel connects with the OS's own TCP socket (HOST may then\n"
-	    "be a name) instead of synack's stack.\n\n" NET_USAGE_OPTS
-		TLS_USAGE_KERNEL TLS_USAGE_CLIENT
+	    "be a name) instead of synack's stack.\n\n" NET_USAGE_OPTS TLS_USAGE_KERNEL TLS_USAGE_CLIENT
 	    "  --timeout S          give up the handshake (TCP and TLS) after S seconds (default 15)\n"
 	    "  -h, --help           show this help\n\n"
 	    "Exit status: 0 after an orderly close; 1 on refused, timeout, unreachable, reset or a\n"

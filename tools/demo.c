@@ -1160,9 +1160,10 @@ static const char *keys_text(uint8_t keys)
 static const char *seed_note12(const synack_tls_trace_entry *e, int side)
 {
 	if (e->content == 20)
-		return side == CLIENT ? "seed: ChangeCipherSpec: the client encrypts everything after this with "
-					"the session keys"
-				      : "seed: ChangeCipherSpec: the server encrypts from here too";
+		return side == CLIENT
+			   ? "seed: ChangeCipherSpec: the client encrypts everything after this with "
+			     "the session keys"
+			   : "seed: ChangeCipherSpec: the server encrypts from here too";
 	if (e->content != 22)
 		return NULL;
 	switch (e->msg_type) {

@@ -95,8 +95,8 @@ static int configure(struct demo_tls_world *w, uint16_t version, const char *ca,
 	return 0;
 }
 
-struct demo_tls_world *demo_tls_world_new(uint64_t seed, uint16_t version, const synack_time_t *now, char *why,
-					  size_t why_cap)
+struct demo_tls_world *demo_tls_world_new(uint64_t seed, uint16_t version, const synack_time_t *now,
+					  char *why, size_t why_cap)
 {
 	struct demo_tls_world *w = calloc(1, sizeof *w);
 	char *ca = NULL, *cert = NULL, *key = NULL;

@@ -26,8 +26,8 @@ struct demo_tls_world;
 /* NULL and a one-line reason in why on failure. now: the virtual clock's
  * address (microseconds, read by the engines' clock). */
 /* version: SYNACK_TLS_VERSION_12 or _13, pinned on both ends. */
-struct demo_tls_world *demo_tls_world_new(uint64_t seed, uint16_t version, const synack_time_t *now, char *why,
-					  size_t why_cap);
+struct demo_tls_world *demo_tls_world_new(uint64_t seed, uint16_t version, const synack_time_t *now,
+					  char *why, size_t why_cap);
 void demo_tls_world_free(struct demo_tls_world *w);
 /* The subject of the server's certificate and its issuer, for notes. */
 const char *demo_tls_world_subject(const struct demo_tls_world *w);

@@ -119,33 +119,32 @@ struct sconn {
 
 void cmd_serve_usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "usage: synack serve (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
-	    "                    [--port P] (--echo|--discard|--source BYTES|--http DIR)\n"
-	    "                    [--tls --cert FILE --key FILE [--alpn LIST] [--client-ca FILE]\n"
-	    "                     [--keylog FILE] [--tls12|--tls13]]\n"
-	    "       synack serve --kernel [--port P] (--echo|...) [--tls ...]\n\n"
-	    "Serve TCP on synack's own address, many connections on one event loop; with --tls,\n"
-	    "TLS 1.3 or 1.2 on synack's engine (HTTPS with --http). --kernel serves on the OS's own\n"
-	    "TCP sockets instead (every address of this host), with the same modes and TLS.\n\n" NET_USAGE_OPTS
-		TLS_USAGE_KERNEL TLS_USAGE_SERVER
-	    "  --port P             port to listen on (default: 7 echo, 9 discard, 19 source, 80 http,\n"
-	    "                       443 http with --tls)\n"
-	    "  --echo               send back what is received\n"
-	    "  --discard            read and drop what is received\n"
-	    "  --source BYTES       send BYTES bytes (byte i is i %% 251) to each client, then close\n"
-	    "  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD;\n"
-	    "                       no symbolic link is followed, nothing outside DIR is served)\n"
-	    "  --backlog N          pending connections kept for accept (default 1024)\n"
-	    "  -h, --help           show this help\n\n"
-	    "Runs until interrupted (Ctrl-C), which resets the connections still open.\n"
-	    "Example, after `ip tuntap add dev synack0 mode tun user $USER`,\n"
-	    "`ip addr add 10.1.0.1/24 dev synack0` and `ip link set synack0 up`:\n"
-	    "  synack serve --tun synack0 --addr 10.1.0.2/24 --echo   # then: ncat 10.1.0.2 7\n"
-	    "  synack serve --kernel --port 4433 --tls --cert cert.pem --key key.pem --http ~/www\n"
-	    "                                          # then: curl --cacert ca.pem "
-	    "https://localhost:4433/\n");
+	fprintf(out,
+		"usage: synack serve (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
+		"                    [--port P] (--echo|--discard|--source BYTES|--http DIR)\n"
+		"                    [--tls --cert FILE --key FILE [--alpn LIST] [--client-ca FILE]\n"
+		"                     [--keylog FILE] [--tls12|--tls13]]\n"
+		"       synack serve --kernel [--port P] (--echo|...) [--tls ...]\n\n"
+		"Serve TCP on synack's own address, many connections on one event loop; with --tls,\n"
+		"TLS 1.3 or 1.2 on synack's engine (HTTPS with --http). --kernel serves on the OS's own\n"
+		"TCP sockets instead (every address of this host), with the same modes and "
+		"TLS.\n\n" NET_USAGE_OPTS TLS_USAGE_KERNEL TLS_USAGE_SERVER
+		"  --port P             port to listen on (default: 7 echo, 9 discard, 19 source, 80 http,\n"
+		"                       443 http with --tls)\n"
+		"  --echo               send back what is received\n"
+		"  --discard            read and drop what is received\n"
+		"  --source BYTES       send BYTES bytes (byte i is i %% 251) to each client, then close\n"
+		"  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD;\n"
+		"                       no symbolic link is followed, nothing outside DIR is served)\n"
+		"  --backlog N          pending connections kept for accept (default 1024)\n"
+		"  -h, --help           show this help\n\n"
+		"Runs until interrupted (Ctrl-C), which resets the connections still open.\n"
+		"Example, after `ip tuntap add dev synack0 mode tun user $USER`,\n"
+		"`ip addr add 10.1.0.1/24 dev synack0` and `ip link set synack0 up`:\n"
+		"  synack serve --tun synack0 --addr 10.1.0.2/24 --echo   # then: ncat 10.1.0.2 7\n"
+		"  synack serve --kernel --port 4433 --tls --cert cert.pem --key key.pem --http ~/www\n"
+		"                                          # then: curl --cacert ca.pem "
+		"https://localhost:4433/\n");
 }
 
 /* ---- connection bookkeeping ---- */

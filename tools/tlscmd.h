@@ -46,8 +46,8 @@ enum {
 	"                       no --tun/--tap/--addr; the TLS engine alone)\n"
 
 #define TLS_USAGE_SERVER                                                                                     \
-	"  --tls                TLS on every connection (synack's engine; 1.3 or 1.2, the highest\n"        \
-	"                       the client supports); needs --cert, --key\n"                                \
+	"  --tls                TLS on every connection (synack's engine; 1.3 or 1.2, the highest\n"         \
+	"                       the client supports); needs --cert, --key\n"                                 \
 	"  --cert FILE          our certificate chain (PEM, leaf first)\n"                                   \
 	"  --key FILE           its private key (PEM)\n"                                                     \
 	"  --alpn LIST          application protocols we accept, comma separated (h2,http/1.1)\n"            \
@@ -55,13 +55,13 @@ enum {
 	"  --keylog FILE        append the connections' secrets to FILE (NSS key log format)\n"              \
 	"  --handshake-timeout S  drop a connection whose TLS handshake is not done after S\n"               \
 	"                       seconds (default 10)\n"                                                      \
-	"  --tls12, --tls13     pin the TLS version (default: either). TLS 1.2 is the full ECDHE\n"         \
+	"  --tls12, --tls13     pin the TLS version (default: either). TLS 1.2 is the full ECDHE\n"          \
 	"                       handshake with extended master secret, tickets and session IDs\n"
 
 #define TLS_USAGE_CLIENT                                                                                     \
-	"  --tls                TLS over the connection (synack's engine: offers 1.3 and 1.2);\n"           \
-	"                       the server's certificate is verified (default trust: the\n"                 \
-	"                       system's store)\n"                                                         \
+	"  --tls                TLS over the connection (synack's engine: offers 1.3 and 1.2);\n"            \
+	"                       the server's certificate is verified (default trust: the\n"                  \
+	"                       system's store)\n"                                                           \
 	"  --ca FILE            trust the CA certificates in FILE (PEM) instead\n"                           \
 	"  --capath DIR         trust the CA certificates in DIR (hashed names, c_rehash) instead\n"         \
 	"  --sni NAME           server name sent and checked (default: HOST)\n"                              \

@@ -93,7 +93,8 @@ static void ch_suites(struct synack_tls *t, struct bbuf *b)
 	for (size_t i = 0; offer13(t) && i < t->cfg->nsuites; i++)
 		bbuf_u16(b, t->cfg->suites[i]);
 	uint16_t s12[ARRAY_LEN(hs12_suites)];
-	size_t n12 = t->hs->offer12 ? hs12_suites_for(t->cfg->suites, t->cfg->nsuites, s12, ARRAY_LEN(s12)) : 0;
+	size_t n12 =
+	    t->hs->offer12 ? hs12_suites_for(t->cfg->suites, t->cfg->nsuites, s12, ARRAY_LEN(s12)) : 0;
 	for (size_t i = 0; i < n12; i++)
 		bbuf_u16(b, s12[i]);
 	bbuf_vec_close(b, m, 2);
@@ -227,7 +228,9 @@ static void trace_ch(struct synack_tls *t, const uint8_t *msg, size_t len)
 	char suites[96], suites12[128], groups[64], alpn[64];
 	const struct synack_tls_config *cfg = t->cfg;
 	HS_TRACE_OUT(t, msg, len, "ClientHello versions=%s suites=%s%s groups=%s%s%s%s%s%s%s",
-		     !t->hs->offer12 ? "TLSv1.3" : offer13(t) ? "TLSv1.3,TLSv1.2" : "TLSv1.2",
+		     !t->hs->offer12 ? "TLSv1.3"
+		     : offer13(t)    ? "TLSv1.3,TLSv1.2"
+				     : "TLSv1.2",
 		     offer13(t) ? tls_list_names(cfg->suites, cfg->nsuites, synack_tls_suite_name, suites,
 						 sizeof suites)
 				: suites12_text(cfg, suites12, sizeof suites12),

@@ -228,7 +228,8 @@ static int sh12_alpn(struct synack_tls *t, const uint8_t *d, size_t n)
 	while (brd_left(&mine)) {
 		struct brd p = brd_vec(&mine, 1);
 		if (p.len == name.len && !memcmp(p.p, name.p, p.len)) {
-			memcpy(t->info.alpn, p.p, p.len < sizeof t->info.alpn ? p.len : sizeof t->info.alpn - 1);
+			memcpy(t->info.alpn, p.p,
+			       p.len < sizeof t->info.alpn ? p.len : sizeof t->info.alpn - 1);
 			return 0;
 		}
 	}
@@ -254,20 +255,36 @@ static int sh12_one_ext(struct synack_tls *t, uint16_t type, const uint8_t *d, s
 {
 	int which, r;
 	switch (type) {
-	case HS12_EXT_RENEGOTIATION_INFO: which = SX_RI; break;
-	case HS12_EXT_EXTENDED_MASTER: which = SX_EMS; break;
-	case HS12_EXT_EC_POINT_FORMATS: which = SX_ECPF; break;
-	case TLS_EXT_SERVER_NAME: which = (t->hs->offered & XBIT(X_SNI)) ? SX_SNI : -1; break;
-	case TLS_EXT_ALPN: which = (t->hs->offered & XBIT(X_ALPN)) ? SX_ALPN : -1; break;
-	case TLS_EXT_RECORD_SIZE_LIMIT: which = SX_RSL; break;
-	case HS12_EXT_SESSION_TICKET: which = SX_TICKET; break;
-	default: which = -1;
+	case HS12_EXT_RENEGOTIATION_INFO:
+		which = SX_RI;
+		break;
+	case HS12_EXT_EXTENDED_MASTER:
+		which = SX_EMS;
+		break;
+	case HS12_EXT_EC_POINT_FORMATS:
+		which = SX_ECPF;
+		break;
+	case TLS_EXT_SERVER_NAME:
+		which = (t->hs->offered & XBIT(X_SNI)) ? SX_SNI : -1;
+		break;
+	case TLS_EXT_ALPN:
+		which = (t->hs->offered & XBIT(X_ALPN)) ? SX_ALPN : -1;
+		break;
+	case TLS_EXT_RECORD_SIZE_LIMIT:
+		which = SX_RSL;
+		break;
+	case HS12_EXT_SESSION_TICKET:
+		which = SX_TICKET;
+		break;
+	default:
+		which = -1;
 	}
 	if (which < 0)
 		return tls_fail(t, SYNACK_TLS_ALERT_UNSUPPORTED_EXTENSION,
 				"ServerHello extension %u we did not offer", type);
 	if (*seen & (1u << which))
-		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "ServerHello extension %u twice", type);
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "ServerHello extension %u twice",
+				type);
 	*seen |= 1u << which;
 	switch (which) {
 	case SX_RI: /* RFC 5746 §3.4 */
@@ -447,7 +464,8 @@ static int on_server_key_exchange(struct synack_tls *t, const uint8_t *msg, size
 		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
 				"ServerKeyExchange signed with 0x%04x, which we did not offer", ske.scheme);
 	if (!t->crypto->pkey_can(hs->peer_key, ske.scheme))
-		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "%s does not match the certificate's key",
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"%s does not match the certificate's key",
 				synack_tls_sigscheme_name(ske.scheme));
 	if (hs12_ske_signed_content(&s, hs->client_random, hs->server_random, ske.params, ske.params_len))
 		return hs_decode_error(t, "ServerKeyExchange params");
@@ -494,13 +512,6 @@ static int on_cert_request(struct synack_tls *t, const uint8_t *msg, size_t len,
 	return hs_transcript(t, msg, len);
 }
 
-static int send_msg(struct synack_tls *t, struct bbuf *b, const char *what)
-{
-	if (!bbuf_ok(b))
-		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "%s does not fit", what);
-	return hs_send(t, b->p, b->len);
-}
-
 /* §7.4.8: our signature over every handshake message so far. */
 static int send_cert_verify(struct synack_tls *t)
 {
@@ -518,7 +529,7 @@ static int send_cert_verify(struct synack_tls *t)
 	bbuf_put(&b, sig, slen);
 	bbuf_vec_close(&b, v, 2);
 	bbuf_vec_close(&b, m, 3);
-	int err = send_msg(t, &b, "CertificateVerify");
+	int err = hs12_send_msg(t, &b, "CertificateVerify");
 	if (!err)
 		HS_TRACE_OUT(t, b.p, b.len, "CertificateVerify %s", synack_tls_sigscheme_name(hs->sigscheme));
 	return err;
@@ -540,12 +551,13 @@ static int send_client_key_exchange(struct synack_tls *t)
 	if (err)
 		return err;
 	if (t->crypto->kex_derive(hs->kex, hs->peer_point12, hs->peer_point12_len, pms, sizeof pms, &pms_len))
-		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "bad ECDHE public value from the server");
+		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
+				"bad ECDHE public value from the server");
 	bbuf_u8(&b, TLS_HS_CLIENT_KEY_EXCHANGE);
 	size_t m = bbuf_vec_open(&b, 3);
 	hs12_cke_build(&b, hs->group, pub, plen);
 	bbuf_vec_close(&b, m, 3);
-	err = send_msg(t, &b, "ClientKeyExchange");
+	err = hs12_send_msg(t, &b, "ClientKeyExchange");
 	if (!err) {
 		HS_TRACE_OUT(t, b.p, b.len, "ClientKeyExchange %s", synack_tls_group_name(hs->group));
 		if (tls_transcript_hash(t, sh) ||
@@ -560,36 +572,6 @@ static int send_client_key_exchange(struct synack_tls *t)
 	return err;
 }
 
-/* §7.4.9: verify_data over every handshake message before this one. */
-static int finished_data(struct synack_tls *t, bool from_client, uint8_t out[TLS12_VERIFY_LEN])
-{
-	uint8_t th[CRYPTO_HASH_MAX];
-	if (tls_transcript_hash(t, th) ||
-	    tls12_verify_data(t->crypto, t->hs->suite12->hash, t->hs->master12, from_client, th, out))
-		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "Finished");
-	return 0;
-}
-
-/* §7.1, §7.4.9: our ChangeCipherSpec, then Finished under the new keys. */
-static int send_finished(struct synack_tls *t)
-{
-	struct tls_hs *hs = t->hs;
-	uint8_t vd[TLS12_VERIFY_LEN], buf[4 + TLS12_VERIFY_LEN];
-	struct bbuf b = bbuf_make(buf, sizeof buf);
-	int err = finished_data(t, true, vd);
-	if (err || (err = tls_send_ccs(t)) ||
-	    (err = tls12_set_keys(t, TLS_WRITE, hs->suite12->aead, hs->kb12.client_key, hs->kb12.client_iv)))
-		return err;
-	bbuf_u8(&b, TLS_HS_FINISHED);
-	size_t m = bbuf_vec_open(&b, 3);
-	hs12_finished_build(&b, vd);
-	bbuf_vec_close(&b, m, 3);
-	if ((err = send_msg(t, &b, "Finished")))
-		return err;
-	HS_TRACE_OUT(t, b.p, b.len, "Finished");
-	return 0;
-}
-
 static int on_server_hello_done(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	struct tls_hs *hs = t->hs;
@@ -600,7 +582,7 @@ static int on_server_hello_done(struct synack_tls *t, const uint8_t *msg, size_t
 	if (!err && hs->cert_req) /* §7.4.6: ours, or an empty one */
 		err = hs_send_certificate12(t, hs->sigscheme == 0);
 	if (err || (err = send_client_key_exchange(t)) || (hs->sigscheme && (err = send_cert_verify(t))) ||
-	    (err = send_finished(t)))
+	    (err = hs12_send_finished(t)))
 		return err;
 	hs->state = hs->ticket12 ? C12_WAIT_NST : C12_WAIT_CCS;
 	return 0;
@@ -625,19 +607,10 @@ int tls12_client_ccs(struct synack_tls *t)
 static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	struct tls_hs *hs = t->hs;
-	uint8_t want[TLS12_VERIFY_LEN];
-	int err = finished_data(t, false, want);
+	int err = hs12_recv_finished(t, msg, len, epoch);
 	if (err)
 		return err;
-	HS_TRACE_IN(t, msg, len, epoch, "Finished");
-	int r = hs12_finished_verify(msg + 4, len - 4, want);
-	if (r)
-		return r == -EBADMSG
-			   ? hs_decode_error(t, "Finished")
-			   : tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "server Finished does not verify");
-	if ((err = hs_transcript(t, msg, len)))
-		return err;
-	if (hs->state == C12_R_WAIT_FINISHED && (err = send_finished(t))) /* resumed: ours last */
+	if (hs->state == C12_R_WAIT_FINISHED && (err = hs12_send_finished(t))) /* resumed: ours last */
 		return err;
 	if (hs->state == C12_WAIT_FINISHED && !hs->ticket12 && hs->sid12_len == 32) {
 		/* no ticket, a session ID: resumable by that ID (RFC 5246 §7.4.1.2) */

@@ -142,7 +142,8 @@ const char *tls_alpn_names(const uint8_t *wire, size_t len, char *buf, size_t ca
  *   u16 ticket<1..4096>
  * name: the server name of the connection (synack_tls_new), also an IP
  * literal; alpn: the protocol negotiated. Pointers into the blob. */
-#define TLS_SESSION_VERSION 2 /* 2: flags (bit 0: server verified, bit 1: sid_only) and subject after age_add */
+#define TLS_SESSION_VERSION                                                                                  \
+	2 /* 2: flags (bit 0: server verified, bit 1: sid_only) and subject after age_add */
 struct tls_session {
 	uint16_t suite;
 	int64_t issued_ms;
@@ -209,8 +210,8 @@ struct tls_hs {
 	/* TLS 1.2 server (server12.c): set once the ClientHello chose 1.2 */
 	bool v12;
 	const struct hs12_suite *suite12;
-	bool ecpf;		/* the client sent ec_point_formats */
-	const uint8_t *alpn12;	/* server: our ALPN choice (into the config), length-prefixed */
+	bool ecpf;	       /* the client sent ec_point_formats */
+	const uint8_t *alpn12; /* server: our ALPN choice (into the config), length-prefixed */
 	uint8_t client_random[TLS12_RANDOM_LEN], server_random[TLS12_RANDOM_LEN];
 	uint8_t master12[TLS12_MASTER_LEN];
 	struct tls12_key_block kb12;
@@ -223,9 +224,9 @@ struct tls_hs {
 	uint8_t *raw12;
 	size_t raw12_len, raw12_cap;
 	/* TLS 1.2 session tickets (RFC 5077) */
-	bool ticket12;	    /* server: we send a NewSessionTicket; client: the server said it will */
-	bool rsl12;	    /* server: the client sent record_size_limit (RFC 8449): we echo ours */
-	bool resume12;	    /* server: resuming; client: our ClientHello offers a 1.2 ticket */
+	bool ticket12;		 /* server: we send a NewSessionTicket; client: the server said it will */
+	bool rsl12;		 /* server: the client sent record_size_limit (RFC 8449): we echo ours */
+	bool resume12;		 /* server: resuming; client: our ClientHello offers a 1.2 ticket */
 	uint16_t suite12_resume; /* client: the offered session's suite */
 	uint8_t sid12[32];	 /* client: the session ID of the server's full-handshake ServerHello */
 	size_t sid12_len;
@@ -338,6 +339,17 @@ bool tls12_sid_get(struct synack_tls *t, const uint8_t *id, size_t len, uint16_t
 		   uint8_t master[TLS12_MASTER_LEN]);
 int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 int tls12_server_ccs(struct synack_tls *t);
+
+/* ---- hs12_common.c: what both TLS 1.2 handshakes share ---- */
+/* Queue the message built in b (internal_error naming `what` when it
+ * overflowed) and add it to the transcript. */
+int hs12_send_msg(struct synack_tls *t, struct bbuf *b, const char *what);
+/* Our ChangeCipherSpec, our write keys from hs->kb12, our Finished over
+ * the transcript so far (RFC 5246 §7.1, §7.4.9). */
+int hs12_send_finished(struct synack_tls *t);
+/* The peer's Finished: checked against the transcript so far in constant
+ * time (decode_error, decrypt_error), then added to it. */
+int hs12_recv_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch);
 
 /* ---- client12.c: the TLS 1.2 client full handshake. client.c offers 1.2
  * when the configuration allows it (version_min 0x0303) and hands over a

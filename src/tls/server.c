@@ -508,8 +508,8 @@ static void trace_ch(struct synack_tls *t, const uint8_t *msg, size_t len, int e
 static int negotiate(struct synack_tls *t, struct ch *ch, const uint8_t *msg, size_t len)
 {
 	int err = check_ch_basics(t, ch);
-	if (err || (err = choose_suite(t, ch)) || (err = choose_group(t, ch)) || (err = tls_server_choose_alpn(t, &ch->x, &ch->alpn)) ||
-	    (err = hs_apply_rsl(t, &ch->x)))
+	if (err || (err = choose_suite(t, ch)) || (err = choose_group(t, ch)) ||
+	    (err = tls_server_choose_alpn(t, &ch->x, &ch->alpn)) || (err = hs_apply_rsl(t, &ch->x)))
 		return err;
 	if (t->hs->state == S_WAIT_CH2 && (err = check_ch2(t, ch)))
 		return err;

@@ -273,13 +273,6 @@ static int ch12_choose(struct synack_tls *t, const struct ch12 *ch)
 
 /* ---- the server's flight (§7.4.1.3, §7.4.2, §7.4.3, §7.4.5) ---- */
 
-static int send_msg(struct synack_tls *t, struct bbuf *b, const char *what)
-{
-	if (!bbuf_ok(b))
-		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "%s does not fit", what);
-	return hs_send(t, b->p, b->len);
-}
-
 /* §7.4.1.3; RFC 8446 §4.1.3 (sentinel); RFC 5746 §3.6, RFC 7627 §5.1. */
 static int send_server_hello(struct synack_tls *t, const struct brd *sid)
 {
@@ -320,7 +313,7 @@ static int send_server_hello(struct synack_tls *t, const struct brd *sid)
 	}
 	bbuf_vec_close(&b, x, 2);
 	bbuf_vec_close(&b, m, 3);
-	int err = send_msg(t, &b, "ServerHello");
+	int err = hs12_send_msg(t, &b, "ServerHello");
 	if (!err)
 		HS_TRACE_OUT(t, b.p, b.len, "ServerHello TLSv1.2 suite=%s ems%s%s%s%s%s", hs->suite12->name,
 			     t->cfg->version_max > SYNACK_TLS_VERSION_12 ? " downgrade-sentinel" : "",
@@ -350,7 +343,7 @@ static int send_server_key_exchange(struct synack_tls *t)
 	size_t m = bbuf_vec_open(&b, 3);
 	hs12_ske_build(&b, p.p, p.len, hs->sigscheme, sig, slen);
 	bbuf_vec_close(&b, m, 3);
-	if ((err = send_msg(t, &b, "ServerKeyExchange")))
+	if ((err = hs12_send_msg(t, &b, "ServerKeyExchange")))
 		return err;
 	HS_TRACE_OUT(t, b.p, b.len, "ServerKeyExchange %s %s", synack_tls_group_name(hs->group),
 		     synack_tls_sigscheme_name(hs->sigscheme));
@@ -376,7 +369,7 @@ static int send_cert_request(struct synack_tls *t)
 	bbuf_vec_close(&b, l, 2);
 	bbuf_u16(&b, 0); /* certificate_authorities: none named */
 	bbuf_vec_close(&b, m, 3);
-	int err = send_msg(t, &b, "CertificateRequest");
+	int err = hs12_send_msg(t, &b, "CertificateRequest");
 	if (!err)
 		HS_TRACE_OUT(t, b.p, b.len, "CertificateRequest");
 	t->hs->cert_req = true;
@@ -392,7 +385,7 @@ static int send_server_hello_done(struct synack_tls *t)
 	size_t m = bbuf_vec_open(&b, 3);
 	hs12_server_hello_done_build(&b);
 	bbuf_vec_close(&b, m, 3);
-	int err = send_msg(t, &b, "ServerHelloDone");
+	int err = hs12_send_msg(t, &b, "ServerHelloDone");
 	if (!err)
 		HS_TRACE_OUT(t, b.p, b.len, "ServerHelloDone");
 	return err;
@@ -478,8 +471,6 @@ static int ch12_ticket(struct synack_tls *t, const struct ch12 *ch)
 }
 
 /* §7.4.9: verify_data over every handshake message before this one. */
-static int finished_data(struct synack_tls *t, bool from_client, uint8_t out[TLS12_VERIFY_LEN]);
-static int send_finished(struct synack_tls *t);
 
 /* RFC 5077 §3.1, RFC 5246 §7.3 (abbreviated handshake): ServerHello, then
  * our ChangeCipherSpec and Finished under keys from the session's master
@@ -495,7 +486,7 @@ static int resume(struct synack_tls *t, const struct ch12 *ch)
 			    &hs->kb12))
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.2 key block");
 	tls_keylog(t, "CLIENT_RANDOM", hs->client_random, hs->master12, TLS12_MASTER_LEN);
-	if ((err = send_finished(t)))
+	if ((err = hs12_send_finished(t)))
 		return err;
 	t->info.resumed = true;
 	hs->state = S12_R_WAIT_CCS;
@@ -515,7 +506,8 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 	trace_ch12(t, msg, len, epoch, &ch);
 	hs->keep_raw12 = t->cfg->request_client_cert; /* for the client's CertificateVerify */
 	if ((err = ch12_checks(t, &ch)) || (err = ch12_ticket(t, &ch)) ||
-	    (!hs->resume12 && (err = ch12_choose(t, &ch))) || (err = tls_server_choose_alpn(t, &ch.x, &hs->alpn12)))
+	    (!hs->resume12 && (err = ch12_choose(t, &ch))) ||
+	    (err = tls_server_choose_alpn(t, &ch.x, &hs->alpn12)))
 		return err;
 	if (tls_record_set_version(t, SYNACK_TLS_VERSION_12) || tls_transcript_select(t, hs->suite12->hash))
 		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "TLS 1.2 record rules or transcript");
@@ -530,7 +522,8 @@ static int on_client_hello(struct synack_tls *t, const uint8_t *msg, size_t len,
 		return resume(t, &ch);
 	if ((err = send_server_hello(t, &sid)) || (err = hs_send_certificate12(t, false)) ||
 	    (err = send_server_key_exchange(t)) ||
-	    (t->cfg->request_client_cert && (err = send_cert_request(t))) || (err = send_server_hello_done(t)))
+	    (t->cfg->request_client_cert && (err = send_cert_request(t))) ||
+	    (err = send_server_hello_done(t)))
 		return err;
 	hs->state = hs->cert_req ? S12_WAIT_CERT : S12_WAIT_CKE;
 	return 0;
@@ -544,7 +537,8 @@ static int on_client_certificate(struct synack_tls *t, const uint8_t *msg, size_
 	if (err)
 		return err;
 	if (!t->hs->peer_cert && t->cfg->require_client_cert) /* §7.4.6 */
-		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE, "client sent no certificate (one is required)");
+		return tls_fail(t, SYNACK_TLS_ALERT_HANDSHAKE_FAILURE,
+				"client sent no certificate (one is required)");
 	t->hs->state = S12_WAIT_CKE;
 	return 0;
 }
@@ -563,9 +557,11 @@ static int on_cert_verify(struct synack_tls *t, const uint8_t *msg, size_t len, 
 	size_t no = tls12_client_sigschemes(t->cfg, offered, TLS_MAX_LIST + 2); /* what our request listed */
 	if (!tls_list_has(offered, no, scheme) || !t->crypto->pkey_can(hs->peer_key, scheme))
 		return tls_fail(t, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER,
-				"CertificateVerify with 0x%04x: not requested or not the certificate's key", scheme);
+				"CertificateVerify with 0x%04x: not requested or not the certificate's key",
+				scheme);
 	if (t->crypto->verify(hs->peer_key, scheme, hs->raw12, hs->raw12_len, sig.p, sig.len))
-		return tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "CertificateVerify signature does not verify");
+		return tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR,
+				"CertificateVerify signature does not verify");
 	hs->state = S12_WAIT_CCS;
 	return hs_transcript(t, msg, len);
 }
@@ -617,16 +613,6 @@ int tls12_server_ccs(struct synack_tls *t)
 	return 0;
 }
 
-/* §7.4.9: verify_data over every handshake message before this one. */
-static int finished_data(struct synack_tls *t, bool from_client, uint8_t out[TLS12_VERIFY_LEN])
-{
-	uint8_t th[CRYPTO_HASH_MAX];
-	if (tls_transcript_hash(t, th) ||
-	    tls12_verify_data(t->crypto, t->hs->suite12->hash, t->hs->master12, from_client, th, out))
-		return tls_fail(t, SYNACK_TLS_ALERT_INTERNAL_ERROR, "Finished");
-	return 0;
-}
-
 /* RFC 5077 §3.3: a NewSessionTicket (in the transcript) with the sealed
  * session state: suite, master secret, server name, ALPN. */
 static int send_ticket(struct synack_tls *t)
@@ -640,31 +626,11 @@ static int send_ticket(struct synack_tls *t)
 	size_t m = bbuf_vec_open(&b, 3);
 	hs12_nst_build(&b, t->cfg->ticket_lifetime_s, ticket, n);
 	bbuf_vec_close(&b, m, 3);
-	int err = send_msg(t, &b, "NewSessionTicket");
+	int err = hs12_send_msg(t, &b, "NewSessionTicket");
 	if (!err)
 		HS_TRACE_OUT(t, b.p, b.len, "NewSessionTicket lifetime=%u ticket=%zu bytes",
 			     t->cfg->ticket_lifetime_s, n);
 	return err;
-}
-
-/* §7.1, §7.4.9: our ChangeCipherSpec, then Finished under the new keys. */
-static int send_finished(struct synack_tls *t)
-{
-	struct tls_hs *hs = t->hs;
-	uint8_t vd[TLS12_VERIFY_LEN], buf[4 + TLS12_VERIFY_LEN];
-	struct bbuf b = bbuf_make(buf, sizeof buf);
-	int err = finished_data(t, false, vd);
-	if (err || (err = tls_send_ccs(t)) ||
-	    (err = tls12_set_keys(t, TLS_WRITE, hs->suite12->aead, hs->kb12.server_key, hs->kb12.server_iv)))
-		return err;
-	bbuf_u8(&b, TLS_HS_FINISHED);
-	size_t m = bbuf_vec_open(&b, 3);
-	hs12_finished_build(&b, vd);
-	bbuf_vec_close(&b, m, 3);
-	if ((err = send_msg(t, &b, "Finished")))
-		return err;
-	HS_TRACE_OUT(t, b.p, b.len, "Finished");
-	return 0;
 }
 
 /* §7.4.9: the client's Finished; on a full handshake our [NewSessionTicket,]
@@ -672,20 +638,11 @@ static int send_finished(struct synack_tls *t)
 static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	struct tls_hs *hs = t->hs;
-	uint8_t want[TLS12_VERIFY_LEN];
-	int err = finished_data(t, true, want);
+	int err = hs12_recv_finished(t, msg, len, epoch);
 	if (err)
 		return err;
-	HS_TRACE_IN(t, msg, len, epoch, "Finished");
-	int r = hs12_finished_verify(msg + 4, len - 4, want);
-	if (r)
-		return r == -EBADMSG
-			   ? hs_decode_error(t, "Finished")
-			   : tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "client Finished does not verify");
-	if ((err = hs_transcript(t, msg, len)))
-		return err;
 	if (hs->state == S12_WAIT_FINISHED &&
-	    ((hs->ticket12 && (err = send_ticket(t))) || (err = send_finished(t))))
+	    ((hs->ticket12 && (err = send_ticket(t))) || (err = hs12_send_finished(t))))
 		return err;
 	if (hs->state == S12_WAIT_FINISHED && hs->session_id_len) /* RFC 5246 §7.4.1.3 */
 		tls12_sid_put(t, hs->session_id, hs->session_id_len);
@@ -719,11 +676,13 @@ int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int
 			   ? err
 			   : on_client_hello(t, msg, len, epoch);
 	case S12_WAIT_CERT:
-		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE, P, "waiting for the client's Certificate"))
+		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE, P,
+				       "waiting for the client's Certificate"))
 			   ? err
 			   : on_client_certificate(t, msg, len, epoch);
 	case S12_WAIT_CV:
-		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, P, "waiting for CertificateVerify"))
+		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, P,
+				       "waiting for CertificateVerify"))
 			   ? err
 			   : on_cert_verify(t, msg, len, epoch);
 	case S12_WAIT_CKE:

@@ -95,7 +95,8 @@ static void make_server12(void)
 	synack_tls_config *both[2] = {server12, client12};
 	for (int i = 0; i < 2; i++) {
 		synack_tls_config_set_clock(both[i], (synack_tls_clock){.unix_ms = tls_world_clock});
-		synack_tls_config_set_rng(both[i], (synack_rng){.fill = synack_prng_fill, .ctx = &world.prng});
+		synack_tls_config_set_rng(both[i],
+					  (synack_rng){.fill = synack_prng_fill, .ctx = &world.prng});
 	}
 }
 

@@ -144,12 +144,14 @@ TEST(tls12_alpn_keylog_trace)
 	CHECK(!strncmp(kc, "CLIENT_RANDOM ", 14));
 	CHECK(!strcmp(kc, ks));
 	/* the seed's names, in the seed's order, on the client's trace */
-	static const char *const seq[] = {"ClientHello", "ServerHello",	    "Certificate", "ServerKeyExchange",
-					  "ServerHelloDone", "ClientKeyExchange", "Finished",	 "Finished"};
+	static const char *const seq[] = {"ClientHello",       "ServerHello",	  "Certificate",
+					  "ServerKeyExchange", "ServerHelloDone", "ClientKeyExchange",
+					  "Finished",	       "Finished"};
 	synack_tls_trace_entry e[64];
 	size_t k = 0, ne = synack_tls_trace(p.c, e, 64);
 	for (size_t i = 0; i < ne; i++)
-		if (e[i].content == TLS_CT_HANDSHAKE && k < ARRAY_LEN(seq) && strstr(e[i].text, seq[k]) == e[i].text)
+		if (e[i].content == TLS_CT_HANDSHAKE && k < ARRAY_LEN(seq) &&
+		    strstr(e[i].text, seq[k]) == e[i].text)
 			k++;
 	CHECK_EQ(k, ARRAY_LEN(seq));
 	CHECK(exchange(p.c, p.s));
@@ -169,8 +171,10 @@ TEST(tls12_version_matrix)
 			uint16_t hi = cfgs[c][1] < cfgs[s][1] ? cfgs[c][1] : cfgs[s][1];
 			if (lo > hi) { /* nothing in common: protocol_version */
 				CHECK(!both_done(&p));
-				CHECK(synack_tls_error(p.c) == SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_PROTOCOL_VERSION) ||
-				      synack_tls_error(p.s) == SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_PROTOCOL_VERSION));
+				CHECK(synack_tls_error(p.c) ==
+					  SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_PROTOCOL_VERSION) ||
+				      synack_tls_error(p.s) ==
+					  SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_PROTOCOL_VERSION));
 			} else {
 				synack_tls_info ci, si;
 				CHECK(both_done(&p));
@@ -211,7 +215,8 @@ static void split_msgs(synack_tls *t, struct msgs *m)
 		synack_tls_out_consume(t, n);
 	}
 	for (size_t off = 0; off + 4 <= m->len && m->n < 16;) {
-		size_t ml = 4 + ((size_t)m->buf[off + 1] << 16 | (size_t)m->buf[off + 2] << 8 | m->buf[off + 3]);
+		size_t ml =
+		    4 + ((size_t)m->buf[off + 1] << 16 | (size_t)m->buf[off + 2] << 8 | m->buf[off + 3]);
 		m->off[m->n] = off;
 		m->mlen[m->n++] = ml;
 		off += ml;
@@ -425,7 +430,7 @@ TEST(tls12_server_state_machine)
 		CHECK((q = synack_tls_out_peek(p.c, &n)) != NULL);
 		if (c == 0) /* CCS before ClientKeyExchange */
 			feed_record(p.s, TLS_CT_CHANGE_CIPHER_SPEC, ccs_body, 1);
-		else if (c == 1) { /* Finished before CCS: CKE, then a plaintext Finished */
+		else if (c == 1) {	     /* Finished before CCS: CKE, then a plaintext Finished */
 			split_msgs(p.c, &m); /* CKE, then the encrypted Finished (noise here) */
 			CHECK(m.n >= 1 && m.buf[m.off[0]] == TLS_HS_CLIENT_KEY_EXCHANGE);
 			feed_msg(p.s, &m, 0);
@@ -520,9 +525,12 @@ TEST(tls12_resumption_with_ticket)
 			size_t ne = synack_tls_trace(p.c, e, 64);
 			bool cert = false, ske = false, cke = false;
 			for (size_t i = 0; i < ne; i++) {
-				cert |= e[i].content == TLS_CT_HANDSHAKE && e[i].msg_type == TLS_HS_CERTIFICATE;
-				ske |= e[i].content == TLS_CT_HANDSHAKE && e[i].msg_type == TLS_HS_SERVER_KEY_EXCHANGE;
-				cke |= e[i].content == TLS_CT_HANDSHAKE && e[i].msg_type == TLS_HS_CLIENT_KEY_EXCHANGE;
+				cert |=
+				    e[i].content == TLS_CT_HANDSHAKE && e[i].msg_type == TLS_HS_CERTIFICATE;
+				ske |= e[i].content == TLS_CT_HANDSHAKE &&
+				       e[i].msg_type == TLS_HS_SERVER_KEY_EXCHANGE;
+				cke |= e[i].content == TLS_CT_HANDSHAKE &&
+				       e[i].msg_type == TLS_HS_CLIENT_KEY_EXCHANGE;
 			}
 			CHECK(!cert && !ske && !cke);
 			CHECK(exchange(p.c, p.s));
@@ -621,7 +629,7 @@ TEST(tls12_resumed_suite_must_match)
 	CHECK(m.n >= 1 && m.buf[m.off[0]] == TLS_HS_SERVER_HELLO);
 	uint8_t *sh = m.buf + m.off[0];
 	size_t so = 4 + 2 + 32 + 1 + sh[4 + 2 + 32];
-	CHECK(sh[4 + 2 + 32] == 32); /* our session ID echoed */
+	CHECK(sh[4 + 2 + 32] == 32);		       /* our session ID echoed */
 	sh[so + 1] = sh[so + 1] == 0x2b ? 0x2c : 0x2b; /* another ECDSA suite */
 	CHECK(feed_msg(p.c, &m, 0) < 0);
 	expect_dead(p.c, SYNACK_TLS_ALERT_ILLEGAL_PARAMETER, "session's");
@@ -692,8 +700,9 @@ static struct pair pair_auth(int client_leaf, bool required, uint16_t cmax)
 	CHECK_EQ(synack_tls_config_load_ca_mem(p.sc, w.ca), 0);
 	synack_tls_config_request_client_cert(p.sc, required);
 	if (client_leaf >= 0)
-		CHECK_EQ(synack_tls_config_load_cert_mem(p.cc, w.leaf[client_leaf].cert, w.leaf[client_leaf].key),
-			 0);
+		CHECK_EQ(
+		    synack_tls_config_load_cert_mem(p.cc, w.leaf[client_leaf].cert, w.leaf[client_leaf].key),
+		    0);
 	pair_open(&p, "localhost");
 	return p;
 }
@@ -749,7 +758,8 @@ TEST(tls12_client_certificate_verify_checked)
 		struct msgs m;
 		split_msgs(p.c, &m);
 		CHECK(m.n >= 3 && m.buf[m.off[0]] == TLS_HS_CERTIFICATE &&
-		      m.buf[m.off[1]] == TLS_HS_CLIENT_KEY_EXCHANGE && m.buf[m.off[2]] == TLS_HS_CERTIFICATE_VERIFY);
+		      m.buf[m.off[1]] == TLS_HS_CLIENT_KEY_EXCHANGE &&
+		      m.buf[m.off[2]] == TLS_HS_CERTIFICATE_VERIFY);
 		feed_msg(p.s, &m, 0);
 		feed_msg(p.s, &m, 1);
 		if (c == 0) { /* one bit of the signature flipped */

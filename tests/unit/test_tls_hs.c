@@ -105,7 +105,8 @@ TEST(tls_hs_trace_and_keylog)
 	bool ch = false, sh = false, cert = false, cv = false, fin = false;
 	for (size_t i = 0; i < n; i++) {
 		ch |= e[i].sent &&
-		      !strncmp(e[i].text, "ClientHello versions=TLSv1.3,TLSv1.2 suites=TLS_AES_128_GCM_SHA256", 66) &&
+		      !strncmp(e[i].text,
+			       "ClientHello versions=TLSv1.3,TLSv1.2 suites=TLS_AES_128_GCM_SHA256", 66) &&
 		      strstr(e[i].text, "sni=localhost");
 		sh |=
 		    !e[i].sent && strstr(e[i].text, "ServerHello suite=TLS_AES_128_GCM_SHA256 group=x25519");
