@@ -89,6 +89,8 @@ static int configure(struct demo_tls_world *w, uint16_t version, const char *ca,
 			err = synack_tls_config_set_alpn(c, "http/1.1");
 		if (!err)
 			err = synack_tls_config_set_versions(c, version, version);
+		if (server && version == SYNACK_TLS_VERSION_12) /* exactly the seed's flow: no ticket */
+			synack_tls_config_set_tickets(c, 0, 0, 0);
 		if (err)
 			return snprintf(why, cap, "TLS set-up: %s", synack_tls_config_error(c)), err;
 	}
