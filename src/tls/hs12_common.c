@@ -40,7 +40,8 @@ int hs12_send_finished(struct synack_tls *t)
 	struct bbuf b = bbuf_make(buf, sizeof buf);
 	int err = finished_data(t, client, vd);
 	if (err || (err = tls_send_ccs(t)) ||
-	    (err = tls12_set_keys(t, TLS_WRITE, hs->suite12->aead, client ? hs->kb12.client_key : hs->kb12.server_key,
+	    (err = tls12_set_keys(t, TLS_WRITE, hs->suite12->aead,
+				  client ? hs->kb12.client_key : hs->kb12.server_key,
 				  client ? hs->kb12.client_iv : hs->kb12.server_iv)))
 		return err;
 	bbuf_u8(&b, TLS_HS_FINISHED);
@@ -63,8 +64,9 @@ int hs12_recv_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int
 	HS_TRACE_IN(t, msg, len, epoch, "Finished");
 	int r = hs12_finished_verify(msg + 4, len - 4, want);
 	if (r)
-		return r == -EBADMSG ? hs_decode_error(t, "Finished")
-				     : tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "%s Finished does not verify",
-						from_client ? "client" : "server");
+		return r == -EBADMSG
+			   ? hs_decode_error(t, "Finished")
+			   : tls_fail(t, SYNACK_TLS_ALERT_DECRYPT_ERROR, "%s Finished does not verify",
+				      from_client ? "client" : "server");
 	return hs_transcript(t, msg, len);
 }

@@ -950,6 +950,35 @@ else
 				i=$((i + 1))
 			done
 		done
+		# TLS 1.2 over synack's TCP, every suite: the ECDSA ones from
+		# s_client -tls1_2 to the echo server (EC certificate), the RSA
+		# ones from synack connect to s_server -tls1_2 (RSA certificate)
+		i=0
+		for c in AES128-GCM-SHA256 AES256-GCM-SHA384 CHACHA20-POLY1305; do
+			rm -f "$tmp/out"
+			feed "$tmp/lines" "$tmp/out" "$lines_size" |
+				nsx timeout --foreground -k 5 30 openssl s_client -quiet -no_ign_eof -nocommands -tls1_2 \
+					-cipher "ECDHE-ECDSA-$c" -connect 10.73.0.2:7 -servername localhost \
+					-CAfile "$pki/ca-ec.pem" -verify_return_error >"$tmp/out" 2>"$tmp/err"
+			rc=$?
+			check "TUN: openssl s_client -tls1_2 -cipher ECDHE-ECDSA-$c -> synack serve --echo: exit 0, echo equal (SHA-256), TLSv1.2" \
+				$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$lines_sum" ] &&
+					grep 'TLS with' "$srv_log" | tail -1 | grep -q ": TLSv1.2 TLS_ECDHE_ECDSA_"; echo $?) \
+				"rc=$rc $(grep -i -m3 'error\|alert' "$tmp/err") | $(grep 'TLS with' "$srv_log" | tail -1)"
+			port=$((P + 25 + i))
+			bgrun ip netns exec "$NS" openssl s_server -tls1_2 -cipher "ECDHE-RSA-$c" -rev -naccept 1 \
+				-accept "10.72.0.1:$port" -cert "$pki/leaf-rsa.pem" -key "$pki/leaf-rsa.key" -quiet >"$tmp/ossl.out" 2>&1
+			speer=$!
+			wait_port $port ip netns exec "$NS"
+			nsx timeout --foreground -k 5 30 "$bin" connect --tun st1 --addr 10.72.0.2/24 -v --tls \
+				--ca "$pki/ca-rsa.pem" --sni localhost 10.72.0.1 $port <"$tmp/lines" >"$tmp/out" 2>"$tmp/err"
+			rc=$?
+			wait "$speer" 2>/dev/null
+			check "TUN: synack connect -> openssl s_server -tls1_2 -cipher ECDHE-RSA-$c -rev: exit 0, lines back reversed (SHA-256), TLSv1.2 TLS_ECDHE_RSA_*" \
+				$([ $rc -eq 0 ] && [ "$(sum "$tmp/out")" = "$rev_sum" ] && grep -q "TLS: TLSv1.2 TLS_ECDHE_RSA_" "$tmp/err"; echo $?) \
+				"rc=$rc $(grep -v ' > \| < ' "$tmp/err" | grep -m3 'synack: connect: [^0-9]') | $(head -c 200 "$tmp/ossl.out")"
+			i=$((i + 1))
+		done
 		stop_serve "TUN echo server"
 		san_check "TUN"
 	fi

@@ -773,3 +773,62 @@ TEST(tls12_client_certificate_verify_checked)
 		pair_free(&p);
 	}
 }
+
+/* The server's Finished with one bit of verify_data flipped and the record
+ * sealed again under the server's write key (which the client derived:
+ * hs->kb12), so it opens and only verify_data is wrong: decrypt_error, on
+ * a full and on a resumed handshake. */
+TEST(tls12_client_tampered_server_finished)
+{
+	for (int resumed = 0; resumed < 2; resumed++) {
+		struct pair p = pair12(K_P256, V12, V12, V12, V12);
+		uint8_t blob[8192], buf[8192], plain[256], rec[512];
+		ssize_t bn = resumed ? full_then_blob(&p, blob, sizeof blob) : 0;
+		if (resumed) {
+			pair_open(&p, "localhost");
+			CHECK_EQ(synack_tls_set_session(p.c, blob, (size_t)bn), 0);
+		}
+		move(p.c, p.s, 1 << 20); /* ClientHello */
+		if (!resumed) {
+			move(p.s, p.c, 1 << 20); /* the server's flight */
+			move(p.c, p.s, 1 << 20); /* CKE, CCS, Finished: the server answers */
+		}
+		const uint8_t *q;
+		size_t n = 0, k;
+		while ((q = synack_tls_out_peek(p.s, &k)) && k && n + k <= sizeof buf) {
+			memcpy(buf + n, q, k);
+			n += k;
+			synack_tls_out_consume(p.s, k);
+		}
+		/* the last two records: CCS, then the encrypted Finished */
+		size_t a = 0, prev = 0, last = 0;
+		while (a < n) {
+			prev = last, last = a;
+			a += 5 + (size_t)(buf[a + 3] << 8 | buf[a + 4]);
+		}
+		CHECK(a == n && buf[prev] == TLS_CT_CHANGE_CIPHER_SPEC && buf[last] == TLS_CT_HANDSHAKE);
+		CHECK(synack_tls_feed(p.c, buf, last) == (ssize_t)last); /* everything before the Finished */
+		CHECK_EQ(synack_tls_error(p.c), 0);
+		const struct tls12_key_block *kb = &p.c->hs->kb12;
+		const struct crypto_ops *c = &crypto_openssl;
+		struct crypto_aead *rd = c->aead_new(CRYPTO_AES_128_GCM, kb->server_key, false);
+		struct crypto_aead *wr = c->aead_new(CRYPTO_AES_128_GCM, kb->server_key, true);
+		int pl = tls12_open(c, rd, CRYPTO_AES_128_GCM, kb->server_iv, 0, TLS_CT_HANDSHAKE, 0x0303,
+				    buf + last + 5, n - last - 5, plain, sizeof plain);
+		CHECK_EQ(pl, 16);
+		CHECK_EQ(plain[0], TLS_HS_FINISHED);
+		plain[4 + 7] ^= 0x20;
+		int rl = tls12_seal(c, wr, CRYPTO_AES_128_GCM, kb->server_iv, 0, TLS_CT_HANDSHAKE, 0x0303,
+				    plain, 16, rec + 5, sizeof rec - 5);
+		CHECK(rl > 0);
+		memcpy(rec, buf + last, 3);
+		rec[3] = (uint8_t)(rl >> 8);
+		rec[4] = (uint8_t)rl;
+		CHECK(synack_tls_feed(p.c, rec, 5 + (size_t)rl) < 0);
+		CHECK_EQ(synack_tls_error(p.c), SYNACK_TLS_ERR_SENT(SYNACK_TLS_ALERT_DECRYPT_ERROR));
+		CHECK(!synack_tls_handshake_done(p.c));
+		c->aead_free(rd);
+		c->aead_free(wr);
+		pair_free(&p);
+	}
+}
