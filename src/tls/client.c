@@ -655,14 +655,6 @@ static int post_handshake(struct synack_tls *t, const uint8_t *msg, size_t len, 
 
 /* ---- the dispatcher: one handler per state and message ---- */
 
-static int expect(struct synack_tls *t, const uint8_t *msg, int epoch, uint8_t type, int want_epoch,
-		  const char *state)
-{
-	if (msg[0] != type || epoch != want_epoch)
-		return hs_unexpected(t, msg, state);
-	return 0;
-}
-
 static int client_step(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	struct tls_hs *hs = t->hs;
@@ -671,13 +663,13 @@ static int client_step(struct synack_tls *t, const uint8_t *msg, size_t len, int
 	switch (hs->state) {
 	case C_WAIT_SH:
 	case C_WAIT_SH2:
-		return (err = expect(t, msg, epoch, TLS_HS_SERVER_HELLO, TLS_EPOCH_PLAINTEXT,
-				     "waiting for ServerHello"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_SERVER_HELLO, TLS_EPOCH_PLAINTEXT,
+					"waiting for ServerHello"))
 			   ? err
 			   : handle_server_hello(t, msg, len, epoch);
 	case C_WAIT_EE:
-		return (err = expect(t, msg, epoch, TLS_HS_ENCRYPTED_EXTENSIONS, H,
-				     "waiting for EncryptedExtensions"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_ENCRYPTED_EXTENSIONS, H,
+					"waiting for EncryptedExtensions"))
 			   ? err
 			   : on_ee(t, msg, len, epoch);
 	case C_WAIT_CERT_CR:
@@ -685,16 +677,16 @@ static int client_step(struct synack_tls *t, const uint8_t *msg, size_t len, int
 			return on_cert_request(t, msg, len, epoch);
 		/* fall through */
 	case C_WAIT_CERT:
-		return (err = expect(t, msg, epoch, TLS_HS_CERTIFICATE, H, "waiting for Certificate"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CERTIFICATE, H, "waiting for Certificate"))
 			   ? err
 			   : on_certificate(t, msg, len, epoch);
 	case C_WAIT_CV:
-		return (err = expect(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, H,
-				     "waiting for CertificateVerify"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, H,
+					"waiting for CertificateVerify"))
 			   ? err
 			   : on_cert_verify(t, msg, len, epoch);
 	case C_WAIT_FINISHED:
-		return (err = expect(t, msg, epoch, TLS_HS_FINISHED, H, "waiting for Finished"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_FINISHED, H, "waiting for Finished"))
 			   ? err
 			   : on_finished(t, msg, len, epoch);
 	default:

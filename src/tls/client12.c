@@ -626,45 +626,37 @@ static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int
 
 /* ---- the dispatcher ---- */
 
-static int expect12(struct synack_tls *t, const uint8_t *msg, int epoch, uint8_t type, int want_epoch,
-		    const char *state)
-{
-	if (msg[0] != type || epoch != want_epoch)
-		return hs_unexpected(t, msg, state);
-	return 0;
-}
-
 int tls12_client_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	const int P = TLS_EPOCH_PLAINTEXT;
 	int err;
 	switch (t->hs->state) {
 	case C12_WAIT_CERT:
-		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE, P, "waiting for Certificate"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CERTIFICATE, P, "waiting for Certificate"))
 			   ? err
 			   : on_certificate(t, msg, len, epoch);
 	case C12_WAIT_SKE:
-		return (err = expect12(t, msg, epoch, TLS_HS_SERVER_KEY_EXCHANGE, P,
-				       "waiting for ServerKeyExchange"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_SERVER_KEY_EXCHANGE, P,
+					"waiting for ServerKeyExchange"))
 			   ? err
 			   : on_server_key_exchange(t, msg, len, epoch);
 	case C12_WAIT_SHD:
 		if (msg[0] == TLS_HS_CERTIFICATE_REQUEST && epoch == P)
 			return on_cert_request(t, msg, len, epoch);
-		return (err = expect12(t, msg, epoch, TLS_HS_SERVER_HELLO_DONE, P,
-				       "waiting for ServerHelloDone"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_SERVER_HELLO_DONE, P,
+					"waiting for ServerHelloDone"))
 			   ? err
 			   : on_server_hello_done(t, msg, len, epoch);
 	case C12_WAIT_NST:
 	case C12_R_WAIT_NST:
-		return (err = expect12(t, msg, epoch, TLS_HS_NEW_SESSION_TICKET, P,
-				       "waiting for NewSessionTicket"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_NEW_SESSION_TICKET, P,
+					"waiting for NewSessionTicket"))
 			   ? err
 			   : on_new_session_ticket(t, msg, len, epoch);
 	case C12_WAIT_FINISHED:
 	case C12_R_WAIT_FINISHED:
-		return (err = expect12(t, msg, epoch, TLS_HS_FINISHED, TLS_EPOCH_APPLICATION,
-				       "waiting for Finished"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_FINISHED, TLS_EPOCH_APPLICATION,
+					"waiting for Finished"))
 			   ? err
 			   : on_finished(t, msg, len, epoch);
 	default: /* C12_WAIT_CCS, C12_R_WAIT_CCS: a message before ChangeCipherSpec */

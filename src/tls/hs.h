@@ -290,6 +290,10 @@ struct brd hs_body(const uint8_t *msg, size_t len);
 /* Parse failure of a message body. */
 int hs_decode_error(struct synack_tls *t, const char *what);
 int hs_unexpected(struct synack_tls *t, const uint8_t *msg, const char *state);
+/* The one message a state accepts: type under the want_epoch keys; else
+ * unexpected_message naming the state. 0 when it is that one. */
+int hs_expect(struct synack_tls *t, const uint8_t *msg, int epoch, uint8_t type, int want_epoch,
+	      const char *state);
 
 /* ---- hs_ticket.c: server tickets (sealed state), client session blobs ---- */
 int hs_server_send_tickets(struct synack_tls *t);

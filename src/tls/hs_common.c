@@ -101,6 +101,14 @@ int hs_unexpected(struct synack_tls *t, const uint8_t *msg, const char *state)
 			state);
 }
 
+int hs_expect(struct synack_tls *t, const uint8_t *msg, int epoch, uint8_t type, int want_epoch,
+	      const char *state)
+{
+	if (msg[0] != type || epoch != want_epoch)
+		return hs_unexpected(t, msg, state);
+	return 0;
+}
+
 int hs_transcript(struct synack_tls *t, const uint8_t *msg, size_t len)
 {
 	if (tls_transcript_add(t, msg, len))

@@ -591,14 +591,6 @@ static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int
 
 /* ---- the dispatcher ---- */
 
-static int expect(struct synack_tls *t, const uint8_t *msg, int epoch, uint8_t type, int want_epoch,
-		  const char *state)
-{
-	if (msg[0] != type || epoch != want_epoch)
-		return hs_unexpected(t, msg, state);
-	return 0;
-}
-
 static int server_step(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	const int H = TLS_EPOCH_HANDSHAKE;
@@ -606,21 +598,21 @@ static int server_step(struct synack_tls *t, const uint8_t *msg, size_t len, int
 	switch (t->hs->state) {
 	case S_START:
 	case S_WAIT_CH2:
-		return (err = expect(t, msg, epoch, TLS_HS_CLIENT_HELLO, TLS_EPOCH_PLAINTEXT,
-				     "waiting for ClientHello"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CLIENT_HELLO, TLS_EPOCH_PLAINTEXT,
+					"waiting for ClientHello"))
 			   ? err
 			   : on_client_hello(t, msg, len, epoch);
 	case S_WAIT_CERT:
-		return (err = expect(t, msg, epoch, TLS_HS_CERTIFICATE, H, "waiting for Certificate"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CERTIFICATE, H, "waiting for Certificate"))
 			   ? err
 			   : on_certificate(t, msg, len, epoch);
 	case S_WAIT_CV:
-		return (err = expect(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, H,
-				     "waiting for CertificateVerify"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, H,
+					"waiting for CertificateVerify"))
 			   ? err
 			   : on_cert_verify(t, msg, len, epoch);
 	case S_WAIT_FINISHED:
-		return (err = expect(t, msg, epoch, TLS_HS_FINISHED, H, "waiting for Finished"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_FINISHED, H, "waiting for Finished"))
 			   ? err
 			   : on_finished(t, msg, len, epoch);
 	default:

@@ -604,8 +604,11 @@ int tls12_server_ccs(struct synack_tls *t)
 {
 	struct tls_hs *hs = t->hs;
 	if (hs->state != S12_WAIT_CCS && hs->state != S12_R_WAIT_CCS)
-		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE,
-				"ChangeCipherSpec before ClientKeyExchange");
+		return tls_fail(t, SYNACK_TLS_ALERT_UNEXPECTED_MESSAGE, "ChangeCipherSpec before %s",
+				hs->state == S12_WAIT_CV	 ? "CertificateVerify"
+				: hs->state == S12_WAIT_CERT	 ? "the client's Certificate"
+				: hs->state == S12_WAIT_FINISHED ? "Finished (a second one)"
+								 : "ClientKeyExchange");
 	int err = tls12_set_keys(t, TLS_READ, hs->suite12->aead, hs->kb12.client_key, hs->kb12.client_iv);
 	if (err)
 		return err;
@@ -654,14 +657,6 @@ static int on_finished(struct synack_tls *t, const uint8_t *msg, size_t len, int
 
 /* ---- the dispatcher ---- */
 
-static int expect12(struct synack_tls *t, const uint8_t *msg, int epoch, uint8_t type, int want_epoch,
-		    const char *state)
-{
-	if (msg[0] != type || epoch != want_epoch)
-		return hs_unexpected(t, msg, state);
-	return 0;
-}
-
 int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int epoch)
 {
 	const int P = TLS_EPOCH_PLAINTEXT;
@@ -672,28 +667,28 @@ int tls12_server_input(struct synack_tls *t, const uint8_t *msg, size_t len, int
 	}
 	switch (t->hs->state) {
 	case S12_START:
-		return (err = expect12(t, msg, epoch, TLS_HS_CLIENT_HELLO, P, "waiting for ClientHello"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CLIENT_HELLO, P, "waiting for ClientHello"))
 			   ? err
 			   : on_client_hello(t, msg, len, epoch);
 	case S12_WAIT_CERT:
-		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE, P,
-				       "waiting for the client's Certificate"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CERTIFICATE, P,
+					"waiting for the client's Certificate"))
 			   ? err
 			   : on_client_certificate(t, msg, len, epoch);
 	case S12_WAIT_CV:
-		return (err = expect12(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, P,
-				       "waiting for CertificateVerify"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CERTIFICATE_VERIFY, P,
+					"waiting for CertificateVerify"))
 			   ? err
 			   : on_cert_verify(t, msg, len, epoch);
 	case S12_WAIT_CKE:
-		return (err = expect12(t, msg, epoch, TLS_HS_CLIENT_KEY_EXCHANGE, P,
-				       "waiting for ClientKeyExchange"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_CLIENT_KEY_EXCHANGE, P,
+					"waiting for ClientKeyExchange"))
 			   ? err
 			   : on_client_key_exchange(t, msg, len, epoch);
 	case S12_WAIT_FINISHED:
 	case S12_R_WAIT_FINISHED:
-		return (err = expect12(t, msg, epoch, TLS_HS_FINISHED, TLS_EPOCH_APPLICATION,
-				       "waiting for Finished"))
+		return (err = hs_expect(t, msg, epoch, TLS_HS_FINISHED, TLS_EPOCH_APPLICATION,
+					"waiting for Finished"))
 			   ? err
 			   : on_finished(t, msg, len, epoch);
 	default: /* S12_WAIT_CCS, S12_R_WAIT_CCS: a message before ChangeCipherSpec */
