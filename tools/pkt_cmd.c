@@ -87,6 +87,7 @@ static const struct {
     TCP_FIELD(max_connections, 0),
     TCP_FIELD(drop_synfin, 0),
     TCP_FIELD(rcvbuf_round_mss, 0),
+    TCP_FIELD(cc, 0),
 };
 #undef TCP_FIELD
 

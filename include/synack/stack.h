@@ -48,7 +48,15 @@ typedef struct synack_tcp_config {
 	uint8_t drop_synfin;			       /* a SYN+FIN cannot open a connection */
 	uint8_t rcvbuf_round_mss; /* round receive buffers up to a multiple of the MSS (BSD) */
 	synack_time_t isn_tick;	  /* RFC 6528 M: 4 us */
+	uint8_t cc;		  /* congestion control: enum synack_tcp_cc (0: the default, CUBIC) */
 } synack_tcp_config;
+
+/* Congestion control modules (src/tcp/tcp_cc.h). */
+enum synack_tcp_cc {
+	SYNACK_TCP_CC_DEFAULT = 0,
+	SYNACK_TCP_CC_NEWRENO = 1, /* RFC 5681, RFC 6582 */
+	SYNACK_TCP_CC_CUBIC = 2,   /* RFC 9438 with HyStart++ (RFC 9406) */
+};
 
 /* What the link carries: raw IP packets (TUN, the in-memory link) or
  * Ethernet II frames (TAP), with ARP and Neighbor Discovery. The tx

@@ -52,6 +52,7 @@ struct tcb *tcb_new(synack_stack *st)
 	t->sndbuf = st->cfg.tcp.sndbuf;
 	t->rcvbuf = st->cfg.tcp.rcvbuf;
 	t->rto = st->cfg.tcp.rto_initial;
+	t->cc = tcp_cc_find(st->cfg.tcp.cc);
 	t->t_rtx = t->t_persist = t->t_delack = t->t_close = SYNACK_TIME_NEVER;
 	t->timer.when = SYNACK_TIME_NEVER;
 	return t;
@@ -167,6 +168,7 @@ void tcb_init_seq(struct tcb *t)
 	t->iss = tcp_isn(t->st, &t->local, &t->remote);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->data_seq = t->iss + 1;
+	t->recover = t->iss; /* RFC 6582 §3.2: recover starts at the ISS */
 	uint32_t r;
 	t->st->cfg.rng.fill(t->st->cfg.rng.ctx, &r, sizeof r);
 	t->ts_offset = r; /* RFC 7323 §5.4: a random per-connection offset */
@@ -295,6 +297,8 @@ void tcb_free(struct tcb *t)
 	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
 	ring_free(&t->sndq, &st->mem);
 	ring_free(&t->rcvq, &st->mem);
+	tcp_ranges_free(&t->ooo, &st->mem);
+	tcp_ranges_free(&t->sacked, &st->mem);
 	if (t->all_prev)
 		t->all_prev->all_next = t->all_next;
 	else
@@ -320,6 +324,8 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 	t->t_rtx = t->t_persist = t->t_delack = t->t_close = SYNACK_TIME_NEVER;
 	tcb_timer_update(t);
 	ring_free(&t->sndq, &t->st->mem);
+	tcp_ranges_free(&t->sacked, &t->st->mem);
+	t->sacked_bytes = 0;
 	if (t->in_table) {
 		htab_remove(&tcps(t->st)->conns, &t->hn);
 		t->in_table = 0;

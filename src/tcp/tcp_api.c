@@ -226,7 +226,7 @@ ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
 	if (avail && len) {
 		uint32_t n = (uint32_t)MIN(len, (size_t)avail);
 		ring_peek(&t->rcvq, 0, buf, n);
-		ring_consume(&t->rcvq, &t->st->mem, n, t->nooo > 0);
+		ring_consume(&t->rcvq, &t->st->mem, n, t->ooo.n > 0);
 		if (t->state != SYNACK_TCP_CLOSED)
 			tcp_output(t); /* maybe a window update */
 		return n;
@@ -271,7 +271,7 @@ int synack_tcp_shutdown(synack_tcp *c, int how)
 		return -ENOTCONN;
 	if (how & SYNACK_SHUT_RD) {
 		t->rd_shut = 1;
-		ring_consume(&t->rcvq, &t->st->mem, t->rcvq.len, t->nooo > 0); /* unread text is discarded */
+		ring_consume(&t->rcvq, &t->st->mem, t->rcvq.len, t->ooo.n > 0); /* unread text is discarded */
 	}
 	if (how & SYNACK_SHUT_WR) {
 		queue_fin(t);

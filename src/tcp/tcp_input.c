@@ -56,6 +56,7 @@ static int parse_seg(synack_stack *st, const struct net_rx *rx, struct tcp_seg *
 	s->len =
 	    (uint32_t)s->h.payload_len + !!(s->h.flags & SYNACK_TCP_SYN) + !!(s->h.flags & SYNACK_TCP_FIN);
 	s->syn_wnd = false;
+	s->disordered = false;
 	return 0;
 }
 
@@ -120,6 +121,8 @@ static void set_initial_cwnd(struct tcb *t)
 	/* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) */
 	t->cwnd = MIN(10u * t->mss, MAX(2u * t->mss, 14600u));
 	t->ssthresh = UINT32_MAX;
+	t->cc = tcp_cc_find(tcfg(t)->cc);
+	t->cc->init(t);
 }
 
 /* RFC 9293 §3.7.1 (MSS), RFC 7323 §2.2 and §3.2 (WS, TS), RFC 2018 §2. */

@@ -21,6 +21,7 @@
 #include "base/base.h"
 #include "net/net.h"
 #include "tcp/tcp.h"
+#include "tcp/tcp_cc.h"
 #include "wire/wire.h"
 
 /* ---- sequence arithmetic modulo 2^32 (RFC 9293 §3.4) ---- */
@@ -54,7 +55,12 @@ static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b)
 	return seq_leq(a, x) && seq_lt(x, b);
 }
 
-enum { TCP_OOO_MAX = 8, TCP_MAX_WSCALE = 14 };
+/* Out-of-order ranges a receiver keeps at most (the configured limit is
+ * capped by it), SACKed ranges a sender keeps (RFC 6675 §3's scoreboard;
+ * beyond that the highest are forgotten: their bytes may be sent again). */
+enum { TCP_OOO_MAX = 255, TCP_SACKED_MAX = 128, TCP_MAX_WSCALE = 14 };
+/* RFC 6675 §2 DupThresh, RFC 5681 §3.2's three duplicate ACKs. */
+enum { TCP_DUPTHRESH = 3 };
 /* RFC 7323 §3.2: 10 bytes of timestamps, 12 with the padding every segment
  * carries (NOP NOP TS, or SACK-permitted TS on a SYN). */
 enum { TCP_TS_OPT_LEN = 12 };
@@ -84,6 +90,20 @@ static inline struct tcp_verdict tcp_verdict(enum tcp_action a, int why)
 #define TCP_GO	    tcp_verdict(TCP_CONTINUE, TCP_UNCOUNTED)
 #define TCP_HANDLED tcp_verdict(TCP_DONE, TCP_UNCOUNTED)
 
+/* Sorted, disjoint sequence ranges [r[i][0], r[i][1]) in an array
+ * allocated on first use (tcp_ranges.c). */
+struct tcp_ranges {
+	uint32_t (*r)[2];
+	uint8_t n, cap;
+};
+/* Merge [l, r) in; returns the index of the range holding it, or -ENOSPC
+ * when it needs a new range and max are there (or memory ran out). */
+int tcp_ranges_add(struct tcp_ranges *s, struct mem *m, uint8_t max, uint32_t l, uint32_t r);
+void tcp_ranges_remove(struct tcp_ranges *s, int i);
+/* Bytes of [a, b) the ranges cover. */
+uint32_t tcp_ranges_in(const struct tcp_ranges *s, uint32_t a, uint32_t b);
+void tcp_ranges_free(struct tcp_ranges *s, struct mem *m);
+
 /* A listener's children in one stage: SYN-RECEIVED, or established and
  * waiting for accept(). Doubly linked through tcb.q_next/q_prev. */
 struct tcb_queue {
@@ -97,6 +117,7 @@ struct tcp_seg {
 	synack_endpoint src, dst; /* remote, local */
 	uint32_t len;		  /* SEG.LEN: payload + SYN + FIN */
 	bool syn_wnd;		  /* window of a <SYN,ACK>: never scaled (RFC 7323 §2.2) */
+	bool disordered;	  /* an old-timestamped pure ACK let through PAWS (tcp_sync.c) */
 };
 
 struct tcb {
@@ -124,10 +145,12 @@ struct tcb {
 	uint8_t peer_fin : 1;	/* FIN received (EOF after data) */
 	uint8_t ws_ok : 1, ts_ok : 1, sack_ok : 1;
 	uint8_t rtt_timing : 1;
-	uint8_t in_recovery : 1;
+	uint8_t in_recovery : 1; /* fast recovery: RFC 6675 with SACK, else RFC 6582 */
 	uint8_t rtx_seen : 1;
-	uint8_t noopt : 1; /* no options sent or negotiated */
-	uint16_t syn_held; /* text from a SYN kept until ESTABLISHED */
+	uint8_t rescue_done : 1;   /* RFC 6675 §4 NextSeg rule 4 used in this recovery */
+	uint8_t dsack_pending : 1; /* report dsack[] in the next ACK (RFC 2883) */
+	uint8_t noopt : 1;	   /* no options sent or negotiated */
+	uint16_t syn_held;	   /* text from a SYN kept until ESTABLISHED */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;	   /* send MSS: peer's, capped by our MTU, less timestamps (see tcp_seg_mss) */
 	uint16_t user_mss; /* MAXSEG cap, 0 = none */
@@ -148,8 +171,7 @@ struct tcb {
 	uint32_t fin_seq;  /* valid when fin_sent */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
-	uint32_t ooo[TCP_OOO_MAX][2];
-	uint8_t nooo;
+	struct tcp_ranges ooo;		/* out-of-order data held (RFC 2018 §4 reports it) */
 	uint32_t ooo_last;   /* sequence number of the latest out-of-order segment (RFC 2018 §4) */
 	uint8_t delack_segs; /* full segments received since the last ACK */
 	/* timestamps (RFC 7323 §4, §5) */
@@ -166,11 +188,20 @@ struct tcb {
 	uint16_t backoff; /* consecutive RTO expiries */
 	uint16_t persist_backoff;
 	uint16_t probes_unanswered; /* zero-window probes since the peer last sent an ACK */
-	/* congestion control (RFC 5681, RFC 6582) */
+	/* congestion control (RFC 5681, RFC 6582, RFC 6937; the module: tcp_cc.h) */
+	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
+	uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 §3 */
+	synack_time_t last_send;		     /* when data last left (RFC 7661 idle restart) */
 	uint8_t dupacks;
+	uint64_t cc_state[TCP_CC_STATE_BYTES / 8];
+	/* SACK scoreboard (RFC 6675 §3): ranges above SND.UNA the peer holds,
+	 * sorted and disjoint; HighRxt and RescueRxt of §2 */
+	struct tcp_ranges sacked;
+	uint32_t sacked_bytes, high_rxt, rescue_rxt;
+	uint32_t dsack[2]; /* a duplicate segment received, for the next ACK's first block */
 	/* statistics */
-	uint32_t retransmits;
+	uint32_t retransmits, dsacks_received;
 	uint64_t bytes_sent, bytes_received, bytes_acked;
 };
 
@@ -266,13 +297,19 @@ void tcp_challenge_ack(struct tcb *t);
 void tcp_count_retransmit(struct tcb *t);
 /* Resend one segment from SND.UNA (fast retransmit, NewReno partial ACK). */
 void tcp_retransmit_head(struct tcb *t);
+/* Resend [seq, seq + len) of sequence space (data, and the FIN when the
+ * range reaches it) as one segment; returns the sequence space sent. */
+uint32_t tcp_rexmit(struct tcb *t, uint32_t seq, uint32_t len);
+/* Send one new segment (or the next one after an RTO) if the windows,
+ * SWS avoidance and Nagle allow (force: ignore the last two). */
+bool tcp_send_data(struct tcb *t, bool force);
 uint32_t tcp_rcv_window(const struct tcb *t);
 /* The most data one segment sent now may carry (Eff.snd.MSS, RFC 9293
  * §3.7.1): t->mss less the bytes of the SACK blocks it would carry. */
 uint32_t tcp_seg_mss_sack(const struct tcb *t);
 static inline uint32_t tcp_seg_mss(const struct tcb *t)
 {
-	return t->sack_ok && t->nooo ? tcp_seg_mss_sack(t) : t->mss;
+	return t->sack_ok && (t->ooo.n || t->dsack_pending) ? tcp_seg_mss_sack(t) : t->mss;
 }
 int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len);
 uint32_t tcp_ts_now(const struct tcb *t);
@@ -286,6 +323,32 @@ struct tcp_verdict tcp_sync_input(struct tcb *t, struct tcp_seg *seg);
 /* An ACK for an unacceptable segment, at most 5 a second (tcp_sync.c). */
 void tcp_oow_ack(struct tcb *t);
 void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o);
+
+/* tcp_sack.c: the sender's SACK scoreboard and RFC 6675 loss recovery
+ * with Proportional Rate Reduction (RFC 6937). */
+/* Take the SACK blocks of an acceptable ACK into the scoreboard (after
+ * SND.UNA moved); returns the bytes newly SACKed. A D-SACK block (RFC
+ * 2883 §4) is counted, never taken. */
+uint32_t tcp_sack_update(struct tcb *t, const struct wire_tcp_opts *o, uint32_t ack);
+/* SND.UNA advanced: forget ranges below it. */
+void tcp_sack_trim(struct tcb *t);
+void tcp_sack_clear(struct tcb *t);
+/* Bytes SACKed within [a, b). */
+uint32_t tcp_sacked_in(const struct tcb *t, uint32_t a, uint32_t b);
+/* RFC 6675 §4 IsLost(SND.UNA): enough SACKed above the first hole. */
+bool tcp_sack_head_lost(const struct tcb *t);
+/* RFC 6675 §4 SetPipe(). */
+uint32_t tcp_sack_pipe(const struct tcb *t);
+/* RFC 6675 §5 step 4 with RFC 6937: enter recovery and retransmit. */
+void tcp_recovery_enter(struct tcb *t);
+/* An ACK during recovery: DeliveredData bytes (RFC 6937 §3); ends recovery
+ * at RecoveryPoint. */
+void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered);
+/* Send what RFC 6675 §4 NextSeg() and the PRR budget allow. */
+bool tcp_recovery_output(struct tcb *t);
+/* The segment of at most len bytes at seq, skipping SACKed bytes: moves
+ * *seq past SACKed data and cuts *len at the next SACKed range. */
+void tcp_sack_skip(const struct tcb *t, uint32_t *seq, uint32_t *len);
 
 /* tcp_timer.c */
 /* Run the due timers; returns false if the TCB was freed. */

@@ -50,21 +50,28 @@ static void fill_syn_options(const struct tcb *t, struct wire_tcp_opts *o, bool 
 
 /* RFC 2018 §4: report what we hold beyond RCV.NXT; the first block is the
  * one holding the most recent out-of-order segment, then the others (as
- * many as fit: wire_tcp_opts_emit cuts the rest). */
+ * many as fit: wire_tcp_opts_emit cuts the rest). A duplicate segment just
+ * received goes first of all, as a D-SACK block (RFC 2883 §4). */
 static void fill_sack_blocks(const struct tcb *t, struct wire_tcp_opts *o)
 {
-	int first = 0;
-	for (int i = 0; i < t->nooo; i++)
-		if (seq_in(t->ooo_last, t->ooo[i][0], t->ooo[i][1]))
-			first = i;
 	o->nsack = 0;
-	o->sack[o->nsack][0] = t->ooo[first][0];
-	o->sack[o->nsack++][1] = t->ooo[first][1];
-	for (int i = t->nooo - 1; i >= 0 && o->nsack < WIRE_TCP_MAX_SACK; i--) {
+	if (t->dsack_pending) {
+		o->sack[o->nsack][0] = t->dsack[0];
+		o->sack[o->nsack++][1] = t->dsack[1];
+	}
+	if (!t->ooo.n)
+		return;
+	int first = 0;
+	for (int i = 0; i < t->ooo.n; i++)
+		if (seq_in(t->ooo_last, t->ooo.r[i][0], t->ooo.r[i][1]))
+			first = i;
+	o->sack[o->nsack][0] = t->ooo.r[first][0];
+	o->sack[o->nsack++][1] = t->ooo.r[first][1];
+	for (int i = t->ooo.n - 1; i >= 0 && o->nsack < WIRE_TCP_MAX_SACK; i--) {
 		if (i == first)
 			continue;
-		o->sack[o->nsack][0] = t->ooo[i][0];
-		o->sack[o->nsack++][1] = t->ooo[i][1];
+		o->sack[o->nsack][0] = t->ooo.r[i][0];
+		o->sack[o->nsack++][1] = t->ooo.r[i][1];
 	}
 }
 
@@ -111,7 +118,7 @@ static void fill_options(const struct tcb *t, uint8_t flags, struct wire_tcp_opt
 		o->ts_val = tcp_ts_now(t);
 		o->ts_ecr = t->ts_recent;
 	}
-	if (t->sack_ok && t->nooo && (flags & SYNACK_TCP_ACK))
+	if (t->sack_ok && (t->ooo.n || t->dsack_pending) && (flags & SYNACK_TCP_ACK))
 		fill_sack_blocks(t, o);
 }
 
@@ -186,6 +193,7 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		t->delack_segs = 0;
 		t->t_delack = SYNACK_TIME_NEVER;
 		t->last_ack_sent = t->rcv_nxt;
+		t->dsack_pending = 0;
 		/* After a SYN the full window counts as offered: the next
 		 * segment carries it scaled, no separate update is needed. */
 		uint32_t offered = (flags & SYNACK_TCP_SYN) ? wnd : (uint32_t)h.wnd << t->rcv_wscale;
@@ -277,29 +285,54 @@ void tcp_respond_rst(synack_stack *st, const struct tcp_seg *seg)
 	net_send(st, &seg->dst.addr, &seg->src.addr, WIRE_PROTO_TCP, &b);
 }
 
-void tcp_retransmit_head(struct tcb *t)
+uint32_t tcp_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
 {
 	uint32_t end = t->data_seq + t->sndq.len;
-	uint32_t avail = seq_gt(end, t->snd_una) ? end - seq_max(t->snd_una, t->data_seq) : 0;
-	uint32_t mss = tcp_seg_mss(t);
-	uint32_t len = MIN(MIN(avail, mss), t->snd_max - t->snd_una);
+	uint32_t data = seq_lt(seq, end) && seq_geq(seq, t->data_seq) ? MIN(len, end - seq) : 0;
 	uint8_t flags = SYNACK_TCP_ACK;
-	if (len == 0 && !(t->fin_sent && t->snd_una == t->fin_seq))
-		return;
-	if (t->fin_sent && t->snd_una + len == t->fin_seq && len < mss)
+	/* the FIN when the range reaches it (RFC 9293 §3.10.4: it follows the data) */
+	if (t->fin_sent && seq + data == t->fin_seq && seq_gt(seq + len, t->fin_seq))
 		flags |= SYNACK_TCP_FIN;
+	if (!data && !(flags & SYNACK_TCP_FIN))
+		return 0;
 	tcp_count_retransmit(t);
-	t->rtt_timing = 0;
-	tcp_emit(t, t->snd_una, flags, t->snd_una - t->data_seq, len);
+	if (t->rtt_timing && seq_leq(seq, t->rtt_seq) && seq_lt(t->rtt_seq, seq + data + 1))
+		t->rtt_timing = 0; /* RFC 6298 §3 (Karn) */
+	tcp_emit(t, seq, flags, seq - t->data_seq, data);
+	t->last_send = tnow(t);
+	return data + !!(flags & SYNACK_TCP_FIN);
+}
+
+void tcp_retransmit_head(struct tcb *t)
+{
+	tcp_rexmit(t, t->snd_una, MIN(tcp_seg_mss(t), t->snd_max - t->snd_una));
+}
+
+/* The bytes in flight against cwnd: RFC 6675's pipe during SACK recovery;
+ * after an RTO (SND.NXT went back) what was sent again, less what the
+ * peer SACKed; otherwise RFC 5681's FlightSize. */
+static uint32_t in_flight(const struct tcb *t)
+{
+	if (t->in_recovery && t->sack_ok)
+		return tcp_sack_pipe(t);
+	uint32_t flight = t->snd_nxt - t->snd_una;
+	if (t->sacked.n && seq_lt(t->snd_nxt, t->snd_max))
+		flight -= tcp_sacked_in(t, t->snd_una, t->snd_nxt);
+	return flight;
 }
 
 /* How much of the send queue may go out now (RFC 9293 §3.8.6.2.1, RFC 5681
- * cwnd), in bytes; 0 if the window is closed. */
+ * cwnd), in bytes; 0 if the window is closed. Limited transmit (RFC 3042):
+ * each of the first two duplicate ACKs lets one more new segment go. */
 static uint32_t usable_window(const struct tcb *t)
 {
-	uint32_t wnd = MIN(t->snd_wnd, t->cwnd);
-	uint32_t flight = t->snd_nxt - t->snd_una;
-	return wnd > flight ? wnd - flight : 0;
+	uint32_t right = t->snd_una + t->snd_wnd;
+	uint32_t rwnd = seq_gt(right, t->snd_nxt) ? right - t->snd_nxt : 0;
+	uint32_t cwnd = t->cwnd;
+	if (!t->in_recovery && t->dupacks && t->dupacks < TCP_DUPTHRESH && t->snd_nxt == t->snd_max)
+		cwnd += t->dupacks * (uint32_t)t->mss;
+	uint32_t flight = in_flight(t);
+	return MIN(rwnd, cwnd > flight ? cwnd - flight : 0);
 }
 
 /* Sender SWS avoidance and Nagle (RFC 9293 §3.7.4, §3.8.6.2.1); a
@@ -316,14 +349,40 @@ static bool may_send(const struct tcb *t, uint32_t len, uint32_t unsent, uint32_
 	return false;
 }
 
-static bool send_data(struct tcb *t, bool force)
+/* After an RTO, SND.NXT walks the holes again: SACKed bytes are not resent
+ * (RFC 6675 §5.1: use the SACK information after an RTO). */
+static void skip_sacked(struct tcb *t)
 {
+	if (!t->sacked.n || !seq_lt(t->snd_nxt, t->snd_max))
+		return;
+	uint32_t seq = t->snd_nxt, len = UINT32_MAX;
+	tcp_sack_skip(t, &seq, &len);
+	t->snd_nxt = seq_min(seq, t->snd_max);
+}
+
+/* RFC 7661 in part: a sender that went idle keeps its window (the
+ * non-validated phase); a module with a clock of its own hears of it. */
+static void idle_restart(struct tcb *t)
+{
+	synack_time_t idle = tnow(t) - t->last_send;
+	if (t->snd_una == t->snd_max && t->last_send && idle > t->rto && t->cc->on_idle)
+		t->cc->on_idle(t, idle);
+}
+
+bool tcp_send_data(struct tcb *t, bool force)
+{
+	skip_sacked(t);
 	uint32_t unsent = snd_unsent(t);
 	uint32_t usable = usable_window(t);
 	uint32_t mss = tcp_seg_mss(t);
 	uint32_t len = MIN(MIN(unsent, usable), mss);
 	if (len == 0 || (!force && !may_send(t, len, unsent, mss)))
 		return false;
+	if (seq_lt(t->snd_nxt, t->snd_max) && t->sacked.n) {
+		uint32_t seq = t->snd_nxt;
+		tcp_sack_skip(t, &seq, &len); /* stop at the next SACKed range */
+	}
+	idle_restart(t);
 	uint32_t off = t->snd_nxt - t->data_seq;
 	uint8_t flags = SYNACK_TCP_ACK;
 	bool last = len == unsent;
@@ -341,6 +400,7 @@ static bool send_data(struct tcb *t, bool force)
 		t->bytes_sent += len;
 	}
 	tcp_emit(t, t->snd_nxt, flags, off, len);
+	t->last_send = tnow(t);
 	if (!t->rtt_timing && !rexmit) {
 		t->rtt_timing = 1;
 		t->rtt_seq = t->snd_nxt;
@@ -386,7 +446,7 @@ static bool window_update_due(const struct tcb *t)
 
 bool tcp_send_override(struct tcb *t)
 {
-	return send_data(t, true);
+	return tcp_send_data(t, true);
 }
 
 /* Send whatever the state, windows and queues allow. */
@@ -402,7 +462,9 @@ void tcp_output(struct tcb *t)
 	bool can_send = t->state == SYNACK_TCP_ESTABLISHED || t->state == SYNACK_TCP_CLOSE_WAIT ||
 			t->state == SYNACK_TCP_FIN_WAIT_1 || t->state == SYNACK_TCP_CLOSING ||
 			t->state == SYNACK_TCP_LAST_ACK;
-	while (can_send && send_data(t, false))
+	if (can_send && t->in_recovery && t->sack_ok)
+		sent = tcp_recovery_output(t);
+	while (can_send && tcp_send_data(t, false))
 		sent = true;
 	if (can_send && send_fin(t))
 		sent = true;

@@ -67,13 +67,27 @@ static bool old_duplicate(const struct tcb *t, const struct tcp_seg *s)
 	       seq_geq(s->h.seq, t->rcv_nxt - MAX(t->rcvbuf, 65535u));
 }
 
+/* RFC 2883 §4: a duplicate segment is reported in the first SACK block of
+ * the ACK it draws (one per ACK: the latest wins). */
+static void note_dsack(struct tcb *t, uint32_t l, uint32_t r)
+{
+	if (!t->sack_ok || !seq_lt(l, r))
+		return;
+	t->dsack[0] = l;
+	t->dsack[1] = r;
+	t->dsack_pending = 1;
+	stack_count(t->st, SYNACK_CNT_TCP_DSACKS_SENT);
+}
+
 /* Trim the segment to the window: leading bytes already received (a SYN
  * there goes first) and trailing bytes beyond the window (then no FIN). */
-static void trim_to_window(const struct tcb *t, struct tcp_seg *s, uint32_t wnd)
+static void trim_to_window(struct tcb *t, struct tcp_seg *s, uint32_t wnd)
 {
 	struct wire_tcp *h = &s->h;
 	if (seq_lt(h->seq, t->rcv_nxt)) {
 		uint32_t skip = t->rcv_nxt - h->seq;
+		if (h->payload_len && !(h->flags & SYNACK_TCP_SYN))
+			note_dsack(t, h->seq, h->seq + MIN(skip, (uint32_t)h->payload_len));
 		if (h->flags & SYNACK_TCP_SYN) {
 			h->flags &= (uint8_t)~SYNACK_TCP_SYN;
 			h->seq++;
@@ -95,12 +109,36 @@ static void trim_to_window(const struct tcb *t, struct tcp_seg *s, uint32_t wnd)
 	s->len = (uint32_t)h->payload_len + !!(h->flags & SYNACK_TCP_SYN) + !!(h->flags & SYNACK_TCP_FIN);
 }
 
+/* A pure duplicate ACK overtaken by a later segment carries an older
+ * timestamp than TS.Recent. PAWS exists to keep old data out (RFC 7323
+ * §5); such an ACK brings none, and dropping it loses the duplicate ACKs
+ * and SACK blocks that loss recovery counts on. Like Linux (its
+ * "disordered ACK" test), let it through when it is a pure ACK at
+ * RCV.NXT, acknowledges nothing new, offers no larger window, and its
+ * timestamp is at most one RTO old. It updates neither TS.Recent nor the
+ * send window (its window is older than the one we have). */
+static bool disordered_ack(const struct tcb *t, const struct tcp_seg *s)
+{
+	const struct wire_tcp *h = &s->h;
+	uint32_t age_ms = t->ts_recent - h->opt.ts_val;
+	return h->flags == SYNACK_TCP_ACK && !h->payload_len && h->seq == t->rcv_nxt &&
+	       h->ack == t->snd_una && ((uint32_t)h->wnd << t->snd_wscale) <= t->snd_wnd &&
+	       (synack_time_t)age_ms * 1000 <= t->rto;
+}
+
 /* RFC 7323 §5.3: PAWS. Returns true if the segment must be dropped. */
-static bool paws_reject(struct tcb *t, const struct tcp_seg *s)
+static bool paws_reject(struct tcb *t, struct tcp_seg *s)
 {
 	if (!t->ts_ok || !s->h.opt.has_ts || (s->h.flags & SYNACK_TCP_RST))
 		return false;
-	return (int32_t)(s->h.opt.ts_val - t->ts_recent) < 0;
+	if ((int32_t)(s->h.opt.ts_val - t->ts_recent) >= 0)
+		return false;
+	if (disordered_ack(t, s)) {
+		s->disordered = true;
+		stack_count(t->st, SYNACK_CNT_TCP_PAWS_DISORDERED_ACKS);
+		return false;
+	}
+	return true;
 }
 
 /* RFC 9293 §3.10.7.4 second: RST, with RFC 5961 §3.2 and RFC 1337. */
@@ -161,50 +199,53 @@ static void update_window(struct tcb *t, const struct tcp_seg *s)
 	}
 }
 
-/* RFC 5681 §3.1 with RFC 3465 (L = 1 MSS in slow start). */
-static void cc_on_ack(struct tcb *t, uint32_t acked, uint32_t flight)
+/* Outside recovery: the module grows cwnd (tcp_cc.h). RFC 7661 §4.1 in
+ * spirit: only while the window was in use, so an application-limited
+ * sender does not build an unbounded cwnd. */
+static void cc_on_ack(struct tcb *t, uint32_t acked, uint32_t flight, synack_time_t rtt)
 {
-	if (t->in_recovery) {
-		/* RFC 6582 §3.2 step 3: partial or full ACK */
-		if (seq_geq(t->snd_una, t->recover)) {
-			t->in_recovery = 0;
-			t->cwnd = MIN(t->ssthresh, MAX(t->snd_max - t->snd_una, t->mss) + t->mss);
-		} else {
-			t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->mss : t->mss;
-			tcp_retransmit_head(t);
-		}
-		return;
-	}
-	/* RFC 7661 §4.1 in spirit: grow only while the window was in use, so
-	 * an application-limited sender does not build an unbounded cwnd */
 	if (flight * 2 < t->cwnd)
 		return;
-	if (t->cwnd < t->ssthresh) {
-		t->cwnd += MIN(acked, (uint32_t)t->mss);
-	} else {
-		t->bytes_acked_ca += acked;
-		if (t->bytes_acked_ca >= t->cwnd) {
-			t->bytes_acked_ca -= t->cwnd;
-			t->cwnd += t->mss;
-		}
-	}
+	struct tcp_ack_sample a = {.acked = acked, .flight = flight, .rtt = rtt};
+	t->cc->on_ack(t, &a);
 }
 
-static void rtt_on_ack(struct tcb *t, const struct tcp_seg *s)
+/* NewReno (RFC 6582 §3.2 step 3), for peers without SACK: a partial ACK
+ * resends the next hole, a full one ends recovery. */
+static void newreno_partial(struct tcb *t, uint32_t acked)
+{
+	if (seq_geq(t->snd_una, t->recover)) {
+		t->in_recovery = 0;
+		t->cwnd = MIN(t->ssthresh, MAX(t->snd_max - t->snd_una, (uint32_t)t->mss) + t->mss);
+		t->cc->on_recovery_end(t);
+		return;
+	}
+	t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->mss : t->mss;
+	tcp_retransmit_head(t);
+}
+
+static synack_time_t rtt_on_ack(struct tcb *t, const struct tcp_seg *s)
 {
 	/* RFC 7323 §4.1: with timestamps, any ACK advancing SND.UNA measures */
 	/* An echo older than our last retransmission may belong to the original
 	 * transmission: ambiguous like Karn's case, so no sample (RFC 7323 §4.2). */
 	bool stale = t->rtx_seen && (int32_t)(s->h.opt.ts_ecr - t->ts_rtx) < 0;
+	synack_time_t rtt = 0;
 	if (t->ts_ok && s->h.opt.has_ts && s->h.opt.ts_ecr && !stale) {
 		uint32_t ms = tcp_ts_now(t) - s->h.opt.ts_ecr;
 		if (ms < 600000)
-			tcp_rtt_sample(t, (synack_time_t)ms * 1000 + 500);
+			rtt = (synack_time_t)ms * 1000 + 500;
 		t->rtt_timing = 0;
 	} else if (t->rtt_timing && seq_gt(s->h.ack, t->rtt_seq)) {
-		tcp_rtt_sample(t, tnow(t) - t->rtt_start); /* Karn: only if not retransmitted */
+		rtt = tnow(t) - t->rtt_start; /* Karn: only if not retransmitted */
 		t->rtt_timing = 0;
 	}
+	if (rtt) {
+		tcp_rtt_sample(t, rtt);
+		if (t->cc->on_rtt)
+			t->cc->on_rtt(t, rtt);
+	}
+	return rtt;
 }
 
 /* SND.UNA < SEG.ACK =< SND.MAX: new data acknowledged. */
@@ -219,11 +260,18 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 	t->snd_una = ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
-	rtt_on_ack(t, s);
+	/* RFC 2018 §8: a receiver may renege on what it SACKed; an ACK that
+	 * stops at a SACKed range shows it did: forget them all */
+	if (t->sacked.n && t->sacked.r[0][0] == ack)
+		tcp_sack_clear(t);
+	tcp_sack_trim(t);
+	synack_time_t rtt = rtt_on_ack(t, s);
 	t->backoff = 0;
 	t->dupacks = 0;
-	if (data)
-		cc_on_ack(t, data, flight); /* RFC 3465: count bytes of data, not the SYN or FIN */
+	if (t->in_recovery && !t->sack_ok)
+		newreno_partial(t, data);
+	else if (data && !t->in_recovery)
+		cc_on_ack(t, data, flight, rtt); /* RFC 3465: count bytes of data, not the SYN or FIN */
 	/* RFC 6298 §5.2, §5.3 */
 	if (t->snd_una == t->snd_max)
 		t->t_rtx = SYNACK_TIME_NEVER;
@@ -235,33 +283,65 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 	}
 }
 
-/* RFC 5681 §3.2: three duplicate ACKs trigger fast retransmit. */
-static void dup_ack(struct tcb *t, const struct tcp_seg *s)
+/* A duplicate ACK. RFC 5681 §2: no data, no SYN/FIN, data outstanding,
+ * the same window, not a zero-window probe's answer. With SACK, RFC 6675
+ * §2: any ACK at SND.UNA that SACKs new data, whatever its window (a Linux
+ * receiver's window moves on nearly every ACK while its reader runs). */
+static bool is_dup_ack(const struct tcb *t, const struct tcp_seg *s, uint32_t newly_sacked)
 {
-	/* not a duplicate: data, SYN/FIN, nothing outstanding, a window change,
-	 * or an answer to a zero-window probe */
-	if (s->h.payload_len || (s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) ||
-	    t->snd_una == t->snd_max || ((uint32_t)s->h.wnd << t->snd_wscale) != t->snd_wnd ||
-	    t->snd_wnd == 0) {
-		t->dupacks = 0;
-		return;
-	}
-	t->dupacks++;
+	if (s->h.payload_len || (s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) || t->snd_una == t->snd_max)
+		return false;
+	if (newly_sacked)
+		return true;
+	return ((uint32_t)s->h.wnd << t->snd_wscale) == t->snd_wnd && t->snd_wnd != 0;
+}
+
+/* RFC 5681 §3.2 and RFC 6582 §3.2 without SACK: the third duplicate ACK
+ * retransmits and starts NewReno recovery, later ones inflate cwnd. */
+static void newreno_dup_ack(struct tcb *t)
+{
 	if (t->in_recovery) {
 		if (t->cwnd < (1u << 30))
 			t->cwnd += t->mss; /* inflate */
 		return;
 	}
-	if (t->dupacks != 3)
+	/* RFC 6582 §4.1: not again for losses of data sent before the last
+	 * recovery or timeout (SND.UNA must have passed "recover") */
+	if (t->dupacks != TCP_DUPTHRESH || !seq_gt(t->snd_una, t->recover))
 		return;
-	uint32_t flight = t->snd_max - t->snd_una;
-	t->ssthresh = MAX(flight / 2, 2u * t->mss);
+	t->ssthresh = t->cc->ssthresh(t);
 	t->recover = t->snd_max;
 	t->in_recovery = 1;
 	t->cwnd = t->ssthresh + 3u * t->mss;
 	stack_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
 	tcb_trace_note(t, SYNACK_NOTE_FAST_RETRANSMIT);
 	tcp_retransmit_head(t);
+}
+
+/* RFC 6937 §3 DeliveredData: change in SND.UNA plus change in SACKed
+ * bytes (which falls when the cumulative ACK covers SACKed ranges). */
+static uint32_t delivered(uint32_t acked, uint32_t sacked_before, uint32_t sacked_after)
+{
+	int64_t d = (int64_t)acked + (int64_t)sacked_after - (int64_t)sacked_before;
+	return d > 0 ? (uint32_t)d : 0;
+}
+
+/* RFC 6675 §5: with SACK, loss recovery starts on the DupThresh-th
+ * duplicate ACK or as soon as IsLost(HighACK + 1), not before SND.UNA
+ * passed the end of the last recovery or RTO (§5.1); every ACK within it
+ * goes through PRR (RFC 6937). delivered: RFC 6937's DeliveredData. */
+static void sack_loss_on_ack(struct tcb *t, uint32_t delivered)
+{
+	if (t->in_recovery) {
+		tcp_recovery_on_ack(t, delivered);
+		return;
+	}
+	if (t->snd_una == t->snd_max || !seq_gt(t->snd_una, t->recover))
+		return;
+	if (t->dupacks >= TCP_DUPTHRESH || tcp_sack_head_lost(t)) {
+		tcp_recovery_enter(t);
+		tcp_recovery_on_ack(t, delivered);
+	}
 }
 
 static bool fin_acked(const struct tcb *t)
@@ -330,11 +410,25 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 	if (v.action != TCP_CONTINUE)
 		return v;
 	t->probes_unanswered = 0; /* the peer is alive */
+	uint32_t una = t->snd_una, sacked = t->sacked_bytes;
 	if (seq_gt(ack, t->snd_una))
 		ack_advance(t, s);
-	else if (ack == t->snd_una)
-		dup_ack(t, s);
-	if (seq_geq(ack, t->snd_una))
+	uint32_t newly = 0;
+	if (t->sack_ok && s->h.opt.nsack && seq_geq(ack, una))
+		newly = tcp_sack_update(t, &s->h.opt, ack);
+	if (ack == una) {
+		if (is_dup_ack(t, s, newly)) {
+			if (t->dupacks < 255)
+				t->dupacks++;
+			if (!t->sack_ok)
+				newreno_dup_ack(t);
+		} else if (!t->sack_ok) {
+			t->dupacks = 0;
+		}
+	}
+	if (t->sack_ok && seq_geq(ack, una) && tcb_synchronized(t))
+		sack_loss_on_ack(t, delivered(ack - una, sacked, t->sacked_bytes));
+	if (seq_geq(ack, t->snd_una) && !s->disordered)
 		update_window(t, s);
 	switch (t->state) {
 	case SYNACK_TCP_FIN_WAIT_1:
@@ -367,26 +461,11 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 
 static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
 {
-	uint32_t(*r)[2] = t->ooo;
-	uint8_t n = t->nooo, i = 0;
-	while (i < n && seq_lt(r[i][1], start))
-		i++;
-	/* merge every range that overlaps or touches [start, end) */
-	uint8_t j = i;
-	while (j < n && seq_leq(r[j][0], end)) {
-		start = seq_min(start, r[j][0]);
-		end = seq_max(end, r[j][1]);
-		j++;
-	}
 	uint8_t limit = (uint8_t)MIN(tcfg(t)->ooo_max_ranges, TCP_OOO_MAX);
-	if (j == i && n >= limit) {
+	if (tcp_ranges_add(&t->ooo, &t->st->mem, limit, start, end) < 0) {
 		stack_drop(t->st, SYNACK_DROP_TCP_OOO_FULL);
 		return;
 	}
-	memmove(&r[i + 1], &r[j], (size_t)(n - j) * sizeof r[0]);
-	r[i][0] = start;
-	r[i][1] = end;
-	t->nooo = (uint8_t)(n - (j - i) + 1);
 	stack_count(t->st, SYNACK_CNT_TCP_OOO_QUEUED);
 	tcb_trace_note(t, SYNACK_NOTE_OOO_QUEUED);
 }
@@ -395,14 +474,13 @@ static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
 static bool ooo_drain(struct tcb *t)
 {
 	bool any = false;
-	while (t->nooo && seq_leq(t->ooo[0][0], t->rcv_nxt)) {
-		if (seq_gt(t->ooo[0][1], t->rcv_nxt)) {
-			uint32_t more = t->ooo[0][1] - t->rcv_nxt;
+	while (t->ooo.n && seq_leq(t->ooo.r[0][0], t->rcv_nxt)) {
+		if (seq_gt(t->ooo.r[0][1], t->rcv_nxt)) {
+			uint32_t more = t->ooo.r[0][1] - t->rcv_nxt;
 			ring_extend(&t->rcvq, more);
 			t->rcv_nxt += more;
 		}
-		memmove(&t->ooo[0], &t->ooo[1], (size_t)(t->nooo - 1) * sizeof t->ooo[0]);
-		t->nooo--;
+		tcp_ranges_remove(&t->ooo, 0);
 		any = true;
 	}
 	return any;
@@ -457,6 +535,9 @@ static void text_input(struct tcb *t, struct tcp_seg *s)
 		return;
 	}
 	if (off) {
+		for (int i = 0; i < t->ooo.n; i++)
+			if (seq_geq(h->seq, t->ooo.r[i][0]) && seq_leq(h->seq + len, t->ooo.r[i][1]))
+				note_dsack(t, h->seq, h->seq + len); /* held already */
 		ooo_insert(t, h->seq, h->seq + len);
 		t->ooo_last = h->seq;
 		t->ack_now = 1;
@@ -466,7 +547,7 @@ static void text_input(struct tcb *t, struct tcp_seg *s)
 	t->rcv_nxt += len;
 	t->bytes_received += len;
 	/* RFC 5681 §4.2: a segment that fills all or part of a gap is ACKed at once */
-	bool hole = ooo_drain(t) || t->nooo;
+	bool hole = ooo_drain(t) || t->ooo.n;
 	if (h->payload_len > len)
 		h->flags &= (uint8_t)~SYNACK_TCP_FIN; /* FIN beyond what we could keep */
 	schedule_ack(t, len, hole);
@@ -566,8 +647,10 @@ static struct tcp_verdict window_input(struct tcb *t, struct tcp_seg *s)
 	if (!seq_acceptable(t, s, wnd)) {
 		bool zero_wnd_ack = wnd == 0 && s->h.seq == t->rcv_nxt; /* §3.10.7.4: ACKs still count */
 		bool old = old_duplicate(t, s);
-		if (s->h.payload_len && old)
+		if (s->h.payload_len && old) {
 			stack_count(st, SYNACK_CNT_TCP_DUP_DATA); /* all already received */
+			note_dsack(t, s->h.seq, s->h.seq + (uint32_t)s->h.payload_len);
+		}
 		if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_FIN))
 			t->t_close = tnow(t) + 2 * tcfg(t)->msl; /* re-ACK a retransmitted FIN */
 		if ((!zero_wnd_ack && !old) || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN)))
@@ -604,7 +687,7 @@ static struct tcp_verdict control_input(struct tcb *t, struct tcp_seg *s)
 	if (s->h.flags & SYNACK_TCP_RST)
 		return rst_input(t, s);
 	/* RFC 7323 §4.3: remember the timestamp of the segment at RCV.NXT */
-	if (t->ts_ok && s->h.opt.has_ts && seq_leq(s->h.seq, t->last_ack_sent))
+	if (t->ts_ok && s->h.opt.has_ts && seq_leq(s->h.seq, t->last_ack_sent) && !s->disordered)
 		t->ts_recent = s->h.opt.ts_val;
 	if (s->h.flags & SYNACK_TCP_SYN)
 		return syn_input(t, true);

@@ -53,6 +53,8 @@ void tcp_time_wait_enter(struct tcb *t)
 	t->t_rtx = t->t_persist = SYNACK_TIME_NEVER;
 	t->t_close = tnow(t) + 2 * tcfg(t)->msl;
 	ring_free(&t->sndq, &t->st->mem);
+	tcp_ranges_free(&t->sacked, &t->st->mem);
+	t->sacked_bytes = 0;
 }
 
 static unsigned retry_limit(const struct tcb *t)
@@ -76,6 +78,7 @@ static void rtx_expired(struct tcb *t)
 		return;
 	}
 	t->backoff++;
+	stack_count(t->st, SYNACK_CNT_TCP_RTO_EXPIRIES);
 	t->rtt_timing = 0; /* Karn's algorithm: no samples from retransmissions */
 	tcb_trace_note(t, SYNACK_NOTE_RETRANSMIT);
 	if (t->state == SYNACK_TCP_SYN_SENT || t->state == SYNACK_TCP_SYN_RECEIVED) {
@@ -86,11 +89,14 @@ static void rtx_expired(struct tcb *t)
 		tcp_rtx_arm(t);
 		return;
 	}
-	uint32_t flight = t->snd_max - t->snd_una;
-	t->ssthresh = MAX(flight / 2, 2u * t->mss);
+	/* RFC 5681 §3.1 (equation 4; the module's ssthresh), RFC 6582 §4.1
+	 * and RFC 6675 §5.1: no fast recovery for data sent before this */
+	t->ssthresh = t->cc->ssthresh(t);
+	t->cc->on_rto(t);
 	t->cwnd = t->mss;
 	t->dupacks = 0;
 	t->in_recovery = 0;
+	t->recover = t->snd_max;
 	t->snd_nxt = t->snd_una; /* go back: resend from the oldest unacknowledged byte */
 	if (t->fin_sent && t->snd_nxt == t->fin_seq + 1)
 		t->snd_nxt = t->fin_seq;

@@ -1,0 +1,192 @@
+/* bench/sim_path: goodput of one connection across a simulated bottleneck,
+ * in virtual time (the figures do not depend on this machine's speed).
+ *
+ * The path: 100 Mbit/s, 25 ms each way (50 ms RTT), a drop-tail queue of
+ * one bandwidth-delay product (417 frames of 1500 bytes) in front of the
+ * bottleneck, MTU 1500. The client sends; data and ACK directions are both
+ * rate limited, loss is applied to the data direction only.
+ *
+ * Lines (NAME synack=X baseline=Y ratio=X/Y UNIT, Mbit/s):
+ *   path_CC_SACK_loss0: goodput over the last three quarters of 64 MiB
+ *     (after slow start), baseline the link rate; goal >= 0.9.
+ *   path_CC_SACK_loss1: goodput of 16 MiB at 1% random loss, baseline the
+ *     Mathis bound MSS/RTT * sqrt(3/2)/sqrt(p) for that loss and RTT
+ *     (Reno's steady state; CUBIC and SACK may do better).
+ * CC is cubic or newreno, SACK is sack or nosack. Buffers: 4 MiB each way
+ * (synack's buffers do not grow with the path yet). BENCH_QUICK=1: a
+ * quarter of the bytes. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "synack/link.h"
+#include "synack/stack.h"
+#include "synack/tcp.h"
+
+#define RATE_BPS   100000000ull
+#define ONE_WAY_US 25000
+#define MTU	   1500
+#define PORT	   5001
+
+static uint8_t buf[256 * 1024];
+
+struct path {
+	synack_memlink *link;
+	synack_stack *st[2];
+	synack_prng rng[2];
+	synack_time_t now;
+};
+
+static void rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t now)
+{
+	synack_stack_input(ctx, frame, len, now);
+}
+
+static int path_open(struct path *p, uint64_t seed, double loss, int cc, int sack)
+{
+	/* frames in flight one way (the pipe) plus one BDP of queue */
+	uint32_t bdp_frames = (uint32_t)(RATE_BPS / 8 * 2 * ONE_WAY_US / 1000000 / MTU);
+	synack_impair data = {.loss = loss,
+			      .delay = ONE_WAY_US,
+			      .rate_bps = RATE_BPS,
+			      .queue_limit = bdp_frames / 2 + bdp_frames};
+	synack_impair acks = data;
+	acks.loss = 0;
+	memset(p, 0, sizeof *p);
+	if (synack_memlink_create(seed, &data, &acks, &p->link))
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		synack_stack_config cfg;
+		synack_stack_config_init(&cfg);
+		cfg.addr = synack_addr_ipv4(10, 0, 0, (uint8_t)(i + 1));
+		cfg.mtu = MTU;
+		cfg.tcp.cc = (uint8_t)cc;
+		cfg.tcp.sack_enable = (uint8_t)sack;
+		cfg.tcp.sndbuf = cfg.tcp.rcvbuf = 4u << 20;
+		synack_prng_seed(&p->rng[i], seed * 2 + (uint64_t)i + 1);
+		cfg.rng.fill = synack_prng_fill;
+		cfg.rng.ctx = &p->rng[i];
+		cfg.tx = synack_memlink_tx;
+		cfg.tx_ctx = synack_memlink_port(p->link, i);
+		if (synack_stack_create(&cfg, 0, &p->st[i]))
+			return -1;
+		synack_memlink_attach(p->link, i, rx, p->st[i]);
+	}
+	return 0;
+}
+
+static void path_close(struct path *p)
+{
+	for (int i = 0; i < 2; i++)
+		synack_stack_destroy(p->st[i]);
+	synack_memlink_destroy(p->link);
+}
+
+static void path_step(struct path *p)
+{
+	synack_time_t t = synack_memlink_next_deadline(p->link);
+	for (int i = 0; i < 2; i++) {
+		synack_time_t d = synack_stack_next_deadline(p->st[i]);
+		t = d < t ? d : t;
+	}
+	if (t != SYNACK_TIME_NEVER && t > p->now)
+		p->now = t;
+	synack_memlink_deliver(p->link, p->now);
+	for (int i = 0; i < 2; i++)
+		synack_stack_poll(p->st[i], p->now);
+}
+
+/* Send total bytes; returns Mbit/s over the bytes after `skip`, or < 0. */
+static double transfer(struct path *p, uint64_t total, uint64_t skip, synack_tcp_info *info)
+{
+	synack_tcp *l, *c, *s = NULL;
+	synack_endpoint srv = {.addr = synack_addr_ipv4(10, 0, 0, 2), .port = PORT};
+	if (synack_tcp_listen(p->st[1], &srv, 16, &l) || synack_tcp_connect(p->st[0], &srv, NULL, &c))
+		return -1;
+	uint64_t sent = 0, got = 0;
+	synack_time_t t_skip = -1, limit = SYNACK_SEC(3600);
+	while (got < total && p->now < limit) {
+		path_step(p);
+		if (!s && synack_tcp_accept(l, &s) != 0)
+			s = NULL;
+		while (sent < total) {
+			uint64_t left = total - sent;
+			ssize_t n = synack_tcp_send(c, buf, left < sizeof buf ? left : sizeof buf);
+			if (n <= 0)
+				break;
+			sent += (uint64_t)n;
+		}
+		ssize_t n;
+		while (s && (n = synack_tcp_recv(s, buf, sizeof buf)) > 0) {
+			got += (uint64_t)n;
+			if (t_skip < 0 && got >= skip)
+				t_skip = p->now;
+		}
+		if (synack_tcp_error(c))
+			return -1;
+	}
+	synack_tcp_get_info(c, info);
+	if (got < total || p->now <= t_skip)
+		return -1;
+	return (double)(total - skip) * 8 / ((double)(p->now - t_skip) / 1e6) / 1e6;
+}
+
+static uint64_t timeouts(struct path *p)
+{
+	return synack_stack_counter(p->st[0], SYNACK_CNT_TCP_RTO_EXPIRIES);
+}
+
+static uint64_t link_drops(struct path *p)
+{
+	synack_link_stats ls;
+	synack_memlink_stats(p->link, 0, &ls);
+	return ls.lost + ls.queue_drops;
+}
+
+static void run(const char *cc_name, int cc, int sack, double loss, uint64_t total, uint64_t skip)
+{
+	struct path p;
+	synack_tcp_info info;
+	double mbit = -1;
+	if (path_open(&p, 42, loss, cc, sack) == 0)
+		mbit = transfer(&p, total, skip, &info);
+	fprintf(stderr,
+		"#   %s %s loss %.0f%%: recoveries %llu, RTO expiries %llu, link drops %llu, D-SACKs %llu\n",
+		cc_name, sack ? "sack" : "nosack", loss * 100,
+		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_FAST_RETRANSMITS),
+		(unsigned long long)timeouts(&p), (unsigned long long)link_drops(&p),
+		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_DSACKS_RECEIVED));
+	path_close(&p);
+	double rtt = 2.0 * ONE_WAY_US / 1e6;
+	double mss = MTU - 40 - 12; /* timestamps on */
+	double base = loss > 0 ? mss * 8 / rtt * sqrt(1.5) / sqrt(loss) / 1e6 : RATE_BPS / 1e6;
+	if (mbit < 0) {
+		fprintf(stderr, "sim_path: %s %s loss %.0f%%: transfer failed\n", cc_name,
+			sack ? "sack" : "nosack", loss * 100);
+		return;
+	}
+	printf("path_%s_%s_loss%.0f synack=%.1f baseline=%.1f ratio=%.2f Mbit/s\n", cc_name,
+	       sack ? "sack" : "nosack", loss * 100, mbit, base, mbit / base);
+	fprintf(stderr, "#   retransmits %u, cwnd %u, ssthresh %u, srtt %lld us\n", info.retransmits,
+		info.cwnd, info.ssthresh, (long long)info.srtt);
+}
+
+int main(void)
+{
+	uint64_t mib = 1u << 20;
+	int quick = env_long("BENCH_QUICK", 0) != 0;
+	uint64_t big = (quick ? 16 : 64) * mib, small = (quick ? 4 : 16) * mib;
+	fprintf(stderr, "# sim_path: 100 Mbit/s, 50 ms RTT, 1 BDP drop-tail queue, MTU 1500, virtual time\n");
+	const struct {
+		const char *name;
+		int id;
+	} ccs[] = {{"cubic", SYNACK_TCP_CC_CUBIC}, {"newreno", SYNACK_TCP_CC_NEWRENO}};
+	for (int i = 0; i < 2; i++)
+		for (int sack = 1; sack >= 0; sack--) {
+			run(ccs[i].name, ccs[i].id, sack, 0, big, big / 4);
+			run(ccs[i].name, ccs[i].id, sack, 0.01, small, 0);
+		}
+	return 0;
+}

@@ -1,0 +1,255 @@
+/* The sender's side of SACK: the scoreboard (RFC 6675 §3), loss recovery
+ * (RFC 6675 §4, §5) and how much it sends while recovering (Proportional
+ * Rate Reduction, RFC 6937).
+ *
+ * Implementation notes
+ * - The scoreboard is the list of SACKed ranges above SND.UNA, sorted and
+ *   disjoint (t->sacked), not a flag per segment: the send queue is a byte
+ *   ring, and every question RFC 6675 asks is a question about ranges.
+ * - IsLost() is monotone: the SACKed bytes above a sequence number only grow
+ *   as the number falls. So one point, the "lost edge", splits the holes:
+ *   every unSACKed byte below it is lost, none above (lost_edge()).
+ * - SetPipe() then needs no walk per segment: the unSACKed bytes above the
+ *   edge count once, and those retransmitted (below HighRxt) once more.
+ * - A full scoreboard forgets its highest range: those bytes look
+ *   outstanding again and may be sent twice, never lost. */
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+uint32_t tcp_sacked_in(const struct tcb *t, uint32_t a, uint32_t b)
+{
+	return tcp_ranges_in(&t->sacked, a, b);
+}
+
+static uint32_t unsacked_in(const struct tcb *t, uint32_t a, uint32_t b)
+{
+	return seq_lt(a, b) ? b - a - tcp_sacked_in(t, a, b) : 0;
+}
+
+void tcp_sack_clear(struct tcb *t)
+{
+	t->sacked.n = 0;
+	t->sacked_bytes = 0;
+}
+
+void tcp_sack_trim(struct tcb *t)
+{
+	struct tcp_ranges *s = &t->sacked;
+	while (s->n && seq_leq(s->r[0][1], t->snd_una)) {
+		t->sacked_bytes -= s->r[0][1] - s->r[0][0];
+		tcp_ranges_remove(s, 0);
+	}
+	if (s->n && seq_lt(s->r[0][0], t->snd_una)) {
+		t->sacked_bytes -= t->snd_una - s->r[0][0];
+		s->r[0][0] = t->snd_una;
+	}
+}
+
+/* Merge [l, r) into the scoreboard; returns the bytes it adds. A full
+ * scoreboard forgets its highest range for a lower new one. */
+static uint32_t sb_add(struct tcb *t, uint32_t l, uint32_t r)
+{
+	struct tcp_ranges *s = &t->sacked;
+	uint32_t added = r - l - tcp_ranges_in(s, l, r);
+	if (tcp_ranges_add(s, &t->st->mem, TCP_SACKED_MAX, l, r) < 0) {
+		if (!s->n || seq_geq(l, s->r[s->n - 1][0]))
+			return 0;
+		t->sacked_bytes -= s->r[s->n - 1][1] - s->r[s->n - 1][0];
+		s->n--;
+		if (tcp_ranges_add(s, &t->st->mem, TCP_SACKED_MAX, l, r) < 0)
+			return 0;
+	}
+	t->sacked_bytes += added;
+	return added;
+}
+
+/* RFC 2883 §4: a D-SACK block is the first one, and either lies below the
+ * cumulative ACK or inside the second block. */
+static bool is_dsack(const struct wire_tcp_opts *o, int i, uint32_t ack)
+{
+	if (i != 0)
+		return false;
+	uint32_t l = o->sack[0][0], r = o->sack[0][1];
+	if (seq_leq(r, ack))
+		return true;
+	return o->nsack > 1 && seq_geq(l, o->sack[1][0]) && seq_leq(r, o->sack[1][1]);
+}
+
+uint32_t tcp_sack_update(struct tcb *t, const struct wire_tcp_opts *o, uint32_t ack)
+{
+	uint32_t added = 0;
+	for (int i = 0; i < o->nsack && i < WIRE_TCP_MAX_SACK; i++) {
+		uint32_t l = o->sack[i][0], r = o->sack[i][1];
+		if (!seq_lt(l, r))
+			continue;
+		if (is_dsack(o, i, ack)) {
+			t->dsacks_received++;
+			stack_count(t->st, SYNACK_CNT_TCP_DSACKS_RECEIVED);
+			continue;
+		}
+		/* RFC 2018 §3: blocks outside what is outstanding are bogus */
+		if (seq_leq(r, t->snd_una) || seq_gt(r, t->snd_max) || seq_lt(l, t->snd_una - (1u << 30))) {
+			stack_count(t->st, SYNACK_CNT_TCP_SACK_BLOCKS_BAD);
+			continue;
+		}
+		added += sb_add(t, seq_max(l, t->snd_una), r);
+	}
+	return added;
+}
+
+/* RFC 6675 §4 IsLost(): "DupThresh discontiguous SACKed sequences" or more
+ * than (DupThresh - 1) * SMSS bytes SACKed above a sequence number. The
+ * highest point with that much SACKed above it (implementation notes). */
+static uint32_t lost_edge(const struct tcb *t)
+{
+	uint32_t above = 0;
+	for (int i = t->sacked.n - 1; i >= 0; i--) {
+		above += t->sacked.r[i][1] - t->sacked.r[i][0];
+		if (above > (TCP_DUPTHRESH - 1) * (uint32_t)t->mss || t->sacked.n - i >= TCP_DUPTHRESH)
+			return t->sacked.r[i][0];
+	}
+	return t->snd_una;
+}
+
+bool tcp_sack_head_lost(const struct tcb *t)
+{
+	return t->sacked.n && seq_lt(t->snd_una, lost_edge(t)) && t->sacked.r[0][0] != t->snd_una;
+}
+
+/* RFC 6675 §4 SetPipe(): per unSACKed octet, 1 if not lost, and 1 more if
+ * retransmitted (below HighRxt). */
+uint32_t tcp_sack_pipe(const struct tcb *t)
+{
+	uint32_t edge = lost_edge(t);
+	uint32_t hr = seq_max(t->snd_una, seq_min(t->high_rxt, t->snd_max));
+	return unsacked_in(t, edge, t->snd_max) + unsacked_in(t, t->snd_una, hr);
+}
+
+void tcp_sack_skip(const struct tcb *t, uint32_t *seq, uint32_t *len)
+{
+	for (int i = 0; i < t->sacked.n; i++) {
+		if (seq_lt(*seq, t->sacked.r[i][0])) {
+			*len = MIN(*len, t->sacked.r[i][0] - *seq);
+			break;
+		}
+		if (seq_lt(*seq, t->sacked.r[i][1]))
+			*seq = t->sacked.r[i][1];
+	}
+	*len = seq_lt(*seq, t->snd_max) ? MIN(*len, t->snd_max - *seq) : 0;
+}
+
+/* Retransmit the unSACKed segment at seq (at most one MSS); returns the
+ * sequence space it covered, 0 if none. */
+static uint32_t rexmit_at(struct tcb *t, uint32_t seq, bool move_high_rxt)
+{
+	uint32_t len = tcp_seg_mss(t);
+	tcp_sack_skip(t, &seq, &len);
+	if (!len)
+		return 0;
+	uint32_t sent = tcp_rexmit(t, seq, len);
+	if (sent && move_high_rxt)
+		t->high_rxt = seq_max(t->high_rxt, seq + sent);
+	t->prr_out += sent;
+	return sent;
+}
+
+/* RFC 6675 §5 steps 4.1-4.3, RFC 6937 §3 "on entering recovery". */
+void tcp_recovery_enter(struct tcb *t)
+{
+	t->ssthresh = t->cc->ssthresh(t);
+	t->recover = t->snd_max; /* RecoveryPoint = HighData */
+	t->in_recovery = 1;
+	t->rescue_done = 0;
+	t->high_rxt = t->snd_una;
+	t->rescue_rxt = t->snd_una;
+	t->prr_delivered = 0;
+	t->prr_out = 0;
+	t->recover_fs = t->snd_max - t->snd_una;
+	stack_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
+	tcb_trace_note(t, SYNACK_NOTE_FAST_RETRANSMIT);
+	/* step 4.2: the first segment presumed dropped goes at once */
+	rexmit_at(t, t->snd_una, true);
+}
+
+void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
+{
+	if (seq_geq(t->snd_una, t->recover)) {
+		/* RFC 6675 §5 step (A), RFC 6937 §3 "on recovery exit" */
+		t->in_recovery = 0;
+		t->cwnd = MAX(t->ssthresh, (uint32_t)t->mss);
+		t->cc->on_recovery_end(t);
+		return;
+	}
+	t->prr_delivered += delivered;
+	uint32_t pipe = tcp_sack_pipe(t);
+	uint64_t sndcnt;
+	if (pipe > t->ssthresh) {
+		/* proportional: ceil(prr_delivered * ssthresh / RecoverFS) - prr_out */
+		uint64_t fs = MAX(t->recover_fs, 1u);
+		uint64_t due = ((uint64_t)t->prr_delivered * t->ssthresh + fs - 1) / fs;
+		sndcnt = due > t->prr_out ? due - t->prr_out : 0;
+	} else {
+		/* PRR-SSRB: slow start back up to ssthresh */
+		uint64_t behind = t->prr_delivered > t->prr_out ? t->prr_delivered - t->prr_out : 0;
+		uint64_t limit = MAX(behind, (uint64_t)delivered) + t->mss;
+		sndcnt = MIN((uint64_t)(t->ssthresh - pipe), limit);
+	}
+	t->cwnd = (uint32_t)MIN((uint64_t)pipe + sndcnt, (uint64_t)UINT32_MAX / 2);
+}
+
+/* RFC 6675 §4 NextSeg() rules 1 and 3: the first unSACKed byte not yet
+ * retransmitted in this recovery, if lost (rule 1) or, with nothing new to
+ * send, below the highest SACKed byte (rule 3). */
+static bool next_hole(struct tcb *t, bool rule3)
+{
+	uint32_t seq = seq_max(t->high_rxt, t->snd_una), len = UINT32_MAX;
+	tcp_sack_skip(t, &seq, &len);
+	if (!len)
+		return false;
+	uint32_t limit = rule3 ? (t->sacked.n ? t->sacked.r[t->sacked.n - 1][1] : t->snd_una) : lost_edge(t);
+	return seq_lt(seq, limit) && rexmit_at(t, seq, true);
+}
+
+/* NextSeg() rule 4, a rescue retransmission (RFC 6675 §4): once per
+ * recovery, when nothing else may go, one segment holding the highest
+ * unSACKed byte; HighRxt stays. */
+static bool rescue(struct tcb *t)
+{
+	if (t->rescue_done || snd_unsent(t))
+		return false;
+	t->rescue_done = 1;
+	t->rescue_rxt = t->recover;
+	uint32_t top = t->snd_max;
+	if (t->sacked.n && t->sacked.r[t->sacked.n - 1][1] == top)
+		top = t->sacked.r[t->sacked.n - 1][0];
+	if (!seq_gt(top, seq_max(t->snd_una, t->high_rxt)))
+		return false; /* already resent in this recovery */
+	uint32_t seq = top - MIN(tcp_seg_mss(t), top - t->snd_una);
+	return rexmit_at(t, seq, false) != 0;
+}
+
+bool tcp_recovery_output(struct tcb *t)
+{
+	bool sent = false;
+	/* whole segments only (RFC 6937 §3's sndcnt comes in bytes; a
+	 * fraction of a segment waits for the next ACK) */
+	for (int n = 0; n < 64 && (uint64_t)tcp_sack_pipe(t) + tcp_seg_mss(t) <= t->cwnd; n++) {
+		uint32_t before = t->snd_max;
+		if (next_hole(t, false)) {
+			sent = true;
+			continue;
+		}
+		if (snd_unsent(t) && tcp_send_data(t, false)) { /* rule 2: new data */
+			t->prr_out += t->snd_max - before;
+			sent = true;
+			continue;
+		}
+		if (next_hole(t, true) || rescue(t)) {
+			sent = true;
+			continue;
+		}
+		break;
+	}
+	return sent;
+}
