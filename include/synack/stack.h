@@ -48,6 +48,8 @@ typedef struct synack_tcp_config {
 	uint8_t drop_synfin;			       /* a SYN+FIN cannot open a connection */
 	uint8_t rcvbuf_round_mss; /* round receive buffers up to a multiple of the MSS (BSD) */
 	synack_time_t isn_tick;	  /* RFC 6528 M: 4 us */
+	uint8_t syncookies;	  /* RFC 4987 §3.6: 0 off, 1 when a listener can keep no more
+				     SYN-RECEIVED children (default), 2 for every SYN */
 } synack_tcp_config;
 
 /* What the link carries: raw IP packets (TUN, the in-memory link) or
