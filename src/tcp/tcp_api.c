@@ -134,7 +134,8 @@ int synack_tcp_accept(synack_tcp *lc, synack_tcp **out)
  * take over the 4-tuple of a TIME-WAIT connection the application let go
  * when timestamps were negotiated on it and a second has passed since it
  * last took the peer's FIN: the new incarnation keeps the old timestamp
- * clock (tw_takeover) and an ISS above the old SND.NXT, so its SYN's TSval
+ * clock (the offset is the 4-tuple's, tcb.c) and an ISS above the old
+ * SND.NXT (tw_takeover), so its SYN's TSval
  * exceeds the peer's TS.Recent and its sequence number the peer's RCV.NXT,
  * which is what the peer's RFC 6191 §2 check asks of a new SYN. */
 static bool time_wait_reusable(const struct tcb *t)
@@ -183,12 +184,11 @@ static int connect_tuple(synack_stack *st, synack_endpoint *ep, const synack_end
 	return 0;
 }
 
-/* The new incarnation t replaces TIME-WAIT tw (RFC 6191): same timestamp
- * clock, ISS above the old SND.NXT (RFC 6528's clock nearly always is
- * already; like Linux, a window further on when it is not). */
-static void tw_takeover(struct tcb *t, uint32_t old_nxt, uint32_t old_ts_offset)
+/* The new incarnation t replaces TIME-WAIT tw (RFC 6191): ISS above the
+ * old SND.NXT (RFC 6528's clock nearly always is already; like Linux, a
+ * window further on when it is not). */
+static void tw_takeover(struct tcb *t, uint32_t old_nxt)
 {
-	t->ts_offset = old_ts_offset;
 	if (seq_gt(t->iss, old_nxt))
 		return;
 	t->iss = old_nxt + 65536;
@@ -221,7 +221,7 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 	if (err)
 		return err;
 	bool reuse = tw != NULL;
-	uint32_t tw_nxt = reuse ? tw->snd_nxt : 0, tw_ts_offset = reuse ? tw->ts_offset : 0;
+	uint32_t tw_nxt = reuse ? tw->snd_nxt : 0;
 	if (reuse) {
 		stack_count(st, SYNACK_CNT_TCP_TIME_WAIT_REUSED);
 		tcb_close_state(tw, 0, 0);
@@ -238,7 +238,7 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 		t->rcv_wscale = choose_rcv_wscale(t->rcvbuf);
 	tcb_init_seq(t);
 	if (reuse)
-		tw_takeover(t, tw_nxt, tw_ts_offset);
+		tw_takeover(t, tw_nxt);
 	if (tcb_hash_insert(t) < 0) {
 		tcb_free(t);
 		return -ENOMEM;

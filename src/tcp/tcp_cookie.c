@@ -26,10 +26,9 @@
  *   option byte is under the MAC: an attacker cannot alter it either.
  *   Without timestamps a cookie connection has neither window scaling nor
  *   SACK, as in every stack that does cookies.
- * - The connection's timestamp offset (RFC 7323 §5.4) is a keyed hash of
- *   the 4-tuple rather than random, so the ACK finds the clock the SYN-ACK
- *   was sent on; it is a different hash from the ISN's (RFC 6528), which it
- *   must not reveal.
+ * - Every connection's timestamp offset (RFC 7323 §5.4) is a keyed hash
+ *   of the 4-tuple (tcp_ts_offset), so the ACK finds the clock the SYN-ACK
+ *   was sent on.
  * - The SYN-ACK is built by tcp_emit() from a TCB on the C stack that no
  *   table, queue or timer ever sees: nothing is allocated. */
 #include <string.h>
@@ -90,16 +89,6 @@ uint32_t tcp_cookie_iss(const synack_stack *st, const synack_endpoint *local, co
 	return (mac & ~7u) | (mss_idx & 7u);
 }
 
-/* RFC 7323 §5.4 offset for a cookie connection: keyed, 40 input bytes. */
-uint32_t tcp_cookie_ts_offset(const synack_stack *st, const synack_endpoint *local,
-			      const synack_endpoint *remote)
-{
-	uint8_t buf[40];
-	size_t n = tuple_bytes(buf, local, remote);
-	memcpy(buf + n, "tsof", 4);
-	return (uint32_t)(siphash24(tcps(st)->key, buf, sizeof buf) >> 32);
-}
-
 uint32_t tcp_cookie_period(const synack_stack *st)
 {
 	return (uint32_t)(st->now / COOKIE_PERIOD);
@@ -150,6 +139,10 @@ static void stub_init(struct tcb *s, struct tcb *l, const struct tcp_seg *syn)
 	s->irs = syn->h.seq;
 	s->rcv_nxt = syn->h.seq + 1;
 	tcp_negotiate(s, &syn->h.opt);
+	if (!s->ts_ok) { /* nowhere to keep them: offered neither */
+		s->ws_ok = s->sack_ok = 0;
+		s->snd_wscale = s->rcv_wscale = 0;
+	}
 }
 
 /* RFC 4987 §3.6: answer the SYN with <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK>
@@ -165,7 +158,7 @@ void tcp_cookie_send(struct tcb *l, const struct tcp_seg *syn)
 	s.iss = tcp_cookie_iss(st, &s.local, &s.remote, syn->h.seq, tcp_cookie_period(st), idx, opts);
 	if (s.ts_ok) {
 		uint32_t ms = (uint32_t)(st->now / 1000);
-		uint32_t off = tcp_cookie_ts_offset(st, &s.local, &s.remote);
+		uint32_t off = tcp_ts_offset(st, &s.local, &s.remote);
 		s.ts_offset = cookie_tsval(ms + off, opts) - ms; /* tcp_ts_now(&s) is the cookie TSval */
 	}
 	tcp_emit(&s, s.iss, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 0, 0);

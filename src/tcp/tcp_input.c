@@ -229,7 +229,7 @@ static struct tcb *cookie_child(struct tcb *l, const struct tcp_seg *ack, const 
 	c->snd_wl1 = c->irs;				     /* the ACK's window is taken below, scaled */
 	c->snd_wl2 = c->iss;
 	if (c->ts_ok) {
-		c->ts_offset = tcp_cookie_ts_offset(l->st, &c->local, &c->remote);
+		c->ts_offset = tcp_ts_offset(l->st, &c->local, &c->remote);
 		/* the echo of the cookie TSval runs up to 63 ms behind our
 		 * clock: no RTT sample from it (RFC 7323 §4.2's stale echo) */
 		c->rtx_seen = 1;

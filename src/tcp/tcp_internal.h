@@ -309,9 +309,9 @@ bool tcp_cookie_expected(const struct tcb *l);
 bool tcp_cookie_check(const struct tcb *l, const struct tcp_seg *ack, struct wire_tcp_opts *o);
 uint32_t tcp_cookie_iss(const synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote,
 			uint32_t peer_isn, uint32_t period, uint8_t mss_idx, uint8_t opts);
-uint32_t tcp_cookie_ts_offset(const synack_stack *st, const synack_endpoint *local,
-			      const synack_endpoint *remote);
 uint32_t tcp_cookie_period(const synack_stack *st);
 uint16_t tcp_cookie_mss_value(unsigned idx);
+/* tcb.c: RFC 7323 §5.4 timestamp offset of a 4-tuple (keyed hash) */
+uint32_t tcp_ts_offset(const synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
 
 #endif
