@@ -225,7 +225,7 @@ static struct tcb *cookie_child(struct tcb *l, const struct tcp_seg *ack, const 
 	c->irs = ack->h.seq - 1;
 	c->rcv_nxt = c->last_ack_sent = ack->h.seq;
 	tcp_negotiate(c, o);
-	c->rcv_adv = c->rcv_nxt + MIN(rcv_space(c), 65535u); /* the SYN-ACK's window */
+	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c); /* a SYN-ACK offers it all (tcp_emit) */
 	c->snd_wl1 = c->irs;				     /* the ACK's window is taken below, scaled */
 	c->snd_wl2 = c->iss;
 	if (c->ts_ok) {
