@@ -226,7 +226,7 @@ static struct tcb *cookie_child(struct tcb *l, const struct tcp_seg *ack, const 
 	c->rcv_nxt = c->last_ack_sent = ack->h.seq;
 	tcp_negotiate(c, o);
 	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c); /* a SYN-ACK offers it all (tcp_emit) */
-	c->snd_wl1 = c->irs;				     /* the ACK's window is taken below, scaled */
+	c->snd_wl1 = c->irs;			     /* the ACK's window is taken below, scaled */
 	c->snd_wl2 = c->iss;
 	if (c->ts_ok) {
 		c->ts_offset = tcp_ts_offset(l->st, &c->local, &c->remote);
