@@ -88,6 +88,7 @@ static const struct {
     TCP_FIELD(drop_synfin, 0),
     TCP_FIELD(rcvbuf_round_mss, 0),
     TCP_FIELD(cc, 0),
+    TCP_FIELD(syncookies, 0),
 };
 #undef TCP_FIELD
 

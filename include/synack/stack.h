@@ -49,6 +49,8 @@ typedef struct synack_tcp_config {
 	uint8_t rcvbuf_round_mss; /* round receive buffers up to a multiple of the MSS (BSD) */
 	synack_time_t isn_tick;	  /* RFC 6528 M: 4 us */
 	uint8_t cc;		  /* congestion control: enum synack_tcp_cc (0: the default, CUBIC) */
+	uint8_t syncookies;	  /* RFC 4987 §3.6: 0 off, 1 when a listener can keep no more
+				     SYN-RECEIVED children (default), 2 for every SYN */
 } synack_tcp_config;
 
 /* Congestion control modules (src/tcp/tcp_cc.h). */

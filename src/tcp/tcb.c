@@ -169,9 +169,25 @@ void tcb_init_seq(struct tcb *t)
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->data_seq = t->iss + 1;
 	t->recover = t->iss; /* RFC 6582 §3.2: recover starts at the ISS */
-	uint32_t r;
-	t->st->cfg.rng.fill(t->st->cfg.rng.ctx, &r, sizeof r);
-	t->ts_offset = r; /* RFC 7323 §5.4: a random per-connection offset */
+	t->ts_offset = tcp_ts_offset(t->st, &t->local, &t->remote);
+}
+
+/* RFC 7323 §5.4: the per-connection timestamp offset is RFC 6528's
+ * function of the 4-tuple "with a different secret key" (here: the same
+ * key over a 40-byte input, unrelated to the ISN's 36), not random: entirely
+ * random offsets "conflict with PAWS" (its Appendix H (j)), since a new
+ * incarnation of a 4-tuple must show the peer's TIME-WAIT a higher TSval
+ * (RFC 6191 §2), and a SYN cookie connection (tcp_cookie.c) finds the
+ * clock its SYN-ACK was sent on without keeping it. */
+uint32_t tcp_ts_offset(const synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
+{
+	uint8_t buf[40];
+	memcpy(buf, local->addr.bytes, 16);
+	memcpy(buf + 16, remote->addr.bytes, 16);
+	memcpy(buf + 32, &local->port, 2);
+	memcpy(buf + 34, &remote->port, 2);
+	memcpy(buf + 36, "tsof", 4);
+	return (uint32_t)(siphash24(tcps(st)->key, buf, sizeof buf) >> 32);
 }
 
 void tcb_event(struct tcb *t, uint32_t ev)

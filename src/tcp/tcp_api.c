@@ -130,17 +130,70 @@ int synack_tcp_accept(synack_tcp *lc, synack_tcp **out)
 	return 0;
 }
 
-static int pick_port(synack_stack *st, synack_endpoint *local, const synack_endpoint *remote)
+/* RFC 6191 on the client side (as Linux's tcp_tw_reuse): a connect() may
+ * take over the 4-tuple of a TIME-WAIT connection the application let go
+ * when timestamps were negotiated on it and a second has passed since it
+ * last took the peer's FIN: the new incarnation keeps the old timestamp
+ * clock (the offset is the 4-tuple's, tcb.c) and an ISS above the old
+ * SND.NXT (tw_takeover), so its SYN's TSval
+ * exceeds the peer's TS.Recent and its sequence number the peer's RCV.NXT,
+ * which is what the peer's RFC 6191 §2 check asks of a new SYN. */
+static bool time_wait_reusable(const struct tcb *t)
+{
+	return t->state == SYNACK_TCP_TIME_WAIT && !t->user && t->ts_ok &&
+	       tnow(t) >= t->t_close - 2 * tcfg(t)->msl + SYNACK_SEC(1);
+}
+
+/* A free port in the dynamic range or, when none is, one whose connection
+ * to remote is a reusable TIME-WAIT (*tw). */
+static int pick_port(synack_stack *st, synack_endpoint *local, const synack_endpoint *remote, struct tcb **tw)
 {
 	struct tcp_stack *ts = tcps(st);
+	uint16_t tw_port = 0;
 	for (unsigned i = 0; i < 16384; i++) {
 		uint16_t p = ts->next_port;
 		ts->next_port = p == 65535 ? 49152 : (uint16_t)(p + 1);
 		local->port = p;
-		if (!tcb_lookup(st, local, remote) && !tcb_lookup_listener(st, local))
+		if (tcb_lookup_listener(st, local))
+			continue;
+		struct tcb *t = tcb_lookup(st, local, remote);
+		if (!t)
 			return 0;
+		if (!tw_port && time_wait_reusable(t))
+			tw_port = p;
 	}
-	return -EADDRNOTAVAIL;
+	if (!tw_port)
+		return -EADDRNOTAVAIL;
+	local->port = tw_port;
+	*tw = tcb_lookup(st, local, remote);
+	return 0;
+}
+
+/* The 4-tuple for a connect(): a port picked, or the one asked for if no
+ * connection holds it but a reusable TIME-WAIT (*tw). */
+static int connect_tuple(synack_stack *st, synack_endpoint *ep, const synack_endpoint *remote,
+			 struct tcb **tw)
+{
+	*tw = NULL;
+	if (ep->port == 0)
+		return pick_port(st, ep, remote, tw);
+	struct tcb *old = tcb_lookup(st, ep, remote);
+	if (old && !time_wait_reusable(old))
+		return -EADDRINUSE;
+	*tw = old;
+	return 0;
+}
+
+/* The new incarnation t replaces TIME-WAIT tw (RFC 6191): ISS above the
+ * old SND.NXT (RFC 6528's clock nearly always is already; like Linux, a
+ * window further on when it is not). */
+static void tw_takeover(struct tcb *t, uint32_t old_nxt)
+{
+	if (seq_gt(t->iss, old_nxt))
+		return;
+	t->iss = old_nxt + 65536;
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->data_seq = t->iss + 1;
 }
 
 int synack_tcp_connect(synack_stack *st, const synack_endpoint *remote, const synack_endpoint *local,
@@ -163,12 +216,16 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 		if (!addr_unspecified(&local->addr) && !net_is_local(st, &local->addr))
 			return -EADDRNOTAVAIL;
 	}
-	if (ep.port == 0) {
-		int err = pick_port(st, &ep, remote);
-		if (err)
-			return err;
-	} else if (tcb_lookup(st, &ep, remote)) {
-		return -EADDRINUSE;
+	struct tcb *tw;
+	int err = connect_tuple(st, &ep, remote, &tw);
+	if (err)
+		return err;
+	bool reuse = tw != NULL;
+	uint32_t tw_nxt = reuse ? tw->snd_nxt : 0;
+	if (reuse) {
+		stack_count(st, SYNACK_CNT_TCP_TIME_WAIT_REUSED);
+		tcb_close_state(tw, 0, 0);
+		tcb_maybe_free(tw);
 	}
 	struct tcb *t = tcb_new(st);
 	if (!t)
@@ -180,6 +237,8 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 	if (st->cfg.tcp.wscale_enable && !t->noopt)
 		t->rcv_wscale = choose_rcv_wscale(t->rcvbuf);
 	tcb_init_seq(t);
+	if (reuse)
+		tw_takeover(t, tw_nxt);
 	if (tcb_hash_insert(t) < 0) {
 		tcb_free(t);
 		return -ENOMEM;

@@ -10,6 +10,8 @@ int tcp_config_check(const synack_tcp_config *t)
 		return -EINVAL;
 	if (t->rto_min <= 0 || t->rto_initial <= 0 || t->rto_max < t->rto_min || t->msl < 0 || t->delack < 0)
 		return -EINVAL;
+	if (t->syncookies > 2)
+		return -EINVAL;
 	return 0;
 }
 
@@ -43,5 +45,6 @@ void synack_tcp_config_defaults(synack_tcp_config *c)
 	c->challenge_ack_limit = 1000; /* RFC 5961 §7 */
 	c->max_connections = 1u << 20;
 	c->drop_synfin = 1;
-	c->isn_tick = 4; /* RFC 6528 §3: a 4-microsecond timer */
+	c->isn_tick = 4;   /* RFC 6528 §3: a 4-microsecond timer */
+	c->syncookies = 1; /* RFC 4987 §3.6: only when the SYN-RECEIVED queue is full, as Linux */
 }

@@ -85,6 +85,35 @@ static void verdict_apply(synack_stack *st, struct tcb *t, const struct tcp_seg 
 	}
 }
 
+/* A segment for connection t: its state's handler, the verdict, then
+ * whatever output follows (or t goes, if it reached CLOSED). */
+static void conn_input(struct tcb *t, struct tcp_seg *seg)
+{
+	verdict_apply(t->st, t, seg,
+		      t->state == SYNACK_TCP_SYN_SENT ? tcp_syn_sent_input(t, seg) : tcp_sync_input(t, seg));
+	if (t->state == SYNACK_TCP_CLOSED)
+		tcb_maybe_free(t);
+	else
+		tcp_output(t);
+}
+
+/* RFC 6191 §2 (RFC 9293 §3.6.1's MAY-2): a SYN for a connection in
+ * TIME-WAIT opens a new incarnation, if a listener wants it and the SYN
+ * cannot belong to the old one: with timestamps on the old connection and
+ * in the SYN, its TSval is above TS.Recent; else its sequence number is
+ * above RCV.NXT. Otherwise the SYN goes through the old connection as
+ * before (RFC 5961 §4 challenge ACK). */
+static bool time_wait_reopen(const struct tcb *t, const struct tcp_seg *seg)
+{
+	if (t->state != SYNACK_TCP_TIME_WAIT ||
+	    (seg->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_ACK | SYNACK_TCP_RST)) != SYNACK_TCP_SYN ||
+	    t->user || !tcb_lookup_listener(t->st, &seg->dst))
+		return false;
+	if (t->ts_ok && seg->h.opt.has_ts && tcfg(t)->ts_enable)
+		return seq_gt(seg->h.opt.ts_val, t->ts_recent);
+	return seq_gt(seg->h.seq, t->rcv_nxt);
+}
+
 void tcp_input(synack_stack *st, const struct net_rx *rx)
 {
 	struct tcp_seg seg;
@@ -105,13 +134,15 @@ void tcp_input(synack_stack *st, const struct net_rx *rx)
 		return;
 	}
 	trace_in(st, t, &seg);
-	verdict_apply(st, t, &seg,
-		      t->state == SYNACK_TCP_SYN_SENT ? tcp_syn_sent_input(t, &seg)
-						      : tcp_sync_input(t, &seg));
-	if (t->state == SYNACK_TCP_CLOSED)
+	if (time_wait_reopen(t, &seg)) {
+		struct tcb *l = tcb_lookup_listener(st, &seg.dst);
+		stack_count(st, SYNACK_CNT_TCP_TIME_WAIT_REUSED);
+		tcb_close_state(t, 0, 0);
 		tcb_maybe_free(t);
-	else
-		tcp_output(t);
+		verdict_apply(st, NULL, &seg, tcp_listen_input(l, &seg));
+		return;
+	}
+	conn_input(t, &seg);
 }
 
 /* ---- option negotiation on SYN and SYN-ACK ---- */
@@ -183,6 +214,59 @@ static struct tcb *spawn_child(struct tcb *l, const struct tcp_seg *seg)
 	return c;
 }
 
+/* The connection a valid cookie stands for (RFC 4987 §3.6), as the SYN
+ * and the SYN-ACK we no longer hold had left it, in ESTABLISHED on the
+ * listener's accept queue. */
+static struct tcb *cookie_child(struct tcb *l, const struct tcp_seg *ack, const struct wire_tcp_opts *o)
+{
+	struct tcb *c = spawn_child(l, ack);
+	if (!c)
+		return NULL;
+	c->iss = ack->h.ack - 1;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->data_seq = c->iss + 1;
+	c->irs = ack->h.seq - 1;
+	c->rcv_nxt = c->last_ack_sent = ack->h.seq;
+	tcp_negotiate(c, o);
+	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c); /* a SYN-ACK offers it all (tcp_emit) */
+	c->snd_wl1 = c->irs;			     /* the ACK's window is taken below, scaled */
+	c->snd_wl2 = c->iss;
+	if (c->ts_ok) {
+		c->ts_offset = tcp_ts_offset(l->st, &c->local, &c->remote);
+		/* the echo of the cookie TSval runs up to 63 ms behind our
+		 * clock: no RTT sample from it (RFC 7323 §4.2's stale echo) */
+		c->rtx_seen = 1;
+		c->ts_rtx = tcp_ts_now(c);
+	}
+	tcb_set_state(c, SYNACK_TCP_ESTABLISHED);
+	tcb_child_ready(l, c);
+	tcb_event(c, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
+	return c;
+}
+
+/* An ACK to a listener that sends cookies: the third segment of a cookie
+ * handshake, or (not verifying) answered by a RST as any ACK to a
+ * listener. The accept backlog holds as for any handshake: over it the
+ * ACK is dropped, and the peer's retransmission (or its first data) will
+ * carry the cookie again. The segment then goes through the new
+ * connection, so data and FIN on it are kept. */
+static struct tcp_verdict cookie_ack(struct tcb *l, struct tcp_seg *seg)
+{
+	synack_stack *st = l->st;
+	struct wire_tcp_opts o;
+	if (!tcp_cookie_check(l, seg, &o))
+		return tcp_verdict(TCP_DROP_RESET, SYNACK_DROP_TCP_SYNCOOKIE_BAD);
+	if (l->accq.count >= l->backlog)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
+	struct tcb *c = cookie_child(l, seg, &o);
+	if (!c)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_TOO_MANY);
+	stack_count(st, SYNACK_CNT_TCP_SYNCOOKIES_VALID);
+	stack_count(st, SYNACK_CNT_TCP_PASSIVE_OPENS);
+	conn_input(c, seg);
+	return TCP_HANDLED;
+}
+
 /* Which SYNs a listener refuses, and how (RFC 9293 §3.10.7.2 first to
  * third; the queues bounded as DESIGN.md asks). */
 static struct tcp_verdict listen_check(const struct tcb *l, const struct tcp_seg *seg)
@@ -196,7 +280,7 @@ static struct tcp_verdict listen_check(const struct tcb *l, const struct tcp_seg
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_LISTEN_BAD);
 	if (synfin_refused(l->st, seg))
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_BAD_FLAGS);
-	if (l->synq.count >= l->backlog)
+	if (l->synq.count >= l->backlog && !tcp_cookie_wanted(l))
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_SYN_QUEUE_FULL);
 	if (l->accq.count >= l->backlog)
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
@@ -206,9 +290,16 @@ static struct tcp_verdict listen_check(const struct tcb *l, const struct tcp_seg
 struct tcp_verdict tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 {
 	synack_stack *st = l->st;
+	uint8_t f = seg->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_ACK | SYNACK_TCP_RST);
+	if (f == SYNACK_TCP_ACK && tcp_cookie_expected(l))
+		return cookie_ack(l, seg);
 	struct tcp_verdict v = listen_check(l, seg);
 	if (v.action != TCP_CONTINUE)
 		return v;
+	if (tcp_cookie_wanted(l)) {
+		tcp_cookie_send(l, seg); /* RFC 4987 §3.6: no state kept */
+		return TCP_HANDLED;
+	}
 	struct tcb *c = spawn_child(l, seg);
 	if (!c)
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_TOO_MANY);

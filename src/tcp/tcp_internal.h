@@ -217,6 +217,8 @@ struct tcp_stack {
 	synack_time_t chack_window;
 	uint32_t chack_count;
 	struct tcb *ev_head, *ev_tail; /* connections with pending events */
+	synack_time_t cookie_sent_at;  /* when the last SYN cookie went out (tcp_cookie.c) */
+	uint8_t cookie_sent;	       /* any SYN cookie sent yet */
 };
 
 static inline struct tcp_stack *tcps(const synack_stack *st)
@@ -357,5 +359,22 @@ void tcp_rtt_sample(struct tcb *t, synack_time_t rtt);
 void tcp_rtx_arm(struct tcb *t);
 void tcp_persist_arm(struct tcb *t);
 void tcp_time_wait_enter(struct tcb *t);
+
+/* tcp_cookie.c: SYN cookies, RFC 4987 §3.6 */
+enum { TCP_COOKIE_MSS_COUNT = 8 };
+/* Answer with a cookie rather than a SYN-RECEIVED child? */
+bool tcp_cookie_wanted(const struct tcb *l);
+/* The stateless SYN-ACK answering syn (counted tcp_syncookies_sent). */
+void tcp_cookie_send(struct tcb *l, const struct tcp_seg *syn);
+/* Is an ACK to a listener worth checking as a cookie? */
+bool tcp_cookie_expected(const struct tcb *l);
+/* true if SEG.ACK - 1 is a valid cookie; *o gets the SYN's options. */
+bool tcp_cookie_check(const struct tcb *l, const struct tcp_seg *ack, struct wire_tcp_opts *o);
+uint32_t tcp_cookie_iss(const synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote,
+			uint32_t peer_isn, uint32_t period, uint8_t mss_idx, uint8_t opts);
+uint32_t tcp_cookie_period(const synack_stack *st);
+uint16_t tcp_cookie_mss_value(unsigned idx);
+/* tcb.c: RFC 7323 §5.4 timestamp offset of a 4-tuple (keyed hash) */
+uint32_t tcp_ts_offset(const synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
 
 #endif
