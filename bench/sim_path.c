@@ -25,12 +25,13 @@
 #include "synack/stack.h"
 #include "synack/tcp.h"
 
-#define RATE_BPS   100000000ull
-#define ONE_WAY_US 25000
-#define MTU	   1500
-#define PORT	   5001
+static uint64_t RATE_BPS = 100000000ull;
+static long ONE_WAY_US = 25000;
+#define MTU  1500
+#define PORT 5001
 
 static uint8_t buf[256 * 1024];
+static int both_ways;
 
 struct path {
 	synack_memlink *link;
@@ -47,13 +48,13 @@ static void rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t now)
 static int path_open(struct path *p, uint64_t seed, double loss, int cc, int sack)
 {
 	/* frames in flight one way (the pipe) plus one BDP of queue */
-	uint32_t bdp_frames = (uint32_t)(RATE_BPS / 8 * 2 * ONE_WAY_US / 1000000 / MTU);
+	uint32_t bdp_frames = (uint32_t)(RATE_BPS / 8 * 2 * (uint64_t)ONE_WAY_US / 1000000 / MTU) + 8;
 	synack_impair data = {.loss = loss,
 			      .delay = ONE_WAY_US,
 			      .rate_bps = RATE_BPS,
 			      .queue_limit = bdp_frames / 2 + bdp_frames};
 	synack_impair acks = data;
-	acks.loss = 0;
+	acks.loss = both_ways ? loss : 0;
 	memset(p, 0, sizeof *p);
 	if (synack_memlink_create(seed, &data, &acks, &p->link))
 		return -1;
@@ -158,6 +159,10 @@ static void run(const char *cc_name, int cc, int sack, double loss, uint64_t tot
 		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_FAST_RETRANSMITS),
 		(unsigned long long)timeouts(&p), (unsigned long long)link_drops(&p),
 		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_DSACKS_RECEIVED));
+	fprintf(stderr, "#     loss probes %llu (repaired %llu), lost retransmissions %llu\n",
+		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_LOSS_PROBES),
+		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_TLP_RECOVERIES),
+		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_RACK_LOST_RETRANSMITS));
 	path_close(&p);
 	double rtt = 2.0 * ONE_WAY_US / 1e6;
 	double mss = MTU - 40 - 12; /* timestamps on */
@@ -167,14 +172,34 @@ static void run(const char *cc_name, int cc, int sack, double loss, uint64_t tot
 			sack ? "sack" : "nosack", loss * 100);
 		return;
 	}
-	printf("path_%s_%s_loss%.0f synack=%.1f baseline=%.1f ratio=%.2f Mbit/s\n", cc_name,
+	printf("path_%s_%s_loss%g synack=%.1f baseline=%.1f ratio=%.2f Mbit/s\n", cc_name,
 	       sack ? "sack" : "nosack", loss * 100, mbit, base, mbit / base);
 	fprintf(stderr, "#   retransmits %u, cwnd %u, ssthresh %u, srtt %lld us\n", info.retransmits,
 		info.cwnd, info.ssthresh, (long long)info.srtt);
 }
 
+/* SIM_PATH="LOSS ONE_WAY_US MBIT BOTH MB": one run of each module with
+ * those settings (experiments; make bench runs the fixed set). */
+static int custom(const char *spec)
+{
+	double loss, mbit;
+	long mb;
+	if (sscanf(spec, "%lf %ld %lf %d %ld", &loss, &ONE_WAY_US, &mbit, &both_ways, &mb) != 5) {
+		fprintf(stderr, "sim_path: SIM_PATH wants \"LOSS ONE_WAY_US MBIT BOTH MB\"\n");
+		return 1;
+	}
+	RATE_BPS = (uint64_t)(mbit * 1e6);
+	for (int sack = 1; sack >= 0; sack--) {
+		run("cubic", SYNACK_TCP_CC_CUBIC, sack, loss, (uint64_t)mb << 20, 0);
+		run("newreno", SYNACK_TCP_CC_NEWRENO, sack, loss, (uint64_t)mb << 20, 0);
+	}
+	return 0;
+}
+
 int main(void)
 {
+	if (getenv("SIM_PATH"))
+		return custom(getenv("SIM_PATH"));
 	uint64_t mib = 1u << 20;
 	int quick = env_long("BENCH_QUICK", 0) != 0;
 	uint64_t big = (quick ? 16 : 64) * mib, small = (quick ? 4 : 16) * mib;

@@ -579,6 +579,8 @@ static const char *note_text(uint16_t note)
 		return "segment after a gap: kept until the gap is filled";
 	case SYNACK_NOTE_KEEPALIVE:
 		return "keepalive probe";
+	case SYNACK_NOTE_LOSS_PROBE:
+		return "↻ no ACK for two round trips: tail loss probe";
 	}
 	return NULL; /* TIME_WAIT_DONE: the state change says it */
 }

@@ -205,6 +205,7 @@ enum synack_trace_note {
 	SYNACK_NOTE_TIME_WAIT_DONE, /* 2*MSL expired */
 	SYNACK_NOTE_OOO_QUEUED,	    /* segment kept out of order */
 	SYNACK_NOTE_KEEPALIVE,
+	SYNACK_NOTE_LOSS_PROBE, /* RFC 8985 §7 tail loss probe sent */
 };
 
 /* TCP flag bits as on the wire. */

@@ -53,7 +53,7 @@ struct tcb *tcb_new(synack_stack *st)
 	t->rcvbuf = st->cfg.tcp.rcvbuf;
 	t->rto = st->cfg.tcp.rto_initial;
 	t->cc = tcp_cc_find(st->cfg.tcp.cc);
-	t->t_rtx = t->t_persist = t->t_delack = t->t_close = SYNACK_TIME_NEVER;
+	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = SYNACK_TIME_NEVER;
 	t->timer.when = SYNACK_TIME_NEVER;
 	return t;
 }
@@ -233,7 +233,8 @@ void tcb_ev_unlink(struct tcb *t)
 
 void tcb_timer_update(struct tcb *t)
 {
-	synack_time_t w = MIN(MIN(t->t_rtx, t->t_persist), MIN(t->t_delack, t->t_close));
+	synack_time_t w =
+	    MIN(MIN(MIN(t->t_rtx, t->t_persist), MIN(t->t_delack, t->t_close)), MIN(t->t_tlp, t->t_rack));
 	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, w);
 }
 
@@ -315,6 +316,7 @@ void tcb_free(struct tcb *t)
 	ring_free(&t->rcvq, &st->mem);
 	tcp_ranges_free(&t->ooo, &st->mem);
 	tcp_ranges_free(&t->sacked, &st->mem);
+	tcp_rack_free(t);
 	if (t->all_prev)
 		t->all_prev->all_next = t->all_next;
 	else
@@ -337,8 +339,9 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		t->error = err;
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
-	t->t_rtx = t->t_persist = t->t_delack = t->t_close = SYNACK_TIME_NEVER;
+	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = SYNACK_TIME_NEVER;
 	tcb_timer_update(t);
+	tcp_rack_free(t);
 	ring_free(&t->sndq, &t->st->mem);
 	tcp_ranges_free(&t->sacked, &t->st->mem);
 	t->sacked_bytes = 0;

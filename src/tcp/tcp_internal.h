@@ -59,6 +59,12 @@ static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b)
  * capped by it), SACKed ranges a sender keeps (RFC 6675 §3's scoreboard;
  * beyond that the highest are forgotten: their bytes may be sent again). */
 enum { TCP_OOO_MAX = 255, TCP_SACKED_MAX = 128, TCP_MAX_WSCALE = 14 };
+/* Retransmissions logged for RACK's lost-retransmission rule (tcp_rack.c). */
+enum { TCP_RTXLOG_MAX = 1024 };
+struct tcp_rtx_rec {
+	uint32_t seq, end, mark; /* mark: SND.MAX when it was sent */
+	synack_time_t when;
+};
 /* RFC 6675 §2 DupThresh, RFC 5681 §3.2's three duplicate ACKs. */
 enum { TCP_DUPTHRESH = 3 };
 /* RFC 7323 §3.2: 10 bytes of timestamps, 12 with the padding every segment
@@ -200,6 +206,16 @@ struct tcb {
 	struct tcp_ranges sacked;
 	uint32_t sacked_bytes, high_rxt, rescue_rxt;
 	uint32_t dsack[2]; /* a duplicate segment received, for the next ACK's first block */
+	/* RACK-TLP in part (RFC 8985, tcp_rack.c) */
+	struct tcp_rtx_rec *rtxlog; /* retransmissions of this recovery in flight */
+	uint16_t nrtx, rtx_cap;
+	struct tcp_ranges relost; /* retransmissions found lost: to resend */
+	uint32_t relost_bytes;
+	synack_time_t t_tlp;  /* loss probe timeout */
+	synack_time_t t_rack; /* reordering window of the first hole (tcp_rack_arm) */
+	uint32_t tlp_end;
+	uint32_t rack_edge, rack_cand, rack_armed; /* see tcp_rack_arm */
+	uint8_t tlp_pending : 1, tlp_rexmit : 1, tlp_dsack : 1;
 	/* statistics */
 	uint32_t retransmits, dsacks_received;
 	uint64_t bytes_sent, bytes_received, bytes_acked;
@@ -351,6 +367,20 @@ bool tcp_recovery_output(struct tcb *t);
 /* The segment of at most len bytes at seq, skipping SACKed bytes: moves
  * *seq past SACKed data and cuts *len at the next SACKed range. */
 void tcp_sack_skip(const struct tcb *t, uint32_t *seq, uint32_t *len);
+
+/* tcp_rack.c */
+void tcp_rack_note_rexmit(struct tcb *t, uint32_t seq, uint32_t end);
+void tcp_rack_on_ack(struct tcb *t);
+void tcp_rack_trim(struct tcb *t);
+void tcp_rack_clear(struct tcb *t);
+void tcp_rack_free(struct tcb *t);
+bool tcp_rack_next(struct tcb *t, uint32_t *seq, uint32_t *len);
+void tcp_rack_resent(struct tcb *t, uint32_t seq, uint32_t len);
+void tcp_rack_arm(struct tcb *t);
+void tcp_rack_fire(struct tcb *t);
+void tcp_tlp_arm(struct tcb *t);
+void tcp_tlp_fire(struct tcb *t);
+void tcp_tlp_on_ack(struct tcb *t);
 
 /* tcp_timer.c */
 /* Run the due timers; returns false if the TCB was freed. */

@@ -410,6 +410,8 @@ bool tcp_send_data(struct tcb *t, bool force)
 	t->snd_max = seq_max(t->snd_max, t->snd_nxt);
 	if (t->t_rtx == SYNACK_TIME_NEVER)
 		tcp_rtx_arm(t);
+	if (!rexmit && !t->tlp_pending)
+		tcp_tlp_arm(t); /* RFC 8985 §7.2: after new data */
 	return true;
 }
 

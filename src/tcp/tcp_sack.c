@@ -84,6 +84,8 @@ uint32_t tcp_sack_update(struct tcb *t, const struct wire_tcp_opts *o, uint32_t 
 		if (!seq_lt(l, r))
 			continue;
 		if (is_dsack(o, i, ack)) {
+			if (t->tlp_pending && seq_leq(r, t->tlp_end) && seq_gt(r, t->tlp_end - t->mss))
+				t->tlp_dsack = 1; /* RFC 8985 §7.4: the probe was a duplicate */
 			t->dsacks_received++;
 			stack_count(t->st, SYNACK_CNT_TCP_DSACKS_RECEIVED);
 			continue;
@@ -103,13 +105,18 @@ uint32_t tcp_sack_update(struct tcb *t, const struct wire_tcp_opts *o, uint32_t 
  * highest point with that much SACKed above it (implementation notes). */
 static uint32_t lost_edge(const struct tcb *t)
 {
-	uint32_t above = 0;
+	uint32_t above = 0, edge = t->snd_una;
 	for (int i = t->sacked.n - 1; i >= 0; i--) {
 		above += t->sacked.r[i][1] - t->sacked.r[i][0];
-		if (above > (TCP_DUPTHRESH - 1) * (uint32_t)t->mss || t->sacked.n - i >= TCP_DUPTHRESH)
-			return t->sacked.r[i][0];
+		if (above > (TCP_DUPTHRESH - 1) * (uint32_t)t->mss || t->sacked.n - i >= TCP_DUPTHRESH) {
+			edge = t->sacked.r[i][0];
+			break;
+		}
 	}
-	return t->snd_una;
+	/* RACK's edge (tcp_rack.c): holes that have had their time */
+	if (seq_gt(t->rack_edge, edge) && seq_leq(t->rack_edge, t->snd_max))
+		edge = t->rack_edge;
+	return edge;
 }
 
 bool tcp_sack_head_lost(const struct tcb *t)
@@ -123,7 +130,9 @@ uint32_t tcp_sack_pipe(const struct tcb *t)
 {
 	uint32_t edge = lost_edge(t);
 	uint32_t hr = seq_max(t->snd_una, seq_min(t->high_rxt, t->snd_max));
-	return unsacked_in(t, edge, t->snd_max) + unsacked_in(t, t->snd_una, hr);
+	uint32_t resent = unsacked_in(t, t->snd_una, hr);
+	/* retransmissions RACK found lost are out of the network again */
+	return unsacked_in(t, edge, t->snd_max) + resent - MIN(resent, t->relost_bytes);
 }
 
 void tcp_sack_skip(const struct tcb *t, uint32_t *seq, uint32_t *len)
@@ -148,6 +157,8 @@ static uint32_t rexmit_at(struct tcb *t, uint32_t seq, bool move_high_rxt)
 	if (!len)
 		return 0;
 	uint32_t sent = tcp_rexmit(t, seq, len);
+	if (sent)
+		tcp_rack_note_rexmit(t, seq, seq + sent);
 	if (sent && move_high_rxt)
 		t->high_rxt = seq_max(t->high_rxt, seq + sent);
 	t->prr_out += sent;
@@ -166,6 +177,8 @@ void tcp_recovery_enter(struct tcb *t)
 	t->prr_delivered = 0;
 	t->prr_out = 0;
 	t->recover_fs = t->snd_max - t->snd_una;
+	tcp_rack_clear(t);
+	t->t_tlp = SYNACK_TIME_NEVER;
 	stack_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
 	tcb_trace_note(t, SYNACK_NOTE_FAST_RETRANSMIT);
 	/* step 4.2: the first segment presumed dropped goes at once */
@@ -177,6 +190,7 @@ void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
 	if (seq_geq(t->snd_una, t->recover)) {
 		/* RFC 6675 §5 step (A), RFC 6937 §3 "on recovery exit" */
 		t->in_recovery = 0;
+		tcp_rack_clear(t);
 		t->cwnd = MAX(t->ssthresh, (uint32_t)t->mss);
 		t->cc->on_recovery_end(t);
 		return;
@@ -231,25 +245,36 @@ static bool rescue(struct tcb *t)
 
 bool tcp_recovery_output(struct tcb *t)
 {
-	bool sent = false;
+	bool sent_any = false;
 	/* whole segments only (RFC 6937 §3's sndcnt comes in bytes; a
 	 * fraction of a segment waits for the next ACK) */
 	for (int n = 0; n < 64 && (uint64_t)tcp_sack_pipe(t) + tcp_seg_mss(t) <= t->cwnd; n++) {
-		uint32_t before = t->snd_max;
+		uint32_t before = t->snd_max, seq, len = tcp_seg_mss(t);
+		if (tcp_rack_next(t, &seq, &len)) { /* a lost retransmission first */
+			uint32_t sent = tcp_rexmit(t, seq, len);
+			tcp_rack_resent(t, seq, sent);
+			if (sent)
+				tcp_rack_note_rexmit(t, seq, seq + sent);
+			t->prr_out += sent;
+			sent_any = sent_any || sent;
+			if (sent)
+				continue;
+			break;
+		}
 		if (next_hole(t, false)) {
-			sent = true;
+			sent_any = true;
 			continue;
 		}
 		if (snd_unsent(t) && tcp_send_data(t, false)) { /* rule 2: new data */
 			t->prr_out += t->snd_max - before;
-			sent = true;
+			sent_any = true;
 			continue;
 		}
 		if (next_hole(t, true) || rescue(t)) {
-			sent = true;
+			sent_any = true;
 			continue;
 		}
 		break;
 	}
-	return sent;
+	return sent_any;
 }

@@ -277,6 +277,7 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 		t->t_rtx = SYNACK_TIME_NEVER;
 	else
 		tcp_rtx_arm(t);
+	tcp_tlp_arm(t); /* RFC 8985 §7.2: on an ACK of new data */
 	if (data && t->want_write && t->sndq.len < t->sndbuf) {
 		t->want_write = 0;
 		tcb_event(t, SYNACK_EV_WRITABLE);
@@ -328,7 +329,7 @@ static uint32_t delivered(uint32_t acked, uint32_t sacked_before, uint32_t sacke
 
 /* RFC 6675 §5: with SACK, loss recovery starts on the DupThresh-th
  * duplicate ACK or as soon as IsLost(HighACK + 1), not before SND.UNA
- * passed the end of the last recovery or RTO (§5.1); every ACK within it
+ * reached the end of the last recovery or RTO (§5.1); every ACK within it
  * goes through PRR (RFC 6937). delivered: RFC 6937's DeliveredData. */
 static void sack_loss_on_ack(struct tcb *t, uint32_t delivered)
 {
@@ -336,8 +337,8 @@ static void sack_loss_on_ack(struct tcb *t, uint32_t delivered)
 		tcp_recovery_on_ack(t, delivered);
 		return;
 	}
-	if (t->snd_una == t->snd_max || !seq_gt(t->snd_una, t->recover))
-		return;
+	if (t->snd_una == t->snd_max || seq_lt(t->snd_una, t->recover))
+		return; /* §5.1: "until HighACK is greater than or equal to" it */
 	if (t->dupacks >= TCP_DUPTHRESH || tcp_sack_head_lost(t)) {
 		tcp_recovery_enter(t);
 		tcp_recovery_on_ack(t, delivered);
@@ -426,6 +427,12 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 			t->dupacks = 0;
 		}
 	}
+	if (t->sack_ok && newly)
+		tcp_rack_arm(t);
+	if (t->in_recovery && t->sack_ok)
+		tcp_rack_on_ack(t);
+	if (seq_geq(ack, una))
+		tcp_tlp_on_ack(t);
 	if (t->sack_ok && seq_geq(ack, una) && tcb_synchronized(t))
 		sack_loss_on_ack(t, delivered(ack - una, sacked, t->sacked_bytes));
 	if (seq_geq(ack, t->snd_una) && !s->disordered)

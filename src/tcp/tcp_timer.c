@@ -97,6 +97,9 @@ static void rtx_expired(struct tcb *t)
 	t->dupacks = 0;
 	t->in_recovery = 0;
 	t->recover = t->snd_max;
+	t->t_tlp = t->t_rack = SYNACK_TIME_NEVER;
+	t->tlp_pending = 0;
+	tcp_rack_clear(t);
 	t->snd_nxt = t->snd_una; /* go back: resend from the oldest unacknowledged byte */
 	if (t->fin_sent && t->snd_nxt == t->fin_seq + 1)
 		t->snd_nxt = t->fin_seq;
@@ -157,6 +160,10 @@ bool tcp_timer_fire(struct tcb *t)
 		rtx_expired(t);
 	else if (t->t_persist <= now)
 		persist_expired(t);
+	else if (t->t_tlp <= now)
+		tcp_tlp_fire(t);
+	if (t->t_rack <= now)
+		tcp_rack_fire(t);
 	if (t->state == SYNACK_TCP_CLOSED) {
 		if (!t->user) {
 			tcb_free(t);

@@ -1,0 +1,260 @@
+/* Two parts of RACK-TLP (RFC 8985) beside RFC 6675's recovery:
+ *  - lost retransmissions: RFC 6675 marks a hole lost once, and a
+ *    retransmission lost again waits for the RTO. RACK's rule (§6.2) -- a
+ *    segment is lost when one sent after it was delivered and it has had
+ *    its time -- is applied to retransmissions: each is logged with the
+ *    send time and SND.MAX at that moment; data SACKed above that mark was
+ *    sent after it and delivered, so once a quarter of an SRTT (RACK's
+ *    reordering window, §6.2.4) has also passed, the retransmission is
+ *    lost and its hole goes on the list to resend (t->relost).
+ *  - Tail Loss Probe (§7): when the ACKs stop while data is outstanding and
+ *    no recovery runs, a probe after 2 SRTT (a new segment, else the last
+ *    one again) draws the SACKs that start fast recovery, instead of an RTO
+ *    that would collapse cwnd to one segment.
+ *
+ * Implementation notes
+ * - New data is not logged: its losses are found by RFC 6675's IsLost
+ *   (sequence order: sound while nothing is reordered) and by the probe.
+ * - The log grows by doubling up to TCP_RTXLOG_MAX records; when full, the
+ *   oldest record goes (that retransmission then falls back on the RTO). */
+#include <string.h>
+
+#include "tcp/tcp_internal.h"
+
+enum { RTXLOG_FIRST = 8 };
+#define RACK_MIN_REO_WND  500		   /* microseconds */
+#define TLP_MIN_PTO	  SYNACK_MSEC(10)  /* as Linux: a probe is never sooner */
+#define TLP_MAX_ACK_DELAY SYNACK_MSEC(200) /* RFC 8985 §7.2 WCDelAckT: one segment may wait */
+
+static void rtxlog_drop(struct tcb *t, int i)
+{
+	memmove(&t->rtxlog[i], &t->rtxlog[i + 1], (size_t)(t->nrtx - i - 1) * sizeof t->rtxlog[0]);
+	t->nrtx--;
+}
+
+static bool rtxlog_room(struct tcb *t)
+{
+	if (t->nrtx < t->rtx_cap)
+		return true;
+	uint32_t cap = t->rtx_cap ? MIN(2u * t->rtx_cap, (uint32_t)TCP_RTXLOG_MAX) : RTXLOG_FIRST;
+	if (cap > t->rtx_cap) {
+		struct tcp_rtx_rec *n = mem_alloc(&t->st->mem, cap * sizeof *n);
+		if (n) {
+			if (t->nrtx)
+				memcpy(n, t->rtxlog, t->nrtx * sizeof *n);
+			if (t->rtxlog)
+				mem_free(&t->st->mem, t->rtxlog, t->rtx_cap * sizeof *n);
+			t->rtxlog = n;
+			t->rtx_cap = (uint16_t)cap;
+			return true;
+		}
+	}
+	if (!t->nrtx)
+		return false;
+	rtxlog_drop(t, 0);
+	return true;
+}
+
+void tcp_rack_note_rexmit(struct tcb *t, uint32_t seq, uint32_t end)
+{
+	if (!t->in_recovery || !rtxlog_room(t))
+		return;
+	t->rtxlog[t->nrtx++] =
+	    (struct tcp_rtx_rec){.seq = seq, .end = end, .mark = t->snd_max, .when = tnow(t)};
+}
+
+/* The retransmission [seq, end) is lost: what of it is neither acknowledged
+ * nor SACKed goes on the list to resend. */
+static void relost_add(struct tcb *t, uint32_t seq, uint32_t end)
+{
+	seq = seq_max(seq, t->snd_una);
+	while (seq_lt(seq, end)) {
+		uint32_t len = end - seq;
+		tcp_sack_skip(t, &seq, &len);
+		if (!len || !seq_lt(seq, end))
+			return;
+		len = MIN(len, end - seq);
+		if (tcp_ranges_add(&t->relost, &t->st->mem, TCP_SACKED_MAX, seq, seq + len) < 0)
+			return; /* full: the RTO covers it */
+		seq += len;
+	}
+}
+
+static bool delivered(const struct tcb *t, const struct tcp_rtx_rec *r)
+{
+	return seq_leq(r->end, t->snd_una) || tcp_sacked_in(t, r->seq, r->end) == r->end - r->seq;
+}
+
+/* RFC 8985 §6.2 for the logged retransmissions, on every ACK in recovery. */
+void tcp_rack_on_ack(struct tcb *t)
+{
+	uint32_t top = t->sacked.n ? t->sacked.r[t->sacked.n - 1][1] : t->snd_una;
+	synack_time_t reo_wnd = t->srtt / 4;
+	for (int i = 0; i < t->nrtx;) {
+		struct tcp_rtx_rec *r = &t->rtxlog[i];
+		if (delivered(t, r)) {
+			rtxlog_drop(t, i);
+			continue;
+		}
+		if (seq_gt(top, r->mark) && tnow(t) - r->when >= reo_wnd) {
+			stack_count(t->st, SYNACK_CNT_TCP_RACK_LOST_RETRANSMITS);
+			relost_add(t, r->seq, r->end);
+			rtxlog_drop(t, i);
+			continue;
+		}
+		i++;
+	}
+	tcp_rack_trim(t);
+}
+
+/* Drop what of the resend list is acknowledged or SACKed by now. */
+void tcp_rack_trim(struct tcb *t)
+{
+	struct tcp_ranges *s = &t->relost;
+	uint32_t bytes = 0;
+	for (int i = 0; i < s->n;) {
+		if (seq_leq(s->r[i][1], t->snd_una) ||
+		    tcp_sacked_in(t, s->r[i][0], s->r[i][1]) == s->r[i][1] - s->r[i][0]) {
+			tcp_ranges_remove(s, i);
+			continue;
+		}
+		s->r[i][0] = seq_max(s->r[i][0], t->snd_una);
+		bytes += s->r[i][1] - s->r[i][0] - tcp_sacked_in(t, s->r[i][0], s->r[i][1]);
+		i++;
+	}
+	t->relost_bytes = bytes;
+}
+
+void tcp_rack_clear(struct tcb *t)
+{
+	t->nrtx = 0;
+	t->relost.n = 0;
+	t->relost_bytes = 0;
+}
+
+void tcp_rack_free(struct tcb *t)
+{
+	if (t->rtxlog)
+		mem_free(&t->st->mem, t->rtxlog, t->rtx_cap * sizeof *t->rtxlog);
+	t->rtxlog = NULL;
+	t->nrtx = t->rtx_cap = 0;
+	tcp_ranges_free(&t->relost, &t->st->mem);
+	t->relost_bytes = 0;
+}
+
+/* The first hole of the resend list (NextSeg before rule 1): its start in
+ * *seq and length (at most one segment) in *len; false if none. */
+bool tcp_rack_next(struct tcb *t, uint32_t *seq, uint32_t *len)
+{
+	tcp_rack_trim(t);
+	if (!t->relost.n)
+		return false;
+	*seq = t->relost.r[0][0];
+	*len = MIN(t->relost.r[0][1] - *seq, *len);
+	tcp_sack_skip(t, seq, len);
+	return *len != 0;
+}
+
+/* The resend list's [seq, seq + len) went out again. */
+void tcp_rack_resent(struct tcb *t, uint32_t seq, uint32_t len)
+{
+	struct tcp_ranges *s = &t->relost;
+	if (!s->n || s->r[0][0] != seq)
+		return;
+	s->r[0][0] = seq_min(seq + len, s->r[0][1]);
+	if (s->r[0][0] == s->r[0][1])
+		tcp_ranges_remove(s, 0);
+	t->relost_bytes -= MIN(t->relost_bytes, len);
+}
+
+/* RFC 8985 §6.2 for new data: every unSACKed byte below the highest
+ * SACKed one was sent before it (new data goes out in sequence order), so
+ * once RACK's reordering window (a quarter of the SRTT, §6.2.4) has passed
+ * after that SACK arrived, those holes are lost -- however few segments a
+ * small window could SACK above them (RFC 6675's IsLost needs more than
+ * 2 SMSS). The "RACK edge" then joins RFC 6675's lost edge (tcp_sack.c).
+ * Called on every ACK with SACK information; the timer promotes. */
+void tcp_rack_arm(struct tcb *t)
+{
+	if (!t->sacked.n)
+		return;
+	uint32_t top = t->sacked.r[t->sacked.n - 1][1];
+	if (seq_gt(top, t->rack_cand) || seq_lt(t->rack_cand, t->snd_una))
+		t->rack_cand = top;
+	if (t->t_rack == SYNACK_TIME_NEVER && seq_gt(t->rack_cand, seq_max(t->rack_edge, t->snd_una))) {
+		t->t_rack = tnow(t) + MAX(t->srtt / 4, (synack_time_t)RACK_MIN_REO_WND);
+		t->rack_armed = t->rack_cand;
+	}
+}
+
+/* The window passed: the holes below what was SACKed then are lost. */
+void tcp_rack_fire(struct tcb *t)
+{
+	t->t_rack = SYNACK_TIME_NEVER;
+	if (!t->sacked.n || t->snd_una == t->snd_max)
+		return;
+	if (seq_gt(t->rack_armed, t->rack_edge) || seq_lt(t->rack_edge, t->snd_una))
+		t->rack_edge = t->rack_armed;
+	tcp_rack_arm(t); /* a later SACK waits for its own window */
+	if (t->in_recovery || !t->sack_ok || seq_lt(t->snd_una, t->recover) || !tcp_sack_head_lost(t))
+		return;
+	stack_count(t->st, SYNACK_CNT_TCP_RACK_RECOVERIES);
+	tcp_recovery_enter(t);
+	tcp_recovery_on_ack(t, 0);
+}
+
+/* ---- Tail Loss Probe, RFC 8985 §7 ---- */
+
+/* §7.2: after new data, or an ACK of new data, outside recovery and with
+ * nothing SACKed. */
+void tcp_tlp_arm(struct tcb *t)
+{
+	t->t_tlp = SYNACK_TIME_NEVER;
+	if (t->in_recovery || t->sacked.n || t->snd_una == t->snd_max || t->tlp_pending || t->backoff ||
+	    t->t_rtx == SYNACK_TIME_NEVER)
+		return;
+	synack_time_t pto = t->srtt ? 2 * t->srtt : SYNACK_SEC(1);
+	if (t->snd_max - t->snd_una <= t->mss)
+		pto += TLP_MAX_ACK_DELAY;
+	pto = MAX(pto, TLP_MIN_PTO);
+	t->t_tlp = MIN(tnow(t) + pto, t->t_rtx);
+	if (t->t_tlp >= t->t_rtx)
+		t->t_tlp = SYNACK_TIME_NEVER; /* the RTO comes first anyway */
+}
+
+/* §7.3: send a new segment if the receive window allows, else the last
+ * segment again; then the RTO (armed already) takes over. */
+void tcp_tlp_fire(struct tcb *t)
+{
+	t->t_tlp = SYNACK_TIME_NEVER;
+	if (t->in_recovery || t->sacked.n || t->snd_una == t->snd_max || t->tlp_pending)
+		return;
+	stack_count(t->st, SYNACK_CNT_TCP_LOSS_PROBES);
+	tcb_trace_note(t, SYNACK_NOTE_LOSS_PROBE);
+	uint32_t cwnd = t->cwnd;
+	t->cwnd = MAX(t->cwnd, t->snd_nxt - t->snd_una + t->mss); /* a probe may go beyond cwnd */
+	bool sent = snd_unsent(t) && tcp_send_data(t, true);
+	t->cwnd = cwnd;
+	t->tlp_rexmit = !sent;
+	if (!sent) {
+		uint32_t len = MIN(tcp_seg_mss(t), t->snd_max - t->snd_una);
+		tcp_rexmit(t, t->snd_max - len, len);
+	}
+	t->tlp_pending = 1;
+	t->tlp_dsack = 0;
+	t->tlp_end = t->snd_max;
+}
+
+/* §7.4: the ACK that covers the probe. A retransmitted probe that drew no
+ * D-SACK repaired a loss the sender never reacted to: reduce as for one. */
+void tcp_tlp_on_ack(struct tcb *t)
+{
+	if (!t->tlp_pending || seq_lt(t->snd_una, t->tlp_end))
+		return;
+	t->tlp_pending = 0;
+	if (t->tlp_rexmit && !t->tlp_dsack && !t->in_recovery) {
+		stack_count(t->st, SYNACK_CNT_TCP_TLP_RECOVERIES);
+		t->ssthresh = t->cc->ssthresh(t);
+		t->cwnd = MAX(t->ssthresh, (uint32_t)t->mss);
+	}
+}
