@@ -243,12 +243,24 @@ static bool rescue(struct tcb *t)
 	return rexmit_at(t, seq, false) != 0;
 }
 
+/* Rule 2: one new segment, a whole one even when less than a segment of
+ * cwnd is left (see below); the receive window still rules. */
+static bool new_segment(struct tcb *t)
+{
+	uint32_t cwnd = t->cwnd;
+	t->cwnd = MAX(cwnd, tcp_sack_pipe(t) + tcp_seg_mss(t));
+	bool sent = tcp_send_data(t, false);
+	t->cwnd = cwnd;
+	return sent;
+}
+
 bool tcp_recovery_output(struct tcb *t)
 {
 	bool sent_any = false;
-	/* whole segments only (RFC 6937 §3's sndcnt comes in bytes; a
-	 * fraction of a segment waits for the next ACK) */
-	for (int n = 0; n < 64 && (uint64_t)tcp_sack_pipe(t) + tcp_seg_mss(t) <= t->cwnd; n++) {
+	/* RFC 6937 §3's sndcnt comes in bytes; any of it sends a whole
+	 * segment (as a sender counting in packets rounds up), and prr_out
+	 * then holds back what the next ACKs allow */
+	for (int n = 0; n < 64 && tcp_sack_pipe(t) < t->cwnd; n++) {
 		uint32_t before = t->snd_max, seq, len = tcp_seg_mss(t);
 		if (tcp_rack_next(t, &seq, &len)) { /* a lost retransmission first */
 			uint32_t sent = tcp_rexmit(t, seq, len);
@@ -265,7 +277,7 @@ bool tcp_recovery_output(struct tcb *t)
 			sent_any = true;
 			continue;
 		}
-		if (snd_unsent(t) && tcp_send_data(t, false)) { /* rule 2: new data */
+		if (snd_unsent(t) && new_segment(t)) { /* rule 2: new data */
 			t->prr_out += t->snd_max - before;
 			sent_any = true;
 			continue;
