@@ -53,6 +53,11 @@ struct tcb *tcb_new(synack_stack *st)
 	t->rcvbuf = st->cfg.tcp.rcvbuf;
 	t->rto = st->cfg.tcp.rto_initial;
 	t->t_rtx = t->t_persist = t->t_delack = t->t_close = SYNACK_TIME_NEVER;
+	t->t_keep = SYNACK_TIME_NEVER;
+	t->keep_heard = st->now;
+	t->keep_idle = TCP_KEEPIDLE_DEFAULT;
+	t->keep_intvl = TCP_KEEPINTVL_DEFAULT;
+	t->keep_cnt = TCP_KEEPCNT_DEFAULT;
 	t->timer.when = SYNACK_TIME_NEVER;
 	return t;
 }
@@ -216,6 +221,7 @@ void tcb_ev_unlink(struct tcb *t)
 void tcb_timer_update(struct tcb *t)
 {
 	synack_time_t w = MIN(MIN(t->t_rtx, t->t_persist), MIN(t->t_delack, t->t_close));
+	w = MIN(w, t->t_keep);
 	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, w);
 }
 
@@ -249,6 +255,7 @@ void tcb_child_add(struct tcb *l, struct tcb *c)
 {
 	c->parent = l;
 	c->accepted = 0;
+	tcp_keep_inherit(c, l);
 	queue_push(&l->synq, c);
 }
 
@@ -317,7 +324,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		t->error = err;
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
-	t->t_rtx = t->t_persist = t->t_delack = t->t_close = SYNACK_TIME_NEVER;
+	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_keep = SYNACK_TIME_NEVER;
 	tcb_timer_update(t);
 	ring_free(&t->sndq, &t->st->mem);
 	if (t->in_table) {

@@ -192,7 +192,8 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		if (!(flags & SYNACK_TCP_RST))
 			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + offered);
 	}
-	return net_send(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &b);
+	struct net_ip_opts ip = {.ttl = t->ip_ttl, .tos = t->ip_tos}; /* IP_TTL, IP_TOS */
+	return net_send_opts(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &ip, &b);
 }
 
 void tcp_send_syn(struct tcb *t)

@@ -1,6 +1,7 @@
 /* TCP timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1),
  * delayed ACK (RFC 9293 §3.8.6.3), TIME-WAIT (RFC 9293 §3.6) and the
- * orphaned FIN-WAIT-2 timeout. */
+ * orphaned FIN-WAIT-2 timeout; keepalive (RFC 9293 §3.8.4) is in
+ * tcp_keepalive.c. */
 #include <errno.h>
 
 #include "tcp/tcp_internal.h"
@@ -151,6 +152,8 @@ bool tcp_timer_fire(struct tcb *t)
 		rtx_expired(t);
 	else if (t->t_persist <= now)
 		persist_expired(t);
+	if (t->t_keep <= now)
+		tcp_keep_expired(t); /* RFC 9293 §3.8.4 (tcp_keepalive.c) */
 	if (t->state == SYNACK_TCP_CLOSED) {
 		if (!t->user) {
 			tcb_free(t);
