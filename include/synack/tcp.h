@@ -70,6 +70,11 @@ SYNACK_API ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len);
 /* Read up to len bytes; 0 means the peer closed and all data was read;
  * -EAGAIN when nothing is there yet; or the connection's error. */
 SYNACK_API ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len);
+/* synack_tcp_recv with flags: PEEK copies without consuming (no window
+ * update); WAITALL returns -EAGAIN (taking nothing) until len bytes are
+ * there, unless end of file or an error comes first (then what is there). */
+enum { SYNACK_TCP_RECV_PEEK = 1, SYNACK_TCP_RECV_WAITALL = 2 };
+SYNACK_API ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags);
 
 enum { SYNACK_SHUT_RD = 1, SYNACK_SHUT_WR = 2, SYNACK_SHUT_RDWR = 3 };
 /* SHUT_WR sends FIN after queued data; receiving continues (half-close). */

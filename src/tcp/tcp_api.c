@@ -219,15 +219,31 @@ ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len)
 
 ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
 {
+	return synack_tcp_recv_ex(c, buf, len, 0);
+}
+
+/* No more text can come: the peer's FIN, an error, or the connection is gone. */
+static bool recv_eof(const struct tcb *t)
+{
+	return t->peer_fin || t->error || t->state == SYNACK_TCP_CLOSED;
+}
+
+/* RFC 9293 §3.10.3 RECEIVE. */
+ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags)
+{
 	struct tcb *t = T(c);
 	if (t->state == SYNACK_TCP_LISTEN)
 		return -EINVAL;
 	if (t->rd_shut)
 		return 0;			    /* shut for reading: end of file */
 	uint32_t avail = t->rcvq.len - t->syn_held; /* SYN text waits for ESTABLISHED */
+	if ((flags & SYNACK_TCP_RECV_WAITALL) && avail < len && !recv_eof(t))
+		return -EAGAIN;
 	if (avail && len) {
 		uint32_t n = (uint32_t)MIN(len, (size_t)avail);
 		ring_peek(&t->rcvq, 0, buf, n);
+		if (flags & SYNACK_TCP_RECV_PEEK)
+			return n;
 		ring_consume(&t->rcvq, &t->st->mem, n, t->nooo > 0);
 		if (t->state != SYNACK_TCP_CLOSED)
 			tcp_output(t); /* maybe a window update */
@@ -237,8 +253,6 @@ ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
 		return t->error;
 	if (t->peer_fin || t->state == SYNACK_TCP_CLOSED)
 		return 0;
-	if (t->state == SYNACK_TCP_SYN_SENT || t->state == SYNACK_TCP_SYN_RECEIVED)
-		return -EAGAIN;
 	return -EAGAIN;
 }
 
