@@ -36,7 +36,7 @@ static void fill_syn_options(const struct tcb *t, struct wire_tcp_opts *o, bool 
 	if (t->noopt)
 		return;
 	o->has_mss = 1;
-	o->mss = (uint16_t)(mtu - WIRE_TCP_HDR);
+	o->mss = (uint16_t)MIN(mtu - WIRE_TCP_HDR, t->user_mss ? t->user_mss : 65535u); /* TCP_MAXSEG */
 	if (synack ? t->ws_ok : c->wscale_enable)
 		o->wscale = (int8_t)t->rcv_wscale;
 	if (synack ? t->sack_ok : c->sack_enable)
