@@ -11,6 +11,7 @@ enum { SOCK_MAX = 1024 };
 
 struct sock {
 	bool used, bound, nonblock, reuse, connecting;
+	bool err_taken;	 /* the connection's error was read by SO_ERROR */
 	int linger;	 /* -1 off */
 	int pending_err; /* reported once by SO_ERROR or a call */
 	int keep[4];	 /* SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT */
@@ -141,8 +142,10 @@ int synack_accept(synack_sockets *t, int fd, synack_endpoint *peer)
 static int take_error(struct sock *k)
 {
 	int e = k->pending_err;
-	if (!e && k->tcp)
+	if (!e && k->tcp && !k->err_taken) {
 		e = synack_tcp_error(k->tcp);
+		k->err_taken = e != 0; /* SO_ERROR clears it, as on Linux and BSD */
+	}
 	k->pending_err = 0;
 	return e;
 }
