@@ -9,9 +9,11 @@
  *   window, so the peer must answer it with an ACK (RFC 9293 §3.10.7.4
  *   first), and RFC 1122 says a probe needs no data to be answered.
  * - Lazy, as Linux does it: a segment from the peer only records when it
- *   came (keep_heard) and forgets the probes sent; the timer, when it
- *   fires, sees how long the peer has been silent and either moves itself
- *   to keep_heard + idle or probes. No heap update per segment.
+ *   came (keep_heard); the timer, when it fires, sees how long the peer has
+ *   been silent and either moves itself to keep_heard + idle or probes. No
+ *   heap update per segment, except for the answer to a probe, which moves
+ *   the timer to keep_heard + idle at once (the idle time may be shorter
+ *   than the interval).
  * - No probe while data is in flight or waits to go out (a zero window):
  *   the retransmission or the persist timer watches the peer then, and the
  *   keepalive timer just looks again an idle time later (Linux does the
@@ -42,9 +44,12 @@ void tcp_keep_arm(struct tcb *t)
  * synchronized with keepalive on starts its idle time here. */
 static void keep_heard(struct tcb *t)
 {
+	bool probing = t->keep_probes != 0;
 	t->keep_heard = tnow(t);
 	t->keep_probes = 0;
-	if (t->keepalive && t->t_keep == SYNACK_TIME_NEVER && keep_state(t)) {
+	/* an answered probe (rare): the timer moves from the interval to the
+	 * idle time, which may be the shorter */
+	if (t->keepalive && (probing || t->t_keep == SYNACK_TIME_NEVER) && keep_state(t)) {
 		tcp_keep_arm(t);
 		tcb_timer_update(t);
 	}
