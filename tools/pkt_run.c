@@ -22,6 +22,9 @@
  * - Inbound packets carry their options byte for byte as written and data
  *   bytes that depend on their sequence number (payload_byte), which read()
  *   checks.
+ * - IP fields on packet lines ("(tos N)", ECN tags ...) and ICMP lines
+ *   are in pkt_ip.c; scripts that need what synack lacks (TCP-MD5, Fast
+ *   Open) are skipped before they run (skip_reason).
  * - Backtick commands and code blocks are in pkt_cmd.c. Backtick commands
  *   are never run: sysctls with a synack equivalent set
  *   the stack's configuration (synack.tcp.FIELD any field of it),

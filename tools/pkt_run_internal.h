@@ -1,7 +1,8 @@
-/* The script runner's state, shared by its two files: pkt_run.c (the
- * stack, its link, segments in and out, system calls, the event loop) and
+/* The script runner's state, shared by its three files: pkt_run.c (the
+ * stack, its link, segments in and out, system calls, the event loop),
  * pkt_cmd.c (backtick commands and code blocks: sysctls, sockstat,
- * tcpdrop, assertions). Not an interface for anything else: pkt_run.h is. */
+ * tcpdrop, assertions) and pkt_ip.c (IP fields and ICMP lines). Not an
+ * interface for anything else: pkt_run.h is. */
 #ifndef SYNACK_TOOLS_PKT_RUN_INTERNAL_H
 #define SYNACK_TOOLS_PKT_RUN_INTERNAL_H
 

@@ -100,6 +100,7 @@ bool tcp_keep_expired(struct tcb *t)
 		return false;
 	}
 	stack_count(t->st, SYNACK_CNT_TCP_KEEPALIVE_PROBES);
+	tcb_trace_note(t, SYNACK_NOTE_KEEPALIVE);
 	tcp_emit(t, t->snd_una - 1, SYNACK_TCP_ACK, 0, 0);
 	t->keep_probes++;
 	t->keep_sent = now;
