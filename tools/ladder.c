@@ -574,7 +574,7 @@ static const char *note_text(uint16_t note)
 	case SYNACK_NOTE_DELAYED_ACK:
 		return "delayed-ACK timer fired: ACK sent on its own";
 	case SYNACK_NOTE_TIMEOUT:
-		return "too many retransmissions: the connection is given up";
+		return "no answer to retransmissions or probes: the connection is given up";
 	case SYNACK_NOTE_OOO_QUEUED:
 		return "segment after a gap: kept until the gap is filled";
 	case SYNACK_NOTE_KEEPALIVE:

@@ -312,7 +312,6 @@ static bool cmp_holds(long long a, enum cmp op, long long b)
  * failed (no connection). *rest is moved past "counter NAME". */
 static int lhs_value(struct runner *r, const char *name, const char **rest, long long *v)
 {
-	synack_tcp_info info;
 	char cname[64];
 	if (!strcmp(name, "counter")) {
 		const char *e = ident(*rest, cname, sizeof cname);
@@ -328,6 +327,12 @@ static int lhs_value(struct runner *r, const char *name, const char **rest, long
 		*v = (long long)(name[0] == 't' ? synack_stack_tcb_count(r->st) : synack_stack_drops(r->st));
 		return 1;
 	}
+	return tcpi_read(r, r->last_fd, name, v);
+}
+
+int tcpi_read(struct runner *r, int fd, const char *name, long long *v)
+{
+	synack_tcp_info info;
 	if (strncmp(name, "tcpi_", 5))
 		return 0;
 	size_t i = 0, n = sizeof tcpi_fields / sizeof tcpi_fields[0];
@@ -335,9 +340,9 @@ static int lhs_value(struct runner *r, const char *name, const char **rest, long
 		i++;
 	if (i == n)
 		return 0;
-	synack_tcp *c = synack_socket_tcp(r->socks, r->last_fd);
+	synack_tcp *c = synack_socket_tcp(r->socks, fd);
 	if (!c || synack_tcp_get_info(c, &info)) {
-		failf(r, "%s: no connection on fd %d", name, r->last_fd);
+		failf(r, "%s: no connection on fd %d", name, fd);
 		return -1;
 	}
 	if (!strcmp(name + 5, "options")) {

@@ -1060,6 +1060,99 @@ static int parse_pkt_attr(struct parser *p, struct pkt_packet *pk)
 	return 0;
 }
 
+/* One IP field in "( ... )": "tos N", "ttl N" or "flowlabel N". */
+static int parse_ip_field(struct parser *p, struct pkt_packet *pk)
+{
+	uint64_t v;
+	bool tos = is_word(p, "tos"), ttl = is_word(p, "ttl");
+	bool *has = tos ? &pk->has_tos : ttl ? &pk->has_ttl : &pk->has_flowlabel;
+
+	if (!tos && !ttl && !is_word(p, "flowlabel"))
+		return expected(p, "an IP field (tos, ttl or flowlabel)");
+	if (*has)
+		return fail_at(p, p->tok.line, p->tok.col, "an IP field written twice in one packet");
+	*has = true;
+	if (next(p) < 0 || parse_uint(p, tos || ttl ? 255 : 0xfffff, "an IP field value", &v) < 0)
+		return -1;
+	if (tos)
+		pk->tos = (uint8_t)v;
+	else if (ttl)
+		pk->ttl = (uint8_t)v;
+	else
+		pk->flowlabel = (uint32_t)v;
+	return 0;
+}
+
+/* "(tos 0x10)", "(ttl 64)", "(flowlabel 0x12345)", "(tos 0x10, ttl 64)" */
+static int parse_ip_info(struct parser *p, struct pkt_packet *pk)
+{
+	if (next(p) < 0)
+		return -1;
+	for (;;) {
+		if (tok_on_new_line(p) || parse_ip_field(p, pk) < 0)
+			return p->failed ? -1 : expected(p, "an IP field (tos, ttl or flowlabel)");
+		if (!is_punct(p, ','))
+			return expect_punct(p, ')', "')' closing the IP fields");
+		if (next(p) < 0)
+			return -1;
+	}
+}
+
+/* Is the lookahead '[' followed by a number ("[1:1461(1460)]")? */
+static bool at_quoted_seq(const struct parser *p)
+{
+	size_t i = p->tok.end;
+
+	if (!is_punct(p, '[') || tok_on_new_line(p))
+		return false;
+	while (i < p->len && is_blank((unsigned char)p->buf[i]))
+		i++;
+	return i < p->len && is_digit((unsigned char)p->buf[i]);
+}
+
+/* "[start:end(len)]": the TCP segment an ICMP error quotes. */
+static int parse_quoted_seq(struct parser *p, struct pkt_packet *pk)
+{
+	if (pk->has_seq)
+		return fail_at(p, p->tok.line, p->tok.col, "an ICMP line quotes one segment only");
+	if (next(p) < 0 || parse_seq(p, pk) < 0)
+		return -1;
+	return expect_punct(p, ']', "']' closing the quoted segment");
+}
+
+/* A name or number of an ICMP type or code, as written. */
+static int parse_icmp_word(struct parser *p, char *dst, size_t cap, const char *what)
+{
+	if (tok_on_new_line(p) || (p->tok.kind != T_WORD && p->tok.kind != T_NUM))
+		return expected(p, what);
+	if (tok_copy(p, dst, cap, 0, what) < 0)
+		return -1;
+	return next(p);
+}
+
+/* "icmp TYPE [CODE] [mtu N] [[start:end(len)]]" */
+static int parse_icmp(struct parser *p, struct pkt_packet *pk)
+{
+	uint64_t v;
+
+	pk->icmp = true;
+	if (next(p) < 0 ||
+	    parse_icmp_word(p, pk->icmp_type, sizeof(pk->icmp_type), "an ICMP type (unreachable ...)") < 0)
+		return -1;
+	if (!tok_on_new_line(p) && (p->tok.kind == T_NUM || (p->tok.kind == T_WORD && !is_word(p, "mtu"))) &&
+	    parse_icmp_word(p, pk->icmp_code, sizeof(pk->icmp_code), "an ICMP code") < 0)
+		return -1;
+	if (is_word(p, "mtu") && !tok_on_new_line(p)) {
+		pk->has_mtu = true;
+		if (next(p) < 0 || parse_uint(p, 65535, "an MTU", &v) < 0)
+			return -1;
+		pk->mtu = (uint32_t)v;
+	}
+	if (at_quoted_seq(p))
+		return parse_quoted_seq(p, pk);
+	return 0;
+}
+
 static int parse_packet(struct parser *p, struct pkt_packet *pk)
 {
 	if (is_punct(p, '[') && parse_ecn(p, pk) < 0)
@@ -1069,8 +1162,16 @@ static int parse_packet(struct parser *p, struct pkt_packet *pk)
 	pk->dir = (char)p->tok.c;
 	if (next(p) < 0)
 		return -1;
-	if (is_punct(p, '[') && !tok_on_new_line(p) && parse_ecn(p, pk) < 0)
+	if (is_punct(p, '[') && !tok_on_new_line(p) && !at_quoted_seq(p) && parse_ecn(p, pk) < 0)
 		return -1;
+	if (is_punct(p, '(') && !tok_on_new_line(p) && parse_ip_info(p, pk) < 0)
+		return -1;
+	if (at_quoted_seq(p) && parse_quoted_seq(p, pk) < 0)
+		return -1;
+	if (is_word(p, "icmp") && !tok_on_new_line(p))
+		return parse_icmp(p, pk);
+	if (pk->has_seq)
+		return expected(p, "'icmp' after a quoted segment");
 	if (parse_flags(p, pk) < 0 || parse_seq(p, pk) < 0)
 		return -1;
 	while (!tok_on_new_line(p)) {

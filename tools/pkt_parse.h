@@ -7,7 +7,9 @@
  * synack's extensions (tests/pkt/README.md has them all, with the runner's):
  * in an option list, "raw HEX" (option bytes as written, malformed ones
  * too); after an inbound packet's options, "sport N", "dport N" and
- * "badcsum". The runner adds meaning, not syntax, to the rest: assertions
+ * "badcsum". packetdrill's IP fields "(tos N)", "(ttl N)", "(flowlabel N)"
+ * and ICMP lines "icmp TYPE [CODE] [mtu N] [seq]" are parsed here too.
+ * The runner adds meaning, not syntax, to the rest: assertions
  * in %{ }% (tcpi_* fields, "counter NAME", tcb_count, drops, "events &
  * EV_X"), `sysctl -w synack.tcp.FIELD=V`, the header --synack_iss=N. */
 #ifndef SYNACK_TOOLS_PKT_PARSE_H
@@ -84,6 +86,20 @@ struct pkt_packet {
 	 * sends a wrong TCP checksum */
 	bool has_sport, has_dport, bad_csum;
 	uint16_t sport, dport;
+	/* IP-level fields after the direction: "(tos 0x10)", "(ttl 64)",
+	 * "(flowlabel 0x12345)", or several in one "(tos 0x10, ttl 64)" */
+	bool has_tos, has_ttl, has_flowlabel;
+	uint8_t tos, ttl;
+	uint32_t flowlabel;
+	/* An ICMP or ICMPv6 line: "icmp unreachable port_unreachable", "icmp
+	 * unreachable frag_needed mtu 1200", with the TCP segment it quotes
+	 * in [start:end(len)] (before "icmp" or at the end of the line), kept in
+	 * has_seq, seq_start, seq_end and len. Type and code as written (names
+	 * or numbers); the runner resolves them for ICMP or ICMPv6. */
+	bool icmp;
+	char icmp_type[24], icmp_code[24];
+	bool has_mtu;
+	uint32_t mtu;
 };
 
 enum pkt_expr_kind {

@@ -22,6 +22,9 @@
  * - Inbound packets carry their options byte for byte as written and data
  *   bytes that depend on their sequence number (payload_byte), which read()
  *   checks.
+ * - IP fields on packet lines ("(tos N)", ECN tags ...) and ICMP lines
+ *   are in pkt_ip.c; scripts that need what synack lacks (TCP-MD5, Fast
+ *   Open) are skipped before they run (skip_reason).
  * - Backtick commands and code blocks are in pkt_cmd.c. Backtick commands
  *   are never run: sysctls with a synack equivalent set
  *   the stack's configuration (synack.tcp.FIELD any field of it),
@@ -242,6 +245,10 @@ static void describe_actual(const struct runner *r, const struct wire_tcp *h, ch
 static void describe_expected(const struct pkt_packet *p, char *out, size_t len)
 {
 	char f[12];
+	if (p->icmp) {
+		snprintf(out, len, "icmp %s %s", p->icmp_type, p->icmp_code);
+		return;
+	}
 	flags_str(p->flags, f);
 	int n = snprintf(out, len, "%s %u:%u(%u)", f, p->seq_start, p->seq_end, p->len);
 	if (p->has_ack)
@@ -607,6 +614,10 @@ static bool outbound(struct runner *r, const struct pkt_event *e, synack_time_t 
 	if (!take_frame(r, hi, &f))
 		return failf(r, "expected at %.6f: %s; synack sent nothing by %.6f", (t - r->base) / 1e6, exp,
 			     (hi - r->base) / 1e6);
+	if (p->icmp) {
+		r->last = f.t;
+		return pkt_outbound_icmp(r, p, f.buf, f.len);
+	}
 	if (!frame_tcp(&f, &h))
 		return failf(r, "expected %s; synack sent a frame that is not a TCP segment", exp);
 	if (!learn_from_first(r, p, &h))
@@ -626,7 +637,8 @@ static bool outbound(struct runner *r, const struct pkt_event *e, synack_time_t 
 		return failf(r, "%s sent at %.6f, expected at %.6f (tolerance %.3f s)", act,
 			     (f.t - r->base) / 1e6, (t - r->base) / 1e6, tol / 1e6);
 	const struct pkt_opt *ts = find_opt(p, PKT_OPT_TS);
-	if (!addressing_ok(r, &h, act) || !ts_clock_ok(r, ts, &h, act))
+	if (!addressing_ok(r, &h, act) || !ts_clock_ok(r, ts, &h, act) ||
+	    !pkt_ip_fields_ok(r, p, f.buf, f.len))
 		return false;
 	if (ts && h.opt.has_ts)
 		ts_remember(r, ts->v1, h.opt.ts_val);
@@ -704,6 +716,8 @@ static bool inbound(struct runner *r, const struct pkt_packet *p)
 	h.opt.wscale = -1;
 	if (!r->local_port)
 		return failf(r, "inbound packet before synack has a port (no bind, no SYN sent yet)");
+	if (p->icmp)
+		return pkt_inbound_icmp(r, p);
 	if (p->len > 65000)
 		return failf(r, "payload of %u bytes is too large", p->len);
 	int olen = encode_opts(r, p, opts);
@@ -732,11 +746,7 @@ static bool inbound(struct runner *r, const struct pkt_packet *p)
 	wire_tcp_set_csum(tcp.p, tcp.len, &r->remote, &r->local);
 	if (p->bad_csum)
 		tcp.p[16] ^= 0x5a;
-	struct bbuf ip = bbuf_make(frame, iph);
-	if (v6)
-		wire_ipv6_emit(&ip, &r->remote, &r->local, WIRE_PROTO_TCP, 64, tcp.len);
-	else
-		wire_ipv4_emit(&ip, &r->remote, &r->local, WIRE_PROTO_TCP, 64, 0, WIRE_IPV4_DF, tcp.len);
+	pkt_ip_header(r, p, frame, WIRE_PROTO_TCP, tcp.len);
 	synack_stack_input(r->st, frame, iph + tcp.len, r->now);
 	return true;
 }
@@ -844,7 +854,7 @@ static void fd_opened(struct runner *r, int fd)
 
 /* The bytes read are those the script sent at their sequence numbers
  * (payload_byte), counted from the peer's SYN. Returns n, or fails. */
-static long long read_check(struct runner *r, int fd, const uint8_t *buf, size_t n)
+static long long read_check(struct runner *r, int fd, const uint8_t *buf, size_t n, bool peek)
 {
 	synack_tcp_info info;
 	synack_tcp *c = synack_socket_tcp(r->socks, fd);
@@ -861,7 +871,8 @@ static long long read_check(struct runner *r, int fd, const uint8_t *buf, size_t
 			break;
 		}
 	}
-	*off += n;
+	if (!peek)
+		*off += n;
 	return (long long)n;
 }
 
@@ -869,6 +880,12 @@ static long long read_check(struct runner *r, int fd, const uint8_t *buf, size_t
 static long long do_call(struct runner *r, const struct pkt_call *c);
 
 static long long sockopt_call(struct runner *r, const struct pkt_call *c, int fd, bool set);
+
+static int recv_flags(const struct pkt_expr *x)
+{
+	return (arg_ident(x, "MSG_PEEK") ? SYNACK_MSG_PEEK : 0) |
+	       (arg_ident(x, "MSG_WAITALL") ? SYNACK_MSG_WAITALL : 0);
+}
 
 static long long fcntl_call(struct runner *r, const struct pkt_call *c, int fd)
 {
@@ -923,12 +940,16 @@ static long long do_call(struct runner *r, const struct pkt_call *c)
 		return synack_connect(r->socks, fd, &ep);
 	}
 	if (!strcmp(n, "read") || !strcmp(n, "recv")) {
+		/* recv(fd, buf, len, flags): MSG_PEEK leaves the bytes, MSG_WAITALL
+		 * blocks until len bytes (or end of file) */
+		int flags = n[2] == 'c' ? recv_flags(arg(c, 3)) : 0;
 		arg_int(arg(c, 2), &len);
-		ssize_t got = synack_read(r->socks, fd, buf,
+		ssize_t got = synack_recv(r->socks, fd, buf,
 					  (size_t)(len < 0		       ? 0
 						   : len > (int64_t)sizeof buf ? (int64_t)sizeof buf
-									       : len));
-		return got > 0 ? read_check(r, fd, buf, (size_t)got) : got;
+									       : len),
+					  flags);
+		return got > 0 ? read_check(r, fd, buf, (size_t)got, flags & SYNACK_MSG_PEEK) : got;
 	}
 	if (!strcmp(n, "write") || !strcmp(n, "send")) {
 		arg_int(arg(c, 2), &len);
@@ -953,20 +974,44 @@ static long long do_call(struct runner *r, const struct pkt_call *c)
 	return -ENOSYS;
 }
 
+enum { SOCKOPT_TCP_INFO = -2 };
+
+/* The option a call names (its level is implied by the name). */
 static int sockopt_id(const struct pkt_call *c)
 {
 	static const struct {
 		const char *name;
 		int id;
-	} map[] = {{"SO_RCVBUF", SYNACK_SO_RCVBUF},    {"SO_SNDBUF", SYNACK_SO_SNDBUF},
-		   {"SO_ERROR", SYNACK_SO_ERROR},      {"SO_REUSEADDR", SYNACK_SO_REUSEADDR},
-		   {"SO_LINGER", SYNACK_SO_LINGER},    {"SO_KEEPALIVE", SYNACK_SO_KEEPALIVE},
-		   {"TCP_NODELAY", SYNACK_SO_NODELAY}, {"TCP_MAXSEG", SYNACK_SO_MAXSEG},
-		   {"TCP_NOOPT", SYNACK_SO_NOOPT}};
+	} map[] = {{"SO_RCVBUF", SYNACK_SO_RCVBUF},
+		   {"SO_SNDBUF", SYNACK_SO_SNDBUF},
+		   {"SO_ERROR", SYNACK_SO_ERROR},
+		   {"SO_REUSEADDR", SYNACK_SO_REUSEADDR},
+		   {"SO_LINGER", SYNACK_SO_LINGER},
+		   {"SO_KEEPALIVE", SYNACK_SO_KEEPALIVE},
+		   {"TCP_KEEPIDLE", SYNACK_SO_KEEPIDLE},
+		   {"TCP_KEEPINTVL", SYNACK_SO_KEEPINTVL},
+		   {"TCP_KEEPCNT", SYNACK_SO_KEEPCNT},
+		   {"TCP_NODELAY", SYNACK_SO_NODELAY},
+		   {"TCP_MAXSEG", SYNACK_SO_MAXSEG},
+		   {"TCP_NOOPT", SYNACK_SO_NOOPT},
+		   {"IP_TTL", SYNACK_SO_TTL},
+		   {"IPV6_UNICAST_HOPS", SYNACK_SO_TTL},
+		   {"IP_TOS", SYNACK_SO_TOS},
+		   {"IPV6_TCLASS", SYNACK_SO_TOS},
+		   {"TCP_INFO", SOCKOPT_TCP_INFO}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (arg_ident(arg(c, 2), map[i].name))
 			return map[i].id;
 	return -1;
+}
+
+/* A member of a struct argument by name ("l_onoff"), or NULL. */
+static const struct pkt_expr *member(const struct pkt_expr *x, const char *name)
+{
+	for (int i = 0; x && x->kind == PKT_X_STRUCT && i < x->nitems; i++)
+		if (x->items[i].name && !strcmp(x->items[i].name, name))
+			return &x->items[i];
+	return NULL;
 }
 
 static int linger_value(const struct pkt_expr *x)
@@ -974,21 +1019,109 @@ static int linger_value(const struct pkt_expr *x)
 	int64_t on = 0, secs = 0;
 	if (!x || x->kind != PKT_X_STRUCT)
 		return -1;
-	for (int i = 0; i < x->nitems; i++) {
-		if (x->items[i].name && !strcmp(x->items[i].name, "l_onoff"))
-			arg_int(&x->items[i], &on);
-		if (x->items[i].name && !strcmp(x->items[i].name, "l_linger"))
-			arg_int(&x->items[i], &secs);
-	}
+	arg_int(member(x, "l_onoff"), &on);
+	arg_int(member(x, "l_linger"), &secs);
 	return on ? (int)secs : -1;
 }
 
-/* getsockopt compares the value read back: SO_ERROR by errno name or 0;
- * buffer sizes only in --strict mode (they are configuration). */
+/* Linux's tcpi_state numbers and names (include/net/tcp_states.h), as
+ * packetdrill scripts for Linux write them, for synack's states. */
+static int linux_state(int synack_state)
+{
+	static const int map[] = {7, 10, 2, 3, 1, 4, 5, 8, 11, 9, 6};
+	return synack_state >= 0 && synack_state < 11 ? map[synack_state] : -1;
+}
+
+static int linux_state_named(const char *s)
+{
+	static const char *const names[] = {"",
+					    "TCP_ESTABLISHED",
+					    "TCP_SYN_SENT",
+					    "TCP_SYN_RECV",
+					    "TCP_FIN_WAIT1",
+					    "TCP_FIN_WAIT2",
+					    "TCP_TIME_WAIT",
+					    "TCP_CLOSE",
+					    "TCP_CLOSE_WAIT",
+					    "TCP_LAST_ACK",
+					    "TCP_LISTEN",
+					    "TCP_CLOSING"};
+	static const char *const synack[] = {"TCPI_CLOSED",	  "TCPI_LISTEN",      "TCPI_SYN_SENT",
+					     "TCPI_SYN_RECEIVED", "TCPI_ESTABLISHED", "TCPI_FIN_WAIT_1",
+					     "TCPI_FIN_WAIT_2",	  "TCPI_CLOSE_WAIT",  "TCPI_CLOSING",
+					     "TCPI_LAST_ACK",	  "TCPI_TIME_WAIT"};
+	for (int i = 1; i < 12; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	for (int i = 0; i < 11; i++)
+		if (!strcmp(s, synack[i]))
+			return linux_state(i);
+	return -1;
+}
+
+/* getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED,
+ * tcpi_snd_mss=1000, ...}, [len]): each member written is compared; a
+ * member the runner cannot read fails in --strict mode. */
+static long long tcp_info_call(struct runner *r, const struct pkt_call *c, int fd)
+{
+	const struct pkt_expr *want = arg(c, 3);
+	synack_tcp *tc = synack_socket_tcp(r->socks, fd);
+	if (!tc)
+		return synack_socket_state(r->socks, fd) < 0 ? -EBADF : -ENOTCONN;
+	for (int i = 0; want && want->kind == PKT_X_STRUCT && i < want->nitems; i++) {
+		const struct pkt_expr *m = &want->items[i];
+		long long got = 0, exp = 0;
+		int known = 1;
+		if (!m->name || m->kind == PKT_X_ELLIPSIS)
+			continue;
+		if (!strcmp(m->name, "tcpi_state")) {
+			got = linux_state(synack_tcp_state(tc));
+			exp = m->kind == PKT_X_IDENT ? linux_state_named(m->str) : m->num;
+		} else {
+			known = tcpi_read(r, fd, m->name, &got);
+			if (known < 0)
+				return 0;
+			exp = m->num;
+			if (m->kind != PKT_X_INT)
+				known = 0;
+		}
+		if (!known && r->o->strict)
+			failf(r, "getsockopt(TCP_INFO): cannot evaluate %s", m->name);
+		else if (known && got != exp)
+			failf(r, "getsockopt(TCP_INFO): %s is %lld, expected %lld", m->name, got, exp);
+	}
+	return 0;
+}
+
+/* getsockopt(SO_LINGER) against {l_onoff=N, l_linger=N}. */
+static void linger_check(struct runner *r, const struct pkt_expr *want, int got)
+{
+	int64_t on = -1, secs = -1;
+	arg_int(member(want, "l_onoff"), &on);
+	arg_int(member(want, "l_linger"), &secs);
+	if (on >= 0 && (on != 0) != (got >= 0))
+		failf(r, "getsockopt(SO_LINGER) read l_onoff=%d, expected %lld", got >= 0, (long long)on);
+	else if (on > 0 && secs >= 0 && secs != got)
+		failf(r, "getsockopt(SO_LINGER) read l_linger=%d, expected %lld", got, (long long)secs);
+}
+
+/* Compared in every mode; the rest (buffer sizes: configuration) in
+ * --strict mode only. */
+static bool sockopt_always_checked(int id)
+{
+	return id == SYNACK_SO_NODELAY || id == SYNACK_SO_KEEPALIVE || id == SYNACK_SO_KEEPIDLE ||
+	       id == SYNACK_SO_KEEPINTVL || id == SYNACK_SO_KEEPCNT || id == SYNACK_SO_TTL ||
+	       id == SYNACK_SO_TOS;
+}
+
+/* getsockopt compares the value read back: SO_ERROR by errno name or 0,
+ * SO_LINGER and TCP_INFO member by member. */
 static long long sockopt_call(struct runner *r, const struct pkt_call *c, int fd, bool set)
 {
 	int id = sockopt_id(c);
 	int64_t v = 0;
+	if (id == SOCKOPT_TCP_INFO)
+		return set ? -ENOPROTOOPT : tcp_info_call(r, c, fd);
 	if (id < 0)
 		return -ENOPROTOOPT;
 	if (set) {
@@ -1008,7 +1141,9 @@ static long long sockopt_call(struct runner *r, const struct pkt_call *c, int fd
 		if (wv != got)
 			failf(r, "getsockopt(SO_ERROR) read %s (%d), expected %s",
 			      got ? errno_name(got) : "0", got, w->kind == PKT_X_IDENT ? w->str : "0");
-	} else if ((r->o->strict || id == SYNACK_SO_NODELAY) && arg_int(want, &v) && v != got) {
+	} else if (id == SYNACK_SO_LINGER && want && want->kind == PKT_X_STRUCT) {
+		linger_check(r, want, got);
+	} else if ((r->o->strict || sockopt_always_checked(id)) && arg_int(want, &v) && v != got) {
 		failf(r, "getsockopt read %d, expected %lld", got, (long long)v);
 	}
 	return 0;
@@ -1115,6 +1250,55 @@ static void print_trace(struct runner *r)
 			ladder_add(r->ladder, &(struct ladder_event){.kind = LADDER_TRACE, .rec = &rec[i]});
 }
 
+/* What synack deliberately lacks, named by a script: the reason to skip
+ * it (it would fail for that reason, not for a bug), or NULL. */
+static const char *packet_lacks(const struct pkt_packet *p)
+{
+	for (int i = 0; i < p->nopts; i++) {
+		const char *o = p->opts[i].other;
+		if (p->opts[i].kind != PKT_OPT_OTHER)
+			continue;
+		if (!strncmp(o, "md5", 3))
+			return "TCP-MD5 signatures (RFC 2385) are not implemented";
+		if (!strncmp(o, "FO", 2) || !strncmp(o, "exp-tfo", 7) || !strncmp(o, "tfo", 3))
+			return "TCP Fast Open (RFC 7413) is not implemented";
+	}
+	return NULL;
+}
+
+static const char *call_lacks(const struct pkt_call *c)
+{
+	static const struct {
+		const char *ident, *why;
+	} lacking[] = {
+	    {"TCP_MD5SIG", "TCP-MD5 signatures (RFC 2385) are not implemented"},
+	    {"TCP_FASTOPEN", "TCP Fast Open (RFC 7413) is not implemented"},
+	    {"TCP_FASTOPEN_CONNECT", "TCP Fast Open (RFC 7413) is not implemented"},
+	    {"MSG_FASTOPEN", "TCP Fast Open (RFC 7413) is not implemented"},
+	    {"TCP_MD5SIG_EXT", "TCP-MD5 signatures (RFC 2385) are not implemented"},
+	};
+	for (int a = 0; a < c->nargs; a++)
+		for (size_t i = 0; i < sizeof lacking / sizeof lacking[0]; i++)
+			if (arg_ident(&c->args[a], lacking[i].ident))
+				return lacking[i].why;
+	return NULL;
+}
+
+static const char *skip_reason(const struct pkt_script *sc, int *line)
+{
+	for (int i = 0; i < sc->nev; i++) {
+		const struct pkt_event *e = &sc->ev[i];
+		const char *why = e->kind == PKT_EV_PACKET ? packet_lacks(&e->pkt)
+				  : e->kind == PKT_EV_CALL ? call_lacks(&e->call)
+							   : NULL;
+		if (why) {
+			*line = e->line;
+			return why;
+		}
+	}
+	return NULL;
+}
+
 void pkt_run_script(const struct pkt_script *sc, const struct pkt_run_opts *o, struct pkt_result *res)
 {
 	struct runner r;
@@ -1125,6 +1309,12 @@ void pkt_run_script(const struct pkt_script *sc, const struct pkt_run_opts *o, s
 	r.res = res;
 	r.last_fd = 3;
 	res->status = PKT_PASS;
+	const char *why = skip_reason(sc, &res->line);
+	if (why) {
+		res->status = PKT_SKIP;
+		snprintf(res->msg, sizeof res->msg, "line %d: %s", res->line, why);
+		return;
+	}
 	r.q = calloc(QMAX, sizeof *r.q);
 	if (!r.q || !stack_up(&r)) {
 		free(r.q);

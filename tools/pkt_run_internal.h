@@ -1,7 +1,8 @@
-/* The script runner's state, shared by its two files: pkt_run.c (the
- * stack, its link, segments in and out, system calls, the event loop) and
+/* The script runner's state, shared by its three files: pkt_run.c (the
+ * stack, its link, segments in and out, system calls, the event loop),
  * pkt_cmd.c (backtick commands and code blocks: sysctls, sockstat,
- * tcpdrop, assertions). Not an interface for anything else: pkt_run.h is. */
+ * tcpdrop, assertions) and pkt_ip.c (IP fields and ICMP lines). Not an
+ * interface for anything else: pkt_run.h is. */
 #ifndef SYNACK_TOOLS_PKT_RUN_INTERNAL_H
 #define SYNACK_TOOLS_PKT_RUN_INTERNAL_H
 
@@ -57,5 +58,19 @@ bool failf(struct runner *r, const char *fmt, ...) __attribute__((format(printf,
  * code block of assertions (false: the run failed). */
 int shell(struct runner *r, const char *cmd);
 bool code_block(struct runner *r, const char *code);
+/* pkt_cmd.c: tcpi_NAME of the connection on fd (1 known, 0 no such field,
+ * -1 failed: no connection), as a code block reads it. */
+int tcpi_read(struct runner *r, int fd, const char *name, long long *v);
+
+/* pkt_ip.c: IP-level fields ("(tos N)", "(ttl N)", "(flowlabel N)", ECN
+ * tags) and ICMP lines. */
+/* The IP header of an inbound message of len bytes (after the header). */
+void pkt_ip_header(struct runner *r, const struct pkt_packet *p, uint8_t *frame, uint8_t proto, size_t len);
+/* Inject the ICMP or ICMPv6 error an inbound ICMP line describes. */
+bool pkt_inbound_icmp(struct runner *r, const struct pkt_packet *p);
+/* An outbound frame against an expected ICMP line (false: failed). */
+bool pkt_outbound_icmp(struct runner *r, const struct pkt_packet *p, const uint8_t *frame, size_t len);
+/* The IP fields and ECN tag written on an outbound line hold for frame. */
+bool pkt_ip_fields_ok(struct runner *r, const struct pkt_packet *p, const uint8_t *frame, size_t len);
 
 #endif

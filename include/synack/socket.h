@@ -29,6 +29,10 @@ SYNACK_API int synack_accept(synack_sockets *s, int fd, synack_endpoint *peer); 
 SYNACK_API int synack_connect(synack_sockets *s, int fd, const synack_endpoint *remote);
 SYNACK_API ssize_t synack_write(synack_sockets *s, int fd, const void *buf, size_t len);
 SYNACK_API ssize_t synack_read(synack_sockets *s, int fd, void *buf, size_t len);
+/* recv(2) flags; MSG_WAITALL on a non-blocking call: -EAGAIN until len
+ * bytes (or end of file, or an error) are there. */
+enum { SYNACK_MSG_PEEK = SYNACK_TCP_RECV_PEEK, SYNACK_MSG_WAITALL = SYNACK_TCP_RECV_WAITALL };
+SYNACK_API ssize_t synack_recv(synack_sockets *s, int fd, void *buf, size_t len, int flags);
 SYNACK_API int synack_shutdown(synack_sockets *s, int fd, int how); /* SYNACK_SHUT_* */
 SYNACK_API int synack_close(synack_sockets *s, int fd);
 
@@ -38,10 +42,15 @@ enum synack_sockopt {
 	SYNACK_SO_ERROR,
 	SYNACK_SO_REUSEADDR,
 	SYNACK_SO_LINGER,    /* value: -1 off, else seconds (0 = abortive close) */
-	SYNACK_SO_KEEPALIVE, /* accepted, not implemented yet */
+	SYNACK_SO_KEEPALIVE, /* 1 on; TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT below */
 	SYNACK_SO_NODELAY,   /* TCP_NODELAY */
 	SYNACK_SO_MAXSEG,    /* TCP_MAXSEG */
 	SYNACK_SO_NOOPT,     /* TCP_NOOPT (BSD): no TCP options; before connect/listen */
+	SYNACK_SO_KEEPIDLE,  /* TCP_KEEPIDLE: seconds */
+	SYNACK_SO_KEEPINTVL, /* TCP_KEEPINTVL: seconds */
+	SYNACK_SO_KEEPCNT,   /* TCP_KEEPCNT: probes */
+	SYNACK_SO_TTL,	     /* IP_TTL / IPV6_UNICAST_HOPS: 1..255, -1 the default */
+	SYNACK_SO_TOS,	     /* IP_TOS / IPV6_TCLASS: 0..255 (the ECN bits are TCP's) */
 };
 SYNACK_API int synack_setsockopt(synack_sockets *s, int fd, int opt, int value);
 /* SO_ERROR returns the pending error as a positive errno and clears it. */

@@ -47,6 +47,8 @@ typedef struct synack_tcp_params {
 	uint16_t mss;		 /* cap on the MSS we use and advertise */
 	uint8_t nodelay;	 /* 1 disables Nagle */
 	uint8_t noopt;		 /* send and negotiate no TCP options at all (BSD TCP_NOOPT) */
+	uint8_t ttl;		 /* IPv4 TTL / IPv6 hop limit of its packets (0: the stack's) */
+	uint8_t tos;		 /* IPv4 TOS / IPv6 traffic class, DSCP bits only (ECN is TCP's) */
 } synack_tcp_params;
 SYNACK_API int synack_tcp_listen_ex(synack_stack *st, const synack_endpoint *local, int backlog,
 				    const synack_tcp_params *params, synack_tcp **out);
@@ -68,6 +70,11 @@ SYNACK_API ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len);
 /* Read up to len bytes; 0 means the peer closed and all data was read;
  * -EAGAIN when nothing is there yet; or the connection's error. */
 SYNACK_API ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len);
+/* synack_tcp_recv with flags: PEEK copies without consuming (no window
+ * update); WAITALL returns -EAGAIN (taking nothing) until len bytes are
+ * there, unless end of file or an error comes first (then what is there). */
+enum { SYNACK_TCP_RECV_PEEK = 1, SYNACK_TCP_RECV_WAITALL = 2 };
+SYNACK_API ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags);
 
 enum { SYNACK_SHUT_RD = 1, SYNACK_SHUT_WR = 2, SYNACK_SHUT_RDWR = 3 };
 /* SHUT_WR sends FIN after queued data; receiving continues (half-close). */
@@ -83,6 +90,17 @@ enum synack_tcp_opt {
 	SYNACK_TCP_SNDBUF,	/* int: bytes (before data is queued) */
 	SYNACK_TCP_RCVBUF,	/* int: bytes (before connect/listen) */
 	SYNACK_TCP_MAXSEG,	/* int: MSS cap */
+	/* Keepalive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off by default. After
+	 * KEEPIDLE seconds without a segment from the peer (and nothing to send
+	 * or in flight), a probe every KEEPINTVL seconds; KEEPCNT unanswered
+	 * probes end the connection with -ETIMEDOUT (SYNACK_EV_ERROR) after a
+	 * RST. A listener's settings pass to its connections. */
+	SYNACK_TCP_KEEPALIVE, /* int: 1 on, 0 off */
+	SYNACK_TCP_KEEPIDLE,  /* int: seconds, 1..32767 (default 7200) */
+	SYNACK_TCP_KEEPINTVL, /* int: seconds, 1..32767 (default 75) */
+	SYNACK_TCP_KEEPCNT,   /* int: probes, 1..127 (default 9) */
+	SYNACK_TCP_TTL,	      /* int: IPv4 TTL / IPv6 hop limit, 1..255; 0 or -1: the stack's */
+	SYNACK_TCP_TOS,	      /* int: IPv4 TOS / IPv6 traffic class, 0..255; the ECN bits are ignored */
 };
 SYNACK_API int synack_tcp_setopt(synack_tcp *c, int opt, int value);
 SYNACK_API int synack_tcp_getopt(synack_tcp *c, int opt, int *value);

@@ -1,6 +1,7 @@
 /* POSIX-like descriptors over synack_tcp handles (include/synack/socket.h). */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,10 @@ enum { SOCK_MAX = 1024 };
 
 struct sock {
 	bool used, bound, nonblock, reuse, connecting;
+	bool err_taken;	 /* the connection's error was read by SO_ERROR */
 	int linger;	 /* -1 off */
 	int pending_err; /* reported once by SO_ERROR or a call */
+	int keep[4];	 /* SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT */
 	synack_endpoint local;
 	synack_tcp_params params;
 	synack_tcp *tcp;
@@ -53,6 +56,19 @@ static struct sock *get(synack_sockets *t, int fd)
 	return &t->s[i];
 }
 
+/* The TCP options behind the keep[] slots, and Linux's defaults. */
+static const int keep_opts[4] = {SYNACK_TCP_KEEPALIVE, SYNACK_TCP_KEEPIDLE, SYNACK_TCP_KEEPINTVL,
+				 SYNACK_TCP_KEEPCNT};
+static const int keep_defaults[4] = {0, 7200, 75, 9};
+
+/* Keepalive set before the connection existed: hand it over (the switch
+ * last, so the timing is in place when it arms). */
+static void apply_keep(struct sock *k)
+{
+	for (int i = 3; k->tcp && i >= 0; i--)
+		(void)synack_tcp_setopt(k->tcp, keep_opts[i], k->keep[i]);
+}
+
 static int alloc_fd(synack_sockets *t)
 {
 	for (int i = 0; i < SOCK_MAX; i++)
@@ -60,6 +76,7 @@ static int alloc_fd(synack_sockets *t)
 			memset(&t->s[i], 0, sizeof t->s[i]);
 			t->s[i].used = true;
 			t->s[i].linger = -1;
+			memcpy(t->s[i].keep, keep_defaults, sizeof keep_defaults);
 			return t->first_fd + i;
 		}
 	return -EMFILE;
@@ -91,7 +108,9 @@ int synack_listen(synack_sockets *t, int fd, int backlog)
 		return synack_tcp_state(k->tcp) == SYNACK_TCP_LISTEN ? 0 : -EINVAL;
 	if (!k->bound)
 		return -EDESTADDRREQ; /* synack has no implicit bind to an ephemeral port for listeners */
-	return synack_tcp_listen_ex(t->st, &k->local, backlog < 1 ? 1 : backlog, &k->params, &k->tcp);
+	int err = synack_tcp_listen_ex(t->st, &k->local, backlog < 1 ? 1 : backlog, &k->params, &k->tcp);
+	apply_keep(k); /* its connections inherit it */
+	return err;
 }
 
 int synack_accept(synack_sockets *t, int fd, synack_endpoint *peer)
@@ -113,6 +132,7 @@ int synack_accept(synack_sockets *t, int fd, synack_endpoint *peer)
 	struct sock *n = get(t, nfd);
 	n->tcp = c;
 	n->params = k->params;
+	memcpy(n->keep, k->keep, sizeof n->keep);
 	n->nonblock = false;
 	synack_tcp_endpoints(c, &n->local, peer);
 	return nfd;
@@ -122,8 +142,10 @@ int synack_accept(synack_sockets *t, int fd, synack_endpoint *peer)
 static int take_error(struct sock *k)
 {
 	int e = k->pending_err;
-	if (!e && k->tcp)
+	if (!e && k->tcp && !k->err_taken) {
 		e = synack_tcp_error(k->tcp);
+		k->err_taken = e != 0; /* SO_ERROR clears it, as on Linux and BSD */
+	}
 	k->pending_err = 0;
 	return e;
 }
@@ -149,6 +171,7 @@ int synack_connect(synack_sockets *t, int fd, const synack_endpoint *remote)
 	int err = synack_tcp_connect_ex(t->st, remote, k->bound ? &k->local : NULL, &k->params, &k->tcp);
 	if (err)
 		return err;
+	apply_keep(k);
 	k->connecting = true;
 	if (synack_tcp_state(k->tcp) == SYNACK_TCP_ESTABLISHED)
 		return 0;
@@ -170,12 +193,17 @@ ssize_t synack_write(synack_sockets *t, int fd, const void *buf, size_t len)
 
 ssize_t synack_read(synack_sockets *t, int fd, void *buf, size_t len)
 {
+	return synack_recv(t, fd, buf, len, 0);
+}
+
+ssize_t synack_recv(synack_sockets *t, int fd, void *buf, size_t len, int flags)
+{
 	struct sock *k = get(t, fd);
 	if (!k)
 		return -EBADF;
 	if (!k->tcp)
 		return -ENOTCONN;
-	return synack_tcp_recv(k->tcp, buf, len);
+	return synack_tcp_recv_ex(k->tcp, buf, len, flags & (SYNACK_MSG_PEEK | SYNACK_MSG_WAITALL));
 }
 
 int synack_shutdown(synack_sockets *t, int fd, int how)
@@ -204,6 +232,44 @@ int synack_close(synack_sockets *t, int fd)
 	return 0;
 }
 
+static int keep_slot(int opt)
+{
+	switch (opt) {
+	case SYNACK_SO_KEEPALIVE:
+		return 0;
+	case SYNACK_SO_KEEPIDLE:
+		return 1;
+	case SYNACK_SO_KEEPINTVL:
+		return 2;
+	case SYNACK_SO_KEEPCNT:
+		return 3;
+	default:
+		return -1;
+	}
+}
+
+/* Options kept by the socket until the connection exists, then passed on. */
+static int set_tcp_opt(struct sock *k, int opt, int value)
+{
+	int slot = keep_slot(opt);
+	if (slot >= 0) {
+		int lim = slot == 0 ? INT32_MAX : slot == 3 ? 127 : 32767;
+		if (slot > 0 && (value < 1 || value > lim))
+			return -EINVAL;
+		k->keep[slot] = slot == 0 ? value != 0 : value;
+		return k->tcp ? synack_tcp_setopt(k->tcp, keep_opts[slot], value) : 0;
+	}
+	if (value < (opt == SYNACK_SO_TTL ? -1 : 0) || value > 255)
+		return -EINVAL;
+	if (opt == SYNACK_SO_TTL)
+		k->params.ttl = (uint8_t)(value < 0 ? 0 : value);
+	else
+		k->params.tos = (uint8_t)value;
+	return k->tcp
+		   ? synack_tcp_setopt(k->tcp, opt == SYNACK_SO_TTL ? SYNACK_TCP_TTL : SYNACK_TCP_TOS, value)
+		   : 0;
+}
+
 int synack_setsockopt(synack_sockets *t, int fd, int opt, int value)
 {
 	struct sock *k = get(t, fd);
@@ -229,8 +295,6 @@ int synack_setsockopt(synack_sockets *t, int fd, int opt, int value)
 	case SYNACK_SO_LINGER:
 		k->linger = value;
 		return 0;
-	case SYNACK_SO_KEEPALIVE:
-		return 0;
 	case SYNACK_SO_NOOPT:
 		if (k->tcp)
 			return -EISCONN;
@@ -244,9 +308,27 @@ int synack_setsockopt(synack_sockets *t, int fd, int opt, int value)
 			return -EINVAL;
 		k->params.mss = (uint16_t)value;
 		return k->tcp ? synack_tcp_setopt(k->tcp, SYNACK_TCP_MAXSEG, value) : 0;
+	case SYNACK_SO_KEEPALIVE:
+	case SYNACK_SO_KEEPIDLE:
+	case SYNACK_SO_KEEPINTVL:
+	case SYNACK_SO_KEEPCNT:
+	case SYNACK_SO_TTL:
+	case SYNACK_SO_TOS:
+		return set_tcp_opt(k, opt, value);
 	default:
 		return -ENOPROTOOPT;
 	}
+}
+
+/* TTL and TOS as the connection uses them (the stack's TTL, 64 by default,
+ * before there is one). */
+static int get_ip_opt(struct sock *k, int opt, int *value)
+{
+	if (k->tcp)
+		return synack_tcp_getopt(k->tcp, opt == SYNACK_SO_TTL ? SYNACK_TCP_TTL : SYNACK_TCP_TOS,
+					 value);
+	*value = opt == SYNACK_SO_TTL ? (k->params.ttl ? k->params.ttl : 64) : k->params.tos & ~3;
+	return 0;
 }
 
 int synack_getsockopt(synack_sockets *t, int fd, int opt, int *value)
@@ -276,11 +358,23 @@ int synack_getsockopt(synack_sockets *t, int fd, int opt, int *value)
 	case SYNACK_SO_NODELAY:
 		*value = k->params.nodelay;
 		return 0;
+	case SYNACK_SO_NOOPT:
+		*value = k->params.noopt;
+		return 0;
 	case SYNACK_SO_MAXSEG:
 		if (k->tcp)
 			return synack_tcp_getopt(k->tcp, SYNACK_TCP_MAXSEG, value);
 		*value = k->params.mss ? k->params.mss : c->mss_default;
 		return 0;
+	case SYNACK_SO_KEEPALIVE:
+	case SYNACK_SO_KEEPIDLE:
+	case SYNACK_SO_KEEPINTVL:
+	case SYNACK_SO_KEEPCNT:
+		*value = k->keep[keep_slot(opt)];
+		return 0;
+	case SYNACK_SO_TTL:
+	case SYNACK_SO_TOS:
+		return get_ip_opt(k, opt, value);
 	default:
 		return -ENOPROTOOPT;
 	}

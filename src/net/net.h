@@ -125,6 +125,15 @@ static inline struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst
  * -EMSGSIZE when l4 overflowed (net_tx_overflow). */
 int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
 	     const struct bbuf *l4);
+/* IP header fields a connection may choose (IP_TTL, IP_TOS and their
+ * IPv6 twins): ttl 0 means the stack's default; tos is the IPv4 TOS octet
+ * or the IPv6 Traffic Class (RFC 2474, RFC 3168). */
+struct net_ip_opts {
+	uint8_t ttl, tos;
+};
+/* net_send with those fields; o may be NULL (the defaults). */
+int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+		  const struct net_ip_opts *o, const struct bbuf *l4);
 /* An outgoing message did not fit its buffer: count the drop
  * (SYNACK_DROP_TX_OVERFLOW), abort in debug builds. Returns -EMSGSIZE. */
 int net_tx_overflow(synack_stack *st);

@@ -138,14 +138,30 @@ static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, siz
 	return neigh_output(st, &nh, buf, ip_len);
 }
 
-int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
-		 const struct bbuf *l4)
+/* The TOS octet (RFC 791, RFC 2474) of the IPv4 header at ip, with its
+ * checksum redone, or the Traffic Class of the IPv6 header (RFC 8200 §7). */
+static void set_tos(uint8_t *ip, bool v6, uint8_t tos)
+{
+	if (v6) {
+		ip[0] = (uint8_t)((ip[0] & 0xf0) | tos >> 4);
+		ip[1] = (uint8_t)((ip[1] & 0x0f) | (tos & 0x0f) << 4);
+		return;
+	}
+	ip[1] = tos;
+	ip[10] = ip[11] = 0;
+	wr16(ip + 10, wire_csum_finish(wire_csum_add(0, ip, WIRE_IPV4_HDR)));
+}
+
+int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+		  const struct net_ip_opts *o, const struct bbuf *l4)
 {
 	/* only a whole message, built where net_l4_buffer() said */
 	struct bbuf b = bbuf_make(st->net->txbuf + NET_HEADROOM, net_ip_hdr(dst));
+	uint8_t ttl = o && o->ttl ? o->ttl : st->cfg.ttl;
+	bool v6 = dst->family == SYNACK_AF_INET6;
 	if (!bbuf_ok(l4) || l4->p != b.p + b.cap || l4->len > net_l4_mtu(st, dst))
 		return net_tx_overflow(st);
-	if (dst->family == SYNACK_AF_INET6) /* RFC 8200 §3: Hop Limit from the configured default */
+	if (v6) /* RFC 8200 §3: Hop Limit from the configured default */
 		wire_ipv6_emit(&b, src, dst, proto, ttl, l4->len);
 	else /* RFC 791: Identification only matters for fragments; DF is set
 	      * on TCP (path MTU discovery, RFC 1191), so a counter is enough. */
@@ -153,13 +169,21 @@ int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *ds
 			       proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0, l4->len);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
+	if (o && o->tos)
+		set_tos(b.p, v6, o->tos);
 	return ip_output(st, dst, st->net->txbuf, b.len + l4->len);
+}
+
+int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
+		 const struct bbuf *l4)
+{
+	return net_send_opts(st, src, dst, proto, &(struct net_ip_opts){.ttl = ttl}, l4);
 }
 
 int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
 	     const struct bbuf *l4)
 {
-	return net_send_ttl(st, src, dst, proto, st->cfg.ttl, l4);
+	return net_send_opts(st, src, dst, proto, NULL, l4);
 }
 
 /* RFC 4443 §2.4 (f): a token bucket, ICMP_ERR_RATE errors a second with

@@ -53,7 +53,12 @@ struct tcb *tcb_new(synack_stack *st)
 	t->rcvbuf = st->cfg.tcp.rcvbuf;
 	t->rto = st->cfg.tcp.rto_initial;
 	t->cc = tcp_cc_find(st->cfg.tcp.cc);
-	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = SYNACK_TIME_NEVER;
+	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = t->t_keep =
+	    SYNACK_TIME_NEVER;
+	t->keep_heard = st->now;
+	t->keep_idle = TCP_KEEPIDLE_DEFAULT;
+	t->keep_intvl = TCP_KEEPINTVL_DEFAULT;
+	t->keep_cnt = TCP_KEEPCNT_DEFAULT;
 	t->timer.when = SYNACK_TIME_NEVER;
 	return t;
 }
@@ -235,6 +240,7 @@ void tcb_timer_update(struct tcb *t)
 {
 	synack_time_t w =
 	    MIN(MIN(MIN(t->t_rtx, t->t_persist), MIN(t->t_delack, t->t_close)), MIN(t->t_tlp, t->t_rack));
+	w = MIN(w, t->t_keep);
 	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, w);
 }
 
@@ -268,6 +274,7 @@ void tcb_child_add(struct tcb *l, struct tcb *c)
 {
 	c->parent = l;
 	c->accepted = 0;
+	tcp_keep_inherit(c, l);
 	queue_push(&l->synq, c);
 }
 
@@ -339,7 +346,8 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		t->error = err;
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
-	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = SYNACK_TIME_NEVER;
+	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = t->t_keep =
+	    SYNACK_TIME_NEVER;
 	tcb_timer_update(t);
 	tcp_rack_free(t);
 	ring_free(&t->sndq, &t->st->mem);

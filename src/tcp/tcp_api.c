@@ -73,6 +73,8 @@ static void apply_params(struct tcb *t, const synack_tcp_params *p)
 		t->user_mss = MAX(p->mss, (uint16_t)64);
 	t->nodelay = p->nodelay != 0;
 	t->noopt = p->noopt != 0;
+	t->ip_ttl = p->ttl;
+	t->ip_tos = p->tos & (uint8_t)~TCP_IP_ECN_MASK;
 }
 
 int synack_tcp_listen(synack_stack *st, const synack_endpoint *local, int backlog, synack_tcp **out)
@@ -276,15 +278,31 @@ ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len)
 
 ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
 {
+	return synack_tcp_recv_ex(c, buf, len, 0);
+}
+
+/* No more text can come: the peer's FIN, an error, or the connection is gone. */
+static bool recv_eof(const struct tcb *t)
+{
+	return t->peer_fin || t->error || t->state == SYNACK_TCP_CLOSED;
+}
+
+/* RFC 9293 §3.10.3 RECEIVE. */
+ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags)
+{
 	struct tcb *t = T(c);
 	if (t->state == SYNACK_TCP_LISTEN)
 		return -EINVAL;
 	if (t->rd_shut)
 		return 0;			    /* shut for reading: end of file */
 	uint32_t avail = t->rcvq.len - t->syn_held; /* SYN text waits for ESTABLISHED */
+	if ((flags & SYNACK_TCP_RECV_WAITALL) && avail < len && !recv_eof(t))
+		return -EAGAIN;
 	if (avail && len) {
 		uint32_t n = (uint32_t)MIN(len, (size_t)avail);
 		ring_peek(&t->rcvq, 0, buf, n);
+		if (flags & SYNACK_TCP_RECV_PEEK)
+			return n;
 		ring_consume(&t->rcvq, &t->st->mem, n, t->ooo.n > 0);
 		if (t->state != SYNACK_TCP_CLOSED)
 			tcp_output(t); /* maybe a window update */
@@ -294,8 +312,6 @@ ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len)
 		return t->error;
 	if (t->peer_fin || t->state == SYNACK_TCP_CLOSED)
 		return 0;
-	if (t->state == SYNACK_TCP_SYN_SENT || t->state == SYNACK_TCP_SYN_RECEIVED)
-		return -EAGAIN;
 	return -EAGAIN;
 }
 
@@ -397,10 +413,74 @@ int synack_tcp_close(synack_tcp *c)
 	return 0;
 }
 
+/* RFC 9293 §3.8.4: keepalive on or off, its timing. Limits as Linux's
+ * (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT). */
+static int keep_setopt(struct tcb *t, int opt, int value)
+{
+	if (opt == SYNACK_TCP_KEEPALIVE) {
+		t->keepalive = value != 0;
+		t->keep_probes = 0;
+		/* like Linux, the first probe an idle time after it is switched on */
+		t->t_keep = t->keepalive ? tnow(t) + SYNACK_SEC(t->keep_idle) : SYNACK_TIME_NEVER;
+		if (!tcb_synchronized(t) || t->state == SYNACK_TCP_TIME_WAIT)
+			t->t_keep = SYNACK_TIME_NEVER; /* armed when the peer is first heard */
+	} else if (opt == SYNACK_TCP_KEEPCNT) {
+		if (value < 1 || value > 127)
+			return -EINVAL;
+		t->keep_cnt = (uint8_t)value;
+		return 0;
+	} else {
+		if (value < 1 || value > 32767)
+			return -EINVAL;
+		*(opt == SYNACK_TCP_KEEPIDLE ? &t->keep_idle : &t->keep_intvl) = (uint32_t)value;
+		if (t->t_keep != SYNACK_TIME_NEVER)
+			tcp_keep_arm(t); /* the idle time counts from the peer's last segment */
+	}
+	tcb_timer_update(t);
+	return 0;
+}
+
+static int getopt_keep(const struct tcb *t, int opt)
+{
+	switch (opt) {
+	case SYNACK_TCP_KEEPALIVE:
+		return t->keepalive;
+	case SYNACK_TCP_KEEPIDLE:
+		return (int)t->keep_idle;
+	case SYNACK_TCP_KEEPINTVL:
+		return (int)t->keep_intvl;
+	default:
+		return t->keep_cnt;
+	}
+}
+
+/* IP_TTL / IPV6_UNICAST_HOPS, IP_TOS / IPV6_TCLASS for this connection. */
+static int ip_setopt(struct tcb *t, int opt, int value)
+{
+	if (opt == SYNACK_TCP_TTL) {
+		if (value < -1 || value > 255)
+			return -EINVAL;
+		t->ip_ttl = (uint8_t)(value < 0 ? 0 : value);
+		return 0;
+	}
+	if (value < 0 || value > 255)
+		return -EINVAL;
+	t->ip_tos = (uint8_t)value & (uint8_t)~TCP_IP_ECN_MASK; /* RFC 3168 §6.1: TCP sets ECN */
+	return 0;
+}
+
 int synack_tcp_setopt(synack_tcp *c, int opt, int value)
 {
 	struct tcb *t = T(c);
 	switch (opt) {
+	case SYNACK_TCP_KEEPALIVE:
+	case SYNACK_TCP_KEEPIDLE:
+	case SYNACK_TCP_KEEPINTVL:
+	case SYNACK_TCP_KEEPCNT:
+		return keep_setopt(t, opt, value);
+	case SYNACK_TCP_TTL:
+	case SYNACK_TCP_TOS:
+		return ip_setopt(t, opt, value);
 	case SYNACK_TCP_NODELAY:
 		t->nodelay = value != 0;
 		if (t->nodelay && t->state != SYNACK_TCP_LISTEN && t->state != SYNACK_TCP_CLOSED)
@@ -440,7 +520,19 @@ int synack_tcp_getopt(synack_tcp *c, int opt, int *value)
 		*value = (int)t->rcvbuf;
 		return 0;
 	case SYNACK_TCP_MAXSEG:
-		*value = t->mss ? t->mss : t->st->cfg.tcp.mss_default;
+		*value = t->mss ? t->mss : t->user_mss ? t->user_mss : t->st->cfg.tcp.mss_default;
+		return 0;
+	case SYNACK_TCP_KEEPALIVE:
+	case SYNACK_TCP_KEEPIDLE:
+	case SYNACK_TCP_KEEPINTVL:
+	case SYNACK_TCP_KEEPCNT:
+		*value = getopt_keep(t, opt);
+		return 0;
+	case SYNACK_TCP_TTL:
+		*value = t->ip_ttl ? t->ip_ttl : t->st->cfg.ttl;
+		return 0;
+	case SYNACK_TCP_TOS:
+		*value = t->ip_tos;
 		return 0;
 	default:
 		return -ENOPROTOOPT;

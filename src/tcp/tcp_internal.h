@@ -219,6 +219,16 @@ struct tcb {
 	/* statistics */
 	uint32_t retransmits, dsacks_received;
 	uint64_t bytes_sent, bytes_received, bytes_acked;
+	/* keepalive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6; tcp_keepalive.c) */
+	synack_time_t t_keep;		/* next keepalive check (absolute), SYNACK_TIME_NEVER when off */
+	synack_time_t keep_heard;	/* when the peer last sent a segment */
+	synack_time_t keep_sent;	/* when the last probe left */
+	uint32_t keep_idle, keep_intvl; /* seconds */
+	uint8_t keep_cnt;		/* probes unanswered before giving up */
+	uint8_t keep_probes;		/* probes sent since the peer was last heard */
+	uint8_t keepalive : 1;		/* SO_KEEPALIVE */
+	/* IP header fields of this connection's packets (0: the stack's) */
+	uint8_t ip_ttl, ip_tos;
 };
 
 struct tcp_stack {
@@ -406,5 +416,19 @@ uint32_t tcp_cookie_period(const synack_stack *st);
 uint16_t tcp_cookie_mss_value(unsigned idx);
 /* tcb.c: RFC 7323 §5.4 timestamp offset of a 4-tuple (keyed hash) */
 uint32_t tcp_ts_offset(const synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
+/* tcp_keepalive.c */
+enum { TCP_KEEPIDLE_DEFAULT = 7200, TCP_KEEPINTVL_DEFAULT = 75, TCP_KEEPCNT_DEFAULT = 9 };
+/* The net layer's TCP entry point: tcp_input(), then the idle time of the
+ * connection the segment was for starts again. */
+void tcp_keep_input(synack_stack *st, const struct net_rx *rx);
+/* Set t_keep from the settings and the time the peer was last heard. */
+void tcp_keep_arm(struct tcb *t);
+/* t_keep is due: probe, wait, or give up. Returns false if t was closed. */
+bool tcp_keep_expired(struct tcb *t);
+/* A listener's keepalive and IP settings, taken by a new child. */
+void tcp_keep_inherit(struct tcb *c, const struct tcb *l);
+/* The ECN field of the IPv4 TOS / IPv6 traffic class (RFC 3168 §5): set by
+ * TCP, never by the application's IP_TOS. */
+enum { TCP_IP_ECN_MASK = 0x03 };
 
 #endif

@@ -36,7 +36,7 @@ static void fill_syn_options(const struct tcb *t, struct wire_tcp_opts *o, bool 
 	if (t->noopt)
 		return;
 	o->has_mss = 1;
-	o->mss = (uint16_t)(mtu - WIRE_TCP_HDR);
+	o->mss = (uint16_t)MIN(mtu - WIRE_TCP_HDR, t->user_mss ? t->user_mss : 65535u); /* TCP_MAXSEG */
 	if (synack ? t->ws_ok : c->wscale_enable)
 		o->wscale = (int8_t)t->rcv_wscale;
 	if (synack ? t->sack_ok : c->sack_enable)
@@ -200,7 +200,8 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		if (!(flags & SYNACK_TCP_RST))
 			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + offered);
 	}
-	return net_send(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &b);
+	struct net_ip_opts ip = {.ttl = t->ip_ttl, .tos = t->ip_tos}; /* IP_TTL, IP_TOS */
+	return net_send_opts(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &ip, &b);
 }
 
 void tcp_send_syn(struct tcb *t)

@@ -1,6 +1,7 @@
 /* TCP timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1),
  * delayed ACK (RFC 9293 §3.8.6.3), TIME-WAIT (RFC 9293 §3.6) and the
- * orphaned FIN-WAIT-2 timeout. */
+ * orphaned FIN-WAIT-2 timeout; keepalive (RFC 9293 §3.8.4) is in
+ * tcp_keepalive.c. */
 #include <errno.h>
 
 #include "tcp/tcp_internal.h"
@@ -164,6 +165,8 @@ bool tcp_timer_fire(struct tcb *t)
 		tcp_tlp_fire(t);
 	if (t->t_rack <= now)
 		tcp_rack_fire(t);
+	if (t->t_keep <= now)
+		tcp_keep_expired(t); /* RFC 9293 §3.8.4 (tcp_keepalive.c) */
 	if (t->state == SYNACK_TCP_CLOSED) {
 		if (!t->user) {
 			tcb_free(t);

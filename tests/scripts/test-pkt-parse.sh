@@ -120,6 +120,16 @@ assert tcpi_snd_wnd == 32896; assert counter tcp_passive_opens == 1
 assert events & EV_RESET|EV_CLOSED
 }%'
 
+	good "IP fields" '+0 < (tos 0x10) S 0:0(0) win 65535
++0 > [ect0] (tos 0x2, ttl 64, flowlabel 0x12345) S. 0:0(0) ack 1
++0 < [ce] (ttl 1) . 1:1(0) ack 1 win 65535'
+	good "ICMP lines, the quoted segment first or last" '+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]
++0 < [1:1461(1460)] icmp unreachable port_unreachable
++0 > icmp unreachable port_unreachable
++0 < icmp packet_too_big mtu 1280 [1:1441(1440)]
++0 < icmp 3 13'
+	good "recv flags and TCP_INFO" '+0 recv(3, ..., 100, MSG_PEEK|MSG_WAITALL) = 100
++0 getsockopt(3, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_snd_mss=1000}, [256]) = 0'
 	malformed "missing ')'" 4 '+0.00 close(3 = 0'
 	malformed "bad flags" 4 '+0.00 > Q 0:0(0) win 1000'
 	malformed "unterminated backquote" 4 '+0.00 `sysctl -w net.inet.tcp.rfc1323=1
@@ -139,6 +149,12 @@ assert events & EV_RESET|EV_CLOSED
 	malformed "badcsum on an outbound packet" 4 '+0.00 > S 0:0(0) win 1000 badcsum'
 	malformed "sport written twice" 4 '+0.00 < S 0:0(0) win 1000 sport 1 sport 2'
 	malformed "port above 65535" 4 '+0.00 < S 0:0(0) win 1000 dport 65536'
+	malformed "unknown IP field" 4 '+0.00 < (hops 3) S 0:0(0) win 1000'
+	malformed "IP fields not closed" 4 '+0.00 < (tos 1 S 0:0(0) win 1000'
+	malformed "TTL above 255" 4 '+0.00 < (ttl 256) S 0:0(0) win 1000'
+	malformed "ICMP line without a type" 4 '+0.00 < icmp'
+	malformed "quoted segment on a TCP line" 4 '+0.00 < [1:2(1)] S 0:0(0) win 1000'
+	malformed "quoted segment not closed" 4 '+0.00 < icmp unreachable port_unreachable [1:2(1)'
 }
 
 conformance

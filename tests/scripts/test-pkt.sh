@@ -7,7 +7,7 @@
 #    segment-level scenarios), in --strict mode with synack's defaults;
 #  - the checks synack's language extensions add (tests/pkt/README.md) can
 #    fail: each snippet below breaks one expectation and must FAIL with the
-#    message given.
+#    message given; a script needing what synack lacks (TCP-MD5) is SKIPped.
 # Each script counts as one check. Last line: "test-pkt: N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -90,6 +90,25 @@ refused "TS val off the millisecond clock" "TS val 201, expected 202" \
 +0 > . 1:1(0) ack 1 <nop,nop,TS val 202 ecr 110,nop,nop,sack 2001:3001>'
 refused "a segment sent by the last event and not expected" "unexpected outbound packet" \
 	'0.200 < . 1001:2001(1000) ack 1 <nop,nop,TS val 200 ecr 1>'
+refused "an ECN mark synack does not set" "with ECN [noecn], expected [ect0]" \
+	'+0 write(4, ..., 10) = 10
++0 > [ect0] P. 1:11(10) ack 1 <nop,nop,TS val 101 ecr 110>'
+refused "a TTL synack does not use" "with ttl 64, expected 7" \
+	'+0 write(4, ..., 10) = 10
++0 > (ttl 7) P. 1:11(10) ack 1 <nop,nop,TS val 101 ecr 110>'
+refused "a TCP_INFO member that differs" "tcpi_snd_mss is 988, expected 1000" \
+	'+0 getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_snd_mss=1000}, [256]) = 0'
+# What synack deliberately lacks is skipped with the reason, not failed.
+printf '%s\n%s\n' "$open" '+0 < . 1:1(0) ack 1 win 100 <md5 000102030405060708090a0b0c0d0e0f>' >"$out/skip.pkt"
+"$synack" pkt --strict "$out/skip.pkt" >"$out/skip.log" 2>&1
+if [ $? -eq 0 ] && grep -q '^SKIP .*TCP-MD5' "$out/skip.log"; then
+	passed=$((passed + 1))
+	echo "ok   skipped with a reason: a TCP-MD5 option"
+else
+	failed=$((failed + 1))
+	echo "FAIL not skipped: a TCP-MD5 option ($(head -n 1 "$out/skip.log"))"
+fi
+
 open='--tolerance_usecs=0
 --synack_iss=0x12345678'
 refused "--synack_iss not reached (connect() after time 0)" "synack chose ISS" \

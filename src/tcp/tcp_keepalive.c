@@ -1,0 +1,119 @@
+/* TCP keep-alives, RFC 9293 §3.8.4 and RFC 1122 §4.2.3.6.
+ *
+ * Implementation notes
+ * - Off by default ("MUST default to off"), on per connection
+ *   (SYNACK_TCP_KEEPALIVE); the idle time, the interval and the count are
+ *   per connection too, with Linux's defaults (7200 s, 75 s, 9 probes;
+ *   RFC 1122 asks for an idle time of at least two hours by default).
+ * - A probe is <SEQ=SND.UNA-1><ACK=RCV.NXT> without data: outside the
+ *   window, so the peer must answer it with an ACK (RFC 9293 §3.10.7.4
+ *   first), and RFC 1122 says a probe needs no data to be answered.
+ * - Lazy, as Linux does it: a segment from the peer only records when it
+ *   came (keep_heard); the timer, when it fires, sees how long the peer has
+ *   been silent and either moves itself to keep_heard + idle or probes. No
+ *   heap update per segment, except for the answer to a probe, which moves
+ *   the timer to keep_heard + idle at once (the idle time may be shorter
+ *   than the interval).
+ * - No probe while data is in flight or waits to go out (a zero window):
+ *   the retransmission or the persist timer watches the peer then, and the
+ *   keepalive timer just looks again an idle time later (Linux does the
+ *   same).
+ * - After keep_cnt unanswered probes the connection ends with ETIMEDOUT
+ *   (or the ICMP soft error kept, RFC 5461), after a RST as Linux sends one
+ *   in case the peer is back. */
+#include <errno.h>
+
+#include "tcp/tcp_internal.h"
+
+static bool keep_state(const struct tcb *t)
+{
+	return t->keepalive && tcb_synchronized(t) && t->state != SYNACK_TCP_TIME_WAIT;
+}
+
+void tcp_keep_arm(struct tcb *t)
+{
+	if (!keep_state(t))
+		t->t_keep = SYNACK_TIME_NEVER;
+	else if (t->keep_probes)
+		t->t_keep = t->keep_sent + SYNACK_SEC(t->keep_intvl);
+	else
+		t->t_keep = t->keep_heard + SYNACK_SEC(t->keep_idle);
+}
+
+/* Any segment from the peer: it is alive. A connection that just became
+ * synchronized with keepalive on starts its idle time here. */
+static void keep_heard(struct tcb *t)
+{
+	bool probing = t->keep_probes != 0;
+	t->keep_heard = tnow(t);
+	t->keep_probes = 0;
+	/* an answered probe (rare): the timer moves from the interval to the
+	 * idle time, which may be the shorter */
+	if (t->keepalive && (probing || t->t_keep == SYNACK_TIME_NEVER) && keep_state(t)) {
+		tcp_keep_arm(t);
+		tcb_timer_update(t);
+	}
+}
+
+void tcp_keep_input(synack_stack *st, const struct net_rx *rx)
+{
+	uint64_t before = st->counters[SYNACK_CNT_TCP_IN];
+	tcp_input(st, rx);
+	/* counted as TCP input: a segment whose header and checksum are good */
+	if (st->counters[SYNACK_CNT_TCP_IN] == before || rx->l4_len < WIRE_TCP_HDR)
+		return;
+	synack_endpoint local = {.addr = rx->dst, .port = rd16(rx->l4 + 2)};
+	synack_endpoint remote = {.addr = rx->src, .port = rd16(rx->l4)};
+	/* looked up again, after input: it may have freed the connection */
+	struct tcb *t = tcb_lookup(st, &local, &remote);
+	if (t)
+		keep_heard(t);
+}
+
+/* keep_cnt probes went unanswered. */
+static void keep_timeout(struct tcb *t)
+{
+	stack_count(t->st, SYNACK_CNT_TCP_KEEPALIVE_TIMEOUTS);
+	tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
+	tcp_send_rst_tcb(t);
+	tcb_close_state(t, t->soft_error ? t->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
+}
+
+bool tcp_keep_expired(struct tcb *t)
+{
+	synack_time_t now = tnow(t);
+	t->t_keep = SYNACK_TIME_NEVER;
+	if (!keep_state(t))
+		return true;
+	if (t->snd_max != t->snd_una || snd_unsent(t)) {
+		/* other timers watch the peer; look again an idle time later */
+		t->keep_probes = 0;
+		t->t_keep = now + SYNACK_SEC(t->keep_idle);
+		return true;
+	}
+	if (!t->keep_probes && t->keep_heard + SYNACK_SEC(t->keep_idle) > now) {
+		tcp_keep_arm(t); /* heard from since the timer was set */
+		return true;
+	}
+	if (t->keep_probes >= t->keep_cnt) {
+		keep_timeout(t);
+		return false;
+	}
+	stack_count(t->st, SYNACK_CNT_TCP_KEEPALIVE_PROBES);
+	tcb_trace_note(t, SYNACK_NOTE_KEEPALIVE);
+	tcp_emit(t, t->snd_una - 1, SYNACK_TCP_ACK, 0, 0);
+	t->keep_probes++;
+	t->keep_sent = now;
+	tcp_keep_arm(t);
+	return true;
+}
+
+void tcp_keep_inherit(struct tcb *c, const struct tcb *l)
+{
+	c->keepalive = l->keepalive;
+	c->keep_idle = l->keep_idle;
+	c->keep_intvl = l->keep_intvl;
+	c->keep_cnt = l->keep_cnt;
+	c->ip_ttl = l->ip_ttl;
+	c->ip_tos = l->ip_tos;
+}
