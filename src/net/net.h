@@ -48,6 +48,8 @@ struct neigh_table {
 struct net_rx {
 	synack_addr src, dst;
 	uint8_t ttl;
+	uint8_t ecn; /* RFC 3168 §5: the ECN field (WIRE_ECN_*) of the packet, of the last
+		      * fragment for a reassembled IPv4 datagram */
 	const uint8_t *l4;
 	size_t l4_len;
 };
@@ -125,6 +127,10 @@ static inline struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst
  * -EMSGSIZE when l4 overflowed (net_tx_overflow). */
 int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
 	     const struct bbuf *l4);
+/* net_send with the ECN field set to ecn (WIRE_ECN_*, RFC 3168 §5): the
+ * transport chooses the codepoint of each packet it sends (§6.1.2). */
+int net_send_ecn(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ecn,
+		 const struct bbuf *l4);
 /* An outgoing message did not fit its buffer: count the drop
  * (SYNACK_DROP_TX_OVERFLOW), abort in debug builds. Returns -EMSGSIZE. */
 int net_tx_overflow(synack_stack *st);

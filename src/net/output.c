@@ -138,8 +138,9 @@ static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, siz
 	return neigh_output(st, &nh, buf, ip_len);
 }
 
-int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
-		 const struct bbuf *l4)
+/* The IP header in front of l4, then the route: every packet leaves here. */
+static int send_ip(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+		   uint8_t ttl, uint8_t ecn, const struct bbuf *l4)
 {
 	/* only a whole message, built where net_l4_buffer() said */
 	struct bbuf b = bbuf_make(st->net->txbuf + NET_HEADROOM, net_ip_hdr(dst));
@@ -153,13 +154,29 @@ int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *ds
 			       proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0, l4->len);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
+	if (ecn && dst->family == SYNACK_AF_INET6)
+		wire_ipv6_set_ecn(b.p, ecn);
+	else if (ecn)
+		wire_ipv4_set_ecn(b.p, ecn);
 	return ip_output(st, dst, st->net->txbuf, b.len + l4->len);
+}
+
+int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
+		 const struct bbuf *l4)
+{
+	return send_ip(st, src, dst, proto, ttl, WIRE_ECN_NOT_ECT, l4);
 }
 
 int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
 	     const struct bbuf *l4)
 {
-	return net_send_ttl(st, src, dst, proto, st->cfg.ttl, l4);
+	return send_ip(st, src, dst, proto, st->cfg.ttl, WIRE_ECN_NOT_ECT, l4);
+}
+
+int net_send_ecn(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ecn,
+		 const struct bbuf *l4)
+{
+	return send_ip(st, src, dst, proto, st->cfg.ttl, ecn, l4);
 }
 
 /* RFC 4443 §2.4 (f): a token bucket, ICMP_ERR_RATE errors a second with
