@@ -172,6 +172,7 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		h.flags |= (flags & SYNACK_TCP_RST) && !(flags & SYNACK_TCP_ACK) ? 0 : SYNACK_TCP_ACK;
 		h.ack = (h.flags & SYNACK_TCP_ACK) ? t->rcv_nxt : 0;
 	}
+	uint8_t ecn = tcp_ecn_out(t, &h, len); /* RFC 3168 §6.1: ECE, CWR and the codepoint */
 	fill_options(t, h.flags, &h.opt);
 	uint32_t wnd = tcp_rcv_window(t);
 	if (flags & SYNACK_TCP_SYN)
@@ -200,7 +201,7 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		if (!(flags & SYNACK_TCP_RST))
 			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + offered);
 	}
-	return net_send(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &b);
+	return net_send_ecn(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, ecn, &b);
 }
 
 void tcp_send_syn(struct tcb *t)
