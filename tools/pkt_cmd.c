@@ -39,8 +39,10 @@ static bool sysctl_apply(struct runner *r, const char *name, long long v)
 		c->delack = SYNACK_MSEC(v);
 	else if (!strcmp(name, "net.inet.tcp.drop_synfin"))
 		c->drop_synfin = v != 0;
-	else if (!strcmp(name, "net.inet.tcp.ecn.enable") && v == 2)
-		; /* "accept ECN when asked": synack never negotiates ECN; same on the wire as 0 here */
+	else if (!strcmp(name, "net.inet.tcp.ecn.enable") && v >= 0 && v <= 2)
+		c->ecn = v == 1	  ? SYNACK_TCP_ECN_ACTIVE
+			 : v == 2 ? SYNACK_TCP_ECN_PASSIVE
+				  : SYNACK_TCP_ECN_OFF;
 	else if (!strcmp(name, "net.inet.tcp.blackhole") && v == 0)
 		; /* RSTs for closed ports: synack's only behaviour */
 	else
@@ -89,6 +91,7 @@ static const struct {
     TCP_FIELD(rcvbuf_round_mss, 0),
     TCP_FIELD(cc, 0),
     TCP_FIELD(syncookies, 0),
+    TCP_FIELD(ecn, 0),
 };
 #undef TCP_FIELD
 
@@ -224,6 +227,7 @@ static const struct {
     TCPI("bytes_acked", bytes_acked, SEQ_NONE),
     TCPI("send_queued", send_queued, SEQ_NONE),
     TCPI("recv_queued", recv_queued, SEQ_NONE),
+    TCPI("ecn_ok", ecn_ok, SEQ_NONE),
 };
 #undef TCPI
 

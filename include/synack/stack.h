@@ -51,7 +51,15 @@ typedef struct synack_tcp_config {
 	uint8_t cc;		  /* congestion control: enum synack_tcp_cc (0: the default, CUBIC) */
 	uint8_t syncookies;	  /* RFC 4987 §3.6: 0 off, 1 when a listener can keep no more
 				     SYN-RECEIVED children (default), 2 for every SYN */
+	uint8_t ecn;		  /* RFC 3168 ECN: enum synack_tcp_ecn (default: passive, as Linux) */
 } synack_tcp_config;
+
+/* ECN (RFC 3168 §6.1.1): when a connection negotiates it. */
+enum synack_tcp_ecn {
+	SYNACK_TCP_ECN_OFF = 0,
+	SYNACK_TCP_ECN_PASSIVE = 1, /* agree when the peer's SYN asks (Linux's tcp_ecn=2) */
+	SYNACK_TCP_ECN_ACTIVE = 2,  /* also ask in our SYNs (Linux's tcp_ecn=1) */
+};
 
 /* Congestion control modules (src/tcp/tcp_cc.h). */
 enum synack_tcp_cc {

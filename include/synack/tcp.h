@@ -129,6 +129,7 @@ typedef struct synack_tcp_info {
 	uint32_t backoff;     /* current consecutive RTO count */
 	uint64_t bytes_sent, bytes_received, bytes_acked;
 	uint32_t send_queued, recv_queued;
+	uint8_t ecn_ok; /* ECN negotiated (RFC 3168 §6.1.1) */
 } synack_tcp_info;
 SYNACK_API int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *info);
 

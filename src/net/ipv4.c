@@ -110,8 +110,12 @@ static void icmp_input(synack_stack *st, const struct wire_ipv4 *ip)
 /* The protocol layer of a complete (maybe reassembled) datagram. */
 static void ipv4_deliver(synack_stack *st, const struct wire_ipv4 *ip)
 {
-	struct net_rx rx = {
-	    .src = ip->src, .dst = ip->dst, .ttl = ip->ttl, .l4 = ip->payload, .l4_len = ip->payload_len};
+	struct net_rx rx = {.src = ip->src,
+			    .dst = ip->dst,
+			    .ttl = ip->ttl,
+			    .ecn = ip->tos & WIRE_ECN_MASK,
+			    .l4 = ip->payload,
+			    .l4_len = ip->payload_len};
 	if (ip->proto == WIRE_PROTO_ICMP) {
 		icmp_input(st, ip);
 		return;

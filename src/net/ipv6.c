@@ -168,8 +168,12 @@ static void upper(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const
 			stack_drop(st, SYNACK_DROP_IP_MULTICAST_L4);
 			return;
 		}
-		struct net_rx rx = {
-		    .src = ip->src, .dst = ip->dst, .ttl = ip->hop_limit, .l4 = l4, .l4_len = len};
+		struct net_rx rx = {.src = ip->src,
+				    .dst = ip->dst,
+				    .ttl = ip->hop_limit,
+				    .ecn = ip->tclass & WIRE_ECN_MASK,
+				    .l4 = l4,
+				    .l4_len = len};
 		up->input(st, &rx);
 		return;
 	}

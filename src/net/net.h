@@ -48,6 +48,8 @@ struct neigh_table {
 struct net_rx {
 	synack_addr src, dst;
 	uint8_t ttl;
+	uint8_t ecn; /* RFC 3168 §5: the ECN field (WIRE_ECN_*) of the packet, of the last
+		      * fragment for a reassembled IPv4 datagram */
 	const uint8_t *l4;
 	size_t l4_len;
 };
@@ -130,6 +132,8 @@ int net_send(synack_stack *st, const synack_addr *src, const synack_addr *dst, u
  * or the IPv6 Traffic Class (RFC 2474, RFC 3168). */
 struct net_ip_opts {
 	uint8_t ttl, tos;
+	uint8_t ecn; /* the ECN field (WIRE_ECN_*, RFC 3168 §5): the transport
+		      * chooses it per packet (§6.1.2); tos's low bits are not used */
 };
 /* net_send with those fields; o may be NULL (the defaults). */
 int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,

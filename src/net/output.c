@@ -169,8 +169,8 @@ int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *d
 			       proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0, l4->len);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
-	if (o && o->tos)
-		set_tos(b.p, v6, o->tos);
+	if (o && (o->tos || o->ecn))
+		set_tos(b.p, v6, (uint8_t)((o->tos & 0xfc) | (o->ecn & 3)));
 	return ip_output(st, dst, st->net->txbuf, b.len + l4->len);
 }
 

@@ -599,6 +599,7 @@ int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *i)
 	i->bytes_acked = t->bytes_acked;
 	i->send_queued = t->sndq.len;
 	i->recv_queued = t->rcvq.len;
+	i->ecn_ok = t->ecn_ok;
 	return 0;
 }
 

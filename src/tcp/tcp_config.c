@@ -11,7 +11,7 @@ int tcp_config_check(const synack_tcp_config *t)
 		return -EINVAL;
 	if (t->rto_min <= 0 || t->rto_initial <= 0 || t->rto_max < t->rto_min || t->msl < 0 || t->delack < 0)
 		return -EINVAL;
-	if (t->syncookies > 2)
+	if (t->syncookies > 2 || t->ecn > SYNACK_TCP_ECN_ACTIVE)
 		return -EINVAL;
 	return 0;
 }
@@ -48,4 +48,8 @@ void synack_tcp_config_defaults(synack_tcp_config *c)
 	c->drop_synfin = 1;
 	c->isn_tick = 4;   /* RFC 6528 §3: a 4-microsecond timer */
 	c->syncookies = 1; /* RFC 4987 §3.6: only when the SYN-RECEIVED queue is full, as Linux */
+	/* RFC 3168 §6.1.1: answer an ECN-setup SYN but send plain SYNs, as
+	 * Linux (tcp_ecn=2) and FreeBSD (ecn.enable=2) do: a path that drops
+	 * ECN-setup SYNs then costs the client nothing */
+	c->ecn = SYNACK_TCP_ECN_PASSIVE;
 }

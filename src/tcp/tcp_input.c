@@ -57,6 +57,8 @@ static int parse_seg(synack_stack *st, const struct net_rx *rx, struct tcp_seg *
 	    (uint32_t)s->h.payload_len + !!(s->h.flags & SYNACK_TCP_SYN) + !!(s->h.flags & SYNACK_TCP_FIN);
 	s->syn_wnd = false;
 	s->disordered = false;
+	/* RFC 3168 §6.1.4: only data segments are ECT, so only their CE counts */
+	s->ecn = s->h.payload_len ? rx->ecn : WIRE_ECN_NOT_ECT;
 	return 0;
 }
 
@@ -311,6 +313,7 @@ struct tcp_verdict tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 	c->irs = seg->h.seq;
 	c->rcv_nxt = c->rcv_adv = seg->h.seq + 1;
 	tcp_negotiate(c, &seg->h.opt);
+	tcp_ecn_syn_in(c, seg);
 	c->snd_wnd = seg->h.wnd; /* RFC 7323 §2.2: never scaled in a SYN */
 	c->max_sndwnd = c->snd_wnd;
 	c->snd_wl1 = seg->h.seq;
@@ -390,6 +393,10 @@ struct tcp_verdict tcp_syn_sent_input(struct tcb *t, struct tcp_seg *seg)
 	t->irs = seg->h.seq;
 	t->rcv_nxt = t->rcv_adv = seg->h.seq + 1;
 	tcp_negotiate(t, &seg->h.opt);
+	if (ack_ok)
+		tcp_ecn_synack_in(t, seg);
+	else
+		tcp_ecn_syn_in(t, seg); /* simultaneous open */
 	syn_data(t, seg, !ack_ok);
 	if (ack_ok) {
 		syn_sent_established(t, seg);

@@ -124,6 +124,7 @@ struct tcp_seg {
 	uint32_t len;		  /* SEG.LEN: payload + SYN + FIN */
 	bool syn_wnd;		  /* window of a <SYN,ACK>: never scaled (RFC 7323 §2.2) */
 	bool disordered;	  /* an old-timestamped pure ACK let through PAWS (tcp_sync.c) */
+	uint8_t ecn;		  /* IP ECN field of a segment with data (WIRE_ECN_*), else NOT_ECT */
 };
 
 struct tcb {
@@ -229,6 +230,13 @@ struct tcb {
 	uint8_t keepalive : 1;		/* SO_KEEPALIVE */
 	/* IP header fields of this connection's packets (0: the stack's) */
 	uint8_t ip_ttl, ip_tos;
+	/* ECN, RFC 3168 §6.1 (tcp_ecn.c) */
+	uint8_t ecn_ok : 1;	     /* negotiated: new data goes out ECT(0) */
+	uint8_t ecn_syn : 1;	     /* our last SYN asked for it (ECE and CWR) */
+	uint8_t ecn_echo : 1;	     /* CE received: ECE on every ACK until a CWR arrives (§6.1.3) */
+	uint8_t ecn_cwr_pending : 1; /* cwnd reduced: CWR on the next new data segment (§6.1.2) */
+	uint32_t ecn_recover;	     /* no reaction to ECE until SND.UNA passes it (once per window) */
+	uint32_t ecn_loss_recover;   /* t->recover when last looked at: a change is a loss reduction */
 };
 
 struct tcp_stack {
@@ -391,6 +399,23 @@ void tcp_rack_fire(struct tcb *t);
 void tcp_tlp_arm(struct tcb *t);
 void tcp_tlp_fire(struct tcb *t);
 void tcp_tlp_on_ack(struct tcb *t);
+/* tcp_ecn.c: ECN, RFC 3168 §6.1 */
+/* §6.1.1: a SYN arrived in LISTEN or SYN-SENT (simultaneous open). */
+void tcp_ecn_syn_in(struct tcb *t, const struct tcp_seg *syn);
+/* §6.1.1: the SYN-ACK answering our SYN arrived. */
+void tcp_ecn_synack_in(struct tcb *t, const struct tcp_seg *synack);
+/* Add ECE/CWR to the flags of the segment h (len bytes of data) about to
+ * leave; returns the IP codepoint it goes with (WIRE_ECN_*). */
+uint8_t tcp_ecn_out(struct tcb *t, struct wire_tcp *h, uint32_t len);
+/* §6.1.2: an acceptable ACK was processed; react to its ECE. */
+void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s);
+/* §6.1.2: "SHOULD NOT increase the congestion window" on an ECE ACK. */
+static inline bool tcp_ecn_holds_cwnd(const struct tcb *t, const struct tcp_seg *s)
+{
+	return t->ecn_ok && (s->h.flags & SYNACK_TCP_ECE);
+}
+/* §6.1.3: an acceptable segment arrived: CE sets the echo, CWR ends it. */
+void tcp_ecn_seg_in(struct tcb *t, const struct tcp_seg *s);
 
 /* tcp_timer.c */
 /* Run the due timers; returns false if the TCB was freed. */

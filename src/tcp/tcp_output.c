@@ -172,6 +172,7 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		h.flags |= (flags & SYNACK_TCP_RST) && !(flags & SYNACK_TCP_ACK) ? 0 : SYNACK_TCP_ACK;
 		h.ack = (h.flags & SYNACK_TCP_ACK) ? t->rcv_nxt : 0;
 	}
+	uint8_t ecn = tcp_ecn_out(t, &h, len); /* RFC 3168 §6.1: ECE, CWR and the codepoint */
 	fill_options(t, h.flags, &h.opt);
 	uint32_t wnd = tcp_rcv_window(t);
 	if (flags & SYNACK_TCP_SYN)
@@ -200,7 +201,8 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		if (!(flags & SYNACK_TCP_RST))
 			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + offered);
 	}
-	struct net_ip_opts ip = {.ttl = t->ip_ttl, .tos = t->ip_tos}; /* IP_TTL, IP_TOS */
+	/* IP_TTL, IP_TOS; the ECN codepoint tcp_ecn_out() chose */
+	struct net_ip_opts ip = {.ttl = t->ip_ttl, .tos = t->ip_tos, .ecn = ecn};
 	return net_send_opts(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &ip, &b);
 }
 

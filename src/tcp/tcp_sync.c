@@ -270,7 +270,7 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 	t->dupacks = 0;
 	if (t->in_recovery && !t->sack_ok)
 		newreno_partial(t, data);
-	else if (data && !t->in_recovery)
+	else if (data && !t->in_recovery && !tcp_ecn_holds_cwnd(t, s))
 		cc_on_ack(t, data, flight, rtt); /* RFC 3465: count bytes of data, not the SYN or FIN */
 	/* RFC 6298 §5.2, §5.3 */
 	if (t->snd_una == t->snd_max)
@@ -435,6 +435,7 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 		tcp_tlp_on_ack(t);
 	if (t->sack_ok && seq_geq(ack, una) && tcb_synchronized(t))
 		sack_loss_on_ack(t, delivered(ack - una, sacked, t->sacked_bytes));
+	tcp_ecn_ack_input(t, s); /* RFC 3168 §6.1.2, after any loss reaction */
 	if (seq_geq(ack, t->snd_una) && !s->disordered)
 		update_window(t, s);
 	switch (t->state) {
@@ -674,6 +675,7 @@ static struct tcp_verdict window_input(struct tcb *t, struct tcp_seg *s)
 /* §3.10.7.4 seventh and eighth: text, then FIN. */
 static struct tcp_verdict text_fin_input(struct tcb *t, struct tcp_seg *s)
 {
+	tcp_ecn_seg_in(t, s); /* RFC 3168 §6.1.3 */
 	if (s->h.payload_len) {
 		if (!accepts_text(t))
 			t->ack_now = 1; /* data after the peer's FIN: ignore */

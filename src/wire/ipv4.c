@@ -132,3 +132,12 @@ size_t wire_ipv4_emit(struct bbuf *b, const synack_addr *src, const synack_addr 
 	wr16(h + 10, wire_csum_finish(wire_csum_add(0, h, WIRE_IPV4_HDR)));
 	return WIRE_IPV4_HDR;
 }
+
+/* RFC 3168 §5: ECN is bits 6 and 7 of the TOS octet; the header checksum
+ * covers it, so it is computed again over the 20-byte header we emit. */
+void wire_ipv4_set_ecn(uint8_t *h, uint8_t ecn)
+{
+	h[1] = (uint8_t)((h[1] & ~WIRE_ECN_MASK) | (ecn & WIRE_ECN_MASK));
+	wr16(h + 10, 0);
+	wr16(h + 10, wire_csum_finish(wire_csum_add(0, h, (size_t)(h[0] & 0x0f) * 4)));
+}

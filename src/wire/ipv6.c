@@ -57,6 +57,13 @@ size_t wire_ipv6_emit(struct bbuf *b, const synack_addr *src, const synack_addr 
 	return bbuf_ok(&h) ? h.len : 0;
 }
 
+/* RFC 3168 §5 / RFC 8200 §7: ECN is the low two bits of the Traffic
+ * Class, which spans bits 4..11 of the first word: byte 1's high nibble. */
+void wire_ipv6_set_ecn(uint8_t *h, uint8_t ecn)
+{
+	h[1] = (uint8_t)((h[1] & ~(WIRE_ECN_MASK << 4)) | (ecn & WIRE_ECN_MASK) << 4);
+}
+
 /* RFC 8200 §4.2: walk the TLV options of a Hop-by-Hop or Destination
  * Options header (p[2..len)). */
 static int options_walk(const uint8_t *p, size_t len, struct wire_ipv6_ext *out)

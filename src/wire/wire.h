@@ -119,6 +119,14 @@ static inline bool wire_ipv4_is_fragment(const struct wire_ipv4 *ip)
 size_t wire_ipv4_emit(struct bbuf *b, const synack_addr *src, const synack_addr *dst, uint8_t proto,
 		      uint8_t ttl, uint16_t id, uint16_t frag, size_t payload_len);
 
+/* ---- ECN (RFC 3168 §5): the low two bits of the IPv4 TOS octet and of
+ * the IPv6 Traffic Class ---- */
+enum { WIRE_ECN_NOT_ECT = 0, WIRE_ECN_ECT1 = 1, WIRE_ECN_ECT0 = 2, WIRE_ECN_CE = 3, WIRE_ECN_MASK = 3 };
+/* Set the ECN field of the header at h (as wire_ipv4_emit or
+ * wire_ipv6_emit wrote it); the IPv4 header checksum is recomputed. */
+void wire_ipv4_set_ecn(uint8_t *h, uint8_t ecn);
+void wire_ipv6_set_ecn(uint8_t *h, uint8_t ecn);
+
 /* ---- IPv6 (RFC 8200) ---- */
 enum { WIRE_IPV6_HDR = 40, WIRE_IPV6_MIN_MTU = 1280 };
 enum {
