@@ -14,6 +14,10 @@
  *    reordering, corruption and jitter.
  *  - both_ways_at_mtu_1500_many_seeds: the same link and settings, two
  *    independent streams at once, each end closing when done.
+ *  - heavy_loss_up_to_30_percent_both_ways: two streams under 0-30% loss
+ *    each way, NewReno or CUBIC, with or without SACK.
+ * Every step checks that cwnd never falls below one segment and that
+ * nothing stalls (a timer is always due while bytes are under way).
  *  - crowd_of_200_connections_one_listener: 200 clients of one listener in
  *    one pair of stacks, echo and two-way streams, behind a 500-frame queue
  *    (tail drops as on a TUN device with its default queue) and loss.
@@ -62,6 +66,7 @@ struct plan {
 	size_t up_min, up_spread, down_min, down_spread; /* bytes per connection */
 	bool mtu1500;					 /* the explicit configuration below */
 	uint32_t buf;					 /* send and receive buffers; 0: default */
+	uint8_t cc, nosack;				 /* with mtu1500: congestion control, SACK off */
 };
 
 /* The sim's link and stacks, with a check in front of the link: the
@@ -80,11 +85,13 @@ struct run {
 	struct conn *conn;
 	int accepted, open; /* server ends accepted; ends not closed yet */
 	synack_prng data_rng;
+	uint64_t delivered;	  /* bytes received by either end so far */
+	synack_time_t progress_at; /* when delivered last grew */
 };
 
 struct totals {
 	uint64_t rexmit, bytes, conns, lost, tail_drops;
-	synack_time_t vtime;
+	synack_time_t vtime, longest_stall;
 };
 
 static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
@@ -358,6 +365,52 @@ static int check_run(struct run *R, const size_t base[2], char *why, size_t whyl
 	return 0;
 }
 
+/* The sender's invariants, every step: cwnd never below one segment
+ * (RFC 5681 §3.1's loss window is one), and no stall: while bytes are on
+ * their way a timer is armed no later than RTO.max from now, and the bytes
+ * delivered grow at least every 2 * RTO.max (a retransmission backed off to
+ * the ceiling, and one more). */
+static int end_invariants(const struct run *R, const struct end *e, const char *who, int i, char *why,
+			  size_t whylen)
+{
+	synack_tcp_info in;
+	if (!e->h || e->closed || synack_tcp_get_info(e->h, &in) || in.state < SYNACK_TCP_ESTABLISHED || !in.mss)
+		return 0;
+	if (in.cwnd < in.mss)
+		return snprintf(why, whylen, "connection %d %s: cwnd %u below one segment (%u) at t=%.3fs", i, who,
+				in.cwnd, in.mss, R->sim.now / 1e6),
+		       -1;
+	return 0;
+}
+
+static int invariants(struct run *R, char *why, size_t whylen)
+{
+	uint64_t d = 0;
+	for (int i = 0; i < R->plan->nconn; i++) {
+		struct conn *k = &R->conn[i];
+		if (end_invariants(R, &k->c, "client", i, why, whylen) ||
+		    end_invariants(R, &k->s, "server", i, why, whylen))
+			return -1;
+		d += k->up.recv + k->down.recv;
+	}
+	if (d != R->delivered || R->open == 0) {
+		R->delivered = d;
+		R->progress_at = R->sim.now;
+		return 0;
+	}
+	synack_time_t rto_max = SYNACK_SEC(60), next = synack_sim_next(&R->sim);
+	if (next > R->sim.now + rto_max)
+		return snprintf(why, whylen, "stalled: nothing due before t=%.1fs, now %.3fs, %llu bytes delivered",
+				next == SYNACK_TIME_NEVER ? -1.0 : next / 1e6, R->sim.now / 1e6,
+				(unsigned long long)d),
+		       -1;
+	if (R->sim.now - R->progress_at > 2 * rto_max)
+		return snprintf(why, whylen, "stalled: no byte delivered from t=%.3fs to %.3fs",
+				R->progress_at / 1e6, R->sim.now / 1e6),
+		       -1;
+	return 0;
+}
+
 static int oversize(const struct run *R, char *why, size_t whylen)
 {
 	for (int i = 0; i < 2; i++) {
@@ -403,8 +456,11 @@ static int run_plan(const struct plan *pl, uint64_t seed, synack_prng *p, struct
 {
 	struct run R = {.plan = pl};
 	synack_stack_config cfg;
-	if (pl->mtu1500)
+	if (pl->mtu1500) {
 		config_mtu1500(&cfg, pl->buf);
+		cfg.tcp.cc = pl->cc;
+		cfg.tcp.sack_enable = !pl->nosack;
+	}
 	R.conn = calloc((size_t)pl->nconn, sizeof *R.conn);
 	synack_prng_seed(&R.data_rng, seed);
 	if (!R.conn || sim_init_checked(&R, seed, &pl->im, pl->mtu1500 ? &cfg : NULL)) {
@@ -422,8 +478,10 @@ static int run_plan(const struct plan *pl, uint64_t seed, synack_prng *p, struct
 		accept_all(&R);
 		for (int i = 0; i < pl->nconn && !rc; i++)
 			rc = pump_conn(&R, i, why, whylen);
-		if (rc || (rc = oversize(&R, why, whylen)))
+		if (rc || (rc = oversize(&R, why, whylen)) || (rc = invariants(&R, why, whylen)))
 			break;
+		if (R.delivered && R.sim.now - R.progress_at > tot->longest_stall)
+			tot->longest_stall = R.sim.now - R.progress_at;
 		if (R.open == 0 && synack_stack_tcb_count(R.sim.stack[0]) == 0 &&
 		    synack_stack_tcb_count(R.sim.stack[1]) == 0)
 			break;
@@ -568,7 +626,7 @@ static void run_seeds(const char *test, plan_fn *plan, uint64_t count)
 	printf("%llu frames lost and %llu tail-dropped by the link, %llu retransmissions, ",
 	       (unsigned long long)tot.lost, (unsigned long long)tot.tail_drops,
 	       (unsigned long long)tot.rexmit);
-	printf("%.0f s virtual time\n", tot.vtime / 1e6);
+	printf("%.0f s virtual time, longest stall %.1f s\n", tot.vtime / 1e6, tot.longest_stall / 1e6);
 	CHECK_EQ(bad, 0);
 }
 
@@ -585,6 +643,26 @@ TEST(echo_at_mtu_1500_many_seeds)
 TEST(both_ways_at_mtu_1500_many_seeds)
 {
 	run_seeds(__func__, plan_both, 500);
+}
+
+/* Heavy loss both ways, up to 30% (uniform per seed), data in both
+ * directions, NewReno or CUBIC, SACK on or off, reordering, duplication,
+ * corruption: every byte once and in order, cwnd never under a segment, no
+ * stall (invariants()), everything CLOSED and freed. */
+static void plan_heavy(uint64_t seed, struct plan *pl, synack_prng *p)
+{
+	*pl = (struct plan){.mode = BOTH, .nconn = 1, .mtu1500 = true, .buf = buffers(seed)};
+	pl->im = impair_two_way(p);
+	pl->im.loss = 0.3 * synack_prng_unit(p);
+	pl->cc = seed & 1 ? SYNACK_TCP_CC_NEWRENO : SYNACK_TCP_CC_CUBIC;
+	pl->nosack = (seed >> 1) % 3 == 0;
+	pl->up_min = pl->down_min = 4000;
+	pl->up_spread = pl->down_spread = 60000;
+}
+
+TEST(heavy_loss_up_to_30_percent_both_ways)
+{
+	run_seeds(__func__, plan_heavy, 300);
 }
 
 TEST(crowd_of_200_connections_one_listener)
