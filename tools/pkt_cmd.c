@@ -92,6 +92,9 @@ static const struct {
     TCP_FIELD(cc, 0),
     TCP_FIELD(syncookies, 0),
     TCP_FIELD(ecn, 0),
+    TCP_FIELD(rcvbuf_max, 0),
+    TCP_FIELD(sndbuf_max, 0),
+    TCP_FIELD(buf_grow_total, 0),
 };
 #undef TCP_FIELD
 

@@ -118,6 +118,9 @@ static void stack_config(struct runner *r, synack_stack_config *cfg, synack_prng
 	synack_stack_config_init(cfg);
 	if (r->o->profile == PKT_PROFILE_FREEBSD)
 		profile_freebsd(&cfg->tcp);
+	/* fixed buffers unless a script sets synack.tcp.rcvbuf_max/sndbuf_max:
+	 * the window scale in a SYN then follows rcvbuf, as scripts expect */
+	cfg->tcp.rcvbuf_max = cfg->tcp.sndbuf_max = 0;
 	r->tcp = cfg->tcp;
 	/* packetdrill's defaults: synack is the local host, the script plays
 	 * 192.0.2.1 / 2001:db8::1 */

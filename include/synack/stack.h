@@ -49,6 +49,11 @@ typedef struct synack_tcp_config {
 	uint8_t rcvbuf_round_mss; /* round receive buffers up to a multiple of the MSS (BSD) */
 	synack_time_t isn_tick;	  /* RFC 6528 M: 4 us */
 	uint8_t cc;		  /* congestion control: enum synack_tcp_cc (0: the default, CUBIC) */
+	/* Buffer auto-tuning (as Linux's tcp_rmem/tcp_wmem): a connection whose
+	 * buffer the application did not set grows it with the path, up to
+	 * these (0: never grows); all growth of one stack together stays under
+	 * buf_grow_total. Window scale is chosen for rcvbuf_max. */
+	uint32_t rcvbuf_max, sndbuf_max, buf_grow_total;
 	uint8_t syncookies;	  /* RFC 4987 §3.6: 0 off, 1 when a listener can keep no more
 				     SYN-RECEIVED children (default), 2 for every SYN */
 	uint8_t ecn;		  /* RFC 3168 ECN: enum synack_tcp_ecn (default: passive, as Linux) */

@@ -102,6 +102,10 @@ static inline void ring_extend(struct ring *r, uint32_t n)
 	r->len += n;
 }
 void ring_free(struct ring *r, struct mem *m);
+/* A larger capacity for an allocated ring, contents (to the old capacity,
+ * out-of-order bytes included) kept at their offsets; 0 or -ENOMEM. An
+ * unallocated ring takes the new size when first used. */
+int ring_grow(struct ring *r, struct mem *m, uint32_t cap);
 
 /* ---- bounded byte builder (bbuf.c): a pointer, a capacity, a length and a
  * sticky overflow flag. A write that would pass the capacity writes

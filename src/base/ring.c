@@ -67,6 +67,23 @@ void ring_consume(struct ring *r, struct mem *m, uint32_t n, bool keep)
 		ring_free(r, m);
 }
 
+int ring_grow(struct ring *r, struct mem *m, uint32_t cap)
+{
+	if (!r->buf || cap <= r->cap)
+		return 0;
+	uint8_t *n = mem_alloc_raw(m, cap);
+	if (!n)
+		return -ENOMEM;
+	uint32_t first = r->cap - r->head;
+	memcpy(n, r->buf + r->head, first);
+	memcpy(n + first, r->buf, r->head);
+	mem_free(m, r->buf, r->cap);
+	r->buf = n;
+	r->cap = cap;
+	r->head = 0;
+	return 0;
+}
+
 void ring_free(struct ring *r, struct mem *m)
 {
 	mem_free(m, r->buf, r->cap);

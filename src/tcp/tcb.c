@@ -51,6 +51,8 @@ struct tcb *tcb_new(synack_stack *st)
 	t->id = ++ts->next_id;
 	t->sndbuf = st->cfg.tcp.sndbuf;
 	t->rcvbuf = st->cfg.tcp.rcvbuf;
+	t->rcvbuf_auto = st->cfg.tcp.rcvbuf_max > t->rcvbuf;
+	t->sndbuf_auto = st->cfg.tcp.sndbuf_max > t->sndbuf;
 	t->rto = st->cfg.tcp.rto_initial;
 	t->cc = tcp_cc_find(st->cfg.tcp.cc);
 	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = t->t_keep =
@@ -324,6 +326,7 @@ void tcb_free(struct tcb *t)
 	tcp_ranges_free(&t->ooo, &st->mem);
 	tcp_ranges_free(&t->sacked, &st->mem);
 	tcp_rack_free(t);
+	ts->buf_grown -= MIN(ts->buf_grown, (uint64_t)t->buf_grown);
 	if (t->all_prev)
 		t->all_prev->all_next = t->all_next;
 	else

@@ -65,10 +65,14 @@ static void apply_params(struct tcb *t, const synack_tcp_params *p)
 {
 	if (!p)
 		return;
-	if (p->sndbuf)
+	if (p->sndbuf) {
 		t->sndbuf = MIN(p->sndbuf, 1u << 30);
-	if (p->rcvbuf)
+		t->sndbuf_auto = 0; /* set by the application: fixed */
+	}
+	if (p->rcvbuf) {
 		t->rcvbuf = MIN(p->rcvbuf, 1u << 30);
+		t->rcvbuf_auto = 0;
+	}
 	if (p->mss)
 		t->user_mss = MAX(p->mss, (uint16_t)64);
 	t->nodelay = p->nodelay != 0;
@@ -237,7 +241,7 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 	t->user = 1;
 	apply_params(t, params);
 	if (st->cfg.tcp.wscale_enable && !t->noopt)
-		t->rcv_wscale = choose_rcv_wscale(t->rcvbuf);
+		t->rcv_wscale = choose_rcv_wscale(rcvbuf_ceiling(t));
 	tcb_init_seq(t);
 	if (reuse)
 		tw_takeover(t, tw_nxt);
@@ -267,7 +271,10 @@ ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len)
 		return -ENOTCONN;
 	if (len == 0)
 		return 0;
-	uint32_t n = ring_push(&t->sndq, &t->st->mem, t->sndbuf, buf, (uint32_t)MIN(len, (size_t)UINT32_MAX));
+	uint32_t want = (uint32_t)MIN(len, (size_t)UINT32_MAX);
+	uint32_t n = ring_push(&t->sndq, &t->st->mem, t->sndbuf, buf, want);
+	if (n < want && tcp_sndbuf_tune(t))
+		n += ring_push(&t->sndq, &t->st->mem, t->sndbuf, (const uint8_t *)buf + n, want - n);
 	if (n < len)
 		t->want_write = 1;
 	if (n == 0)
@@ -304,6 +311,7 @@ ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags)
 		if (flags & SYNACK_TCP_RECV_PEEK)
 			return n;
 		ring_consume(&t->rcvq, &t->st->mem, n, t->ooo.n > 0);
+		tcp_rcvbuf_tune(t, n);
 		if (t->state != SYNACK_TCP_CLOSED)
 			tcp_output(t); /* maybe a window update */
 		return n;
@@ -490,11 +498,13 @@ int synack_tcp_setopt(synack_tcp *c, int opt, int value)
 		if (value < 1 || value > (1 << 30) || t->sndq.buf)
 			return -EINVAL;
 		t->sndbuf = (uint32_t)value;
+		t->sndbuf_auto = 0; /* set by the application: fixed */
 		return 0;
 	case SYNACK_TCP_RCVBUF:
 		if (value < 1 || value > (1 << 30) || t->rcvq.buf || t->state > SYNACK_TCP_LISTEN)
 			return -EINVAL;
 		t->rcvbuf = (uint32_t)value;
+		t->rcvbuf_auto = 0;
 		return 0;
 	case SYNACK_TCP_MAXSEG:
 		if (value < 64 || value > 65535)

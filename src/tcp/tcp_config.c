@@ -9,6 +9,8 @@ int tcp_config_check(const synack_tcp_config *t)
 {
 	if (t->sndbuf < 1 || t->rcvbuf < 1 || t->rcvbuf > (1u << 30) || t->sndbuf > (1u << 30))
 		return -EINVAL;
+	if (t->rcvbuf_max > (1u << 30) || t->sndbuf_max > (1u << 30))
+		return -EINVAL;
 	if (t->rto_min <= 0 || t->rto_initial <= 0 || t->rto_max < t->rto_min || t->msl < 0 || t->delack < 0)
 		return -EINVAL;
 	if (t->syncookies > 2 || t->ecn > SYNACK_TCP_ECN_ACTIVE)
@@ -33,6 +35,9 @@ void synack_tcp_config_defaults(synack_tcp_config *c)
 	c->data_retries = 15; /* RFC 9293 §3.8.3 R2: at least 100 s */
 	c->sndbuf = 256 * 1024;
 	c->rcvbuf = 256 * 1024;
+	c->rcvbuf_max = 6u << 20; /* Linux's tcp_rmem max; 100 Mbit/s at 500 ms */
+	c->sndbuf_max = 4u << 20; /* Linux's tcp_wmem max */
+	c->buf_grow_total = 256u << 20;
 	c->mss_default = 536;	/* RFC 9293 §3.7.1 */
 	c->ooo_max_ranges = 64; /* holes in one window kept; a peer at 1% loss
 				 * on a 1000-segment window opens about 10 */

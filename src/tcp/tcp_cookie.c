@@ -133,6 +133,8 @@ static void stub_init(struct tcb *s, struct tcb *l, const struct tcp_seg *syn)
 	s->remote = syn->src;
 	s->rcvbuf = l->rcvbuf;
 	s->sndbuf = l->sndbuf;
+	s->rcvbuf_auto = l->rcvbuf_auto; /* the window scale follows (rcvbuf_ceiling) */
+	s->sndbuf_auto = l->sndbuf_auto;
 	s->user_mss = l->user_mss;
 	s->noopt = l->noopt;
 	s->state = SYNACK_TCP_SYN_RECEIVED;

@@ -176,7 +176,7 @@ void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
 	if (t->ws_ok) {
 		/* RFC 7323 §2.3: a shift above 14 is used as 14 */
 		t->snd_wscale = (uint8_t)MIN(o->wscale, TCP_MAX_WSCALE);
-		t->rcv_wscale = choose_rcv_wscale(t->rcvbuf);
+		t->rcv_wscale = choose_rcv_wscale(rcvbuf_ceiling(t));
 	} else {
 		t->snd_wscale = t->rcv_wscale = 0;
 	}
@@ -207,6 +207,8 @@ static struct tcb *spawn_child(struct tcb *l, const struct tcp_seg *seg)
 	c->remote = seg->src;
 	c->sndbuf = l->sndbuf;
 	c->rcvbuf = l->rcvbuf;
+	c->sndbuf_auto = l->sndbuf_auto;
+	c->rcvbuf_auto = l->rcvbuf_auto;
 	c->nodelay = l->nodelay;
 	c->user_mss = l->user_mss;
 	c->noopt = l->noopt;

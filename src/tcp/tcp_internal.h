@@ -219,6 +219,11 @@ struct tcb {
 	uint8_t tlp_pending : 1, tlp_rexmit : 1, tlp_dsack : 1;
 	/* statistics */
 	uint32_t retransmits, dsacks_received;
+	/* buffer auto-tuning (tcp_autotune.c) */
+	uint8_t rcvbuf_auto : 1, sndbuf_auto : 1;
+	uint32_t rcv_copied; /* bytes the application read since rcv_tune_at */
+	synack_time_t rcv_tune_at;
+	uint32_t buf_grown; /* bytes of growth charged to the stack */
 	uint64_t bytes_sent, bytes_received, bytes_acked;
 	/* keepalive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6; tcp_keepalive.c) */
 	synack_time_t t_keep;		/* next keepalive check (absolute), SYNACK_TIME_NEVER when off */
@@ -253,6 +258,7 @@ struct tcp_stack {
 	struct tcb *ev_head, *ev_tail; /* connections with pending events */
 	synack_time_t cookie_sent_at;  /* when the last SYN cookie went out (tcp_cookie.c) */
 	uint8_t cookie_sent;	       /* any SYN cookie sent yet */
+	uint64_t buf_grown;	       /* auto-tuned buffer growth of all TCBs (tcp_autotune.c) */
 };
 
 static inline struct tcp_stack *tcps(const synack_stack *st)
@@ -284,6 +290,13 @@ static inline uint32_t snd_unsent(const struct tcb *t)
 {
 	uint32_t end = t->data_seq + t->sndq.len;
 	return seq_lt(t->snd_nxt, end) ? end - seq_max(t->snd_nxt, t->data_seq) : 0;
+}
+
+/* The receive buffer a connection may reach (RFC 7323 §2.3: the window
+ * scale must be chosen for it on the SYN). */
+static inline uint32_t rcvbuf_ceiling(const struct tcb *t)
+{
+	return t->rcvbuf_auto ? MAX(t->rcvbuf, t->st->cfg.tcp.rcvbuf_max) : t->rcvbuf;
 }
 
 static inline uint8_t choose_rcv_wscale(uint32_t rcvbuf)
@@ -385,6 +398,12 @@ bool tcp_recovery_output(struct tcb *t);
 /* The segment of at most len bytes at seq, skipping SACKed bytes: moves
  * *seq past SACKed data and cuts *len at the next SACKed range. */
 void tcp_sack_skip(const struct tcb *t, uint32_t *seq, uint32_t *len);
+
+/* tcp_autotune.c: buffers that grow with the path */
+/* The application read n bytes (Dynamic Right-Sizing of the receive buffer). */
+void tcp_rcvbuf_tune(struct tcb *t, uint32_t n);
+/* send() found the send buffer full: grow it if cwnd could use more. */
+bool tcp_sndbuf_tune(struct tcb *t);
 
 /* tcp_rack.c */
 void tcp_rack_note_rexmit(struct tcb *t, uint32_t seq, uint32_t end);
