@@ -4,6 +4,17 @@
 # measured in the same run. Prints (stdout):
 #   tun_rx synack=X baseline=Y ratio=X/Y MB/s    kernel sends, synack receives
 #   tun_tx synack=X baseline=Y ratio=X/Y MB/s    synack sends, kernel receives
+# and on a bad path (synack's goodput for N bytes each way: 2N over the
+# two transfers' time, the harmonic mean of the directions, each on a '#'
+# note; beside kernel -> kernel over the same impairment):
+#   loss1_goodput ...  MB/s   iptables drops 1% in and out of the kernel
+#                             beside synack (8 MiB), and of the baseline's
+#                             sender across build/bench/relay (TUN both
+#                             sides, no GSO: 1500-byte packets, as synack's)
+#   loss5_goodput ...  MB/s   the same with 5% (2 MiB)
+#   rtt100_goodput ... MB/s   50 ms each way from synack's decorator
+#                             (--delay 50; 16 MiB), the baseline across
+#                             build/bench/relay with the same decorator
 # and '#' notes on stderr. docs/BENCH.md describes the method.
 #
 # Needs CAP_NET_ADMIN (namespaces, TUN and veth devices), ip (iproute2) and
@@ -11,7 +22,8 @@
 # "# tun: SKIP: <reason>" and both lines with synack=- baseline=-, exit 0.
 # Exits 1 (that side's figure "error") if a transfer fails or loses bytes.
 #
-# Env: BENCH_QUICK=1 (128 MiB instead of 1 GiB), BENCH_TUN_MB (size in MiB),
+# Env: BENCH_TUN_BADPATH=0 (leave the bad-path lines out: '-'),
+# BENCH_QUICK=1 (128 MiB instead of 1 GiB), BENCH_TUN_MB (size in MiB),
 # BENCH_REPEAT (best of N, default 3; later repeats are dropped if the run
 # gets long), SYNACK (the synack binary; default $BUILD/synack, where BUILD
 # defaults to this tree's build/).
@@ -20,6 +32,8 @@
 #   synack-bench-tun-PID    TUN sbt0: kernel 10.201.0.1/24, synack 10.201.0.2/24
 #   synack-bench-veta-PID   veth sbva 10.202.0.1/24 (kernel sender)
 #   synack-bench-vetb-PID   veth sbvb 10.202.0.2/24 (kernel receiver)
+#   synack-bench-rla-PID    TUN sbra 10.203.1.1/16 (kernel sender)  } made by
+#   synack-bench-rlb-PID    TUN sbrb 10.203.2.1/16 (kernel receiver) } the relay
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,12 +56,17 @@ budget=$((mb >= 512 ? 60 : 30))
 NS_T=synack-bench-tun-$$
 NS_A=synack-bench-veta-$$
 NS_B=synack-bench-vetb-$$
+NS_RA=synack-bench-rla-$$
+NS_RB=synack-bench-rlb-$$
+R_A=10.203.1.1
 T_HOST=10.201.0.1 T_SYN=10.201.0.2
 V_A=10.202.0.1 V_B=10.202.0.2
 PORT=5001
 tmp=
 pids=()
 made_ns=()
+syn_opts=() # impairment options of the synack side (bad-path runs)
+loss_rules=()
 
 note() { echo "# tun: $*" >&2; }
 lines() { # lines RX-SYNACK RX-BASE TX-SYNACK TX-BASE
@@ -62,6 +81,9 @@ fig() { # fig NAME SYNACK BASELINE (each a number, '-' or 'error')
 skip() {
 	note "SKIP: $1"
 	lines - - - -
+	fig loss1_goodput - -
+	fig loss5_goodput - -
+	fig rtt100_goodput - -
 	exit 0
 }
 
@@ -71,6 +93,8 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	pids=()
+	[ -n "${relay_pid:-}" ] && kill "$relay_pid" 2>/dev/null && wait "$relay_pid" 2>/dev/null
+	loss_off
 	for ns in "${made_ns[@]}"; do
 		# Kill anything still in the namespace (ours only: nobody else
 		# knows its name), then remove it; its devices go with it.
@@ -88,7 +112,7 @@ command -v ip >/dev/null || skip "ip (iproute2) is missing"
 command -v python3 >/dev/null || skip "python3 is missing (the kernel-side peers)"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun (load the tun module)"
 # Namespaces of earlier runs killed outright (SIGKILL): their script is gone.
-for old in $(ip netns list 2>/dev/null | awk '/^synack-bench-(tun|veta|vetb)-[0-9]+/ {print $1}'); do
+for old in $(ip netns list 2>/dev/null | awk '/^synack-bench-(tun|veta|vetb|rla|rlb)-[0-9]+/ {print $1}'); do
 	kill -0 "${old##*-}" 2>/dev/null || ip netns del "$old" 2>/dev/null
 done
 trap cleanup EXIT
@@ -254,27 +278,27 @@ run_rx() {
 	pids+=($!)
 	if wait_file "$tmp/ready"; then
 		ip netns exec "$NS_T" timeout "$xfer_to" "$bin" connect --tun sbt0 --addr "$T_SYN/24" \
-			"$T_HOST" "$PORT" </dev/null >"$tmp/fifo" 2>>"$tmp/err" &
+			"${syn_opts[@]}" "$T_HOST" "$PORT" </dev/null >"$tmp/fifo" 2>>"$tmp/err" &
 	else
 		true >"$tmp/fifo" & # let the counter see EOF
 	fi
 	pids+=($!)
 	waitall
-	result "tun_rx" "$tmp/out"
+	result "${1:-tun_rx}" "$tmp/out"
 }
 
 # tun_tx: `synack serve --source N` in T -> kernel receiver in T.
 run_tx() {
 	PORT=$((PORT + 1))
 	rm -f "$tmp/out" "$tmp/err"
-	bgrun "$NS_T" timeout "$xfer_to" "$bin" serve --tun sbt0 --addr "$T_SYN/24" --port "$PORT" --source "$N" 2>"$tmp/err"
+	bgrun "$NS_T" timeout "$xfer_to" "$bin" serve --tun sbt0 --addr "$T_SYN/24" "${syn_opts[@]}" --port "$PORT" --source "$N" 2>"$tmp/err"
 	local srv=$! i
 	for i in $(seq 100); do grep -qs listening "$tmp/err" && break; sleep 0.05; done
 	bgrun "$NS_T" timeout "$xfer_to" python3 "$tmp/peer.py" recv "$T_SYN" "$PORT" "$N" >"$tmp/out" 2>>"$tmp/err"
 	wait $! 2>/dev/null
 	kill -INT "$srv" 2>/dev/null # serve runs until interrupted
 	waitall
-	result "tun_tx" "$tmp/out"
+	result "${1:-tun_tx}" "$tmp/out"
 }
 
 # Kernel counters of the TUN namespace: TCP segments retransmitted by the
@@ -304,8 +328,122 @@ for i in $(seq "$repeat"); do
 done
 r1=$(retrans) d1=$(drops)
 
+# ---- a bad path: loss (iptables) and a 100 ms round trip (the decorator) ----
+
+# loss_on PROBABILITY NS...: iptables drops that share of the packets each
+# namespace's kernel receives and sends (this kernel has no netem).
+loss_on() {
+	local p=$1 ns chain
+	shift
+	for ns in "$@"; do
+		for chain in INPUT OUTPUT; do
+			nsx "$ns" iptables -A "$chain" -m statistic --mode random --probability "$p" -j DROP || return 1
+			loss_rules+=("$ns $chain $p")
+		done
+	done
+}
+loss_off() {
+	local r ns chain p
+	for r in "${loss_rules[@]}"; do
+		read -r ns chain p <<<"$r"
+		nsx "$ns" iptables -D "$chain" -m statistic --mode random --probability "$p" -j DROP 2>/dev/null
+	done
+	loss_rules=()
+}
+# The relay: two TUN devices, one in each of two namespaces, joined by
+# synack's decorator (bench/relay.c); it puts itself into the namespaces.
+relay=$(dirname "$bin")/bench/relay
+relay_pid=
+start_relay() { # start_relay RELAY-OPTION...: (re)start the relay
+	if [ -n "$relay_pid" ]; then
+		kill "$relay_pid" 2>/dev/null
+		wait "$relay_pid" 2>/dev/null
+		sleep 0.2 # its devices go with its descriptors
+	else
+		ip netns add "$NS_RA" && made_ns+=("$NS_RA") && ip netns add "$NS_RB" && made_ns+=("$NS_RB") &&
+			nsx "$NS_RA" ip link set lo up && nsx "$NS_RB" ip link set lo up || return 1
+	fi
+	rm -f "$tmp/relay.out"
+	"$relay" "/run/netns/$NS_RA" sbra "$R_A/16" "/run/netns/$NS_RB" sbrb 10.203.2.1/16 "$@" >"$tmp/relay.out" 2>&1 &
+	relay_pid=$! # not in pids: waitall would wait for it for ever
+	local i
+	for i in $(seq 100); do grep -qs ready "$tmp/relay.out" && return 0; sleep 0.05; done
+	return 1
+}
+# Baseline across the relay: kernel source in RA, kernel receiver in RB.
+run_relay() {
+	PORT=$((PORT + 1))
+	rm -f "$tmp/ready" "$tmp/out" "$tmp/err"
+	bgrun "$NS_RA" timeout "$xfer_to" python3 "$tmp/peer.py" source "$PORT" "$N" "$tmp/ready" "$R_A" 2>"$tmp/err"
+	wait_file "$tmp/ready" &&
+		bgrun "$NS_RB" timeout "$xfer_to" python3 "$tmp/peer.py" recv "$R_A" "$PORT" "$N" >"$tmp/out" 2>>"$tmp/err"
+	waitall
+	result "$1" "$tmp/out"
+}
+# both A B: the goodput of moving N bytes each way, one after the other:
+# 2N / (N/A + N/B), the harmonic mean (a slow direction is not hidden by
+# a fast one); empty if either failed.
+both() {
+	[ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", 2 / (1 / a + 1 / b) }'
+}
+# bad_loss NAME PROBABILITY MIB: sets fig_s, fig_k.
+bad_loss() {
+	local s_rx s_tx
+	N=$(($3 << 20)) fig_s=error fig_k=error
+	loss_on "$2" "$NS_T" "$NS_RA" 2>"$tmp/iptables.err" || { note "$1: iptables failed: $(head -c 200 "$tmp/iptables.err")"; loss_off; return 1; }
+	run_rx "$1 rx" && s_rx=$mbs
+	run_tx "$1 tx" && s_tx=$mbs
+	run_relay "$1 baseline" && fig_k=$mbs
+	loss_off
+	fig_s=$(both "${s_rx:-}" "${s_tx:-}")
+	fig_s=${fig_s:-error}
+	note "$1: synack rx ${s_rx:-failed} MB/s, tx ${s_tx:-failed} MB/s; kernel -> kernel ${fig_k} MB/s"
+}
+bad_rtt() {
+	local s_rx s_tx
+	N=$((16 << 20)) fig_s=error fig_k=error
+	syn_opts=(--delay 50 --queue 65536 --impair-seed 1)
+	run_rx "rtt100 rx" && s_rx=$mbs
+	run_tx "rtt100 tx" && s_tx=$mbs
+	syn_opts=()
+	if start_relay --delay 50 --seed 1; then
+		run_relay "rtt100 baseline" && fig_k=$mbs
+	else
+		note "rtt100: the relay did not start: $(head -c 200 "$tmp/relay.out")"
+	fi
+	fig_s=$(both "${s_rx:-}" "${s_tx:-}")
+	fig_s=${fig_s:-error}
+	note "rtt100: synack rx ${s_rx:-failed} MB/s, tx ${s_tx:-failed} MB/s; kernel -> kernel ${fig_k} MB/s"
+}
+bad_lines=()
+N_main=$N
+if [ "${BENCH_TUN_BADPATH:-1}" = 0 ]; then
+	bad_lines=("loss1_goodput - -" "loss5_goodput - -" "rtt100_goodput - -")
+elif ! command -v iptables >/dev/null; then
+	note "iptables is missing: no loss lines"
+	bad_lines=("loss1_goodput - -" "loss5_goodput - -")
+else
+	xfer_to=40
+	start_relay --seed 1 || note "the relay did not start: $(head -c 200 "$tmp/relay.out")"
+	bad_loss loss1 0.01 8 || status=1
+	bad_lines+=("loss1_goodput $fig_s $fig_k")
+	bad_loss loss5 0.05 2 || status=1
+	bad_lines+=("loss5_goodput $fig_s $fig_k")
+fi
+if [ "${BENCH_TUN_BADPATH:-1}" != 0 ]; then
+	xfer_to=40
+	bad_rtt
+	bad_lines+=("rtt100_goodput $fig_s $fig_k")
+fi
+N=$N_main
+
 note "$N bytes per transfer ($mb MiB), best of $runs run(s) of each; MTU 1500 on TUN and veth; $(elapsed) s in all"
 for k in tun_rx "baseline rx" tun_tx "baseline tx"; do note "$k: ${times[$k]:-failed}"; done
 note "kernel TCP retransmissions on the TUN: $((r1 - r0)) segments; TUN tx drops (synack not reading fast enough): $((d1 - d0))"
 lines "${rx_s:-error}" "${rx_k:-error}" "${tx_s:-error}" "${tx_k:-error}"
+for l in "${bad_lines[@]}"; do
+	# shellcheck disable=SC2086 # NAME SYNACK BASELINE
+	fig $l
+	case "$l" in *error*) status=1 ;; esac
+done
 exit $status

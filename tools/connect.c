@@ -506,6 +506,8 @@ static int check_link(const struct net_opts *no, bool kernel)
 {
 	if (!kernel)
 		return net_opts_check("connect", no);
+	if (net_check_kernel_impair("connect", no) < 0)
+		return CLI_BAD;
 	if (no->dev || no->naddr || no->nhost || no->ngw || no->mtu)
 		return cli_error("connect",
 				 "--kernel uses the OS's TCP sockets: leave out --tun, --tap, --addr, "

@@ -143,8 +143,116 @@ static int add_prefix(const char *cmd, const char *opt, const char **list, int *
 	return 1;
 }
 
+/* ---- impairments ---- */
+
+/* A probability: below 1 a fraction, 1 and above (or with '%') a
+ * percentage, as `synack demo --loss` reads it. */
+static int parse_prob(const char *cmd, const char *opt, const char *text, double *out)
+{
+	char buf[64];
+	size_t n = strlen(text);
+	bool pct = n > 0 && text[n - 1] == '%';
+	if (n >= sizeof buf)
+		return cli_error(cmd, "--%s: '%.20s...' is not a decimal number", opt, text), CLI_BAD;
+	memcpy(buf, text, n + 1);
+	if (pct)
+		buf[n - 1] = '\0';
+	if (cli_parse_double(cmd, opt, buf, 0, 100, out) < 0)
+		return CLI_BAD;
+	if (pct || *out >= 1)
+		*out /= 100;
+	return 1;
+}
+
+/* Milliseconds (decimal) to microseconds, at most a minute. */
+static int parse_ms(const char *cmd, const char *opt, const char *text, synack_time_t *out)
+{
+	double ms;
+	if (cli_parse_double(cmd, opt, text, 0, 60000, &ms) < 0)
+		return CLI_BAD;
+	*out = (synack_time_t)(ms * 1000 + 0.5);
+	return 1;
+}
+
+static int parse_rate(const char *cmd, const char *text, uint64_t *bps)
+{
+	double mbit;
+	if (cli_parse_double(cmd, "rate", text, 0.001, 1000000, &mbit) < 0)
+		return CLI_BAD;
+	*bps = (uint64_t)(mbit * 1e6 + 0.5);
+	return 1;
+}
+
+/* "P_GB,P_BG[,P_BAD]". */
+static int parse_burst(const char *cmd, const char *text, synack_impair *im)
+{
+	char buf[96], *part[3] = {NULL, NULL, NULL};
+	const char *c1 = strchr(text, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	if (strlen(text) >= sizeof buf || !c1 || (c2 && strchr(c2 + 1, ',')))
+		return cli_error(cmd, "--burst-loss: '%s' is not P_GB,P_BG[,P_BAD] (e.g. 1%%,25%%)", text),
+		       CLI_BAD;
+	strcpy(buf, text);
+	part[0] = buf;
+	part[1] = buf + (c1 - text) + 1;
+	buf[c1 - text] = '\0';
+	if (c2) {
+		part[2] = buf + (c2 - text) + 1;
+		buf[c2 - text] = '\0';
+	}
+	im->loss_in_bad = 1.0;
+	if (parse_prob(cmd, "burst-loss", part[0], &im->p_good_to_bad) < 0 ||
+	    parse_prob(cmd, "burst-loss", part[1], &im->p_bad_to_good) < 0 ||
+	    (part[2] && parse_prob(cmd, "burst-loss", part[2], &im->loss_in_bad) < 0))
+		return CLI_BAD;
+	if (im->p_good_to_bad > 0 && im->p_bad_to_good <= 0)
+		return cli_error(cmd, "--burst-loss: P_BG must be above 0, or the bad state never ends"),
+		       CLI_BAD;
+	return 1;
+}
+
+static int impair_opt(const char *cmd, struct net_opts *o, int id, const char *val)
+{
+	uint64_t v;
+	synack_impair *im = &o->imp;
+	o->impair_given = true;
+	switch (id) {
+	case NOPT_LOSS:
+		return parse_prob(cmd, "loss", val, &im->loss);
+	case NOPT_BURST_LOSS:
+		return parse_burst(cmd, val, im);
+	case NOPT_REORDER:
+		return parse_prob(cmd, "reorder", val, &im->reorder);
+	case NOPT_REORDER_DELAY:
+		return parse_ms(cmd, "reorder-delay", val, &im->reorder_delay);
+	case NOPT_DUPLICATE:
+		return parse_prob(cmd, "duplicate", val, &im->duplicate);
+	case NOPT_CORRUPT:
+		return parse_prob(cmd, "corrupt", val, &im->corrupt);
+	case NOPT_DELAY:
+		return parse_ms(cmd, "delay", val, &im->delay);
+	case NOPT_JITTER:
+		return parse_ms(cmd, "jitter", val, &im->jitter);
+	case NOPT_RATE:
+		return parse_rate(cmd, val, &im->rate_bps);
+	case NOPT_QUEUE:
+		if (cli_parse_u64(cmd, "queue", val, 1, 1000000, &v) < 0)
+			return CLI_BAD;
+		im->queue_limit = (uint32_t)v;
+		return 1;
+	case NOPT_IMPAIR_SEED:
+		if (cli_parse_u64(cmd, "impair-seed", val, 0, UINT64_MAX, &o->impair_seed) < 0)
+			return CLI_BAD;
+		o->impair_seed_set = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int net_opt(const char *cmd, struct net_opts *o, int id, const char *val)
 {
+	if (id >= NOPT_LOSS && id <= NOPT_IMPAIR_SEED)
+		return impair_opt(cmd, o, id, val);
 	uint64_t v;
 	switch (id) {
 	case NOPT_TUN:
@@ -168,6 +276,15 @@ int net_opt(const char *cmd, struct net_opts *o, int id, const char *val)
 	default:
 		return 0;
 	}
+}
+
+int net_check_kernel_impair(const char *cmd, const struct net_opts *o)
+{
+	if (!o->impair_given)
+		return 0;
+	return cli_error(cmd, "--kernel uses the OS's TCP sockets: the impairment options (--loss, --delay "
+			      "...) apply to synack's own link; leave them out"),
+	       CLI_BAD;
 }
 
 static bool same_addr(const char *p, const char *q)
@@ -379,8 +496,8 @@ static int create_stack(const char *cmd, const struct net_opts *o, struct net_en
 		synack_random_mac(cfg->mac);
 	cfg->mtu = o->mtu ? o->mtu : synack_tun_mtu(e->tun);
 	cfg->rng = synack_os_rng();
-	cfg->tx = synack_tun_tx;
-	cfg->tx_ctx = e->tun;
+	cfg->tx = e->imp ? synack_impairer_tx : synack_tun_tx;
+	cfg->tx_ctx = e->imp ? (void *)e->imp : (void *)e->tun;
 	cfg->ping_log = &e->ping_log;
 	cfg->trace_capacity = o->verbose ? 4096 : 0;
 	e->t0 = synack_clock_now();
@@ -428,6 +545,54 @@ void net_env_trace(struct net_env *e)
 			ladder_add(e->trace, &(struct ladder_event){.kind = LADDER_TRACE, .rec = &rec[i]});
 }
 
+static synack_time_t clock_fn(void *ctx)
+{
+	(void)ctx;
+	return synack_clock_now();
+}
+
+/* With impairment options: the decorator between the device and the
+ * stack, both directions alike, each with its own random stream. */
+static int open_impairer(const char *cmd, const struct net_opts *o, struct net_env *e)
+{
+	if (!synack_impair_active(&o->imp))
+		return 0;
+	synack_impairer_config ic = {.tx = synack_tun_tx, .tx_ctx = e->tun, .clock = clock_fn};
+	ic.dir[SYNACK_IMPAIR_TX] = ic.dir[SYNACK_IMPAIR_RX] = o->imp;
+	if (!o->imp.reorder_delay)
+		ic.dir[0].reorder_delay = ic.dir[1].reorder_delay = SYNACK_MSEC(1);
+	if (o->impair_seed_set)
+		e->impair_seed = o->impair_seed;
+	else
+		synack_os_random(NULL, &e->impair_seed, sizeof e->impair_seed);
+	ic.seed = e->impair_seed;
+	int err = synack_impairer_create(&ic, &e->imp);
+	if (err < 0) {
+		cli_error(cmd, "cannot set up the impairments: %s", strerror(-err));
+		return CLI_FAIL;
+	}
+	return 0;
+}
+
+static void print_impair(const struct net_env *e)
+{
+	static const char *const name[2] = {"sent", "received"};
+	fprintf(stderr, "synack: %s: impairments, seed %llu (--impair-seed):\n", e->cmd,
+		(unsigned long long)e->impair_seed);
+	for (int d = 0; d < 2; d++) {
+		synack_impair_stats s;
+		synack_impairer_stats(e->imp, d, &s);
+		fprintf(stderr,
+			"synack: %s:   %-8s frames %llu: passed %llu, lost %llu (burst %llu), duplicated "
+			"%llu, reordered %llu, corrupted %llu, delayed %llu, queue drops %llu\n",
+			e->cmd, name[d], (unsigned long long)s.offered, (unsigned long long)s.passed,
+			(unsigned long long)s.lost, (unsigned long long)s.burst_lost,
+			(unsigned long long)s.duplicated, (unsigned long long)s.reordered,
+			(unsigned long long)s.corrupted, (unsigned long long)s.delayed,
+			(unsigned long long)s.queue_drops);
+	}
+}
+
 static ssize_t tun_read(void *ctx, uint8_t *buf, size_t cap)
 {
 	return synack_tun_read(ctx, buf, cap);
@@ -440,6 +605,8 @@ int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 	e->verbose = o->verbose;
 	int rc = open_tun(cmd, o, e);
 	if (!rc)
+		rc = open_impairer(cmd, o, e);
+	if (!rc)
 		rc = create_stack(cmd, o, e);
 	if (!rc)
 		rc = check_in_use(cmd, &e->cfg);
@@ -451,6 +618,7 @@ int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 			cli_error(cmd, "cannot create the event loop: %s", strerror(-err));
 			rc = CLI_FAIL;
 		}
+		synack_loop_set_impairer(e->loop, e->imp);
 	}
 	if (rc)
 		net_env_close(e);
@@ -473,9 +641,12 @@ void net_env_close(struct net_env *e)
 		net_env_trace(e);
 	if (e->st && e->verbose)
 		print_counters(e);
+	if (e->imp)
+		print_impair(e);
 	ladder_free(e->trace);
 	synack_loop_destroy(e->loop);
 	synack_stack_destroy(e->st);
+	synack_impairer_destroy(e->imp);
 	synack_tun_close(e->tun);
 	memset(e, 0, sizeof *e);
 }

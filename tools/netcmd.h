@@ -23,12 +23,30 @@ enum {
 	NOPT_VERBOSE,
 	NOPT_FIRST_FREE = 10
 };
+/* The impairment options have ids from 100 (commands stay below). */
+enum {
+	NOPT_LOSS = 100,
+	NOPT_BURST_LOSS,
+	NOPT_REORDER,
+	NOPT_REORDER_DELAY,
+	NOPT_DUPLICATE,
+	NOPT_CORRUPT,
+	NOPT_DELAY,
+	NOPT_JITTER,
+	NOPT_RATE,
+	NOPT_QUEUE,
+	NOPT_IMPAIR_SEED
+};
 
 /* clang-format off */
 #define NET_CLI_OPTS \
 	{"tun", true, NOPT_TUN}, {"tap", true, NOPT_TAP}, {"addr", true, NOPT_ADDR}, \
 	{"host-addr", true, NOPT_HOST_ADDR}, {"gateway", true, NOPT_GATEWAY}, {"mtu", true, NOPT_MTU}, \
-	{"verbose", false, NOPT_VERBOSE}
+	{"verbose", false, NOPT_VERBOSE}, {"loss", true, NOPT_LOSS}, {"burst-loss", true, NOPT_BURST_LOSS}, \
+	{"reorder", true, NOPT_REORDER}, {"reorder-delay", true, NOPT_REORDER_DELAY}, \
+	{"duplicate", true, NOPT_DUPLICATE}, {"corrupt", true, NOPT_CORRUPT}, {"delay", true, NOPT_DELAY}, \
+	{"jitter", true, NOPT_JITTER}, {"rate", true, NOPT_RATE}, {"queue", true, NOPT_QUEUE}, \
+	{"impair-seed", true, NOPT_IMPAIR_SEED}
 /* clang-format on */
 
 /* The usage lines of the link options, for each command's --help. */
@@ -43,7 +61,24 @@ enum {
 	"  --mtu N              link MTU (set on the device with --host-addr; default: the device's)\n"      \
 	"  -v, --verbose        report on standard error: connections, every TCP segment,\n"                 \
 	"                       state change and drop of the stack (a line each), and the\n"                 \
-	"                       counters at the end\n"
+	"                       counters at the end\n"                                                       \
+	"\nImpairments of synack's own frames, each direction alike (synack's sending and its\n"             \
+	"receiving each get them; seeded; counted, printed on standard error at exit). P is a\n"             \
+	"probability: below 1 a fraction, 1 and above (or with '%%') a percentage: 0.01, 1, 1%%.\n"          \
+	"  --loss P             lose each frame with probability P\n"                                        \
+	"  --burst-loss P_GB,P_BG[,P_BAD]  burst loss (Gilbert-Elliott): per frame, go from the\n"           \
+	"                       good to the bad state with P_GB, back with P_BG; in the bad state\n"         \
+	"                       a frame is lost with P_BAD (default 100%%), in the good with --loss\n"       \
+	"  --reorder P          hold a frame back by --reorder-delay so later ones overtake it\n"            \
+	"  --reorder-delay MS   how long a reordered frame is held back (default 1 ms)\n"                    \
+	"  --duplicate P        deliver a frame twice\n"                                                     \
+	"  --corrupt P          flip one random bit of a frame (the checksums catch it)\n"                   \
+	"  --delay MS           delay each way, in milliseconds (--delay 50: RTT + 100 ms)\n"                \
+	"  --jitter MS          extra uniform random delay in [0, MS], order kept\n"                         \
+	"  --rate MBIT          serialisation rate in Mbit/s (decimal), each direction\n"                    \
+	"  --queue N            frames held per direction (delayed or queued) before tail drop\n"            \
+	"                       (default 4096)\n"                                                            \
+	"  --impair-seed N      seed of the impairments (default: random, printed at exit)\n"
 
 struct net_opts {
 	const char *dev;
@@ -56,10 +91,16 @@ struct net_opts {
 	int ngw;
 	uint16_t mtu;
 	bool verbose;
+	synack_impair imp; /* both directions alike */
+	uint64_t impair_seed;
+	bool impair_seed_set;
+	bool impair_given; /* any impairment option, even a zero one */
 };
 
 /* Apply a link option: 1 if `id` was one (0 if not), CLI_BAD after a message. */
 int net_opt(const char *cmd, struct net_opts *o, int id, const char *val);
+/* --kernel: refuse the impairment options (one line, CLI_BAD), else 0. */
+int net_check_kernel_impair(const char *cmd, const struct net_opts *o);
 /* After parsing: the device and an address are required. 0 or CLI_BAD. */
 int net_opts_check(const char *cmd, const struct net_opts *o);
 
@@ -75,6 +116,8 @@ struct ladder;
 
 struct net_env {
 	synack_tun *tun;
+	synack_impairer *imp; /* with impairment options, else NULL */
+	uint64_t impair_seed;
 	synack_loop *loop;
 	synack_stack *st;
 	synack_stack_config cfg;

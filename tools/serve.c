@@ -989,6 +989,8 @@ static int check_link(const char *cmd, const struct net_opts *no, bool kernel)
 {
 	if (!kernel)
 		return net_opts_check(cmd, no);
+	if (net_check_kernel_impair(cmd, no) < 0)
+		return CLI_BAD;
 	if (no->dev || no->naddr || no->nhost || no->ngw || no->mtu)
 		return cli_error(cmd, "--kernel uses the OS's TCP sockets: leave out --tun, --tap, --addr, "
 				      "--host-addr, --gateway and --mtu"),

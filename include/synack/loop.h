@@ -16,6 +16,7 @@
 #ifndef SYNACK_LOOP_H
 #define SYNACK_LOOP_H
 
+#include "synack/impair.h"
 #include "synack/stack.h"
 
 #ifdef __cplusplus
@@ -45,6 +46,14 @@ SYNACK_API int synack_loop_unwatch(synack_loop *l, int fd);
  * Stores the tags of ready watched descriptors in ready[0..max) and
  * returns their number, or a negative errno (a failed link read: -EIO ...). */
 SYNACK_API int synack_loop_run_once(synack_loop *l, int timeout_ms, int *ready, int max);
+
+/* Put a fault-injection decorator (include/synack/impair.h) between the
+ * link and the stack: frames read from the link go to synack_impairer_rx,
+ * whose output goes to the stack (the loop sets its rx function), and the
+ * loop wakes up for the impairer's deadlines and flushes it. For the TX
+ * side, give the stack synack_impairer_tx as its tx function. The loop
+ * borrows im; NULL removes it. */
+SYNACK_API void synack_loop_set_impairer(synack_loop *l, synack_impairer *im);
 
 /* Frames read from the link since creation. */
 SYNACK_API uint64_t synack_loop_frames_in(const synack_loop *l);

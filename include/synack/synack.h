@@ -5,6 +5,7 @@
 #include "synack/stack.h"
 #include "synack/tcp.h"
 #include "synack/link.h"
+#include "synack/impair.h"
 #include "synack/sim.h"
 #include "synack/socket.h"
 #define SYNACK_VERSION "0.1.0"

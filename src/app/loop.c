@@ -12,7 +12,12 @@
  *
  * Link input is drained up to FRAMES_PER_ROUND frames per call so that a
  * flood cannot starve the caller's events; epoll is level-triggered, so
- * what is left is seen at the next call. */
+ * what is left is seen at the next call.
+ *
+ * With an impairer (synack_loop_set_impairer) the timer is armed at the
+ * earlier of the stack's and the impairer's deadlines, link frames go to
+ * the impairer, and due copies are flushed (TX to the link, RX to the
+ * stack) before the stack's timers run. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +44,7 @@ struct synack_loop {
 	int always_tag[MAX_ALWAYS];
 	int nalways;
 	uint64_t frames_in;
+	synack_impairer *im; /* or NULL */
 };
 
 synack_time_t synack_clock_now(void)
@@ -151,13 +157,29 @@ uint64_t synack_loop_frames_in(const synack_loop *l)
 	return l->frames_in;
 }
 
-/* Run due timers, then set the timerfd to the next deadline. */
-static void arm_timer(synack_loop *l)
+static synack_time_t next_deadline(const synack_loop *l)
 {
 	synack_time_t dl = synack_stack_next_deadline(l->st);
+	synack_time_t di = synack_impairer_next_deadline(l->im);
+	return di < dl ? di : dl;
+}
+
+/* Flush the impairer's due copies, then run the stack's due timers. */
+static void run_due(synack_loop *l, synack_time_t now)
+{
+	if (l->im)
+		synack_impairer_flush(l->im, now);
+	if (synack_stack_next_deadline(l->st) <= now)
+		synack_stack_poll(l->st, now);
+}
+
+/* Run what is due, then set the timerfd to the next deadline. */
+static void arm_timer(synack_loop *l)
+{
+	synack_time_t dl = next_deadline(l);
 	if (dl != SYNACK_TIME_NEVER && dl <= synack_clock_now()) {
-		synack_stack_poll(l->st, synack_clock_now());
-		dl = synack_stack_next_deadline(l->st);
+		run_due(l, synack_clock_now());
+		dl = next_deadline(l);
 	}
 	if (dl == l->armed)
 		return;
@@ -173,6 +195,18 @@ static void arm_timer(synack_loop *l)
 	l->armed = dl;
 }
 
+static void stack_rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t now)
+{
+	synack_stack_input(ctx, frame, len, now);
+}
+
+void synack_loop_set_impairer(synack_loop *l, synack_impairer *im)
+{
+	l->im = im;
+	if (im)
+		synack_impairer_set_rx(im, stack_rx, l->st);
+}
+
 static int drain_link(synack_loop *l)
 {
 	for (int i = 0; i < FRAMES_PER_ROUND; i++) {
@@ -182,7 +216,10 @@ static int drain_link(synack_loop *l)
 		if (n < 0)
 			return (int)n;
 		l->frames_in++;
-		synack_stack_input(l->st, l->buf, (size_t)n, synack_clock_now());
+		if (l->im)
+			synack_impairer_rx(l->im, l->buf, (size_t)n, synack_clock_now());
+		else
+			synack_stack_input(l->st, l->buf, (size_t)n, synack_clock_now());
 	}
 	return 0;
 }
@@ -215,9 +252,7 @@ int synack_loop_run_once(synack_loop *l, int timeout_ms, int *ready, int max)
 		else if (nready < max)
 			ready[nready++] = (int)(uint32_t)evs[i].data.u64;
 	}
-	synack_time_t now = synack_clock_now();
-	if (synack_stack_next_deadline(l->st) <= now)
-		synack_stack_poll(l->st, now);
+	run_due(l, synack_clock_now());
 	for (int i = 0; i < l->nalways && nready < max; i++)
 		ready[nready++] = l->always_tag[i];
 	return err < 0 ? err : nready;
