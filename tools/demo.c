@@ -42,6 +42,7 @@
 #include "cli.h"
 #include "demo_tls.h"
 #include "ladder.h"
+#include "plot.h"
 
 #define CLIENT		    0
 #define SERVER		    1
@@ -61,7 +62,7 @@ static const char resp_head[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n
 struct demo_opts {
 	uint64_t bytes, seed, delay_ms, rate_mbit;
 	double loss; /* fraction in [0, 1) */
-	const char *pcap, *keylog;
+	const char *pcap, *keylog, *plot;
 	bool simopen, simclose, reset, stats, no_color, bytes_set, no_tls;
 	uint16_t tls_version; /* SYNACK_TLS_VERSION_13 (default) or _12 */
 };
@@ -117,6 +118,9 @@ struct demo {
 	synack_tls_trace_entry *tents;
 	size_t ntents, captents;
 	FILE *keylog;
+	FILE *plotf;		/* --plot: opened before the run, written after it */
+	struct plot *plot;	/* the server's sending side, from its trace and samples */
+	size_t plot_nrecs;	/* records when the server was last sampled */
 	struct arrival *arr[2]; /* [side that sent it] */
 	size_t narr[2], caparr[2];
 	struct rxhook {
@@ -192,6 +196,7 @@ enum {
 	OPT_TLS13,
 	OPT_TLS12,
 	OPT_KEYLOG,
+	OPT_PLOT,
 };
 
 static const struct cli_opt demo_opts[] = {
@@ -211,6 +216,7 @@ static const struct cli_opt demo_opts[] = {
     {"tls13", false, OPT_TLS13},
     {"tls12", false, OPT_TLS12},
     {"keylog", true, OPT_KEYLOG},
+    {"plot", true, OPT_PLOT},
     {NULL, false, 0},
 };
 
@@ -241,6 +247,12 @@ void cmd_demo_usage(FILE *out)
 		"                        FIN-WAIT-1 -> CLOSING -> TIME-WAIT on both\n"
 		"  --reset               the client aborts mid-transfer: RST instead of FIN\n"
 		"  --pcap FILE           write every frame sent on the link to FILE (pcap, raw IP)\n"
+		"  --plot FILE.svg       draw the server's response (the big direction) as a\n"
+		"                        time-sequence graph in the style of tcptrace into FILE:\n"
+		"                        data segments, retransmissions, the ACK and receive-window\n"
+		"                        lines and SACK blocks over time, and below them the\n"
+		"                        server's cwnd, ssthresh and srtt; one SVG file for a\n"
+		"                        browser. Worth seeing: --no-tls --bytes 2000000 --loss 2\n"
 		"  --stats               print every nonzero counter of both stacks at the end\n"
 		"  --tls13               TLS 1.3 over the connection (the default)\n"
 		"  --tls12               TLS 1.2 instead: the flow the seed draws (ServerKeyExchange,\n"
@@ -323,6 +335,9 @@ static int apply_opt(struct demo_opts *o, int id, const char *v)
 	case OPT_KEYLOG:
 		o->keylog = v;
 		return 0;
+	case OPT_PLOT:
+		o->plot = v;
+		return 0;
 	}
 	return CLI_BAD;
 }
@@ -356,6 +371,8 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o, bool *help)
 		return cli_error("demo", "--pcap: empty file name");
 	if (o->keylog && !o->keylog[0])
 		return cli_error("demo", "--keylog: empty file name");
+	if (o->plot && !o->plot[0])
+		return cli_error("demo", "--plot: empty file name");
 	if (o->keylog && o->no_tls)
 		return cli_error("demo", "--keylog needs TLS: drop --no-tls");
 	return 0;
@@ -1004,6 +1021,8 @@ static void explain_stall(struct demo *d, const char *how)
 	fail(d, "%s after %.3f s of virtual time with frames still on the link", how, secs);
 }
 
+static void sample_plot(struct demo *d);
+
 static void run(struct demo *d)
 {
 	while (!d->failed && !scenario_over(d)) {
@@ -1015,6 +1034,7 @@ static void run(struct demo *d)
 		collect(d);
 		pump_events(d);
 		collect(d);
+		sample_plot(d);
 	}
 }
 
@@ -1349,6 +1369,76 @@ static void print_stats(const struct demo *d, FILE *f)
 	}
 }
 
+/* ------------------------------------------------------------ --plot */
+
+/* The file is opened first: a path that cannot be written fails the
+ * command before anything runs. */
+static int open_plot(struct demo *d)
+{
+	if (!d->o.plot)
+		return 0;
+	d->plotf = fopen(d->o.plot, "w");
+	if (!d->plotf)
+		return cli_error("demo", "--plot: cannot create '%s': %s", d->o.plot, strerror(errno)), -1;
+	return 0;
+}
+
+/* Once the client's port is known: the graph of the server's sending side,
+ * titled with the direction it shows and the scenario. */
+static void begin_plot(struct demo *d)
+{
+	char title[200], sub[200], loss[48] = "no loss", rate[32] = "";
+	if (!d->plotf)
+		return;
+	snprintf(title, sizeof title,
+		 "server 10.0.0.2:%u \u2192 client 10.0.0.1:%u: the response, %" PRIu64
+		 " bytes (time-sequence graph)",
+		 server_port(d), d->client_port, d->o.bytes);
+	if (d->o.loss > 0)
+		snprintf(loss, sizeof loss, "%g%% loss each way", d->o.loss * 100);
+	if (d->o.rate_mbit)
+		snprintf(rate, sizeof rate, "%" PRIu64 " Mbit/s, ", d->o.rate_mbit);
+	snprintf(sub, sizeof sub, "synack demo, %s: link %" PRIu64 " ms one way, %s%s, seed %" PRIu64,
+		 d->tw ? "TLS over TCP" : "plain TCP", d->o.delay_ms, rate, loss, d->o.seed);
+	struct plot_opts po = {.title = title,
+			       .subtitle = sub,
+			       .t0 = d->t0,
+			       .local = endpoint(2, server_port(d)),
+			       .remote = endpoint(1, d->client_port)};
+	if (plot_begin(&po, &d->plot))
+		fail(d, "--plot: out of memory");
+}
+
+/* After a step in which anything happened: the server's congestion state. */
+static void sample_plot(struct demo *d)
+{
+	synack_tcp_info info;
+	if (!d->plot || d->nrecs == d->plot_nrecs)
+		return;
+	d->plot_nrecs = d->nrecs;
+	if (d->p[SERVER].conn && synack_tcp_get_info(d->p[SERVER].conn, &info) == 0)
+		plot_add_sample(d->plot, d->sim.now, &info);
+}
+
+/* After the run, with the records sorted (render): the server's segments
+ * in, the SVG out. A write that failed fails the run. */
+static void write_plot(struct demo *d)
+{
+	bool bad = false;
+	if (!d->plotf)
+		return;
+	if (d->plot) {
+		for (size_t i = 0; i < d->nrecs; i++)
+			if (d->recs[i].side == SERVER && d->recs[i].tls < 0)
+				plot_add_seg(d->plot, &d->recs[i].r);
+		bad = plot_write(d->plot, d->plotf) != 0;
+	}
+	bad |= fclose(d->plotf) != 0;
+	d->plotf = NULL;
+	if (bad)
+		fail(d, "--plot: writing '%s' failed", d->o.plot);
+}
+
 /* ------------------------------------------------------------ the command */
 
 /* Give back the handles still held (after a failure, and the listener). */
@@ -1376,6 +1466,9 @@ static void demo_free(struct demo *d, bool sim)
 	free(d->tents);
 	if (d->keylog)
 		fclose(d->keylog);
+	if (d->plotf)
+		fclose(d->plotf);
+	plot_free(d->plot);
 	if (d->pcap)
 		synack_pcap_close(d->pcap);
 	free(d->recs);
@@ -1397,7 +1490,7 @@ int cmd_demo(int argc, char **argv)
 		demo_free(d, false);
 		return rc;
 	}
-	if (setup_sim(d)) {
+	if (open_plot(d) || setup_sim(d)) {
 		demo_free(d, false);
 		return CLI_FAIL;
 	}
@@ -1405,8 +1498,10 @@ int cmd_demo(int argc, char **argv)
 		demo_free(d, true);
 		return CLI_USAGE;
 	}
-	if (start(d) == 0)
+	if (start(d) == 0) {
+		begin_plot(d);
 		run(d);
+	}
 	collect(d);
 	check_outcome(d);
 	render(d, stdout, cli_want_color(stdout, d->o.no_color));
@@ -1414,6 +1509,7 @@ int cmd_demo(int argc, char **argv)
 		print_stats(d, stdout);
 	close_pcap(d);
 	close_keylog(d);
+	write_plot(d);
 	rc = CLI_OK;
 	if (d->failed) {
 		cli_error("demo", "%s", d->why);

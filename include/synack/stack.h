@@ -233,6 +233,8 @@ enum synack_tcp_flag {
 	SYNACK_TCP_CWR = 0x80,
 };
 
+#define SYNACK_TRACE_MAX_SACK 4 /* SACK blocks kept in a trace record */
+
 typedef struct synack_trace_seg {
 	uint32_t seq, ack;
 	uint32_t wnd;	/* window field as sent (unscaled) */
@@ -242,8 +244,9 @@ typedef struct synack_trace_seg {
 	int8_t wscale;	/* -1 = absent */
 	uint8_t sack_ok;
 	uint8_t ts_present;
-	uint8_t sack_blocks;
+	uint8_t sack_blocks; /* SACK blocks in the segment: sack[0 .. sack_blocks-1] */
 	uint32_t ts_val, ts_ecr;
+	uint32_t sack[SYNACK_TRACE_MAX_SACK][2]; /* SACK blocks: left, right edge (RFC 2018 §3) */
 } synack_trace_seg;
 
 typedef struct synack_trace_rec {

@@ -30,6 +30,8 @@ static void trace_in(synack_stack *st, const struct tcb *t, const struct tcp_seg
 				    .ts_val = h->opt.ts_val,
 				    .ts_ecr = h->opt.ts_ecr,
 				    .sack_blocks = h->opt.nsack};
+	_Static_assert(sizeof r->seg.sack == sizeof h->opt.sack, "trace keeps every SACK block");
+	memcpy(r->seg.sack, h->opt.sack, sizeof r->seg.sack);
 }
 
 /* drop_synfin: a SYN+FIN cannot open a connection (LISTEN, SYN-SENT);

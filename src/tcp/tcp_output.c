@@ -97,6 +97,8 @@ static void trace_out(synack_stack *st, uint32_t conn_id, const synack_endpoint 
 				    .ts_val = h->opt.ts_val,
 				    .ts_ecr = h->opt.ts_ecr,
 				    .sack_blocks = h->opt.nsack};
+	_Static_assert(sizeof r->seg.sack == sizeof h->opt.sack, "trace keeps every SACK block");
+	memcpy(r->seg.sack, h->opt.sack, sizeof r->seg.sack);
 }
 
 /* The options of a segment with these (final) flags sent now: those of

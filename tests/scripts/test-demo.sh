@@ -84,7 +84,7 @@ has "usage mentions commands" "usage: synack COMMAND"
 run demo --help
 expect_rc "synack demo --help" 0
 for opt in --bytes --delay --loss --seed --pcap --stats --no-color --simultaneous-open \
-	--simultaneous-close --reset --rate --no-tls --tls13 --tls12 --keylog; do
+	--simultaneous-close --reset --rate --no-tls --tls13 --tls12 --keylog --plot; do
 	has "demo --help documents $opt" "$opt"
 done
 run help demo
@@ -124,6 +124,7 @@ usage_error "version with an argument" version extra
 usage_error "keylog without TLS" demo --no-tls --keylog "$tmp/k"
 usage_error "keylog: empty name" demo --keylog ""
 usage_error "keylog in a missing directory" demo --keylog "$tmp/no/such/dir/keys"
+usage_error "plot: empty name" demo --plot ""
 
 # ---- the default scenario: TLS 1.3 over the connection ----
 # Every message of the handshake as an arrow, in order, between TCP's
@@ -386,6 +387,78 @@ if command -v tshark >/dev/null 2>&1; then
 	if [ "$frames" = "$segs" ]; then ok "pcap holds every segment ($frames)"; else bad "pcap frames" "$frames, ladder $segs"; fi
 else
 	echo "skip pcap frame count (no tshark)"
+fi
+
+# ---- --plot: the time-sequence graph (tools/plot.c) ----
+# count_class FILE CLASS: elements whose class is exactly CLASS (the legend's
+# samples carry one more class, "key", and are not counted).
+count_class() { grep -o "class=\"$2\"" "$1" | wc -l; }
+# svg_check NAME FILE: well-formed XML, as a browser needs it.
+svg_check() {
+	if python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' "$2" 2>"$tmp/xmlerr"; then
+		ok "$1: well-formed XML"
+	else
+		bad "$1: well-formed XML" "$(tail -n 1 "$tmp/xmlerr")"
+	fi
+}
+# svg_has NAME FILE TEXT
+svg_has() {
+	if grep -qF -- "$3" "$2"; then ok "$1: has '$3'"; else bad "$1" "no '$3' in $2"; fi
+}
+lossy="--no-tls --bytes 2000000 --loss 2 --seed 1"
+# shellcheck disable=SC2086
+run demo $lossy --plot "$tmp/loss.svg" --pcap "$tmp/loss.pcap"
+expect_rc "demo $lossy --plot" 0
+has "plot: the lossy run completes" "client received 2000000 of 2000000 response bytes, all intact"
+if [ ! -s "$tmp/err" ]; then ok "plot: stderr empty"; else bad "plot: stderr empty" "$(head -n 1 "$tmp/err")"; fi
+svg_check "lossy plot" "$tmp/loss.svg"
+for text in "time (s)" "relative sequence number (bytes)" "cwnd, ssthresh (bytes)" "srtt (ms)" \
+	"server 10.0.0.2:80 → client 10.0.0.1:" ">ACK</text>" ">receive window</text>" ">cwnd</text>" \
+	">ssthresh</text>" ">srtt</text>" "retransmitted segment"; do
+	svg_has "lossy plot" "$tmp/loss.svg" "$text"
+done
+# One mark per data segment the server sent: the ladder's arrows from the
+# server with a length, and (with tshark) the capture's.
+marks=$(($(count_class "$tmp/loss.svg" seg) + $(count_class "$tmp/loss.svg" "seg rexmit")))
+want=$(grep -cE ' len [1-9][0-9]* ─+│$' "$tmp/out")
+if [ "$marks" -eq "$want" ] && [ "$want" -gt 1000 ]; then ok "plot: one mark per server data segment ($marks)"; else bad "plot: data segment marks" "$marks marks, $want in the ladder"; fi
+if command -v tshark >/dev/null 2>&1; then
+	frames=$(tshark -r "$tmp/loss.pcap" -Y 'tcp.srcport == 80 && tcp.len > 0' 2>/dev/null | wc -l)
+	if [ "$marks" -eq "$frames" ]; then ok "plot: marks = data segments in the capture ($frames)"; else bad "plot: marks against the capture" "$marks marks, $frames frames"; fi
+else
+	echo "skip plot marks against the capture (no tshark)"
+fi
+rexmits=$(count_class "$tmp/loss.svg" "seg rexmit")
+want=$(grep -c "retransmission: server sends" "$tmp/out")
+if [ "$rexmits" -gt 0 ] && [ "$rexmits" -eq "$want" ]; then ok "plot: $rexmits retransmissions marked"; else bad "plot: retransmissions marked" "$rexmits marked, $want in the ladder"; fi
+if [ "$(count_class "$tmp/loss.svg" rxmark)" -eq "$rexmits" ]; then ok "plot: each retransmission circled"; else bad "plot: each retransmission circled"; fi
+if [ "$(count_class "$tmp/loss.svg" sack)" -gt 0 ]; then ok "plot: SACK blocks marked"; else bad "plot: SACK blocks marked" "none"; fi
+# shellcheck disable=SC2086
+run demo $lossy --plot "$tmp/loss2.svg"
+if cmp -s "$tmp/loss.svg" "$tmp/loss2.svg"; then ok "plot: same seed, same file"; else bad "plot: same seed, same file" "$(cmp "$tmp/loss.svg" "$tmp/loss2.svg" 2>&1)"; fi
+run demo --no-tls --bytes 100000 --plot "$tmp/clean.svg"
+expect_rc "demo --plot without loss" 0
+svg_check "lossless plot" "$tmp/clean.svg"
+marks=$(count_class "$tmp/clean.svg" seg)
+if [ "$marks" -gt 10 ] && [ "$(count_class "$tmp/clean.svg" "seg rexmit")" -eq 0 ]; then ok "plot: no retransmission without loss ($marks segments)"; else bad "plot: lossless marks" "$marks segments, $(count_class "$tmp/clean.svg" "seg rexmit") retransmitted"; fi
+run demo --plot "$tmp/tls.svg"
+expect_rc "demo --plot over TLS" 0
+svg_check "TLS plot" "$tmp/tls.svg"
+svg_has "TLS plot" "$tmp/tls.svg" "server 10.0.0.2:443"
+# An unwritable path: one line, exit 1, nothing run.
+run demo --plot "$tmp/no/such/dir/x.svg"
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^synack: demo: --plot: ' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+	ok "plot: unwritable path fails (exit 1: $(cat "$tmp/err"))"
+else
+	bad "plot: unwritable path" "exit $rc, stderr: $(tr '\n' '|' <"$tmp/err")"
+fi
+if [ -w /dev/full ]; then
+	run demo --no-tls --plot /dev/full
+	if [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^synack: demo: --plot: writing '/dev/full' failed" "$tmp/err"; then
+		ok "plot: a failed write fails the run (exit 1)"
+	else
+		bad "plot: a failed write" "exit $rc, stderr: $(tr '\n' '|' <"$tmp/err")"
+	fi
 fi
 
 # ---- golden ladders ----
