@@ -22,11 +22,12 @@ typedef struct synack_impair {
 	synack_time_t reorder_delay; /* extra delay of a reordered frame */
 	uint64_t rate_bps;	     /* serialisation bandwidth, bits/s; 0 = unlimited */
 	uint32_t queue_limit;	     /* frames in flight before tail drop; 0 = 4096 */
-	/* Gilbert-Elliott burst loss (the fault-injection decorator only,
-	 * include/synack/impair.h; the in-memory link ignores these): a
-	 * two-state chain stepped once per frame; in the bad state a frame is
-	 * lost with loss_in_bad, in the good state with `loss`. Off while
-	 * p_good_to_bad is 0. */
+	/* Gilbert-Elliott burst loss (the in-memory link and the fault-injection
+	 * decorator, include/synack/impair.h): a two-state chain stepped once
+	 * per frame; in the bad state a frame is lost with loss_in_bad, in the
+	 * good state with `loss`. Off while p_good_to_bad is 0 (and then the
+	 * link draws exactly the random numbers it drew before these existed,
+	 * so recorded seeds replay). */
 	double p_good_to_bad;
 	double p_bad_to_good;
 	double loss_in_bad;

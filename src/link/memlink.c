@@ -87,6 +87,7 @@ struct mdir {
 	uint64_t busy_rem;	  /* ... busy_until + busy_rem / rate_bps us */
 	synack_time_t fifo_tail;  /* latest arrival of an in-order frame */
 	uint32_t in_flight, limit;
+	bool bad; /* Gilbert-Elliott: in the bad state */
 };
 
 struct synack_memlink {
@@ -184,6 +185,7 @@ static bool impair_ok(const synack_impair *im)
 {
 	return !im ||
 	       (prob_ok(im->loss) && prob_ok(im->duplicate) && prob_ok(im->reorder) && prob_ok(im->corrupt) &&
+		prob_ok(im->p_good_to_bad) && prob_ok(im->p_bad_to_good) && prob_ok(im->loss_in_bad) &&
 		delay_ok(im->delay) && delay_ok(im->jitter) && delay_ok(im->reorder_delay));
 }
 
@@ -259,7 +261,14 @@ static synack_time_t draw_jitter(synack_prng *p, synack_time_t jitter)
 static void draw_fate(struct mdir *d, size_t len, struct fate *f)
 {
 	synack_prng *p = &d->prng;
-	f->lost = synack_prng_unit(p) < d->imp.loss;
+	double loss = d->imp.loss;
+	if (d->imp.p_good_to_bad > 0) { /* Gilbert-Elliott: step the chain */
+		double u = synack_prng_unit(p);
+		d->bad = d->bad ? u >= d->imp.p_bad_to_good : u < d->imp.p_good_to_bad;
+		if (d->bad)
+			loss = d->imp.loss_in_bad;
+	}
+	f->lost = synack_prng_unit(p) < loss;
 	f->dup = synack_prng_unit(p) < d->imp.duplicate;
 	f->reorder = synack_prng_unit(p) < d->imp.reorder;
 	f->corrupt = synack_prng_unit(p) < d->imp.corrupt;

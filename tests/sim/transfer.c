@@ -15,7 +15,8 @@
  *  - both_ways_at_mtu_1500_many_seeds: the same link and settings, two
  *    independent streams at once, each end closing when done.
  *  - heavy_loss_up_to_30_percent_both_ways: two streams under 0-30% loss
- *    each way, NewReno or CUBIC, with or without SACK.
+ *    each way (burst loss on every fourth seed), NewReno or CUBIC, with or
+ *    without SACK.
  * Every step checks that cwnd never falls below one segment and that
  * nothing stalls (a timer is always due while bytes are under way).
  *  - crowd_of_200_connections_one_listener: 200 clients of one listener in
@@ -656,6 +657,11 @@ static void plan_heavy(uint64_t seed, struct plan *pl, synack_prng *p)
 	pl->im.loss = 0.3 * synack_prng_unit(p);
 	pl->cc = seed & 1 ? SYNACK_TCP_CC_NEWRENO : SYNACK_TCP_CC_CUBIC;
 	pl->nosack = (seed >> 1) % 3 == 0;
+	if (seed % 4 == 0) { /* bursts: Gilbert-Elliott, 2-10 frames per bad spell */
+		pl->im.p_good_to_bad = 0.005 + 0.03 * synack_prng_unit(p);
+		pl->im.p_bad_to_good = 0.1 + 0.4 * synack_prng_unit(p);
+		pl->im.loss_in_bad = 0.5 + 0.5 * synack_prng_unit(p);
+	}
 	pl->up_min = pl->down_min = 4000;
 	pl->up_spread = pl->down_spread = 60000;
 }
