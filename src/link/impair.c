@@ -10,12 +10,11 @@
  * allocates more than the copy itself.
  *
  * Randomness. Every frame offered draws the same fixed set of values
- * (the Gilbert-Elliott step, loss, duplicate, reorder, corrupt, two
- * jitters, a bit position) whatever the settings and whatever happens to
- * the frame, as the in-memory link does. The decision code is not shared
- * with src/link/memlink.c: the burst-loss step is an extra draw, and the
- * memory link's seeds are replayed by the simulator and must keep their
- * random stream.
+ * (the Gilbert-Elliott step when burst loss is on, loss, duplicate,
+ * reorder, corrupt, two jitters, a bit position) whatever happens to the
+ * frame: the in-memory link's code (link_draw_fate, src/link/fate.c), so
+ * a decorator and a memory link with the same seed and settings decide
+ * alike.
  *
  * Timing of one frame offered at `now` (the in-memory link's model):
  *  1. serialisation: at rate_bps it starts when the previous frame has
@@ -38,6 +37,7 @@
  * that only touches the TX heap. A direction being flushed is never
  * flushed again from inside (the busy flag). */
 #include "synack/impair.h"
+#include "link/link_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -47,7 +47,6 @@
 #define MAX_FRAME	    65535u
 #define MAX_DELAY	    SYNACK_SEC(86400)
 #define RX_SEED_MIX	    0x3c6ef372fe94f82bull
-#define USEC_PER_SEC	    1000000u
 
 struct held {
 	synack_time_t when;
@@ -75,18 +74,6 @@ struct synack_impairer {
 	uint64_t seq;
 	struct idir dir[2];
 };
-
-/* What the generator decided for one frame. */
-struct fate {
-	bool lost, burst, dup, reorder, corrupt;
-	synack_time_t jitter[2];
-	uint64_t bit;
-};
-
-static synack_time_t time_add(synack_time_t a, synack_time_t b)
-{
-	return a > SYNACK_TIME_NEVER - b ? SYNACK_TIME_NEVER : a + b;
-}
 
 /* ---- memory ---- */
 
@@ -250,60 +237,14 @@ static synack_time_t clock_now(synack_impairer *im)
 
 /* ---- the fate of a frame ---- */
 
-static synack_time_t draw_jitter(synack_prng *p, synack_time_t jitter)
+static void draw_fate(struct idir *d, size_t len, struct link_fate *f)
 {
-	if (jitter <= 0) {
-		(void)synack_prng_next(p); /* keep the number of draws per frame fixed */
-		return 0;
-	}
-	return (synack_time_t)synack_prng_below(p, (uint64_t)jitter + 1);
+	link_draw_fate(&d->imp, &d->prng, &d->bad, len, f);
 }
 
-/* Step the Gilbert-Elliott chain once; true if now in the bad state. */
-static bool burst_step(struct idir *d, double u)
-{
-	if (d->imp.p_good_to_bad <= 0) {
-		d->bad = false;
-		return false;
-	}
-	if (d->bad)
-		d->bad = !(u < d->imp.p_bad_to_good);
-	else
-		d->bad = u < d->imp.p_good_to_bad;
-	return d->bad;
-}
-
-static void draw_fate(struct idir *d, size_t len, struct fate *f)
-{
-	synack_prng *p = &d->prng;
-	bool bad = burst_step(d, synack_prng_unit(p));
-	double u = synack_prng_unit(p);
-	f->burst = bad && u < d->imp.loss_in_bad;
-	f->lost = f->burst || (!bad && u < d->imp.loss);
-	f->dup = synack_prng_unit(p) < d->imp.duplicate;
-	f->reorder = synack_prng_unit(p) < d->imp.reorder;
-	f->corrupt = synack_prng_unit(p) < d->imp.corrupt;
-	f->jitter[0] = draw_jitter(p, d->imp.jitter);
-	f->jitter[1] = draw_jitter(p, d->imp.jitter);
-	f->bit = synack_prng_below(p, (uint64_t)len * 8);
-}
-
-/* Put a frame of len bytes on the wire at now; returns when its last bit
- * has left (rounded up to a whole microsecond). */
 static synack_time_t serialise(struct idir *d, synack_time_t now, size_t len)
 {
-	uint64_t rate = d->imp.rate_bps;
-	if (!rate)
-		return now;
-	synack_time_t free_at = time_add(d->busy_until, d->busy_rem ? 1 : 0);
-	if (now >= free_at) {
-		d->busy_until = now;
-		d->busy_rem = 0;
-	}
-	unsigned __int128 num = (unsigned __int128)d->busy_rem + (unsigned __int128)len * 8 * USEC_PER_SEC;
-	d->busy_until = time_add(d->busy_until, (synack_time_t)(num / rate));
-	d->busy_rem = (uint64_t)(num % rate);
-	return time_add(d->busy_until, d->busy_rem ? 1 : 0);
+	return link_serialise(d->imp.rate_bps, &d->busy_until, &d->busy_rem, now, len);
 }
 
 /* An in-order copy is never due before the previous in-order one. */
@@ -391,20 +332,20 @@ static int deliver_at(synack_impairer *im, int dir, const uint8_t *frame, size_t
 static int offer(synack_impairer *im, int dir, const uint8_t *frame, size_t len)
 {
 	struct idir *d = &im->dir[dir];
-	struct fate fa;
+	struct link_fate fa;
 	d->st.offered++;
 	draw_fate(d, len, &fa);
 	flush_dir(im, dir, im->now);
-	synack_time_t arrive = time_add(serialise(d, im->now, len), d->imp.delay);
+	synack_time_t arrive = link_time_add(serialise(d, im->now, len), d->imp.delay);
 	if (fa.lost) {
 		d->st.lost++;
 		d->st.burst_lost += fa.burst;
 		return 0;
 	}
-	synack_time_t t = time_add(arrive, fa.jitter[0]);
+	synack_time_t t = link_time_add(arrive, fa.jitter[0]);
 	if (fa.reorder) {
 		d->st.reordered++;
-		t = time_add(t, d->imp.reorder_delay);
+		t = link_time_add(t, d->imp.reorder_delay);
 	} else {
 		t = fifo_time(d, t);
 	}
@@ -413,7 +354,7 @@ static int offer(synack_impairer *im, int dir, const uint8_t *frame, size_t len)
 	if (err == -ENOBUFS || !fa.dup)
 		return err;
 	/* The duplicate is the same bytes: damage upstream of the duplicating hop. */
-	synack_time_t t2 = fifo_time(d, time_add(arrive, fa.jitter[1]));
+	synack_time_t t2 = fifo_time(d, link_time_add(arrive, fa.jitter[1]));
 	if (d->len < d->limit || t2 <= im->now) {
 		d->st.duplicated++;
 		(void)deliver_at(im, dir, frame, len, fa.corrupt ? &fa.bit : NULL, t2);

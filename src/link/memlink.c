@@ -51,6 +51,7 @@
  * sent + duplicated = delivered + lost + queue_drops + in flight. bytes
  * counts bytes delivered. */
 #include "synack/link.h"
+#include "link/link_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -62,7 +63,6 @@
 #define DELIVER_BUDGET	    (1u << 20)
 #define MAX_DELAY	    SYNACK_SEC(86400)
 #define DIR1_SEED_MIX	    0x6a09e667f3bcc909ull
-#define USEC_PER_SEC	    1000000u
 
 struct mframe {
 	synack_time_t when;
@@ -99,18 +99,6 @@ struct synack_memlink {
 	size_t len, cap;
 	synack_pcap *pcap;
 };
-
-/* What the generator decided for one frame. */
-struct fate {
-	bool lost, dup, reorder, corrupt;
-	synack_time_t jitter[2];
-	uint64_t bit;
-};
-
-static synack_time_t time_add(synack_time_t a, synack_time_t b)
-{
-	return a > SYNACK_TIME_NEVER - b ? SYNACK_TIME_NEVER : a + b;
-}
 
 /* ---- the heap, ordered by (when, seq) ---- */
 
@@ -249,50 +237,14 @@ void synack_memlink_set_pcap(synack_memlink *l, synack_pcap *p)
 
 /* ---- transmission ---- */
 
-static synack_time_t draw_jitter(synack_prng *p, synack_time_t jitter)
+static void draw_fate(struct mdir *d, size_t len, struct link_fate *f)
 {
-	if (jitter <= 0) {
-		(void)synack_prng_next(p); /* keep the number of draws per frame fixed */
-		return 0;
-	}
-	return (synack_time_t)synack_prng_below(p, (uint64_t)jitter + 1);
+	link_draw_fate(&d->imp, &d->prng, &d->bad, len, f);
 }
 
-static void draw_fate(struct mdir *d, size_t len, struct fate *f)
-{
-	synack_prng *p = &d->prng;
-	double loss = d->imp.loss;
-	if (d->imp.p_good_to_bad > 0) { /* Gilbert-Elliott: step the chain */
-		double u = synack_prng_unit(p);
-		d->bad = d->bad ? u >= d->imp.p_bad_to_good : u < d->imp.p_good_to_bad;
-		if (d->bad)
-			loss = d->imp.loss_in_bad;
-	}
-	f->lost = synack_prng_unit(p) < loss;
-	f->dup = synack_prng_unit(p) < d->imp.duplicate;
-	f->reorder = synack_prng_unit(p) < d->imp.reorder;
-	f->corrupt = synack_prng_unit(p) < d->imp.corrupt;
-	f->jitter[0] = draw_jitter(p, d->imp.jitter);
-	f->jitter[1] = draw_jitter(p, d->imp.jitter);
-	f->bit = synack_prng_below(p, (uint64_t)len * 8);
-}
-
-/* Put a frame of len bytes on the wire at now; returns when its last bit
- * has left (rounded up to a whole microsecond). */
 static synack_time_t serialise(struct mdir *d, synack_time_t now, size_t len)
 {
-	uint64_t rate = d->imp.rate_bps;
-	if (!rate)
-		return now;
-	synack_time_t free_at = time_add(d->busy_until, d->busy_rem ? 1 : 0);
-	if (now >= free_at) {
-		d->busy_until = now;
-		d->busy_rem = 0;
-	}
-	unsigned __int128 num = (unsigned __int128)d->busy_rem + (unsigned __int128)len * 8 * USEC_PER_SEC;
-	d->busy_until = time_add(d->busy_until, (synack_time_t)(num / rate));
-	d->busy_rem = (uint64_t)(num % rate);
-	return time_add(d->busy_until, d->busy_rem ? 1 : 0);
+	return link_serialise(d->imp.rate_bps, &d->busy_until, &d->busy_rem, now, len);
 }
 
 static struct mframe *frame_new(int dir, const uint8_t *bytes, size_t len)
@@ -328,30 +280,30 @@ static synack_time_t fifo_time(struct mdir *d, synack_time_t t)
 	return t;
 }
 
-static synack_time_t first_copy_time(struct mdir *d, const struct fate *fa, synack_time_t arrive)
+static synack_time_t first_copy_time(struct mdir *d, const struct link_fate *fa, synack_time_t arrive)
 {
-	synack_time_t t = time_add(arrive, fa->jitter[0]);
+	synack_time_t t = link_time_add(arrive, fa->jitter[0]);
 	if (!fa->reorder)
 		return fifo_time(d, t);
 	d->st.reordered++;
-	return time_add(t, d->imp.reorder_delay);
+	return link_time_add(t, d->imp.reorder_delay);
 }
 
 static void maybe_duplicate(synack_memlink *l, struct mdir *d, const struct mframe *orig,
-			    const struct fate *fa, synack_time_t arrive)
+			    const struct link_fate *fa, synack_time_t arrive)
 {
 	if (!fa->dup || d->in_flight >= d->limit)
 		return;
 	struct mframe *dup = frame_new(orig->dir, orig->data, orig->len);
 	if (!dup)
 		return;
-	synack_time_t t = fifo_time(d, time_add(arrive, fa->jitter[1]));
+	synack_time_t t = fifo_time(d, link_time_add(arrive, fa->jitter[1]));
 	if (enqueue(l, d, dup, t) == 0)
 		d->st.duplicated++;
 }
 
-static int put_on_wire(synack_memlink *l, int dir, const uint8_t *bytes, size_t len, const struct fate *fa,
-		       synack_time_t arrive)
+static int put_on_wire(synack_memlink *l, int dir, const uint8_t *bytes, size_t len,
+		       const struct link_fate *fa, synack_time_t arrive)
 {
 	struct mdir *d = &l->dir[dir];
 	struct mframe *f = frame_new(dir, bytes, len);
@@ -381,7 +333,7 @@ int synack_memlink_tx(void *port, const uint8_t *frame, size_t len)
 		return -EMSGSIZE;
 	synack_memlink *l = pt->link;
 	struct mdir *d = &l->dir[pt->index];
-	struct fate fa;
+	struct link_fate fa;
 	d->st.sent++;
 	/* The capture shows what the stack sent, at the time it sent it: frames
 	 * later lost, corrupted or tail-dropped by the link are recorded too.
@@ -393,7 +345,7 @@ int synack_memlink_tx(void *port, const uint8_t *frame, size_t len)
 		d->st.queue_drops++;
 		return -ENOBUFS;
 	}
-	synack_time_t arrive = time_add(serialise(d, l->now, len), d->imp.delay);
+	synack_time_t arrive = link_time_add(serialise(d, l->now, len), d->imp.delay);
 	if (fa.lost) {
 		d->st.lost++;
 		return 0;

@@ -1,0 +1,51 @@
+/* The seeded fate of a frame and a serialising link's clock, one
+ * implementation for the in-memory link and the decorator (link_internal.h). */
+#include "link/link_internal.h"
+
+static synack_time_t draw_jitter(synack_prng *p, synack_time_t jitter)
+{
+	if (jitter <= 0) {
+		(void)synack_prng_next(p); /* keep the number of draws per frame fixed */
+		return 0;
+	}
+	return (synack_time_t)synack_prng_below(p, (uint64_t)jitter + 1);
+}
+
+void link_draw_fate(const synack_impair *imp, synack_prng *p, bool *bad, size_t len, struct link_fate *f)
+{
+	double loss = imp->loss;
+	bool in_bad = false;
+	if (imp->p_good_to_bad > 0) { /* Gilbert-Elliott: step the chain */
+		double u = synack_prng_unit(p);
+		*bad = *bad ? u >= imp->p_bad_to_good : u < imp->p_good_to_bad;
+		in_bad = *bad;
+		if (in_bad)
+			loss = imp->loss_in_bad;
+	} else {
+		*bad = false;
+	}
+	f->lost = synack_prng_unit(p) < loss;
+	f->burst = f->lost && in_bad;
+	f->dup = synack_prng_unit(p) < imp->duplicate;
+	f->reorder = synack_prng_unit(p) < imp->reorder;
+	f->corrupt = synack_prng_unit(p) < imp->corrupt;
+	f->jitter[0] = draw_jitter(p, imp->jitter);
+	f->jitter[1] = draw_jitter(p, imp->jitter);
+	f->bit = synack_prng_below(p, (uint64_t)len * 8);
+}
+
+synack_time_t link_serialise(uint64_t rate, synack_time_t *busy_until, uint64_t *busy_rem, synack_time_t now,
+			     size_t len)
+{
+	if (!rate)
+		return now;
+	synack_time_t free_at = link_time_add(*busy_until, *busy_rem ? 1 : 0);
+	if (now >= free_at) {
+		*busy_until = now;
+		*busy_rem = 0;
+	}
+	unsigned __int128 num = (unsigned __int128)*busy_rem + (unsigned __int128)len * 8 * 1000000u;
+	*busy_until = link_time_add(*busy_until, (synack_time_t)(num / rate));
+	*busy_rem = (uint64_t)(num % rate);
+	return link_time_add(*busy_until, *busy_rem ? 1 : 0);
+}

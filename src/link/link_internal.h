@@ -1,0 +1,39 @@
+/* src/link: what the in-memory link (memlink.c) and the fault-injection
+ * decorator (impair.c) share: the seeded fate of a frame and the clock of
+ * a serialising link (fate.c). */
+#ifndef SYNACK_LINK_INTERNAL_H
+#define SYNACK_LINK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synack/link.h"
+#include "synack/stack.h"
+
+/* What the generator decided for one frame. */
+struct link_fate {
+	bool lost, burst, dup, reorder, corrupt; /* burst: lost in the bad state */
+	synack_time_t jitter[2];		 /* for the frame and its duplicate */
+	uint64_t bit;				 /* the bit a corruption flips */
+};
+
+/* a + b, saturating at SYNACK_TIME_NEVER. */
+static inline synack_time_t link_time_add(synack_time_t a, synack_time_t b)
+{
+	return a > SYNACK_TIME_NEVER - b ? SYNACK_TIME_NEVER : a + b;
+}
+
+/* Draw the fate of a frame of len bytes under imp from p, stepping the
+ * Gilbert-Elliott state *bad. The number and order of draws per frame is
+ * fixed (a chain step only when p_good_to_bad > 0), so a seed replays. */
+void link_draw_fate(const synack_impair *imp, synack_prng *p, bool *bad, size_t len, struct link_fate *f);
+
+/* Put len bytes on a link of rate bits/s (0: no limit) at now; *busy_until
+ * and *busy_rem (the fraction of a microsecond, in rate units) carry when
+ * the previous frame's last bit left. Returns when this one's has left,
+ * rounded up to a whole microsecond. */
+synack_time_t link_serialise(uint64_t rate, synack_time_t *busy_until, uint64_t *busy_rem, synack_time_t now,
+			     size_t len);
+
+#endif
