@@ -86,7 +86,7 @@ struct run {
 	struct conn *conn;
 	int accepted, open; /* server ends accepted; ends not closed yet */
 	synack_prng data_rng;
-	uint64_t delivered;	  /* bytes received by either end so far */
+	uint64_t delivered;	   /* bytes received by either end so far */
 	synack_time_t progress_at; /* when delivered last grew */
 };
 
@@ -375,11 +375,12 @@ static int end_invariants(const struct run *R, const struct end *e, const char *
 			  size_t whylen)
 {
 	synack_tcp_info in;
-	if (!e->h || e->closed || synack_tcp_get_info(e->h, &in) || in.state < SYNACK_TCP_ESTABLISHED || !in.mss)
+	if (!e->h || e->closed || synack_tcp_get_info(e->h, &in) || in.state < SYNACK_TCP_ESTABLISHED ||
+	    !in.mss)
 		return 0;
 	if (in.cwnd < in.mss)
-		return snprintf(why, whylen, "connection %d %s: cwnd %u below one segment (%u) at t=%.3fs", i, who,
-				in.cwnd, in.mss, R->sim.now / 1e6),
+		return snprintf(why, whylen, "connection %d %s: cwnd %u below one segment (%u) at t=%.3fs", i,
+				who, in.cwnd, in.mss, R->sim.now / 1e6),
 		       -1;
 	return 0;
 }
@@ -401,7 +402,8 @@ static int invariants(struct run *R, char *why, size_t whylen)
 	}
 	synack_time_t rto_max = SYNACK_SEC(60), next = synack_sim_next(&R->sim);
 	if (next > R->sim.now + rto_max)
-		return snprintf(why, whylen, "stalled: nothing due before t=%.1fs, now %.3fs, %llu bytes delivered",
+		return snprintf(why, whylen,
+				"stalled: nothing due before t=%.1fs, now %.3fs, %llu bytes delivered",
 				next == SYNACK_TIME_NEVER ? -1.0 : next / 1e6, R->sim.now / 1e6,
 				(unsigned long long)d),
 		       -1;
