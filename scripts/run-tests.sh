@@ -64,7 +64,12 @@ show() {
 		[ "$total" -le "$n" ] || printf '    ... (%d more lines not shown)\n' $((total - n))
 		return
 	fi
-	[ "$total" -le "$n" ] || printf '    ... (%d earlier lines not shown)\n' $((total - n))
+	if [ "$total" -gt "$n" ]; then
+		# the failing checks first, wherever they are in the log, with
+		# the lines that follow each (their details)
+		grep -E -A4 '^(FAIL|not ok)' "$1" | head -n 60 | sed 's/^/    | /'
+		printf '    ... (%d earlier lines not shown)\n' $((total - n))
+	fi
 	tail -n "$n" "$1" | sed 's/^/    /'
 }
 # why RC [LIMIT]: a readable reason for a non-zero exit status.
