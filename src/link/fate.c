@@ -49,3 +49,61 @@ synack_time_t link_serialise(uint64_t rate, synack_time_t *busy_until, uint64_t 
 	*busy_rem = (uint64_t)(num % rate);
 	return link_time_add(*busy_until, *busy_rem ? 1 : 0);
 }
+
+static bool before(const struct link_timed *a, const struct link_timed *b)
+{
+	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void swap(struct link_timed **v, size_t i, size_t j)
+{
+	struct link_timed *t = v[i];
+	v[i] = v[j];
+	v[j] = t;
+}
+
+void link_heap_push(struct link_timed **v, size_t *len, struct link_timed *x)
+{
+	size_t i = (*len)++;
+	v[i] = x;
+	while (i > 0 && before(v[i], v[(i - 1) / 2])) {
+		swap(v, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+struct link_timed *link_heap_pop(struct link_timed **v, size_t *len)
+{
+	struct link_timed *top = v[0];
+	size_t i = 0, n = --(*len);
+	v[0] = v[n];
+	for (;;) {
+		size_t c = 2 * i + 1, m = i;
+		if (c < n && before(v[c], v[m]))
+			m = c;
+		if (c + 1 < n && before(v[c + 1], v[m]))
+			m = c + 1;
+		if (m == i)
+			return top;
+		swap(v, i, m);
+		i = m;
+	}
+}
+
+static bool prob_ok(double p)
+{
+	return p >= 0.0 && p <= 1.0; /* false for NaN */
+}
+
+static bool delay_ok(synack_time_t t)
+{
+	return t >= 0 && t <= SYNACK_SEC(86400);
+}
+
+bool link_impair_ok(const synack_impair *m)
+{
+	return !m ||
+	       (prob_ok(m->loss) && prob_ok(m->duplicate) && prob_ok(m->reorder) && prob_ok(m->corrupt) &&
+		prob_ok(m->p_good_to_bad) && prob_ok(m->p_bad_to_good) && prob_ok(m->loss_in_bad) &&
+		delay_ok(m->delay) && delay_ok(m->jitter) && delay_ok(m->reorder_delay));
+}

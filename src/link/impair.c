@@ -45,12 +45,10 @@
 
 #define DEFAULT_QUEUE_LIMIT 4096u
 #define MAX_FRAME	    65535u
-#define MAX_DELAY	    SYNACK_SEC(86400)
 #define RX_SEED_MIX	    0x3c6ef372fe94f82bull
 
 struct held {
-	synack_time_t when;
-	uint64_t seq;
+	struct link_timed at; /* first: the heap holds pointers to it */
 	uint32_t len;
 	uint8_t data[];
 };
@@ -64,8 +62,9 @@ struct idir {
 	synack_time_t busy_until; /* previous frame finished serialising at */
 	uint64_t busy_rem;	  /* ... busy_until + busy_rem / rate_bps us */
 	synack_time_t fifo_tail;  /* latest due time of an in-order copy */
-	struct held **heap;
-	uint32_t len, limit;
+	struct link_timed **heap;
+	size_t len;
+	uint32_t limit;
 };
 
 struct synack_impairer {
@@ -100,68 +99,20 @@ static void held_free(const synack_impairer *im, struct held *h)
 		mem_put(im, h, sizeof(*h) + h->len);
 }
 
-/* ---- the heap of held copies, ordered by (when, seq) ---- */
-
-static bool before(const struct held *a, const struct held *b)
-{
-	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
-}
-
-static void swap(struct held **v, uint32_t i, uint32_t j)
-{
-	struct held *t = v[i];
-	v[i] = v[j];
-	v[j] = t;
-}
+/* ---- the heap of held copies (link_heap_*, fate.c) ---- */
 
 /* The caller checked that len < limit. */
 static void heap_push(struct idir *d, struct held *h)
 {
-	uint32_t i = d->len++;
-	d->heap[i] = h;
-	while (i > 0 && before(d->heap[i], d->heap[(i - 1) / 2])) {
-		swap(d->heap, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
+	link_heap_push(d->heap, &d->len, &h->at);
 }
 
 static struct held *heap_pop(struct idir *d)
 {
-	struct held **v = d->heap;
-	struct held *top = v[0];
-	uint32_t i = 0;
-	v[0] = v[--d->len];
-	for (;;) {
-		uint32_t c = 2 * i + 1, m = i;
-		if (c < d->len && before(v[c], v[m]))
-			m = c;
-		if (c + 1 < d->len && before(v[c + 1], v[m]))
-			m = c + 1;
-		if (m == i)
-			return top;
-		swap(v, i, m);
-		i = m;
-	}
+	return (struct held *)(void *)link_heap_pop(d->heap, &d->len);
 }
 
 /* ---- creation ---- */
-
-static bool prob_ok(double p)
-{
-	return p >= 0.0 && p <= 1.0; /* false for NaN */
-}
-
-static bool delay_ok(synack_time_t t)
-{
-	return t >= 0 && t <= MAX_DELAY;
-}
-
-static bool impair_ok(const synack_impair *m)
-{
-	return prob_ok(m->loss) && prob_ok(m->duplicate) && prob_ok(m->reorder) && prob_ok(m->corrupt) &&
-	       prob_ok(m->p_good_to_bad) && prob_ok(m->p_bad_to_good) && prob_ok(m->loss_in_bad) &&
-	       delay_ok(m->delay) && delay_ok(m->jitter) && delay_ok(m->reorder_delay);
-}
 
 bool synack_impair_active(const synack_impair *m)
 {
@@ -181,7 +132,7 @@ static int dir_init(synack_impairer *im, int i, uint64_t seed)
 
 int synack_impairer_create(const synack_impairer_config *cfg, synack_impairer **out)
 {
-	if (!out || !cfg || !cfg->tx || !impair_ok(&cfg->dir[0]) || !impair_ok(&cfg->dir[1]))
+	if (!out || !cfg || !cfg->tx || !link_impair_ok(&cfg->dir[0]) || !link_impair_ok(&cfg->dir[1]))
 		return -EINVAL;
 	*out = NULL;
 	const synack_allocator *a = cfg->alloc;
@@ -207,8 +158,8 @@ void synack_impairer_destroy(synack_impairer *im)
 		return;
 	for (int i = 0; i < 2; i++) {
 		struct idir *d = &im->dir[i];
-		for (uint32_t k = 0; k < d->len; k++)
-			held_free(im, d->heap[k]);
+		for (size_t k = 0; k < d->len; k++)
+			held_free(im, (struct held *)(void *)d->heap[k]);
 		mem_put(im, d->heap, (size_t)d->limit * sizeof(*d->heap));
 	}
 	mem_put(im, im, sizeof(*im));
@@ -322,8 +273,8 @@ static int deliver_at(synack_impairer *im, int dir, const uint8_t *frame, size_t
 		held_free(im, h);
 		return err;
 	}
-	h->when = when;
-	h->seq = im->seq++;
+	h->at.when = when;
+	h->at.seq = im->seq++;
 	heap_push(d, h);
 	d->st.delayed++;
 	return 0;

@@ -18,6 +18,20 @@ struct link_fate {
 	uint64_t bit;				 /* the bit a corruption flips */
 };
 
+/* A frame held until `when`, the first member of both files' frame
+ * records; the held frames form a min-heap on (when, seq): link_heap_push
+ * (room for one more is the caller's to ensure) and link_heap_pop. */
+struct link_timed {
+	synack_time_t when;
+	uint64_t seq; /* order of arrival among equal times */
+};
+void link_heap_push(struct link_timed **v, size_t *len, struct link_timed *x);
+struct link_timed *link_heap_pop(struct link_timed **v, size_t *len);
+
+/* Probabilities in [0, 1], delays in [0, one day]: an impairment the links
+ * take (NULL: none). */
+bool link_impair_ok(const synack_impair *im);
+
 /* a + b, saturating at SYNACK_TIME_NEVER. */
 static inline synack_time_t link_time_add(synack_time_t a, synack_time_t b)
 {

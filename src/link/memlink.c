@@ -61,12 +61,10 @@
 #define DEFAULT_QUEUE_LIMIT 4096u
 #define MAX_FRAME	    65535u
 #define DELIVER_BUDGET	    (1u << 20)
-#define MAX_DELAY	    SYNACK_SEC(86400)
 #define DIR1_SEED_MIX	    0x6a09e667f3bcc909ull
 
 struct mframe {
-	synack_time_t when;
-	uint64_t seq;
+	struct link_timed at; /* first: the heap holds pointers to it */
 	uint32_t len;
 	uint8_t dir; /* the sending port */
 	uint8_t data[];
@@ -95,29 +93,17 @@ struct synack_memlink {
 	uint64_t seq;
 	struct mdir dir[2];
 	struct mport port[2];
-	struct mframe **heap;
+	struct link_timed **heap;
 	size_t len, cap;
 	synack_pcap *pcap;
 };
 
 /* ---- the heap, ordered by (when, seq) ---- */
 
-static bool before(const struct mframe *a, const struct mframe *b)
-{
-	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
-}
-
-static void swap(struct mframe **v, size_t i, size_t j)
-{
-	struct mframe *t = v[i];
-	v[i] = v[j];
-	v[j] = t;
-}
-
 static int heap_grow(synack_memlink *l)
 {
 	size_t cap = l->cap ? l->cap * 2 : 64;
-	struct mframe **v = realloc(l->heap, cap * sizeof(*v));
+	struct link_timed **v = realloc(l->heap, cap * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	l->heap = v;
@@ -129,53 +115,16 @@ static int heap_push(synack_memlink *l, struct mframe *f)
 {
 	if (l->len == l->cap && heap_grow(l) < 0)
 		return -ENOMEM;
-	size_t i = l->len++;
-	l->heap[i] = f;
-	while (i > 0 && before(l->heap[i], l->heap[(i - 1) / 2])) {
-		swap(l->heap, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
+	link_heap_push(l->heap, &l->len, &f->at);
 	return 0;
 }
 
 static struct mframe *heap_pop(synack_memlink *l)
 {
-	struct mframe **v = l->heap;
-	struct mframe *top = v[0];
-	size_t i = 0;
-	v[0] = v[--l->len];
-	for (;;) {
-		size_t c = 2 * i + 1, m = i;
-		if (c < l->len && before(v[c], v[m]))
-			m = c;
-		if (c + 1 < l->len && before(v[c + 1], v[m]))
-			m = c + 1;
-		if (m == i)
-			return top;
-		swap(v, i, m);
-		i = m;
-	}
+	return (struct mframe *)(void *)link_heap_pop(l->heap, &l->len);
 }
 
 /* ---- creation ---- */
-
-static bool prob_ok(double p)
-{
-	return p >= 0.0 && p <= 1.0;
-} /* false for NaN */
-
-static bool delay_ok(synack_time_t t)
-{
-	return t >= 0 && t <= MAX_DELAY;
-}
-
-static bool impair_ok(const synack_impair *im)
-{
-	return !im ||
-	       (prob_ok(im->loss) && prob_ok(im->duplicate) && prob_ok(im->reorder) && prob_ok(im->corrupt) &&
-		prob_ok(im->p_good_to_bad) && prob_ok(im->p_bad_to_good) && prob_ok(im->loss_in_bad) &&
-		delay_ok(im->delay) && delay_ok(im->jitter) && delay_ok(im->reorder_delay));
-}
 
 static void dir_init(struct mdir *d, const synack_impair *im, uint64_t seed)
 {
@@ -188,7 +137,7 @@ static void dir_init(struct mdir *d, const synack_impair *im, uint64_t seed)
 int synack_memlink_create(uint64_t seed, const synack_impair *dir0, const synack_impair *dir1,
 			  synack_memlink **out)
 {
-	if (!out || !impair_ok(dir0) || !impair_ok(dir1))
+	if (!out || !link_impair_ok(dir0) || !link_impair_ok(dir1))
 		return -EINVAL;
 	synack_memlink *l = calloc(1, sizeof(*l));
 	if (!l)
@@ -261,8 +210,8 @@ static struct mframe *frame_new(int dir, const uint8_t *bytes, size_t len)
 /* Stamp and queue a copy; takes f (freed on failure). */
 static int enqueue(synack_memlink *l, struct mdir *d, struct mframe *f, synack_time_t when)
 {
-	f->when = when;
-	f->seq = l->seq++;
+	f->at.when = when;
+	f->at.seq = l->seq++;
 	if (heap_push(l, f) < 0) {
 		free(f);
 		return -ENOMEM;
@@ -368,9 +317,9 @@ static void deliver_one(synack_memlink *l, struct mframe *f)
 	d->in_flight--;
 	d->st.delivered++;
 	d->st.bytes += f->len;
-	l->now = f->when;
+	l->now = f->at.when;
 	if (to->rx)
-		to->rx(to->ctx, f->data, f->len, f->when);
+		to->rx(to->ctx, f->data, f->len, f->at.when);
 }
 
 size_t synack_memlink_deliver(synack_memlink *l, synack_time_t now)
