@@ -39,16 +39,17 @@ typedef struct synack_tcp_config {
 	uint16_t mss_default;			       /* RFC 9293 §3.7.1: 536 when peer sends none */
 	uint8_t ooo_max_ranges;			       /* out-of-order ranges kept per connection */
 	uint8_t wscale_enable, sack_enable, ts_enable; /* RFC 7323, RFC 2018 */
-	uint8_t rfc5961_rst;			       /* 1: RFC 5961 §3 RST checks (default) */
-	uint8_t rfc5961_syn;			       /* 1: RFC 5961 §4 SYN checks (default) */
-	uint8_t rfc5961_ack;			       /* 1: RFC 5961 §5 ACK check (default) */
-	uint8_t time_wait_rst_protect;		       /* RFC 1337: ignore RST in TIME-WAIT */
-	uint32_t challenge_ack_limit;		       /* per second, RFC 5961 §7 */
-	uint32_t max_connections;		       /* all TCBs, listeners included */
-	uint8_t drop_synfin;			       /* a SYN+FIN cannot open a connection */
-	uint8_t rcvbuf_round_mss; /* round receive buffers up to a multiple of the MSS (BSD) */
-	synack_time_t isn_tick;	  /* RFC 6528 M: 4 us */
-	uint8_t cc;		  /* congestion control: enum synack_tcp_cc (0: the default, CUBIC) */
+	uint8_t ts_require;  /* 1: drop segments lacking TSopt once negotiated (RFC 7323 §3.2, default) */
+	uint8_t rfc5961_rst; /* 1: RFC 5961 §3 RST checks (default) */
+	uint8_t rfc5961_syn; /* 1: RFC 5961 §4 SYN checks (default) */
+	uint8_t rfc5961_ack; /* 1: RFC 5961 §5 ACK check (default) */
+	uint8_t time_wait_rst_protect; /* RFC 1337: ignore RST in TIME-WAIT */
+	uint32_t challenge_ack_limit;  /* per second, RFC 5961 §7 */
+	uint32_t max_connections;      /* all TCBs, listeners included */
+	uint8_t drop_synfin;	       /* a SYN+FIN cannot open a connection */
+	uint8_t rcvbuf_round_mss;      /* round receive buffers up to a multiple of the MSS (BSD) */
+	synack_time_t isn_tick;	       /* RFC 6528 M: 4 us */
+	uint8_t cc;		       /* congestion control: enum synack_tcp_cc (0: the default, CUBIC) */
 	/* Buffer auto-tuning (as Linux's tcp_rmem/tcp_wmem): a connection whose
 	 * buffer the application did not set grows it with the path, up to
 	 * these (0: never grows); all growth of one stack together stays under

@@ -649,6 +649,12 @@ static struct tcp_verdict window_input(struct tcb *t, struct tcp_seg *s)
 {
 	synack_stack *st = t->st;
 	uint8_t f = s->h.flags;
+	/* RFC 7323 §3.2: once timestamps are negotiated, "if a non-<RST>
+	 * segment is received without a TSopt, a TCP SHOULD silently drop
+	 * the segment" (and never abort for it). A SYN still gets its
+	 * challenge ACK below: it may come from a restarted peer. */
+	if (t->ts_ok && !s->h.opt.has_ts && !(f & (SYNACK_TCP_RST | SYNACK_TCP_SYN)) && tcfg(t)->ts_require)
+		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_NO_TIMESTAMP);
 	if (paws_reject(t, s))
 		return tcp_verdict(TCP_DROP_ACK, SYNACK_DROP_TCP_PAWS);
 	uint32_t wnd = accept_window(t);
