@@ -298,6 +298,19 @@ static void finish_write(struct sconn *s)
 	}
 }
 
+/* The buffer is taken when a connection has something to do and given
+ * back when it holds nothing: an idle connection (and a handshake that
+ * never completes, as under a SYN flood) costs no BUF bytes. */
+static void buf_release(const struct server *srv, struct sconn *s)
+{
+	bool holds_request = srv->mode == M_HTTP && !s->responding && s->req_len;
+	if (s->buf && s->off == s->len && !holds_request) {
+		free(s->buf);
+		s->buf = NULL;
+		s->off = s->len = 0;
+	}
+}
+
 /* ---- modes ---- */
 
 static bool serve_echo(struct sconn *s)
@@ -732,6 +745,8 @@ static void service_one(struct server *srv, struct sconn *s, uint32_t ev)
 			return;
 		}
 	}
+	if (ok)
+		buf_release(srv, s);
 	if (!ok)
 		conn_end(srv, s, false);
 	else if (s->wr_done && s->eof && (!s->ts || synack_tls_stream_write_done(s->ts)))
@@ -785,9 +800,6 @@ static struct sconn *conn_new(struct server *srv, synack_tcp *c, int sock)
 			return NULL;
 		}
 		set_deadline(srv, s, synack_clock_now() + SYNACK_SEC(srv->to.hs_timeout_s));
-	} else if (!(s->buf = malloc(BUF))) {
-		free(s);
-		return NULL;
 	}
 	conn_link(srv, s);
 	srv->accepted++;
