@@ -581,6 +581,8 @@ static const char *note_text(uint16_t note)
 		return "keepalive probe";
 	case SYNACK_NOTE_LOSS_PROBE:
 		return "↻ no ACK for two round trips: tail loss probe";
+	case SYNACK_NOTE_SPURIOUS_RTO:
+		return "the timeout was spurious (the originals arrived): window restored";
 	}
 	return NULL; /* TIME_WAIT_DONE: the state change says it */
 }

@@ -82,6 +82,7 @@ static const struct {
     TCP_FIELD(sack_enable, 0),
     TCP_FIELD(ts_enable, 0),
     TCP_FIELD(ts_require, 0),
+    TCP_FIELD(frto, 0),
     TCP_FIELD(rfc5961_rst, 0),
     TCP_FIELD(rfc5961_syn, 0),
     TCP_FIELD(rfc5961_ack, 0),

@@ -39,6 +39,7 @@ typedef struct synack_tcp_config {
 	uint16_t mss_default;			       /* RFC 9293 §3.7.1: 536 when peer sends none */
 	uint8_t ooo_max_ranges;			       /* out-of-order ranges kept per connection */
 	uint8_t wscale_enable, sack_enable, ts_enable; /* RFC 7323, RFC 2018 */
+	uint8_t frto;	     /* 1: detect spurious timeouts (F-RTO, Eifel) and undo (default) */
 	uint8_t ts_require;  /* 1: drop segments lacking TSopt once negotiated (RFC 7323 §3.2, default) */
 	uint8_t rfc5961_rst; /* 1: RFC 5961 §3 RST checks (default) */
 	uint8_t rfc5961_syn; /* 1: RFC 5961 §4 SYN checks (default) */
@@ -219,7 +220,8 @@ enum synack_trace_note {
 	SYNACK_NOTE_TIME_WAIT_DONE, /* 2*MSL expired */
 	SYNACK_NOTE_OOO_QUEUED,	    /* segment kept out of order */
 	SYNACK_NOTE_KEEPALIVE,
-	SYNACK_NOTE_LOSS_PROBE, /* RFC 8985 §7 tail loss probe sent */
+	SYNACK_NOTE_LOSS_PROBE,	  /* RFC 8985 §7 tail loss probe sent */
+	SYNACK_NOTE_SPURIOUS_RTO, /* the last timeout was spurious: window restored (RFC 5682, RFC 3522) */
 };
 
 /* TCP flag bits as on the wire. */

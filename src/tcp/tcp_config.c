@@ -45,6 +45,7 @@ void synack_tcp_config_defaults(synack_tcp_config *c)
 	c->sack_enable = 1;
 	c->ts_enable = 1;
 	c->ts_require = 1; /* RFC 7323 §3.2 SHOULD */
+	c->frto = 1;
 	c->rfc5961_rst = 1;
 	c->rfc5961_syn = 1;
 	c->rfc5961_ack = 1;

@@ -157,6 +157,7 @@ struct tcb {
 	uint8_t rescue_done : 1;   /* RFC 6675 §4 NextSeg rule 4 used in this recovery */
 	uint8_t dsack_pending : 1; /* report dsack[] in the next ACK (RFC 2883) */
 	uint8_t noopt : 1;	   /* no options sent or negotiated */
+	uint8_t frto : 2;	   /* F-RTO (tcp_frto.c): 0 off, 1 step 2, 2 step 3 of RFC 5682 §3.1 */
 	uint16_t syn_held;	   /* text from a SYN kept until ESTABLISHED */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;	   /* send MSS: peer's, capped by our MTU, less timestamps (see tcp_seg_mss) */
@@ -201,6 +202,9 @@ struct tcb {
 	uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 §3 */
 	synack_time_t last_send;		     /* when data last left (RFC 7661 idle restart) */
 	uint8_t dupacks;
+	uint32_t prior_cwnd, prior_ssthresh; /* before the last timeout, for its undo */
+	uint32_t frto_rp, frto_high,
+	    frto_ts; /* RecoveryPoint, end of what was resent, TSval at the timeout */
 	uint64_t cc_state[TCP_CC_STATE_BYTES / 8];
 	/* SACK scoreboard (RFC 6675 §3): ranges above SND.UNA the peer holds,
 	 * sorted and disjoint; HighRxt and RescueRxt of §2 */
@@ -372,6 +376,16 @@ struct tcp_verdict tcp_sync_input(struct tcb *t, struct tcp_seg *seg);
 /* An ACK for an unacceptable segment, at most 5 a second (tcp_sync.c). */
 void tcp_oow_ack(struct tcb *t);
 void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o);
+
+/* tcp_frto.c: spurious timeouts (RFC 5682 F-RTO, RFC 3522 Eifel). */
+/* The timer expired: true if F-RTO runs (saves the window to undo). */
+bool tcp_frto_start(struct tcb *t);
+/* Bytes sent before the timeout, never resent, that the peer now holds. */
+uint32_t tcp_frto_covered(const struct tcb *t);
+/* An acceptable ACK while t->frto: una was SND.UNA and covered_before
+ * tcp_frto_covered() before it; newly_sacked as tcp_sack_update's. */
+void tcp_frto_on_ack(struct tcb *t, const struct tcp_seg *s, uint32_t una, uint32_t covered_before,
+		     uint32_t newly_sacked);
 
 /* tcp_sack.c: the sender's SACK scoreboard and RFC 6675 loss recovery
  * with Proportional Rate Reduction (RFC 6937). */

@@ -320,6 +320,8 @@ static uint32_t in_flight(const struct tcb *t)
 {
 	if (t->in_recovery && t->sack_ok)
 		return tcp_sack_pipe(t);
+	if (t->frto == 2)
+		return t->snd_nxt - t->frto_rp; /* RFC 5682 step 2 b: only the new segments */
 	uint32_t flight = t->snd_nxt - t->snd_una;
 	if (t->sacked.n && seq_lt(t->snd_nxt, t->snd_max))
 		flight -= tcp_sacked_in(t, t->snd_una, t->snd_nxt);

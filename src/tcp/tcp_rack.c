@@ -210,8 +210,8 @@ void tcp_rack_fire(struct tcb *t)
 void tcp_tlp_arm(struct tcb *t)
 {
 	t->t_tlp = SYNACK_TIME_NEVER;
-	if (t->in_recovery || t->sacked.n || t->snd_una == t->snd_max || t->tlp_pending || t->backoff ||
-	    t->t_rtx == SYNACK_TIME_NEVER)
+	if (t->in_recovery || t->frto || t->sacked.n || t->snd_una == t->snd_max || t->tlp_pending ||
+	    t->backoff || t->t_rtx == SYNACK_TIME_NEVER)
 		return;
 	synack_time_t pto = t->srtt ? 2 * t->srtt : SYNACK_SEC(1);
 	if (t->snd_max - t->snd_una <= t->mss)
@@ -223,7 +223,7 @@ void tcp_tlp_arm(struct tcb *t)
 }
 
 /* §7.3: send a new segment if the receive window allows, else the last
- * segment again; then the RTO (armed already) takes over. */
+ * segment again; then the RTO, re-armed, takes over. */
 void tcp_tlp_fire(struct tcb *t)
 {
 	t->t_tlp = SYNACK_TIME_NEVER;
@@ -243,6 +243,9 @@ void tcp_tlp_fire(struct tcb *t)
 	t->tlp_pending = 1;
 	t->tlp_dsack = 0;
 	t->tlp_end = t->snd_max;
+	/* "the sender MUST re-arm the RTO timer": from now, so that the probe
+	 * has a round trip to be answered before the timeout takes over */
+	tcp_rtx_arm(t);
 }
 
 /* §7.4: the ACK that covers the probe. A retransmitted probe that drew no

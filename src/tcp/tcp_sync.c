@@ -412,11 +412,14 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 		return v;
 	t->probes_unanswered = 0; /* the peer is alive */
 	uint32_t una = t->snd_una, sacked = t->sacked_bytes;
+	uint32_t frto_covered = t->frto == 2 ? tcp_frto_covered(t) : 0;
 	if (seq_gt(ack, t->snd_una))
 		ack_advance(t, s);
 	uint32_t newly = 0;
 	if (t->sack_ok && s->h.opt.nsack && seq_geq(ack, una))
 		newly = tcp_sack_update(t, &s->h.opt, ack);
+	if (t->frto && seq_geq(ack, una))
+		tcp_frto_on_ack(t, s, una, frto_covered, newly); /* RFC 5682 */
 	if (ack == una) {
 		if (is_dup_ack(t, s, newly)) {
 			if (t->dupacks < 255)
