@@ -277,7 +277,6 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 		t->t_rtx = SYNACK_TIME_NEVER;
 	else
 		tcp_rtx_arm(t);
-	tcp_tlp_arm(t); /* RFC 8985 §7.2: on an ACK of new data */
 	if (data && t->want_write && t->sndq.len < t->sndbuf) {
 		t->want_write = 0;
 		tcb_event(t, SYNACK_EV_WRITABLE);
@@ -438,6 +437,11 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 		tcp_tlp_on_ack(t);
 	if (t->sack_ok && seq_geq(ack, una) && tcb_synchronized(t))
 		sack_loss_on_ack(t, delivered(ack - una, sacked, t->sacked_bytes));
+	/* RFC 8985 §7.2: on an ACK of new data, once this ACK has ended any
+	 * recovery and settled the probe it answered (an ACK that ends
+	 * recovery with data still in flight needs the probe most) */
+	if (seq_gt(ack, una))
+		tcp_tlp_arm(t);
 	tcp_ecn_ack_input(t, s); /* RFC 3168 §6.1.2, after any loss reaction */
 	if (seq_geq(ack, t->snd_una) && !s->disordered)
 		update_window(t, s);
