@@ -50,7 +50,8 @@ all: lib tools
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
 tools: $(BUILD)/synack
-tests: $(UNIT_BINS) $(SIM_BINS)
+# and bench/sim_path, whose SIM_PLOT tests/scripts/test-sim-plot.sh checks
+tests: $(UNIT_BINS) $(SIM_BINS) $(BUILD)/bench/sim_path
 
 $(BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -89,14 +90,18 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(
 
 $(BUILD)/tests/sim_%: tests/sim/%.c tests/unit/unit.c $(wildcard tests/unit/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(BUILD)/libsynack-internal.a $(LIBS)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/unit.c $(filter %.o,$^) $(BUILD)/libsynack-internal.a $(LIBS)
+
+# The simulators draw time-sequence graphs (SIM_PLOT) with the command's
+# tools/plot.c: its object is linked in (the rules link the .o prerequisites).
+$(BUILD)/bench/sim_path $(BUILD)/tests/sim_transfer: $(BUILD)/obj/tools/plot.o
 
 # The TLS benchmarks also link their baselines: libssl, and GnuTLS.
 BENCH_LIBS_tls := -lssl -lgnutls
 BENCH_LIBS_tls_idle := -lssl
 $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack-internal.a $(LIBS) $(BENCH_LIBS_$*)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/libsynack-internal.a $(LIBS) $(BENCH_LIBS_$*)
 
 # examples/ (see docs/API.md): built as an application builds them, with
 # the public headers only (no -Isrc, no _GNU_SOURCE) and the installed

@@ -14,12 +14,22 @@
  *     (Reno's steady state; CUBIC and SACK may do better).
  * CC is cubic or newreno, SACK is sack or nosack. Buffers: the defaults
  * (256 KiB, auto-tuned up to 6 MiB receive and 4 MiB send), so the figures
- * include how fast they grow. BENCH_QUICK=1: a quarter of the bytes. */
+ * include how fast they grow. BENCH_QUICK=1: a quarter of the bytes.
+ *
+ * SIM_PLOT=FILE.svg: also draw one run as tools/plot.c does for `synack
+ * demo --plot`: the client's data as a tcptrace-style time-sequence graph
+ * over its cwnd, ssthresh and srtt. The first run, or the one SIM_PLOT_RUN
+ * names by its line's first word (SIM_PLOT_RUN=path_cubic_nosack_loss1);
+ * with SIM_PATH too, a run of the custom path. The figures are the same
+ * with or without it (tracing and reading tcp_info change nothing); a note
+ * on stderr says what the file holds. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "../tools/plot.h"
 #include "bench.h"
 #include "synack/link.h"
 #include "synack/stack.h"
@@ -32,6 +42,18 @@ static long ONE_WAY_US = 25000;
 
 static uint8_t buf[256 * 1024];
 static int both_ways;
+static int status; /* main's: 1 when SIM_PLOT failed */
+
+/* SIM_PLOT: the file, opened first; the run being drawn (NULL: none). */
+static struct {
+	const char *path, *run; /* SIM_PLOT, SIM_PLOT_RUN (NULL: the first run) */
+	FILE *f;
+	struct plot *p;
+} plot;
+/* Trace records of the client's stack between two drains (one path step
+ * and the sends after it: at most a send buffer of segments and their
+ * ACKs); more are overwritten and counted (trace_lost in the note). */
+enum { PLOT_TRACE_CAPACITY = 16384 };
 
 struct path {
 	synack_memlink *link;
@@ -45,7 +67,7 @@ static void rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t now)
 	synack_stack_input(ctx, frame, len, now);
 }
 
-static int path_open(struct path *p, uint64_t seed, double loss, int cc, int sack)
+static int path_open(struct path *p, uint64_t seed, double loss, int cc, int sack, bool trace)
 {
 	/* frames in flight one way (the pipe) plus one BDP of queue */
 	uint32_t bdp_frames = (uint32_t)(RATE_BPS / 8 * 2 * (uint64_t)ONE_WAY_US / 1000000 / MTU) + 8;
@@ -65,6 +87,7 @@ static int path_open(struct path *p, uint64_t seed, double loss, int cc, int sac
 		cfg.mtu = MTU;
 		cfg.tcp.cc = (uint8_t)cc;
 		cfg.tcp.sack_enable = (uint8_t)sack;
+		cfg.trace_capacity = trace && i == 0 ? PLOT_TRACE_CAPACITY : 0;
 		synack_prng_seed(&p->rng[i], seed * 2 + (uint64_t)i + 1);
 		cfg.rng.fill = synack_prng_fill;
 		cfg.rng.ctx = &p->rng[i];
@@ -98,6 +121,18 @@ static void path_step(struct path *p)
 		synack_stack_poll(p->st[i], p->now);
 }
 
+/* With SIM_PLOT, after each step: the client's segments, and its state
+ * once established. */
+static void plot_step(struct path *p, synack_tcp *c)
+{
+	synack_tcp_info in;
+	if (!plot.p)
+		return;
+	plot_drain(plot.p, p->st[0]);
+	if (synack_tcp_get_info(c, &in) == 0 && in.state >= SYNACK_TCP_ESTABLISHED)
+		plot_add_sample(plot.p, p->now, &in);
+}
+
 /* Send total bytes; returns Mbit/s over the bytes after `skip`, or < 0. */
 static double transfer(struct path *p, uint64_t total, uint64_t skip, synack_tcp_info *info)
 {
@@ -124,6 +159,7 @@ static double transfer(struct path *p, uint64_t total, uint64_t skip, synack_tcp
 			if (t_skip < 0 && got >= skip)
 				t_skip = p->now;
 		}
+		plot_step(p, c);
 		if (synack_tcp_error(c))
 			return -1;
 	}
@@ -145,12 +181,71 @@ static uint64_t link_drops(struct path *p)
 	return ls.lost + ls.queue_drops;
 }
 
+/* A file created for a plot that will not be drawn is removed (a regular
+ * file only: SIM_PLOT=/dev/null stays). */
+static void plot_discard(void)
+{
+	struct stat st;
+	if (!plot.f)
+		return;
+	if (fstat(fileno(plot.f), &st) == 0 && S_ISREG(st.st_mode))
+		remove(plot.path);
+	fclose(plot.f);
+	plot.f = NULL;
+}
+
+/* SIM_PLOT: begin drawing the run `name` if it is the one asked for. */
+static void plot_begin_run(const char *name, const char *cc_name, int sack, double loss, uint64_t total)
+{
+	char title[160], sub[200];
+	if (!plot.f || (plot.run && strcmp(plot.run, name) != 0))
+		return;
+	snprintf(title, sizeof title,
+		 "client 10.0.0.1 \u2192 server 10.0.0.2:%d: %.4g MiB, %s, %s (time-sequence graph)", PORT,
+		 (double)total / (1 << 20), cc_name, sack ? "SACK" : "no SACK");
+	snprintf(sub, sizeof sub, "bench/sim_path %s: %.4g Mbit/s, %.4g ms one way, %g%% loss %s, seed 42",
+		 name, RATE_BPS / 1e6, ONE_WAY_US / 1e3, loss * 100, both_ways ? "each way" : "on the data");
+	struct plot_opts po = {.title = title,
+			       .subtitle = sub}; /* t0 0; the client's first segment's ports */
+	if (plot_begin(&po, &plot.p)) {
+		fprintf(stderr, "sim_path: SIM_PLOT: out of memory\n");
+		plot_discard();
+		status = 1;
+	}
+}
+
+/* SIM_PLOT: the run drawn is over; write the file and say what it holds. */
+static void plot_end_run(uint64_t trace_lost)
+{
+	struct plot_counts n;
+	if (!plot.p)
+		return;
+	plot_counts(plot.p, &n);
+	int err = plot_close(plot.p, plot.f);
+	plot.f = NULL;
+	plot_free(plot.p);
+	plot.p = NULL;
+	if (err) {
+		fprintf(stderr, "sim_path: SIM_PLOT: writing '%s' failed\n", plot.path);
+		status = 1;
+		return;
+	}
+	fprintf(stderr,
+		"#   plot %s: %zu data segments (%zu retransmitted), %zu ACKs, %zu samples, "
+		"%zu points left out, %llu trace records lost\n",
+		plot.path, n.data_segs, n.rexmits, n.acks, n.samples, n.left_out,
+		(unsigned long long)trace_lost);
+}
+
 static void run(const char *cc_name, int cc, int sack, double loss, uint64_t total, uint64_t skip)
 {
 	struct path p;
 	synack_tcp_info info;
 	double mbit = -1;
-	if (path_open(&p, 42, loss, cc, sack) == 0)
+	char name[64];
+	snprintf(name, sizeof name, "path_%s_%s_loss%g", cc_name, sack ? "sack" : "nosack", loss * 100);
+	plot_begin_run(name, cc_name, sack, loss, total);
+	if (path_open(&p, 42, loss, cc, sack, plot.p != NULL) == 0)
 		mbit = transfer(&p, total, skip, &info);
 	fprintf(stderr,
 		"#   %s %s loss %.0f%%: recoveries %llu, RTO expiries %llu, link drops %llu, D-SACKs %llu\n",
@@ -162,6 +257,7 @@ static void run(const char *cc_name, int cc, int sack, double loss, uint64_t tot
 		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_LOSS_PROBES),
 		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_TLP_RECOVERIES),
 		(unsigned long long)synack_stack_counter(p.st[0], SYNACK_CNT_TCP_RACK_LOST_RETRANSMITS));
+	plot_end_run(synack_stack_counter(p.st[0], SYNACK_CNT_TRACE_LOST));
 	path_close(&p);
 	double rtt = 2.0 * ONE_WAY_US / 1e6;
 	double mss = MTU - 40 - 12; /* timestamps on */
@@ -171,8 +267,7 @@ static void run(const char *cc_name, int cc, int sack, double loss, uint64_t tot
 			sack ? "sack" : "nosack", loss * 100);
 		return;
 	}
-	printf("path_%s_%s_loss%g synack=%.1f baseline=%.1f ratio=%.2f Mbit/s\n", cc_name,
-	       sack ? "sack" : "nosack", loss * 100, mbit, base, mbit / base);
+	printf("%s synack=%.1f baseline=%.1f ratio=%.2f Mbit/s\n", name, mbit, base, mbit / base);
 	fprintf(stderr, "#   retransmits %u, cwnd %u, ssthresh %u, srtt %lld us\n", info.retransmits,
 		info.cwnd, info.ssthresh, (long long)info.srtt);
 }
@@ -195,10 +290,45 @@ static int custom(const char *spec)
 	return 0;
 }
 
+/* SIM_PLOT and SIM_PLOT_RUN: the file is created before anything runs. */
+static int plot_open(void)
+{
+	plot.path = getenv("SIM_PLOT");
+	plot.run = getenv("SIM_PLOT_RUN");
+	if (plot.run && !*plot.run)
+		plot.run = NULL;
+	if (!plot.path) {
+		if (plot.run)
+			fprintf(stderr, "sim_path: SIM_PLOT_RUN wants SIM_PLOT=FILE.svg beside it\n");
+		return plot.run ? -1 : 0;
+	}
+	if (!*plot.path)
+		return fprintf(stderr, "sim_path: SIM_PLOT: empty file name\n"), -1;
+	plot.f = fopen(plot.path, "w");
+	if (!plot.f)
+		return fprintf(stderr, "sim_path: SIM_PLOT: cannot create '%s': %s\n", plot.path,
+			       strerror(errno)),
+		       -1;
+	return 0;
+}
+
+/* After every run: a SIM_PLOT_RUN that named none of them is an error. */
+static int plot_check(void)
+{
+	if (!plot.f)
+		return status;
+	plot_discard();
+	fprintf(stderr, "sim_path: SIM_PLOT_RUN: no run named '%s' (a figure line's first word, e.g. %s)\n",
+		plot.run, "path_cubic_sack_loss1");
+	return 1;
+}
+
 int main(void)
 {
+	if (plot_open())
+		return 1;
 	if (getenv("SIM_PATH"))
-		return custom(getenv("SIM_PATH"));
+		return custom(getenv("SIM_PATH")) ? (plot_discard(), 1) : plot_check();
 	uint64_t mib = 1u << 20;
 	int quick = env_long("BENCH_QUICK", 0) != 0;
 	uint64_t big = (quick ? 16 : 64) * mib, small = (quick ? 4 : 16) * mib;
@@ -212,5 +342,5 @@ int main(void)
 			run(ccs[i].name, ccs[i].id, sack, 0, big, big / 4);
 			run(ccs[i].name, ccs[i].id, sack, 0.01, small, 0);
 		}
-	return 0;
+	return plot_check();
 }

@@ -650,3 +650,22 @@ int plot_write(const struct plot *p, FILE *f)
 		err = -EIO;
 	return err;
 }
+
+/* ------------------------------------------------------------ simulators */
+
+void plot_drain(struct plot *p, synack_stack *st)
+{
+	synack_trace_rec buf[64];
+	size_t n;
+	while ((n = synack_stack_trace_drain(st, buf, 64)) > 0)
+		for (size_t i = 0; i < n; i++)
+			plot_add_seg(p, &buf[i]);
+}
+
+int plot_close(const struct plot *p, FILE *f)
+{
+	int err = plot_write(p, f);
+	if (fclose(f) && !err)
+		err = -EIO;
+	return err;
+}

@@ -56,4 +56,12 @@ void plot_counts(const struct plot *p, struct plot_counts *c);
 int plot_write(const struct plot *p, FILE *f);
 void plot_free(struct plot *p);
 
+/* For the simulators (bench/sim_path.c, tests/sim/transfer.c): every trace
+ * record st holds, drained into the plot (st created with trace_capacity;
+ * drain often enough that none is overwritten: SYNACK_CNT_TRACE_LOST). */
+void plot_drain(struct plot *p, synack_stack *st);
+/* plot_write into f, opened before the run (so that a path that cannot be
+ * written fails at once), then fclose(f): 0, or -EIO. */
+int plot_close(const struct plot *p, FILE *f);
+
 #endif

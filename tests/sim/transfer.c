@@ -24,14 +24,22 @@
  *    (tail drops as on a TUN device with its default queue) and loss.
  * A failing seed is printed with the command that replays it, also when the
  * run crashes or a sanitizer stops it:
- *   build/tests/sim_transfer TEST SEED_FIRST COUNT */
+ *   build/tests/sim_transfer TEST SEED_FIRST COUNT
+ * With SIM_PLOT=FILE.svg in front, the replay of one seed (COUNT 1) also
+ * draws connection 0's upstream (the client's data) as `synack demo --plot`
+ * does (tools/plot.c): a time-sequence graph over the client's cwnd,
+ * ssthresh and srtt. Tracing changes nothing in the run
+ * (plot_of_one_lossy_seed checks that, and what the graph holds). */
 #include "harness.h"
 #include "unit.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "../../tools/plot.h"
 
 struct flow {
 	uint64_t hash_sent, hash_recv;
@@ -94,6 +102,20 @@ struct totals {
 	uint64_t rexmit, bytes, conns, lost, tail_drops;
 	synack_time_t vtime, longest_stall;
 };
+
+/* A run drawn: the client's stack traced, connection 0's upstream plotted.
+ * label names the run in the subtitle; p, bytes (the upstream's) and
+ * trace_lost are filled in by run_plan, and p is the caller's to free. */
+struct plot_req {
+	const char *label;
+	struct plot *p;
+	size_t bytes;
+	uint64_t trace_lost;
+};
+/* Trace records of the client's stack between two drains (one sim step
+ * and the pumps after it, for up to 200 connections); more are
+ * overwritten and counted in trace_lost. */
+enum { PLOT_TRACE_CAPACITY = 32768 };
 
 static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
 {
@@ -167,9 +189,9 @@ static void sim_rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t no
 }
 
 /* synack_sim_init (same seeds, same addresses), with checked_tx in front of
- * the link. cfg NULL: the defaults. */
+ * the link. cfg NULL: the defaults. trace: the client's stack keeps a trace. */
 static int sim_init_checked(struct run *R, uint64_t seed, const synack_impair *im,
-			    const synack_stack_config *cfg)
+			    const synack_stack_config *cfg, bool trace)
 {
 	synack_sim *s = &R->sim;
 	memset(s, 0, sizeof *s);
@@ -183,6 +205,7 @@ static int sim_init_checked(struct run *R, uint64_t seed, const synack_impair *i
 		else
 			synack_stack_config_init(&c);
 		c.addr = synack_addr_ipv4(10, 0, 0, (uint8_t)(i + 1));
+		c.trace_capacity = trace && i == 0 ? PLOT_TRACE_CAPACITY : 0;
 		synack_prng_seed(&s->rng[i], seed * 2 + (uint64_t)i + 1);
 		c.rng.fill = synack_prng_fill;
 		c.rng.ctx = &s->rng[i];
@@ -454,8 +477,52 @@ static int start_conns(struct run *R, synack_prng *p)
 	return 0;
 }
 
-static int run_plan(const struct plan *pl, uint64_t seed, synack_prng *p, struct totals *tot, char *why,
-		    size_t whylen)
+/* ---- the plot (SIM_PLOT) ---- */
+
+/* Once connection 0's port is known: its upstream, titled with the
+ * direction, the congestion control and the run's link (short enough for
+ * the page: the label is "TEST seed N"). */
+static int begin_plot(struct run *R, struct plot_req *pr)
+{
+	const struct plan *pl = R->plan;
+	const synack_impair *im = &pl->im;
+	char title[200], sub[300], rate[64] = "";
+	struct conn *k = &R->conn[0];
+	bool newreno = pl->mtu1500 && pl->cc == SYNACK_TCP_CC_NEWRENO, sack = !pl->mtu1500 || !pl->nosack;
+	snprintf(title, sizeof title,
+		 "client 10.0.0.1:%u \u2192 server 10.0.0.2:443: %zu bytes, %s, %s (time-sequence graph)",
+		 k->port, k->up.total, newreno ? "NewReno" : "CUBIC", sack ? "SACK" : "no SACK");
+	if (im->rate_bps)
+		snprintf(rate, sizeof rate, ", %g Mbit/s q%u", im->rate_bps / 1e6, im->queue_limit);
+	snprintf(
+	    sub, sizeof sub,
+	    "%s: %.2g%% loss%s, %.2g%% dup, %.2g%% reorder, %.2g%% corrupt each way, %.3g\u00b1%.2g ms%s",
+	    pr->label, im->loss * 100, im->p_good_to_bad > 0 ? " (bursts)" : "", im->duplicate * 100,
+	    im->reorder * 100, im->corrupt * 100, im->delay / 1e3, im->jitter / 1e3, rate);
+	synack_endpoint local;
+	synack_tcp_endpoints(k->c.h, &local, NULL);
+	struct plot_opts po = {
+	    .title = title, .subtitle = sub, .local = local, .remote = h_ep(H_SERVER, 443)};
+	pr->bytes = k->up.total;
+	return plot_begin(&po, &pr->p);
+}
+
+/* After a step and the pumps: the client's segments, and connection 0's
+ * client state from ESTABLISHED until its handle is closed. */
+static void plot_step(struct run *R, struct plot_req *pr)
+{
+	synack_tcp_info in;
+	struct end *c = &R->conn[0].c;
+	if (!pr || !pr->p)
+		return;
+	plot_drain(pr->p, R->sim.stack[0]);
+	if (c->h && !c->closed && synack_tcp_get_info(c->h, &in) == 0 && in.state >= SYNACK_TCP_ESTABLISHED)
+		plot_add_sample(pr->p, R->sim.now, &in);
+}
+
+/* One run of a plan; pr non-NULL: drawn (struct plot_req). */
+static int run_plan(const struct plan *pl, uint64_t seed, synack_prng *p, struct totals *tot,
+		    struct plot_req *pr, char *why, size_t whylen)
 {
 	struct run R = {.plan = pl};
 	synack_stack_config cfg;
@@ -466,7 +533,7 @@ static int run_plan(const struct plan *pl, uint64_t seed, synack_prng *p, struct
 	}
 	R.conn = calloc((size_t)pl->nconn, sizeof *R.conn);
 	synack_prng_seed(&R.data_rng, seed);
-	if (!R.conn || sim_init_checked(&R, seed, &pl->im, pl->mtu1500 ? &cfg : NULL)) {
+	if (!R.conn || sim_init_checked(&R, seed, &pl->im, pl->mtu1500 ? &cfg : NULL, pr != NULL)) {
 		free(R.conn);
 		return snprintf(why, whylen, "sim init"), -1;
 	}
@@ -476,11 +543,14 @@ static int run_plan(const struct plan *pl, uint64_t seed, synack_prng *p, struct
 	int rc = start_conns(&R, p);
 	if (rc)
 		snprintf(why, whylen, "listen or connect failed");
+	else if (pr && begin_plot(&R, pr))
+		rc = (snprintf(why, whylen, "SIM_PLOT: out of memory"), -1);
 	synack_time_t limit = SYNACK_SEC(3600);
 	while (!rc && R.sim.now < limit) {
 		accept_all(&R);
 		for (int i = 0; i < pl->nconn && !rc; i++)
 			rc = pump_conn(&R, i, why, whylen);
+		plot_step(&R, pr);
 		if (rc || (rc = oversize(&R, why, whylen)) || (rc = invariants(&R, why, whylen)))
 			break;
 		if (R.delivered && R.sim.now - R.progress_at > tot->longest_stall)
@@ -495,6 +565,9 @@ static int run_plan(const struct plan *pl, uint64_t seed, synack_prng *p, struct
 		if (!synack_sim_step(&R.sim, limit))
 			break;
 	}
+	plot_step(&R, pr);
+	if (pr)
+		pr->trace_lost = synack_stack_counter(R.sim.stack[0], SYNACK_CNT_TRACE_LOST);
 	if (!rc)
 		rc = check_run(&R, base, why, whylen);
 	for (int i = 0; i < 2; i++) {
@@ -600,6 +673,46 @@ static void plan_crowd(uint64_t seed, struct plan *pl, synack_prng *p)
 
 typedef void plan_fn(uint64_t seed, struct plan *pl, synack_prng *p);
 
+/* SIM_PLOT=FILE.svg when one seed runs: the file, created before the run
+ * (NULL: no plot). A path that cannot be created fails the test. */
+static FILE *plot_file(uint64_t count)
+{
+	const char *path = getenv("SIM_PLOT");
+	if (!path)
+		return NULL;
+	if (count != 1) {
+		printf("    SIM_PLOT ignored: it draws the replay of one seed (TEST SEED 1)\n");
+		return NULL;
+	}
+	FILE *f = *path ? fopen(path, "w") : NULL;
+	if (!f)
+		unit_fail(__FILE__, __LINE__, "SIM_PLOT: cannot create '%s': %s", path,
+			  *path ? strerror(errno) : "empty file name");
+	return f;
+}
+
+/* The run is over: the SVG into f, and a line saying what it holds. */
+static void plot_finish(FILE *f, struct plot_req *pr)
+{
+	const char *path = getenv("SIM_PLOT");
+	struct plot_counts n;
+	if (!pr->p) { /* the run failed before connection 0 existed */
+		fclose(f);
+		unit_fail(__FILE__, __LINE__, "SIM_PLOT: nothing drawn in '%s'", path);
+		return;
+	}
+	plot_counts(pr->p, &n);
+	int err = plot_close(pr->p, f);
+	plot_free(pr->p);
+	pr->p = NULL;
+	if (err)
+		return unit_fail(__FILE__, __LINE__, "SIM_PLOT: writing '%s' failed", path);
+	printf("    SIM_PLOT %s: %zu data segments (%zu retransmitted), %zu ACKs, %zu samples, "
+	       "%zu points left out, %llu trace records lost\n",
+	       path, n.data_segs, n.rexmits, n.acks, n.samples, n.left_out,
+	       (unsigned long long)pr->trace_lost);
+}
+
 static void run_seeds(const char *test, plan_fn *plan, uint64_t count)
 {
 	uint64_t first = unit_argc > 2 ? strtoull(unit_argv[2], NULL, 0) : 1;
@@ -607,21 +720,29 @@ static void run_seeds(const char *test, plan_fn *plan, uint64_t count)
 		count = strtoull(unit_argv[3], NULL, 0);
 	struct totals tot = {0};
 	int bad = 0;
+	FILE *pf = plot_file(count);
+	if (!pf && count == 1 && getenv("SIM_PLOT"))
+		return; /* failed: the file cannot be written */
 	replay_line_on_death();
 	for (uint64_t s = first; s < first + count; s++) {
-		char why[200], replay[200];
+		char why[200], replay[200], label[160];
 		struct plan pl;
 		synack_prng p;
 		synack_prng_seed(&p, s ^ 0x5eed);
 		plan(s, &pl, &p);
 		snprintf(replay, sizeof replay, "%s %s %llu 1", unit_argv[0], test, (unsigned long long)s);
+		snprintf(label, sizeof label, "%s seed %llu", test, (unsigned long long)s);
+		struct plot_req pr = {.label = label};
 		snprintf(dying_words, sizeof dying_words, "    %s: seed %llu died (replay: %s)\n", test,
 			 (unsigned long long)s, replay);
 		dying_len = strlen(dying_words);
-		if (run_plan(&pl, s, &p, &tot, why, sizeof why) && bad++ < 10) {
-			printf("    seed %llu: %s (replay: %s)\n", (unsigned long long)s, why, replay);
+		if (run_plan(&pl, s, &p, &tot, pf ? &pr : NULL, why, sizeof why) && bad++ < 10) {
+			printf("    seed %llu: %s (replay: %s; drawn: SIM_PLOT=seed%llu.svg %s)\n",
+			       (unsigned long long)s, why, replay, (unsigned long long)s, replay);
 			fflush(stdout);
 		}
+		if (pf)
+			plot_finish(pf, &pr);
 	}
 	dying_len = 0;
 	printf("    %llu seeds simulated (%llu connections), %d failed; %llu bytes delivered, ",
@@ -676,4 +797,81 @@ TEST(heavy_loss_up_to_30_percent_both_ways)
 TEST(crowd_of_200_connections_one_listener)
 {
 	run_seeds(__func__, plan_crowd, 12);
+}
+
+/* How many times needle occurs in hay. */
+static size_t occurrences(const char *hay, const char *needle)
+{
+	size_t c = 0;
+	for (const char *q = hay; (q = strstr(q, needle)) != NULL; q += strlen(needle))
+		c++;
+	return c;
+}
+
+/* SIM_PLOT's machinery on one lossy seed of the first plan: drawing the
+ * run changes nothing in it (same retransmissions, bytes and virtual
+ * time), every record reached the plot (none overwritten in the trace, no
+ * point left out), the new data drawn covers the upstream, retransmissions
+ * are drawn as such, and the SVG has its axes, legend and one mark per
+ * data segment, retransmissions apart. */
+TEST(plot_of_one_lossy_seed)
+{
+	const uint64_t seed = 7;
+	struct totals plain = {0}, drawn = {0};
+	struct plot_req pr = {.label = "plot_of_one_lossy_seed seed 7"};
+	struct plan pl;
+	synack_prng p;
+	char why[200] = "";
+	for (int pass = 0; pass < 2; pass++) {
+		synack_prng_seed(&p, seed ^ 0x5eed);
+		plan_answer(seed, &pl, &p);
+		int rc = run_plan(&pl, seed, &p, pass ? &drawn : &plain, pass ? &pr : NULL, why, sizeof why);
+		if (rc)
+			unit_fail(__FILE__, __LINE__, "seed 7: %s", why);
+	}
+	CHECK(pl.im.loss >= 0.01);
+	CHECK_EQ(drawn.rexmit, plain.rexmit);
+	CHECK_EQ(drawn.bytes, plain.bytes);
+	CHECK_EQ(drawn.vtime, plain.vtime);
+	CHECK(pr.p != NULL);
+	if (!pr.p)
+		return;
+	struct plot_counts n;
+	plot_counts(pr.p, &n);
+	CHECK_EQ(pr.trace_lost, 0);
+	CHECK_EQ(n.left_out, 0);
+	CHECK(n.rexmits > 0);
+	CHECK(n.rexmits <= drawn.rexmit); /* the stacks' retransmission counters */
+	CHECK(n.data_segs > n.rexmits);
+	/* new data: every upstream byte once, at most 1460 bytes a segment */
+	CHECK((n.data_segs - n.rexmits) * 1460 >= pr.bytes);
+	CHECK(n.data_segs - n.rexmits <= pr.bytes);
+	CHECK(n.acks > 0);
+	CHECK(n.samples > 1);
+	char *svg = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&svg, &len);
+	CHECK(f != NULL);
+	if (!f)
+		return plot_free(pr.p);
+	CHECK_EQ(plot_close(pr.p, f), 0);
+	plot_free(pr.p);
+	CHECK(len > 0 && strncmp(svg, "<?xml", 5) == 0);
+	const char *want[] = {"<svg ",
+			      "time (s)",
+			      "relative sequence number (bytes)",
+			      "cwnd, ssthresh (bytes)",
+			      "srtt (ms)",
+			      "retransmitted segment",
+			      ">ACK</text>",
+			      ">cwnd</text>",
+			      "client 10.0.0.1:",
+			      "plot_of_one_lossy_seed seed 7: ",
+			      "</svg>\n"};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		if (!strstr(svg, want[i]))
+			unit_fail(__FILE__, __LINE__, "no '%s' in the SVG", want[i]);
+	CHECK_EQ(occurrences(svg, "class=\"seg rexmit\""), n.rexmits);
+	CHECK_EQ(occurrences(svg, "class=\"seg\""), n.data_segs - n.rexmits);
+	free(svg);
 }
