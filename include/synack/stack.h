@@ -22,22 +22,22 @@ typedef struct synack_tcp synack_tcp;
 /* TCP tunables. Defaults (synack_stack_config_init) come from the RFCs; each
  * is documented next to its default in src/tcp/tcp_config.c. */
 typedef struct synack_tcp_config {
-	synack_time_t msl;			       /* maximum segment lifetime; TIME-WAIT = 2*MSL */
-	synack_time_t rto_initial;		       /* RFC 6298 §2.1: 1 s */
-	synack_time_t rto_min;			       /* RFC 6298 §2.4: 1 s (SHOULD); 200 ms common */
-	synack_time_t rto_max;			       /* RFC 6298 §2.5: at least 60 s */
-	synack_time_t rto_slop;			       /* added to every computed RTO (BSD rexmit_slop); 0 */
-	synack_time_t delack;			       /* RFC 9293 §3.8.6.3 / RFC 1122: <= 500 ms */
-	synack_time_t persist_min;		       /* first zero-window probe interval floor */
-	synack_time_t persist_max;		       /* probe interval ceiling */
-	synack_time_t fin_wait2_timeout;	       /* orphaned FIN-WAIT-2 lifetime (0 = forever) */
-	unsigned syn_retries;			       /* SYN retransmissions before -ETIMEDOUT */
-	unsigned synack_retries;		       /* SYN-ACK retransmissions before giving up */
-	unsigned data_retries;			       /* data/FIN retransmissions before -ETIMEDOUT */
-	uint32_t sndbuf;			       /* default send buffer bytes */
-	uint32_t rcvbuf;			       /* default receive buffer bytes */
-	uint16_t mss_default;			       /* RFC 9293 §3.7.1: 536 when peer sends none */
-	uint8_t ooo_max_ranges;			       /* out-of-order ranges kept per connection */
+	synack_time_t msl;		 /* maximum segment lifetime; TIME-WAIT = 2*MSL */
+	synack_time_t rto_initial;	 /* RFC 6298 §2.1: 1 s */
+	synack_time_t rto_min;		 /* RFC 6298 §2.4: 1 s (SHOULD); 200 ms common */
+	synack_time_t rto_max;		 /* RFC 6298 §2.5: at least 60 s */
+	synack_time_t rto_slop;		 /* added to every computed RTO (BSD rexmit_slop); 0 */
+	synack_time_t delack;		 /* RFC 9293 §3.8.6.3 / RFC 1122: <= 500 ms */
+	synack_time_t persist_min;	 /* first zero-window probe interval floor */
+	synack_time_t persist_max;	 /* probe interval ceiling */
+	synack_time_t fin_wait2_timeout; /* orphaned FIN-WAIT-2 lifetime (0 = forever) */
+	unsigned syn_retries;		 /* SYN retransmissions before -ETIMEDOUT */
+	unsigned synack_retries;	 /* SYN-ACK retransmissions before giving up */
+	unsigned data_retries;		 /* data/FIN retransmissions before -ETIMEDOUT */
+	uint32_t sndbuf;		 /* default send buffer bytes */
+	uint32_t rcvbuf;		 /* default receive buffer bytes */
+	uint16_t mss_default;		 /* RFC 9293 §3.7.1: 536 when peer sends none */
+	uint16_t ooo_max_ranges;	 /* out-of-order ranges (holes) kept per connection, at most 4096 */
 	uint8_t wscale_enable, sack_enable, ts_enable; /* RFC 7323, RFC 2018 */
 	uint8_t frto;	     /* 1: detect spurious timeouts (F-RTO, Eifel) and undo (default) */
 	uint8_t ts_require;  /* 1: drop segments lacking TSopt once negotiated (RFC 7323 §3.2, default) */

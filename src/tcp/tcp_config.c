@@ -38,9 +38,12 @@ void synack_tcp_config_defaults(synack_tcp_config *c)
 	c->rcvbuf_max = 6u << 20; /* Linux's tcp_rmem max; 100 Mbit/s at 500 ms */
 	c->sndbuf_max = 4u << 20; /* Linux's tcp_wmem max */
 	c->buf_grow_total = 256u << 20;
-	c->mss_default = 536;	/* RFC 9293 §3.7.1 */
-	c->ooo_max_ranges = 64; /* holes in one window kept; a peer at 1% loss
-				 * on a 1000-segment window opens about 10 */
+	c->mss_default = 536; /* RFC 9293 §3.7.1 */
+	/* holes in one window kept (8 bytes each, allocated as they come):
+	 * 1% loss on a 1000-segment window opens about 10, a drop-tail queue
+	 * overflowing in slow start can open hundreds; past the limit an
+	 * out-of-order segment inside the window is dropped and counted */
+	c->ooo_max_ranges = 1024;
 	c->wscale_enable = 1;
 	c->sack_enable = 1;
 	c->ts_enable = 1;

@@ -58,7 +58,7 @@ static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b)
 /* Out-of-order ranges a receiver keeps at most (the configured limit is
  * capped by it), SACKed ranges a sender keeps (RFC 6675 §3's scoreboard;
  * beyond that the highest are forgotten: their bytes may be sent again). */
-enum { TCP_OOO_MAX = 255, TCP_SACKED_MAX = 128, TCP_MAX_WSCALE = 14 };
+enum { TCP_OOO_MAX = 4096, TCP_SACKED_MAX = 128, TCP_MAX_WSCALE = 14 };
 /* Retransmissions logged for RACK's lost-retransmission rule (tcp_rack.c). */
 enum { TCP_RTXLOG_MAX = 1024 };
 struct tcp_rtx_rec {
@@ -100,11 +100,11 @@ static inline struct tcp_verdict tcp_verdict(enum tcp_action a, int why)
  * allocated on first use (tcp_ranges.c). */
 struct tcp_ranges {
 	uint32_t (*r)[2];
-	uint8_t n, cap;
+	uint16_t n, cap;
 };
 /* Merge [l, r) in; returns the index of the range holding it, or -ENOSPC
  * when it needs a new range and max are there (or memory ran out). */
-int tcp_ranges_add(struct tcp_ranges *s, struct mem *m, uint8_t max, uint32_t l, uint32_t r);
+int tcp_ranges_add(struct tcp_ranges *s, struct mem *m, uint16_t max, uint32_t l, uint32_t r);
 void tcp_ranges_remove(struct tcp_ranges *s, int i);
 /* Bytes of [a, b) the ranges cover. */
 uint32_t tcp_ranges_in(const struct tcp_ranges *s, uint32_t a, uint32_t b);

@@ -23,7 +23,7 @@ uint32_t tcp_ranges_in(const struct tcp_ranges *s, uint32_t a, uint32_t b)
 	return n;
 }
 
-static bool ranges_grow(struct tcp_ranges *s, struct mem *m, uint8_t max)
+static bool ranges_grow(struct tcp_ranges *s, struct mem *m, uint16_t max)
 {
 	uint32_t cap =
 	    s->cap ? MIN(2u * s->cap, (uint32_t)max) : MIN((uint32_t)RANGES_FIRST_CAP, (uint32_t)max);
@@ -37,11 +37,11 @@ static bool ranges_grow(struct tcp_ranges *s, struct mem *m, uint8_t max)
 	if (s->r)
 		mem_free(m, s->r, s->cap * sizeof r[0]);
 	s->r = r;
-	s->cap = (uint8_t)cap;
+	s->cap = (uint16_t)cap;
 	return true;
 }
 
-int tcp_ranges_add(struct tcp_ranges *s, struct mem *m, uint8_t max, uint32_t l, uint32_t r)
+int tcp_ranges_add(struct tcp_ranges *s, struct mem *m, uint16_t max, uint32_t l, uint32_t r)
 {
 	int n = s->n, i = 0;
 	while (i < n && seq_lt(s->r[i][1], l))
@@ -57,7 +57,7 @@ int tcp_ranges_add(struct tcp_ranges *s, struct mem *m, uint8_t max, uint32_t l,
 	memmove(&s->r[i + 1], &s->r[j], (size_t)(n - j) * sizeof s->r[0]);
 	s->r[i][0] = l;
 	s->r[i][1] = r;
-	s->n = (uint8_t)(n - (j - i) + 1);
+	s->n = (uint16_t)(n - (j - i) + 1);
 	return i;
 }
 

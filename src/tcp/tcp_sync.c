@@ -476,7 +476,7 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 
 static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
 {
-	uint8_t limit = (uint8_t)MIN(tcfg(t)->ooo_max_ranges, TCP_OOO_MAX);
+	uint16_t limit = (uint16_t)MIN(tcfg(t)->ooo_max_ranges, TCP_OOO_MAX);
 	if (tcp_ranges_add(&t->ooo, &t->st->mem, limit, start, end) < 0) {
 		stack_drop(t->st, SYNACK_DROP_TCP_OOO_FULL);
 		return;
