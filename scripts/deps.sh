@@ -38,19 +38,21 @@ mode=${1:-}
 #              `synack serve --tls --http` (Debian's wrk links OpenSSL)
 #   iptables   random packet loss inside the interop test's own namespace
 #              (-m statistic): this kernel has no netem qdisc
-#   hping3     the spoofed SYN flood of tests/scripts/test-synflood.sh
+#   hping3     the spoofed SYN flood of tests/scripts/test-synflood.sh and of
+#              the synflood benchmark (bench/synflood.sh)
 # The TCP benchmarks (scripts/run-bench.sh, bench/*.c) need only the compiler
 # and coreutils; their kernel baselines read /proc and pin themselves to a
 # core with sched_setaffinity.
 demo_pkgs=(gcc make libc6-dev libssl-dev)
 test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2
 	ncat socat curl python3 iputils-ping iptables clang-format openssl gnutls-bin wrk hping3)
-# bench: the TUN benchmark (bench/tun.sh) makes namespaces (iproute2) and
-# runs small Python kernel peers (python3); the TLS benchmarks link their
+# bench: the TUN benchmarks (bench/tun.sh, bench/synflood.sh) make
+# namespaces (iproute2) and run small Python kernel peers (python3);
+# bench/synflood.sh floods with hping3; the TLS benchmarks link their
 # baselines, libssl (libssl-dev, above) and GnuTLS (libgnutls28-dev), and
 # bench/https.sh runs nginx against `synack serve --tls` with wrk as the
 # client and a certificate made by openssl req
-bench_pkgs=("${demo_pkgs[@]}" iproute2 python3 libgnutls28-dev nginx wrk openssl)
+bench_pkgs=("${demo_pkgs[@]}" iproute2 python3 hping3 libgnutls28-dev nginx wrk openssl)
 
 case "$mode" in
 demo) want=("${demo_pkgs[@]}") ;;

@@ -7,13 +7,14 @@
 # Env: BENCH_QUICK=1 for smaller runs; BENCH_ONLY="crr stream" to choose
 # (sim_path: goodput across a simulated bottleneck in virtual time; tls,
 # tls_idle: the TLS engine in memory beside libssl; https: HTTPS
-# connections beside nginx);
+# connections beside nginx; synflood: legitimate connections during a
+# spoofed SYN flood, synack on TUN beside a kernel listener);
 # BENCH_TIMEOUT seconds per benchmark (default 150). A benchmark is
 # build/bench/NAME (from bench/NAME.c) or the script bench/NAME.sh.
 set -u
 BUILD=${BUILD:-build}
 TIMEOUT=${BENCH_TIMEOUT:-150}
-ONLY=${BENCH_ONLY:-crr stream tcb_bytes sim_path tun tls tls_idle https}
+ONLY=${BENCH_ONLY:-crr stream tcb_bytes sim_path tun synflood tls tls_idle https}
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 [ -n "$cpu" ] || cpu=$(uname -m)
