@@ -83,6 +83,8 @@ static const struct {
     TCP_FIELD(ts_enable, 0),
     TCP_FIELD(ts_require, 0),
     TCP_FIELD(frto, 0),
+    TCP_FIELD(cwv, 0),
+    TCP_FIELD(cwv_nvp, 1),
     TCP_FIELD(rfc5961_rst, 0),
     TCP_FIELD(rfc5961_syn, 0),
     TCP_FIELD(rfc5961_ack, 0),

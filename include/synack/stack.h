@@ -56,9 +56,11 @@ typedef struct synack_tcp_config {
 	 * these (0: never grows); all growth of one stack together stays under
 	 * buf_grow_total. Window scale is chosen for rcvbuf_max. */
 	uint32_t rcvbuf_max, sndbuf_max, buf_grow_total;
-	uint8_t syncookies; /* RFC 4987 §3.6: 0 off, 1 when a listener can keep no more
-			       SYN-RECEIVED children (default), 2 for every SYN */
-	uint8_t ecn;	    /* RFC 3168 ECN: enum synack_tcp_ecn (default: passive, as Linux) */
+	uint8_t syncookies;    /* RFC 4987 §3.6: 0 off, 1 when a listener can keep no more
+				  SYN-RECEIVED children (default), 2 for every SYN */
+	uint8_t ecn;	       /* RFC 3168 ECN: enum synack_tcp_ecn (default: passive, as Linux) */
+	uint8_t cwv;	       /* RFC 7661 congestion window validation (default 1) */
+	synack_time_t cwv_nvp; /* RFC 7661 §4.4.3 non-validated period: 5 minutes */
 } synack_tcp_config;
 
 /* ECN (RFC 3168 §6.1.1): when a connection negotiates it. */

@@ -49,6 +49,8 @@ void synack_tcp_config_defaults(synack_tcp_config *c)
 	c->ts_enable = 1;
 	c->ts_require = 1; /* RFC 7323 §3.2 SHOULD */
 	c->frto = 1;
+	c->cwv = 1;
+	c->cwv_nvp = SYNACK_SEC(300); /* "SHOULD NOT exceed five minutes" */
 	c->rfc5961_rst = 1;
 	c->rfc5961_syn = 1;
 	c->rfc5961_ack = 1;

@@ -154,7 +154,7 @@ void tcp_input(synack_stack *st, const struct net_rx *rx)
 static void set_initial_cwnd(struct tcb *t)
 {
 	/* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) */
-	t->cwnd = MIN(10u * t->mss, MAX(2u * t->mss, 14600u));
+	t->cwnd = tcp_initial_window(t);
 	t->ssthresh = UINT32_MAX;
 	t->cc = tcp_cc_find(tcfg(t)->cc);
 	t->cc->init(t);

@@ -158,6 +158,8 @@ struct tcb {
 	uint8_t dsack_pending : 1; /* report dsack[] in the next ACK (RFC 2883) */
 	uint8_t noopt : 1;	   /* no options sent or negotiated */
 	uint8_t frto : 2;	   /* F-RTO (tcp_frto.c): 0 off, 1 step 2, 2 step 3 of RFC 5682 §3.1 */
+	uint8_t pipeack_ok : 1;	   /* RFC 7661: pipeACK defined */
+	uint8_t cwv_loss : 1;	   /* this recovery began in the non-validated phase */
 	uint16_t syn_held;	   /* text from a SYN kept until ESTABLISHED */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;	   /* send MSS: peer's, capped by our MTU, less timestamps (see tcp_seg_mss) */
@@ -203,6 +205,10 @@ struct tcb {
 	synack_time_t last_send;		     /* when data last left (RFC 7661 idle restart) */
 	uint8_t dupacks;
 	uint32_t prior_cwnd, prior_ssthresh; /* before the last timeout, for its undo */
+	/* RFC 7661 (tcp_cwv.c): pipeACK, its sample in progress, the
+	 * non-validated phase, and a loss in it */
+	uint32_t pipeack, pipeack_cwnd, pa_mark, pa_cwnd, cwv_lfs, recov_rtx;
+	synack_time_t pa_start, pipeack_at, nvp_start;
 	uint32_t frto_rp, frto_high,
 	    frto_ts; /* RecoveryPoint, end of what was resent, TSval at the timeout */
 	uint64_t cc_state[TCP_CC_STATE_BYTES / 8];
@@ -376,6 +382,18 @@ struct tcp_verdict tcp_sync_input(struct tcb *t, struct tcp_seg *seg);
 /* An ACK for an unacceptable segment, at most 5 a second (tcp_sync.c). */
 void tcp_oow_ack(struct tcb *t);
 void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o);
+
+/* tcp_cwv.c: congestion window validation (RFC 7661). */
+void tcp_cwv_on_ack(struct tcb *t);	     /* new data acknowledged outside recovery */
+void tcp_cwv_on_send(struct tcb *t);	     /* about to send new data */
+void tcp_cwv_on_loss(struct tcb *t);	     /* recovery entered; the module set ssthresh */
+void tcp_cwv_on_recovery_end(struct tcb *t); /* recovery over; cwnd was set */
+void tcp_cwv_reset(struct tcb *t);	     /* a retransmission timeout */
+/* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)). */
+static inline uint32_t tcp_initial_window(const struct tcb *t)
+{
+	return MIN(10u * t->mss, MAX(2u * t->mss, 14600u));
+}
 
 /* tcp_frto.c: spurious timeouts (RFC 5682 F-RTO, RFC 3522 Eifel). */
 /* The timer expired: true if F-RTO runs (saves the window to undo). */

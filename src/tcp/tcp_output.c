@@ -301,6 +301,8 @@ uint32_t tcp_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
 	if (!data && !(flags & SYNACK_TCP_FIN))
 		return 0;
 	tcp_count_retransmit(t);
+	if (t->in_recovery)
+		t->recov_rtx += data; /* RFC 7661 §4.4.1's R */
 	if (t->rtt_timing && seq_leq(seq, t->rtt_seq) && seq_lt(t->rtt_seq, seq + data + 1))
 		t->rtt_timing = 0; /* RFC 6298 §3 (Karn) */
 	tcp_emit(t, seq, flags, seq - t->data_seq, data);
@@ -367,13 +369,15 @@ static void skip_sacked(struct tcb *t)
 	t->snd_nxt = seq_min(seq, t->snd_max);
 }
 
-/* RFC 7661 in part: a sender that went idle keeps its window (the
- * non-validated phase); a module with a clock of its own hears of it. */
+/* A sender that went idle keeps its window (RFC 7661's non-validated phase,
+ * tcp_cwv.c, which may end it now); a module with a clock of its own hears
+ * of the pause. */
 static void idle_restart(struct tcb *t)
 {
 	synack_time_t idle = tnow(t) - t->last_send;
 	if (t->snd_una == t->snd_max && t->last_send && idle > t->rto && t->cc->on_idle)
 		t->cc->on_idle(t, idle);
+	tcp_cwv_on_send(t);
 }
 
 bool tcp_send_data(struct tcb *t, bool force)

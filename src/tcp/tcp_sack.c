@@ -169,6 +169,7 @@ static uint32_t rexmit_at(struct tcb *t, uint32_t seq, bool move_high_rxt)
 void tcp_recovery_enter(struct tcb *t)
 {
 	t->ssthresh = t->cc->ssthresh(t);
+	tcp_cwv_on_loss(t);	 /* RFC 7661 §4.4.1 */
 	t->recover = t->snd_max; /* RecoveryPoint = HighData */
 	t->in_recovery = 1;
 	t->rescue_done = 0;
@@ -193,6 +194,7 @@ void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
 		tcp_rack_clear(t);
 		t->cwnd = MAX(t->ssthresh, (uint32_t)t->mss);
 		t->cc->on_recovery_end(t);
+		tcp_cwv_on_recovery_end(t);
 		return;
 	}
 	t->prr_delivered += delivered;

@@ -218,6 +218,7 @@ static void newreno_partial(struct tcb *t, uint32_t acked)
 		t->in_recovery = 0;
 		t->cwnd = MIN(t->ssthresh, MAX(t->snd_max - t->snd_una, (uint32_t)t->mss) + t->mss);
 		t->cc->on_recovery_end(t);
+		tcp_cwv_on_recovery_end(t);
 		return;
 	}
 	t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->mss : t->mss;
@@ -272,6 +273,8 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 		newreno_partial(t, data);
 	else if (data && !t->in_recovery && !tcp_ecn_holds_cwnd(t, s))
 		cc_on_ack(t, data, flight, rtt); /* RFC 3465: count bytes of data, not the SYN or FIN */
+	if (data)
+		tcp_cwv_on_ack(t); /* RFC 7661 §4.2 */
 	/* RFC 6298 §5.2, §5.3 */
 	if (t->snd_una == t->snd_max)
 		t->t_rtx = SYNACK_TIME_NEVER;
@@ -310,6 +313,7 @@ static void newreno_dup_ack(struct tcb *t)
 	if (t->dupacks != TCP_DUPTHRESH || !seq_gt(t->snd_una, t->recover))
 		return;
 	t->ssthresh = t->cc->ssthresh(t);
+	tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
 	t->recover = t->snd_max;
 	t->in_recovery = 1;
 	t->cwnd = t->ssthresh + 3u * t->mss;
