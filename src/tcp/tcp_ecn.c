@@ -108,11 +108,17 @@ void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s)
 	t->cwnd = MIN(before, MAX(t->ssthresh, (uint32_t)t->mss));
 	t->ecn_recover = t->snd_max;
 	t->ecn_cwr_pending = 1;
+	t->ecn_reduced = 1;
 	stack_count(t->st, SYNACK_CNT_TCP_ECN_REDUCTIONS);
 	/* §6.1.2: at one segment the rate falls further: "the sending TCP
 	 * MUST reset the retransmit timer" and sends again when it expires */
 	if (t->cwnd <= t->mss && t->snd_una != t->snd_max)
 		tcp_rtx_arm(t);
+}
+
+bool tcp_ecn_reducing(const struct tcb *t)
+{
+	return t->ecn_ok && t->ecn_reduced && seq_lt(t->snd_una, t->ecn_recover);
 }
 
 void tcp_ecn_seg_in(struct tcb *t, const struct tcp_seg *s)

@@ -250,6 +250,7 @@ struct tcb {
 	uint8_t ecn_syn : 1;	     /* our last SYN asked for it (ECE and CWR) */
 	uint8_t ecn_echo : 1;	     /* CE received: ECE on every ACK until a CWR arrives (§6.1.3) */
 	uint8_t ecn_cwr_pending : 1; /* cwnd reduced: CWR on the next new data segment (§6.1.2) */
+	uint8_t ecn_reduced : 1;     /* the reduction up to ecn_recover was an ECE's */
 	uint32_t ecn_recover;	     /* no reaction to ECE until SND.UNA passes it (once per window) */
 	uint32_t ecn_loss_recover;   /* t->recover when last looked at: a change is a loss reduction */
 };
@@ -460,6 +461,9 @@ void tcp_ecn_synack_in(struct tcb *t, const struct tcp_seg *synack);
 uint8_t tcp_ecn_out(struct tcb *t, struct wire_tcp *h, uint32_t len);
 /* §6.1.2: an acceptable ACK was processed; react to its ECE. */
 void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s);
+/* §6.1.2 "at most once per window": an ECE reduction whose window is not
+ * yet acknowledged; a loss found in it starts recovery without another. */
+bool tcp_ecn_reducing(const struct tcb *t);
 /* §6.1.2: "SHOULD NOT increase the congestion window" on an ECE ACK. */
 static inline bool tcp_ecn_holds_cwnd(const struct tcb *t, const struct tcp_seg *s)
 {

@@ -168,8 +168,10 @@ static uint32_t rexmit_at(struct tcb *t, uint32_t seq, bool move_high_rxt)
 /* RFC 6675 §5 steps 4.1-4.3, RFC 6937 §3 "on entering recovery". */
 void tcp_recovery_enter(struct tcb *t)
 {
-	t->ssthresh = t->cc->ssthresh(t);
-	tcp_cwv_on_loss(t);	 /* RFC 7661 §4.4.1 */
+	if (!tcp_ecn_reducing(t)) { /* RFC 3168 §6.1.2: once per window */
+		t->ssthresh = t->cc->ssthresh(t);
+		tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
+	}
 	t->recover = t->snd_max; /* RecoveryPoint = HighData */
 	t->in_recovery = 1;
 	t->rescue_done = 0;

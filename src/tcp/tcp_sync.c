@@ -312,8 +312,10 @@ static void newreno_dup_ack(struct tcb *t)
 	 * recovery or timeout (SND.UNA must have passed "recover") */
 	if (t->dupacks != TCP_DUPTHRESH || !seq_gt(t->snd_una, t->recover))
 		return;
-	t->ssthresh = t->cc->ssthresh(t);
-	tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
+	if (!tcp_ecn_reducing(t)) { /* RFC 3168 §6.1.2: once per window */
+		t->ssthresh = t->cc->ssthresh(t);
+		tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
+	}
 	t->recover = t->snd_max;
 	t->in_recovery = 1;
 	t->cwnd = t->ssthresh + 3u * t->mss;
