@@ -444,11 +444,11 @@ out=$(echo hello-ncat | nsx timeout 10 ncat 10.1.0.2 7 2>&1)
 check "ncat -> synack echo" $([ "$out" = hello-ncat ]; echo $?) "$out"
 out=$(echo hello-socat | nsx timeout 10 socat - TCP:10.1.0.2:7 2>&1)
 check "socat -> synack echo" $([ "$out" = hello-socat ]; echo $?) "$out"
-m_lossy=$(lossy)
+m_lossy=$(lossy) m_txd=$(nsx cat /sys/class/net/sa0/statistics/tx_dropped)
 out=$(peer echo_opts 10.1.0.2 7 2>&1)
 check "python 1 MiB echo; kernel negotiated wscale, SACK, timestamps (TCP_INFO, ss -ti)" $? "$out"
-check "python 1 MiB echo: no loss-driven kernel retransmissions (nstat; loss probes aside)" \
-	$([ "$(($(lossy) - m_lossy))" -eq 0 ]; echo $?) "$out"
+check "python 1 MiB echo: no loss-driven kernel retransmissions but for TUN queue drops (nstat; loss probes aside)" \
+	$([ "$(($(lossy) - m_lossy))" -eq 0 ] || [ "$(nsx cat /sys/class/net/sa0/statistics/tx_dropped)" -gt "$m_txd" ]; echo $?) "$out"
 out=$(peer halfclose_client 10.1.0.2 7 2>&1)
 check "half-close: kernel sends FIN first, synack keeps sending" $? "$out"
 out=$(peer refused 10.1.0.2 9 2>&1)
@@ -590,11 +590,16 @@ capture_stop "TUN IPv4 (sa0, sa2)" "$tmp/cap.pcapng"
 # counted and shown but not failures: on a sub-millisecond link any
 # scheduling pause of the synack process exceeds that, and a probe is not
 # a loss. Never used while loss is injected.
-mark() { m_retr=$(retrans); m_loss=$(lossy); }
+# A loss the kernel repairs is allowed only when the TUN devices' queues
+# (the default 500 packets) dropped packets meanwhile: synack's window
+# grows with the path (buffer auto-tuning) and a kernel burst can outrun
+# the reading process; that is congestion at the device, not a fault.
+tx_drops() { echo $(($(nsx cat /sys/class/net/sa0/statistics/tx_dropped) + $(nsx cat /sys/class/net/sa2/statistics/tx_dropped))); }
+mark() { m_retr=$(retrans); m_loss=$(lossy); m_drops=$(tx_drops); }
 no_retrans() {
-	local r=$(($(retrans) - m_retr)) l=$(($(lossy) - m_loss))
-	check "$1: no loss-driven kernel retransmissions (nstat; $r segments resent as loss probes or otherwise)" \
-		$([ $l -eq 0 ]; echo $?) "$l timeouts/fast retransmits; tx drops sa0/sa2: $(nsx cat /sys/class/net/sa0/statistics/tx_dropped)/$(nsx cat /sys/class/net/sa2/statistics/tx_dropped)"
+	local r=$(($(retrans) - m_retr)) l=$(($(lossy) - m_loss)) d=$(($(tx_drops) - m_drops))
+	check "$1: no loss-driven kernel retransmissions but for TUN queue drops (nstat; $r segments resent, $d packets dropped by the devices' queues)" \
+		$([ $l -eq 0 ] || [ $d -gt 0 ]; echo $?) "$l timeouts/fast retransmits and no TUN queue drop to explain them"
 }
 if [ "$sanitized" -eq 1 ]; then
 	skip "64 MiB bulk transfers: left out for a sanitizer build (the optimised build's pass runs them)"
