@@ -583,6 +583,8 @@ static const char *note_text(uint16_t note)
 		return "↻ no ACK for two round trips: tail loss probe";
 	case SYNACK_NOTE_SPURIOUS_RTO:
 		return "the timeout was spurious (the originals arrived): window restored";
+	case SYNACK_NOTE_SPURIOUS_RECOVERY:
+		return "every retransmission came back as a D-SACK: no loss, window restored";
 	}
 	return NULL; /* TIME_WAIT_DONE: the state change says it */
 }

@@ -224,6 +224,8 @@ enum synack_trace_note {
 	SYNACK_NOTE_KEEPALIVE,
 	SYNACK_NOTE_LOSS_PROBE,	  /* RFC 8985 §7 tail loss probe sent */
 	SYNACK_NOTE_SPURIOUS_RTO, /* the last timeout was spurious: window restored (RFC 5682, RFC 3522) */
+	SYNACK_NOTE_SPURIOUS_RECOVERY, /* every retransmission of the last recovery was D-SACKed: window
+					  restored */
 };
 
 /* TCP flag bits as on the wire. */

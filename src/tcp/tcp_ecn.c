@@ -109,6 +109,7 @@ void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s)
 	t->ecn_recover = t->snd_max;
 	t->ecn_cwr_pending = 1;
 	t->ecn_reduced = 1;
+	t->undo_ok = t->undo_due = 0; /* a new reduction: the last recovery's undo is void */
 	stack_count(t->st, SYNACK_CNT_TCP_ECN_REDUCTIONS);
 	/* §6.1.2: at one segment the rate falls further: "the sending TCP
 	 * MUST reset the retransmit timer" and sends again when it expires */

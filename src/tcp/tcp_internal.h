@@ -227,6 +227,12 @@ struct tcb {
 	uint32_t tlp_end;
 	uint32_t rack_edge, rack_cand, rack_armed; /* see tcp_rack_arm */
 	uint8_t tlp_pending : 1, tlp_rexmit : 1, tlp_dsack : 1;
+	/* D-SACK undo of the last recovery and RACK's reordering window
+	 * (RFC 8985 §6.2 step 4), tcp_rack.c */
+	uint8_t undo_ok : 1, undo_due : 1;
+	uint8_t reo_mult, reo_persist;
+	uint32_t undo_bytes, dsack_round;
+	struct tcp_ranges undo_rtx; /* what the last recovery resent */
 	/* statistics */
 	uint32_t retransmits, dsacks_received;
 	/* buffer auto-tuning (tcp_autotune.c) */
@@ -448,6 +454,14 @@ bool tcp_rack_next(struct tcb *t, uint32_t *seq, uint32_t *len);
 void tcp_rack_resent(struct tcb *t, uint32_t seq, uint32_t len);
 void tcp_rack_arm(struct tcb *t);
 void tcp_rack_fire(struct tcb *t);
+/* The reordering window: RACK.reo_wnd of RFC 8985 §6.2 step 4. */
+synack_time_t tcp_rack_reo_wnd(const struct tcb *t);
+/* Loss recovery begins (before the reduction, which it may undo) or ends;
+ * a retransmission during it; a D-SACK block [l, r) arrived. */
+void tcp_undo_begin(struct tcb *t);
+void tcp_undo_recovery_end(struct tcb *t);
+void tcp_undo_note_rexmit(struct tcb *t, uint32_t seq, uint32_t len);
+void tcp_undo_dsack(struct tcb *t, uint32_t l, uint32_t r);
 void tcp_tlp_arm(struct tcb *t);
 void tcp_tlp_fire(struct tcb *t);
 void tcp_tlp_on_ack(struct tcb *t);

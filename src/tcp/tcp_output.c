@@ -301,8 +301,10 @@ uint32_t tcp_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
 	if (!data && !(flags & SYNACK_TCP_FIN))
 		return 0;
 	tcp_count_retransmit(t);
-	if (t->in_recovery)
+	if (t->in_recovery) {
 		t->recov_rtx += data; /* RFC 7661 §4.4.1's R */
+		tcp_undo_note_rexmit(t, seq, data);
+	}
 	if (t->rtt_timing && seq_leq(seq, t->rtt_seq) && seq_lt(t->rtt_seq, seq + data + 1))
 		t->rtt_timing = 0; /* RFC 6298 §3 (Karn) */
 	tcp_emit(t, seq, flags, seq - t->data_seq, data);

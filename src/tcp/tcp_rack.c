@@ -89,7 +89,7 @@ static bool delivered(const struct tcb *t, const struct tcp_rtx_rec *r)
 void tcp_rack_on_ack(struct tcb *t)
 {
 	uint32_t top = t->sacked.n ? t->sacked.r[t->sacked.n - 1][1] : t->snd_una;
-	synack_time_t reo_wnd = t->srtt / 4;
+	synack_time_t reo_wnd = tcp_rack_reo_wnd(t);
 	for (int i = 0; i < t->nrtx;) {
 		struct tcp_rtx_rec *r = &t->rtxlog[i];
 		if (delivered(t, r)) {
@@ -140,6 +140,8 @@ void tcp_rack_free(struct tcb *t)
 	t->nrtx = t->rtx_cap = 0;
 	tcp_ranges_free(&t->relost, &t->st->mem);
 	t->relost_bytes = 0;
+	tcp_ranges_free(&t->undo_rtx, &t->st->mem);
+	t->undo_ok = t->undo_due = 0;
 }
 
 /* The first hole of the resend list (NextSeg before rule 1): its start in
@@ -182,7 +184,7 @@ void tcp_rack_arm(struct tcb *t)
 	if (seq_gt(top, t->rack_cand) || seq_lt(t->rack_cand, t->snd_una))
 		t->rack_cand = top;
 	if (t->t_rack == SYNACK_TIME_NEVER && seq_gt(t->rack_cand, seq_max(t->rack_edge, t->snd_una))) {
-		t->t_rack = tnow(t) + MAX(t->srtt / 4, (synack_time_t)RACK_MIN_REO_WND);
+		t->t_rack = tnow(t) + MAX(tcp_rack_reo_wnd(t), (synack_time_t)RACK_MIN_REO_WND);
 		t->rack_armed = t->rack_cand;
 	}
 }
@@ -201,6 +203,90 @@ void tcp_rack_fire(struct tcb *t)
 	stack_count(t->st, SYNACK_CNT_TCP_RACK_RECOVERIES);
 	tcp_recovery_enter(t);
 	tcp_recovery_on_ack(t, 0);
+}
+
+/* ---- the reordering window and D-SACK undo ---- */
+
+/* §6.2 step 4: a quarter of the SRTT, times reo_mult, which grows by one
+ * for each round trip in which a D-SACK came (a retransmission that was
+ * not needed: the window was too short for the path's reordering) and
+ * falls back to 1 after 16 recoveries without one; never above the SRTT.
+ * (The RFC starts from min_RTT / 4; synack keeps no min_RTT yet.) */
+synack_time_t tcp_rack_reo_wnd(const struct tcb *t)
+{
+	synack_time_t q = t->srtt / 4;
+	return MIN(q * MAX(t->reo_mult, (uint8_t)1), t->srtt);
+}
+
+static void reo_on_dsack(struct tcb *t)
+{
+	if (t->dsack_round && seq_lt(t->snd_una, t->dsack_round))
+		return; /* one step per round trip */
+	t->dsack_round = t->snd_nxt ? t->snd_nxt : 1;
+	if (t->reo_mult < 16)
+		t->reo_mult = MAX(t->reo_mult, (uint8_t)1) + 1;
+	t->reo_persist = 16;
+}
+
+/* A recovery that resent nothing the receiver lacked was no loss: every
+ * retransmission came back as a D-SACK (RFC 2883 §5's use of it; Linux's
+ * "DSACK undo"). Then the reduction it made is taken back -- cwnd and
+ * ssthresh as they were before it -- at its end, or when the last D-SACK
+ * comes after it. A network that duplicates a retransmission can make a
+ * real loss look spurious this way; so can one on Linux. */
+void tcp_undo_begin(struct tcb *t)
+{
+	t->prior_cwnd = t->cwnd;
+	t->prior_ssthresh = t->ssthresh;
+	t->undo_rtx.n = 0;
+	t->undo_bytes = 0;
+	t->undo_ok = !tcp_ecn_reducing(t); /* an ECN reduction is not ours to undo */
+	t->undo_due = 0;
+}
+
+static void undo_apply(struct tcb *t)
+{
+	t->undo_ok = t->undo_due = 0;
+	t->cwnd = MAX(t->cwnd, t->prior_cwnd);
+	t->ssthresh = MAX(t->ssthresh, t->prior_ssthresh);
+	stack_count(t->st, SYNACK_CNT_TCP_SPURIOUS_RECOVERIES);
+	tcb_trace_note(t, SYNACK_NOTE_SPURIOUS_RECOVERY);
+}
+
+void tcp_undo_note_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
+{
+	if (!t->undo_ok || !len)
+		return;
+	if (tcp_ranges_add(&t->undo_rtx, &t->st->mem, TCP_SACKED_MAX, seq, seq + len) < 0) {
+		t->undo_ok = 0; /* too much resent to keep track: a real loss anyway */
+		return;
+	}
+	t->undo_bytes += len;
+}
+
+void tcp_undo_dsack(struct tcb *t, uint32_t l, uint32_t r)
+{
+	reo_on_dsack(t);
+	if (!t->undo_ok || !t->undo_bytes)
+		return;
+	uint32_t dup = tcp_ranges_in(&t->undo_rtx, l, r);
+	if (!dup)
+		return;
+	t->undo_bytes -= MIN(dup, t->undo_bytes);
+	if (t->undo_bytes)
+		return;
+	if (t->in_recovery)
+		t->undo_due = 1; /* PRR owns cwnd until the end */
+	else
+		undo_apply(t);
+}
+
+void tcp_undo_recovery_end(struct tcb *t)
+{
+	if (t->reo_persist && --t->reo_persist == 0)
+		t->reo_mult = 1;
+	if (t->undo_due)
+		undo_apply(t);
 }
 
 /* ---- Tail Loss Probe, RFC 8985 §7 ---- */

@@ -88,6 +88,7 @@ uint32_t tcp_sack_update(struct tcb *t, const struct wire_tcp_opts *o, uint32_t 
 				t->tlp_dsack = 1; /* RFC 8985 §7.4: the probe was a duplicate */
 			t->dsacks_received++;
 			stack_count(t->st, SYNACK_CNT_TCP_DSACKS_RECEIVED);
+			tcp_undo_dsack(t, l, r);
 			continue;
 		}
 		/* RFC 2018 §3: blocks outside what is outstanding are bogus */
@@ -168,6 +169,7 @@ static uint32_t rexmit_at(struct tcb *t, uint32_t seq, bool move_high_rxt)
 /* RFC 6675 §5 steps 4.1-4.3, RFC 6937 §3 "on entering recovery". */
 void tcp_recovery_enter(struct tcb *t)
 {
+	tcp_undo_begin(t);
 	if (!tcp_ecn_reducing(t)) { /* RFC 3168 §6.1.2: once per window */
 		t->ssthresh = t->cc->ssthresh(t);
 		tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
@@ -197,6 +199,7 @@ void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
 		t->cwnd = MAX(t->ssthresh, (uint32_t)t->mss);
 		t->cc->on_recovery_end(t);
 		tcp_cwv_on_recovery_end(t);
+		tcp_undo_recovery_end(t);
 		return;
 	}
 	t->prr_delivered += delivered;

@@ -219,6 +219,7 @@ static void newreno_partial(struct tcb *t, uint32_t acked)
 		t->cwnd = MIN(t->ssthresh, MAX(t->snd_max - t->snd_una, (uint32_t)t->mss) + t->mss);
 		t->cc->on_recovery_end(t);
 		tcp_cwv_on_recovery_end(t);
+		tcp_undo_recovery_end(t);
 		return;
 	}
 	t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->mss : t->mss;
@@ -312,6 +313,7 @@ static void newreno_dup_ack(struct tcb *t)
 	 * recovery or timeout (SND.UNA must have passed "recover") */
 	if (t->dupacks != TCP_DUPTHRESH || !seq_gt(t->snd_una, t->recover))
 		return;
+	tcp_undo_begin(t);
 	if (!tcp_ecn_reducing(t)) { /* RFC 3168 §6.1.2: once per window */
 		t->ssthresh = t->cc->ssthresh(t);
 		tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */

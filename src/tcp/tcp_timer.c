@@ -92,8 +92,9 @@ static void rtx_expired(struct tcb *t)
 	}
 	/* RFC 5681 §3.1 (equation 4; the module's ssthresh), RFC 6582 §4.1
 	 * and RFC 6675 §5.1: no fast recovery for data sent before this */
-	tcp_frto_start(t); /* RFC 5682 step 1 (before the reduction it may undo) */
-	tcp_cwv_reset(t);  /* RFC 7661 §4.4: an RTO ends the non-validated phase */
+	tcp_frto_start(t);	      /* RFC 5682 step 1 (before the reduction it may undo) */
+	tcp_cwv_reset(t);	      /* RFC 7661 §4.4: an RTO ends the non-validated phase */
+	t->undo_ok = t->undo_due = 0; /* the recovery before it is not undone now */
 	t->ssthresh = t->cc->ssthresh(t);
 	t->cc->on_rto(t);
 	t->cwnd = t->mss;

@@ -69,7 +69,8 @@ TEST(window_halved_after_the_non_validated_period)
 	synack_tcp_info before = info(p.c);
 	CHECK(before.cwnd > 4 * 14600);
 	synack_tcp_info after = resume_after(&p, SYNACK_SEC(301));
-	printf("    cwnd %u -> %u, ssthresh %u -> %u\n", before.cwnd, after.cwnd, before.ssthresh, after.ssthresh);
+	printf("    cwnd %u -> %u, ssthresh %u -> %u\n", before.cwnd, after.cwnd, before.ssthresh,
+	       after.ssthresh);
 	CHECK_EQ(after.cwnd, before.cwnd / 2);
 	CHECK(after.ssthresh >= before.cwnd / 4 * 3);
 	CHECK_EQ(synack_stack_counter(p.sim.stack[H_CLIENT], SYNACK_CNT_TCP_CWV_REDUCTIONS), 1u);
@@ -91,4 +92,3 @@ TEST(window_kept_for_ever_with_validation_off)
 	CHECK_EQ(synack_stack_counter(p.sim.stack[H_CLIENT], SYNACK_CNT_TCP_CWV_REDUCTIONS), 0u);
 	down(&p);
 }
-
