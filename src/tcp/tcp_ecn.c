@@ -57,6 +57,7 @@ static void note_loss(struct tcb *t)
 	t->ecn_loss_recover = t->recover;
 	t->ecn_cwr_pending = 1;
 	t->ecn_recover = seq_max(t->ecn_recover, t->recover);
+	t->ecn_reduced = 0; /* the window is the loss reduction's now */
 }
 
 /* §6.1.1: our SYN asks (the first one only), our SYN-ACK agrees. */
@@ -115,6 +116,13 @@ void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s)
 	 * MUST reset the retransmit timer" and sends again when it expires */
 	if (t->cwnd <= t->mss && t->snd_una != t->snd_max)
 		tcp_rtx_arm(t);
+}
+
+void tcp_ecn_loss_undone(struct tcb *t)
+{
+	t->ecn_loss_recover = t->recover;
+	if (!t->ecn_reduced)
+		t->ecn_recover = t->snd_una; /* ECE may be answered again at once */
 }
 
 bool tcp_ecn_reducing(const struct tcb *t)

@@ -70,7 +70,7 @@ static void undo(struct tcb *t, uint32_t delivered)
 	/* §3.1: "RecoveryPoint is set to SND.UNA, thus allowing fast recovery
 	 * on incoming duplicate acknowledgments" */
 	t->recover = t->snd_una;
-	t->ecn_loss_recover = t->recover; /* not a second loss reduction (tcp_ecn.c) */
+	tcp_ecn_loss_undone(t); /* neither a second loss reduction nor a window holding ECE back */
 }
 
 /* §3.1 step 3 a: the loss was real; the conventional recovery of the
@@ -82,6 +82,14 @@ static void conventional(struct tcb *t)
 	t->snd_nxt = t->snd_una;
 	t->recover = t->snd_max;
 	t->ecn_loss_recover = t->recover;
+}
+
+/* A duplicate ACK: no data, no SYN or FIN, SACKs new data or repeats the
+ * window (RFC 5681 §2, RFC 6675 §2). */
+static bool dup_ack(const struct tcb *t, const struct tcp_seg *s, uint32_t newly_sacked)
+{
+	return !s->h.payload_len && !(s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) &&
+	       (newly_sacked || ((uint32_t)s->h.wnd << t->snd_wscale) == t->snd_wnd);
 }
 
 /* Step 2: the first ACK that acknowledges new data after the timeout. */
@@ -135,9 +143,7 @@ static void step3(struct tcb *t, const struct tcp_seg *s, uint32_t una, uint32_t
 		return; /* a late ACK of the retransmission: wait for the next */
 	/* a) a duplicate ACK that acknowledges nothing new below
 	 * RecoveryPoint. Other ACKs (window updates) are ignored. */
-	bool dup = !s->h.payload_len && !(s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) &&
-		   (newly_sacked || ((uint32_t)s->h.wnd << t->snd_wscale) == t->snd_wnd);
-	if (dup)
+	if (dup_ack(t, s, newly_sacked))
 		conventional(t);
 }
 
@@ -145,9 +151,15 @@ void tcp_frto_on_ack(struct tcb *t, const struct tcp_seg *s, uint32_t una, uint3
 		     uint32_t newly_sacked)
 {
 	if (t->frto == 1) {
-		/* duplicates before it only fill the scoreboard */
-		if (seq_gt(t->snd_una, una))
+		if (seq_gt(t->snd_una, una)) {
 			step2(t, s, una);
+			return;
+		}
+		/* With SACK, duplicates before it only fill the scoreboard (§3.1
+		 * step 2); without, a duplicate ACK ends F-RTO (§2.1 step 2 a):
+		 * the conventional recovery goes on from where it is */
+		if (!t->sack_ok && dup_ack(t, s, 0))
+			t->frto = 0;
 		return;
 	}
 	if (t->frto == 2)

@@ -478,6 +478,9 @@ void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s);
 /* §6.1.2 "at most once per window": an ECE reduction whose window is not
  * yet acknowledged; a loss found in it starts recovery without another. */
 bool tcp_ecn_reducing(const struct tcb *t);
+/* A loss reduction was undone (a spurious timeout): its window no longer
+ * holds ECE reactions back. */
+void tcp_ecn_loss_undone(struct tcb *t);
 /* §6.1.2: "SHOULD NOT increase the congestion window" on an ECE ACK. */
 static inline bool tcp_ecn_holds_cwnd(const struct tcb *t, const struct tcp_seg *s)
 {
