@@ -273,6 +273,9 @@ int net_opt(const char *cmd, struct net_opts *o, int id, const char *val)
 	case NOPT_VERBOSE:
 		o->verbose = true;
 		return 1;
+	case NOPT_COUNTERS:
+		o->counters = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -603,6 +606,7 @@ int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 	memset(e, 0, sizeof *e);
 	e->cmd = cmd;
 	e->verbose = o->verbose;
+	e->counters = o->verbose || o->counters;
 	int rc = open_tun(cmd, o, e);
 	if (!rc)
 		rc = open_impairer(cmd, o, e);
@@ -639,7 +643,7 @@ void net_env_close(struct net_env *e)
 {
 	if (e->st)
 		net_env_trace(e);
-	if (e->st && e->verbose)
+	if (e->st && e->counters)
 		print_counters(e);
 	if (e->imp)
 		print_impair(e);

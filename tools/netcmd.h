@@ -21,6 +21,7 @@ enum {
 	NOPT_GATEWAY,
 	NOPT_MTU,
 	NOPT_VERBOSE,
+	NOPT_COUNTERS,
 	NOPT_FIRST_FREE = 10
 };
 /* The impairment options have ids from 100 (commands stay below). */
@@ -42,7 +43,7 @@ enum {
 #define NET_CLI_OPTS \
 	{"tun", true, NOPT_TUN}, {"tap", true, NOPT_TAP}, {"addr", true, NOPT_ADDR}, \
 	{"host-addr", true, NOPT_HOST_ADDR}, {"gateway", true, NOPT_GATEWAY}, {"mtu", true, NOPT_MTU}, \
-	{"verbose", false, NOPT_VERBOSE}, {"loss", true, NOPT_LOSS}, {"burst-loss", true, NOPT_BURST_LOSS}, \
+	{"verbose", false, NOPT_VERBOSE}, {"counters", false, NOPT_COUNTERS}, {"loss", true, NOPT_LOSS}, {"burst-loss", true, NOPT_BURST_LOSS}, \
 	{"reorder", true, NOPT_REORDER}, {"reorder-delay", true, NOPT_REORDER_DELAY}, \
 	{"duplicate", true, NOPT_DUPLICATE}, {"corrupt", true, NOPT_CORRUPT}, {"delay", true, NOPT_DELAY}, \
 	{"jitter", true, NOPT_JITTER}, {"rate", true, NOPT_RATE}, {"queue", true, NOPT_QUEUE}, \
@@ -62,6 +63,8 @@ enum {
 	"  -v, --verbose        report on standard error: connections, every TCP segment,\n"                 \
 	"                       state change and drop of the stack (a line each), and the\n"                 \
 	"                       counters at the end\n"                                                       \
+	"  --counters           print the stack's non-zero counters (drops by reason, retransmissions,\n"    \
+	"                       recoveries ...) on standard error at exit, without the rest of -v\n"         \
 	"\nImpairments of synack's own frames, each direction alike (synack's sending and its\n"             \
 	"receiving each get them; seeded; counted, printed on standard error at exit). P is a\n"             \
 	"probability: below 1 a fraction, 1 and above (or with '%%') a percentage: 0.01, 1, 1%%.\n"          \
@@ -91,6 +94,7 @@ struct net_opts {
 	int ngw;
 	uint16_t mtu;
 	bool verbose;
+	bool counters;	   /* --counters (implied by -v) */
 	synack_impair imp; /* both directions alike */
 	uint64_t impair_seed;
 	bool impair_seed_set;
@@ -124,6 +128,7 @@ struct net_env {
 	synack_ping_log ping_log;
 	const char *cmd;
 	bool verbose;
+	bool counters;
 	struct ladder *trace; /* verbose: the stack's trace, a line a record */
 	synack_time_t t0;     /* when the stack was created */
 	char prefix[32];      /* "synack: CMD: " */

@@ -679,10 +679,14 @@ badpath() {
 	local sum_pid=$!
 	wait_port $badpath_port
 	t0=$(now_s)
-	nsx timeout --foreground -k 5 "$BAD_TO" "$bin" connect --tun sa2 --addr 10.3.0.2/24 "$@" 10.3.0.1 $badpath_port \
-		<"$file" >/dev/null 2>"$tmp/bad.err"
+	nsx timeout --foreground -k 5 "$BAD_TO" "$bin" connect --counters --tun sa2 --addr 10.3.0.2/24 "$@" 10.3.0.1 \
+		$badpath_port <"$file" >/dev/null 2>"$tmp/bad.err"
 	rc=$?
 	wait "$sum_pid"
+	# synack's own account of the sending side (--counters)
+	bad_rtx=$(awk '$3 == "tcp_retransmits" {print $4}' "$tmp/bad.err")
+	grep -E 'connect: +tcp_(retransmits|fast_retransmits|rto_expiries|spurious_[a-z]+|loss_probes|dsacks_received) ' \
+		"$tmp/bad.err" | sed -e 's/^synack: connect: */#   synack sender: /' -e 's/  */ /g'
 	check "$label: $size MiB synack -> kernel, SHA-256 equal ($(took "$t0") s)" \
 		$([ $rc -eq 0 ] && [ "$(cat "$tmp/bsum")" = "$sum" ] && [ -z "$(san_in "$tmp/bad.err")" ]; echo $?) \
 		"rc=$rc $(grep -v impair "$tmp/bad.err" | head -c 300)"
@@ -701,6 +705,8 @@ badpath() {
 iptables_bad() {
 	if loss_on "$2" 2>"$tmp/iptables.err"; then
 		badpath "$1" "$3" "$4"
+		check "$1: synack's counters show its retransmissions (--counters: tcp_retransmits ${bad_rtx:-missing})" \
+			$([ "${bad_rtx:-0}" -gt 0 ]; echo $?)
 	else
 		bad "iptables -A INPUT/OUTPUT -m statistic --mode random --probability $2 -j DROP in the namespace" \
 			"$(head -c 300 "$tmp/iptables.err")"
