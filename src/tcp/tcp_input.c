@@ -160,7 +160,7 @@ static void set_initial_cwnd(struct tcb *t)
 	t->cc->init(t);
 	/* the sequence marks of recovery start at the ISS (RFC 6582 §3.2's
 	 * recover; the RACK edges of tcp_rack.c), whichever way it was chosen */
-	t->recover = t->rack_edge = t->rack_cand = t->rack_armed = t->iss;
+	t->recover = t->rack_edge = t->rack_cand = t->rack_armed = t->rack_fack = t->iss;
 }
 
 /* RFC 9293 §3.7.1 (MSS), RFC 7323 §2.2 and §3.2 (WS, TS), RFC 2018 §2. */

@@ -230,6 +230,8 @@ struct tcb {
 	/* D-SACK undo of the last recovery and RACK's reordering window
 	 * (RFC 8985 §6.2 step 4), tcp_rack.c */
 	uint8_t undo_ok : 1, undo_due : 1;
+	uint8_t reord_seen : 1; /* RFC 8985 §6.2 step 3: DupThresh no longer starts recovery */
+	uint32_t rack_fack;	/* the highest sequence number (S)ACKed so far */
 	uint8_t reo_mult, reo_persist;
 	uint32_t undo_bytes, dsack_round;
 	struct tcp_ranges undo_rtx; /* what the last recovery resent */
@@ -454,6 +456,12 @@ bool tcp_rack_next(struct tcb *t, uint32_t *seq, uint32_t *len);
 void tcp_rack_resent(struct tcb *t, uint32_t seq, uint32_t len);
 void tcp_rack_arm(struct tcb *t);
 void tcp_rack_fire(struct tcb *t);
+/* RFC 8985 §6.2 step 3: [l, r), below the highest sequence number (S)ACKed
+ * before this ACK, is delivered now for the first time; it was overtaken
+ * (reordering) unless it may have been retransmitted. And the ACK is
+ * done: RACK.fack moves. */
+void tcp_rack_delivered_below_fack(struct tcb *t, uint32_t l, uint32_t r);
+void tcp_rack_update_fack(struct tcb *t);
 /* The reordering window: RACK.reo_wnd of RFC 8985 §6.2 step 4. */
 synack_time_t tcp_rack_reo_wnd(const struct tcb *t);
 /* Loss recovery begins (before the reduction, which it may undo) or ends;

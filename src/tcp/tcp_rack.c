@@ -205,6 +205,36 @@ void tcp_rack_fire(struct tcb *t)
 	tcp_recovery_on_ack(t, 0);
 }
 
+/* Could [l, r) have been retransmitted? What the current or last fast
+ * recovery resent is known (undo_rtx, while it is complete); a timeout's
+ * go-back and a loss probe's resend are not logged, so while a timeout's
+ * recovery runs, and for the probe's segment, the answer is yes. */
+static bool maybe_resent(const struct tcb *t, uint32_t l, uint32_t r)
+{
+	if (t->backoff || t->frto || (!t->in_recovery && seq_lt(t->snd_una, t->recover)))
+		return true;
+	if (t->tlp_pending && t->tlp_rexmit && seq_gt(r, t->tlp_end - t->mss))
+		return true;
+	if (t->in_recovery && !t->undo_ok)
+		return true;
+	return tcp_ranges_in(&t->undo_rtx, l, r) != 0;
+}
+
+void tcp_rack_delivered_below_fack(struct tcb *t, uint32_t l, uint32_t r)
+{
+	if (t->reord_seen || !t->sack_ok || !seq_lt(l, r) || !seq_leq(r, t->rack_fack) ||
+	    maybe_resent(t, l, r))
+		return;
+	t->reord_seen = 1; /* for the rest of the connection, as RACK.reordering_seen */
+	stack_count(t->st, SYNACK_CNT_TCP_REORDERING_SEEN);
+}
+
+void tcp_rack_update_fack(struct tcb *t)
+{
+	uint32_t top = t->sacked.n ? t->sacked.r[t->sacked.n - 1][1] : t->snd_una;
+	t->rack_fack = seq_max(t->rack_fack, seq_max(top, t->snd_una));
+}
+
 /* ---- the reordering window and D-SACK undo ---- */
 
 /* §6.2 step 4: a quarter of the SRTT, times reo_mult, which grows by one

@@ -96,7 +96,10 @@ uint32_t tcp_sack_update(struct tcb *t, const struct wire_tcp_opts *o, uint32_t 
 			stack_count(t->st, SYNACK_CNT_TCP_SACK_BLOCKS_BAD);
 			continue;
 		}
-		added += sb_add(t, seq_max(l, t->snd_una), r);
+		uint32_t got = sb_add(t, seq_max(l, t->snd_una), r);
+		if (got)
+			tcp_rack_delivered_below_fack(t, seq_max(l, t->snd_una), r);
+		added += got;
 	}
 	return added;
 }
@@ -107,7 +110,9 @@ uint32_t tcp_sack_update(struct tcb *t, const struct wire_tcp_opts *o, uint32_t 
 static uint32_t lost_edge(const struct tcb *t)
 {
 	uint32_t above = 0, edge = t->snd_una;
-	for (int i = t->sacked.n - 1; i >= 0; i--) {
+	/* RFC 8985 §6.2 step 4: "if some reordering has been observed, then
+	 * RACK does not trigger fast recovery based on DupThresh" */
+	for (int i = t->reord_seen ? -1 : t->sacked.n - 1; i >= 0; i--) {
 		above += t->sacked.r[i][1] - t->sacked.r[i][0];
 		if (above > (TCP_DUPTHRESH - 1) * (uint32_t)t->mss || t->sacked.n - i >= TCP_DUPTHRESH) {
 			edge = t->sacked.r[i][0];

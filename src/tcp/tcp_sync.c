@@ -346,7 +346,7 @@ static void sack_loss_on_ack(struct tcb *t, uint32_t delivered)
 	}
 	if (t->snd_una == t->snd_max || seq_lt(t->snd_una, t->recover))
 		return; /* §5.1: "until HighACK is greater than or equal to" it */
-	if (t->dupacks >= TCP_DUPTHRESH || tcp_sack_head_lost(t)) {
+	if ((t->dupacks >= TCP_DUPTHRESH && !t->reord_seen) || tcp_sack_head_lost(t)) {
 		tcp_recovery_enter(t);
 		tcp_recovery_on_ack(t, delivered);
 	}
@@ -420,11 +420,20 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 	t->probes_unanswered = 0; /* the peer is alive */
 	uint32_t una = t->snd_una, sacked = t->sacked_bytes;
 	uint32_t frto_covered = t->frto == 2 ? tcp_frto_covered(t) : 0;
+	if (seq_gt(ack, una) && seq_gt(t->rack_fack, una)) {
+		/* RFC 8985 §6.2 step 3: bytes the cumulative ACK covers below
+		 * RACK.fack that no SACK had reported: a hole filled */
+		uint32_t hi = seq_min(ack, t->rack_fack);
+		if (tcp_sacked_in(t, una, hi) < hi - una)
+			tcp_rack_delivered_below_fack(t, una, hi);
+	}
 	if (seq_gt(ack, t->snd_una))
 		ack_advance(t, s);
 	uint32_t newly = 0;
 	if (t->sack_ok && s->h.opt.nsack && seq_geq(ack, una))
 		newly = tcp_sack_update(t, &s->h.opt, ack);
+	if (t->sack_ok && seq_geq(ack, una))
+		tcp_rack_update_fack(t);
 	if (t->frto && seq_geq(ack, una))
 		tcp_frto_on_ack(t, s, una, frto_covered, newly); /* RFC 5682 */
 	if (ack == una) {
