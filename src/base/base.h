@@ -85,6 +85,8 @@ struct ring {
 	uint32_t cap;  /* capacity when allocated */
 	uint32_t head; /* index of the oldest byte */
 	uint32_t len;  /* contiguous bytes from head */
+	uint32_t hint; /* the size it had when last freed: a ring that runs dry
+			* between bursts takes that again, not RING_FIRST */
 };
 /* Append up to n bytes; returns how many fit (cap - len). */
 uint32_t ring_push(struct ring *r, struct mem *m, uint32_t cap, const void *src, uint32_t n);

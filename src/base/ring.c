@@ -1,21 +1,48 @@
-/* Byte ring with lazy allocation. */
+/* Byte ring with lazy allocation that grows with use: the buffer is taken
+ * when the first byte comes, at the size the bytes need (a power of two,
+ * at least RING_FIRST), doubles as more come, up to the caller's limit,
+ * and goes when the ring is empty. A connection that moves a few bytes
+ * takes a few KiB, not its whole buffer (issue 12: a 256 KiB allocation
+ * per connection and direction made the allocator grow and trim the heap
+ * for every short connection). A ring that ran dry and fills again takes
+ * the size it had at once: a stream that drains between bursts must not
+ * grow (and copy) from a few KiB each time. */
 #include <errno.h>
 #include <string.h>
 
 #include "base/base.h"
 
-static int ring_ensure(struct ring *r, struct mem *m, uint32_t cap)
+enum { RING_FIRST = 4096 };
+
+/* The allocation for `need` bytes: a power of two from RING_FIRST, at
+ * most `limit`. */
+static uint32_t ring_size(uint32_t need, uint32_t limit)
 {
-	if (r->buf)
-		return 0;
-	if (cap == 0)
+	uint64_t size = RING_FIRST;
+	while (size < need)
+		size *= 2;
+	return (uint32_t)MIN(size, (uint64_t)limit);
+}
+
+/* Room for `need` bytes from the head, within `limit`: allocate or grow.
+ * 0, -EINVAL (no limit) or -ENOMEM (what there is stays). */
+static int ring_ensure(struct ring *r, struct mem *m, uint32_t limit, uint32_t need)
+{
+	if (limit == 0)
 		return -EINVAL;
-	r->buf = mem_alloc_raw(m, cap);
-	if (!r->buf)
-		return -ENOMEM;
-	r->cap = cap;
-	r->head = 0;
-	return 0;
+	need = MIN(need, limit);
+	if (!r->buf) {
+		uint32_t size = ring_size(MAX(need, r->hint), limit);
+		r->buf = mem_alloc_raw(m, size);
+		if (!r->buf)
+			return -ENOMEM;
+		r->cap = size;
+		r->head = 0;
+		return 0;
+	}
+	if (need <= r->cap)
+		return 0;
+	return ring_grow(r, m, ring_size(MAX(need, r->cap < UINT32_MAX / 2 ? 2 * r->cap : need), limit));
 }
 
 static void ring_copy_in(struct ring *r, uint32_t off, const uint8_t *src, uint32_t n)
@@ -28,9 +55,11 @@ static void ring_copy_in(struct ring *r, uint32_t off, const uint8_t *src, uint3
 
 uint32_t ring_push(struct ring *r, struct mem *m, uint32_t cap, const void *src, uint32_t n)
 {
-	if (n == 0 || ring_ensure(r, m, cap) < 0)
+	if (n == 0 || cap <= r->len)
 		return 0;
-	n = MIN(n, r->cap - r->len);
+	if (ring_ensure(r, m, cap, r->len + MIN(n, cap - r->len)) < 0 && !r->buf)
+		return 0;
+	n = MIN(n, MIN(cap, r->cap) - r->len);
 	ring_copy_in(r, r->len, src, n);
 	r->len += n;
 	return n;
@@ -38,7 +67,9 @@ uint32_t ring_push(struct ring *r, struct mem *m, uint32_t cap, const void *src,
 
 int ring_write_at(struct ring *r, struct mem *m, uint32_t cap, uint32_t off, const void *src, uint32_t n)
 {
-	int err = ring_ensure(r, m, cap);
+	if ((uint64_t)off + n > cap)
+		return -ERANGE;
+	int err = ring_ensure(r, m, cap, off + n);
 	if (err)
 		return err;
 	if ((uint64_t)off + n > r->cap)
@@ -86,6 +117,8 @@ int ring_grow(struct ring *r, struct mem *m, uint32_t cap)
 
 void ring_free(struct ring *r, struct mem *m)
 {
+	if (r->buf)
+		r->hint = r->cap;
 	mem_free(m, r->buf, r->cap);
 	r->buf = NULL;
 	r->cap = 0;

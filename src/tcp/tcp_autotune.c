@@ -17,9 +17,9 @@
  *   only while they hold bytes, so an idle connection holds nothing. */
 #include "tcp/tcp_internal.h"
 
-/* Grow *buf (and its ring, if allocated) to want bytes, within the stack's
- * budget; false if nothing grew. */
-static bool grow(struct tcb *t, uint32_t *buf, struct ring *r, uint32_t want)
+/* Grow the limit *buf to want bytes, within the stack's budget; false if
+ * nothing grew. The ring grows with the bytes it holds (ring.c). */
+static bool grow(struct tcb *t, uint32_t *buf, uint32_t want)
 {
 	struct tcp_stack *ts = tcps(t->st);
 	uint64_t room =
@@ -27,8 +27,6 @@ static bool grow(struct tcb *t, uint32_t *buf, struct ring *r, uint32_t want)
 	if (want <= *buf || room == 0)
 		return false;
 	want = (uint32_t)MIN((uint64_t)want, *buf + room);
-	if (ring_grow(r, &t->st->mem, want) < 0)
-		return false;
 	uint32_t more = want - *buf;
 	*buf = want;
 	t->buf_grown += more;
@@ -51,7 +49,7 @@ void tcp_rcvbuf_tune(struct tcb *t, uint32_t n)
 	want = MIN(want, (uint64_t)rcvbuf_ceiling(t));
 	/* the scale chosen on the SYN bounds what can be offered */
 	want = MIN(want, (uint64_t)65535 << t->rcv_wscale);
-	grow(t, &t->rcvbuf, &t->rcvq, (uint32_t)want);
+	grow(t, &t->rcvbuf, (uint32_t)want);
 }
 
 bool tcp_sndbuf_tune(struct tcb *t)
@@ -62,5 +60,5 @@ bool tcp_sndbuf_tune(struct tcb *t)
 	if (wnd < t->sndbuf / 2)
 		return false;
 	uint64_t want = MIN(2 * (uint64_t)wnd, (uint64_t)t->st->cfg.tcp.sndbuf_max);
-	return grow(t, &t->sndbuf, &t->sndq, (uint32_t)want);
+	return grow(t, &t->sndbuf, (uint32_t)want);
 }

@@ -84,6 +84,56 @@ TEST(ring_wraps_and_frees_when_empty)
 	CHECK_EQ(m.blocks, 0); /* idle rings hold no buffer */
 }
 
+/* The buffer grows with the bytes, not to the limit at once: a few bytes
+ * take 4 KiB of a 1 MiB ring; more bytes double it; an out-of-order write
+ * far ahead grows it too, and bytes already held -- the data and the
+ * out-of-order bytes beyond it, wrapped around the old buffer -- keep their
+ * offsets through each growth. A ring that ran dry takes its last size
+ * again when bytes come back. */
+TEST(ring_grows_with_its_bytes)
+{
+	struct mem m;
+	struct ring r = {0};
+	static uint8_t in[200000], out[200000];
+	mem_init(&m, NULL);
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (uint8_t)(i * 7 + i / 251);
+	uint32_t limit = 1u << 20;
+	CHECK_EQ(ring_push(&r, &m, limit, in, 10), 10);
+	CHECK_EQ(m.bytes, 4096u);
+	/* wrap inside the 4 KiB buffer, then hold bytes ahead of the data */
+	CHECK_EQ(ring_push(&r, &m, limit, in + 10, 4000), 4000);
+	ring_consume(&r, &m, 3000, true);
+	CHECK_EQ(ring_push(&r, &m, limit, in + 4010, 2000), 2000); /* 3010 bytes, wrapped */
+	CHECK_EQ(r.cap, 4096u);
+	CHECK_EQ(ring_write_at(&r, &m, limit, r.len + 50, in + 9000, 30), 0); /* ahead, in the 4 KiB */
+	CHECK_EQ(r.cap, 4096u);
+	/* far ahead: the ring grows to hold it, the rest stays where it was */
+	CHECK_EQ(ring_write_at(&r, &m, limit, 100000, in + 100000, 1000), 0);
+	CHECK_EQ(r.cap, 131072u);
+	CHECK_EQ(m.bytes, 131072u);
+	ring_peek(&r, 0, out, 3010);
+	CHECK_MEM(out, in + 3000, 3010);
+	ring_peek(&r, 3010 + 50, out, 30);
+	CHECK_MEM(out, in + 9000, 30);
+	ring_peek(&r, 100000, out, 1000);
+	CHECK_MEM(out, in + 100000, 1000);
+	/* never past the limit: writes beyond it are refused, pushes cut */
+	CHECK_EQ(ring_write_at(&r, &m, limit, limit - 10, in, 20), -ERANGE);
+	ring_consume(&r, &m, r.len, false);
+	CHECK_EQ(m.blocks, 0);
+	/* run dry and filled again: the size it had, at once */
+	CHECK_EQ(ring_push(&r, &m, limit, in, 10), 10);
+	CHECK_EQ(r.cap, 131072u);
+	ring_consume(&r, &m, r.len, false);
+	CHECK_EQ(ring_push(&r, &m, 5000, in, sizeof in), 5000);
+	CHECK_EQ(r.cap, 5000u);
+	ring_peek(&r, 0, out, 5000);
+	CHECK_MEM(out, in, 5000);
+	ring_free(&r, &m);
+	CHECK_EQ(m.bytes, 0u);
+}
+
 struct hitem {
 	struct hnode hn;
 	int key;
