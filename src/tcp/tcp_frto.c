@@ -84,14 +84,6 @@ static void conventional(struct tcb *t)
 	t->ecn_loss_recover = t->recover;
 }
 
-/* A duplicate ACK: no data, no SYN or FIN, SACKs new data or repeats the
- * window (RFC 5681 §2, RFC 6675 §2). */
-static bool dup_ack(const struct tcb *t, const struct tcp_seg *s, uint32_t newly_sacked)
-{
-	return !s->h.payload_len && !(s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) &&
-	       (newly_sacked || ((uint32_t)s->h.wnd << t->snd_wscale) == t->snd_wnd);
-}
-
 /* Step 2: the first ACK that acknowledges new data after the timeout. */
 static void step2(struct tcb *t, const struct tcp_seg *s, uint32_t una)
 {
@@ -143,7 +135,7 @@ static void step3(struct tcb *t, const struct tcp_seg *s, uint32_t una, uint32_t
 		return; /* a late ACK of the retransmission: wait for the next */
 	/* a) a duplicate ACK that acknowledges nothing new below
 	 * RecoveryPoint. Other ACKs (window updates) are ignored. */
-	if (dup_ack(t, s, newly_sacked))
+	if (tcp_is_dup_ack(t, s, newly_sacked))
 		conventional(t);
 }
 
@@ -158,7 +150,7 @@ void tcp_frto_on_ack(struct tcb *t, const struct tcp_seg *s, uint32_t una, uint3
 		/* With SACK, duplicates before it only fill the scoreboard (§3.1
 		 * step 2); without, a duplicate ACK ends F-RTO (§2.1 step 2 a):
 		 * the conventional recovery goes on from where it is */
-		if (!t->sack_ok && dup_ack(t, s, 0))
+		if (!t->sack_ok && tcp_is_dup_ack(t, s, 0))
 			t->frto = 0;
 		return;
 	}

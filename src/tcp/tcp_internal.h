@@ -392,6 +392,9 @@ struct tcp_verdict tcp_sync_input(struct tcb *t, struct tcp_seg *seg);
 void tcp_oow_ack(struct tcb *t);
 void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o);
 
+/* A duplicate ACK (RFC 5681 §2; with SACK, RFC 6675 §2), tcp_sync.c. */
+bool tcp_is_dup_ack(const struct tcb *t, const struct tcp_seg *s, uint32_t newly_sacked);
+
 /* tcp_cwv.c: congestion window validation (RFC 7661). */
 void tcp_cwv_on_ack(struct tcb *t);	     /* new data acknowledged outside recovery */
 void tcp_cwv_on_send(struct tcb *t);	     /* about to send new data */

@@ -291,7 +291,7 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
  * the same window, not a zero-window probe's answer. With SACK, RFC 6675
  * §2: any ACK at SND.UNA that SACKs new data, whatever its window (a Linux
  * receiver's window moves on nearly every ACK while its reader runs). */
-static bool is_dup_ack(const struct tcb *t, const struct tcp_seg *s, uint32_t newly_sacked)
+bool tcp_is_dup_ack(const struct tcb *t, const struct tcp_seg *s, uint32_t newly_sacked)
 {
 	if (s->h.payload_len || (s->h.flags & (SYNACK_TCP_SYN | SYNACK_TCP_FIN)) || t->snd_una == t->snd_max)
 		return false;
@@ -437,7 +437,7 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 	if (t->frto && seq_geq(ack, una))
 		tcp_frto_on_ack(t, s, una, frto_covered, newly); /* RFC 5682 */
 	if (ack == una) {
-		if (is_dup_ack(t, s, newly)) {
+		if (tcp_is_dup_ack(t, s, newly)) {
 			if (t->dupacks < 255)
 				t->dupacks++;
 			if (!t->sack_ok)
