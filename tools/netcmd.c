@@ -276,6 +276,9 @@ int net_opt(const char *cmd, struct net_opts *o, int id, const char *val)
 	case NOPT_COUNTERS:
 		o->counters = true;
 		return 1;
+	case NOPT_NO_OFFLOAD:
+		o->no_offload = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -468,7 +471,12 @@ static int check_in_use(const char *cmd, const synack_stack_config *cfg)
 
 static int open_tun(const char *cmd, const struct net_opts *o, struct net_env *e)
 {
-	synack_tun_config tc = {.name = o->dev, .kind = o->kind, .mtu = o->mtu};
+	/* offloads hand over 64 KiB segments: not through the impairments,
+	 * whose loss, reordering and rate are per MTU-sized frame */
+	synack_tun_config tc = {.name = o->dev,
+				.kind = o->kind,
+				.mtu = o->mtu,
+				.offload = !o->no_offload && !synack_impair_active(&o->imp)};
 	char msg[256];
 	for (int i = 0; i < o->nhost; i++)
 		tc.host_addr[i] = o->host_addr[i];
@@ -501,6 +509,11 @@ static int create_stack(const char *cmd, const struct net_opts *o, struct net_en
 	cfg->rng = synack_os_rng();
 	cfg->tx = e->imp ? synack_impairer_tx : synack_tun_tx;
 	cfg->tx_ctx = e->imp ? (void *)e->imp : (void *)e->tun;
+	if (!e->imp && synack_tun_offloads(e->tun)) {
+		cfg->offload = synack_tun_offloads(e->tun);
+		cfg->tx_meta = synack_tun_tx_meta;
+		cfg->gso_max = 65535;
+	}
 	cfg->ping_log = &e->ping_log;
 	cfg->trace_capacity = o->verbose ? 4096 : 0;
 	e->t0 = synack_clock_now();
@@ -601,6 +614,11 @@ static ssize_t tun_read(void *ctx, uint8_t *buf, size_t cap)
 	return synack_tun_read(ctx, buf, cap);
 }
 
+static ssize_t tun_read_flags(void *ctx, uint8_t *buf, size_t cap, uint32_t *flags)
+{
+	return synack_tun_read_flags(ctx, buf, cap, flags);
+}
+
 int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 {
 	memset(e, 0, sizeof *e);
@@ -617,12 +635,16 @@ int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 	if (!rc && e->verbose)
 		rc = open_trace(cmd, e);
 	if (!rc) {
+		/* 64 KiB: the largest IP packet, what the kernel's GSO hands over too */
 		int err = synack_loop_create(e->st, synack_tun_fd(e->tun), tun_read, e->tun, 65536, &e->loop);
 		if (err < 0) {
 			cli_error(cmd, "cannot create the event loop: %s", strerror(-err));
 			rc = CLI_FAIL;
+		} else if (e->imp) {
+			synack_loop_set_impairer(e->loop, e->imp);
+		} else {
+			synack_loop_set_read_flags(e->loop, tun_read_flags);
 		}
-		synack_loop_set_impairer(e->loop, e->imp);
 	}
 	if (rc)
 		net_env_close(e);

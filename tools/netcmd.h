@@ -22,6 +22,7 @@ enum {
 	NOPT_MTU,
 	NOPT_VERBOSE,
 	NOPT_COUNTERS,
+	NOPT_NO_OFFLOAD,
 	NOPT_FIRST_FREE = 10
 };
 /* The impairment options have ids from 100 (commands stay below). */
@@ -43,7 +44,7 @@ enum {
 #define NET_CLI_OPTS \
 	{"tun", true, NOPT_TUN}, {"tap", true, NOPT_TAP}, {"addr", true, NOPT_ADDR}, \
 	{"host-addr", true, NOPT_HOST_ADDR}, {"gateway", true, NOPT_GATEWAY}, {"mtu", true, NOPT_MTU}, \
-	{"verbose", false, NOPT_VERBOSE}, {"counters", false, NOPT_COUNTERS}, {"loss", true, NOPT_LOSS}, {"burst-loss", true, NOPT_BURST_LOSS}, \
+	{"verbose", false, NOPT_VERBOSE}, {"counters", false, NOPT_COUNTERS}, {"no-offload", false, NOPT_NO_OFFLOAD}, {"loss", true, NOPT_LOSS}, {"burst-loss", true, NOPT_BURST_LOSS}, \
 	{"reorder", true, NOPT_REORDER}, {"reorder-delay", true, NOPT_REORDER_DELAY}, \
 	{"duplicate", true, NOPT_DUPLICATE}, {"corrupt", true, NOPT_CORRUPT}, {"delay", true, NOPT_DELAY}, \
 	{"jitter", true, NOPT_JITTER}, {"rate", true, NOPT_RATE}, {"queue", true, NOPT_QUEUE}, \
@@ -65,6 +66,9 @@ enum {
 	"                       counters at the end\n"                                                       \
 	"  --counters           print the stack's non-zero counters (drops by reason, retransmissions,\n"    \
 	"                       recoveries ...) on standard error at exit, without the rest of -v\n"         \
+	"  --no-offload         (TUN) plain frames: no virtio-net header, so no TCP segmentation or\n"       \
+	"                       checksum offload either way (default: on where the kernel has them,\n"       \
+	"                       off with impairments, which act on MTU-sized frames)\n"                      \
 	"\nImpairments of synack's own frames, each direction alike (synack's sending and its\n"             \
 	"receiving each get them; seeded; counted, printed on standard error at exit). P is a\n"             \
 	"probability: below 1 a fraction, 1 and above (or with '%%') a percentage: 0.01, 1, 1%%.\n"          \
@@ -95,6 +99,7 @@ struct net_opts {
 	uint16_t mtu;
 	bool verbose;
 	bool counters;	   /* --counters (implied by -v) */
+	bool no_offload;   /* --no-offload */
 	synack_impair imp; /* both directions alike */
 	uint64_t impair_seed;
 	bool impair_seed_set;

@@ -29,11 +29,18 @@ typedef struct synack_loop synack_loop;
  * synack_tun_read() has this shape (with a synack_tun * as ctx). */
 typedef ssize_t (*synack_link_read_fn)(void *ctx, uint8_t *buf, size_t cap);
 
+/* The same, with what the link already did for the frame (enum
+ * synack_rx_flags): synack_tun_read_flags() has this shape. */
+typedef ssize_t (*synack_link_read_flags_fn)(void *ctx, uint8_t *buf, size_t cap, uint32_t *flags);
+
 /* Create a loop for the stack `st` whose link is readable on link_fd.
  * Frames are read with `rd` into a buffer of frame_cap bytes. */
 SYNACK_API int synack_loop_create(synack_stack *st, int link_fd, synack_link_read_fn rd, void *rd_ctx,
 				  size_t frame_cap, synack_loop **out);
 SYNACK_API void synack_loop_destroy(synack_loop *l);
+/* Read the link with rdf (same ctx) instead, and hand its flags to
+ * synack_stack_input_flags(). Not with an impairer: it takes plain frames. */
+SYNACK_API void synack_loop_set_read_flags(synack_loop *l, synack_link_read_flags_fn rdf);
 
 /* Watch another descriptor for input (EPOLLIN, EPOLLHUP count as ready).
  * `tag` is what synack_loop_run_once() reports. A descriptor epoll cannot

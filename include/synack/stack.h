@@ -114,6 +114,11 @@ typedef struct synack_stack_config {
 	synack_rng rng;	      /* required */
 	synack_tx_fn tx;      /* required */
 	void *tx_ctx;
+	/* Offloads (enum synack_offload) the link takes through tx_meta
+	 * (called with tx_ctx); 0 (default): none, tx_meta unused. */
+	uint32_t offload;
+	synack_tx_meta_fn tx_meta;
+	uint32_t gso_max; /* TSO: largest IP packet tx_meta takes, mtu..65535 (0: 65535) */
 	synack_allocator allocator;
 	synack_tcp_config tcp;
 	uint32_t trace_capacity;   /* trace records kept (0 = tracing off) */
@@ -146,6 +151,10 @@ SYNACK_API void synack_stack_destroy(synack_stack *st);
  * unwanted frames are dropped and counted (never an error for the caller).
  * The frame is borrowed. */
 SYNACK_API void synack_stack_input(synack_stack *st, const uint8_t *frame, size_t len, synack_time_t now);
+/* The same, with what the link already did for the frame (enum
+ * synack_rx_flags). */
+SYNACK_API void synack_stack_input_flags(synack_stack *st, const uint8_t *frame, size_t len, uint32_t flags,
+					 synack_time_t now);
 /* Advance time to `now` and run every timer that is due (TCP, the
  * neighbour cache's retransmissions and expiry, fragment reassembly). */
 SYNACK_API void synack_stack_poll(synack_stack *st, synack_time_t now);
@@ -195,8 +204,14 @@ SYNACK_API const char *synack_counter_doc(enum synack_counter id);
 /* Sum of all SYNACK_DROP_* counters. */
 SYNACK_API uint64_t synack_stack_drops(const synack_stack *st);
 
-/* Memory currently allocated through the stack's allocator. */
+/* Memory currently allocated through the stack's allocator, including
+ * the large data buffers (64 KiB and more) kept after their connection
+ * gave them back, for the next one: at most 4, 8 MiB in all. A bulk sender
+ * whose send buffer runs dry between writes reuses them instead of mapping
+ * and faulting in megabytes each time. */
 SYNACK_API void synack_stack_memory(const synack_stack *st, size_t *bytes, size_t *blocks);
+/* Give those kept buffers back to the allocator now (as malloc_trim). */
+SYNACK_API void synack_stack_trim(synack_stack *st);
 /* Number of TCBs alive (listeners and connections, TIME-WAIT included). */
 SYNACK_API size_t synack_stack_tcb_count(const synack_stack *st);
 

@@ -37,6 +37,13 @@ typedef struct synack_tun_config {
 	 * set (if mtu != 0) and the addresses added (CAP_NET_ADMIN). */
 	const char *host_addr[SYNACK_TUN_MAX_HOST_ADDRS];
 	uint16_t mtu; /* 0: keep the device's MTU */
+	/* TUN only: take the kernel's offloads (a virtio-net header on every
+	 * frame, IFF_VNET_HDR): received TCP segments of up to 64 KiB with
+	 * their checksum vouched for (synack_tun_read_flags), and TSO and
+	 * checksum offload for what synack sends (synack_tun_tx_meta and
+	 * synack_tun_offloads for the stack's configuration). Falls back to
+	 * the plain mode where the kernel refuses; synack_tun_offloads says. */
+	bool offload;
 } synack_tun_config;
 
 /* Open (attach to, or create) the device; the descriptor is non-blocking.
@@ -65,12 +72,26 @@ SYNACK_API int synack_tun_ifindex(const synack_tun *t);
 /* Read one frame (IP packet for TUN, Ethernet frame for TAP) into buf.
  * Returns its length, -EAGAIN when none is waiting, or another errno. */
 SYNACK_API ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap);
+/* The same with what the kernel did for the frame (enum synack_rx_flags,
+ * for synack_stack_input_flags): with offloads, a TCP segment may be up to
+ * 64 KiB and its checksum only partial; a reader that ignores the flags
+ * must not open the device with offload. */
+SYNACK_API ssize_t synack_tun_read_flags(synack_tun *t, uint8_t *buf, size_t cap, uint32_t *flags);
 /* A synack_tx_fn: write one frame. ctx is the synack_tun. A frame the
  * kernel cannot take now is dropped (-EAGAIN/-ENOBUFS): TCP retransmits. */
 SYNACK_API int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len);
+/* A synack_tx_meta_fn: one frame with offloaded work (a device opened
+ * with offload; -EINVAL otherwise). */
+SYNACK_API int synack_tun_tx_meta(void *ctx, const uint8_t *frame, size_t len, const synack_tx_meta *m);
+/* The offloads (SYNACK_OFFLOAD_*) synack_tun_tx_meta takes: 0 in the
+ * plain mode. For synack_stack_config.offload, with tx_meta =
+ * synack_tun_tx_meta (and gso_max 65535 with TSO). */
+SYNACK_API uint32_t synack_tun_offloads(const synack_tun *t);
 
 typedef struct synack_tun_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_errors;
+	uint64_t rx_errors;		       /* reads too short for the virtio-net header */
+	uint64_t rx_gso_frames, tx_gso_frames; /* TCP segments larger than the MTU, each way */
 } synack_tun_stats;
 SYNACK_API void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out);
 

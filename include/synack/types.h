@@ -57,6 +57,42 @@ typedef struct synack_rng {
  * counts it and carries on: TCP retransmits). */
 typedef int (*synack_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
 
+/* Offloads: work a link does for the stack, as a virtio-net device does
+ * (the TUN driver with IFF_VNET_HDR, include/synack/tun.h). A stack whose
+ * configuration names them hands such packets to its tx_meta function
+ * (synack_stack_config) instead of tx, with a description of the work. */
+enum synack_offload {
+	/* The link completes the TCP checksum: the checksum field holds the
+	 * pseudo-header sum (RFC 9293 §3.1), folded and not complemented, and
+	 * the link adds the bytes from csum_start to the end of the packet. */
+	SYNACK_OFFLOAD_TX_CSUM = 1u << 0,
+	/* TCP segmentation offload: a TCP segment of up to gso_max bytes of IP
+	 * packet whose payload the link cuts into gso_size pieces, each sent
+	 * with a copy of the headers (sequence number, IP length and ID, and
+	 * the checksums adjusted; FIN and PSH on the last piece only, CWR on
+	 * the first). Needs TX_CSUM. Raw IP links only. */
+	SYNACK_OFFLOAD_TSO = 1u << 1,
+};
+typedef struct synack_tx_meta {
+	uint16_t gso_size;    /* TCP payload bytes per piece; 0: one packet as it is */
+	uint16_t csum_start;  /* checksum to complete from this offset (the TCP header); 0: none */
+	uint16_t csum_offset; /* its field's offset from csum_start (16 for TCP) */
+} synack_tx_meta;
+/* A tx function for packets with offloaded work (m says what); 0 or a
+ * negative errno, as synack_tx_fn. */
+typedef int (*synack_tx_meta_fn)(void *ctx, const uint8_t *frame, size_t len, const synack_tx_meta *m);
+
+/* What the link already did for a received packet
+ * (synack_stack_input_flags). */
+enum synack_rx_flags {
+	/* The transport checksum is known good, or was never computed because
+	 * the packet comes from the host's own memory (a virtio-net header's
+	 * DATA_VALID or NEEDS_CSUM): the stack does not verify it. A received
+	 * TCP segment may then also be larger than the MTU (the kernel's GSO
+	 * or GRO). */
+	SYNACK_RX_CSUM_OK = 1u << 0,
+};
+
 /* Optional allocator; NULL members mean malloc/free. */
 typedef struct synack_allocator {
 	void *(*alloc)(void *ctx, size_t size);

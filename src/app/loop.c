@@ -36,6 +36,7 @@ struct synack_loop {
 	synack_stack *st;
 	int epfd, tfd, link_fd;
 	synack_link_read_fn rd;
+	synack_link_read_flags_fn rdf; /* or NULL */
 	void *rd_ctx;
 	uint8_t *buf;
 	size_t cap;
@@ -207,10 +208,17 @@ void synack_loop_set_impairer(synack_loop *l, synack_impairer *im)
 		synack_impairer_set_rx(im, stack_rx, l->st);
 }
 
+void synack_loop_set_read_flags(synack_loop *l, synack_link_read_flags_fn rdf)
+{
+	l->rdf = rdf;
+}
+
 static int drain_link(synack_loop *l)
 {
 	for (int i = 0; i < FRAMES_PER_ROUND; i++) {
-		ssize_t n = l->rd(l->rd_ctx, l->buf, l->cap);
+		uint32_t flags = 0;
+		ssize_t n =
+		    l->rdf ? l->rdf(l->rd_ctx, l->buf, l->cap, &flags) : l->rd(l->rd_ctx, l->buf, l->cap);
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0)
@@ -219,7 +227,7 @@ static int drain_link(synack_loop *l)
 		if (l->im)
 			synack_impairer_rx(l->im, l->buf, (size_t)n, synack_clock_now());
 		else
-			synack_stack_input(l->st, l->buf, (size_t)n, synack_clock_now());
+			synack_stack_input_flags(l->st, l->buf, (size_t)n, flags, synack_clock_now());
 	}
 	return 0;
 }

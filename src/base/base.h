@@ -47,14 +47,32 @@ void synack_debug_fail(const char *file, int line, const char *what) __attribute
 
 /* ---- counted allocator: every block is accounted so tests can assert that
  * everything came back (DESIGN.md principle 3). ---- */
+enum { MEM_CACHE_SLOTS = 4, MEM_CACHE_MIN = 65536, MEM_CACHE_BYTES = 8u << 20 };
 struct mem {
 	synack_allocator a;
 	size_t bytes, blocks;
+	/* large data buffers given back, kept for the next of the same size
+	 * (mem_buf_get); counted in bytes and blocks */
+	struct {
+		void *p;
+		size_t size;
+	} cache[MEM_CACHE_SLOTS];
+	size_t ncache, cached;
 };
 void mem_init(struct mem *m, const synack_allocator *a);
 void *mem_alloc(struct mem *m, size_t size);	 /* zeroed; NULL on failure */
 void *mem_alloc_raw(struct mem *m, size_t size); /* not zeroed (data buffers) */
 void mem_free(struct mem *m, void *p, size_t size);
+/* Data buffers (the rings): like mem_alloc_raw and mem_free, but a freed
+ * buffer of MEM_CACHE_MIN bytes or more is kept (up to MEM_CACHE_SLOTS of
+ * them, MEM_CACHE_BYTES in all) for the next one of the same size. A bulk
+ * sender whose send queue runs dry between the application's writes would
+ * otherwise give megabytes back to the OS and fault them in again each
+ * time: with TSO that was half the CPU of a TUN transfer. mem_buf_drain
+ * frees what is kept (when the stack goes). */
+void *mem_buf_get(struct mem *m, size_t size, size_t *got); /* *got: its size, size..2 * size */
+void mem_buf_put(struct mem *m, void *p, size_t size);
+void mem_buf_drain(struct mem *m);
 
 /* ---- SipHash-2-4 (Aumasson, Bernstein) for ISNs and hash tables ---- */
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);

@@ -14,14 +14,21 @@
 
 enum { RING_FIRST = 4096 };
 
-/* The allocation for `need` bytes: a power of two from RING_FIRST, at
- * most `limit`. */
+/* The allocation for `need` bytes (at most `limit`): a power of two from
+ * RING_FIRST; past `limit`, the limit rounded up to a quarter of that
+ * power of two. Auto-tuning raises a limit in small steps: a ring sized
+ * to the limit exactly grew (and copied what it held) at every one of
+ * them, a few hundred times over a bulk transfer. */
 static uint32_t ring_size(uint32_t need, uint32_t limit)
 {
 	uint64_t size = RING_FIRST;
+	need = MIN(need, limit); /* a hint from a larger limit */
 	while (size < need)
 		size *= 2;
-	return (uint32_t)MIN(size, (uint64_t)limit);
+	if (size <= limit)
+		return (uint32_t)size;
+	uint64_t q = size / 4;
+	return (uint32_t)MIN(size, ((uint64_t)limit + q - 1) / q * q);
 }
 
 /* Room for `need` bytes from the head, within `limit`: allocate or grow.
@@ -32,11 +39,11 @@ static int ring_ensure(struct ring *r, struct mem *m, uint32_t limit, uint32_t n
 		return -EINVAL;
 	need = MIN(need, limit);
 	if (!r->buf) {
-		uint32_t size = ring_size(MAX(need, r->hint), limit);
-		r->buf = mem_alloc_raw(m, size);
+		size_t got;
+		r->buf = mem_buf_get(m, ring_size(MAX(need, r->hint), limit), &got);
 		if (!r->buf)
 			return -ENOMEM;
-		r->cap = size;
+		r->cap = (uint32_t)got;
 		r->head = 0;
 		return 0;
 	}
@@ -102,13 +109,15 @@ int ring_grow(struct ring *r, struct mem *m, uint32_t cap)
 {
 	if (!r->buf || cap <= r->cap)
 		return 0;
-	uint8_t *n = mem_alloc_raw(m, cap);
+	size_t got;
+	uint8_t *n = mem_buf_get(m, cap, &got);
 	if (!n)
 		return -ENOMEM;
+	cap = (uint32_t)got;
 	uint32_t first = r->cap - r->head;
 	memcpy(n, r->buf + r->head, first);
 	memcpy(n + first, r->buf, r->head);
-	mem_free(m, r->buf, r->cap);
+	mem_buf_put(m, r->buf, r->cap);
 	r->buf = n;
 	r->cap = cap;
 	r->head = 0;
@@ -119,7 +128,7 @@ void ring_free(struct ring *r, struct mem *m)
 {
 	if (r->buf)
 		r->hint = r->cap;
-	mem_free(m, r->buf, r->cap);
+	mem_buf_put(m, r->buf, r->cap);
 	r->buf = NULL;
 	r->cap = 0;
 	r->head = 0;

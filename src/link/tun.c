@@ -24,7 +24,23 @@
  * commands close on SIGINT/SIGTERM too; only SIGKILL leaves them behind.
  *
  * Frames. With IFF_NO_PI each read() returns exactly one frame and each
- * write() sends one; the descriptor is non-blocking. */
+ * write() sends one; the descriptor is non-blocking.
+ *
+ * Offloads (cfg->offload, TUN only). IFF_VNET_HDR puts a virtio-net header
+ * (struct virtio_net_hdr, virtio 1.x §5.1.6) in front of every frame both
+ * ways; TUNSETOFFLOAD with TUN_F_CSUM and TUN_F_TSO4/6 tells the kernel we
+ * take packets whose TCP checksum is left partial (NEEDS_CSUM: only the
+ * pseudo-header sum is in the field; the data never left the host's
+ * memory) and TCP segments up to 64 KiB (its GSO). The reader gets them
+ * whole: synack_tun_read_flags() says SYNACK_RX_CSUM_OK and the stack takes
+ * the large segment as one. The other way the kernel takes the same from
+ * us whatever TUNSETOFFLOAD said: synack_tun_tx_meta() writes NEEDS_CSUM
+ * and GSO headers, and the kernel delivers the large segment to its own
+ * TCP as one (as after GRO) or cuts it when it forwards it. A kernel that
+ * refuses IFF_VNET_HDR or the offloads leaves the plain mode; the header
+ * fields are little-endian on this (little-endian) host, the default for a
+ * TUN device. On close an existing device gets its offloads switched off:
+ * the next user may not read virtio-net headers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -39,6 +55,8 @@
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/virtio_net.h>
+#include <sys/uio.h>
 
 #include "synack/tun.h"
 
@@ -53,6 +71,9 @@ struct synack_tun {
 	int kind;
 	int ifindex;
 	uint16_t mtu;
+	bool vnet;	  /* IFF_VNET_HDR: a virtio-net header on every frame */
+	bool rx_offload;  /* TUNSETOFFLOAD succeeded (to be undone on an existing device) */
+	uint32_t offload; /* SYNACK_OFFLOAD_* synack_tun_tx_meta takes */
 	char name[IFNAMSIZ];
 	synack_tun_stats stats;
 	/* What to undo on close, on a device that existed before us (one we
@@ -284,7 +305,7 @@ static void wait_carrier(const char *name)
 	}
 }
 
-static int open_dev(const synack_tun_config *cfg, bool exists)
+static int open_dev(const synack_tun_config *cfg, bool exists, bool vnet)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -292,7 +313,8 @@ static int open_dev(const synack_tun_config *cfg, bool exists)
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", cfg->name);
-	ifr.ifr_flags = (short)((cfg->kind == SYNACK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	ifr.ifr_flags =
+	    (short)((cfg->kind == SYNACK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int err = errno;
 		close(fd);
@@ -300,6 +322,23 @@ static int open_dev(const synack_tun_config *cfg, bool exists)
 			return -EMEDIUMTYPE;
 		return -err;
 	}
+	return fd;
+}
+
+/* cfg->offload: the virtio-net header and the kernel's offloads, or the
+ * plain mode if this kernel refuses them (see the notes above). */
+static int open_offload(synack_tun *t, const synack_tun_config *cfg, bool exists)
+{
+	int fd = open_dev(cfg, exists, true);
+	if (fd == -EINVAL || fd == -EMEDIUMTYPE) /* no IFF_VNET_HDR here: plain */
+		return open_dev(cfg, exists, false);
+	if (fd < 0)
+		return fd;
+	t->vnet = true;
+	t->offload = SYNACK_OFFLOAD_TX_CSUM | SYNACK_OFFLOAD_TSO;
+	unsigned full = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+	if (ioctl(fd, TUNSETOFFLOAD, full) == 0 || ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0)
+		t->rx_offload = true;
 	return fd;
 }
 
@@ -354,7 +393,8 @@ int synack_tun_open(const synack_tun_config *cfg, synack_tun **out)
 	t->kind = cfg->kind;
 	t->existed = exists;
 	snprintf(t->name, sizeof t->name, "%s", cfg->name);
-	t->fd = open_dev(cfg, exists);
+	t->fd = cfg->offload && cfg->kind == SYNACK_TUN ? open_offload(t, cfg, exists)
+							: open_dev(cfg, exists, false);
 	if (t->fd < 0) {
 		err = t->fd;
 		free(t);
@@ -381,6 +421,8 @@ void synack_tun_close(synack_tun *t)
 		return;
 	if (t->existed)
 		unconfigure(t);
+	if (t->fd >= 0 && t->existed && t->rx_offload)
+		(void)ioctl(t->fd, TUNSETOFFLOAD, 0u); /* the next user may read no headers */
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t);
@@ -444,13 +486,39 @@ int synack_tun_ifindex(const synack_tun *t)
 	return t->ifindex;
 }
 
-ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap)
+uint32_t synack_tun_offloads(const synack_tun *t)
 {
+	return t->offload;
+}
+
+/* What the kernel's virtio-net header says about a received frame. */
+static uint32_t rx_flags(synack_tun *t, const struct virtio_net_hdr *h)
+{
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		t->stats.rx_gso_frames++;
+	if (h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		return SYNACK_RX_CSUM_OK;
+	return 0;
+}
+
+ssize_t synack_tun_read_flags(synack_tun *t, uint8_t *buf, size_t cap, uint32_t *flags)
+{
+	struct virtio_net_hdr h;
+	struct iovec iov[2] = {{&h, sizeof h}, {buf, cap}};
+	size_t hl = t->vnet ? sizeof h : 0;
+	*flags = 0;
 	for (;;) {
-		ssize_t n = read(t->fd, buf, cap);
+		ssize_t n = t->vnet ? readv(t->fd, iov, 2) : read(t->fd, buf, cap);
+		if (n >= 0 && (size_t)n < hl) {
+			t->stats.rx_errors++; /* the kernel always writes the header */
+			return -EPROTO;
+		}
 		if (n >= 0) {
+			n -= (ssize_t)hl;
 			t->stats.rx_frames++;
 			t->stats.rx_bytes += (uint64_t)n;
+			if (t->vnet)
+				*flags = rx_flags(t, &h);
 			return n;
 		}
 		if (errno != EINTR)
@@ -458,14 +526,19 @@ ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap)
 	}
 }
 
-int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len)
+ssize_t synack_tun_read(synack_tun *t, uint8_t *buf, size_t cap)
 {
-	synack_tun *t = ctx;
+	uint32_t flags;
+	return synack_tun_read_flags(t, buf, cap, &flags);
+}
+
+static int tx_iov(synack_tun *t, const struct iovec *iov, int n, size_t hl)
+{
 	for (;;) {
-		ssize_t n = write(t->fd, frame, len);
-		if (n >= 0) {
+		ssize_t w = n == 1 ? write(t->fd, iov[0].iov_base, iov[0].iov_len) : writev(t->fd, iov, n);
+		if (w >= 0) {
 			t->stats.tx_frames++;
-			t->stats.tx_bytes += (uint64_t)n;
+			t->stats.tx_bytes += (uint64_t)w - hl;
 			return 0;
 		}
 		if (errno != EINTR) {
@@ -473,6 +546,43 @@ int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len)
 			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 		}
 	}
+}
+
+int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+	synack_tun *t = ctx;
+	struct virtio_net_hdr h = {.flags = 0, .gso_type = VIRTIO_NET_HDR_GSO_NONE};
+	struct iovec iov[2] = {{&h, sizeof h}, {(void *)frame, len}};
+	if (!t->vnet)
+		return tx_iov(t, iov + 1, 1, 0);
+	return tx_iov(t, iov, 2, sizeof h);
+}
+
+int synack_tun_tx_meta(void *ctx, const uint8_t *frame, size_t len, const synack_tx_meta *m)
+{
+	synack_tun *t = ctx;
+	struct virtio_net_hdr h = {.flags = 0, .gso_type = VIRTIO_NET_HDR_GSO_NONE};
+	size_t start = m->csum_start;
+	if (!t->vnet || start + 20 > len || (m->gso_size && !start)) {
+		t->stats.tx_errors++;
+		return -EINVAL; /* work this device cannot take: the stack's configuration is wrong */
+	}
+	if (start) {
+		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h.csum_start = (uint16_t)start;
+		h.csum_offset = m->csum_offset;
+	}
+	if (m->gso_size) {
+		const uint8_t *tcp = frame + start;
+		h.gso_type = (frame[0] >> 4) == 6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+		if (tcp[13] & 0x80) /* CWR: on the first piece only (RFC 3168 §6.1.2) */
+			h.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+		h.gso_size = m->gso_size;
+		h.hdr_len = (uint16_t)(start + (size_t)(tcp[12] >> 4) * 4);
+		t->stats.tx_gso_frames++;
+	}
+	struct iovec iov[2] = {{&h, sizeof h}, {(void *)frame, len}};
+	return tx_iov(t, iov, 2, sizeof h);
 }
 
 void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out)

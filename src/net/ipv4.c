@@ -115,7 +115,8 @@ static void ipv4_deliver(synack_stack *st, const struct wire_ipv4 *ip)
 			    .ttl = ip->ttl,
 			    .ecn = ip->tos & WIRE_ECN_MASK,
 			    .l4 = ip->payload,
-			    .l4_len = ip->payload_len};
+			    .l4_len = ip->payload_len,
+			    .csum_ok = st->net->rx_csum_ok};
 	if (ip->proto == WIRE_PROTO_ICMP) {
 		icmp_input(st, ip);
 		return;
@@ -135,6 +136,7 @@ static void ipv4_fragment(synack_stack *st, const struct wire_ipv4 *ip, const ui
 		stack_drop(st, SYNACK_DROP_IP_FRAGMENT);
 		return;
 	}
+	st->net->rx_csum_ok = false; /* the link vouched for this piece, not the others */
 	struct frag_key k = {
 	    .family = SYNACK_AF_INET, .proto = ip->proto, .id = ip->id, .src = ip->src, .dst = ip->dst};
 	struct frag_in in = {.offset = ip->frag & WIRE_IPV4_OFFMASK,

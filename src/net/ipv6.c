@@ -173,7 +173,8 @@ static void upper(synack_stack *st, const struct ip6_pkt *p, uint8_t next, const
 				    .ttl = ip->hop_limit,
 				    .ecn = ip->tclass & WIRE_ECN_MASK,
 				    .l4 = l4,
-				    .l4_len = len};
+				    .l4_len = len,
+				    .csum_ok = st->net->rx_csum_ok};
 		up->input(st, &rx);
 		return;
 	}
@@ -196,6 +197,7 @@ static void fragment(synack_stack *st, const struct ip6_pkt *p, const struct wir
 		stack_drop(st, SYNACK_DROP_IP_FRAGMENT);
 		return;
 	}
+	st->net->rx_csum_ok = false; /* the link vouched for this piece, not the others */
 	const uint8_t *start = p->ip->payload - WIRE_IPV6_HDR;
 	struct frag_key k = {.family = SYNACK_AF_INET6,
 			     .proto = x->next,

@@ -61,6 +61,16 @@ int net_config_check(const synack_stack_config *cfg)
 		return -EINVAL; /* RFC 791: every host takes 68-byte packets */
 	if (cfg->link == SYNACK_LINK_ETHERNET && !mac_ok(cfg->mac))
 		return -EINVAL; /* a group or all-zero MAC cannot be a station's */
+	/* offloads: known bits, a function to take them and a raw IP link
+	 * (the Ethernet path and its neighbour queue carry no metadata); TSO
+	 * needs the checksum offload and room for at least one MTU */
+	if ((cfg->offload & ~(uint32_t)(SYNACK_OFFLOAD_TX_CSUM | SYNACK_OFFLOAD_TSO)) ||
+	    (cfg->offload && (!cfg->tx_meta || cfg->link != SYNACK_LINK_RAW_IP)))
+		return -EINVAL;
+	if ((cfg->offload & SYNACK_OFFLOAD_TSO) &&
+	    (!(cfg->offload & SYNACK_OFFLOAD_TX_CSUM) || cfg->gso_max > 65535 ||
+	     (cfg->gso_max && cfg->gso_max < cfg->mtu)))
+		return -EINVAL;
 	int err = v4_check(cfg);
 	return err ? err : v6_check(cfg);
 }
@@ -98,7 +108,7 @@ int net_init(synack_stack *st)
 	if (!n)
 		return -ENOMEM;
 	st->net = n;
-	n->txbuf = mem_alloc(&st->mem, NET_HEADROOM + (size_t)st->cfg.mtu);
+	n->txbuf = mem_alloc(&st->mem, net_txbuf_size(st));
 	n->icmp_tokens = 10;
 	n->icmp_refill = st->now;
 	frag_limits_default(&lim);
@@ -115,7 +125,7 @@ void net_fini(synack_stack *st)
 		return;
 	neigh_fini(st);
 	frag_table_destroy(n->frag);
-	mem_free(&st->mem, n->txbuf, NET_HEADROOM + (size_t)st->cfg.mtu);
+	mem_free(&st->mem, n->txbuf, net_txbuf_size(st));
 	mem_free(&st->mem, n, sizeof *n);
 	st->net = NULL;
 }
@@ -168,13 +178,15 @@ static void ip_input(synack_stack *st, const uint8_t *frame, size_t len)
 	}
 }
 
-void net_input(synack_stack *st, const uint8_t *frame, size_t len)
+void net_input(synack_stack *st, const uint8_t *frame, size_t len, uint32_t flags)
 {
 	stack_count(st, SYNACK_CNT_LINK_IN);
+	st->net->rx_csum_ok = (flags & SYNACK_RX_CSUM_OK) != 0;
 	if (net_is_ethernet(st))
 		eth_input(st, frame, len);
 	else
 		ip_input(st, frame, len);
+	st->net->rx_csum_ok = false;
 }
 
 /* Network timers: the neighbour cache, then reassembly deadlines. */

@@ -52,6 +52,7 @@ struct net_rx {
 		      * fragment for a reassembled IPv4 datagram */
 	const uint8_t *l4;
 	size_t l4_len;
+	bool csum_ok; /* SYNACK_RX_CSUM_OK: the link vouches for the transport checksum */
 };
 
 /* An upper protocol's entry points (the BSD protosw): what arrives for IP
@@ -67,7 +68,8 @@ enum { NET_PROTO_MAX = 4 };
 
 /* The network layer's state (st->net). */
 struct net {
-	uint8_t *txbuf; /* one outgoing frame: NET_HEADROOM + MTU bytes */
+	uint8_t *txbuf;	 /* one outgoing frame: net_txbuf_size() bytes */
+	bool rx_csum_ok; /* the frame being input has SYNACK_RX_CSUM_OK */
 	uint16_t ip_id;
 	uint32_t ip6_id; /* Identification of the last IPv6 fragmented packet sent */
 	synack_addr ll6; /* IPv6 link-local address; family NONE when IPv6 is off */
@@ -93,8 +95,9 @@ int net_proto_add(synack_stack *st, const struct net_proto *p);
 const struct net_proto *net_proto_find(const synack_stack *st, uint8_t proto);
 /* Announce ourselves on the link once created (RFC 5227 §3 on Ethernet). */
 void net_start(synack_stack *st);
-/* One frame from the link (Ethernet or raw IP, as configured). */
-void net_input(synack_stack *st, const uint8_t *frame, size_t len);
+/* One frame from the link (Ethernet or raw IP, as configured), with what
+ * the link did for it (enum synack_rx_flags). */
+void net_input(synack_stack *st, const uint8_t *frame, size_t len, uint32_t flags);
 /* Network timers (neighbour cache, reassembly) and their next deadline. */
 void net_poll(synack_stack *st);
 synack_time_t net_next_deadline(const synack_stack *st);
@@ -115,12 +118,36 @@ static inline size_t net_l4_mtu(const synack_stack *st, const synack_addr *dst)
 {
 	return st->cfg.mtu - net_ip_hdr(dst);
 }
+/* TSO (SYNACK_OFFLOAD_TSO): the largest IP packet tx_meta takes. */
+static inline size_t net_gso_max(const synack_stack *st)
+{
+	if (!(st->cfg.offload & SYNACK_OFFLOAD_TSO))
+		return st->cfg.mtu;
+	return st->cfg.gso_max ? st->cfg.gso_max : 65535;
+}
+/* The frame buffer: headroom and the largest packet built in it. */
+static inline size_t net_txbuf_size(const synack_stack *st)
+{
+	size_t g = net_gso_max(st);
+	return NET_HEADROOM + (g > st->cfg.mtu ? g : st->cfg.mtu);
+}
+/* The largest L4 message (TCP header included) to dst the link cuts
+ * into MTU-sized packets itself (TSO); net_l4_mtu without it. */
+static inline size_t net_l4_gso_max(const synack_stack *st, const synack_addr *dst)
+{
+	return net_gso_max(st) - net_ip_hdr(dst);
+}
 /* A builder for an outgoing L4 message to dst: the frame buffer after the
  * IP header, its capacity what one frame to dst carries
  * (net_l4_mtu). Valid until net_send(). */
 static inline struct bbuf net_l4_buffer(synack_stack *st, const synack_addr *dst)
 {
 	return bbuf_make(st->net->txbuf + NET_HEADROOM + net_ip_hdr(dst), net_l4_mtu(st, dst));
+}
+/* net_l4_buffer for a message of up to net_l4_gso_max bytes (TSO). */
+static inline struct bbuf net_l4_gso_buffer(synack_stack *st, const synack_addr *dst)
+{
+	return bbuf_make(st->net->txbuf + NET_HEADROOM + net_ip_hdr(dst), net_l4_gso_max(st, dst));
 }
 /* Prepend the IP header to the message built in l4 (from net_l4_buffer)
  * and send the frame. Returns 0, the link's negative errno (counted), or
@@ -134,6 +161,12 @@ struct net_ip_opts {
 	uint8_t ttl, tos;
 	uint8_t ecn; /* the ECN field (WIRE_ECN_*, RFC 3168 §5): the transport
 		      * chooses it per packet (§6.1.2); tos's low bits are not used */
+	/* Offloaded work (SYNACK_OFFLOAD_*): the link completes the TCP
+	 * checksum (the field holds the pseudo-header sum), and cuts the
+	 * payload into gso_size pieces (0: one packet; the message may then be
+	 * up to net_l4_gso_max, built in net_l4_gso_buffer). */
+	bool csum_partial;
+	uint16_t gso_size;
 };
 /* net_send with those fields; o may be NULL (the defaults). */
 int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,
@@ -168,8 +201,10 @@ int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_a
 /* Send the Ethernet frame at frame[0..len) after writing its header
  * (frame has NET_HEADROOM bytes before the payload at frame + 14). */
 int net_eth_tx(synack_stack *st, uint8_t *frame, const uint8_t *dst_mac, uint16_t type, size_t payload_len);
-/* Hand a frame to the link (counted on failure). */
+/* Hand a frame to the link (counted on failure); m: offloaded work for
+ * tx_meta, or NULL. */
 int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len);
+int net_link_tx_meta(synack_stack *st, const uint8_t *frame, size_t len, const synack_tx_meta *m);
 /* ICMP error token bucket: true if one more error may be sent now. */
 bool net_icmp_rate_ok(synack_stack *st);
 

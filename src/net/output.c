@@ -54,6 +54,14 @@ int net_tx_overflow(synack_stack *st)
 	return -EMSGSIZE;
 }
 
+int net_link_tx_meta(synack_stack *st, const uint8_t *frame, size_t len, const synack_tx_meta *m)
+{
+	int err = m ? st->cfg.tx_meta(st->cfg.tx_ctx, frame, len, m) : st->cfg.tx(st->cfg.tx_ctx, frame, len);
+	if (err < 0)
+		stack_count(st, SYNACK_CNT_TX_ERRORS);
+	return err < 0 ? err : 0;
+}
+
 int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len)
 {
 	int err = st->cfg.tx(st->cfg.tx_ctx, frame, len);
@@ -117,11 +125,13 @@ static bool next_hop(const synack_stack *st, const synack_addr *dst, synack_addr
 	return true;
 }
 
-/* Send the IP packet at buf + NET_HEADROOM (ip_len bytes) towards dst. */
-static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, size_t ip_len)
+/* Send the IP packet at buf + NET_HEADROOM (ip_len bytes) towards dst;
+ * m: work offloaded to the link (raw IP links only), or NULL. */
+static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, size_t ip_len,
+		     const synack_tx_meta *m)
 {
 	if (!net_is_ethernet(st)) {
-		int err = net_link_tx(st, buf + NET_HEADROOM, ip_len);
+		int err = net_link_tx_meta(st, buf + NET_HEADROOM, ip_len, m);
 		if (!err)
 			stack_count(st, SYNACK_CNT_IP_OUT);
 		return err;
@@ -159,7 +169,9 @@ int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *d
 	struct bbuf b = bbuf_make(st->net->txbuf + NET_HEADROOM, net_ip_hdr(dst));
 	uint8_t ttl = o && o->ttl ? o->ttl : st->cfg.ttl;
 	bool v6 = dst->family == SYNACK_AF_INET6;
-	if (!bbuf_ok(l4) || l4->p != b.p + b.cap || l4->len > net_l4_mtu(st, dst))
+	bool gso = o && o->gso_size;
+	if (!bbuf_ok(l4) || l4->p != b.p + b.cap ||
+	    l4->len > (gso ? net_l4_gso_max(st, dst) : net_l4_mtu(st, dst)))
 		return net_tx_overflow(st);
 	if (v6) /* RFC 8200 §3: Hop Limit from the configured default */
 		wire_ipv6_emit(&b, src, dst, proto, ttl, l4->len);
@@ -171,7 +183,11 @@ int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *d
 		return net_tx_overflow(st);
 	if (o && (o->tos || o->ecn))
 		set_tos(b.p, v6, (uint8_t)((o->tos & 0xfc) | (o->ecn & 3)));
-	return ip_output(st, dst, st->net->txbuf, b.len + l4->len);
+	synack_tx_meta m = {0};
+	if (o && o->csum_partial) /* the transport header follows ours; TCP's checksum is at 16 */
+		m = (synack_tx_meta){
+		    .gso_size = o->gso_size, .csum_start = (uint16_t)b.len, .csum_offset = 16};
+	return ip_output(st, dst, st->net->txbuf, b.len + l4->len, m.csum_start ? &m : NULL);
 }
 
 int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
@@ -238,7 +254,7 @@ static int send_fragment(synack_stack *st, const synack_addr *src, const synack_
 	copy_span(&b, off, n, hdr, hlen, body);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
-	return ip_output(st, dst, st->net->txbuf, b.len);
+	return ip_output(st, dst, st->net->txbuf, b.len, NULL);
 }
 
 int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,

@@ -92,6 +92,7 @@ void synack_stack_destroy(synack_stack *st)
 	tcp_stack_fini(st);
 	net_fini(st);
 	mem_free(&st->mem, st->trace, st->cfg.trace_capacity * sizeof *st->trace);
+	mem_buf_drain(&st->mem);
 	struct mem m = st->mem;
 	mem_free(&m, st, sizeof *st);
 }
@@ -104,8 +105,14 @@ static void advance(synack_stack *st, synack_time_t now)
 
 void synack_stack_input(synack_stack *st, const uint8_t *frame, size_t len, synack_time_t now)
 {
+	synack_stack_input_flags(st, frame, len, 0, now);
+}
+
+void synack_stack_input_flags(synack_stack *st, const uint8_t *frame, size_t len, uint32_t flags,
+			      synack_time_t now)
+{
 	advance(st, now);
-	net_input(st, frame, len);
+	net_input(st, frame, len, flags);
 	net_poll(st);
 	tcp_poll(st); /* timers that are due, and output the input made possible */
 }
@@ -149,6 +156,11 @@ uint64_t synack_stack_drops(const synack_stack *st)
 	for (int i = SYNACK_DROP_FIRST_ + 1; i < SYNACK_DROP_LAST_; i++)
 		sum += st->counters[i];
 	return sum;
+}
+
+void synack_stack_trim(synack_stack *st)
+{
+	mem_buf_drain(&st->mem);
 }
 
 void synack_stack_memory(const synack_stack *st, size_t *bytes, size_t *blocks)

@@ -142,26 +142,41 @@ uint32_t tcp_seg_mss_sack(const struct tcb *t)
 }
 
 /* Build the segment in the frame buffer: header, options, len bytes of the
- * send queue from offset off, checksum. Returns the header (for the trace)
- * in *h and the builder; on overflow the builder says so. */
-static struct bbuf build_segment(struct tcb *t, struct wire_tcp *h, uint32_t off, uint32_t len)
+ * send queue from offset off, checksum (only the pseudo-header's when the
+ * link completes it). A TSO segment (gso) may be larger than one frame.
+ * Returns the header (for the trace) in *h and the builder; on overflow
+ * the builder says so. */
+static struct bbuf build_segment(struct tcb *t, struct wire_tcp *h, uint32_t off, uint32_t len, bool gso,
+				 bool partial)
 {
-	struct bbuf b = net_l4_buffer(t->st, &t->remote.addr);
+	struct bbuf b =
+	    gso ? net_l4_gso_buffer(t->st, &t->remote.addr) : net_l4_buffer(t->st, &t->remote.addr);
 	if (!wire_tcp_emit(&b, h, len))
 		return b;
 	uint8_t *data = bbuf_reserve(&b, len);
 	if (data && len)
 		ring_peek(&t->sndq, off, data, len);
-	if (bbuf_ok(&b))
+	if (bbuf_ok(&b) && partial)
+		wire_tcp_set_partial_csum(b.p, b.len, &t->local.addr, &t->remote.addr);
+	else if (bbuf_ok(&b))
 		wire_tcp_set_csum(b.p, b.len, &t->local.addr, &t->remote.addr);
 	return b;
 }
+
+static int emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len, uint32_t gso_size);
 
 /* Send one segment: seq, flags, and len bytes of the send queue from
  * offset off. Every segment but a RST answering nothing carries ACK once
  * synchronized. Returns 0, the link's error, or -EMSGSIZE (counted) if the
  * segment would not fit one frame: the caller sized it wrongly. */
 int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
+{
+	return emit(t, seq, flags, off, len, 0);
+}
+
+/* tcp_emit; gso_size != 0: a TSO segment of len > gso_size bytes, which
+ * the link cuts into gso_size pieces (SYNACK_OFFLOAD_TSO). */
+static int emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len, uint32_t gso_size)
 {
 	synack_stack *st = t->st;
 	struct wire_tcp h;
@@ -183,11 +198,14 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 		h.wnd = (uint16_t)MIN(wnd >> t->rcv_wscale, 65535u);
 	if (flags & SYNACK_TCP_RST)
 		h.wnd = 0;
-	struct bbuf b = build_segment(t, &h, off, len);
+	bool partial = (st->cfg.offload & SYNACK_OFFLOAD_TX_CSUM) != 0;
+	struct bbuf b = build_segment(t, &h, off, len, gso_size != 0, partial);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
 	trace_out(st, t->id, &t->local, &t->remote, &h, len);
 	stack_count(st, SYNACK_CNT_TCP_OUT);
+	if (gso_size)
+		stack_count(st, SYNACK_CNT_TCP_TSO_OUT);
 	if (flags & SYNACK_TCP_RST)
 		stack_count(st, SYNACK_CNT_TCP_RESETS_SENT);
 	if (h.flags & SYNACK_TCP_ACK) {
@@ -204,7 +222,11 @@ int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t 
 			t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt + offered);
 	}
 	/* IP_TTL, IP_TOS; the ECN codepoint tcp_ecn_out() chose */
-	struct net_ip_opts ip = {.ttl = t->ip_ttl, .tos = t->ip_tos, .ecn = ecn};
+	struct net_ip_opts ip = {.ttl = t->ip_ttl,
+				 .tos = t->ip_tos,
+				 .ecn = ecn,
+				 .csum_partial = partial,
+				 .gso_size = (uint16_t)gso_size};
 	return net_send_opts(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &ip, &b);
 }
 
@@ -382,6 +404,25 @@ static void idle_restart(struct tcb *t)
 	tcp_cwv_on_send(t);
 }
 
+/* TSO (SYNACK_OFFLOAD_TSO): how much new data one segment the link cuts
+ * into mss pieces carries, given avail = MIN(unsent, usable): whole
+ * pieces, and a short last one only where the data ends (as a sender
+ * without TSO would send them); at most what fits net_l4_gso_max beside
+ * the header. 0 when not worth it (one piece or less, retransmissions). */
+static uint32_t tso_len(const struct tcb *t, uint32_t avail, uint32_t unsent, uint32_t mss)
+{
+	if (!(t->st->cfg.offload & SYNACK_OFFLOAD_TSO) || avail <= mss || t->snd_nxt != t->snd_max)
+		return 0;
+	struct wire_tcp_opts o;
+	fill_options(t, SYNACK_TCP_ACK, &o);
+	uint32_t room =
+	    (uint32_t)(net_l4_gso_max(t->st, &t->remote.addr) - WIRE_TCP_HDR - wire_tcp_opts_len(&o));
+	uint32_t len = MIN(avail, room);
+	if (len < unsent)
+		len -= len % mss;
+	return len > mss ? len : 0;
+}
+
 bool tcp_send_data(struct tcb *t, bool force)
 {
 	skip_sacked(t);
@@ -391,6 +432,9 @@ bool tcp_send_data(struct tcb *t, bool force)
 	uint32_t len = MIN(MIN(unsent, usable), mss);
 	if (len == 0 || (!force && !may_send(t, len, unsent, mss)))
 		return false;
+	uint32_t tso = tso_len(t, MIN(unsent, usable), unsent, mss);
+	if (tso)
+		len = tso;
 	if (seq_lt(t->snd_nxt, t->snd_max) && t->sacked.n) {
 		uint32_t seq = t->snd_nxt;
 		tcp_sack_skip(t, &seq, &len); /* stop at the next SACKed range */
@@ -412,7 +456,7 @@ bool tcp_send_data(struct tcb *t, bool force)
 	} else {
 		t->bytes_sent += len;
 	}
-	tcp_emit(t, t->snd_nxt, flags, off, len);
+	emit(t, t->snd_nxt, flags, off, len, tso ? mss : 0);
 	t->last_send = tnow(t);
 	if (!t->rtt_timing && !rexmit) {
 		t->rtt_timing = 1;

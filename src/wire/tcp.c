@@ -225,6 +225,12 @@ size_t wire_tcp_emit(struct bbuf *b, struct wire_tcp *t, size_t payload_len)
 	return hl;
 }
 
+void wire_tcp_set_partial_csum(uint8_t *seg, size_t len, const synack_addr *src, const synack_addr *dst)
+{
+	uint32_t s = wire_pseudo_sum(src, dst, WIRE_PROTO_TCP, (uint32_t)len);
+	wr16(seg + 16, (uint16_t)~wire_csum_finish(s));
+}
+
 void wire_tcp_set_csum(uint8_t *seg, size_t len, const synack_addr *src, const synack_addr *dst)
 {
 	wr16(seg + 16, 0);

@@ -325,5 +325,9 @@ size_t wire_tcp_opts_len(const struct wire_tcp_opts *o);
 size_t wire_tcp_emit(struct bbuf *b, struct wire_tcp *t, size_t payload_len);
 /* Compute and store the checksum of the segment seg[0..len) (header+data). */
 void wire_tcp_set_csum(uint8_t *seg, size_t len, const synack_addr *src, const synack_addr *dst);
+/* For a link that completes the checksum (SYNACK_OFFLOAD_TX_CSUM, a
+ * virtio-net NEEDS_CSUM packet): the pseudo-header sum alone, folded and
+ * not complemented, which the link's sum over the segment finishes. */
+void wire_tcp_set_partial_csum(uint8_t *seg, size_t len, const synack_addr *src, const synack_addr *dst);
 
 #endif

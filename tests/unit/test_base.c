@@ -121,17 +121,63 @@ TEST(ring_grows_with_its_bytes)
 	/* never past the limit: writes beyond it are refused, pushes cut */
 	CHECK_EQ(ring_write_at(&r, &m, limit, limit - 10, in, 20), -ERANGE);
 	ring_consume(&r, &m, r.len, false);
-	CHECK_EQ(m.blocks, 0);
-	/* run dry and filled again: the size it had, at once */
+	CHECK_EQ(m.blocks, 1); /* kept for reuse (64 KiB and more) */
+	CHECK_EQ(m.ncache, 1u);
+	/* run dry and filled again: the size it had, at once, the same block */
 	CHECK_EQ(ring_push(&r, &m, limit, in, 10), 10);
 	CHECK_EQ(r.cap, 131072u);
+	CHECK_EQ(m.blocks, 1);
+	CHECK_EQ(m.ncache, 0u);
 	ring_consume(&r, &m, r.len, false);
+	mem_buf_drain(&m);
+	CHECK_EQ(m.bytes, 0u);
+	/* a limit that is no power of two: rounded up to a quarter of the
+	 * next one (5000 -> 6144 of 8192), so a limit auto-tuning raises in
+	 * small steps does not reallocate at each */
 	CHECK_EQ(ring_push(&r, &m, 5000, in, sizeof in), 5000);
-	CHECK_EQ(r.cap, 5000u);
+	CHECK_EQ(r.cap, 6144u);
 	ring_peek(&r, 0, out, 5000);
 	CHECK_MEM(out, in, 5000);
+	CHECK_EQ(ring_push(&r, &m, 5100, in + 5000, 100), 100); /* the limit creeps up: no new block */
+	CHECK_EQ(r.cap, 6144u);
 	ring_free(&r, &m);
 	CHECK_EQ(m.bytes, 0u);
+}
+
+TEST(mem_keeps_a_few_large_buffers)
+{
+	struct mem m;
+	size_t got;
+	mem_init(&m, NULL);
+	void *small = mem_buf_get(&m, 4096, &got);
+	mem_buf_put(&m, small, 4096); /* below MEM_CACHE_MIN: freed */
+	CHECK_EQ(m.blocks, 0);
+	void *b[MEM_CACHE_SLOTS + 1];
+	for (size_t i = 0; i <= MEM_CACHE_SLOTS; i++)
+		b[i] = mem_buf_get(&m, (size_t)65536 << (i % 2), &got);
+	for (size_t i = 0; i <= MEM_CACHE_SLOTS; i++)
+		mem_buf_put(&m, b[i], (size_t)65536 << (i % 2));
+	/* one too many: the smallest kept one went */
+	CHECK_EQ(m.ncache, (size_t)MEM_CACHE_SLOTS);
+	CHECK_EQ(m.blocks, (size_t)MEM_CACHE_SLOTS);
+	CHECK_EQ(m.cached, (size_t)2 * 65536 + 2 * 131072);
+	/* a request takes the smallest that fits, up to twice its size */
+	void *p = mem_buf_get(&m, 100000, &got);
+	CHECK_EQ(got, 131072u);
+	mem_buf_put(&m, p, got);
+	p = mem_buf_get(&m, 30000, &got); /* 64 KiB would be more than twice: a new block */
+	CHECK_EQ(got, 30000u);
+	mem_free(&m, p, got);
+	/* never more than MEM_CACHE_BYTES, never one larger than that */
+	p = mem_buf_get(&m, MEM_CACHE_BYTES + 1, &got);
+	mem_buf_put(&m, p, got);
+	CHECK_EQ(m.ncache, (size_t)MEM_CACHE_SLOTS);
+	p = mem_buf_get(&m, MEM_CACHE_BYTES / 2, &got);
+	mem_buf_put(&m, p, got);
+	CHECK(m.cached <= MEM_CACHE_BYTES);
+	mem_buf_drain(&m);
+	CHECK_EQ(m.bytes, 0u);
+	CHECK_EQ(m.blocks, 0);
 }
 
 struct hitem {

@@ -55,7 +55,11 @@ TEST(transfer_and_graceful_close_frees_everything)
 	CHECK_EQ(synack_stack_tcb_count(sim.stack[1]), 0);
 	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(121));
 	CHECK_EQ(synack_stack_tcb_count(sim.stack[0]), 0);
-	size_t now0, now1;
+	size_t now0, now1, kept;
+	synack_stack_memory(sim.stack[0], NULL, &kept);
+	CHECK(kept > base0 + 2); /* the 1 MiB transfer's rings, kept for reuse */
+	synack_stack_trim(sim.stack[0]);
+	synack_stack_trim(sim.stack[1]);
 	synack_stack_memory(sim.stack[0], NULL, &now0);
 	synack_stack_memory(sim.stack[1], NULL, &now1);
 	CHECK(now0 <= base0 + 2); /* hash buckets and timer heap may stay */
