@@ -494,12 +494,16 @@ static bool send_fin(struct tcb *t)
 }
 
 /* RFC 9293 §3.8.6.2.2: a window update is worth sending when the window
- * grows by two segments or half the buffer. */
+ * grows by two segments or half the buffer, and (as Linux's
+ * tcp_cleanup_rbuf) by at least what the peer may still send: while the
+ * offered window is wide open, the ACKs that data segments earn carry the
+ * growth anyway, and an application reading in small pieces would
+ * otherwise send an update for every read or two. */
 static bool window_update_due(const struct tcb *t)
 {
 	uint32_t wnd = tcp_rcv_window(t);
 	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	uint32_t step = MIN(t->rcvbuf / 2, 2u * t->mss);
+	uint32_t step = MAX(MIN(t->rcvbuf / 2, 2u * t->mss), adv);
 	return wnd > adv && wnd - adv >= step;
 }
 
