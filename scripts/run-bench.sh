@@ -27,6 +27,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/synack-bench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 figs=$tmp/figures
+linebuf=
+command -v stdbuf >/dev/null 2>&1 && linebuf="stdbuf -oL"
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 [ -n "$cpu" ] || cpu=$(uname -m)
@@ -51,10 +53,12 @@ for name in $ONLY; do
 	fi
 	# -k: if the benchmark ignores SIGTERM, kill it; its children die with
 	# it (PR_SET_PDEATHSIG) and its sockets are closed by the kernel. Its
-	# stdout goes on through tee, live; its status comes back in a file.
+	# stdout goes on through tee, a line at a time as on a terminal
+	# (stdbuf: stdio would buffer it whole in a pipe); its status comes
+	# back in a file.
 	rm -f "$tmp/rc"
 	{
-		BUILD=$BUILD timeout -k 5 "$TIMEOUT" "$bin"
+		BUILD=$BUILD $linebuf timeout -k 5 "$TIMEOUT" "$bin"
 		echo $? >"$tmp/rc"
 	} | tee -a "$figs"
 	rc=$(cat "$tmp/rc" 2>/dev/null || echo 1)
