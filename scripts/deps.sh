@@ -29,7 +29,9 @@ mode=${1:-}
 #   ncat socat curl python3 iputils-ping
 #              the kernel-side peers of the interop test: nc-like clients and
 #              servers, an HTTP client for `synack serve --http`, Python socket
-#              checks (half-close, ECONNRESET, 200 connections, TCP_INFO), ping
+#              checks (half-close, ECONNRESET, 200 connections, TCP_INFO), ping;
+#              python3 also reads the SVG files of test-sim-plot.sh and
+#              test-bench-chart.sh (xml.etree: well-formed, where things are)
 #   clang-format  the format check of make test (clang-format 14 on Debian 12)
 #   openssl gnutls-bin
 #              real TLS peers for the TLS interop test (s_server, s_client,
