@@ -103,6 +103,22 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/libsynack-internal.a $(LIBS) $(BENCH_LIBS_$*)
 
+# bench/lwip also links lwIP, Debian's liblwip-dev (pkg-config name lwip),
+# which only `make bench` installs: no other target builds this binary, so
+# `make`, `make tests` and `make test` never need it. Its headers come in
+# with -isystem (their warnings are not ours). It links libsynack.a, whose
+# internal names are local, not libsynack-internal.a: synack's tcp_output,
+# tcp_input ... would otherwise take the place of lwIP's (the synack side
+# uses the public API only). Recursive `=`: pkg-config runs only when this
+# recipe does.
+LWIP_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags lwip 2>/dev/null || echo -I/usr/include/lwip))
+LWIP_LIBS = $(shell pkg-config --libs lwip 2>/dev/null || echo -llwip)
+$(BUILD)/bench/lwip: bench/lwip.c $(wildcard bench/*.h) $(BUILD)/libsynack.a
+	@mkdir -p $(dir $@)
+	@pkg-config --exists lwip 2>/dev/null || [ -f /usr/include/lwip/lwip/tcp.h ] || { \
+		echo "bench/lwip: lwIP not found: install liblwip-dev (make bench does: scripts/deps.sh bench)" >&2; exit 1; }
+	$(CC) $(CFLAGS) $(LWIP_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsynack.a $(LIBS) $(LWIP_LIBS)
+
 # examples/ (see docs/API.md): built as an application builds them, with
 # the public headers only (no -Isrc, no _GNU_SOURCE) and the installed
 # library, libsynack.a. `make examples`; run by `make test`.

@@ -42,9 +42,12 @@ mode=${1:-}
 #              (-m statistic): this kernel has no netem qdisc
 #   hping3     the spoofed SYN flood of tests/scripts/test-synflood.sh and of
 #              the synflood benchmark (bench/synflood.sh)
+#   liblwip-dev  lwIP 2.1.3 (headers, liblwip.so, pkg-config file lwip.pc):
+#              the baseline of bench/lwip.c, lwIP's raw API beside synack on
+#              the same CRR and stream jobs; only `make bench` builds it
 # The TCP benchmarks (scripts/run-bench.sh, bench/*.c) need only the compiler
-# and coreutils; their kernel baselines read /proc and pin themselves to a
-# core with sched_setaffinity.
+# and coreutils (bench/lwip.c also liblwip-dev, above); their kernel
+# baselines read /proc and pin themselves to a core with sched_setaffinity.
 demo_pkgs=(gcc make libc6-dev libssl-dev)
 test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2
 	ncat socat curl python3 iputils-ping iptables clang-format openssl gnutls-bin wrk hping3)
@@ -53,8 +56,9 @@ test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf ip
 # bench/synflood.sh floods with hping3; the TLS benchmarks link their
 # baselines, libssl (libssl-dev, above) and GnuTLS (libgnutls28-dev), and
 # bench/https.sh runs nginx against `synack serve --tls` with wrk as the
-# client and a certificate made by openssl req
-bench_pkgs=("${demo_pkgs[@]}" iproute2 python3 hping3 libgnutls28-dev nginx wrk openssl)
+# client and a certificate made by openssl req; bench/lwip.c links lwIP
+# (liblwip-dev) and finds it with pkg-config (pkgconf)
+bench_pkgs=("${demo_pkgs[@]}" iproute2 python3 hping3 libgnutls28-dev nginx wrk openssl liblwip-dev pkgconf)
 
 case "$mode" in
 demo) want=("${demo_pkgs[@]}") ;;
