@@ -127,7 +127,8 @@ int main(void)
 	    .buf = (uint32_t)env_long("BENCH_STREAM_BUF", 4 << 20),
 	    .autotune = 1,
 	    .mtu = env_long("BENCH_STREAM_MTU", 65535),
-	    .note = " (kernel loopback: 65536)",
+	    .offload = (int)env_long("BENCH_STREAM_OFFLOAD", 1),
+	    .note = " (kernel loopback: mtu 65536, checksums offloaded)",
 	};
 	long reps = env_long("BENCH_REPEAT", 3);
 	fprintf(stderr, "# stream: %ld MiB, both ends pinned to CPU %d, best of %ld\n", mb, cpu, reps);

@@ -33,6 +33,7 @@ struct stream_opts {
 	const char *note; /* appended to the settings note line */
 	int half_close;	  /* 1: SHUT_WR once the last byte is queued, as the kernel
 			     sender of bench/stream.c ends (FIN pushes Nagle's tail) */
+	int offload;	  /* 1: the link takes checksums and TSO, as the kernel's loopback */
 };
 
 struct stream {
@@ -128,6 +129,8 @@ static int stream_setup(struct stream *b, const struct stream_opts *o, uint64_t 
 			cfg[i].tcp.sndbuf_max = cfg[i].tcp.rcvbuf_max = 0;
 		if (o->mtu > 0)
 			cfg[i].mtu = (uint16_t)o->mtu;
+		if (o->offload)
+			cfg[i].offload = SYNACK_OFFLOAD_TX_CSUM | SYNACK_OFFLOAD_TSO;
 	}
 	b->t0 = wall_sec();
 	int rc = synack_sim_init(&b->sim, 1, NULL, &cfg[0], &cfg[1]);
@@ -144,8 +147,8 @@ static int stream_setup(struct stream *b, const struct stream_opts *o, uint64_t 
 		synack_sim_destroy(&b->sim);
 		return -1;
 	}
-	fprintf(stderr, "# %s: synack sndbuf=rcvbuf=%u mtu=%ld%s\n", o->tag, o->buf,
-		o->mtu > 0 ? o->mtu : 1500L, o->note);
+	fprintf(stderr, "# %s: synack sndbuf=rcvbuf=%u mtu=%ld offload=%s%s\n", o->tag, o->buf,
+		o->mtu > 0 ? o->mtu : 1500L, o->offload ? "csum+tso" : "none", o->note);
 	return 0;
 }
 

@@ -37,6 +37,9 @@ typedef struct synack_memlink synack_memlink;
 
 /* Called by synack_memlink_deliver() for each frame that arrives at a port. */
 typedef void (*synack_rx_fn)(void *ctx, const uint8_t *frame, size_t len, synack_time_t now);
+/* The same with what the link did for the frame (enum synack_rx_flags). */
+typedef void (*synack_rx_flags_fn)(void *ctx, const uint8_t *frame, size_t len, uint32_t flags,
+				   synack_time_t now);
 
 typedef struct synack_link_stats {
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops, bytes;
@@ -49,10 +52,19 @@ SYNACK_API int synack_memlink_create(uint64_t seed, const synack_impair *dir0, c
 SYNACK_API void synack_memlink_destroy(synack_memlink *l);
 /* Who receives frames arriving at port `port` (0 or 1). */
 SYNACK_API void synack_memlink_attach(synack_memlink *l, int port, synack_rx_fn rx, void *ctx);
+/* The same, for a receiver that takes the frames' flags (offloads). */
+SYNACK_API void synack_memlink_attach_flags(synack_memlink *l, int port, synack_rx_flags_fn rxf, void *ctx);
 /* The tx function and its ctx for sending from port `port`:
  *   cfg.tx = synack_memlink_tx; cfg.tx_ctx = synack_memlink_port(l, 0); */
 SYNACK_API void *synack_memlink_port(synack_memlink *l, int port);
 SYNACK_API int synack_memlink_tx(void *port, const uint8_t *frame, size_t len);
+/* A synack_tx_meta_fn (SYNACK_OFFLOAD_TX_CSUM and _TSO), as the kernel's
+ * loopback: the frame travels as it is, and a receiver attached with
+ * synack_memlink_attach_flags gets SYNACK_RX_CSUM_OK for a partial
+ * checksum, since memory has nothing to verify it against; on a direction
+ * that corrupts frames the checksum is completed before the damage and
+ * verified as usual. A TSO segment arrives whole (as after GRO). */
+SYNACK_API int synack_memlink_tx_meta(void *port, const uint8_t *frame, size_t len, const synack_tx_meta *m);
 /* Set the link's clock (frames sent now are stamped with it). */
 SYNACK_API void synack_memlink_set_time(synack_memlink *l, synack_time_t now);
 /* Deliver every frame due at or before now (sets the clock first). Returns

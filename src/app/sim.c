@@ -4,9 +4,9 @@
 
 #include "synack/sim.h"
 
-static void sim_rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t now)
+static void sim_rx(void *ctx, const uint8_t *frame, size_t len, uint32_t flags, synack_time_t now)
 {
-	synack_stack_input(ctx, frame, len, now);
+	synack_stack_input_flags(ctx, frame, len, flags, now);
 }
 
 int synack_sim_init(synack_sim *s, uint64_t seed, const synack_impair *impair,
@@ -31,12 +31,14 @@ int synack_sim_init(synack_sim *s, uint64_t seed, const synack_impair *impair,
 		cfg.rng.ctx = &s->rng[i];
 		cfg.tx = synack_memlink_tx;
 		cfg.tx_ctx = synack_memlink_port(s->link, i);
+		if (cfg.offload) /* the link takes them, as the kernel's loopback */
+			cfg.tx_meta = synack_memlink_tx_meta;
 		err = synack_stack_create(&cfg, 0, &s->stack[i]);
 		if (err) {
 			synack_sim_destroy(s);
 			return err;
 		}
-		synack_memlink_attach(s->link, i, sim_rx, s->stack[i]);
+		synack_memlink_attach_flags(s->link, i, sim_rx, s->stack[i]);
 	}
 	return 0;
 }

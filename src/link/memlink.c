@@ -47,6 +47,19 @@
  * each other with zero delay cannot spin forever: the rest stays due and
  * next_deadline() says so.
  *
+ * Frames of more than POOL_MIN bytes are allocated at MAX_FRAME and kept
+ * on a free list (POOL_MAX of them) for the next: a bulk transfer's 64 KiB
+ * frames made glibc grow and trim its heap, with page faults, at every one.
+ *
+ * Offloads (synack_memlink_tx_meta), as the kernel's loopback: a frame
+ * whose TCP checksum was left partial, or a TSO segment, travels as it is
+ * and reaches a receiver attached with synack_memlink_attach_flags marked
+ * SYNACK_RX_CSUM_OK: the link is memory, there is nothing to verify the
+ * checksum against. Except where the direction corrupts frames: there the
+ * link completes the checksum before the damage, and the receiver checks
+ * it as usual. Impairments act on the frame as sent (a TSO segment is lost
+ * whole).
+ *
  * Stats per direction: sent counts every frame offered to tx;
  * sent + duplicated = delivered + lost + queue_drops + in flight. bytes
  * counts bytes delivered. */
@@ -60,13 +73,16 @@
 
 #define DEFAULT_QUEUE_LIMIT 4096u
 #define MAX_FRAME	    65535u
+#define POOL_MIN	    2048u
+#define POOL_MAX	    64u
 #define DELIVER_BUDGET	    (1u << 20)
 #define DIR1_SEED_MIX	    0x6a09e667f3bcc909ull
 
 struct mframe {
 	struct link_timed at; /* first: the heap holds pointers to it */
 	uint32_t len;
-	uint8_t dir; /* the sending port */
+	uint8_t dir;   /* the sending port */
+	uint8_t flags; /* enum synack_rx_flags for the receiver */
 	uint8_t data[];
 };
 
@@ -74,6 +90,7 @@ struct mport {
 	synack_memlink *link;
 	int index;
 	synack_rx_fn rx;
+	synack_rx_flags_fn rxf; /* or NULL */
 	void *ctx;
 };
 
@@ -96,6 +113,8 @@ struct synack_memlink {
 	struct link_timed **heap;
 	size_t len, cap;
 	synack_pcap *pcap;
+	struct mframe *pool[POOL_MAX]; /* free frames of MAX_FRAME bytes */
+	size_t npool;
 };
 
 /* ---- the heap, ordered by (when, seq) ---- */
@@ -159,6 +178,8 @@ void synack_memlink_destroy(synack_memlink *l)
 		return;
 	for (size_t i = 0; i < l->len; i++)
 		free(l->heap[i]);
+	while (l->npool)
+		free(l->pool[--l->npool]);
 	free(l->heap);
 	free(l);
 }
@@ -168,6 +189,16 @@ void synack_memlink_attach(synack_memlink *l, int port, synack_rx_fn rx, void *c
 	if (!l || (port != 0 && port != 1))
 		return;
 	l->port[port].rx = rx;
+	l->port[port].rxf = NULL;
+	l->port[port].ctx = ctx;
+}
+
+void synack_memlink_attach_flags(synack_memlink *l, int port, synack_rx_flags_fn rxf, void *ctx)
+{
+	if (!l || (port != 0 && port != 1))
+		return;
+	l->port[port].rx = NULL;
+	l->port[port].rxf = rxf;
 	l->port[port].ctx = ctx;
 }
 
@@ -196,15 +227,28 @@ static synack_time_t serialise(struct mdir *d, synack_time_t now, size_t len)
 	return link_serialise(d->imp.rate_bps, &d->busy_until, &d->busy_rem, now, len);
 }
 
-static struct mframe *frame_new(int dir, const uint8_t *bytes, size_t len)
+static struct mframe *frame_new(synack_memlink *l, int dir, const uint8_t *bytes, size_t len, uint8_t flags)
 {
-	struct mframe *f = malloc(sizeof(*f) + len);
+	struct mframe *f;
+	if (len > POOL_MIN && l->npool)
+		f = l->pool[--l->npool];
+	else
+		f = malloc(sizeof(*f) + (len > POOL_MIN ? MAX_FRAME : len));
 	if (!f)
 		return NULL;
 	f->len = (uint32_t)len;
 	f->dir = (uint8_t)dir;
+	f->flags = flags;
 	memcpy(f->data, bytes, len);
 	return f;
+}
+
+static void frame_free(synack_memlink *l, struct mframe *f)
+{
+	if (f->len > POOL_MIN && l->npool < POOL_MAX)
+		l->pool[l->npool++] = f;
+	else
+		free(f);
 }
 
 /* Stamp and queue a copy; takes f (freed on failure). */
@@ -213,7 +257,7 @@ static int enqueue(synack_memlink *l, struct mdir *d, struct mframe *f, synack_t
 	f->at.when = when;
 	f->at.seq = l->seq++;
 	if (heap_push(l, f) < 0) {
-		free(f);
+		frame_free(l, f);
 		return -ENOMEM;
 	}
 	d->in_flight++;
@@ -243,7 +287,7 @@ static void maybe_duplicate(synack_memlink *l, struct mdir *d, const struct mfra
 {
 	if (!fa->dup || d->in_flight >= d->limit)
 		return;
-	struct mframe *dup = frame_new(orig->dir, orig->data, orig->len);
+	struct mframe *dup = frame_new(l, orig->dir, orig->data, orig->len, orig->flags);
 	if (!dup)
 		return;
 	synack_time_t t = fifo_time(d, link_time_add(arrive, fa->jitter[1]));
@@ -251,11 +295,11 @@ static void maybe_duplicate(synack_memlink *l, struct mdir *d, const struct mfra
 		d->st.duplicated++;
 }
 
-static int put_on_wire(synack_memlink *l, int dir, const uint8_t *bytes, size_t len,
+static int put_on_wire(synack_memlink *l, int dir, const uint8_t *bytes, size_t len, uint8_t flags,
 		       const struct link_fate *fa, synack_time_t arrive)
 {
 	struct mdir *d = &l->dir[dir];
-	struct mframe *f = frame_new(dir, bytes, len);
+	struct mframe *f = frame_new(l, dir, bytes, len, flags);
 	if (!f) {
 		d->st.queue_drops++;
 		return -ENOMEM;
@@ -273,11 +317,60 @@ static int put_on_wire(synack_memlink *l, int dir, const uint8_t *bytes, size_t 
 	return 0;
 }
 
+/* A copy of the frame with its partial TCP checksum (the pseudo-header
+ * sum at start + offset) completed over start..len: RFC 1071 arithmetic. */
+static int complete_csum(const uint8_t *frame, size_t len, const synack_tx_meta *m, uint8_t **out)
+{
+	size_t at = (size_t)m->csum_start + m->csum_offset;
+	if (at + 2 > len)
+		return -EINVAL;
+	uint8_t *c = malloc(len);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, frame, len);
+	uint64_t s = 0;
+	for (size_t i = m->csum_start; i + 1 < len; i += 2)
+		s += (uint32_t)(c[i] << 8 | c[i + 1]);
+	if ((len - m->csum_start) & 1)
+		s += (uint32_t)c[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	c[at] = (uint8_t)(~s >> 8);
+	c[at + 1] = (uint8_t)~s;
+	*out = c;
+	return 0;
+}
+
+static int tx(struct mport *pt, const uint8_t *frame, size_t len, uint8_t flags);
+
+int synack_memlink_tx_meta(void *port, const uint8_t *frame, size_t len, const synack_tx_meta *m)
+{
+	struct mport *pt = port;
+	if (!pt || !frame || len == 0 || !m)
+		return -EINVAL;
+	if (!m->csum_start)
+		return tx(pt, frame, len, 0);
+	if (!(pt->link->dir[pt->index].imp.corrupt > 0))
+		return tx(pt, frame, len, SYNACK_RX_CSUM_OK);
+	uint8_t *c;
+	int err = complete_csum(frame, len, m, &c);
+	if (err)
+		return err;
+	err = tx(pt, c, len, 0);
+	free(c);
+	return err;
+}
+
 int synack_memlink_tx(void *port, const uint8_t *frame, size_t len)
 {
 	struct mport *pt = port;
 	if (!pt || !frame || len == 0)
 		return -EINVAL;
+	return tx(pt, frame, len, 0);
+}
+
+static int tx(struct mport *pt, const uint8_t *frame, size_t len, uint8_t flags)
+{
 	if (len > MAX_FRAME)
 		return -EMSGSIZE;
 	synack_memlink *l = pt->link;
@@ -299,7 +392,7 @@ int synack_memlink_tx(void *port, const uint8_t *frame, size_t len)
 		d->st.lost++;
 		return 0;
 	}
-	return put_on_wire(l, pt->index, frame, len, &fa, arrive);
+	return put_on_wire(l, pt->index, frame, len, flags, &fa, arrive);
 }
 
 /* ---- delivery ---- */
@@ -318,7 +411,9 @@ static void deliver_one(synack_memlink *l, struct mframe *f)
 	d->st.delivered++;
 	d->st.bytes += f->len;
 	l->now = f->at.when;
-	if (to->rx)
+	if (to->rxf)
+		to->rxf(to->ctx, f->data, f->len, f->flags, f->at.when);
+	else if (to->rx)
 		to->rx(to->ctx, f->data, f->len, f->at.when);
 }
 
@@ -331,7 +426,7 @@ size_t synack_memlink_deliver(synack_memlink *l, synack_time_t now)
 	while (n < DELIVER_BUDGET && l->len && l->heap[0]->when <= now) {
 		struct mframe *f = heap_pop(l); /* off the heap before rx may grow it */
 		deliver_one(l, f);
-		free(f);
+		frame_free(l, f);
 		n++;
 	}
 	l->now = now;
