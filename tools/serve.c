@@ -278,7 +278,9 @@ static bool drain(struct sconn *s)
 {
 	uint8_t junk[4096];
 	for (;;) {
-		ssize_t n = c_recv(s, junk, sizeof junk);
+		/* synack's TCP drops them where they are, no copy (MSG_TRUNC) */
+		ssize_t n = s->c && !s->ts ? synack_tcp_recv_ex(s->c, NULL, SIZE_MAX, SYNACK_TCP_RECV_TRUNC)
+					   : c_recv(s, junk, sizeof junk);
 		if (n == -EAGAIN)
 			return true;
 		if (n == 0) {
@@ -733,7 +735,7 @@ static void service_one(struct server *srv, struct sconn *s, uint32_t ev)
 	}
 	if (s->ts && !tls_step(srv, s))
 		return;
-	if (!s->buf && srv->mode != M_SOURCE && !(s->buf = malloc(BUF))) { /* --source needs none */
+	if (!s->buf && srv->mode != M_SOURCE && srv->mode != M_DISCARD && !(s->buf = malloc(BUF))) {
 		conn_end(srv, s, false);
 		return;
 	}

@@ -72,9 +72,19 @@ SYNACK_API ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len);
 SYNACK_API ssize_t synack_tcp_recv(synack_tcp *c, void *buf, size_t len);
 /* synack_tcp_recv with flags: PEEK copies without consuming (no window
  * update); WAITALL returns -EAGAIN (taking nothing) until len bytes are
- * there, unless end of file or an error comes first (then what is there). */
-enum { SYNACK_TCP_RECV_PEEK = 1, SYNACK_TCP_RECV_WAITALL = 2 };
+ * there, unless end of file or an error comes first (then what is there);
+ * TRUNC consumes up to len bytes without copying them (buf may be NULL), as
+ * Linux's MSG_TRUNC on a TCP socket: with synack_tcp_recv_view, a receive
+ * with no copy at all. */
+enum { SYNACK_TCP_RECV_PEEK = 1, SYNACK_TCP_RECV_WAITALL = 2, SYNACK_TCP_RECV_TRUNC = 4 };
 SYNACK_API ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags);
+/* Zero-copy receive: *data points at the next received bytes inside the
+ * receive buffer; returns how many are there in one piece (the buffer is a
+ * ring: call again after consuming them for the rest), 0 at end of file,
+ * -EAGAIN or the connection's error as synack_tcp_recv. Nothing is
+ * consumed: SYNACK_TCP_RECV_TRUNC does that. The pointer is valid until the
+ * next call into the stack. */
+SYNACK_API ssize_t synack_tcp_recv_view(synack_tcp *c, const uint8_t **data);
 
 enum { SYNACK_SHUT_RD = 1, SYNACK_SHUT_WR = 2, SYNACK_SHUT_RDWR = 3 };
 /* SHUT_WR sends FIN after queued data; receiving continues (half-close). */

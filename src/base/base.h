@@ -106,6 +106,9 @@ struct ring {
 	uint32_t hint; /* the size it had when last freed: a ring that runs dry
 			* between bursts takes that again, not RING_FIRST */
 };
+/* The bytes from offset off on in one piece: their start in *p, their
+ * count (up to the wrap or the end) returned. */
+uint32_t ring_view(const struct ring *r, uint32_t off, const uint8_t **p);
 /* Append up to n bytes; returns how many fit (cap - len). */
 uint32_t ring_push(struct ring *r, struct mem *m, uint32_t cap, const void *src, uint32_t n);
 /* Write n bytes at offset off >= len (beyond the data, for out-of-order

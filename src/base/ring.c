@@ -94,6 +94,16 @@ void ring_peek(const struct ring *r, uint32_t off, void *dst, uint32_t n)
 	memcpy(out + first, r->buf, n - first);
 }
 
+uint32_t ring_view(const struct ring *r, uint32_t off, const uint8_t **p)
+{
+	*p = NULL;
+	if (off >= r->len)
+		return 0;
+	uint32_t pos = (r->head + off) % r->cap;
+	*p = r->buf + pos;
+	return MIN(r->len - off, r->cap - pos);
+}
+
 void ring_consume(struct ring *r, struct mem *m, uint32_t n, bool keep)
 {
 	if (n > r->len)

@@ -307,7 +307,8 @@ ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags)
 		return -EAGAIN;
 	if (avail && len) {
 		uint32_t n = (uint32_t)MIN(len, (size_t)avail);
-		ring_peek(&t->rcvq, 0, buf, n);
+		if (!(flags & SYNACK_TCP_RECV_TRUNC))
+			ring_peek(&t->rcvq, 0, buf, n);
 		if (flags & SYNACK_TCP_RECV_PEEK)
 			return n;
 		ring_consume(&t->rcvq, &t->st->mem, n, t->ooo.n > 0);
@@ -316,6 +317,24 @@ ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags)
 			tcp_output(t); /* maybe a window update */
 		return n;
 	}
+	if (t->error)
+		return t->error;
+	if (t->peer_fin || t->state == SYNACK_TCP_CLOSED)
+		return 0;
+	return -EAGAIN;
+}
+
+ssize_t synack_tcp_recv_view(synack_tcp *c, const uint8_t **data)
+{
+	struct tcb *t = T(c);
+	*data = NULL;
+	if (t->state == SYNACK_TCP_LISTEN)
+		return -EINVAL;
+	if (t->rd_shut)
+		return 0;
+	uint32_t avail = t->rcvq.len - t->syn_held;
+	if (avail)
+		return MIN(ring_view(&t->rcvq, 0, data), avail);
 	if (t->error)
 		return t->error;
 	if (t->peer_fin || t->state == SYNACK_TCP_CLOSED)

@@ -128,7 +128,8 @@ static int cut_tx(void *ctx, const uint8_t *f, size_t len, const synack_tx_meta 
 		return -EINVAL;
 	}
 	/* the field holds the pseudo-header sum of the whole segment */
-	uint16_t want = (uint16_t)~wire_csum_finish(wire_pseudo_sum(&src, &dst, WIRE_PROTO_TCP, (uint32_t)(len - start)));
+	uint16_t want =
+	    (uint16_t)~wire_csum_finish(wire_pseudo_sum(&src, &dst, WIRE_PROTO_TCP, (uint32_t)(len - start)));
 	if (rd16(f + start + 16) != want)
 		cut.bad++;
 	size_t data = len - hl, step = m->gso_size ? m->gso_size : data;
