@@ -379,6 +379,7 @@ static int check_run(struct run *R, const size_t base[2], char *why, size_t whyl
 		       -1;
 	for (int i = 0; i < 2; i++) {
 		size_t blocks;
+		synack_stack_trim(st[i]); /* the data buffers kept for reuse go too */
 		synack_stack_memory(st[i], NULL, &blocks);
 		/* two tables' buckets and the timer heap stay */
 		if (blocks > base[i] + 3)
