@@ -170,8 +170,8 @@ static int crr_setup(struct crr *b, const char *tag, int offload)
 		cfg[i].addr = synack_addr_ipv4(10, 0, 0, (uint8_t)(i + 1));
 		cfg[i].prefix_len = 24;
 		/* room for every TIME-WAIT TCB a run can leave behind */
-		if (cfg[i].tcp.max_connections < 1u << 20)
-			cfg[i].tcp.max_connections = 1u << 20;
+		if (cfg[i].tcp.max_connections < 1u << 21)
+			cfg[i].tcp.max_connections = 1u << 21; /* and a million idle (crr_1m) */
 		if (offload)
 			cfg[i].offload = SYNACK_OFFLOAD_TX_CSUM | SYNACK_OFFLOAD_TSO;
 	}
@@ -192,13 +192,76 @@ static int crr_setup(struct crr *b, const char *tag, int offload)
 	return 0;
 }
 
-/* Connections per second for synack over n connections (after CRR_WARMUP),
- * or a negative value on failure. */
-static double synack_crr(const char *tag, long n, int offload)
+#define CRR_IDLE_PORT	  9000
+#define CRR_IDLE_PER_PORT 50000
+#define CRR_IDLE_BATCH	  4096
+
+/* Open `idle` connections beside the job, established and accepted, that
+ * stay idle through it (crr_1m: every per-segment operation must cost the
+ * same with a million of them). Clients bind explicit ports 1024.. towards
+ * listeners CRR_IDLE_PORT + i / CRR_IDLE_PER_PORT, so the job's ephemeral
+ * ports stay free. The handles are kept (and freed with the sim). 0 or -1. */
+static int crr_open_idle(struct crr *b, long idle)
+{
+	synack_endpoint remote = {.addr = synack_addr_ipv4(10, 0, 0, 2)};
+	synack_endpoint local = {.addr = synack_addr_ipv4(10, 0, 0, 1)};
+	long opened = 0, connected = 0, accepted = 0;
+	for (long i = 0; i < idle; i += CRR_IDLE_PER_PORT) {
+		synack_tcp *l;
+		remote.port = (uint16_t)(CRR_IDLE_PORT + i / CRR_IDLE_PER_PORT);
+		int rc = synack_tcp_listen(b->sim.stack[1], &remote, 4096, &l);
+		if (rc < 0)
+			return crr_fail(b, "idle listen", rc), -1;
+	}
+	while (!b->failed && accepted < idle) {
+		for (long end = opened + CRR_IDLE_BATCH; opened < idle && opened < end; opened++) {
+			synack_tcp *c;
+			remote.port = (uint16_t)(CRR_IDLE_PORT + opened / CRR_IDLE_PER_PORT);
+			local.port = (uint16_t)(1024 + opened % CRR_IDLE_PER_PORT);
+			int rc = synack_tcp_connect(b->sim.stack[0], &remote, &local, &c);
+			if (rc < 0)
+				return crr_fail(b, "idle connect", rc), -1;
+		}
+		synack_sim_step(&b->sim, crr_clock(b));
+		synack_tcp *s, *a;
+		uint32_t ev;
+		while ((s = synack_stack_next_event(b->sim.stack[0], &ev)) != NULL) {
+			connected += !!(ev & SYNACK_EV_CONNECTED);
+			if (ev & (SYNACK_EV_RESET | SYNACK_EV_ERROR))
+				crr_fail(b, "idle client", synack_tcp_error(s));
+		}
+		while ((s = synack_stack_next_event(b->sim.stack[1], &ev)) != NULL)
+			while (synack_tcp_accept(s, &a) == 0)
+				accepted++;
+	}
+	/* what is left of the handshakes (the last ACKs) */
+	while (!b->failed && connected < idle && synack_sim_step(&b->sim, crr_clock(b))) {
+		synack_tcp *s;
+		uint32_t ev;
+		while ((s = synack_stack_next_event(b->sim.stack[0], &ev)) != NULL)
+			connected += !!(ev & SYNACK_EV_CONNECTED);
+	}
+	return b->failed ? -1 : 0;
+}
+
+/* Connections per second for synack over n connections (after CRR_WARMUP)
+ * with `idle` idle connections open beside them, or a negative value on
+ * failure. */
+static double synack_crr_idle(const char *tag, long n, int offload, long idle)
 {
 	static struct crr b;
 	if (crr_setup(&b, tag, offload) < 0)
 		return -1;
+	if (idle > 0) {
+		double t = wall_sec();
+		if (crr_open_idle(&b, idle) < 0) {
+			synack_sim_destroy(&b.sim);
+			return -1;
+		}
+		fprintf(stderr, "# %s: %ld idle connections open (%.1f s), %zu + %zu TCBs\n", tag, idle,
+			wall_sec() - t, synack_stack_tcb_count(b.sim.stack[0]),
+			synack_stack_tcb_count(b.sim.stack[1]));
+	}
 	crr_pump(&b, CRR_WARMUP);
 	double t0 = wall_sec();
 	crr_pump(&b, CRR_WARMUP + n);
@@ -213,6 +276,11 @@ static double synack_crr(const char *tag, long n, int offload)
 	synack_tcp_close(b.lis);
 	synack_sim_destroy(&b.sim);
 	return b.failed ? -1 : n / secs;
+}
+
+static double synack_crr(const char *tag, long n, int offload)
+{
+	return synack_crr_idle(tag, n, offload, 0);
 }
 
 #endif
