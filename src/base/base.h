@@ -300,21 +300,28 @@ static inline struct brd brd_vec(struct brd *r, unsigned width)
 	return brd_sub(r, n);
 }
 
-/* ---- intrusive chained hash table keyed by a 64-bit hash. ---- */
+/* ---- hash table of nodes keyed by a 64-bit hash: open addressing,
+ * linear probing, the hash kept in the slot beside the node pointer, so a
+ * lookup reads the slot array and touches only the node it finds (with a
+ * million connections, following a chain through cold TCBs was a cache
+ * miss each). ---- */
 struct hnode {
-	struct hnode *next;
 	uint64_t hash;
 };
+struct hslot {
+	uint64_t hash;
+	struct hnode *n; /* NULL: empty */
+};
 struct htab {
-	struct hnode **b;
-	uint32_t mask; /* buckets - 1 (power of two), 0 when unallocated */
+	struct hslot *s;
+	uint32_t mask; /* slots - 1 (power of two), 0 when unallocated */
 	uint32_t count;
 };
 int htab_insert(struct htab *t, struct mem *m, struct hnode *n, uint64_t hash);
-void htab_remove(struct htab *t, struct hnode *n);
+void htab_remove(struct htab *t, struct mem *m, struct hnode *n);
 /* First node with this hash (iterate with htab_next for collisions). */
 struct hnode *htab_first(const struct htab *t, uint64_t hash);
-struct hnode *htab_next(struct hnode *n, uint64_t hash);
+struct hnode *htab_next(const struct htab *t, struct hnode *n, uint64_t hash);
 void htab_free(struct htab *t, struct mem *m);
 
 #endif

@@ -138,7 +138,7 @@ struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const syn
 	if (t && ep_equal(&t->remote, remote) && ep_equal(&t->local, local))
 		return t;
 	uint64_t h = tuple_hash(st, local, remote);
-	for (struct hnode *n = htab_first(&ts->conns, h); n; n = htab_next(n, h)) {
+	for (struct hnode *n = htab_first(&ts->conns, h); n; n = htab_next(&ts->conns, n, h)) {
 		t = container_of(n, struct tcb, hn);
 		if (ep_equal(&t->local, local) && ep_equal(&t->remote, remote))
 			return ts->last = t;
@@ -150,7 +150,8 @@ struct tcb *tcb_lookup_listener(synack_stack *st, const synack_endpoint *local)
 {
 	uint64_t h = port_hash(st, local->port);
 	struct tcb *wild = NULL;
-	for (struct hnode *n = htab_first(&tcps(st)->listeners, h); n; n = htab_next(n, h)) {
+	for (struct hnode *n = htab_first(&tcps(st)->listeners, h); n;
+	     n = htab_next(&tcps(st)->listeners, n, h)) {
 		struct tcb *t = container_of(n, struct tcb, hn);
 		if (t->local.port != local->port)
 			continue;
@@ -317,7 +318,7 @@ void tcb_free(struct tcb *t)
 	unlink_child(t);
 	tcb_ev_unlink(t);
 	if (t->in_table)
-		htab_remove(t->state == SYNACK_TCP_LISTEN ? &ts->listeners : &ts->conns, &t->hn);
+		htab_remove(t->state == SYNACK_TCP_LISTEN ? &ts->listeners : &ts->conns, &st->mem, &t->hn);
 	if (ts->last == t)
 		ts->last = NULL;
 	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
@@ -357,7 +358,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 	tcp_ranges_free(&t->sacked, &t->st->mem);
 	t->sacked_bytes = 0;
 	if (t->in_table) {
-		htab_remove(&tcps(t->st)->conns, &t->hn);
+		htab_remove(&tcps(t->st)->conns, &t->st->mem, &t->hn);
 		t->in_table = 0;
 	}
 	if (tcps(t->st)->last == t)

@@ -326,6 +326,7 @@ void fuzz_check_memory(struct world *w)
 {
 	for (int i = 0; i < 2; i++) {
 		size_t bytes, blocks;
+		synack_stack_trim(w->sim.stack[i]); /* data buffers kept for reuse go back */
 		synack_stack_memory(w->sim.stack[i], &bytes, &blocks);
 		if (w->verbose)
 			fprintf(stderr, "stack %d: %zu blocks, %zu bytes (allocator %zu, %zu; idle %zu)\n", i,

@@ -18,7 +18,8 @@
  *
  * Input layout:
  *   byte 0        flags (FL_* below)
- *   then records  u16 big-endian v: frame length v & 0x7ff, delay before
+ *   then records  u16 big-endian v: frame length v & 0x7ff (up to 2047:
+ *                 larger than the MTU), delay before
  *                 the frame (v >> 11)^2 * 10 ms; followed by the frame
  *                 (cut to what remains). At most MAX_FRAMES records.
  * The FL_FIX bit "fixes up" each frame so the fuzzer gets past the checksum
@@ -28,6 +29,9 @@
  * from the peer of the server's last SYN-ACK (seen in the trace) get that
  * connection's seq/ack instead, so the fuzzer can open and use its own
  * connections from other addresses (10.0.0.3 in the seed).
+ * A frame whose IPv4 Identification is odd (after the fix-up) is fed with
+ * SYNACK_RX_CSUM_OK, as from a TUN whose virtio-net header vouches for the
+ * checksum: TCP then takes any checksum, and segments above the MTU.
  *
  * What is checked after each input (abort() on failure):
  *   - every handle is closed (FL_CLOSE: synack_tcp_close) or aborted
@@ -138,7 +142,11 @@ static void input_frame(struct world *w, const uint8_t *rec, const uint8_t *data
 	uint8_t *f = malloc(len ? len : 1);
 	memcpy(f, data, len);
 	fixup(w, f, len);
-	synack_stack_input(w->sim.stack[1], f, len, w->sim.now);
+	/* the low bit of the IPv4 Identification (after the fixup): the link
+	 * vouches for the checksum (a TUN's virtio-net header), so segments of
+	 * any checksum, and larger than the MTU, reach TCP */
+	uint32_t fl = len > 5 && (f[5] & 1) ? SYNACK_RX_CSUM_OK : 0;
+	synack_stack_input_flags(w->sim.stack[1], f, len, fl, w->sim.now);
 	free(f);
 }
 

@@ -197,11 +197,67 @@ TEST(htab_insert_find_remove_grow)
 	}
 	CHECK_EQ(t.count, 2000);
 	for (int i = 0; i < 2000; i += 2)
-		htab_remove(&t, &items[i].hn);
+		htab_remove(&t, &m, &items[i].hn);
 	for (int i = 0; i < 2000; i++) {
 		struct hnode *n = htab_first(&t, (uint64_t)i * 2654435761u);
 		CHECK((n != NULL) == (i % 2 == 1));
 	}
+	htab_free(&t, &m);
+	CHECK_EQ(m.blocks, 0);
+}
+
+/* Random inserts and removals against a model, with hashes crowded into
+ * few home slots (long probe clusters that wrap around the end) and
+ * repeated (several nodes under one hash, iterated with htab_next): after
+ * every step each node is found exactly when it is in the model. */
+TEST(htab_probing_survives_clusters_and_equal_hashes)
+{
+	struct mem m;
+	struct htab t = {0};
+	enum { N = 600 };
+	static struct hitem items[N];
+	bool in[N] = {false};
+	synack_prng p;
+	mem_init(&m, NULL);
+	synack_prng_seed(&p, 42);
+	/* hash: 64 distinct values, all homed in the last slots of the table */
+	for (int step = 0; step < 20000; step++) {
+		uint64_t r;
+		synack_prng_fill(&p, &r, sizeof r);
+		int i = (int)(r % N);
+		uint64_t h = ((uint64_t)(i % 64) << 40) | (0xfffffff0u + (uint32_t)(i % 7));
+		if (in[i]) {
+			htab_remove(&t, &m, &items[i].hn);
+			in[i] = false;
+		} else {
+			items[i].key = i;
+			if (htab_insert(&t, &m, &items[i].hn, h) != 0)
+				break;
+			in[i] = true;
+		}
+		if (step % 97)
+			continue;
+		size_t count = 0;
+		for (int k = 0; k < N; k++) {
+			uint64_t hk = ((uint64_t)(k % 64) << 40) | (0xfffffff0u + (uint32_t)(k % 7));
+			bool found = false;
+			for (struct hnode *n = htab_first(&t, hk); n; n = htab_next(&t, n, hk))
+				found |= n == &items[k].hn;
+			if (found != in[k]) {
+				CHECK(!"node found when absent, or lost");
+				htab_free(&t, &m);
+				return;
+			}
+			count += in[k];
+		}
+		CHECK_EQ(t.count, count);
+		CHECK(t.count * 2 <= (size_t)t.mask + 1);		      /* never more than half full */
+		CHECK(t.mask < 64 || t.count * 8 > (size_t)(t.mask + 1) / 2); /* nor sparse */
+	}
+	for (int k = 0; k < N; k++)
+		if (in[k])
+			htab_remove(&t, &m, &items[k].hn);
+	CHECK_EQ(t.count, 0u);
 	htab_free(&t, &m);
 	CHECK_EQ(m.blocks, 0);
 }
