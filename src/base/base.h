@@ -76,6 +76,8 @@ void mem_buf_drain(struct mem *m);
 
 /* ---- SipHash-2-4 (Aumasson, Bernstein) for ISNs and hash tables ---- */
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
+/* SipHash-1-3: keyed, for hash-table indexes only (not a PRF to rely on). */
+uint64_t siphash13(const uint8_t key[16], const void *data, size_t len);
 
 /* ---- indexed binary min-heap of deadlines. Items embed a heap_node. ---- */
 struct heap_node {

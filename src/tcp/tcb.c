@@ -94,19 +94,22 @@ void tcb_trace_note(struct tcb *t, enum synack_trace_note note)
 	}
 }
 
+/* The connection table's index of a 4-tuple: ports, then the addresses
+ * (4 bytes each for IPv4: 12 bytes in all, two SipHash blocks). */
 static uint64_t tuple_hash(const synack_stack *st, const synack_endpoint *l, const synack_endpoint *r)
 {
 	uint8_t buf[36];
-	memcpy(buf, l->addr.bytes, 16);
-	memcpy(buf + 16, r->addr.bytes, 16);
-	memcpy(buf + 32, &l->port, 2);
-	memcpy(buf + 34, &r->port, 2);
-	return siphash24(tcps(st)->key, buf, sizeof buf);
+	size_t alen = l->addr.family == SYNACK_AF_INET6 ? 16 : 4;
+	memcpy(buf, &l->port, 2);
+	memcpy(buf + 2, &r->port, 2);
+	memcpy(buf + 4, l->addr.bytes, alen);
+	memcpy(buf + 4 + alen, r->addr.bytes, alen);
+	return siphash13(tcps(st)->key, buf, 4 + 2 * alen);
 }
 
 static uint64_t port_hash(const synack_stack *st, uint16_t port)
 {
-	return siphash24(tcps(st)->key, &port, sizeof port);
+	return siphash13(tcps(st)->key, &port, sizeof port);
 }
 
 static bool ep_equal(const synack_endpoint *a, const synack_endpoint *b)
