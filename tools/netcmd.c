@@ -512,6 +512,7 @@ static int create_stack(const char *cmd, const struct net_opts *o, struct net_en
 	if (!e->imp && synack_tun_offloads(e->tun)) {
 		cfg->offload = synack_tun_offloads(e->tun);
 		cfg->tx_meta = synack_tun_tx_meta;
+		cfg->tx_iov = synack_tun_tx_iov;
 		cfg->gso_max = 65535;
 	}
 	cfg->ping_log = &e->ping_log;

@@ -65,6 +65,9 @@ SYNACK_API int synack_memlink_tx(void *port, const uint8_t *frame, size_t len);
  * that corrupts frames the checksum is completed before the damage and
  * verified as usual. A TSO segment arrives whole (as after GRO). */
 SYNACK_API int synack_memlink_tx_meta(void *port, const uint8_t *frame, size_t len, const synack_tx_meta *m);
+/* The same for a frame in pieces (a synack_tx_iov_fn): one copy, into the
+ * link's frame. */
+SYNACK_API int synack_memlink_tx_iov(void *port, const synack_iov *v, int n, const synack_tx_meta *m);
 /* Set the link's clock (frames sent now are stamped with it). */
 SYNACK_API void synack_memlink_set_time(synack_memlink *l, synack_time_t now);
 /* Deliver every frame due at or before now (sets the clock first). Returns

@@ -119,6 +119,10 @@ typedef struct synack_stack_config {
 	uint32_t offload;
 	synack_tx_meta_fn tx_meta;
 	uint32_t gso_max; /* TSO: largest IP packet tx_meta takes, mtu..65535 (0: 65535) */
+	/* Optional with SYNACK_OFFLOAD_TX_CSUM: TCP data segments are handed
+	 * over in pieces, the data straight from the send buffer, never
+	 * copied into a frame buffer first (with tx_ctx). */
+	synack_tx_iov_fn tx_iov;
 	synack_allocator allocator;
 	synack_tcp_config tcp;
 	uint32_t trace_capacity;   /* trace records kept (0 = tracing off) */

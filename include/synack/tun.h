@@ -83,6 +83,9 @@ SYNACK_API int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len);
 /* A synack_tx_meta_fn: one frame with offloaded work (a device opened
  * with offload; -EINVAL otherwise). */
 SYNACK_API int synack_tun_tx_meta(void *ctx, const uint8_t *frame, size_t len, const synack_tx_meta *m);
+/* The same for a frame in pieces (a synack_tx_iov_fn): one writev, the
+ * data going from the stack's send buffer straight to the kernel. */
+SYNACK_API int synack_tun_tx_iov(void *ctx, const synack_iov *v, int n, const synack_tx_meta *m);
 /* The offloads (SYNACK_OFFLOAD_*) synack_tun_tx_meta takes: 0 in the
  * plain mode. For synack_stack_config.offload, with tx_meta =
  * synack_tun_tx_meta (and gso_max 65535 with TSO). */

@@ -81,6 +81,16 @@ typedef struct synack_tx_meta {
 /* A tx function for packets with offloaded work (m says what); 0 or a
  * negative errno, as synack_tx_fn. */
 typedef int (*synack_tx_meta_fn)(void *ctx, const uint8_t *frame, size_t len, const synack_tx_meta *m);
+/* A piece of a frame handed over in pieces. */
+typedef struct synack_iov {
+	const uint8_t *base;
+	size_t len;
+} synack_iov;
+/* Gather transmission: the frame is v[0..n) end to end (n <= 3: the
+ * headers, then the data where it lies in the send buffer, in at most two
+ * pieces), with offloaded work m (never NULL); the callee copies what it
+ * keeps. 0 or a negative errno, as synack_tx_fn. */
+typedef int (*synack_tx_iov_fn)(void *ctx, const synack_iov *v, int n, const synack_tx_meta *m);
 
 /* What the link already did for a received packet
  * (synack_stack_input_flags). */

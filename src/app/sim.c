@@ -31,8 +31,10 @@ int synack_sim_init(synack_sim *s, uint64_t seed, const synack_impair *impair,
 		cfg.rng.ctx = &s->rng[i];
 		cfg.tx = synack_memlink_tx;
 		cfg.tx_ctx = synack_memlink_port(s->link, i);
-		if (cfg.offload) /* the link takes them, as the kernel's loopback */
+		if (cfg.offload) { /* the link takes them, as the kernel's loopback */
 			cfg.tx_meta = synack_memlink_tx_meta;
+			cfg.tx_iov = synack_memlink_tx_iov;
+		}
 		err = synack_stack_create(&cfg, 0, &s->stack[i]);
 		if (err) {
 			synack_sim_destroy(s);

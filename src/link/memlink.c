@@ -227,7 +227,9 @@ static synack_time_t serialise(struct mdir *d, synack_time_t now, size_t len)
 	return link_serialise(d->imp.rate_bps, &d->busy_until, &d->busy_rem, now, len);
 }
 
-static struct mframe *frame_new(synack_memlink *l, int dir, const uint8_t *bytes, size_t len, uint8_t flags)
+/* A frame of len bytes: the pieces v[0..n) end to end. */
+static struct mframe *frame_new(synack_memlink *l, int dir, const synack_iov *v, int n, size_t len,
+				uint8_t flags)
 {
 	struct mframe *f;
 	if (len > POOL_MIN && l->npool)
@@ -239,7 +241,8 @@ static struct mframe *frame_new(synack_memlink *l, int dir, const uint8_t *bytes
 	f->len = (uint32_t)len;
 	f->dir = (uint8_t)dir;
 	f->flags = flags;
-	memcpy(f->data, bytes, len);
+	for (size_t at = 0, k = 0; k < (size_t)n; at += v[k].len, k++)
+		memcpy(f->data + at, v[k].base, v[k].len);
 	return f;
 }
 
@@ -287,7 +290,8 @@ static void maybe_duplicate(synack_memlink *l, struct mdir *d, const struct mfra
 {
 	if (!fa->dup || d->in_flight >= d->limit)
 		return;
-	struct mframe *dup = frame_new(l, orig->dir, orig->data, orig->len, orig->flags);
+	synack_iov whole = {orig->data, orig->len};
+	struct mframe *dup = frame_new(l, orig->dir, &whole, 1, orig->len, orig->flags);
 	if (!dup)
 		return;
 	synack_time_t t = fifo_time(d, link_time_add(arrive, fa->jitter[1]));
@@ -295,11 +299,11 @@ static void maybe_duplicate(synack_memlink *l, struct mdir *d, const struct mfra
 		d->st.duplicated++;
 }
 
-static int put_on_wire(synack_memlink *l, int dir, const uint8_t *bytes, size_t len, uint8_t flags,
+static int put_on_wire(synack_memlink *l, int dir, const synack_iov *v, int n, size_t len, uint8_t flags,
 		       const struct link_fate *fa, synack_time_t arrive)
 {
 	struct mdir *d = &l->dir[dir];
-	struct mframe *f = frame_new(l, dir, bytes, len, flags);
+	struct mframe *f = frame_new(l, dir, v, n, len, flags);
 	if (!f) {
 		d->st.queue_drops++;
 		return -ENOMEM;
@@ -317,9 +321,10 @@ static int put_on_wire(synack_memlink *l, int dir, const uint8_t *bytes, size_t 
 	return 0;
 }
 
-/* A copy of the frame with its partial TCP checksum (the pseudo-header
- * sum at start + offset) completed over start..len: RFC 1071 arithmetic. */
-static int complete_csum(const uint8_t *frame, size_t len, const synack_tx_meta *m, uint8_t **out)
+/* A copy of the frame v[0..n) (len bytes) with its partial TCP checksum
+ * (the pseudo-header sum at start + offset) completed over start..len:
+ * RFC 1071 arithmetic. */
+static int complete_csum(const synack_iov *v, int n, size_t len, const synack_tx_meta *m, uint8_t **out)
 {
 	size_t at = (size_t)m->csum_start + m->csum_offset;
 	if (at + 2 > len)
@@ -327,7 +332,8 @@ static int complete_csum(const uint8_t *frame, size_t len, const synack_tx_meta 
 	uint8_t *c = malloc(len);
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, frame, len);
+	for (size_t o = 0, k = 0; k < (size_t)n; o += v[k].len, k++)
+		memcpy(c + o, v[k].base, v[k].len);
 	uint64_t s = 0;
 	for (size_t i = m->csum_start; i + 1 < len; i += 2)
 		s += (uint32_t)(c[i] << 8 | c[i + 1]);
@@ -341,35 +347,66 @@ static int complete_csum(const uint8_t *frame, size_t len, const synack_tx_meta 
 	return 0;
 }
 
-static int tx(struct mport *pt, const uint8_t *frame, size_t len, uint8_t flags);
+static int tx(struct mport *pt, const synack_iov *v, int n, size_t len, uint8_t flags);
+
+int synack_memlink_tx_iov(void *port, const synack_iov *v, int n, const synack_tx_meta *m)
+{
+	struct mport *pt = port;
+	size_t len = 0;
+	if (!pt || !v || n < 1 || n > 8 || !m)
+		return -EINVAL;
+	for (int k = 0; k < n; k++)
+		len += v[k].len;
+	if (len == 0)
+		return -EINVAL;
+	if (!m->csum_start)
+		return tx(pt, v, n, len, 0);
+	if (!(pt->link->dir[pt->index].imp.corrupt > 0))
+		return tx(pt, v, n, len, SYNACK_RX_CSUM_OK);
+	uint8_t *c;
+	int err = complete_csum(v, n, len, m, &c);
+	if (err)
+		return err;
+	synack_iov whole = {c, len};
+	err = tx(pt, &whole, 1, len, 0);
+	free(c);
+	return err;
+}
 
 int synack_memlink_tx_meta(void *port, const uint8_t *frame, size_t len, const synack_tx_meta *m)
 {
-	struct mport *pt = port;
-	if (!pt || !frame || len == 0 || !m)
+	synack_iov whole = {frame, len};
+	if (!frame)
 		return -EINVAL;
-	if (!m->csum_start)
-		return tx(pt, frame, len, 0);
-	if (!(pt->link->dir[pt->index].imp.corrupt > 0))
-		return tx(pt, frame, len, SYNACK_RX_CSUM_OK);
-	uint8_t *c;
-	int err = complete_csum(frame, len, m, &c);
-	if (err)
-		return err;
-	err = tx(pt, c, len, 0);
-	free(c);
-	return err;
+	return synack_memlink_tx_iov(port, &whole, 1, m);
 }
 
 int synack_memlink_tx(void *port, const uint8_t *frame, size_t len)
 {
 	struct mport *pt = port;
+	synack_iov whole = {frame, len};
 	if (!pt || !frame || len == 0)
 		return -EINVAL;
-	return tx(pt, frame, len, 0);
+	return tx(pt, &whole, 1, len, 0);
 }
 
-static int tx(struct mport *pt, const uint8_t *frame, size_t len, uint8_t flags)
+/* The capture records the frame whole: pieces are put together first. */
+static void capture(synack_memlink *l, const synack_iov *v, int n, size_t len)
+{
+	if (n == 1) {
+		(void)synack_pcap_write(l->pcap, l->now, v[0].base, len);
+		return;
+	}
+	uint8_t *c = malloc(len);
+	if (!c)
+		return;
+	for (size_t o = 0, k = 0; k < (size_t)n; o += v[k].len, k++)
+		memcpy(c + o, v[k].base, v[k].len);
+	(void)synack_pcap_write(l->pcap, l->now, c, len);
+	free(c);
+}
+
+static int tx(struct mport *pt, const synack_iov *v, int n, size_t len, uint8_t flags)
 {
 	if (len > MAX_FRAME)
 		return -EMSGSIZE;
@@ -381,7 +418,7 @@ static int tx(struct mport *pt, const uint8_t *frame, size_t len, uint8_t flags)
 	 * later lost, corrupted or tail-dropped by the link are recorded too.
 	 * A capture write error is sticky in the pcap and reported at close. */
 	if (l->pcap)
-		(void)synack_pcap_write(l->pcap, l->now, frame, len);
+		capture(l, v, n, len);
 	draw_fate(d, len, &fa);
 	if (d->in_flight >= d->limit) {
 		d->st.queue_drops++;
@@ -392,7 +429,7 @@ static int tx(struct mport *pt, const uint8_t *frame, size_t len, uint8_t flags)
 		d->st.lost++;
 		return 0;
 	}
-	return put_on_wire(l, pt->index, frame, len, flags, &fa, arrive);
+	return put_on_wire(l, pt->index, v, n, len, flags, &fa, arrive);
 }
 
 /* ---- delivery ---- */

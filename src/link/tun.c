@@ -558,15 +558,17 @@ int synack_tun_tx(void *ctx, const uint8_t *frame, size_t len)
 	return tx_iov(t, iov, 2, sizeof h);
 }
 
-int synack_tun_tx_meta(void *ctx, const uint8_t *frame, size_t len, const synack_tx_meta *m)
+int synack_tun_tx_iov(void *ctx, const synack_iov *v, int n, const synack_tx_meta *m)
 {
 	synack_tun *t = ctx;
 	struct virtio_net_hdr h = {.flags = 0, .gso_type = VIRTIO_NET_HDR_GSO_NONE};
+	struct iovec iov[1 + 4];
 	size_t start = m->csum_start;
-	if (!t->vnet || start + 20 > len || (m->gso_size && !start)) {
+	if (!t->vnet || n < 1 || n > 4 || start + 20 > v[0].len || (m->gso_size && !start)) {
 		t->stats.tx_errors++;
 		return -EINVAL; /* work this device cannot take: the stack's configuration is wrong */
 	}
+	const uint8_t *frame = v[0].base; /* the headers are all in the first piece */
 	if (start) {
 		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		h.csum_start = (uint16_t)start;
@@ -579,10 +581,22 @@ int synack_tun_tx_meta(void *ctx, const uint8_t *frame, size_t len, const synack
 			h.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
 		h.gso_size = m->gso_size;
 		h.hdr_len = (uint16_t)(start + (size_t)(tcp[12] >> 4) * 4);
+		if (h.hdr_len > v[0].len) {
+			t->stats.tx_errors++;
+			return -EINVAL;
+		}
 		t->stats.tx_gso_frames++;
 	}
-	struct iovec iov[2] = {{&h, sizeof h}, {(void *)frame, len}};
-	return tx_iov(t, iov, 2, sizeof h);
+	iov[0] = (struct iovec){&h, sizeof h};
+	for (int k = 0; k < n; k++)
+		iov[1 + k] = (struct iovec){(void *)v[k].base, v[k].len};
+	return tx_iov(t, iov, 1 + n, sizeof h);
+}
+
+int synack_tun_tx_meta(void *ctx, const uint8_t *frame, size_t len, const synack_tx_meta *m)
+{
+	synack_iov whole = {frame, len};
+	return synack_tun_tx_iov(ctx, &whole, 1, m);
 }
 
 void synack_tun_get_stats(const synack_tun *t, synack_tun_stats *out)

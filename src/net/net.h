@@ -167,6 +167,11 @@ struct net_ip_opts {
 	 * up to net_l4_gso_max, built in net_l4_gso_buffer). */
 	bool csum_partial;
 	uint16_t gso_size;
+	/* Data after the message in l4, in pieces where it lies (only with
+	 * csum_partial and cfg.tx_iov): the packet is l4 then these. */
+	const synack_iov *data;
+	uint8_t ndata;
+	uint32_t data_len;
 };
 /* net_send with those fields; o may be NULL (the defaults). */
 int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,

@@ -125,13 +125,29 @@ static bool next_hop(const synack_stack *st, const synack_addr *dst, synack_addr
 	return true;
 }
 
-/* Send the IP packet at buf + NET_HEADROOM (ip_len bytes) towards dst;
- * m: work offloaded to the link (raw IP links only), or NULL. */
+/* The packet at frame[0..len) followed by the data pieces, to tx_iov. */
+static int link_tx_gather(synack_stack *st, const uint8_t *frame, size_t len, const struct net_ip_opts *o,
+			  const synack_tx_meta *m)
+{
+	synack_iov v[3] = {{frame, len}};
+	int n = 1;
+	for (int i = 0; i < o->ndata && n < 3; i++)
+		v[n++] = o->data[i];
+	int err = st->cfg.tx_iov(st->cfg.tx_ctx, v, n, m);
+	if (err < 0)
+		stack_count(st, SYNACK_CNT_TX_ERRORS);
+	return err < 0 ? err : 0;
+}
+
+/* Send the IP packet at buf + NET_HEADROOM (ip_len bytes, and o's data
+ * pieces after them) towards dst; m: work offloaded to the link (raw IP
+ * links only), or NULL. */
 static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, size_t ip_len,
-		     const synack_tx_meta *m)
+		     const synack_tx_meta *m, const struct net_ip_opts *o)
 {
 	if (!net_is_ethernet(st)) {
-		int err = net_link_tx_meta(st, buf + NET_HEADROOM, ip_len, m);
+		int err = o && o->ndata ? link_tx_gather(st, buf + NET_HEADROOM, ip_len, o, m)
+					: net_link_tx_meta(st, buf + NET_HEADROOM, ip_len, m);
 		if (!err)
 			stack_count(st, SYNACK_CNT_IP_OUT);
 		return err;
@@ -170,15 +186,18 @@ int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *d
 	uint8_t ttl = o && o->ttl ? o->ttl : st->cfg.ttl;
 	bool v6 = dst->family == SYNACK_AF_INET6;
 	bool gso = o && o->gso_size;
+	size_t l4_len = l4->len + (o && o->ndata ? o->data_len : 0);
+	if (o && o->ndata && (!o->csum_partial || !st->cfg.tx_iov || net_is_ethernet(st)))
+		return net_tx_overflow(st); /* pieces only to a link that takes them */
 	if (!bbuf_ok(l4) || l4->p != b.p + b.cap ||
-	    l4->len > (gso ? net_l4_gso_max(st, dst) : net_l4_mtu(st, dst)))
+	    l4_len > (gso ? net_l4_gso_max(st, dst) : net_l4_mtu(st, dst)))
 		return net_tx_overflow(st);
 	if (v6) /* RFC 8200 §3: Hop Limit from the configured default */
-		wire_ipv6_emit(&b, src, dst, proto, ttl, l4->len);
+		wire_ipv6_emit(&b, src, dst, proto, ttl, l4_len);
 	else /* RFC 791: Identification only matters for fragments; DF is set
 	      * on TCP (path MTU discovery, RFC 1191), so a counter is enough. */
 		wire_ipv4_emit(&b, src, dst, proto, ttl, st->net->ip_id++,
-			       proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0, l4->len);
+			       proto == WIRE_PROTO_TCP ? WIRE_IPV4_DF : 0, l4_len);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
 	if (o && (o->tos || o->ecn))
@@ -187,7 +206,7 @@ int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *d
 	if (o && o->csum_partial) /* the transport header follows ours; TCP's checksum is at 16 */
 		m = (synack_tx_meta){
 		    .gso_size = o->gso_size, .csum_start = (uint16_t)b.len, .csum_offset = 16};
-	return ip_output(st, dst, st->net->txbuf, b.len + l4->len, m.csum_start ? &m : NULL);
+	return ip_output(st, dst, st->net->txbuf, b.len + l4->len, m.csum_start ? &m : NULL, o);
 }
 
 int net_send_ttl(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto, uint8_t ttl,
@@ -254,7 +273,7 @@ static int send_fragment(synack_stack *st, const synack_addr *src, const synack_
 	copy_span(&b, off, n, hdr, hlen, body);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
-	return ip_output(st, dst, st->net->txbuf, b.len, NULL);
+	return ip_output(st, dst, st->net->txbuf, b.len, NULL, NULL);
 }
 
 int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,

@@ -147,15 +147,31 @@ uint32_t tcp_seg_mss_sack(const struct tcb *t)
  * Returns the header (for the trace) in *h and the builder; on overflow
  * the builder says so. */
 static struct bbuf build_segment(struct tcb *t, struct wire_tcp *h, uint32_t off, uint32_t len, bool gso,
-				 bool partial)
+				 bool partial, synack_iov data[2], uint8_t *ndata)
 {
 	struct bbuf b =
 	    gso ? net_l4_gso_buffer(t->st, &t->remote.addr) : net_l4_buffer(t->st, &t->remote.addr);
 	if (!wire_tcp_emit(&b, h, len))
 		return b;
-	uint8_t *data = bbuf_reserve(&b, len);
-	if (data && len)
-		ring_peek(&t->sndq, off, data, len);
+	if (data) { /* gather: the data stays in the send buffer, in its pieces */
+		uint32_t got = 0;
+		for (*ndata = 0; got < len && *ndata < 2; (*ndata)++) {
+			const uint8_t *p;
+			uint32_t n = MIN(ring_view(&t->sndq, off + got, &p), len - got);
+			if (!n)
+				break;
+			data[*ndata] = (synack_iov){p, n};
+			got += n;
+		}
+		if (got != len)
+			b.overflow = true; /* the queue holds less than asked: a bug */
+		else
+			wire_tcp_set_partial_csum(b.p, b.len + len, &t->local.addr, &t->remote.addr);
+		return b;
+	}
+	uint8_t *at = bbuf_reserve(&b, len);
+	if (at && len)
+		ring_peek(&t->sndq, off, at, len);
 	if (bbuf_ok(&b) && partial)
 		wire_tcp_set_partial_csum(b.p, b.len, &t->local.addr, &t->remote.addr);
 	else if (bbuf_ok(&b))
@@ -199,7 +215,10 @@ static int emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32
 	if (flags & SYNACK_TCP_RST)
 		h.wnd = 0;
 	bool partial = (st->cfg.offload & SYNACK_OFFLOAD_TX_CSUM) != 0;
-	struct bbuf b = build_segment(t, &h, off, len, gso_size != 0, partial);
+	bool gather = partial && st->cfg.tx_iov && len > 0;
+	synack_iov data[2];
+	uint8_t ndata = 0;
+	struct bbuf b = build_segment(t, &h, off, len, gso_size != 0, partial, gather ? data : NULL, &ndata);
 	if (!bbuf_ok(&b))
 		return net_tx_overflow(st);
 	trace_out(st, t->id, &t->local, &t->remote, &h, len);
@@ -226,7 +245,10 @@ static int emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32
 				 .tos = t->ip_tos,
 				 .ecn = ecn,
 				 .csum_partial = partial,
-				 .gso_size = (uint16_t)gso_size};
+				 .gso_size = (uint16_t)gso_size,
+				 .data = data,
+				 .ndata = ndata,
+				 .data_len = ndata ? len : 0};
 	return net_send_opts(st, &t->local.addr, &t->remote.addr, WIRE_PROTO_TCP, &ip, &b);
 }
 
