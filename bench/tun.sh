@@ -174,6 +174,11 @@ def source(port, n, ready, bind):
     open(ready, "w").close()
     ls.settimeout(30)
     s, _ = ls.accept()
+    send_all(s, n)
+    s.close()
+
+def send_all(s, n):
+    """Send n bytes, half-close, read to the peer's EOF."""
     s.settimeout(None)
     mv = memoryview(bytes(CHUNK))
     left = n
@@ -182,7 +187,6 @@ def source(port, n, ready, bind):
     s.shutdown(socket.SHUT_WR)
     while s.recv(CHUNK):
         pass
-    s.close()
 
 def connect(host, port):
     """Connect, retrying while the server comes up."""
@@ -199,28 +203,12 @@ def send(host, port, n):
     """Connect, send n bytes, half-close, wait for the peer's EOF (it has
     read them all); print "n seconds" from the connect to the EOF."""
     t0 = time.monotonic()
-    s = connect(host, port)
-    s.settimeout(None)
-    mv = memoryview(bytes(CHUNK))
-    left = n
-    while left:
-        left -= s.send(mv[:min(left, CHUNK)])
-    s.shutdown(socket.SHUT_WR)
-    while s.recv(CHUNK):
-        pass
+    send_all(connect(host, port), n)
     print(n, "%.6f" % (time.monotonic() - t0), flush=True)
 
 def recv(host, port, n):
     """Connect (retrying while the server comes up), read to EOF."""
-    end = time.monotonic() + 10
-    while True:
-        try:
-            s = socket.create_connection((host, port), timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.05)
+    s = connect(host, port)
     s.settimeout(None)
     receive(s.recv_into, n)
 
