@@ -107,6 +107,18 @@ static uint64_t tuple_hash(const synack_stack *st, const synack_endpoint *l, con
 	return siphash13(tcps(st)->key, buf, 4 + 2 * alen);
 }
 
+/* RFC 6528 §3's F(): a PRF of the 4-tuple and the secret, SipHash-2-4
+ * (the table index above is SipHash-1-3, not to be relied on as one). */
+static uint64_t isn_hash(const synack_stack *st, const synack_endpoint *l, const synack_endpoint *r)
+{
+	uint8_t buf[36];
+	memcpy(buf, l->addr.bytes, 16);
+	memcpy(buf + 16, r->addr.bytes, 16);
+	memcpy(buf + 32, &l->port, 2);
+	memcpy(buf + 34, &r->port, 2);
+	return siphash24(tcps(st)->key, buf, sizeof buf);
+}
+
 static uint64_t port_hash(const synack_stack *st, uint16_t port)
 {
 	return siphash13(tcps(st)->key, &port, sizeof port);
@@ -171,7 +183,7 @@ struct tcb *tcb_lookup_listener(synack_stack *st, const synack_endpoint *local)
 uint32_t tcp_isn(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
 {
 	synack_time_t tick = st->cfg.tcp.isn_tick > 0 ? st->cfg.tcp.isn_tick : 4;
-	return (uint32_t)(st->now / tick) + (uint32_t)tuple_hash(st, local, remote);
+	return (uint32_t)(st->now / tick) + (uint32_t)isn_hash(st, local, remote);
 }
 
 void tcb_init_seq(struct tcb *t)
