@@ -221,6 +221,8 @@ static int drain_link(synack_loop *l)
 		    l->rdf ? l->rdf(l->rd_ctx, l->buf, l->cap, &flags) : l->rd(l->rd_ctx, l->buf, l->cap);
 		if (n == -EAGAIN)
 			return 0;
+		if (n == -EPROTO)
+			continue; /* one malformed read (counted by the link), not the end */
 		if (n < 0)
 			return (int)n;
 		l->frames_in++;

@@ -55,10 +55,10 @@
  * whose TCP checksum was left partial, or a TSO segment, travels as it is
  * and reaches a receiver attached with synack_memlink_attach_flags marked
  * SYNACK_RX_CSUM_OK: the link is memory, there is nothing to verify the
- * checksum against. Except where the direction corrupts frames: there the
- * link completes the checksum before the damage, and the receiver checks
- * it as usual. Impairments act on the frame as sent (a TSO segment is lost
- * whole).
+ * checksum against. Except where the direction corrupts frames, or the
+ * receiver was attached without flags: there the link completes the
+ * checksum (before the damage), and the receiver checks it as usual. Impairments act on the frame as sent (a
+ * TSO segment is lost whole).
  *
  * Stats per direction: sent counts every frame offered to tx;
  * sent + duplicated = delivered + lost + queue_drops + in flight. bytes
@@ -361,7 +361,9 @@ int synack_memlink_tx_iov(void *port, const synack_iov *v, int n, const synack_t
 		return -EINVAL;
 	if (!m->csum_start)
 		return tx(pt, v, n, len, 0);
-	if (!(pt->link->dir[pt->index].imp.corrupt > 0))
+	/* the receiver must take the flag (attached with _flags), and the
+	 * direction must not damage frames: else the checksum is finished here */
+	if (!(pt->link->dir[pt->index].imp.corrupt > 0) && pt->link->port[!pt->index].rxf)
 		return tx(pt, v, n, len, SYNACK_RX_CSUM_OK);
 	uint8_t *c;
 	int err = complete_csum(v, n, len, m, &c);

@@ -322,6 +322,11 @@ static int open_dev(const synack_tun_config *cfg, bool exists, bool vnet)
 			return -EMEDIUMTYPE;
 		return -err;
 	}
+	/* plain frames: offloads an earlier owner of the device left on (one
+	 * killed before its close) would hand us 64 KiB segments with partial
+	 * checksums and no header to say so */
+	if (!vnet && cfg->kind == SYNACK_TUN && exists)
+		(void)ioctl(fd, TUNSETOFFLOAD, 0u);
 	return fd;
 }
 
@@ -334,6 +339,13 @@ static int open_offload(synack_tun *t, const synack_tun_config *cfg, bool exists
 		return open_dev(cfg, exists, false);
 	if (fd < 0)
 		return fd;
+	/* the header's size belongs to the device and an earlier owner (QEMU
+	 * uses 12) may have changed it: ours is struct virtio_net_hdr */
+	int hsz = (int)sizeof(struct virtio_net_hdr);
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hsz) < 0) {
+		close(fd);
+		return open_dev(cfg, exists, false);
+	}
 	t->vnet = true;
 	t->offload = SYNACK_OFFLOAD_TX_CSUM | SYNACK_OFFLOAD_TSO;
 	unsigned full = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;

@@ -12,6 +12,11 @@ int tcp_stack_init(synack_stack *st)
 		return -ENOMEM;
 	st->tcp = ts;
 	st->cfg.rng.fill(st->cfg.rng.ctx, ts->key, sizeof ts->key);
+	/* the weaker table hash never shares the PRF's key: its own, derived
+	 * (no further random draw, so seeded runs replay as before) */
+	uint64_t k0 = siphash24(ts->key, "tables-0", 8), k1 = siphash24(ts->key, "tables-1", 8);
+	memcpy(ts->tab_key, &k0, 8);
+	memcpy(ts->tab_key + 8, &k1, 8);
 	uint16_t r;
 	st->cfg.rng.fill(st->cfg.rng.ctx, &r, sizeof r);
 	ts->next_port = (uint16_t)(49152 + r % 16384); /* RFC 6335 dynamic range */
@@ -104,7 +109,7 @@ static uint64_t tuple_hash(const synack_stack *st, const synack_endpoint *l, con
 	memcpy(buf + 2, &r->port, 2);
 	memcpy(buf + 4, l->addr.bytes, alen);
 	memcpy(buf + 4 + alen, r->addr.bytes, alen);
-	return siphash13(tcps(st)->key, buf, 4 + 2 * alen);
+	return siphash13(tcps(st)->tab_key, buf, 4 + 2 * alen);
 }
 
 /* RFC 6528 §3's F(): a PRF of the 4-tuple and the secret, SipHash-2-4
@@ -121,7 +126,7 @@ static uint64_t isn_hash(const synack_stack *st, const synack_endpoint *l, const
 
 static uint64_t port_hash(const synack_stack *st, uint16_t port)
 {
-	return siphash13(tcps(st)->key, &port, sizeof port);
+	return siphash13(tcps(st)->tab_key, &port, sizeof port);
 }
 
 static bool ep_equal(const synack_endpoint *a, const synack_endpoint *b)

@@ -437,8 +437,10 @@ static uint32_t tso_len(const struct tcb *t, uint32_t avail, uint32_t unsent, ui
 		return 0;
 	struct wire_tcp_opts o;
 	fill_options(t, SYNACK_TCP_ACK, &o);
-	uint32_t room =
-	    (uint32_t)(net_l4_gso_max(t->st, &t->remote.addr) - WIRE_TCP_HDR - wire_tcp_opts_len(&o));
+	uint32_t hdr = (uint32_t)(WIRE_TCP_HDR + wire_tcp_opts_len(&o));
+	if (hdr + mss > net_l4_mtu(t->st, &t->remote.addr))
+		return 0; /* options a frame would trim (a tiny MTU): one piece would not fit */
+	uint32_t room = (uint32_t)net_l4_gso_max(t->st, &t->remote.addr) - hdr;
 	uint32_t len = MIN(avail, room);
 	if (len < unsent)
 		len -= len % mss;
@@ -478,7 +480,14 @@ bool tcp_send_data(struct tcb *t, bool force)
 	} else {
 		t->bytes_sent += len;
 	}
-	emit(t, t->snd_nxt, flags, off, len, tso ? mss : 0);
+	int err = emit(t, t->snd_nxt, flags, off, len, tso ? mss : 0);
+	if (tso && (err == -EINVAL || err == -EMSGSIZE)) {
+		/* the link refused the work it offered (a kernel stricter about
+		 * virtio-net headers): no TSO for this stack from now on; the
+		 * segment is a loss that recovery repairs in MSS pieces */
+		t->st->cfg.offload &= ~(uint32_t)SYNACK_OFFLOAD_TSO;
+		stack_count(t->st, SYNACK_CNT_TCP_TSO_REFUSED);
+	}
 	t->last_send = tnow(t);
 	if (!t->rtt_timing && !rexmit) {
 		t->rtt_timing = 1;

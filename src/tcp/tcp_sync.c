@@ -526,7 +526,11 @@ static void schedule_ack(struct tcb *t, uint32_t len, bool hole)
 		t->ack_now = 1;
 		return;
 	}
-	if (len >= t->mss || len * 2 >= t->mss)
+	/* a segment larger than the MSS (the kernel's GSO over an offloading
+	 * TUN) counts for the full segments it carries, as Linux counts bytes */
+	if (len >= 2u * t->mss)
+		t->delack_segs = 2;
+	else if (len >= t->mss || len * 2 >= t->mss)
 		t->delack_segs++;
 	/* also at once when half the window we offered is used: a sender that
 	 * is window-limited (one huge segment, a small window) must not wait */

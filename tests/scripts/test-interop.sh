@@ -675,6 +675,17 @@ echo "# TUN IPv4: offloads (virtio-net header: TSO and checksum offload each way
 offload_run "offloads (default)" on
 offload_run "--no-offload" off --no-offload
 offload_run "impairments turn the offloads off" off --delay 1 --impair-seed 5
+# A session with offloads killed (SIGKILL: no close to switch them off on
+# the device): the next, plain, session on the device must not get the
+# kernel's 64 KiB segments with partial checksums and no header.
+bg timeout 60 ncat -l 10.3.0.1 5015 --send-only <"$tmp/big" 2>/dev/null
+wait_port 5015
+nsx "$bin" connect --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5015 </dev/null >/dev/null 2>&1 &
+killed=$!
+sleep 0.3
+kill -KILL "$killed" 2>/dev/null
+wait "$killed" 2>/dev/null
+offload_run "--no-offload after an offloading session was killed" off --no-offload
 
 # ---- 200 connections, echo, under loss ----
 

@@ -27,6 +27,11 @@ static int dummy_meta(void *ctx, const uint8_t *f, size_t len, const synack_tx_m
 
 static synack_prng prng;
 
+static void plain_rx(void *ctx, const uint8_t *frame, size_t len, synack_time_t now)
+{
+	synack_stack_input(ctx, frame, len, now);
+}
+
 static void rx_flags(void *ctx, const uint8_t *frame, size_t len, uint32_t flags, synack_time_t now)
 {
 	synack_stack_input_flags(ctx, frame, len, flags, now);
@@ -199,6 +204,27 @@ TEST(tso_segments_cut_by_the_link_are_valid_tcp)
 	CHECK_EQ(synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_TSO_OUT), cut.supers);
 	/* the receiver verified every piece's checksum itself */
 	CHECK_EQ(synack_stack_counter(sim.stack[1], SYNACK_CNT_TCP_CSUM_TRUSTED), 0u);
+	CHECK_EQ(synack_stack_drops(sim.stack[1]), 0u);
+	synack_sim_destroy(&sim);
+}
+
+/* A receiver attached without flags (synack_memlink_attach) cannot be told
+ * a checksum is vouched for: the link finishes the partial checksums it is
+ * handed for it, and the receiver verifies them. */
+TEST(a_receiver_without_flags_gets_finished_checksums)
+{
+	synack_sim sim;
+	synack_stack_config c0, c1;
+	synack_tcp *l, *c, *s;
+	offload_cfg(&c0, 1);
+	offload_cfg(&c1, 2);
+	CHECK_EQ(synack_sim_init(&sim, 9, NULL, &c0, &c1), 0);
+	synack_memlink_attach(sim.link, 1, plain_rx, sim.stack[1]);
+	CHECK_EQ(h_establish(&sim, 80, &l, &c, &s), 0);
+	CHECK_EQ(h_transfer(&sim, c, s, 1 << 20, SYNACK_SEC(60)), (size_t)1 << 20);
+	CHECK(synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_TSO_OUT) > 0);
+	CHECK_EQ(synack_stack_counter(sim.stack[1], SYNACK_CNT_TCP_CSUM_TRUSTED), 0u);
+	CHECK(synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_CSUM_TRUSTED) > 0); /* the other way */
 	CHECK_EQ(synack_stack_drops(sim.stack[1]), 0u);
 	synack_sim_destroy(&sim);
 }
