@@ -620,6 +620,21 @@ static ssize_t tun_read_flags(void *ctx, uint8_t *buf, size_t cap, uint32_t *fla
 	return synack_tun_read_flags(ctx, buf, cap, flags);
 }
 
+/* -v, --counters: which mode the device is in, and why (one line). */
+static void print_offloads(const struct net_opts *o, const struct net_env *e)
+{
+	const char *why = o->kind == SYNACK_TAP		  ? "TAP: TUN only"
+			  : o->no_offload		  ? "--no-offload"
+			  : synack_impair_active(&o->imp) ? "impairments act on MTU-sized frames"
+			  : !synack_tun_offloads(e->tun)  ? "the kernel refused the virtio-net header"
+							  : NULL;
+	if (why)
+		fprintf(stderr, "synack: %s: offloads off (%s)\n", e->cmd, why);
+	else
+		fprintf(stderr, "synack: %s: offloads on: TCP segmentation and checksums, each way\n",
+			e->cmd);
+}
+
 int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 {
 	memset(e, 0, sizeof *e);
@@ -649,6 +664,8 @@ int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 	}
 	if (rc)
 		net_env_close(e);
+	else if (e->counters)
+		print_offloads(o, e);
 	return rc;
 }
 

@@ -660,6 +660,9 @@ offload_run() {
 	trusted=$(counter tcp_csum_trusted "$tmp/off.err")
 	check "$label: 4 MiB kernel -> synack, SHA-256 equal" \
 		$([ "$got" = "$mid_sum" ] && [ -z "$(san_in "$tmp/off.err")" ]; echo $?) "$(head -c 300 "$tmp/off.err")"
+	local mode
+	mode=$(grep -o 'offloads o[nf]f*' "$tmp/off.err" | head -n 1)
+	check "$label: --counters names the mode (${mode:-no line})" $([ "$mode" = "offloads $expect" ]; echo $?)
 	if [ "$expect" = on ]; then
 		check "$label: synack sent TSO segments ($tso) and took checksum-offloaded ones ($trusted)" \
 			$([ "$tso" -gt 0 ] && [ "$trusted" -gt 0 ]; echo $?)
