@@ -125,11 +125,11 @@ static inline size_t net_gso_max(const synack_stack *st)
 		return st->cfg.mtu;
 	return st->cfg.gso_max ? st->cfg.gso_max : 65535;
 }
-/* The frame buffer: headroom and the largest packet built in it. */
+/* The frame buffer: headroom and the largest packet built in it (the
+ * configuration check keeps gso_max at or above the MTU). */
 static inline size_t net_txbuf_size(const synack_stack *st)
 {
-	size_t g = net_gso_max(st);
-	return NET_HEADROOM + (g > st->cfg.mtu ? g : st->cfg.mtu);
+	return NET_HEADROOM + net_gso_max(st);
 }
 /* The largest L4 message (TCP header included) to dst the link cuts
  * into MTU-sized packets itself (TSO); net_l4_mtu without it. */
@@ -206,10 +206,8 @@ int net_send_fragmented(synack_stack *st, const synack_addr *src, const synack_a
 /* Send the Ethernet frame at frame[0..len) after writing its header
  * (frame has NET_HEADROOM bytes before the payload at frame + 14). */
 int net_eth_tx(synack_stack *st, uint8_t *frame, const uint8_t *dst_mac, uint16_t type, size_t payload_len);
-/* Hand a frame to the link (counted on failure); m: offloaded work for
- * tx_meta, or NULL. */
+/* Hand a frame to the link (counted on failure). */
 int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len);
-int net_link_tx_meta(synack_stack *st, const uint8_t *frame, size_t len, const synack_tx_meta *m);
 /* ICMP error token bucket: true if one more error may be sent now. */
 bool net_icmp_rate_ok(synack_stack *st);
 

@@ -54,9 +54,23 @@ int net_tx_overflow(synack_stack *st)
 	return -EMSGSIZE;
 }
 
-int net_link_tx_meta(synack_stack *st, const uint8_t *frame, size_t len, const synack_tx_meta *m)
+/* The one way to the link: the packet at frame[0..len), with the data
+ * pieces of o after it (tx_iov), or offloaded work m (tx_meta), or plain
+ * (tx). A refusal is counted. */
+static int link_out(synack_stack *st, const uint8_t *frame, size_t len, const synack_tx_meta *m,
+		    const struct net_ip_opts *o)
 {
-	int err = m ? st->cfg.tx_meta(st->cfg.tx_ctx, frame, len, m) : st->cfg.tx(st->cfg.tx_ctx, frame, len);
+	const synack_stack_config *c = &st->cfg;
+	int err;
+	if (o && o->ndata) {
+		synack_iov v[3] = {{frame, len}};
+		int n = 1;
+		for (int i = 0; i < o->ndata && n < 3; i++)
+			v[n++] = o->data[i];
+		err = c->tx_iov(c->tx_ctx, v, n, m);
+	} else {
+		err = m ? c->tx_meta(c->tx_ctx, frame, len, m) : c->tx(c->tx_ctx, frame, len);
+	}
 	if (err < 0)
 		stack_count(st, SYNACK_CNT_TX_ERRORS);
 	return err < 0 ? err : 0;
@@ -64,10 +78,7 @@ int net_link_tx_meta(synack_stack *st, const uint8_t *frame, size_t len, const s
 
 int net_link_tx(synack_stack *st, const uint8_t *frame, size_t len)
 {
-	int err = st->cfg.tx(st->cfg.tx_ctx, frame, len);
-	if (err < 0)
-		stack_count(st, SYNACK_CNT_TX_ERRORS);
-	return err < 0 ? err : 0;
+	return link_out(st, frame, len, NULL, NULL);
 }
 
 int net_eth_tx(synack_stack *st, uint8_t *frame, const uint8_t *dst_mac, uint16_t type, size_t payload_len)
@@ -125,20 +136,6 @@ static bool next_hop(const synack_stack *st, const synack_addr *dst, synack_addr
 	return true;
 }
 
-/* The packet at frame[0..len) followed by the data pieces, to tx_iov. */
-static int link_tx_gather(synack_stack *st, const uint8_t *frame, size_t len, const struct net_ip_opts *o,
-			  const synack_tx_meta *m)
-{
-	synack_iov v[3] = {{frame, len}};
-	int n = 1;
-	for (int i = 0; i < o->ndata && n < 3; i++)
-		v[n++] = o->data[i];
-	int err = st->cfg.tx_iov(st->cfg.tx_ctx, v, n, m);
-	if (err < 0)
-		stack_count(st, SYNACK_CNT_TX_ERRORS);
-	return err < 0 ? err : 0;
-}
-
 /* Send the IP packet at buf + NET_HEADROOM (ip_len bytes, and o's data
  * pieces after them) towards dst; m: work offloaded to the link (raw IP
  * links only), or NULL. */
@@ -146,8 +143,7 @@ static int ip_output(synack_stack *st, const synack_addr *dst, uint8_t *buf, siz
 		     const synack_tx_meta *m, const struct net_ip_opts *o)
 {
 	if (!net_is_ethernet(st)) {
-		int err = o && o->ndata ? link_tx_gather(st, buf + NET_HEADROOM, ip_len, o, m)
-					: net_link_tx_meta(st, buf + NET_HEADROOM, ip_len, m);
+		int err = link_out(st, buf + NET_HEADROOM, ip_len, m, o);
 		if (!err)
 			stack_count(st, SYNACK_CNT_IP_OUT);
 		return err;

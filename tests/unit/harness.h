@@ -58,6 +58,29 @@ static inline int h_establish(synack_sim *sim, uint16_t port, synack_tcp **liste
 	return ok ? 0 : -ETIMEDOUT;
 }
 
+/* Byte i of the streams the helpers send. */
+static inline uint8_t h_pattern(size_t i)
+{
+	return (uint8_t)(i * 7 + 3);
+}
+
+/* Send the pattern from byte `sent` on until n bytes were sent or the
+ * send buffer is full; returns the new count. */
+static inline size_t h_send_pattern(synack_tcp *from, size_t sent, size_t n)
+{
+	static uint8_t buf[65536];
+	while (sent < n) {
+		size_t chunk = n - sent < sizeof buf ? n - sent : sizeof buf;
+		for (size_t i = 0; i < chunk; i++)
+			buf[i] = h_pattern(sent + i);
+		ssize_t r = synack_tcp_send(from, buf, chunk);
+		if (r <= 0)
+			break;
+		sent += (size_t)r;
+	}
+	return sent;
+}
+
 /* Move bytes from `from` to `to` until n bytes arrived (or time runs out).
  * Data is a deterministic pattern; returns bytes received that matched. */
 static inline size_t h_transfer(synack_sim *sim, synack_tcp *from, synack_tcp *to, size_t n,
@@ -67,20 +90,12 @@ static inline size_t h_transfer(synack_sim *sim, synack_tcp *from, synack_tcp *t
 	size_t sent = 0, got = 0;
 	synack_time_t end = sim->now + limit;
 	while (got < n) {
-		while (sent < n) {
-			size_t chunk = n - sent < sizeof buf ? n - sent : sizeof buf;
-			for (size_t i = 0; i < chunk; i++)
-				buf[i] = (uint8_t)((sent + i) * 7 + 3);
-			ssize_t r = synack_tcp_send(from, buf, chunk);
-			if (r <= 0)
-				break;
-			sent += (size_t)r;
-		}
+		sent = h_send_pattern(from, sent, n);
 		ssize_t r;
 		bool progress = false;
 		while ((r = synack_tcp_recv(to, buf, sizeof buf)) > 0) {
 			for (ssize_t i = 0; i < r; i++)
-				if (buf[i] != (uint8_t)((got + (size_t)i) * 7 + 3))
+				if (buf[i] != h_pattern(got + (size_t)i))
 					return got;
 			got += (size_t)r;
 			progress = true;

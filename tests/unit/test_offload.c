@@ -72,18 +72,27 @@ TEST(configuration_is_checked)
 	CHECK_EQ(create(&c), -EINVAL);
 }
 
+/* Two offloading stacks on the in-memory link (impairments imp) with a
+ * connection between them. */
+static void offload_pair(synack_sim *sim, uint64_t seed, const synack_impair *imp, synack_tcp **c,
+			 synack_tcp **s)
+{
+	synack_stack_config c0, c1;
+	synack_tcp *l;
+	offload_cfg(&c0, 1);
+	offload_cfg(&c1, 2);
+	CHECK_EQ(synack_sim_init(sim, seed, imp, &c0, &c1), 0);
+	CHECK_EQ(h_establish(sim, 80, &l, c, s), 0);
+}
+
 /* A transfer each way between two offloading stacks: bytes intact, TSO
  * segments sent, checksums trusted on arrival (or, when the link corrupts
  * frames, completed by it and verified). */
 static void transfer(const synack_impair *imp, bool trusted)
 {
 	synack_sim sim;
-	synack_stack_config c0, c1;
-	synack_tcp *l, *c, *s;
-	offload_cfg(&c0, 1);
-	offload_cfg(&c1, 2);
-	CHECK_EQ(synack_sim_init(&sim, 7, imp, &c0, &c1), 0);
-	CHECK_EQ(h_establish(&sim, 80, &l, &c, &s), 0);
+	synack_tcp *c, *s;
+	offload_pair(&sim, 7, imp, &c, &s);
 	CHECK_EQ(h_transfer(&sim, c, s, 4 << 20, SYNACK_SEC(120)), (size_t)4 << 20);
 	CHECK_EQ(h_transfer(&sim, s, c, 1 << 20, SYNACK_SEC(120)), (size_t)1 << 20);
 	for (int i = 0; i < 2; i++) {
@@ -219,6 +228,8 @@ TEST(a_receiver_without_flags_gets_finished_checksums)
 	offload_cfg(&c0, 1);
 	offload_cfg(&c1, 2);
 	CHECK_EQ(synack_sim_init(&sim, 9, NULL, &c0, &c1), 0);
+	/* without flags from before the handshake on (offload_pair would
+	 * connect first, and the handshake's checksums would be trusted) */
 	synack_memlink_attach(sim.link, 1, plain_rx, sim.stack[1]);
 	CHECK_EQ(h_establish(&sim, 80, &l, &c, &s), 0);
 	CHECK_EQ(h_transfer(&sim, c, s, 1 << 20, SYNACK_SEC(60)), (size_t)1 << 20);

@@ -320,24 +320,15 @@ TEST(recv_view_and_trunc_receive_without_a_copy)
 	const uint8_t *p;
 	CHECK_EQ(synack_tcp_recv_view(s, &p), -EAGAIN);
 	CHECK(p == NULL);
-	static uint8_t buf[65536];
 	size_t total = 3u << 20, sent = 0, got = 0, views = 0;
 	synack_time_t end = sim.now + SYNACK_SEC(60);
 	while (got < total && sim.now < end) {
-		while (sent < total) {
-			size_t n = total - sent < sizeof buf ? total - sent : sizeof buf;
-			for (size_t i = 0; i < n; i++)
-				buf[i] = (uint8_t)((sent + i) * 13 + 1);
-			ssize_t r = synack_tcp_send(c, buf, n);
-			if (r <= 0)
-				break;
-			sent += (size_t)r;
-		}
+		sent = h_send_pattern(c, sent, total);
 		ssize_t n;
 		while ((n = synack_tcp_recv_view(s, &p)) > 0) {
 			views++;
 			for (ssize_t i = 0; i < n; i++)
-				if (p[i] != (uint8_t)((got + (size_t)i) * 13 + 1)) {
+				if (p[i] != h_pattern(got + (size_t)i)) {
 					CHECK(!"byte differs");
 					synack_sim_destroy(&sim);
 					return;
