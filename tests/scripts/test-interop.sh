@@ -683,9 +683,12 @@ offload_run "impairments turn the offloads off" off --delay 1 --impair-seed 5
 # kernel's 64 KiB segments with partial checksums and no header.
 bg timeout 60 ncat -l 10.3.0.1 5015 --send-only <"$tmp/big" 2>/dev/null
 wait_port 5015
-nsx "$bin" connect --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5015 </dev/null >/dev/null 2>&1 &
-killed=$!
-sleep 0.3
+bg "$bin" connect --tun sa2 --addr 10.3.0.2/24 10.3.0.1 5015 </dev/null >/dev/null 2>&1
+killed=$! # synack itself (bg, not a backgrounded nsx: see bg)
+for i in $(seq 100); do # until its connection is up (slower under ASan)
+	nsx ss -Htn state established '( sport = :5015 )' | grep -q . && break
+	sleep 0.05
+done
 kill -KILL "$killed" 2>/dev/null
 wait "$killed" 2>/dev/null
 offload_run "--no-offload after an offloading session was killed" off --no-offload
