@@ -209,12 +209,14 @@ SYNACK_API const char *synack_counter_doc(enum synack_counter id);
 SYNACK_API uint64_t synack_stack_drops(const synack_stack *st);
 
 /* Memory currently allocated through the stack's allocator, including
- * the large data buffers (64 KiB and more) kept after their connection
- * gave them back, for the next one: at most 4, 8 MiB in all. A bulk sender
- * whose send buffer runs dry between writes reuses them instead of mapping
- * and faulting in megabytes each time. */
+ * what it keeps for reuse after a connection gave it back: the large data
+ * buffers (64 KiB and more; at most 4, 8 MiB in all), so that a bulk
+ * sender whose send buffer runs dry between writes reuses them instead of
+ * mapping and faulting in megabytes each time; and up to 64 connection
+ * extensions (buffers, timers and recovery state beyond the core TCB,
+ * about 650 bytes each), so that short connections need no allocation. */
 SYNACK_API void synack_stack_memory(const synack_stack *st, size_t *bytes, size_t *blocks);
-/* Give those kept buffers back to the allocator now (as malloc_trim). */
+/* Give what is kept for reuse back to the allocator now (as malloc_trim). */
 SYNACK_API void synack_stack_trim(synack_stack *st);
 /* Number of TCBs alive (listeners and connections, TIME-WAIT included). */
 SYNACK_API size_t synack_stack_tcb_count(const synack_stack *st);

@@ -161,6 +161,7 @@ uint64_t synack_stack_drops(const synack_stack *st)
 void synack_stack_trim(synack_stack *st)
 {
 	mem_buf_drain(&st->mem);
+	tcp_stack_trim(st);
 }
 
 void synack_stack_memory(const synack_stack *st, size_t *bytes, size_t *blocks)

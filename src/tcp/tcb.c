@@ -32,11 +32,107 @@ void tcp_stack_fini(synack_stack *st)
 	 * children go with their listener, so restart from the head */
 	while (ts->all)
 		tcb_free(ts->all);
+	tcp_stack_trim(st);
 	htab_free(&ts->conns, &st->mem);
 	htab_free(&ts->listeners, &st->mem);
 	heap_free(&ts->timers, &st->mem);
 	mem_free(&st->mem, ts, sizeof *ts);
 	st->tcp = NULL;
+}
+
+/* The extension of a TCB that has none: every field at the value a new
+ * TCB starts with, in read-only memory (a write through it faults). */
+const struct tcb_ext tcb_ext_none = {
+    .t_rtx = SYNACK_TIME_NEVER,
+    .t_persist = SYNACK_TIME_NEVER,
+    .t_delack = SYNACK_TIME_NEVER,
+    .t_close = SYNACK_TIME_NEVER,
+    .t_tlp = SYNACK_TIME_NEVER,
+    .t_rack = SYNACK_TIME_NEVER,
+    .t_keep = SYNACK_TIME_NEVER,
+    .keep_idle = TCP_KEEPIDLE_DEFAULT,
+    .keep_intvl = TCP_KEEPINTVL_DEFAULT,
+    .keep_cnt = TCP_KEEPCNT_DEFAULT,
+};
+
+/* Freed extensions a stack keeps for its next connections (crr opens and
+ * closes one per connection); synack_stack_trim() gives them back. */
+enum { TCP_EXT_CACHE = 64 };
+
+/* What t's extension holds when t has carried nothing: the defaults, the
+ * sequence marks that start at the ISS (set_initial_cwnd in tcp_input.c)
+ * and the congestion control module's initial state. */
+static void ext_template(const struct tcb *t, struct tcb_ext *e)
+{
+	*e = tcb_ext_none;
+	e->recover = e->rack_edge = e->rack_cand = e->rack_armed = t->iss;
+	e->rack_fack = t->snd_una; /* the ISS, or the SYN's ACK once synchronized */
+	struct tcb view = *t;
+	view.x = e;
+	t->cc->init(&view);
+}
+
+struct tcb_ext *tcb_ext_alloc(struct tcb *t)
+{
+	struct tcp_stack *ts = tcps(t->st);
+	struct tcb_ext *e = ts->ext_cache;
+	if (e) {
+		memcpy(&ts->ext_cache, e, sizeof ts->ext_cache);
+		ts->ext_cached--;
+	} else if (!(e = mem_alloc(&t->st->mem, sizeof *e))) {
+		return NULL;
+	}
+	ext_template(t, e);
+	t->x = e;
+	return e;
+}
+
+static void ext_put(synack_stack *st, struct tcb_ext *e)
+{
+	struct tcp_stack *ts = tcps(st);
+	if (ts->ext_cached >= TCP_EXT_CACHE) {
+		mem_free(&st->mem, e, sizeof *e);
+		return;
+	}
+	memcpy(e, &ts->ext_cache, sizeof ts->ext_cache);
+	ts->ext_cache = e;
+	ts->ext_cached++;
+}
+
+void tcp_stack_trim(synack_stack *st)
+{
+	struct tcp_stack *ts = tcps(st);
+	while (ts->ext_cache) {
+		struct tcb_ext *e = ts->ext_cache;
+		memcpy(&ts->ext_cache, e, sizeof ts->ext_cache);
+		mem_free(&st->mem, e, sizeof *e);
+	}
+	ts->ext_cached = 0;
+}
+
+/* An established connection holding nothing beyond what ext_template()
+ * makes again gives its extension back: the next segment or call that
+ * needs it gets the same contents. The cheap tests come first; most
+ * connections that ever carried data fail them (their statistics). */
+void tcb_ext_idle(struct tcb *t)
+{
+	struct tcb_ext *e = t->x;
+	if (e == &tcb_ext_none || t->state != SYNACK_TCP_ESTABLISHED || e->bytes_sent || e->bytes_received ||
+	    e->sndq.buf || e->rcvq.buf || t->snd_una != t->snd_max || t->timer.index)
+		return;
+	struct tcb_ext tmp;
+	ext_template(t, &tmp);
+	if (!t->rtt_timing) { /* meaningless until the next measurement starts */
+		tmp.rtt_start = e->rtt_start;
+		tmp.rtt_seq = e->rtt_seq;
+	}
+	if (!t->keepalive) /* set when keepalive is switched on (tcp_api.c) */
+		tmp.keep_heard = e->keep_heard;
+	if (memcmp(&tmp, e, sizeof tmp) != 0)
+		return;
+	t->x = (struct tcb_ext *)&tcb_ext_none;
+	ext_put(t->st, e);
+	stack_count(t->st, SYNACK_CNT_TCP_EXT_RELEASED);
 }
 
 struct tcb *tcb_new(synack_stack *st)
@@ -47,26 +143,25 @@ struct tcb *tcb_new(synack_stack *st)
 	struct tcb *t = mem_alloc(&st->mem, sizeof *t);
 	if (!t)
 		return NULL;
+	t->st = st;
+	t->cc = tcp_cc_find(st->cfg.tcp.cc);
+	if (!tcb_ext_alloc(t)) {
+		mem_free(&st->mem, t, sizeof *t);
+		return NULL;
+	}
 	ts->tcb_count++;
 	t->all_next = ts->all;
 	if (ts->all)
 		ts->all->all_prev = t;
 	ts->all = t;
-	t->st = st;
 	t->id = ++ts->next_id;
 	t->sndbuf = st->cfg.tcp.sndbuf;
 	t->rcvbuf = st->cfg.tcp.rcvbuf;
 	t->rcvbuf_auto = st->cfg.tcp.rcvbuf_max > t->rcvbuf;
 	t->sndbuf_auto = st->cfg.tcp.sndbuf_max > t->sndbuf;
 	t->rto = st->cfg.tcp.rto_initial;
-	t->cc = tcp_cc_find(st->cfg.tcp.cc);
-	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = t->t_keep =
-	    SYNACK_TIME_NEVER;
-	t->keep_heard = st->now;
-	t->keep_idle = TCP_KEEPIDLE_DEFAULT;
-	t->keep_intvl = TCP_KEEPINTVL_DEFAULT;
-	t->keep_cnt = TCP_KEEPCNT_DEFAULT;
 	t->timer.when = SYNACK_TIME_NEVER;
+	t->x->keep_heard = st->now;
 	return t;
 }
 
@@ -196,7 +291,7 @@ void tcb_init_seq(struct tcb *t)
 	t->iss = tcp_isn(t->st, &t->local, &t->remote);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->data_seq = t->iss + 1;
-	t->recover = t->iss; /* RFC 6582 §3.2: recover starts at the ISS */
+	t->x->recover = t->iss; /* RFC 6582 §3.2: recover starts at the ISS */
 	t->ts_offset = tcp_ts_offset(t->st, &t->local, &t->remote);
 }
 
@@ -223,9 +318,9 @@ void tcb_event(struct tcb *t, uint32_t ev)
 	struct tcb *target = t;
 	if (!t->user) {
 		/* a child on its listener's accept queue wakes the listener */
-		if (!(t->parent && t->accepted && (ev & SYNACK_EV_CONNECTED)))
+		if (!(t->x->parent && t->accepted && (ev & SYNACK_EV_CONNECTED)))
 			return;
-		target = t->parent;
+		target = t->x->parent;
 		ev = SYNACK_EV_ACCEPTABLE;
 	}
 	target->events |= ev;
@@ -261,18 +356,18 @@ void tcb_ev_unlink(struct tcb *t)
 
 void tcb_timer_update(struct tcb *t)
 {
-	synack_time_t w =
-	    MIN(MIN(MIN(t->t_rtx, t->t_persist), MIN(t->t_delack, t->t_close)), MIN(t->t_tlp, t->t_rack));
-	w = MIN(w, t->t_keep);
+	synack_time_t w = MIN(MIN(MIN(t->x->t_rtx, t->x->t_persist), MIN(t->x->t_delack, t->x->t_close)),
+			      MIN(t->x->t_tlp, t->x->t_rack));
+	w = MIN(w, t->x->t_keep);
 	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, w);
 }
 
 static void queue_push(struct tcb_queue *q, struct tcb *c)
 {
-	c->q_next = NULL;
-	c->q_prev = q->tail;
+	c->x->q_next = NULL;
+	c->x->q_prev = q->tail;
 	if (q->tail)
-		q->tail->q_next = c;
+		q->tail->x->q_next = c;
 	else
 		q->head = c;
 	q->tail = c;
@@ -281,46 +376,46 @@ static void queue_push(struct tcb_queue *q, struct tcb *c)
 
 static void queue_remove(struct tcb_queue *q, struct tcb *c)
 {
-	if (c->q_prev)
-		c->q_prev->q_next = c->q_next;
+	if (c->x->q_prev)
+		c->x->q_prev->x->q_next = c->x->q_next;
 	else
-		q->head = c->q_next;
-	if (c->q_next)
-		c->q_next->q_prev = c->q_prev;
+		q->head = c->x->q_next;
+	if (c->x->q_next)
+		c->x->q_next->x->q_prev = c->x->q_prev;
 	else
-		q->tail = c->q_prev;
-	c->q_next = c->q_prev = NULL;
+		q->tail = c->x->q_prev;
+	c->x->q_next = c->x->q_prev = NULL;
 	q->count--;
 }
 
 void tcb_child_add(struct tcb *l, struct tcb *c)
 {
-	c->parent = l;
+	c->x->parent = l;
 	c->accepted = 0;
 	tcp_keep_inherit(c, l);
-	queue_push(&l->synq, c);
+	queue_push(&l->x->synq, c);
 }
 
 void tcb_child_ready(struct tcb *l, struct tcb *c)
 {
-	queue_remove(&l->synq, c);
+	queue_remove(&l->x->synq, c);
 	c->accepted = 1;
-	queue_push(&l->accq, c);
+	queue_push(&l->x->accq, c);
 }
 
 static void unlink_child(struct tcb *t)
 {
-	struct tcb *l = t->parent;
+	struct tcb *l = t->x->parent;
 	if (!l)
 		return;
-	queue_remove(t->accepted ? &l->accq : &l->synq, t);
-	t->parent = NULL;
+	queue_remove(t->accepted ? &l->x->accq : &l->x->synq, t);
+	t->x->parent = NULL;
 	t->accepted = 0;
 }
 
 struct tcb *tcb_child_accept(struct tcb *l)
 {
-	struct tcb *c = l->accq.head;
+	struct tcb *c = l->x->accq.head;
 	if (c)
 		unlink_child(c);
 	return c;
@@ -331,10 +426,10 @@ void tcb_free(struct tcb *t)
 	synack_stack *st = t->st;
 	struct tcp_stack *ts = tcps(st);
 	/* children still owned by a listener go with it */
-	while (t->synq.head)
-		tcb_free(t->synq.head);
-	while (t->accq.head)
-		tcb_free(t->accq.head);
+	while (t->x->synq.head)
+		tcb_free(t->x->synq.head);
+	while (t->x->accq.head)
+		tcb_free(t->x->accq.head);
 	unlink_child(t);
 	tcb_ev_unlink(t);
 	if (t->in_table)
@@ -342,12 +437,15 @@ void tcb_free(struct tcb *t)
 	if (ts->last == t)
 		ts->last = NULL;
 	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
-	ring_free(&t->sndq, &st->mem);
-	ring_free(&t->rcvq, &st->mem);
-	tcp_ranges_free(&t->ooo, &st->mem);
-	tcp_ranges_free(&t->sacked, &st->mem);
-	tcp_rack_free(t);
-	ts->buf_grown -= MIN(ts->buf_grown, (uint64_t)t->buf_grown);
+	if (tcb_has_ext(t)) {
+		ring_free(&t->x->sndq, &st->mem);
+		ring_free(&t->x->rcvq, &st->mem);
+		tcp_ranges_free(&t->x->ooo, &st->mem);
+		tcp_ranges_free(&t->x->sacked, &st->mem);
+		tcp_rack_free(t);
+		ts->buf_grown -= MIN(ts->buf_grown, (uint64_t)t->x->buf_grown);
+		ext_put(st, t->x);
+	}
 	if (t->all_prev)
 		t->all_prev->all_next = t->all_next;
 	else
@@ -370,13 +468,16 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		t->error = err;
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
-	t->t_rtx = t->t_persist = t->t_delack = t->t_close = t->t_tlp = t->t_rack = t->t_keep =
-	    SYNACK_TIME_NEVER;
-	tcb_timer_update(t);
-	tcp_rack_free(t);
-	ring_free(&t->sndq, &t->st->mem);
-	tcp_ranges_free(&t->sacked, &t->st->mem);
-	t->sacked_bytes = 0;
+	if (tcb_has_ext(t)) { /* (without one, all of this is already so) */
+		struct tcb_ext *x = t->x;
+		x->t_rtx = x->t_persist = x->t_delack = x->t_close = x->t_tlp = x->t_rack = x->t_keep =
+		    SYNACK_TIME_NEVER;
+		tcb_timer_update(t);
+		tcp_rack_free(t);
+		ring_free(&x->sndq, &t->st->mem);
+		tcp_ranges_free(&x->sacked, &t->st->mem);
+		x->sacked_bytes = 0;
+	}
 	if (t->in_table) {
 		htab_remove(&tcps(t->st)->conns, &t->st->mem, &t->hn);
 		t->in_table = 0;

@@ -18,6 +18,8 @@ int tcp_config_check(const synack_tcp_config *c);
  * the stack's random source) and free it with every TCB. */
 int tcp_stack_init(synack_stack *st);
 void tcp_stack_fini(synack_stack *st);
+/* Give back what the stack keeps for reuse (freed TCB extensions). */
+void tcp_stack_trim(synack_stack *st);
 /* Run the timers that are due and what they make possible. */
 void tcp_poll(synack_stack *st);
 synack_time_t tcp_next_deadline(const synack_stack *st);

@@ -22,8 +22,12 @@ void tcp_poll(synack_stack *st)
 	struct heap_node *n;
 	while ((n = heap_top(&ts->timers)) && n->when <= st->now) {
 		struct tcb *t = container_of(n, struct tcb, timer);
-		if (tcp_timer_fire(t) && t->timer.index && t->timer.when <= st->now)
+		/* (a TCB in the heap has its extension: its timers are there) */
+		if (!tcp_timer_fire(t))
+			continue;
+		if (t->timer.index && t->timer.when <= st->now)
 			heap_set(&ts->timers, &st->mem, &t->timer, st->now + 1); /* never spin */
+		tcb_ext_idle(t);
 	}
 }
 
@@ -74,7 +78,7 @@ static void apply_params(struct tcb *t, const synack_tcp_params *p)
 		t->rcvbuf_auto = 0;
 	}
 	if (p->mss)
-		t->user_mss = MAX(p->mss, (uint16_t)64);
+		t->x->user_mss = MAX(p->mss, (uint16_t)64);
 	t->nodelay = p->nodelay != 0;
 	t->noopt = p->noopt != 0;
 	t->ip_ttl = p->ttl;
@@ -105,7 +109,7 @@ int synack_tcp_listen_ex(synack_stack *st, const synack_endpoint *local, int bac
 		return -ENOMEM;
 	t->local = ep;
 	apply_params(t, params);
-	t->backlog = (uint16_t)MIN(backlog, 65535);
+	t->x->backlog = (uint16_t)MIN(backlog, 65535);
 	t->user = 1;
 	tcb_set_state(t, SYNACK_TCP_LISTEN);
 	if (tcb_listen_insert(t) < 0) {
@@ -127,11 +131,12 @@ int synack_tcp_accept(synack_tcp *lc, synack_tcp **out)
 		return -EAGAIN;
 	c->user = 1;
 	/* report what happened before the application took it */
-	uint32_t ev = SYNACK_EV_WRITABLE | (c->rcvq.len || c->peer_fin ? SYNACK_EV_READABLE : 0) |
+	uint32_t ev = SYNACK_EV_WRITABLE | (c->x->rcvq.len || c->peer_fin ? SYNACK_EV_READABLE : 0) |
 		      (c->peer_fin ? SYNACK_EV_PEER_CLOSED : 0) | (c->error ? SYNACK_EV_ERROR : 0);
 	tcb_event(c, ev);
-	if (l->accq.head)
+	if (l->x->accq.head)
 		tcb_event(l, SYNACK_EV_ACCEPTABLE);
+	tcb_ext_idle(c);
 	*out = (synack_tcp *)c;
 	return 0;
 }
@@ -147,7 +152,7 @@ int synack_tcp_accept(synack_tcp *lc, synack_tcp **out)
 static bool time_wait_reusable(const struct tcb *t)
 {
 	return t->state == SYNACK_TCP_TIME_WAIT && !t->user && t->ts_ok &&
-	       tnow(t) >= t->t_close - 2 * tcfg(t)->msl + SYNACK_SEC(1);
+	       tnow(t) >= t->x->t_close - 2 * tcfg(t)->msl + SYNACK_SEC(1);
 }
 
 /* A free port in the dynamic range or, when none is, one whose connection
@@ -252,8 +257,8 @@ int synack_tcp_connect_ex(synack_stack *st, const synack_endpoint *remote, const
 	stack_count(st, SYNACK_CNT_TCP_ACTIVE_OPENS);
 	tcb_set_state(t, SYNACK_TCP_SYN_SENT);
 	t->rtt_timing = 1;
-	t->rtt_seq = t->iss;
-	t->rtt_start = st->now;
+	t->x->rtt_seq = t->iss;
+	t->x->rtt_start = st->now;
 	tcp_send_syn(t);
 	tcb_timer_update(t);
 	*out = (synack_tcp *)t;
@@ -271,10 +276,12 @@ ssize_t synack_tcp_send(synack_tcp *c, const void *buf, size_t len)
 		return -ENOTCONN;
 	if (len == 0)
 		return 0;
+	if (!tcb_ext_get(t))
+		return -ENOMEM;
 	uint32_t want = (uint32_t)MIN(len, (size_t)UINT32_MAX);
-	uint32_t n = ring_push(&t->sndq, &t->st->mem, t->sndbuf, buf, want);
+	uint32_t n = ring_push(&t->x->sndq, &t->st->mem, t->sndbuf, buf, want);
 	if (n < want && tcp_sndbuf_tune(t))
-		n += ring_push(&t->sndq, &t->st->mem, t->sndbuf, (const uint8_t *)buf + n, want - n);
+		n += ring_push(&t->x->sndq, &t->st->mem, t->sndbuf, (const uint8_t *)buf + n, want - n);
 	if (n < len)
 		t->want_write = 1;
 	if (n == 0)
@@ -301,17 +308,17 @@ ssize_t synack_tcp_recv_ex(synack_tcp *c, void *buf, size_t len, int flags)
 	if (t->state == SYNACK_TCP_LISTEN)
 		return -EINVAL;
 	if (t->rd_shut)
-		return 0;			    /* shut for reading: end of file */
-	uint32_t avail = t->rcvq.len - t->syn_held; /* SYN text waits for ESTABLISHED */
+		return 0;			       /* shut for reading: end of file */
+	uint32_t avail = t->x->rcvq.len - t->syn_held; /* SYN text waits for ESTABLISHED */
 	if ((flags & SYNACK_TCP_RECV_WAITALL) && avail < len && !recv_eof(t))
 		return -EAGAIN;
 	if (avail && len) {
 		uint32_t n = (uint32_t)MIN(len, (size_t)avail);
 		if (!(flags & SYNACK_TCP_RECV_TRUNC))
-			ring_peek(&t->rcvq, 0, buf, n);
+			ring_peek(&t->x->rcvq, 0, buf, n);
 		if (flags & SYNACK_TCP_RECV_PEEK)
 			return n;
-		ring_consume(&t->rcvq, &t->st->mem, n, t->ooo.n > 0);
+		ring_consume(&t->x->rcvq, &t->st->mem, n, t->x->ooo.n > 0);
 		tcp_rcvbuf_tune(t, n);
 		if (t->state != SYNACK_TCP_CLOSED)
 			tcp_output(t); /* maybe a window update */
@@ -332,9 +339,9 @@ ssize_t synack_tcp_recv_view(synack_tcp *c, const uint8_t **data)
 		return -EINVAL;
 	if (t->rd_shut)
 		return 0;
-	uint32_t avail = t->rcvq.len - t->syn_held;
+	uint32_t avail = t->x->rcvq.len - t->syn_held;
 	if (avail)
-		return MIN(ring_view(&t->rcvq, 0, data), avail);
+		return MIN(ring_view(&t->x->rcvq, 0, data), avail);
 	if (t->error)
 		return t->error;
 	if (t->peer_fin || t->state == SYNACK_TCP_CLOSED)
@@ -371,14 +378,18 @@ int synack_tcp_shutdown(synack_tcp *c, int how)
 		return -EINVAL;
 	if (t->state == SYNACK_TCP_LISTEN || t->state == SYNACK_TCP_CLOSED || t->state == SYNACK_TCP_SYN_SENT)
 		return -ENOTCONN;
+	if (!tcb_ext_get(t))
+		return -ENOMEM;
 	if (how & SYNACK_SHUT_RD) {
 		t->rd_shut = 1;
-		ring_consume(&t->rcvq, &t->st->mem, t->rcvq.len, t->ooo.n > 0); /* unread text is discarded */
+		ring_consume(&t->x->rcvq, &t->st->mem, t->x->rcvq.len,
+			     t->x->ooo.n > 0); /* unread text is discarded */
 	}
 	if (how & SYNACK_SHUT_WR) {
 		queue_fin(t);
 		tcp_output(t);
 	}
+	tcb_ext_idle(t);
 	return 0;
 }
 
@@ -386,7 +397,7 @@ int synack_tcp_shutdown(synack_tcp *c, int how)
  * cache entry would. */
 static void reset_children(struct tcb *l)
 {
-	for (struct tcb *c = l->accq.head; c; c = c->q_next)
+	for (struct tcb *c = l->x->accq.head; c; c = c->x->q_next)
 		tcp_send_rst_tcb(c);
 }
 
@@ -406,8 +417,9 @@ int synack_tcp_abort(synack_tcp *c)
 		tcb_free(t);
 		return 0;
 	}
-	/* RFC 9293 §3.10.5: SYN-RECEIVED and synchronized states send a RST */
-	if (t->state >= SYNACK_TCP_SYN_RECEIVED && t->state != SYNACK_TCP_TIME_WAIT)
+	/* RFC 9293 §3.10.5: SYN-RECEIVED and synchronized states send a RST
+	 * (not without memory for the connection's state: it goes anyway) */
+	if (t->state >= SYNACK_TCP_SYN_RECEIVED && t->state != SYNACK_TCP_TIME_WAIT && tcb_ext_get(t))
 		tcp_send_rst_tcb(t);
 	release(t);
 	tcb_close_state(t, -ECONNABORTED, 0);
@@ -430,12 +442,14 @@ int synack_tcp_close(synack_tcp *c)
 		break;
 	}
 	/* RFC 1122 §4.2.2.13: closing with unread data loses it: reset */
-	if (t->rcvq.len)
+	if (t->x->rcvq.len)
 		return synack_tcp_abort(c);
+	if (!tcb_ext_get(t))
+		return -ENOMEM;
 	release(t);
 	queue_fin(t);
 	if (t->state == SYNACK_TCP_FIN_WAIT_2 && tcfg(t)->fin_wait2_timeout)
-		t->t_close = tnow(t) + tcfg(t)->fin_wait2_timeout;
+		t->x->t_close = tnow(t) + tcfg(t)->fin_wait2_timeout;
 	tcp_output(t);
 	return 0;
 }
@@ -445,22 +459,24 @@ int synack_tcp_close(synack_tcp *c)
 static int keep_setopt(struct tcb *t, int opt, int value)
 {
 	if (opt == SYNACK_TCP_KEEPALIVE) {
+		if (value && !t->keepalive) /* the idle time counts from now */
+			t->x->keep_heard = tnow(t);
 		t->keepalive = value != 0;
-		t->keep_probes = 0;
+		t->x->keep_probes = 0;
 		/* like Linux, the first probe an idle time after it is switched on */
-		t->t_keep = t->keepalive ? tnow(t) + SYNACK_SEC(t->keep_idle) : SYNACK_TIME_NEVER;
+		t->x->t_keep = t->keepalive ? tnow(t) + SYNACK_SEC(t->x->keep_idle) : SYNACK_TIME_NEVER;
 		if (!tcb_synchronized(t) || t->state == SYNACK_TCP_TIME_WAIT)
-			t->t_keep = SYNACK_TIME_NEVER; /* armed when the peer is first heard */
+			t->x->t_keep = SYNACK_TIME_NEVER; /* armed when the peer is first heard */
 	} else if (opt == SYNACK_TCP_KEEPCNT) {
 		if (value < 1 || value > 127)
 			return -EINVAL;
-		t->keep_cnt = (uint8_t)value;
+		t->x->keep_cnt = (uint8_t)value;
 		return 0;
 	} else {
 		if (value < 1 || value > 32767)
 			return -EINVAL;
-		*(opt == SYNACK_TCP_KEEPIDLE ? &t->keep_idle : &t->keep_intvl) = (uint32_t)value;
-		if (t->t_keep != SYNACK_TIME_NEVER)
+		*(opt == SYNACK_TCP_KEEPIDLE ? &t->x->keep_idle : &t->x->keep_intvl) = (uint32_t)value;
+		if (t->x->t_keep != SYNACK_TIME_NEVER)
 			tcp_keep_arm(t); /* the idle time counts from the peer's last segment */
 	}
 	tcb_timer_update(t);
@@ -473,11 +489,11 @@ static int getopt_keep(const struct tcb *t, int opt)
 	case SYNACK_TCP_KEEPALIVE:
 		return t->keepalive;
 	case SYNACK_TCP_KEEPIDLE:
-		return (int)t->keep_idle;
+		return (int)t->x->keep_idle;
 	case SYNACK_TCP_KEEPINTVL:
-		return (int)t->keep_intvl;
+		return (int)t->x->keep_intvl;
 	default:
-		return t->keep_cnt;
+		return t->x->keep_cnt;
 	}
 }
 
@@ -496,9 +512,20 @@ static int ip_setopt(struct tcb *t, int opt, int value)
 	return 0;
 }
 
+static int setopt(struct tcb *t, int opt, int value);
+
 int synack_tcp_setopt(synack_tcp *c, int opt, int value)
 {
 	struct tcb *t = T(c);
+	if (!tcb_ext_get(t))
+		return -ENOMEM;
+	int rc = setopt(t, opt, value);
+	tcb_ext_idle(t);
+	return rc;
+}
+
+static int setopt(struct tcb *t, int opt, int value)
+{
 	switch (opt) {
 	case SYNACK_TCP_KEEPALIVE:
 	case SYNACK_TCP_KEEPIDLE:
@@ -514,13 +541,13 @@ int synack_tcp_setopt(synack_tcp *c, int opt, int value)
 			tcp_output(t);
 		return 0;
 	case SYNACK_TCP_SNDBUF:
-		if (value < 1 || value > (1 << 30) || t->sndq.buf)
+		if (value < 1 || value > (1 << 30) || t->x->sndq.buf)
 			return -EINVAL;
 		t->sndbuf = (uint32_t)value;
 		t->sndbuf_auto = 0; /* set by the application: fixed */
 		return 0;
 	case SYNACK_TCP_RCVBUF:
-		if (value < 1 || value > (1 << 30) || t->rcvq.buf || t->state > SYNACK_TCP_LISTEN)
+		if (value < 1 || value > (1 << 30) || t->x->rcvq.buf || t->state > SYNACK_TCP_LISTEN)
 			return -EINVAL;
 		t->rcvbuf = (uint32_t)value;
 		t->rcvbuf_auto = 0;
@@ -528,7 +555,7 @@ int synack_tcp_setopt(synack_tcp *c, int opt, int value)
 	case SYNACK_TCP_MAXSEG:
 		if (value < 64 || value > 65535)
 			return -EINVAL;
-		t->user_mss = (uint16_t)value;
+		t->x->user_mss = (uint16_t)value;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -549,7 +576,7 @@ int synack_tcp_getopt(synack_tcp *c, int opt, int *value)
 		*value = (int)t->rcvbuf;
 		return 0;
 	case SYNACK_TCP_MAXSEG:
-		*value = t->mss ? t->mss : t->user_mss ? t->user_mss : t->st->cfg.tcp.mss_default;
+		*value = t->mss ? t->mss : t->x->user_mss ? t->x->user_mss : t->st->cfg.tcp.mss_default;
 		return 0;
 	case SYNACK_TCP_KEEPALIVE:
 	case SYNACK_TCP_KEEPIDLE:
@@ -621,13 +648,13 @@ int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *i)
 	i->rto = t->rto;
 	i->cwnd = t->cwnd;
 	i->ssthresh = t->ssthresh;
-	i->retransmits = t->retransmits;
-	i->backoff = t->backoff;
-	i->bytes_sent = t->bytes_sent;
-	i->bytes_received = t->bytes_received;
-	i->bytes_acked = t->bytes_acked;
-	i->send_queued = t->sndq.len;
-	i->recv_queued = t->rcvq.len;
+	i->retransmits = t->x->retransmits;
+	i->backoff = t->x->backoff;
+	i->bytes_sent = t->x->bytes_sent;
+	i->bytes_received = t->x->bytes_received;
+	i->bytes_acked = t->x->bytes_acked;
+	i->send_queued = t->x->sndq.len;
+	i->recv_queued = t->x->rcvq.len;
 	i->ecn_ok = t->ecn_ok;
 	return 0;
 }

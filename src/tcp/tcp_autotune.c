@@ -29,7 +29,7 @@ static bool grow(struct tcb *t, uint32_t *buf, uint32_t want)
 	want = (uint32_t)MIN((uint64_t)want, *buf + room);
 	uint32_t more = want - *buf;
 	*buf = want;
-	t->buf_grown += more;
+	t->x->buf_grown += more;
 	ts->buf_grown += more;
 	stack_count(t->st, SYNACK_CNT_TCP_BUFFER_GROWTHS);
 	return true;
@@ -39,13 +39,13 @@ void tcp_rcvbuf_tune(struct tcb *t, uint32_t n)
 {
 	if (!t->rcvbuf_auto)
 		return;
-	t->rcv_copied += n;
+	t->x->rcv_copied += n;
 	synack_time_t rtt = MAX(t->srtt, SYNACK_MSEC(1));
-	if (tnow(t) - t->rcv_tune_at < rtt)
+	if (tnow(t) - t->x->rcv_tune_at < rtt)
 		return;
-	uint64_t want = 4 * (uint64_t)t->rcv_copied;
-	t->rcv_copied = 0;
-	t->rcv_tune_at = tnow(t);
+	uint64_t want = 4 * (uint64_t)t->x->rcv_copied;
+	t->x->rcv_copied = 0;
+	t->x->rcv_tune_at = tnow(t);
 	want = MIN(want, (uint64_t)rcvbuf_ceiling(t));
 	/* the scale chosen on the SYN bounds what can be offered */
 	want = MIN(want, (uint64_t)65535 << t->rcv_wscale);

@@ -25,7 +25,7 @@ uint32_t tcp_cc_slow_start(struct tcb *t, uint32_t acked)
 
 static void newreno_init(struct tcb *t)
 {
-	t->bytes_acked_ca = 0;
+	t->x->bytes_acked_ca = 0;
 }
 
 /* RFC 5681 §3.1 congestion avoidance with byte counting (RFC 3465 §2.1):
@@ -35,9 +35,9 @@ static void newreno_on_ack(struct tcb *t, const struct tcp_ack_sample *a)
 	uint32_t left = tcp_cc_slow_start(t, a->acked);
 	if (!left || t->cwnd < t->ssthresh)
 		return;
-	t->bytes_acked_ca += left;
-	if (t->bytes_acked_ca >= t->cwnd) {
-		t->bytes_acked_ca -= t->cwnd;
+	t->x->bytes_acked_ca += left;
+	if (t->x->bytes_acked_ca >= t->cwnd) {
+		t->x->bytes_acked_ca -= t->cwnd;
 		t->cwnd += t->mss;
 	}
 }
@@ -45,7 +45,7 @@ static void newreno_on_ack(struct tcb *t, const struct tcp_ack_sample *a)
 /* RFC 5681 §3.1 equation 4 (RFC 6582 §3.2 step 2). */
 static uint32_t newreno_ssthresh(struct tcb *t)
 {
-	t->bytes_acked_ca = 0;
+	t->x->bytes_acked_ca = 0;
 	return tcp_cc_half_flight(t);
 }
 

@@ -38,7 +38,7 @@ struct cubic {
 static struct cubic *cubic_of(struct tcb *t)
 {
 	_Static_assert(sizeof(struct cubic) <= TCP_CC_STATE_BYTES, "CUBIC state too big");
-	return (struct cubic *)(void *)t->cc_state;
+	return (struct cubic *)(void *)t->x->cc_state;
 }
 
 static void hystart_new_round(struct tcb *t, struct cubic *c)
@@ -61,7 +61,10 @@ static void cubic_init(struct tcb *t)
 	struct cubic *c = cubic_of(t);
 	memset(c, 0, sizeof *c);
 	c->cur_round_min = c->last_round_min = c->css_baseline = SYNACK_TIME_NEVER;
-	c->round_end = t->snd_max;
+	/* the first round ends when the SYN is acknowledged (ISS + 1, what
+	 * SND.MAX is or becomes on either side): a function of the ISS alone,
+	 * so that an idle connection's extension can be made again (tcb.c) */
+	c->round_end = t->iss + 1;
 }
 
 /* RFC 9406 §4.2: the delay increase test, per RTT sample in slow start. */
@@ -152,10 +155,10 @@ static void cubic_avoid(struct tcb *t, struct cubic *c, uint32_t acked)
 		return;
 	}
 	double grow = (target - cwnd) / cwnd * (double)acked;
-	t->bytes_acked_ca += (uint32_t)grow;
-	if (t->bytes_acked_ca >= 1) {
-		t->cwnd += t->bytes_acked_ca;
-		t->bytes_acked_ca = 0;
+	t->x->bytes_acked_ca += (uint32_t)grow;
+	if (t->x->bytes_acked_ca >= 1) {
+		t->cwnd += t->x->bytes_acked_ca;
+		t->x->bytes_acked_ca = 0;
 	}
 }
 
@@ -189,7 +192,7 @@ static uint32_t cubic_ssthresh(struct tcb *t)
 	c->epoch = 0;
 	c->in_css = 0;
 	c->hystart_done = 1; /* RFC 9406 §4.2: loss ends slow start for good */
-	t->bytes_acked_ca = 0;
+	t->x->bytes_acked_ca = 0;
 	return MAX((uint32_t)((double)flight * CUBIC_BETA), 2u * t->mss);
 }
 

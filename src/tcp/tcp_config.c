@@ -2,8 +2,7 @@
 #include "tcp/tcp_internal.h"
 
 /* TCP's entry points as the network layer calls them (net_proto). */
-const struct net_proto tcp_net_proto = {
-    .proto = WIRE_PROTO_TCP, .input = tcp_keep_input, .error = tcp_icmp_error};
+const struct net_proto tcp_net_proto = {.proto = WIRE_PROTO_TCP, .input = tcp_input, .error = tcp_icmp_error};
 
 int tcp_config_check(const synack_tcp_config *t)
 {

@@ -112,7 +112,7 @@ bool tcp_cookie_wanted(const struct tcb *l)
 	if (c->syncookies >= 2)
 		return true;
 	return c->syncookies == 1 &&
-	       (l->synq.count >= l->backlog || tcps(l->st)->tcb_count >= c->max_connections);
+	       (l->x->synq.count >= l->x->backlog || tcps(l->st)->tcb_count >= c->max_connections);
 }
 
 /* What the SYN-ACK's TSval becomes: our clock with the option bits in the
@@ -123,11 +123,14 @@ static uint32_t cookie_tsval(uint32_t clock, uint8_t opts)
 	return seq_gt(v, clock) ? v - (OPT_BITS + 1) : v;
 }
 
-/* A TCB that lives on the C stack for one tcp_emit(): the listener's
- * settings and the options a child would have negotiated. */
-static void stub_init(struct tcb *s, struct tcb *l, const struct tcp_seg *syn)
+/* A TCB that lives on the C stack for one tcp_emit() (its extension x
+ * too): the listener's settings and the options a child would have
+ * negotiated. */
+static void stub_init(struct tcb *s, struct tcb_ext *x, struct tcb *l, const struct tcp_seg *syn)
 {
 	memset(s, 0, sizeof *s);
+	*x = tcb_ext_none;
+	s->x = x;
 	s->st = l->st;
 	s->local = syn->dst;
 	s->remote = syn->src;
@@ -135,7 +138,7 @@ static void stub_init(struct tcb *s, struct tcb *l, const struct tcp_seg *syn)
 	s->sndbuf = l->sndbuf;
 	s->rcvbuf_auto = l->rcvbuf_auto; /* the window scale follows (rcvbuf_ceiling) */
 	s->sndbuf_auto = l->sndbuf_auto;
-	s->user_mss = l->user_mss;
+	s->x->user_mss = l->x->user_mss;
 	s->noopt = l->noopt;
 	s->state = SYNACK_TCP_SYN_RECEIVED;
 	s->irs = syn->h.seq;
@@ -153,7 +156,8 @@ void tcp_cookie_send(struct tcb *l, const struct tcp_seg *syn)
 {
 	synack_stack *st = l->st;
 	struct tcb s;
-	stub_init(&s, l, syn);
+	struct tcb_ext sx;
+	stub_init(&s, &sx, l, syn);
 	uint8_t opts = opts_of(&s);
 	uint16_t peer_mss = syn->h.opt.has_mss ? syn->h.opt.mss : tcfg(l)->mss_default;
 	uint8_t idx = mss_index(peer_mss);

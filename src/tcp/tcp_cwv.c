@@ -28,7 +28,7 @@ static synack_time_t sampling_period(const struct tcb *t)
  * sample is older than the period (nothing was carried since). */
 static uint32_t pipeack(const struct tcb *t, synack_time_t now)
 {
-	return now - t->pipeack_at > sampling_period(t) ? 0 : t->pipeack;
+	return now - t->x->pipeack_at > sampling_period(t) ? 0 : t->x->pipeack;
 }
 
 /* §4.4.3 at the end of each non-validated period that passed (§4.5.2:
@@ -36,7 +36,7 @@ static uint32_t pipeack(const struct tcb *t, synack_time_t now)
 static void nvp_expired(struct tcb *t, synack_time_t now)
 {
 	synack_time_t nvp = MAX(tcfg(t)->cwv_nvp, 1);
-	for (synack_time_t n = (now - t->nvp_start) / nvp; n > 0; n--) {
+	for (synack_time_t n = (now - t->x->nvp_start) / nvp; n > 0; n--) {
 		uint32_t iw = tcp_initial_window(t);
 		if (t->cwnd <= iw)
 			break;
@@ -44,7 +44,7 @@ static void nvp_expired(struct tcb *t, synack_time_t now)
 		t->cwnd = MAX(t->cwnd / 2, iw);
 		stack_count(t->st, SYNACK_CNT_TCP_CWV_REDUCTIONS);
 	}
-	t->nvp_start = now;
+	t->x->nvp_start = now;
 }
 
 /* Validated (§4.3): pipeACK at least half the cwnd. The largest sample is
@@ -53,7 +53,7 @@ static void nvp_expired(struct tcb *t, synack_time_t now)
  * all of it is not rate-limited (§4.3's note on the threshold). */
 static bool validated(const struct tcb *t, synack_time_t now)
 {
-	return pipeack(t, now) >= MIN(t->cwnd, t->pipeack_cwnd) / 2;
+	return pipeack(t, now) >= MIN(t->cwnd, t->x->pipeack_cwnd) / 2;
 }
 
 /* Which phase is the sender in now (§4.3), and has the non-validated one
@@ -61,19 +61,19 @@ static bool validated(const struct tcb *t, synack_time_t now)
 static void phase(struct tcb *t, synack_time_t now)
 {
 	if (!t->pipeack_ok || t->in_recovery) {
-		t->nvp_start = 0;
+		t->x->nvp_start = 0;
 		return;
 	}
 	synack_time_t since = now;
-	if (now - t->pipeack_at > sampling_period(t))
-		since = t->pipeack_at + sampling_period(t); /* nothing carried since then */
+	if (now - t->x->pipeack_at > sampling_period(t))
+		since = t->x->pipeack_at + sampling_period(t); /* nothing carried since then */
 	if (validated(t, now)) {
-		t->nvp_start = 0;
+		t->x->nvp_start = 0;
 		return;
 	}
-	if (!t->nvp_start)
-		t->nvp_start = since;
-	if (now - t->nvp_start >= tcfg(t)->cwv_nvp)
+	if (!t->x->nvp_start)
+		t->x->nvp_start = since;
+	if (now - t->x->nvp_start >= tcfg(t)->cwv_nvp)
 		nvp_expired(t, now);
 }
 
@@ -82,22 +82,22 @@ void tcp_cwv_on_ack(struct tcb *t)
 	if (!tcfg(t)->cwv || t->in_recovery)
 		return; /* §4.2: "MUST NOT be updated during TCP Fast Recovery" */
 	synack_time_t now = tnow(t);
-	if (!t->pa_start) {
-		t->pa_start = now;
-		t->pa_mark = t->snd_una;
-		t->pa_cwnd = t->cwnd;
-	} else if (t->srtt && now - t->pa_start >= t->srtt) {
+	if (!t->x->pa_start) {
+		t->x->pa_start = now;
+		t->x->pa_mark = t->snd_una;
+		t->x->pa_cwnd = t->cwnd;
+	} else if (t->srtt && now - t->x->pa_start >= t->srtt) {
 		/* §4.2: the bytes acknowledged over one RTT (§4.5.1's HighACK) */
-		uint32_t sample = t->snd_una - t->pa_mark;
+		uint32_t sample = t->snd_una - t->x->pa_mark;
 		if (!t->pipeack_ok || sample >= pipeack(t, now)) {
-			t->pipeack = sample;
-			t->pipeack_at = now;
-			t->pipeack_cwnd = t->pa_cwnd;
+			t->x->pipeack = sample;
+			t->x->pipeack_at = now;
+			t->x->pipeack_cwnd = t->x->pa_cwnd;
 			t->pipeack_ok = 1;
 		}
-		t->pa_start = now;
-		t->pa_mark = t->snd_una;
-		t->pa_cwnd = t->cwnd;
+		t->x->pa_start = now;
+		t->x->pa_mark = t->snd_una;
+		t->x->pa_cwnd = t->cwnd;
 	}
 	phase(t, now);
 }
@@ -110,7 +110,7 @@ void tcp_cwv_on_send(struct tcb *t)
 
 void tcp_cwv_on_loss(struct tcb *t)
 {
-	t->recov_rtx = 0;
+	t->x->recov_rtx = 0;
 	t->cwv_loss = 0;
 	if (!tcfg(t)->cwv || !t->pipeack_ok)
 		return;
@@ -119,17 +119,17 @@ void tcp_cwv_on_loss(struct tcb *t)
 	if (validated(t, now))
 		return; /* the module's reduction stands */
 	/* §4.4.1: LossFlightSize, and a cwnd from what was used */
-	t->cwv_lfs = t->snd_max - t->snd_una;
+	t->x->cwv_lfs = t->snd_max - t->snd_una;
 	t->cwv_loss = 1;
-	t->ssthresh = MAX(MAX(pa, t->cwv_lfs) / 2, 2u * t->mss);
+	t->ssthresh = MAX(MAX(pa, t->x->cwv_lfs) / 2, 2u * t->mss);
 }
 
 void tcp_cwv_on_recovery_end(struct tcb *t)
 {
 	if (t->cwv_loss) {
 		/* §4.4.1: cwnd = (max(pipeACK, LossFlightSize) - R) / 2 */
-		uint32_t used = MAX(pipeack(t, tnow(t)), t->cwv_lfs);
-		uint32_t cwnd = (used - MIN(used, t->recov_rtx)) / 2;
+		uint32_t used = MAX(pipeack(t, tnow(t)), t->x->cwv_lfs);
+		uint32_t cwnd = (used - MIN(used, t->x->recov_rtx)) / 2;
 		t->cwnd = MAX(cwnd, (uint32_t)t->mss);
 		t->ssthresh = MAX(t->cwnd, 2u * t->mss);
 	}
@@ -140,6 +140,6 @@ void tcp_cwv_reset(struct tcb *t)
 {
 	t->pipeack_ok = 0;
 	t->cwv_loss = 0;
-	t->nvp_start = 0;
-	t->pa_start = 0;
+	t->x->nvp_start = 0;
+	t->x->pa_start = 0;
 }

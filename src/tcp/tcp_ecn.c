@@ -22,7 +22,7 @@
  *   passes what was sent at the reaction (ecn_recover), not during loss
  *   recovery, not within the window of a loss reduction. The next new
  *   data segment carries CWR, also after an RTO or fast retransmit, which
- *   tcp_ecn.c notices by t->recover moving (the loss code sets it). */
+ *   tcp_ecn.c notices by t->x->recover moving (the loss code sets it). */
 #include "tcp/tcp_internal.h"
 
 #define ECE_CWR (SYNACK_TCP_ECE | SYNACK_TCP_CWR)
@@ -31,8 +31,8 @@ static void agree(struct tcb *t)
 {
 	t->ecn_ok = 1;
 	t->ecn_echo = t->ecn_cwr_pending = 0;
-	t->ecn_recover = t->iss + 1; /* an ECE on the ACK of our SYN is no echo */
-	t->ecn_loss_recover = t->recover;
+	t->x->ecn_recover = t->iss + 1; /* an ECE on the ACK of our SYN is no echo */
+	t->x->ecn_loss_recover = t->x->recover;
 	stack_count(t->st, SYNACK_CNT_TCP_ECN_NEGOTIATED);
 }
 
@@ -48,15 +48,15 @@ void tcp_ecn_synack_in(struct tcb *t, const struct tcp_seg *synack)
 		agree(t);
 }
 
-/* A loss reduction (RTO, fast retransmit) moved t->recover: §6.1.2 wants
+/* A loss reduction (RTO, fast retransmit) moved t->x->recover: §6.1.2 wants
  * CWR on the next new data, and no ECE reaction within that window. */
 static void note_loss(struct tcb *t)
 {
-	if (t->recover == t->ecn_loss_recover)
+	if (t->x->recover == t->x->ecn_loss_recover)
 		return;
-	t->ecn_loss_recover = t->recover;
+	t->x->ecn_loss_recover = t->x->recover;
 	t->ecn_cwr_pending = 1;
-	t->ecn_recover = seq_max(t->ecn_recover, t->recover);
+	t->x->ecn_recover = seq_max(t->x->ecn_recover, t->x->recover);
 	t->ecn_reduced = 0; /* the window is the loss reduction's now */
 }
 
@@ -68,7 +68,7 @@ static void syn_flags(struct tcb *t, struct wire_tcp *h)
 			h->flags |= SYNACK_TCP_ECE;
 		return;
 	}
-	t->ecn_syn = tcfg(t)->ecn >= SYNACK_TCP_ECN_ACTIVE && t->backoff == 0;
+	t->ecn_syn = tcfg(t)->ecn >= SYNACK_TCP_ECN_ACTIVE && t->x->backoff == 0;
 	if (t->ecn_syn)
 		h->flags |= ECE_CWR;
 }
@@ -101,16 +101,16 @@ void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s)
 	if (!t->ecn_ok || !(s->h.flags & SYNACK_TCP_ECE) || (s->h.flags & SYNACK_TCP_SYN))
 		return;
 	note_loss(t);
-	if (t->in_recovery || !seq_gt(t->snd_una, t->ecn_recover))
+	if (t->in_recovery || !seq_gt(t->snd_una, t->x->ecn_recover))
 		return;
 	/* the module's congestion event; never a larger window than before */
 	uint32_t before = t->cwnd;
 	t->ssthresh = t->cc->ssthresh(t);
 	t->cwnd = MIN(before, MAX(t->ssthresh, (uint32_t)t->mss));
-	t->ecn_recover = t->snd_max;
+	t->x->ecn_recover = t->snd_max;
 	t->ecn_cwr_pending = 1;
 	t->ecn_reduced = 1;
-	t->undo_ok = t->undo_due = 0; /* a new reduction: the last recovery's undo is void */
+	t->x->undo_ok = t->x->undo_due = 0; /* a new reduction: the last recovery's undo is void */
 	stack_count(t->st, SYNACK_CNT_TCP_ECN_REDUCTIONS);
 	/* §6.1.2: at one segment the rate falls further: "the sending TCP
 	 * MUST reset the retransmit timer" and sends again when it expires */
@@ -120,14 +120,14 @@ void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s)
 
 void tcp_ecn_loss_undone(struct tcb *t)
 {
-	t->ecn_loss_recover = t->recover;
+	t->x->ecn_loss_recover = t->x->recover;
 	if (!t->ecn_reduced)
-		t->ecn_recover = t->snd_una; /* ECE may be answered again at once */
+		t->x->ecn_recover = t->snd_una; /* ECE may be answered again at once */
 }
 
 bool tcp_ecn_reducing(const struct tcb *t)
 {
-	return t->ecn_ok && t->ecn_reduced && seq_lt(t->snd_una, t->ecn_recover);
+	return t->ecn_ok && t->ecn_reduced && seq_lt(t->snd_una, t->x->ecn_recover);
 }
 
 void tcp_ecn_seg_in(struct tcb *t, const struct tcp_seg *s)

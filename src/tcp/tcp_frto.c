@@ -25,7 +25,7 @@
  * or SACKed. Data there was sent before the timeout and never resent. */
 uint32_t tcp_frto_covered(const struct tcb *t)
 {
-	uint32_t lo = t->frto_high, hi = t->frto_rp;
+	uint32_t lo = t->x->frto_high, hi = t->x->frto_rp;
 	if (!seq_lt(lo, hi))
 		return 0;
 	if (!seq_gt(t->snd_una, lo))
@@ -41,14 +41,14 @@ bool tcp_frto_start(struct tcb *t)
 	 * conventional recovery of an earlier timeout) is under way; a
 	 * repeated timeout during F-RTO restarts it from step 1 and keeps the
 	 * window from before the first. */
-	if (!tcfg(t)->frto || (!t->frto && (t->in_recovery || seq_lt(t->snd_una, t->recover)))) {
+	if (!tcfg(t)->frto || (!t->frto && (t->in_recovery || seq_lt(t->snd_una, t->x->recover)))) {
 		t->frto = 0;
 		return false;
 	}
 	if (!t->frto) {
-		t->prior_cwnd = t->cwnd;
-		t->prior_ssthresh = t->ssthresh;
-		t->frto_ts = tcp_ts_now(t);
+		t->x->prior_cwnd = t->cwnd;
+		t->x->prior_ssthresh = t->ssthresh;
+		t->x->frto_ts = tcp_ts_now(t);
 	}
 	t->frto = 1;
 	return true;
@@ -62,14 +62,14 @@ static void undo(struct tcb *t, uint32_t delivered)
 	tcb_trace_note(t, SYNACK_NOTE_SPURIOUS_RTO);
 	t->frto = 0;
 	t->snd_nxt = t->snd_max; /* nothing more to resend */
-	uint32_t flight = t->snd_max - t->snd_una - t->sacked_bytes;
+	uint32_t flight = t->snd_max - t->snd_una - t->x->sacked_bytes;
 	uint32_t iw = 10u * t->mss;
 	uint32_t cwnd = flight + MIN(delivered, iw);
-	t->ssthresh = MAX(t->ssthresh, t->prior_ssthresh);
-	t->cwnd = MAX(t->cwnd, MIN(cwnd, t->prior_cwnd));
+	t->ssthresh = MAX(t->ssthresh, t->x->prior_ssthresh);
+	t->cwnd = MAX(t->cwnd, MIN(cwnd, t->x->prior_cwnd));
 	/* §3.1: "RecoveryPoint is set to SND.UNA, thus allowing fast recovery
 	 * on incoming duplicate acknowledgments" */
-	t->recover = t->snd_una;
+	t->x->recover = t->snd_una;
 	tcp_ecn_loss_undone(t); /* neither a second loss reduction nor a window holding ECE back */
 }
 
@@ -80,8 +80,8 @@ static void conventional(struct tcb *t)
 	t->frto = 0;
 	t->cwnd = MIN(t->cwnd, 3u * t->mss);
 	t->snd_nxt = t->snd_una;
-	t->recover = t->snd_max;
-	t->ecn_loss_recover = t->recover;
+	t->x->recover = t->snd_max;
+	t->x->ecn_loss_recover = t->x->recover;
 }
 
 /* Step 2: the first ACK that acknowledges new data after the timeout. */
@@ -89,20 +89,21 @@ static void step2(struct tcb *t, const struct tcp_seg *s, uint32_t una)
 {
 	/* Eifel (RFC 3522 §3.2): an echo older than the timeout's first
 	 * retransmission answers a segment sent before it */
-	if (t->ts_ok && s->h.opt.has_ts && s->h.opt.ts_ecr && (int32_t)(s->h.opt.ts_ecr - t->frto_ts) < 0) {
+	if (t->ts_ok && s->h.opt.has_ts && s->h.opt.ts_ecr &&
+	    (int32_t)(s->h.opt.ts_ecr - t->x->frto_ts) < 0) {
 		undo(t, t->snd_una - una);
 		return;
 	}
-	t->frto_rp = t->snd_max; /* RecoveryPoint: the highest sequence number sent */
-	t->frto_high = t->snd_nxt;
+	t->x->frto_rp = t->snd_max; /* RecoveryPoint: the highest sequence number sent */
+	t->x->frto_high = t->snd_nxt;
 	/* a) everything acknowledged: nothing to tell */
-	if (!seq_lt(t->snd_una, t->frto_rp)) {
+	if (!seq_lt(t->snd_una, t->x->frto_rp)) {
 		t->frto = 0;
 		return;
 	}
 	/* b) up to two new segments, or (none to send, or no window for
 	 * them) the conventional recovery */
-	uint32_t unsent = t->data_seq + t->sndq.len - t->snd_max;
+	uint32_t unsent = t->data_seq + t->x->sndq.len - t->snd_max;
 	if (t->fin_sent || !unsent || !seq_gt(t->snd_una + t->snd_wnd, t->snd_max)) {
 		t->frto = 0;
 		return;
@@ -119,8 +120,8 @@ static void step3(struct tcb *t, const struct tcp_seg *s, uint32_t una, uint32_t
 	/* a) the cumulative ACK or the SACK information covers more than
 	 * RecoveryPoint: the two new segments got there, the originals
 	 * did not, or not all of them */
-	bool beyond = seq_gt(t->snd_una, t->frto_rp) ||
-		      (t->sacked.n && seq_gt(t->sacked.r[t->sacked.n - 1][1], t->frto_rp));
+	bool beyond = seq_gt(t->snd_una, t->x->frto_rp) ||
+		      (t->x->sacked.n && seq_gt(t->x->sacked.r[t->x->sacked.n - 1][1], t->x->frto_rp));
 	if (beyond) {
 		conventional(t);
 		return;

@@ -89,8 +89,13 @@ void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e)
 		stack_drop(st, SYNACK_DROP_ICMP_STALE);
 		return;
 	}
+	if (!tcb_ext_get(t)) { /* an idle connection's state (tcb.c) */
+		stack_drop(st, SYNACK_DROP_TCP_NO_MEMORY);
+		return;
+	}
 	if (e->kind == NET_ICMP_FRAG_NEEDED) {
 		pmtu_lower(t, e);
+		tcb_ext_idle(t);
 		return;
 	}
 	/* refused, or no neighbour answers for the next hop (as Linux does with
@@ -104,5 +109,5 @@ void tcp_icmp_error(synack_stack *st, const struct net_icmp_err *e)
 		return;
 	}
 	stack_count(st, SYNACK_CNT_TCP_ICMP_SOFT);
-	t->soft_error = soft_errno(e);
+	t->x->soft_error = soft_errno(e); /* kept: the extension stays */
 }

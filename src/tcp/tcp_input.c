@@ -97,10 +97,13 @@ static void conn_input(struct tcb *t, struct tcp_seg *seg)
 {
 	verdict_apply(t->st, t, seg,
 		      t->state == SYNACK_TCP_SYN_SENT ? tcp_syn_sent_input(t, seg) : tcp_sync_input(t, seg));
-	if (t->state == SYNACK_TCP_CLOSED)
+	if (t->state == SYNACK_TCP_CLOSED) {
 		tcb_maybe_free(t);
-	else
-		tcp_output(t);
+		return;
+	}
+	tcp_output(t);
+	tcp_keep_heard(t); /* the peer is alive (tcp_keepalive.c) */
+	tcb_ext_idle(t);
 }
 
 /* RFC 6191 §2 (RFC 9293 §3.6.1's MAY-2): a SYN for a connection in
@@ -140,6 +143,10 @@ void tcp_input(synack_stack *st, const struct net_rx *rx)
 		return;
 	}
 	trace_in(st, t, &seg);
+	if (!tcb_ext_get(t)) { /* an idle connection's state (tcb.c) */
+		stack_drop(st, SYNACK_DROP_TCP_NO_MEMORY);
+		return;
+	}
 	if (time_wait_reopen(t, &seg)) {
 		struct tcb *l = tcb_lookup_listener(st, &seg.dst);
 		stack_count(st, SYNACK_CNT_TCP_TIME_WAIT_REUSED);
@@ -162,7 +169,7 @@ static void set_initial_cwnd(struct tcb *t)
 	t->cc->init(t);
 	/* the sequence marks of recovery start at the ISS (RFC 6582 §3.2's
 	 * recover; the RACK edges of tcp_rack.c), whichever way it was chosen */
-	t->recover = t->rack_edge = t->rack_cand = t->rack_armed = t->rack_fack = t->iss;
+	t->x->recover = t->x->rack_edge = t->x->rack_cand = t->x->rack_armed = t->x->rack_fack = t->iss;
 }
 
 /* RFC 9293 §3.7.1 (MSS), RFC 7323 §2.2 and §3.2 (WS, TS), RFC 2018 §2. */
@@ -174,8 +181,8 @@ void tcp_negotiate(struct tcb *t, const struct wire_tcp_opts *o)
 	/* a peer's MSS below 88 (Linux's TCP_MIN_MSS) is raised to it, never
 	 * above what one of our frames carries */
 	uint32_t mss = MAX(MIN(peer_mss, our_mss), MIN(88u, our_mss));
-	if (t->user_mss)
-		mss = MIN(mss, t->user_mss);
+	if (t->x->user_mss)
+		mss = MIN(mss, t->x->user_mss);
 	t->ws_ok = c->wscale_enable && o->wscale >= 0 && !t->noopt;
 	if (t->ws_ok) {
 		/* RFC 7323 §2.3: a shift above 14 is used as 14 */
@@ -214,7 +221,7 @@ static struct tcb *spawn_child(struct tcb *l, const struct tcp_seg *seg)
 	c->sndbuf_auto = l->sndbuf_auto;
 	c->rcvbuf_auto = l->rcvbuf_auto;
 	c->nodelay = l->nodelay;
-	c->user_mss = l->user_mss;
+	c->x->user_mss = l->x->user_mss;
 	c->noopt = l->noopt;
 	c->state = SYNACK_TCP_LISTEN;
 	if (tcb_hash_insert(c) < 0) {
@@ -247,7 +254,7 @@ static struct tcb *cookie_child(struct tcb *l, const struct tcp_seg *ack, const 
 		/* the echo of the cookie TSval runs up to 63 ms behind our
 		 * clock: no RTT sample from it (RFC 7323 §4.2's stale echo) */
 		c->rtx_seen = 1;
-		c->ts_rtx = tcp_ts_now(c);
+		c->x->ts_rtx = tcp_ts_now(c);
 	}
 	tcb_set_state(c, SYNACK_TCP_ESTABLISHED);
 	tcb_child_ready(l, c);
@@ -267,7 +274,7 @@ static struct tcp_verdict cookie_ack(struct tcb *l, struct tcp_seg *seg)
 	struct wire_tcp_opts o;
 	if (!tcp_cookie_check(l, seg, &o))
 		return tcp_verdict(TCP_DROP_RESET, SYNACK_DROP_TCP_SYNCOOKIE_BAD);
-	if (l->accq.count >= l->backlog)
+	if (l->x->accq.count >= l->x->backlog)
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
 	struct tcb *c = cookie_child(l, seg, &o);
 	if (!c)
@@ -291,9 +298,9 @@ static struct tcp_verdict listen_check(const struct tcb *l, const struct tcp_seg
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_LISTEN_BAD);
 	if (synfin_refused(l->st, seg))
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_BAD_FLAGS);
-	if (l->synq.count >= l->backlog && !tcp_cookie_wanted(l))
+	if (l->x->synq.count >= l->x->backlog && !tcp_cookie_wanted(l))
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_SYN_QUEUE_FULL);
-	if (l->accq.count >= l->backlog)
+	if (l->x->accq.count >= l->x->backlog)
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
 	return TCP_GO;
 }
@@ -327,8 +334,8 @@ struct tcp_verdict tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 	/* Data carried on the SYN is not queued; the peer retransmits it. */
 	tcb_set_state(c, SYNACK_TCP_SYN_RECEIVED);
 	c->rtt_timing = 1;
-	c->rtt_seq = c->iss;
-	c->rtt_start = st->now;
+	c->x->rtt_seq = c->iss;
+	c->x->rtt_start = st->now;
 	tcp_send_syn(c);
 	tcb_timer_update(c);
 	return TCP_HANDLED;
@@ -343,7 +350,7 @@ struct tcp_verdict tcp_listen_input(struct tcb *l, struct tcp_seg *seg)
 static void syn_data(struct tcb *t, const struct tcp_seg *seg, bool hold)
 {
 	uint32_t n = (uint32_t)MIN(seg->h.payload_len, (size_t)MIN(t->rcvbuf, 65535u));
-	if (!n || ring_push(&t->rcvq, &t->st->mem, t->rcvbuf, seg->h.payload, n) != n)
+	if (!n || ring_push(&t->x->rcvq, &t->st->mem, t->rcvbuf, seg->h.payload, n) != n)
 		return;
 	if (hold) {
 		/* simultaneous open: acknowledged once ESTABLISHED (tcp_sync.c) */
@@ -352,25 +359,25 @@ static void syn_data(struct tcb *t, const struct tcp_seg *seg, bool hold)
 	}
 	t->rcv_nxt += n;
 	t->rcv_adv += n;
-	t->bytes_received += n;
+	t->x->bytes_received += n;
 	t->ack_now = 1;
 	tcb_event(t, SYNACK_EV_READABLE);
 }
 
 static void syn_sent_established(struct tcb *t, const struct tcp_seg *seg)
 {
-	t->snd_una = seg->h.ack;
-	t->snd_wnd = seg->h.wnd; /* the SYN-ACK's window is not scaled */
+	t->snd_una = t->x->rack_fack = seg->h.ack; /* (the passive side: tcp_rack_sacked) */
+	t->snd_wnd = seg->h.wnd;		   /* the SYN-ACK's window is not scaled */
 	t->max_sndwnd = t->snd_wnd;
 	t->snd_wl1 = seg->h.seq;
 	t->snd_wl2 = seg->h.ack;
-	if (t->rtt_timing && t->backoff == 0)
-		tcp_rtt_sample(t, tnow(t) - t->rtt_start);
+	if (t->rtt_timing && t->x->backoff == 0)
+		tcp_rtt_sample(t, tnow(t) - t->x->rtt_start);
 	else if (t->srtt == 0) /* RFC 6298 §5.7: the SYN timed out: RTO 3 s */
 		t->rto = MAX(t->rto, MIN(SYNACK_SEC(3), tcfg(t)->rto_max));
 	t->rtt_timing = 0;
-	t->backoff = 0;
-	t->t_rtx = SYNACK_TIME_NEVER;
+	t->x->backoff = 0;
+	t->x->t_rtx = SYNACK_TIME_NEVER;
 	tcb_set_state(t, SYNACK_TCP_ESTABLISHED);
 	t->ack_now = 1;
 	tcb_event(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);

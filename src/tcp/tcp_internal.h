@@ -127,80 +127,41 @@ struct tcp_seg {
 	uint8_t ecn;		  /* IP ECN field of a segment with data (WIRE_ECN_*), else NOT_ECT */
 };
 
-struct tcb {
-	struct hnode hn;	/* connection table or listener table */
-	struct heap_node timer; /* earliest deadline below */
-	synack_stack *st;
-	struct tcb *ev_next, *ev_prev;
-	struct tcb *all_next, *all_prev; /* every TCB of the stack */
-	struct tcb *parent;		 /* listener of a not-yet-accepted child */
-	struct tcb *q_next, *q_prev;	 /* in its listener's synq or accq */
-	uint32_t id;
-	uint8_t state;
-	/* ownership and flags */
-	uint8_t user : 1;   /* the application holds a handle */
-	uint8_t orphan : 1; /* the application closed it */
-	uint8_t on_ev : 1;  /* linked in the stack's event list */
-	uint8_t in_table : 1;
-	uint8_t accepted : 1;	/* on its listener's accept queue (else its SYN-RECEIVED list) */
-	uint8_t fin_queued : 1; /* shutdown(WR)/close: FIN after the data */
-	uint8_t fin_sent : 1;
-	uint8_t rd_shut : 1;
-	uint8_t nodelay : 1;
-	uint8_t ack_now : 1;	/* send an ACK at the next output */
-	uint8_t want_write : 1; /* send() fell short: report WRITABLE */
-	uint8_t peer_fin : 1;	/* FIN received (EOF after data) */
-	uint8_t ws_ok : 1, ts_ok : 1, sack_ok : 1;
-	uint8_t rtt_timing : 1;
-	uint8_t in_recovery : 1; /* fast recovery: RFC 6675 with SACK, else RFC 6582 */
-	uint8_t rtx_seen : 1;
-	uint8_t rescue_done : 1;   /* RFC 6675 §4 NextSeg rule 4 used in this recovery */
-	uint8_t dsack_pending : 1; /* report dsack[] in the next ACK (RFC 2883) */
-	uint8_t noopt : 1;	   /* no options sent or negotiated */
-	uint8_t frto : 2;	   /* F-RTO (tcp_frto.c): 0 off, 1 step 2, 2 step 3 of RFC 5682 §3.1 */
-	uint8_t pipeack_ok : 1;	   /* RFC 7661: pipeACK defined */
-	uint8_t cwv_loss : 1;	   /* this recovery began in the non-validated phase */
-	uint16_t syn_held;	   /* text from a SYN kept until ESTABLISHED */
-	uint8_t snd_wscale, rcv_wscale;
-	uint16_t mss;	   /* send MSS: peer's, capped by our MTU, less timestamps (see tcp_seg_mss) */
-	uint16_t user_mss; /* MAXSEG cap, 0 = none */
-	uint32_t events;
-	int error;
-	int soft_error;		 /* last ICMP soft error, reported on timeout (RFC 5461) */
-	synack_time_t oow_start; /* rate limit of ACKs to unacceptable segments */
-	uint8_t oow_count;
-	void *userdata;
-	synack_endpoint local, remote;
+/* What a connection holds beyond its core (struct tcb): listener queues,
+ * buffers, timers, recovery, congestion control state, keepalive and
+ * statistics. It is allocated when the connection needs it and given back
+ * while it holds nothing but what tcb_ext_template() would make again: an
+ * idle connection that never carried data keeps only its struct tcb. A TCB
+ * without one points at tcb_ext_none, a read-only copy of the defaults, so
+ * reads need no test; every entry point into src/tcp calls tcb_ext_get()
+ * (or tcb_need_ext()) before anything that writes (tcb.c). */
+struct tcb_ext {
 	/* listener */
 	uint16_t backlog;
-	struct tcb_queue synq; /* children in SYN-RECEIVED */
-	struct tcb_queue accq; /* children established, not yet accepted */
-	/* send sequence space (RFC 9293 §3.3.1) */
-	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
-	uint32_t data_seq; /* sequence number of sndq byte 0 */
-	uint32_t fin_seq;  /* valid when fin_sent */
-	/* receive sequence space */
-	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
-	struct tcp_ranges ooo;		/* out-of-order data held (RFC 2018 §4 reports it) */
-	uint32_t ooo_last;   /* sequence number of the latest out-of-order segment (RFC 2018 §4) */
-	uint8_t delack_segs; /* full segments received since the last ACK */
-	/* timestamps (RFC 7323 §4, §5) */
-	uint32_t ts_recent, ts_offset, last_ack_sent;
-	uint32_t ts_rtx; /* TSval when we last retransmitted (valid if rtx_seen) */
+	struct tcb_queue synq;	     /* children in SYN-RECEIVED */
+	struct tcb_queue accq;	     /* children established, not yet accepted */
+	struct tcb *parent;	     /* listener of a not-yet-accepted child */
+	struct tcb *q_next, *q_prev; /* in its listener's synq or accq */
+	uint16_t user_mss;	     /* MAXSEG cap, 0 = none */
+	int soft_error;		     /* last ICMP soft error, reported on timeout (RFC 5461) */
+	synack_time_t oow_start;     /* rate limit of ACKs to unacceptable segments */
+	uint8_t oow_count;
+	uint8_t delack_segs;   /* full segments received since the last ACK */
+	struct tcp_ranges ooo; /* out-of-order data held (RFC 2018 §4 reports it) */
+	uint32_t ooo_last;     /* sequence number of the latest out-of-order segment (RFC 2018 §4) */
+	uint32_t ts_rtx;       /* TSval when we last retransmitted (valid if rtx_seen) */
 	/* buffers */
 	struct ring sndq, rcvq;
-	uint32_t sndbuf, rcvbuf;
 	/* timers (absolute, SYNACK_TIME_NEVER when off) */
 	synack_time_t t_rtx, t_persist, t_delack, t_close;
-	/* RTT estimation (RFC 6298) */
-	synack_time_t srtt, rttvar, rto, rtt_start;
+	/* RTT measurement in progress (valid when rtt_timing) */
+	synack_time_t rtt_start;
 	uint32_t rtt_seq;
 	uint16_t backoff; /* consecutive RTO expiries */
 	uint16_t persist_backoff;
 	uint16_t probes_unanswered; /* zero-window probes since the peer last sent an ACK */
 	/* congestion control (RFC 5681, RFC 6582, RFC 6937; the module: tcp_cc.h) */
-	const struct tcp_cc_ops *cc;
-	uint32_t cwnd, ssthresh, recover, bytes_acked_ca;
+	uint32_t recover, bytes_acked_ca;
 	uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 §3 */
 	synack_time_t last_send;		     /* when data last left (RFC 7661 idle restart) */
 	uint8_t dupacks;
@@ -237,30 +198,90 @@ struct tcb {
 	struct tcp_ranges undo_rtx; /* what the last recovery resent */
 	/* statistics */
 	uint32_t retransmits, dsacks_received;
+	uint64_t bytes_sent, bytes_received, bytes_acked;
 	/* buffer auto-tuning (tcp_autotune.c) */
-	uint8_t rcvbuf_auto : 1, sndbuf_auto : 1;
 	uint32_t rcv_copied; /* bytes the application read since rcv_tune_at */
 	synack_time_t rcv_tune_at;
 	uint32_t buf_grown; /* bytes of growth charged to the stack */
-	uint64_t bytes_sent, bytes_received, bytes_acked;
 	/* keepalive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6; tcp_keepalive.c) */
 	synack_time_t t_keep;		/* next keepalive check (absolute), SYNACK_TIME_NEVER when off */
-	synack_time_t keep_heard;	/* when the peer last sent a segment */
+	synack_time_t keep_heard;	/* when the peer last sent a segment (kept while keepalive is on) */
 	synack_time_t keep_sent;	/* when the last probe left */
 	uint32_t keep_idle, keep_intvl; /* seconds */
 	uint8_t keep_cnt;		/* probes unanswered before giving up */
 	uint8_t keep_probes;		/* probes sent since the peer was last heard */
-	uint8_t keepalive : 1;		/* SO_KEEPALIVE */
-	/* IP header fields of this connection's packets (0: the stack's) */
-	uint8_t ip_ttl, ip_tos;
+	/* ECN, RFC 3168 §6.1 (tcp_ecn.c) */
+	uint32_t ecn_recover;	   /* no reaction to ECE until SND.UNA passes it (once per window) */
+	uint32_t ecn_loss_recover; /* t->x->recover when last looked at: a change is a loss reduction */
+};
+
+/* One per listener or connection: what every connection needs, an idle
+ * established one included (see struct tcb_ext for the rest). */
+struct tcb {
+	struct hnode hn;	/* connection table or listener table */
+	struct heap_node timer; /* earliest deadline of x's timers */
+	synack_stack *st;
+	struct tcb_ext *x; /* never NULL: tcb_ext_none when not allocated */
+	struct tcb *ev_next, *ev_prev;
+	struct tcb *all_next, *all_prev; /* every TCB of the stack */
+	uint32_t id;
+	uint8_t state;
+	/* ownership and flags */
+	uint8_t user : 1;   /* the application holds a handle */
+	uint8_t orphan : 1; /* the application closed it */
+	uint8_t on_ev : 1;  /* linked in the stack's event list */
+	uint8_t in_table : 1;
+	uint8_t accepted : 1;	/* on its listener's accept queue (else its SYN-RECEIVED list) */
+	uint8_t fin_queued : 1; /* shutdown(WR)/close: FIN after the data */
+	uint8_t fin_sent : 1;
+	uint8_t rd_shut : 1;
+	uint8_t nodelay : 1;
+	uint8_t ack_now : 1;	/* send an ACK at the next output */
+	uint8_t want_write : 1; /* send() fell short: report WRITABLE */
+	uint8_t peer_fin : 1;	/* FIN received (EOF after data) */
+	uint8_t ws_ok : 1, ts_ok : 1, sack_ok : 1;
+	uint8_t rtt_timing : 1;
+	uint8_t in_recovery : 1; /* fast recovery: RFC 6675 with SACK, else RFC 6582 */
+	uint8_t rtx_seen : 1;
+	uint8_t rescue_done : 1;   /* RFC 6675 §4 NextSeg rule 4 used in this recovery */
+	uint8_t dsack_pending : 1; /* report dsack[] in the next ACK (RFC 2883) */
+	uint8_t noopt : 1;	   /* no options sent or negotiated */
+	uint8_t frto : 2;	   /* F-RTO (tcp_frto.c): 0 off, 1 step 2, 2 step 3 of RFC 5682 §3.1 */
+	uint8_t pipeack_ok : 1;	   /* RFC 7661: pipeACK defined */
+	uint8_t cwv_loss : 1;	   /* this recovery began in the non-validated phase */
+	/* buffer auto-tuning (tcp_autotune.c) */
+	uint8_t rcvbuf_auto : 1, sndbuf_auto : 1;
+	uint8_t keepalive : 1; /* SO_KEEPALIVE */
 	/* ECN, RFC 3168 §6.1 (tcp_ecn.c) */
 	uint8_t ecn_ok : 1;	     /* negotiated: new data goes out ECT(0) */
 	uint8_t ecn_syn : 1;	     /* our last SYN asked for it (ECE and CWR) */
 	uint8_t ecn_echo : 1;	     /* CE received: ECE on every ACK until a CWR arrives (§6.1.3) */
 	uint8_t ecn_cwr_pending : 1; /* cwnd reduced: CWR on the next new data segment (§6.1.2) */
 	uint8_t ecn_reduced : 1;     /* the reduction up to ecn_recover was an ECE's */
-	uint32_t ecn_recover;	     /* no reaction to ECE until SND.UNA passes it (once per window) */
-	uint32_t ecn_loss_recover;   /* t->recover when last looked at: a change is a loss reduction */
+	uint8_t snd_wscale, rcv_wscale;
+	/* IP header fields of this connection's packets (0: the stack's) */
+	uint8_t ip_ttl, ip_tos;
+	uint16_t syn_held; /* text from a SYN kept until ESTABLISHED */
+	uint16_t mss;	   /* send MSS: peer's, capped by our MTU, less timestamps (see tcp_seg_mss) */
+	uint32_t events;
+	int error;
+	void *userdata;
+	synack_endpoint local, remote;
+	/* send sequence space (RFC 9293 §3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
+	uint32_t data_seq; /* sequence number of sndq byte 0 */
+	uint32_t fin_seq;  /* valid when fin_sent */
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
+	/* timestamps (RFC 7323 §4, §5) */
+	uint32_t ts_recent, ts_offset, last_ack_sent;
+	/* buffer limits */
+	uint32_t sndbuf, rcvbuf;
+	/* congestion window (RFC 5681) and its module (tcp_cc.h) */
+	uint32_t cwnd, ssthresh;
+	const struct tcp_cc_ops *cc;
+	/* RTT estimation (RFC 6298) */
+	synack_time_t srtt, rttvar, rto;
 };
 
 struct tcp_stack {
@@ -279,6 +300,8 @@ struct tcp_stack {
 	synack_time_t cookie_sent_at;  /* when the last SYN cookie went out (tcp_cookie.c) */
 	uint8_t cookie_sent;	       /* any SYN cookie sent yet */
 	uint64_t buf_grown;	       /* auto-tuned buffer growth of all TCBs (tcp_autotune.c) */
+	struct tcb_ext *ext_cache;     /* freed extensions kept for reuse (tcb.c) */
+	uint32_t ext_cached;
 };
 
 static inline struct tcp_stack *tcps(const synack_stack *st)
@@ -299,16 +322,16 @@ static inline bool tcb_synchronized(const struct tcb *t)
 }
 static inline uint32_t rcv_space(const struct tcb *t)
 {
-	return t->rcvbuf - t->rcvq.len;
+	return t->rcvbuf - t->x->rcvq.len;
 }
 static inline uint32_t snd_queued(const struct tcb *t)
 {
-	return t->sndq.len;
+	return t->x->sndq.len;
 }
 /* Bytes of the send queue not yet sent. */
 static inline uint32_t snd_unsent(const struct tcb *t)
 {
-	uint32_t end = t->data_seq + t->sndq.len;
+	uint32_t end = t->data_seq + t->x->sndq.len;
 	return seq_lt(t->snd_nxt, end) ? end - seq_max(t->snd_nxt, t->data_seq) : 0;
 }
 
@@ -329,6 +352,21 @@ static inline uint8_t choose_rcv_wscale(uint32_t rcvbuf)
 
 /* tcb.c */
 struct tcb *tcb_new(synack_stack *st);
+extern const struct tcb_ext tcb_ext_none;
+static inline bool tcb_has_ext(const struct tcb *t)
+{
+	return t->x != &tcb_ext_none;
+}
+/* Give t an extension (the contents it had when given back); NULL when
+ * memory ran out. */
+struct tcb_ext *tcb_ext_alloc(struct tcb *t);
+static inline struct tcb_ext *tcb_ext_get(struct tcb *t)
+{
+	return tcb_has_ext(t) ? t->x : tcb_ext_alloc(t);
+}
+/* Give t's extension back if it holds nothing tcb_ext_alloc() would not
+ * make again (an idle connection); at the end of each entry point. */
+void tcb_ext_idle(struct tcb *t);
 void tcb_set_state(struct tcb *t, int state);
 int tcb_hash_insert(struct tcb *t);
 struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
@@ -378,7 +416,7 @@ uint32_t tcp_rcv_window(const struct tcb *t);
 uint32_t tcp_seg_mss_sack(const struct tcb *t);
 static inline uint32_t tcp_seg_mss(const struct tcb *t)
 {
-	return t->sack_ok && (t->ooo.n || t->dsack_pending) ? tcp_seg_mss_sack(t) : t->mss;
+	return t->sack_ok && (t->x->ooo.n || t->dsack_pending) ? tcp_seg_mss_sack(t) : t->mss;
 }
 int tcp_emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len);
 uint32_t tcp_ts_now(const struct tcb *t);
@@ -527,9 +565,8 @@ uint16_t tcp_cookie_mss_value(unsigned idx);
 uint32_t tcp_ts_offset(const synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
 /* tcp_keepalive.c */
 enum { TCP_KEEPIDLE_DEFAULT = 7200, TCP_KEEPINTVL_DEFAULT = 75, TCP_KEEPCNT_DEFAULT = 9 };
-/* The net layer's TCP entry point: tcp_input(), then the idle time of the
- * connection the segment was for starts again. */
-void tcp_keep_input(synack_stack *st, const struct net_rx *rx);
+/* A segment came from t's peer: its idle time starts again. */
+void tcp_keep_heard(struct tcb *t);
 /* Set t_keep from the settings and the time the peer was last heard. */
 void tcp_keep_arm(struct tcb *t);
 /* t_keep is due: probe, wait, or give up. Returns false if t was closed. */

@@ -33,41 +33,27 @@ static bool keep_state(const struct tcb *t)
 void tcp_keep_arm(struct tcb *t)
 {
 	if (!keep_state(t))
-		t->t_keep = SYNACK_TIME_NEVER;
-	else if (t->keep_probes)
-		t->t_keep = t->keep_sent + SYNACK_SEC(t->keep_intvl);
+		t->x->t_keep = SYNACK_TIME_NEVER;
+	else if (t->x->keep_probes)
+		t->x->t_keep = t->x->keep_sent + SYNACK_SEC(t->x->keep_intvl);
 	else
-		t->t_keep = t->keep_heard + SYNACK_SEC(t->keep_idle);
+		t->x->t_keep = t->x->keep_heard + SYNACK_SEC(t->x->keep_idle);
 }
 
-/* Any segment from the peer: it is alive. A connection that just became
- * synchronized with keepalive on starts its idle time here. */
-static void keep_heard(struct tcb *t)
+/* Any segment from the peer on a connection (tcp_input.c): it is alive.
+ * A connection that just became synchronized with keepalive on starts its
+ * idle time here. */
+void tcp_keep_heard(struct tcb *t)
 {
-	bool probing = t->keep_probes != 0;
-	t->keep_heard = tnow(t);
-	t->keep_probes = 0;
+	bool probing = t->x->keep_probes != 0;
+	t->x->keep_heard = tnow(t);
+	t->x->keep_probes = 0;
 	/* an answered probe (rare): the timer moves from the interval to the
 	 * idle time, which may be the shorter */
-	if (t->keepalive && (probing || t->t_keep == SYNACK_TIME_NEVER) && keep_state(t)) {
+	if (t->keepalive && (probing || t->x->t_keep == SYNACK_TIME_NEVER) && keep_state(t)) {
 		tcp_keep_arm(t);
 		tcb_timer_update(t);
 	}
-}
-
-void tcp_keep_input(synack_stack *st, const struct net_rx *rx)
-{
-	uint64_t before = st->counters[SYNACK_CNT_TCP_IN];
-	tcp_input(st, rx);
-	/* counted as TCP input: a segment whose header and checksum are good */
-	if (st->counters[SYNACK_CNT_TCP_IN] == before || rx->l4_len < WIRE_TCP_HDR)
-		return;
-	synack_endpoint local = {.addr = rx->dst, .port = rd16(rx->l4 + 2)};
-	synack_endpoint remote = {.addr = rx->src, .port = rd16(rx->l4)};
-	/* looked up again, after input: it may have freed the connection */
-	struct tcb *t = tcb_lookup(st, &local, &remote);
-	if (t)
-		keep_heard(t);
 }
 
 /* keep_cnt probes went unanswered. */
@@ -76,34 +62,34 @@ static void keep_timeout(struct tcb *t)
 	stack_count(t->st, SYNACK_CNT_TCP_KEEPALIVE_TIMEOUTS);
 	tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
 	tcp_send_rst_tcb(t);
-	tcb_close_state(t, t->soft_error ? t->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
+	tcb_close_state(t, t->x->soft_error ? t->x->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
 }
 
 bool tcp_keep_expired(struct tcb *t)
 {
 	synack_time_t now = tnow(t);
-	t->t_keep = SYNACK_TIME_NEVER;
+	t->x->t_keep = SYNACK_TIME_NEVER;
 	if (!keep_state(t))
 		return true;
 	if (t->snd_max != t->snd_una || snd_unsent(t)) {
 		/* other timers watch the peer; look again an idle time later */
-		t->keep_probes = 0;
-		t->t_keep = now + SYNACK_SEC(t->keep_idle);
+		t->x->keep_probes = 0;
+		t->x->t_keep = now + SYNACK_SEC(t->x->keep_idle);
 		return true;
 	}
-	if (!t->keep_probes && t->keep_heard + SYNACK_SEC(t->keep_idle) > now) {
+	if (!t->x->keep_probes && t->x->keep_heard + SYNACK_SEC(t->x->keep_idle) > now) {
 		tcp_keep_arm(t); /* heard from since the timer was set */
 		return true;
 	}
-	if (t->keep_probes >= t->keep_cnt) {
+	if (t->x->keep_probes >= t->x->keep_cnt) {
 		keep_timeout(t);
 		return false;
 	}
 	stack_count(t->st, SYNACK_CNT_TCP_KEEPALIVE_PROBES);
 	tcb_trace_note(t, SYNACK_NOTE_KEEPALIVE);
 	tcp_emit(t, t->snd_una - 1, SYNACK_TCP_ACK, 0, 0);
-	t->keep_probes++;
-	t->keep_sent = now;
+	t->x->keep_probes++;
+	t->x->keep_sent = now;
 	tcp_keep_arm(t);
 	return true;
 }
@@ -111,9 +97,9 @@ bool tcp_keep_expired(struct tcb *t)
 void tcp_keep_inherit(struct tcb *c, const struct tcb *l)
 {
 	c->keepalive = l->keepalive;
-	c->keep_idle = l->keep_idle;
-	c->keep_intvl = l->keep_intvl;
-	c->keep_cnt = l->keep_cnt;
+	c->x->keep_idle = l->x->keep_idle;
+	c->x->keep_intvl = l->x->keep_intvl;
+	c->x->keep_cnt = l->x->keep_cnt;
 	c->ip_ttl = l->ip_ttl;
 	c->ip_tos = l->ip_tos;
 }

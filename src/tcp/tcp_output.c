@@ -7,8 +7,8 @@
 void tcp_count_retransmit(struct tcb *t)
 {
 	stack_count(t->st, SYNACK_CNT_TCP_RETRANSMITS);
-	t->retransmits++;
-	t->ts_rtx = tcp_ts_now(t);
+	t->x->retransmits++;
+	t->x->ts_rtx = tcp_ts_now(t);
 	t->rtx_seen = 1;
 }
 
@@ -36,7 +36,7 @@ static void fill_syn_options(const struct tcb *t, struct wire_tcp_opts *o, bool 
 	if (t->noopt)
 		return;
 	o->has_mss = 1;
-	o->mss = (uint16_t)MIN(mtu - WIRE_TCP_HDR, t->user_mss ? t->user_mss : 65535u); /* TCP_MAXSEG */
+	o->mss = (uint16_t)MIN(mtu - WIRE_TCP_HDR, t->x->user_mss ? t->x->user_mss : 65535u); /* TCP_MAXSEG */
 	if (synack ? t->ws_ok : c->wscale_enable)
 		o->wscale = (int8_t)t->rcv_wscale;
 	if (synack ? t->sack_ok : c->sack_enable)
@@ -56,22 +56,22 @@ static void fill_sack_blocks(const struct tcb *t, struct wire_tcp_opts *o)
 {
 	o->nsack = 0;
 	if (t->dsack_pending) {
-		o->sack[o->nsack][0] = t->dsack[0];
-		o->sack[o->nsack++][1] = t->dsack[1];
+		o->sack[o->nsack][0] = t->x->dsack[0];
+		o->sack[o->nsack++][1] = t->x->dsack[1];
 	}
-	if (!t->ooo.n)
+	if (!t->x->ooo.n)
 		return;
 	int first = 0;
-	for (int i = 0; i < t->ooo.n; i++)
-		if (seq_in(t->ooo_last, t->ooo.r[i][0], t->ooo.r[i][1]))
+	for (int i = 0; i < t->x->ooo.n; i++)
+		if (seq_in(t->x->ooo_last, t->x->ooo.r[i][0], t->x->ooo.r[i][1]))
 			first = i;
-	o->sack[o->nsack][0] = t->ooo.r[first][0];
-	o->sack[o->nsack++][1] = t->ooo.r[first][1];
-	for (int i = t->ooo.n - 1; i >= 0 && o->nsack < WIRE_TCP_MAX_SACK; i--) {
+	o->sack[o->nsack][0] = t->x->ooo.r[first][0];
+	o->sack[o->nsack++][1] = t->x->ooo.r[first][1];
+	for (int i = t->x->ooo.n - 1; i >= 0 && o->nsack < WIRE_TCP_MAX_SACK; i--) {
 		if (i == first)
 			continue;
-		o->sack[o->nsack][0] = t->ooo.r[i][0];
-		o->sack[o->nsack++][1] = t->ooo.r[i][1];
+		o->sack[o->nsack][0] = t->x->ooo.r[i][0];
+		o->sack[o->nsack++][1] = t->x->ooo.r[i][1];
 	}
 }
 
@@ -120,7 +120,7 @@ static void fill_options(const struct tcb *t, uint8_t flags, struct wire_tcp_opt
 		o->ts_val = tcp_ts_now(t);
 		o->ts_ecr = t->ts_recent;
 	}
-	if (t->sack_ok && (t->ooo.n || t->dsack_pending) && (flags & SYNACK_TCP_ACK))
+	if (t->sack_ok && (t->x->ooo.n || t->dsack_pending) && (flags & SYNACK_TCP_ACK))
 		fill_sack_blocks(t, o);
 }
 
@@ -157,7 +157,7 @@ static struct bbuf build_segment(struct tcb *t, struct wire_tcp *h, uint32_t off
 		uint32_t got = 0;
 		for (*ndata = 0; got < len && *ndata < 2; (*ndata)++) {
 			const uint8_t *p;
-			uint32_t n = MIN(ring_view(&t->sndq, off + got, &p), len - got);
+			uint32_t n = MIN(ring_view(&t->x->sndq, off + got, &p), len - got);
 			if (!n)
 				break;
 			data[*ndata] = (synack_iov){p, n};
@@ -171,7 +171,7 @@ static struct bbuf build_segment(struct tcb *t, struct wire_tcp *h, uint32_t off
 	}
 	uint8_t *at = bbuf_reserve(&b, len);
 	if (at && len)
-		ring_peek(&t->sndq, off, at, len);
+		ring_peek(&t->x->sndq, off, at, len);
 	if (bbuf_ok(&b) && partial)
 		wire_tcp_set_partial_csum(b.p, b.len, &t->local.addr, &t->remote.addr);
 	else if (bbuf_ok(&b))
@@ -230,8 +230,8 @@ static int emit(struct tcb *t, uint32_t seq, uint8_t flags, uint32_t off, uint32
 	if (h.flags & SYNACK_TCP_ACK) {
 		/* an ACK went out: no delayed ACK pending any more */
 		t->ack_now = 0;
-		t->delack_segs = 0;
-		t->t_delack = SYNACK_TIME_NEVER;
+		t->x->delack_segs = 0;
+		t->x->t_delack = SYNACK_TIME_NEVER;
 		t->last_ack_sent = t->rcv_nxt;
 		t->dsack_pending = 0;
 		/* After a SYN the full window counts as offered: the next
@@ -259,7 +259,7 @@ void tcp_send_syn(struct tcb *t)
 		flags |= SYNACK_TCP_ACK;
 	tcp_emit(t, t->iss, flags, 0, 0);
 	t->snd_nxt = t->snd_max = t->iss + 1;
-	if (t->t_rtx == SYNACK_TIME_NEVER)
+	if (t->x->t_rtx == SYNACK_TIME_NEVER)
 		tcp_rtx_arm(t);
 }
 
@@ -336,7 +336,7 @@ void tcp_respond_rst(synack_stack *st, const struct tcp_seg *seg)
 
 uint32_t tcp_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
 {
-	uint32_t end = t->data_seq + t->sndq.len;
+	uint32_t end = t->data_seq + t->x->sndq.len;
 	uint32_t data = seq_lt(seq, end) && seq_geq(seq, t->data_seq) ? MIN(len, end - seq) : 0;
 	uint8_t flags = SYNACK_TCP_ACK;
 	/* the FIN when the range reaches it (RFC 9293 §3.10.4: it follows the data) */
@@ -346,13 +346,13 @@ uint32_t tcp_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
 		return 0;
 	tcp_count_retransmit(t);
 	if (t->in_recovery) {
-		t->recov_rtx += data; /* RFC 7661 §4.4.1's R */
+		t->x->recov_rtx += data; /* RFC 7661 §4.4.1's R */
 		tcp_undo_note_rexmit(t, seq, data);
 	}
-	if (t->rtt_timing && seq_leq(seq, t->rtt_seq) && seq_lt(t->rtt_seq, seq + data + 1))
+	if (t->rtt_timing && seq_leq(seq, t->x->rtt_seq) && seq_lt(t->x->rtt_seq, seq + data + 1))
 		t->rtt_timing = 0; /* RFC 6298 §3 (Karn) */
 	tcp_emit(t, seq, flags, seq - t->data_seq, data);
-	t->last_send = tnow(t);
+	t->x->last_send = tnow(t);
 	return data + !!(flags & SYNACK_TCP_FIN);
 }
 
@@ -369,9 +369,9 @@ static uint32_t in_flight(const struct tcb *t)
 	if (t->in_recovery && t->sack_ok)
 		return tcp_sack_pipe(t);
 	if (t->frto == 2)
-		return t->snd_nxt - t->frto_rp; /* RFC 5682 step 2 b: only the new segments */
+		return t->snd_nxt - t->x->frto_rp; /* RFC 5682 step 2 b: only the new segments */
 	uint32_t flight = t->snd_nxt - t->snd_una;
-	if (t->sacked.n && seq_lt(t->snd_nxt, t->snd_max))
+	if (t->x->sacked.n && seq_lt(t->snd_nxt, t->snd_max))
 		flight -= tcp_sacked_in(t, t->snd_una, t->snd_nxt);
 	return flight;
 }
@@ -384,8 +384,8 @@ static uint32_t usable_window(const struct tcb *t)
 	uint32_t right = t->snd_una + t->snd_wnd;
 	uint32_t rwnd = seq_gt(right, t->snd_nxt) ? right - t->snd_nxt : 0;
 	uint32_t cwnd = t->cwnd;
-	if (!t->in_recovery && t->dupacks && t->dupacks < TCP_DUPTHRESH && t->snd_nxt == t->snd_max)
-		cwnd += t->dupacks * (uint32_t)t->mss;
+	if (!t->in_recovery && t->x->dupacks && t->x->dupacks < TCP_DUPTHRESH && t->snd_nxt == t->snd_max)
+		cwnd += t->x->dupacks * (uint32_t)t->mss;
 	uint32_t flight = in_flight(t);
 	return MIN(rwnd, cwnd > flight ? cwnd - flight : 0);
 }
@@ -408,7 +408,7 @@ static bool may_send(const struct tcb *t, uint32_t len, uint32_t unsent, uint32_
  * (RFC 6675 §5.1: use the SACK information after an RTO). */
 static void skip_sacked(struct tcb *t)
 {
-	if (!t->sacked.n || !seq_lt(t->snd_nxt, t->snd_max))
+	if (!t->x->sacked.n || !seq_lt(t->snd_nxt, t->snd_max))
 		return;
 	uint32_t seq = t->snd_nxt, len = UINT32_MAX;
 	tcp_sack_skip(t, &seq, &len);
@@ -420,8 +420,8 @@ static void skip_sacked(struct tcb *t)
  * of the pause. */
 static void idle_restart(struct tcb *t)
 {
-	synack_time_t idle = tnow(t) - t->last_send;
-	if (t->snd_una == t->snd_max && t->last_send && idle > t->rto && t->cc->on_idle)
+	synack_time_t idle = tnow(t) - t->x->last_send;
+	if (t->snd_una == t->snd_max && t->x->last_send && idle > t->rto && t->cc->on_idle)
 		t->cc->on_idle(t, idle);
 	tcp_cwv_on_send(t);
 }
@@ -459,7 +459,7 @@ bool tcp_send_data(struct tcb *t, bool force)
 	uint32_t tso = tso_len(t, MIN(unsent, usable), unsent, mss);
 	if (tso)
 		len = tso;
-	if (seq_lt(t->snd_nxt, t->snd_max) && t->sacked.n) {
+	if (seq_lt(t->snd_nxt, t->snd_max) && t->x->sacked.n) {
 		uint32_t seq = t->snd_nxt;
 		tcp_sack_skip(t, &seq, &len); /* stop at the next SACKed range */
 	}
@@ -478,7 +478,7 @@ bool tcp_send_data(struct tcb *t, bool force)
 	if (rexmit) {
 		tcp_count_retransmit(t);
 	} else {
-		t->bytes_sent += len;
+		t->x->bytes_sent += len;
 	}
 	int err = emit(t, t->snd_nxt, flags, off, len, tso ? mss : 0);
 	if (tso && (err == -EINVAL || err == -EMSGSIZE)) {
@@ -488,17 +488,17 @@ bool tcp_send_data(struct tcb *t, bool force)
 		t->st->cfg.offload &= ~(uint32_t)SYNACK_OFFLOAD_TSO;
 		stack_count(t->st, SYNACK_CNT_TCP_TSO_REFUSED);
 	}
-	t->last_send = tnow(t);
+	t->x->last_send = tnow(t);
 	if (!t->rtt_timing && !rexmit) {
 		t->rtt_timing = 1;
-		t->rtt_seq = t->snd_nxt;
-		t->rtt_start = tnow(t);
+		t->x->rtt_seq = t->snd_nxt;
+		t->x->rtt_start = tnow(t);
 	}
 	t->snd_nxt += len + ((flags & SYNACK_TCP_FIN) ? 1 : 0);
 	t->snd_max = seq_max(t->snd_max, t->snd_nxt);
-	if (t->t_rtx == SYNACK_TIME_NEVER)
+	if (t->x->t_rtx == SYNACK_TIME_NEVER)
 		tcp_rtx_arm(t);
-	if (!rexmit && !t->tlp_pending)
+	if (!rexmit && !t->x->tlp_pending)
 		tcp_tlp_arm(t); /* RFC 8985 §7.2: after new data */
 	return true;
 }
@@ -519,7 +519,7 @@ static bool send_fin(struct tcb *t)
 	tcp_emit(t, t->fin_seq, SYNACK_TCP_FIN | SYNACK_TCP_ACK, 0, 0);
 	t->snd_nxt = t->fin_seq + 1;
 	t->snd_max = seq_max(t->snd_max, t->snd_nxt);
-	if (t->t_rtx == SYNACK_TIME_NEVER)
+	if (t->x->t_rtx == SYNACK_TIME_NEVER)
 		tcp_rtx_arm(t);
 	return true;
 }
@@ -565,7 +565,7 @@ void tcp_output(struct tcb *t)
 	/* Nothing in flight yet data waits: the window is zero, or too small
 	 * for SWS avoidance. The persist timer probes or, RFC 9293
 	 * §3.8.6.2.1, serves as the override timeout. */
-	if (can_send && snd_unsent(t) && t->snd_nxt == t->snd_una && t->t_persist == SYNACK_TIME_NEVER)
+	if (can_send && snd_unsent(t) && t->snd_nxt == t->snd_una && t->x->t_persist == SYNACK_TIME_NEVER)
 		tcp_persist_arm(t); /* also after an RTO that could send nothing: probe, never stall */
 	if (!sent && (t->ack_now || (t->state != SYNACK_TCP_TIME_WAIT && window_update_due(t))))
 		tcp_send_ack(t);

@@ -4,7 +4,7 @@
  *
  * Implementation notes
  * - The scoreboard is the list of SACKed ranges above SND.UNA, sorted and
- *   disjoint (t->sacked), not a flag per segment: the send queue is a byte
+ *   disjoint (t->x->sacked), not a flag per segment: the send queue is a byte
  *   ring, and every question RFC 6675 asks is a question about ranges.
  * - IsLost() is monotone: the SACKed bytes above a sequence number only grow
  *   as the number falls. So one point, the "lost edge", splits the holes:
@@ -19,7 +19,7 @@
 
 uint32_t tcp_sacked_in(const struct tcb *t, uint32_t a, uint32_t b)
 {
-	return tcp_ranges_in(&t->sacked, a, b);
+	return tcp_ranges_in(&t->x->sacked, a, b);
 }
 
 static uint32_t unsacked_in(const struct tcb *t, uint32_t a, uint32_t b)
@@ -29,19 +29,19 @@ static uint32_t unsacked_in(const struct tcb *t, uint32_t a, uint32_t b)
 
 void tcp_sack_clear(struct tcb *t)
 {
-	t->sacked.n = 0;
-	t->sacked_bytes = 0;
+	t->x->sacked.n = 0;
+	t->x->sacked_bytes = 0;
 }
 
 void tcp_sack_trim(struct tcb *t)
 {
-	struct tcp_ranges *s = &t->sacked;
+	struct tcp_ranges *s = &t->x->sacked;
 	while (s->n && seq_leq(s->r[0][1], t->snd_una)) {
-		t->sacked_bytes -= s->r[0][1] - s->r[0][0];
+		t->x->sacked_bytes -= s->r[0][1] - s->r[0][0];
 		tcp_ranges_remove(s, 0);
 	}
 	if (s->n && seq_lt(s->r[0][0], t->snd_una)) {
-		t->sacked_bytes -= t->snd_una - s->r[0][0];
+		t->x->sacked_bytes -= t->snd_una - s->r[0][0];
 		s->r[0][0] = t->snd_una;
 	}
 }
@@ -50,17 +50,17 @@ void tcp_sack_trim(struct tcb *t)
  * scoreboard forgets its highest range for a lower new one. */
 static uint32_t sb_add(struct tcb *t, uint32_t l, uint32_t r)
 {
-	struct tcp_ranges *s = &t->sacked;
+	struct tcp_ranges *s = &t->x->sacked;
 	uint32_t added = r - l - tcp_ranges_in(s, l, r);
 	if (tcp_ranges_add(s, &t->st->mem, TCP_SACKED_MAX, l, r) < 0) {
 		if (!s->n || seq_geq(l, s->r[s->n - 1][0]))
 			return 0;
-		t->sacked_bytes -= s->r[s->n - 1][1] - s->r[s->n - 1][0];
+		t->x->sacked_bytes -= s->r[s->n - 1][1] - s->r[s->n - 1][0];
 		s->n--;
 		if (tcp_ranges_add(s, &t->st->mem, TCP_SACKED_MAX, l, r) < 0)
 			return 0;
 	}
-	t->sacked_bytes += added;
+	t->x->sacked_bytes += added;
 	return added;
 }
 
@@ -84,9 +84,10 @@ uint32_t tcp_sack_update(struct tcb *t, const struct wire_tcp_opts *o, uint32_t 
 		if (!seq_lt(l, r))
 			continue;
 		if (is_dsack(o, i, ack)) {
-			if (t->tlp_pending && seq_leq(r, t->tlp_end) && seq_gt(r, t->tlp_end - t->mss))
-				t->tlp_dsack = 1; /* RFC 8985 §7.4: the probe was a duplicate */
-			t->dsacks_received++;
+			if (t->x->tlp_pending && seq_leq(r, t->x->tlp_end) &&
+			    seq_gt(r, t->x->tlp_end - t->mss))
+				t->x->tlp_dsack = 1; /* RFC 8985 §7.4: the probe was a duplicate */
+			t->x->dsacks_received++;
 			stack_count(t->st, SYNACK_CNT_TCP_DSACKS_RECEIVED);
 			tcp_undo_dsack(t, l, r);
 			continue;
@@ -112,22 +113,22 @@ static uint32_t lost_edge(const struct tcb *t)
 	uint32_t above = 0, edge = t->snd_una;
 	/* RFC 8985 §6.2 step 4: "if some reordering has been observed, then
 	 * RACK does not trigger fast recovery based on DupThresh" */
-	for (int i = t->reord_seen ? -1 : t->sacked.n - 1; i >= 0; i--) {
-		above += t->sacked.r[i][1] - t->sacked.r[i][0];
-		if (above > (TCP_DUPTHRESH - 1) * (uint32_t)t->mss || t->sacked.n - i >= TCP_DUPTHRESH) {
-			edge = t->sacked.r[i][0];
+	for (int i = t->x->reord_seen ? -1 : t->x->sacked.n - 1; i >= 0; i--) {
+		above += t->x->sacked.r[i][1] - t->x->sacked.r[i][0];
+		if (above > (TCP_DUPTHRESH - 1) * (uint32_t)t->mss || t->x->sacked.n - i >= TCP_DUPTHRESH) {
+			edge = t->x->sacked.r[i][0];
 			break;
 		}
 	}
 	/* RACK's edge (tcp_rack.c): holes that have had their time */
-	if (seq_gt(t->rack_edge, edge) && seq_leq(t->rack_edge, t->snd_max))
-		edge = t->rack_edge;
+	if (seq_gt(t->x->rack_edge, edge) && seq_leq(t->x->rack_edge, t->snd_max))
+		edge = t->x->rack_edge;
 	return edge;
 }
 
 bool tcp_sack_head_lost(const struct tcb *t)
 {
-	return t->sacked.n && seq_lt(t->snd_una, lost_edge(t)) && t->sacked.r[0][0] != t->snd_una;
+	return t->x->sacked.n && seq_lt(t->snd_una, lost_edge(t)) && t->x->sacked.r[0][0] != t->snd_una;
 }
 
 /* RFC 6675 §4 SetPipe(): per unSACKed octet, 1 if not lost, and 1 more if
@@ -135,21 +136,21 @@ bool tcp_sack_head_lost(const struct tcb *t)
 uint32_t tcp_sack_pipe(const struct tcb *t)
 {
 	uint32_t edge = lost_edge(t);
-	uint32_t hr = seq_max(t->snd_una, seq_min(t->high_rxt, t->snd_max));
+	uint32_t hr = seq_max(t->snd_una, seq_min(t->x->high_rxt, t->snd_max));
 	uint32_t resent = unsacked_in(t, t->snd_una, hr);
 	/* retransmissions RACK found lost are out of the network again */
-	return unsacked_in(t, edge, t->snd_max) + resent - MIN(resent, t->relost_bytes);
+	return unsacked_in(t, edge, t->snd_max) + resent - MIN(resent, t->x->relost_bytes);
 }
 
 void tcp_sack_skip(const struct tcb *t, uint32_t *seq, uint32_t *len)
 {
-	for (int i = 0; i < t->sacked.n; i++) {
-		if (seq_lt(*seq, t->sacked.r[i][0])) {
-			*len = MIN(*len, t->sacked.r[i][0] - *seq);
+	for (int i = 0; i < t->x->sacked.n; i++) {
+		if (seq_lt(*seq, t->x->sacked.r[i][0])) {
+			*len = MIN(*len, t->x->sacked.r[i][0] - *seq);
 			break;
 		}
-		if (seq_lt(*seq, t->sacked.r[i][1]))
-			*seq = t->sacked.r[i][1];
+		if (seq_lt(*seq, t->x->sacked.r[i][1]))
+			*seq = t->x->sacked.r[i][1];
 	}
 	*len = seq_lt(*seq, t->snd_max) ? MIN(*len, t->snd_max - *seq) : 0;
 }
@@ -166,8 +167,8 @@ static uint32_t rexmit_at(struct tcb *t, uint32_t seq, bool move_high_rxt)
 	if (sent)
 		tcp_rack_note_rexmit(t, seq, seq + sent);
 	if (sent && move_high_rxt)
-		t->high_rxt = seq_max(t->high_rxt, seq + sent);
-	t->prr_out += sent;
+		t->x->high_rxt = seq_max(t->x->high_rxt, seq + sent);
+	t->x->prr_out += sent;
 	return sent;
 }
 
@@ -179,16 +180,16 @@ void tcp_recovery_enter(struct tcb *t)
 		t->ssthresh = t->cc->ssthresh(t);
 		tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
 	}
-	t->recover = t->snd_max; /* RecoveryPoint = HighData */
+	t->x->recover = t->snd_max; /* RecoveryPoint = HighData */
 	t->in_recovery = 1;
 	t->rescue_done = 0;
-	t->high_rxt = t->snd_una;
-	t->rescue_rxt = t->snd_una;
-	t->prr_delivered = 0;
-	t->prr_out = 0;
-	t->recover_fs = t->snd_max - t->snd_una;
+	t->x->high_rxt = t->snd_una;
+	t->x->rescue_rxt = t->snd_una;
+	t->x->prr_delivered = 0;
+	t->x->prr_out = 0;
+	t->x->recover_fs = t->snd_max - t->snd_una;
 	tcp_rack_clear(t);
-	t->t_tlp = SYNACK_TIME_NEVER;
+	t->x->t_tlp = SYNACK_TIME_NEVER;
 	stack_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
 	tcb_trace_note(t, SYNACK_NOTE_FAST_RETRANSMIT);
 	/* step 4.2: the first segment presumed dropped goes at once */
@@ -197,7 +198,7 @@ void tcp_recovery_enter(struct tcb *t)
 
 void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
 {
-	if (seq_geq(t->snd_una, t->recover)) {
+	if (seq_geq(t->snd_una, t->x->recover)) {
 		/* RFC 6675 §5 step (A), RFC 6937 §3 "on recovery exit" */
 		t->in_recovery = 0;
 		tcp_rack_clear(t);
@@ -207,17 +208,18 @@ void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
 		tcp_undo_recovery_end(t);
 		return;
 	}
-	t->prr_delivered += delivered;
+	t->x->prr_delivered += delivered;
 	uint32_t pipe = tcp_sack_pipe(t);
 	uint64_t sndcnt;
 	if (pipe > t->ssthresh) {
 		/* proportional: ceil(prr_delivered * ssthresh / RecoverFS) - prr_out */
-		uint64_t fs = MAX(t->recover_fs, 1u);
-		uint64_t due = ((uint64_t)t->prr_delivered * t->ssthresh + fs - 1) / fs;
-		sndcnt = due > t->prr_out ? due - t->prr_out : 0;
+		uint64_t fs = MAX(t->x->recover_fs, 1u);
+		uint64_t due = ((uint64_t)t->x->prr_delivered * t->ssthresh + fs - 1) / fs;
+		sndcnt = due > t->x->prr_out ? due - t->x->prr_out : 0;
 	} else {
 		/* PRR-SSRB: slow start back up to ssthresh */
-		uint64_t behind = t->prr_delivered > t->prr_out ? t->prr_delivered - t->prr_out : 0;
+		uint64_t behind =
+		    t->x->prr_delivered > t->x->prr_out ? t->x->prr_delivered - t->x->prr_out : 0;
 		uint64_t limit = MAX(behind, (uint64_t)delivered) + t->mss;
 		sndcnt = MIN((uint64_t)(t->ssthresh - pipe), limit);
 	}
@@ -229,11 +231,12 @@ void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
  * send, below the highest SACKed byte (rule 3). */
 static bool next_hole(struct tcb *t, bool rule3)
 {
-	uint32_t seq = seq_max(t->high_rxt, t->snd_una), len = UINT32_MAX;
+	uint32_t seq = seq_max(t->x->high_rxt, t->snd_una), len = UINT32_MAX;
 	tcp_sack_skip(t, &seq, &len);
 	if (!len)
 		return false;
-	uint32_t limit = rule3 ? (t->sacked.n ? t->sacked.r[t->sacked.n - 1][1] : t->snd_una) : lost_edge(t);
+	uint32_t limit =
+	    rule3 ? (t->x->sacked.n ? t->x->sacked.r[t->x->sacked.n - 1][1] : t->snd_una) : lost_edge(t);
 	return seq_lt(seq, limit) && rexmit_at(t, seq, true);
 }
 
@@ -245,11 +248,11 @@ static bool rescue(struct tcb *t)
 	if (t->rescue_done || snd_unsent(t))
 		return false;
 	t->rescue_done = 1;
-	t->rescue_rxt = t->recover;
+	t->x->rescue_rxt = t->x->recover;
 	uint32_t top = t->snd_max;
-	if (t->sacked.n && t->sacked.r[t->sacked.n - 1][1] == top)
-		top = t->sacked.r[t->sacked.n - 1][0];
-	if (!seq_gt(top, seq_max(t->snd_una, t->high_rxt)))
+	if (t->x->sacked.n && t->x->sacked.r[t->x->sacked.n - 1][1] == top)
+		top = t->x->sacked.r[t->x->sacked.n - 1][0];
+	if (!seq_gt(top, seq_max(t->snd_una, t->x->high_rxt)))
 		return false; /* already resent in this recovery */
 	uint32_t seq = top - MIN(tcp_seg_mss(t), top - t->snd_una);
 	return rexmit_at(t, seq, false) != 0;
@@ -279,7 +282,7 @@ bool tcp_recovery_output(struct tcb *t)
 			tcp_rack_resent(t, seq, sent);
 			if (sent)
 				tcp_rack_note_rexmit(t, seq, seq + sent);
-			t->prr_out += sent;
+			t->x->prr_out += sent;
 			sent_any = sent_any || sent;
 			if (sent)
 				continue;
@@ -290,7 +293,7 @@ bool tcp_recovery_output(struct tcb *t)
 			continue;
 		}
 		if (snd_unsent(t) && new_segment(t)) { /* rule 2: new data */
-			t->prr_out += t->snd_max - before;
+			t->x->prr_out += t->snd_max - before;
 			sent_any = true;
 			continue;
 		}

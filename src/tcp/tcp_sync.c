@@ -14,15 +14,15 @@
 enum { OOW_ACK_MAX = 5 };
 void tcp_oow_ack(struct tcb *t)
 {
-	if (tnow(t) - t->oow_start >= SYNACK_SEC(1)) {
-		t->oow_start = tnow(t);
-		t->oow_count = 0;
+	if (tnow(t) - t->x->oow_start >= SYNACK_SEC(1)) {
+		t->x->oow_start = tnow(t);
+		t->x->oow_count = 0;
 	}
-	if (t->oow_count >= OOW_ACK_MAX) {
+	if (t->x->oow_count >= OOW_ACK_MAX) {
 		stack_count(t->st, SYNACK_CNT_TCP_OOW_ACKS_LIMITED);
 		return;
 	}
-	t->oow_count++;
+	t->x->oow_count++;
 	t->ack_now = 1;
 }
 
@@ -49,7 +49,7 @@ static bool seq_acceptable(const struct tcb *t, const struct tcp_seg *s, uint32_
 static uint32_t accept_window(const struct tcb *t)
 {
 	uint32_t wnd = tcp_rcv_window(t);
-	if ((t->state == SYNACK_TCP_SYN_RECEIVED && t->parent) || t->state == SYNACK_TCP_TIME_WAIT)
+	if ((t->state == SYNACK_TCP_SYN_RECEIVED && t->x->parent) || t->state == SYNACK_TCP_TIME_WAIT)
 		return wnd;
 	return MAX(wnd, rcv_space(t));
 }
@@ -73,8 +73,8 @@ static void note_dsack(struct tcb *t, uint32_t l, uint32_t r)
 {
 	if (!t->sack_ok || !seq_lt(l, r))
 		return;
-	t->dsack[0] = l;
-	t->dsack[1] = r;
+	t->x->dsack[0] = l;
+	t->x->dsack[1] = r;
 	t->dsack_pending = 1;
 	stack_count(t->st, SYNACK_CNT_TCP_DSACKS_SENT);
 }
@@ -153,7 +153,7 @@ static struct tcp_verdict rst_input(struct tcb *t, const struct tcp_seg *s)
 	case SYNACK_TCP_SYN_RECEIVED:
 		/* passive: back to LISTEN, i.e. this child goes away;
 		 * active: connection refused */
-		tcb_close_state(t, t->parent ? 0 : -ECONNREFUSED, t->parent ? 0 : SYNACK_EV_ERROR);
+		tcb_close_state(t, t->x->parent ? 0 : -ECONNREFUSED, t->x->parent ? 0 : SYNACK_EV_ERROR);
 		break;
 	case SYNACK_TCP_ESTABLISHED:
 	case SYNACK_TCP_FIN_WAIT_1:
@@ -171,7 +171,7 @@ static struct tcp_verdict rst_input(struct tcb *t, const struct tcp_seg *s)
 /* RFC 9293 §3.10.7.4 fourth: SYN in a synchronized state, RFC 5961 §4. */
 static struct tcp_verdict syn_input(struct tcb *t, bool in_window)
 {
-	if (t->state == SYNACK_TCP_SYN_RECEIVED && t->parent) {
+	if (t->state == SYNACK_TCP_SYN_RECEIVED && t->x->parent) {
 		tcb_close_state(t, 0, 0); /* passive open: back to LISTEN */
 		return TCP_HANDLED;
 	}
@@ -191,9 +191,9 @@ static void update_window(struct tcb *t, const struct tcp_seg *s)
 	t->snd_wl1 = h->seq;
 	t->snd_wl2 = h->ack;
 	t->max_sndwnd = MAX(t->max_sndwnd, wnd);
-	if (wnd > 0 && t->t_persist != SYNACK_TIME_NEVER) {
-		t->t_persist = SYNACK_TIME_NEVER;
-		t->persist_backoff = 0;
+	if (wnd > 0 && t->x->t_persist != SYNACK_TIME_NEVER) {
+		t->x->t_persist = SYNACK_TIME_NEVER;
+		t->x->persist_backoff = 0;
 		if (t->snd_nxt != t->snd_max)
 			tcp_rtx_arm(t);
 	}
@@ -214,7 +214,7 @@ static void cc_on_ack(struct tcb *t, uint32_t acked, uint32_t flight, synack_tim
  * resends the next hole, a full one ends recovery. */
 static void newreno_partial(struct tcb *t, uint32_t acked)
 {
-	if (seq_geq(t->snd_una, t->recover)) {
+	if (seq_geq(t->snd_una, t->x->recover)) {
 		t->in_recovery = 0;
 		t->cwnd = MIN(t->ssthresh, MAX(t->snd_max - t->snd_una, (uint32_t)t->mss) + t->mss);
 		t->cc->on_recovery_end(t);
@@ -231,20 +231,22 @@ static synack_time_t rtt_on_ack(struct tcb *t, const struct tcp_seg *s)
 	/* RFC 7323 §4.1: with timestamps, any ACK advancing SND.UNA measures */
 	/* An echo older than our last retransmission may belong to the original
 	 * transmission: ambiguous like Karn's case, so no sample (RFC 7323 §4.2). */
-	bool stale = t->rtx_seen && (int32_t)(s->h.opt.ts_ecr - t->ts_rtx) < 0;
+	bool stale = t->rtx_seen && (int32_t)(s->h.opt.ts_ecr - t->x->ts_rtx) < 0;
 	synack_time_t rtt = 0;
 	if (t->ts_ok && s->h.opt.has_ts && s->h.opt.ts_ecr && !stale) {
 		uint32_t ms = tcp_ts_now(t) - s->h.opt.ts_ecr;
 		if (ms < 600000)
 			rtt = (synack_time_t)ms * 1000 + 500;
 		t->rtt_timing = 0;
-	} else if (t->rtt_timing && seq_gt(s->h.ack, t->rtt_seq)) {
-		rtt = tnow(t) - t->rtt_start; /* Karn: only if not retransmitted */
+	} else if (t->rtt_timing && seq_gt(s->h.ack, t->x->rtt_seq)) {
+		rtt = tnow(t) - t->x->rtt_start; /* Karn: only if not retransmitted */
 		t->rtt_timing = 0;
 	}
 	if (rtt) {
 		tcp_rtt_sample(t, rtt);
-		if (t->cc->on_rtt)
+		/* RFC 9406 §4.2 samples ACKs of data ("N bytes acknowledged"):
+		 * not the SYN's, which the active side never feeds it either */
+		if (t->cc->on_rtt && seq_gt(s->h.ack, t->iss + 1))
 			t->cc->on_rtt(t, rtt);
 	}
 	return rtt;
@@ -255,21 +257,21 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 {
 	uint32_t ack = s->h.ack;
 	uint32_t flight = t->snd_max - t->snd_una;
-	uint32_t data = seq_gt(ack, t->data_seq) ? MIN(ack - t->data_seq, t->sndq.len) : 0;
-	ring_consume(&t->sndq, &t->st->mem, data, false);
+	uint32_t data = seq_gt(ack, t->data_seq) ? MIN(ack - t->data_seq, t->x->sndq.len) : 0;
+	ring_consume(&t->x->sndq, &t->st->mem, data, false);
 	t->data_seq += data;
-	t->bytes_acked += data;
+	t->x->bytes_acked += data;
 	t->snd_una = ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
 	/* RFC 2018 §8: a receiver may renege on what it SACKed; an ACK that
 	 * stops at a SACKed range shows it did: forget them all */
-	if (t->sacked.n && t->sacked.r[0][0] == ack)
+	if (t->x->sacked.n && t->x->sacked.r[0][0] == ack)
 		tcp_sack_clear(t);
 	tcp_sack_trim(t);
 	synack_time_t rtt = rtt_on_ack(t, s);
-	t->backoff = 0;
-	t->dupacks = 0;
+	t->x->backoff = 0;
+	t->x->dupacks = 0;
 	if (t->in_recovery && !t->sack_ok)
 		newreno_partial(t, data);
 	else if (data && !t->in_recovery && !tcp_ecn_holds_cwnd(t, s))
@@ -278,10 +280,10 @@ static void ack_advance(struct tcb *t, const struct tcp_seg *s)
 		tcp_cwv_on_ack(t); /* RFC 7661 §4.2 */
 	/* RFC 6298 §5.2, §5.3 */
 	if (t->snd_una == t->snd_max)
-		t->t_rtx = SYNACK_TIME_NEVER;
+		t->x->t_rtx = SYNACK_TIME_NEVER;
 	else
 		tcp_rtx_arm(t);
-	if (data && t->want_write && t->sndq.len < t->sndbuf) {
+	if (data && t->want_write && t->x->sndq.len < t->sndbuf) {
 		t->want_write = 0;
 		tcb_event(t, SYNACK_EV_WRITABLE);
 	}
@@ -311,14 +313,14 @@ static void newreno_dup_ack(struct tcb *t)
 	}
 	/* RFC 6582 §4.1: not again for losses of data sent before the last
 	 * recovery or timeout (SND.UNA must have passed "recover") */
-	if (t->dupacks != TCP_DUPTHRESH || !seq_gt(t->snd_una, t->recover))
+	if (t->x->dupacks != TCP_DUPTHRESH || !seq_gt(t->snd_una, t->x->recover))
 		return;
 	tcp_undo_begin(t);
 	if (!tcp_ecn_reducing(t)) { /* RFC 3168 §6.1.2: once per window */
 		t->ssthresh = t->cc->ssthresh(t);
 		tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
 	}
-	t->recover = t->snd_max;
+	t->x->recover = t->snd_max;
 	t->in_recovery = 1;
 	t->cwnd = t->ssthresh + 3u * t->mss;
 	stack_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
@@ -344,9 +346,9 @@ static void sack_loss_on_ack(struct tcb *t, uint32_t delivered)
 		tcp_recovery_on_ack(t, delivered);
 		return;
 	}
-	if (t->snd_una == t->snd_max || seq_lt(t->snd_una, t->recover))
+	if (t->snd_una == t->snd_max || seq_lt(t->snd_una, t->x->recover))
 		return; /* §5.1: "until HighACK is greater than or equal to" it */
-	if ((t->dupacks >= TCP_DUPTHRESH && !t->reord_seen) || tcp_sack_head_lost(t)) {
+	if ((t->x->dupacks >= TCP_DUPTHRESH && !t->x->reord_seen) || tcp_sack_head_lost(t)) {
 		tcp_recovery_enter(t);
 		tcp_recovery_on_ack(t, delivered);
 	}
@@ -360,8 +362,8 @@ static bool fin_acked(const struct tcb *t)
 /* SYN-RECEIVED + acceptable ACK: the handshake completes (§3.10.7.4 fifth). */
 static struct tcp_verdict synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
 {
-	struct tcb *l = t->parent;
-	if (l && l->accq.count >= l->backlog) /* stay in SYN-RECEIVED; the peer retransmits */
+	struct tcb *l = t->x->parent;
+	if (l && l->x->accq.count >= l->x->backlog) /* stay in SYN-RECEIVED; the peer retransmits */
 		return tcp_verdict(TCP_DROP, SYNACK_DROP_TCP_ACCEPT_QUEUE_FULL);
 	t->snd_wnd = s->syn_wnd ? s->h.wnd : (uint32_t)s->h.wnd << t->snd_wscale;
 	t->max_sndwnd = MAX(t->max_sndwnd, t->snd_wnd);
@@ -369,17 +371,17 @@ static struct tcp_verdict synrcvd_ack(struct tcb *t, const struct tcp_seg *s)
 	t->snd_wl2 = s->h.ack;
 	/* RFC 6298 §5.7: the SYN-ACK timed out and no sample follows: RTO 3 s
 	 * (a sample taken from this ACK below replaces it) */
-	if (t->srtt == 0 && t->backoff)
+	if (t->srtt == 0 && t->x->backoff)
 		t->rto = MAX(t->rto, MIN(SYNACK_SEC(3), tcfg(t)->rto_max));
 	tcb_set_state(t, SYNACK_TCP_ESTABLISHED);
 	if (t->syn_held) {
 		/* text that came with the peer's SYN (simultaneous open) */
 		t->rcv_nxt += t->syn_held;
 		t->rcv_adv = seq_max(t->rcv_adv, t->rcv_nxt);
-		t->bytes_received += t->syn_held;
+		t->x->bytes_received += t->syn_held;
 		t->syn_held = 0;
-		if (t->t_delack == SYNACK_TIME_NEVER)
-			t->t_delack = tnow(t) + tcfg(t)->delack;
+		if (t->x->t_delack == SYNACK_TIME_NEVER)
+			t->x->t_delack = tnow(t) + tcfg(t)->delack;
 		tcb_event(t, SYNACK_EV_READABLE);
 	}
 	if (t->fin_queued)
@@ -417,13 +419,13 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 	struct tcp_verdict v = ack_accept(t, s);
 	if (v.action != TCP_CONTINUE)
 		return v;
-	t->probes_unanswered = 0; /* the peer is alive */
-	uint32_t una = t->snd_una, sacked = t->sacked_bytes;
+	t->x->probes_unanswered = 0; /* the peer is alive */
+	uint32_t una = t->snd_una, sacked = t->x->sacked_bytes;
 	uint32_t frto_covered = t->frto == 2 ? tcp_frto_covered(t) : 0;
-	if (seq_gt(ack, una) && seq_gt(t->rack_fack, una)) {
+	if (seq_gt(ack, una) && seq_gt(t->x->rack_fack, una)) {
 		/* RFC 8985 §6.2 step 3: bytes the cumulative ACK covers below
 		 * RACK.fack that no SACK had reported: a hole filled */
-		uint32_t hi = seq_min(ack, t->rack_fack);
+		uint32_t hi = seq_min(ack, t->x->rack_fack);
 		if (tcp_sacked_in(t, una, hi) < hi - una)
 			tcp_rack_delivered_below_fack(t, una, hi);
 	}
@@ -438,12 +440,12 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 		tcp_frto_on_ack(t, s, una, frto_covered, newly); /* RFC 5682 */
 	if (ack == una) {
 		if (tcp_is_dup_ack(t, s, newly)) {
-			if (t->dupacks < 255)
-				t->dupacks++;
+			if (t->x->dupacks < 255)
+				t->x->dupacks++;
 			if (!t->sack_ok)
 				newreno_dup_ack(t);
 		} else if (!t->sack_ok) {
-			t->dupacks = 0;
+			t->x->dupacks = 0;
 		}
 	}
 	if (t->sack_ok && newly)
@@ -453,7 +455,7 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 	if (seq_geq(ack, una))
 		tcp_tlp_on_ack(t);
 	if (t->sack_ok && seq_geq(ack, una) && tcb_synchronized(t))
-		sack_loss_on_ack(t, delivered(ack - una, sacked, t->sacked_bytes));
+		sack_loss_on_ack(t, delivered(ack - una, sacked, t->x->sacked_bytes));
 	/* RFC 8985 §7.2: on an ACK of new data, once this ACK has ended any
 	 * recovery and settled the probe it answered (an ACK that ends
 	 * recovery with data still in flight needs the probe most) */
@@ -467,7 +469,7 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 		if (fin_acked(t)) {
 			tcb_set_state(t, SYNACK_TCP_FIN_WAIT_2);
 			if (t->orphan && tcfg(t)->fin_wait2_timeout)
-				t->t_close = tnow(t) + tcfg(t)->fin_wait2_timeout;
+				t->x->t_close = tnow(t) + tcfg(t)->fin_wait2_timeout;
 		}
 		break;
 	case SYNACK_TCP_CLOSING:
@@ -494,7 +496,7 @@ static struct tcp_verdict ack_input(struct tcb *t, struct tcp_seg *s)
 static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
 {
 	uint16_t limit = (uint16_t)MIN(tcfg(t)->ooo_max_ranges, TCP_OOO_MAX);
-	if (tcp_ranges_add(&t->ooo, &t->st->mem, limit, start, end) < 0) {
+	if (tcp_ranges_add(&t->x->ooo, &t->st->mem, limit, start, end) < 0) {
 		stack_drop(t->st, SYNACK_DROP_TCP_OOO_FULL);
 		return;
 	}
@@ -506,13 +508,13 @@ static void ooo_insert(struct tcb *t, uint32_t start, uint32_t end)
 static bool ooo_drain(struct tcb *t)
 {
 	bool any = false;
-	while (t->ooo.n && seq_leq(t->ooo.r[0][0], t->rcv_nxt)) {
-		if (seq_gt(t->ooo.r[0][1], t->rcv_nxt)) {
-			uint32_t more = t->ooo.r[0][1] - t->rcv_nxt;
-			ring_extend(&t->rcvq, more);
+	while (t->x->ooo.n && seq_leq(t->x->ooo.r[0][0], t->rcv_nxt)) {
+		if (seq_gt(t->x->ooo.r[0][1], t->rcv_nxt)) {
+			uint32_t more = t->x->ooo.r[0][1] - t->rcv_nxt;
+			ring_extend(&t->x->rcvq, more);
 			t->rcv_nxt += more;
 		}
-		tcp_ranges_remove(&t->ooo, 0);
+		tcp_ranges_remove(&t->x->ooo, 0);
 		any = true;
 	}
 	return any;
@@ -529,16 +531,16 @@ static void schedule_ack(struct tcb *t, uint32_t len, bool hole)
 	/* a segment larger than the MSS (the kernel's GSO over an offloading
 	 * TUN) counts for the full segments it carries, as Linux counts bytes */
 	if (len >= 2u * t->mss)
-		t->delack_segs = 2;
+		t->x->delack_segs = 2;
 	else if (len >= t->mss || len * 2 >= t->mss)
-		t->delack_segs++;
+		t->x->delack_segs++;
 	/* also at once when half the window we offered is used: a sender that
 	 * is window-limited (one huge segment, a small window) must not wait */
 	uint32_t offered = t->rcv_adv - t->last_ack_sent;
-	if (t->delack_segs >= 2 || (t->rcv_nxt - t->last_ack_sent) * 2 >= offered) {
+	if (t->x->delack_segs >= 2 || (t->rcv_nxt - t->last_ack_sent) * 2 >= offered) {
 		t->ack_now = 1;
-	} else if (t->t_delack == SYNACK_TIME_NEVER) {
-		t->t_delack = tnow(t) + tcfg(t)->delack;
+	} else if (t->x->t_delack == SYNACK_TIME_NEVER) {
+		t->x->t_delack = tnow(t) + tcfg(t)->delack;
 	}
 }
 
@@ -554,7 +556,7 @@ static void text_input(struct tcb *t, struct tcp_seg *s)
 		 * (the window stays open), so the FIN behind it still counts */
 		if (off == 0) {
 			t->rcv_nxt += len;
-			t->bytes_received += len;
+			t->x->bytes_received += len;
 			schedule_ack(t, len, false);
 		} else {
 			t->ack_now = 1;
@@ -566,24 +568,24 @@ static void text_input(struct tcb *t, struct tcp_seg *s)
 		return;
 	}
 	len = MIN(len, space - off);
-	if (ring_write_at(&t->rcvq, &t->st->mem, t->rcvbuf, t->rcvq.len + off, h->payload, len) < 0) {
+	if (ring_write_at(&t->x->rcvq, &t->st->mem, t->rcvbuf, t->x->rcvq.len + off, h->payload, len) < 0) {
 		stack_drop(t->st, SYNACK_DROP_TCP_TOO_MANY);
 		return;
 	}
 	if (off) {
-		for (int i = 0; i < t->ooo.n; i++)
-			if (seq_geq(h->seq, t->ooo.r[i][0]) && seq_leq(h->seq + len, t->ooo.r[i][1]))
+		for (int i = 0; i < t->x->ooo.n; i++)
+			if (seq_geq(h->seq, t->x->ooo.r[i][0]) && seq_leq(h->seq + len, t->x->ooo.r[i][1]))
 				note_dsack(t, h->seq, h->seq + len); /* held already */
 		ooo_insert(t, h->seq, h->seq + len);
-		t->ooo_last = h->seq;
+		t->x->ooo_last = h->seq;
 		t->ack_now = 1;
 		return;
 	}
-	ring_extend(&t->rcvq, len);
+	ring_extend(&t->x->rcvq, len);
 	t->rcv_nxt += len;
-	t->bytes_received += len;
+	t->x->bytes_received += len;
 	/* RFC 5681 §4.2: a segment that fills all or part of a gap is ACKed at once */
-	bool hole = ooo_drain(t) || t->ooo.n;
+	bool hole = ooo_drain(t) || t->x->ooo.n;
 	if (h->payload_len > len)
 		h->flags &= (uint8_t)~SYNACK_TCP_FIN; /* FIN beyond what we could keep */
 	schedule_ack(t, len, hole);
@@ -599,7 +601,7 @@ static void fin_input(struct tcb *t, const struct tcp_seg *s)
 		/* a FIN after the FIN: acknowledge what we have, nothing moves */
 		t->ack_now = 1;
 		if (t->state == SYNACK_TCP_TIME_WAIT)
-			t->t_close = tnow(t) + 2 * tcfg(t)->msl;
+			t->x->t_close = tnow(t) + 2 * tcfg(t)->msl;
 		return;
 	}
 	t->rcv_nxt++;
@@ -653,7 +655,7 @@ static struct tcp_verdict early_input(struct tcb *t, struct tcp_seg *s)
 	/* RFC 9293 §3.5 Figure 7 line 6 (MUST-10): in a simultaneous open the
 	 * peer's SYN,ACK repeats its SYN (SEG.SEQ = IRS) and acknowledges ours;
 	 * its SYN is old, its ACK completes the handshake. */
-	if (t->state == SYNACK_TCP_SYN_RECEIVED && !t->parent && (f & SYNACK_TCP_SYN) &&
+	if (t->state == SYNACK_TCP_SYN_RECEIVED && !t->x->parent && (f & SYNACK_TCP_SYN) &&
 	    (f & SYNACK_TCP_ACK) && s->h.seq == t->irs && s->h.ack == t->snd_max) {
 		s->h.flags &= (uint8_t)~SYNACK_TCP_SYN;
 		s->h.seq++;
@@ -664,7 +666,7 @@ static struct tcp_verdict early_input(struct tcb *t, struct tcp_seg *s)
 	/* RFC 5961 §4.2: a SYN on a synchronized connection gets a challenge
 	 * ACK "irrespective of the sequence number", before the window test;
 	 * in RFC 793 mode only a SYN inside the window resets. */
-	if ((f & SYNACK_TCP_SYN) && !(t->state == SYNACK_TCP_SYN_RECEIVED && t->parent))
+	if ((f & SYNACK_TCP_SYN) && !(t->state == SYNACK_TCP_SYN_RECEIVED && t->x->parent))
 		return syn_input(t, seq_in(s->h.seq, t->rcv_nxt, t->rcv_nxt + MAX(accept_window(t), 1u)));
 	return TCP_GO;
 }
@@ -694,7 +696,7 @@ static struct tcp_verdict window_input(struct tcb *t, struct tcp_seg *s)
 			note_dsack(t, s->h.seq, s->h.seq + (uint32_t)s->h.payload_len);
 		}
 		if (t->state == SYNACK_TCP_TIME_WAIT && (f & SYNACK_TCP_FIN))
-			t->t_close = tnow(t) + 2 * tcfg(t)->msl; /* re-ACK a retransmitted FIN */
+			t->x->t_close = tnow(t) + 2 * tcfg(t)->msl; /* re-ACK a retransmitted FIN */
 		if ((!zero_wnd_ack && !old) || (f & (SYNACK_TCP_RST | SYNACK_TCP_SYN)))
 			return tcp_verdict((f & SYNACK_TCP_RST) ? TCP_DROP : TCP_DROP_ACK,
 					   SYNACK_DROP_TCP_OUT_OF_WINDOW);

@@ -32,30 +32,30 @@ void tcp_rtt_sample(struct tcb *t, synack_time_t r)
 void tcp_rtx_arm(struct tcb *t)
 {
 	synack_time_t rto = t->rto;
-	for (unsigned i = 0; i < t->backoff && rto < tcfg(t)->rto_max; i++)
+	for (unsigned i = 0; i < t->x->backoff && rto < tcfg(t)->rto_max; i++)
 		rto *= 2;
-	t->t_rtx = tnow(t) + MIN(rto, tcfg(t)->rto_max);
-	t->t_persist = SYNACK_TIME_NEVER;
+	t->x->t_rtx = tnow(t) + MIN(rto, tcfg(t)->rto_max);
+	t->x->t_persist = SYNACK_TIME_NEVER;
 }
 
 void tcp_persist_arm(struct tcb *t)
 {
 	synack_time_t base = t->srtt ? t->rto : tcfg(t)->rto_initial;
-	for (unsigned i = 0; i < t->persist_backoff && base < tcfg(t)->persist_max; i++)
+	for (unsigned i = 0; i < t->x->persist_backoff && base < tcfg(t)->persist_max; i++)
 		base *= 2;
 	base = MAX(tcfg(t)->persist_min, MIN(base, tcfg(t)->persist_max));
-	t->t_persist = tnow(t) + base;
-	t->t_rtx = SYNACK_TIME_NEVER;
+	t->x->t_persist = tnow(t) + base;
+	t->x->t_rtx = SYNACK_TIME_NEVER;
 }
 
 void tcp_time_wait_enter(struct tcb *t)
 {
 	tcb_set_state(t, SYNACK_TCP_TIME_WAIT);
-	t->t_rtx = t->t_persist = SYNACK_TIME_NEVER;
-	t->t_close = tnow(t) + 2 * tcfg(t)->msl;
-	ring_free(&t->sndq, &t->st->mem);
-	tcp_ranges_free(&t->sacked, &t->st->mem);
-	t->sacked_bytes = 0;
+	t->x->t_rtx = t->x->t_persist = SYNACK_TIME_NEVER;
+	t->x->t_close = tnow(t) + 2 * tcfg(t)->msl;
+	ring_free(&t->x->sndq, &t->st->mem);
+	tcp_ranges_free(&t->x->sacked, &t->st->mem);
+	t->x->sacked_bytes = 0;
 }
 
 static unsigned retry_limit(const struct tcb *t)
@@ -71,20 +71,20 @@ static unsigned retry_limit(const struct tcb *t)
 /* RFC 6298 §5.4-5.7 and RFC 5681 §3.1 (equation 4, cwnd = 1 MSS). */
 static void rtx_expired(struct tcb *t)
 {
-	t->t_rtx = SYNACK_TIME_NEVER;
-	if (t->backoff >= retry_limit(t)) {
+	t->x->t_rtx = SYNACK_TIME_NEVER;
+	if (t->x->backoff >= retry_limit(t)) {
 		stack_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
 		tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
-		tcb_close_state(t, t->soft_error ? t->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
+		tcb_close_state(t, t->x->soft_error ? t->x->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
 		return;
 	}
-	t->backoff++;
+	t->x->backoff++;
 	stack_count(t->st, SYNACK_CNT_TCP_RTO_EXPIRIES);
 	t->rtt_timing = 0; /* Karn's algorithm: no samples from retransmissions */
 	tcb_trace_note(t, SYNACK_NOTE_RETRANSMIT);
 	if (t->state == SYNACK_TCP_SYN_SENT || t->state == SYNACK_TCP_SYN_RECEIVED) {
 		tcp_count_retransmit(t);
-		if (t->backoff == 1 && t->srtt == 0)
+		if (t->x->backoff == 1 && t->srtt == 0)
 			t->rto = MAX(t->rto, tcfg(t)->rto_initial); /* RFC 6298 §5.7 */
 		tcp_send_syn(t);
 		tcp_rtx_arm(t);
@@ -92,17 +92,17 @@ static void rtx_expired(struct tcb *t)
 	}
 	/* RFC 5681 §3.1 (equation 4; the module's ssthresh), RFC 6582 §4.1
 	 * and RFC 6675 §5.1: no fast recovery for data sent before this */
-	tcp_frto_start(t);	      /* RFC 5682 step 1 (before the reduction it may undo) */
-	tcp_cwv_reset(t);	      /* RFC 7661 §4.4: an RTO ends the non-validated phase */
-	t->undo_ok = t->undo_due = 0; /* the recovery before it is not undone now */
+	tcp_frto_start(t);		    /* RFC 5682 step 1 (before the reduction it may undo) */
+	tcp_cwv_reset(t);		    /* RFC 7661 §4.4: an RTO ends the non-validated phase */
+	t->x->undo_ok = t->x->undo_due = 0; /* the recovery before it is not undone now */
 	t->ssthresh = t->cc->ssthresh(t);
 	t->cc->on_rto(t);
 	t->cwnd = t->mss;
-	t->dupacks = 0;
+	t->x->dupacks = 0;
 	t->in_recovery = 0;
-	t->recover = t->snd_max;
-	t->t_tlp = t->t_rack = SYNACK_TIME_NEVER;
-	t->tlp_pending = 0;
+	t->x->recover = t->snd_max;
+	t->x->t_tlp = t->x->t_rack = SYNACK_TIME_NEVER;
+	t->x->tlp_pending = 0;
 	tcp_rack_clear(t);
 	t->snd_nxt = t->snd_una; /* go back: resend from the oldest unacknowledged byte */
 	if (t->fin_sent && t->snd_nxt == t->fin_seq + 1)
@@ -115,7 +115,7 @@ static void rtx_expired(struct tcb *t)
  * while the peer answers. */
 static void persist_expired(struct tcb *t)
 {
-	t->t_persist = SYNACK_TIME_NEVER;
+	t->x->t_persist = SYNACK_TIME_NEVER;
 	if (!snd_unsent(t))
 		return;
 	if (t->snd_wnd > 0) {
@@ -124,28 +124,28 @@ static void persist_expired(struct tcb *t)
 	}
 	/* RFC 9293 §3.8.6.1: probing goes on while the peer answers; a peer
 	 * that stops answering is given up like any other (RFC 1122 §4.2.3.5) */
-	if (t->probes_unanswered >= tcfg(t)->data_retries) {
+	if (t->x->probes_unanswered >= tcfg(t)->data_retries) {
 		stack_count(t->st, SYNACK_CNT_TCP_TIMEOUTS);
 		tcb_trace_note(t, SYNACK_NOTE_TIMEOUT);
-		tcb_close_state(t, t->soft_error ? t->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
+		tcb_close_state(t, t->x->soft_error ? t->x->soft_error : -ETIMEDOUT, SYNACK_EV_ERROR);
 		return;
 	}
-	t->probes_unanswered++;
+	t->x->probes_unanswered++;
 	stack_count(t->st, SYNACK_CNT_TCP_WINDOW_PROBES);
 	tcb_trace_note(t, SYNACK_NOTE_ZERO_WINDOW_PROBE);
 	uint32_t off = t->snd_nxt - t->data_seq;
 	tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, off, 1);
 	t->snd_max = seq_max(t->snd_max, t->snd_nxt + 1);
-	if (t->persist_backoff < 16)
-		t->persist_backoff++;
+	if (t->x->persist_backoff < 16)
+		t->x->persist_backoff++;
 	tcp_persist_arm(t);
 }
 
 bool tcp_timer_fire(struct tcb *t)
 {
 	synack_time_t now = tnow(t);
-	if (t->t_close <= now) {
-		t->t_close = SYNACK_TIME_NEVER;
+	if (t->x->t_close <= now) {
+		t->x->t_close = SYNACK_TIME_NEVER;
 		if (t->state == SYNACK_TCP_TIME_WAIT)
 			tcb_trace_note(t, SYNACK_NOTE_TIME_WAIT_DONE);
 		else
@@ -154,21 +154,21 @@ bool tcp_timer_fire(struct tcb *t)
 		tcb_maybe_free(t);
 		return false;
 	}
-	if (t->t_delack <= now) {
-		t->t_delack = SYNACK_TIME_NEVER;
+	if (t->x->t_delack <= now) {
+		t->x->t_delack = SYNACK_TIME_NEVER;
 		stack_count(t->st, SYNACK_CNT_TCP_DELAYED_ACKS);
 		tcb_trace_note(t, SYNACK_NOTE_DELAYED_ACK);
 		t->ack_now = 1;
 	}
-	if (t->t_rtx <= now)
+	if (t->x->t_rtx <= now)
 		rtx_expired(t);
-	else if (t->t_persist <= now)
+	else if (t->x->t_persist <= now)
 		persist_expired(t);
-	else if (t->t_tlp <= now)
+	else if (t->x->t_tlp <= now)
 		tcp_tlp_fire(t);
-	if (t->t_rack <= now)
+	if (t->x->t_rack <= now)
 		tcp_rack_fire(t);
-	if (t->t_keep <= now)
+	if (t->x->t_keep <= now)
 		tcp_keep_expired(t); /* RFC 9293 §3.8.4 (tcp_keepalive.c) */
 	if (t->state == SYNACK_TCP_CLOSED) {
 		if (!t->user) {
