@@ -25,7 +25,7 @@ typedef struct synack_tcp_config {
 	synack_time_t msl;		 /* maximum segment lifetime; TIME-WAIT = 2*MSL */
 	synack_time_t rto_initial;	 /* RFC 6298 §2.1: 1 s */
 	synack_time_t rto_min;		 /* RFC 6298 §2.4: 1 s (SHOULD); 200 ms common */
-	synack_time_t rto_max;		 /* RFC 6298 §2.5: at least 60 s */
+	synack_time_t rto_max;		 /* RFC 6298 §2.5: at least 60 s (at most 1 h, as rto_initial) */
 	synack_time_t rto_slop;		 /* added to every computed RTO (BSD rexmit_slop); 0 */
 	synack_time_t delack;		 /* RFC 9293 §3.8.6.3 / RFC 1122: <= 500 ms */
 	synack_time_t persist_min;	 /* first zero-window probe interval floor */

@@ -79,13 +79,18 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
 /* SipHash-1-3: keyed, for hash-table indexes only (not a PRF to rely on). */
 uint64_t siphash13(const uint8_t key[16], const void *data, size_t len);
 
-/* ---- indexed binary min-heap of deadlines. Items embed a heap_node. ---- */
+/* ---- indexed binary min-heap of deadlines. Items embed a heap_node (4
+ * bytes: an item out of the heap costs no more); the deadline lives in the
+ * heap's array beside the item's address, so sifting reads no item. ---- */
 struct heap_node {
-	synack_time_t when;
 	uint32_t index; /* position + 1; 0 = not in the heap */
 };
+struct heap_ent {
+	synack_time_t when;
+	struct heap_node *n;
+};
 struct heap {
-	struct heap_node **v;
+	struct heap_ent *v;
 	uint32_t len, cap;
 };
 /* Insert, move or remove (when == SYNACK_TIME_NEVER) a node. -ENOMEM on
@@ -93,7 +98,17 @@ struct heap {
 int heap_set(struct heap *h, struct mem *m, struct heap_node *n, synack_time_t when);
 static inline struct heap_node *heap_top(const struct heap *h)
 {
-	return h->len ? h->v[0] : NULL;
+	return h->len ? h->v[0].n : NULL;
+}
+/* The earliest deadline, SYNACK_TIME_NEVER when empty. */
+static inline synack_time_t heap_top_when(const struct heap *h)
+{
+	return h->len ? h->v[0].when : SYNACK_TIME_NEVER;
+}
+/* n's deadline, SYNACK_TIME_NEVER when not in the heap. */
+static inline synack_time_t heap_when(const struct heap *h, const struct heap_node *n)
+{
+	return n->index ? h->v[n->index - 1].when : SYNACK_TIME_NEVER;
 }
 void heap_free(struct heap *h, struct mem *m);
 
@@ -303,19 +318,18 @@ static inline struct brd brd_vec(struct brd *r, unsigned width)
 }
 
 /* ---- hash table of nodes keyed by a 64-bit hash: open addressing,
- * linear probing, the hash kept in the slot beside the node pointer, so a
- * lookup reads the slot array and touches only the node it finds (with a
- * million connections, following a chain through cold TCBs was a cache
- * miss each). ---- */
+ * linear probing, 8-byte slots. A slot holds the node's address with the
+ * hash's top 16 bits in the pointer's unused top 16 (user addresses fit in
+ * 48 bits on x86-64 and arm64), so a lookup reads the slot array and
+ * touches only the node whose tag matches (with a million connections,
+ * following a chain through cold TCBs was a cache miss each). Linux and
+ * glibc never place a heap allocation above 2^48 unless an mmap() hint asks
+ * for it (5-level paging); a node there is refused (-ENOMEM). ---- */
 struct hnode {
 	uint64_t hash;
 };
-struct hslot {
-	uint64_t hash;
-	struct hnode *n; /* NULL: empty */
-};
 struct htab {
-	struct hslot *s;
+	uint64_t *s;   /* 0: empty; else tag << 48 | address */
 	uint32_t mask; /* slots - 1 (power of two), 0 when unallocated */
 	uint32_t count;
 };

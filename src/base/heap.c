@@ -1,61 +1,61 @@
-/* Indexed binary min-heap: O(log n) insert, move and remove of deadlines. */
+/* Indexed binary min-heap: O(log n) insert, move and remove of deadlines.
+ * The array holds {deadline, item} pairs; an item knows its position. */
 #include <errno.h>
 #include <string.h>
 
 #include "base/base.h"
 
-static void place(struct heap *h, uint32_t i, struct heap_node *n)
+static void place(struct heap *h, uint32_t i, struct heap_ent e)
 {
-	h->v[i] = n;
-	n->index = i + 1;
+	h->v[i] = e;
+	e.n->index = i + 1;
 }
 
 static void sift_up(struct heap *h, uint32_t i)
 {
-	struct heap_node *n = h->v[i];
+	struct heap_ent e = h->v[i];
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
-		if (h->v[p]->when <= n->when)
+		if (h->v[p].when <= e.when)
 			break;
 		place(h, i, h->v[p]);
 		i = p;
 	}
-	place(h, i, n);
+	place(h, i, e);
 }
 
 static void sift_down(struct heap *h, uint32_t i)
 {
-	struct heap_node *n = h->v[i];
+	struct heap_ent e = h->v[i];
 	for (;;) {
 		uint32_t c = 2 * i + 1;
 		if (c >= h->len)
 			break;
-		if (c + 1 < h->len && h->v[c + 1]->when < h->v[c]->when)
+		if (c + 1 < h->len && h->v[c + 1].when < h->v[c].when)
 			c++;
-		if (n->when <= h->v[c]->when)
+		if (e.when <= h->v[c].when)
 			break;
 		place(h, i, h->v[c]);
 		i = c;
 	}
-	place(h, i, n);
+	place(h, i, e);
 }
 
 static void heap_remove(struct heap *h, struct heap_node *n)
 {
 	uint32_t i = n->index - 1;
-	struct heap_node *last = h->v[--h->len];
+	struct heap_ent last = h->v[--h->len];
 	n->index = 0;
-	if (last == n)
+	if (last.n == n)
 		return;
 	place(h, i, last);
 	sift_up(h, i);
-	sift_down(h, last->index - 1);
+	sift_down(h, last.n->index - 1);
 }
 
-static int heap_grow(struct heap *h, struct mem *m)
+static int heap_resize(struct heap *h, struct mem *m, uint32_t cap)
 {
-	uint32_t cap = h->cap ? h->cap * 2 : 64;
-	struct heap_node **v = mem_alloc(m, cap * sizeof *v);
+	struct heap_ent *v = mem_alloc(m, cap * sizeof *v);
 	if (!v)
 		return -ENOMEM;
 	if (h->len)
@@ -68,16 +68,23 @@ static int heap_grow(struct heap *h, struct mem *m)
 
 int heap_set(struct heap *h, struct mem *m, struct heap_node *n, synack_time_t when)
 {
-	if (n->index && n->when == when)
-		return 0;
-	if (n->index)
+	if (n->index) {
+		if (h->v[n->index - 1].when == when)
+			return 0;
 		heap_remove(h, n);
-	n->when = when;
-	if (when == SYNACK_TIME_NEVER)
+	}
+	if (when == SYNACK_TIME_NEVER) {
+		/* a quarter full: half the array, so that the deadlines of a
+		 * burst of connections give their memory back (a failed shrink
+		 * changes nothing) */
+		if (h->cap > 64 && h->len * 4 <= h->cap)
+			(void)heap_resize(h, m, h->cap / 2);
 		return 0;
-	if (h->len == h->cap && heap_grow(h, m) < 0)
+	}
+	if (h->len == h->cap && heap_resize(h, m, h->cap ? h->cap * 2 : 64) < 0)
 		return -ENOMEM;
-	place(h, h->len++, n);
+	h->len++;
+	place(h, h->len - 1, (struct heap_ent){.when = when, .n = n});
 	sift_up(h, h->len - 1);
 	return 0;
 }

@@ -1,30 +1,47 @@
 /* Hash table: open addressing with linear probing (Knuth, TAOCP vol. 3,
  * 6.4 algorithm L), at most half full, so an unsuccessful search reads
- * about 2.5 slots (16 bytes each: a cache line or two). Removal shifts the
+ * about 2.5 slots (8 bytes each: one cache line). Removal shifts the
  * entries after the hole back (algorithm R), so no tombstones accumulate:
- * tables of connections see as many removals as insertions. */
+ * tables of connections see as many removals as insertions.
+ *
+ * A slot is the node's address with the top 16 bits of its hash as a tag
+ * (base.h): a search compares tags and reads a node only when its tag
+ * matches (a false match once in 65,536 probes), where 16-byte slots
+ * {hash, node} cost twice the memory: 16 to 32 bytes per entry now. */
 #include <errno.h>
 
 #include "base/base.h"
 
-static void place(struct hslot *s, uint32_t mask, uint64_t hash, struct hnode *n)
+#define ADDR_BITS 48
+#define ADDR_MASK ((UINT64_C(1) << ADDR_BITS) - 1)
+
+static inline struct hnode *node_of(uint64_t slot)
 {
-	uint32_t i = (uint32_t)hash & mask;
-	while (s[i].n)
-		i = (i + 1) & mask;
-	s[i].hash = hash;
-	s[i].n = n;
+	return (struct hnode *)(uintptr_t)(slot & ADDR_MASK);
 }
 
-/* Rebuild with ns slots (a power of two). */
+static inline uint64_t tag_of(uint64_t hash)
+{
+	return hash >> ADDR_BITS << ADDR_BITS;
+}
+
+static void place(uint64_t *s, uint32_t mask, struct hnode *n)
+{
+	uint32_t i = (uint32_t)n->hash & mask;
+	while (s[i])
+		i = (i + 1) & mask;
+	s[i] = tag_of(n->hash) | (uint64_t)(uintptr_t)n;
+}
+
+/* Rebuild with ns slots (a power of two). Reads every node's hash. */
 static int resize(struct htab *t, struct mem *m, uint32_t ns)
 {
-	struct hslot *s = mem_alloc(m, (size_t)ns * sizeof *s);
+	uint64_t *s = mem_alloc(m, (size_t)ns * sizeof *s);
 	if (!s)
 		return -ENOMEM;
 	for (uint32_t i = 0; t->mask && i <= t->mask; i++)
-		if (t->s[i].n)
-			place(s, ns - 1, t->s[i].hash, t->s[i].n);
+		if (t->s[i])
+			place(s, ns - 1, node_of(t->s[i]));
 	if (t->mask)
 		mem_free(m, t->s, ((size_t)t->mask + 1) * sizeof *t->s);
 	t->s = s;
@@ -42,8 +59,10 @@ int htab_insert(struct htab *t, struct mem *m, struct hnode *n, uint64_t hash)
 {
 	if ((!t->mask || (uint64_t)(t->count + 1) * 2 > (uint64_t)t->mask + 1) && htab_grow(t, m) < 0)
 		return -ENOMEM; /* never fuller than half: the probes stay short */
+	if ((uint64_t)(uintptr_t)n > ADDR_MASK)
+		return -ENOMEM; /* (never: malloc stays below 2^48 unless asked) */
 	n->hash = hash;
-	place(t->s, t->mask, hash, n);
+	place(t->s, t->mask, n);
 	t->count++;
 	return 0;
 }
@@ -53,8 +72,8 @@ static int64_t slot_of(const struct htab *t, const struct hnode *n)
 {
 	if (!t->mask)
 		return -1;
-	for (uint32_t i = (uint32_t)n->hash & t->mask; t->s[i].n; i = (i + 1) & t->mask)
-		if (t->s[i].n == n)
+	for (uint32_t i = (uint32_t)n->hash & t->mask; t->s[i]; i = (i + 1) & t->mask)
+		if (node_of(t->s[i]) == n)
 			return i;
 	return -1;
 }
@@ -67,16 +86,16 @@ void htab_remove(struct htab *t, struct mem *m, struct hnode *n)
 	uint32_t i = (uint32_t)at, j = i;
 	for (;;) {
 		j = (j + 1) & t->mask;
-		if (!t->s[j].n)
+		if (!t->s[j])
 			break;
-		uint32_t k = (uint32_t)t->s[j].hash & t->mask; /* where j's entry wants to be */
+		uint32_t k = (uint32_t)node_of(t->s[j])->hash & t->mask; /* where j's entry wants to be */
 		/* it stays if its home lies cyclically in (i, j] */
 		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 			continue;
 		t->s[i] = t->s[j];
 		i = j;
 	}
-	t->s[i].n = NULL;
+	t->s[i] = 0;
 	t->count--;
 	/* an eighth full: half the slots (a quarter full then), so a table a
 	 * flood grew gives its memory back; a failed shrink changes nothing */
@@ -86,9 +105,14 @@ void htab_remove(struct htab *t, struct mem *m, struct hnode *n)
 
 static struct hnode *scan(const struct htab *t, uint32_t i, uint64_t hash)
 {
-	for (; t->s[i].n; i = (i + 1) & t->mask)
-		if (t->s[i].hash == hash)
-			return t->s[i].n;
+	uint64_t tag = tag_of(hash);
+	for (; t->s[i]; i = (i + 1) & t->mask) {
+		if ((t->s[i] & ~ADDR_MASK) != tag)
+			continue;
+		struct hnode *n = node_of(t->s[i]);
+		if (n->hash == hash)
+			return n;
+	}
 	return NULL;
 }
 

@@ -60,16 +60,27 @@ const struct tcb_ext tcb_ext_none = {
 enum { TCP_EXT_CACHE = 64 };
 
 /* What t's extension holds when t has carried nothing: the defaults, the
- * sequence marks that start at the ISS (set_initial_cwnd in tcp_input.c)
- * and the congestion control module's initial state. */
+ * initial window and the sequence marks that start at the ISS
+ * (set_initial_cwnd in tcp_input.c), and the congestion control module's
+ * initial state. */
 static void ext_template(const struct tcb *t, struct tcb_ext *e)
 {
 	*e = tcb_ext_none;
+	e->cwnd = tcp_initial_window(t);
+	e->ssthresh = UINT32_MAX;
 	e->recover = e->rack_edge = e->rack_cand = e->rack_armed = t->iss;
 	e->rack_fack = t->snd_una; /* the ISS, or the SYN's ACK once synchronized */
 	struct tcb view = *t;
 	view.x = e;
-	t->cc->init(&view);
+	tcb_cc(t)->init(&view);
+}
+
+const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp)
+{
+	if (tcb_has_ext(t))
+		return t->x;
+	ext_template(t, tmp);
+	return tmp;
 }
 
 struct tcb_ext *tcb_ext_alloc(struct tcb *t)
@@ -160,7 +171,6 @@ struct tcb *tcb_new(synack_stack *st)
 	t->rcvbuf_auto = st->cfg.tcp.rcvbuf_max > t->rcvbuf;
 	t->sndbuf_auto = st->cfg.tcp.sndbuf_max > t->sndbuf;
 	t->rto = st->cfg.tcp.rto_initial;
-	t->timer.when = SYNACK_TIME_NEVER;
 	t->x->keep_heard = st->now;
 	return t;
 }

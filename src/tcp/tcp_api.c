@@ -20,12 +20,12 @@ void tcp_poll(synack_stack *st)
 {
 	struct tcp_stack *ts = tcps(st);
 	struct heap_node *n;
-	while ((n = heap_top(&ts->timers)) && n->when <= st->now) {
+	while ((n = heap_top(&ts->timers)) && heap_top_when(&ts->timers) <= st->now) {
 		struct tcb *t = container_of(n, struct tcb, timer);
 		/* (a TCB in the heap has its extension: its timers are there) */
 		if (!tcp_timer_fire(t))
 			continue;
-		if (t->timer.index && t->timer.when <= st->now)
+		if (heap_when(&ts->timers, &t->timer) <= st->now)
 			heap_set(&ts->timers, &st->mem, &t->timer, st->now + 1); /* never spin */
 		tcb_ext_idle(t);
 	}
@@ -33,8 +33,7 @@ void tcp_poll(synack_stack *st)
 
 synack_time_t tcp_next_deadline(const synack_stack *st)
 {
-	struct heap_node *n = heap_top(&tcps(st)->timers);
-	return n ? n->when : SYNACK_TIME_NEVER;
+	return heap_top_when(&tcps(st)->timers);
 }
 
 synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events)
@@ -627,6 +626,8 @@ void synack_tcp_endpoints(const synack_tcp *c, synack_endpoint *local, synack_en
 int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *i)
 {
 	const struct tcb *t = CT(c);
+	struct tcb_ext tmp;
+	const struct tcb_ext *x = tcb_ext_view(t, &tmp);
 	memset(i, 0, sizeof *i);
 	i->state = t->state;
 	i->conn_id = t->id;
@@ -646,15 +647,15 @@ int synack_tcp_get_info(const synack_tcp *c, synack_tcp_info *i)
 	i->srtt = t->srtt;
 	i->rttvar = t->rttvar;
 	i->rto = t->rto;
-	i->cwnd = t->cwnd;
-	i->ssthresh = t->ssthresh;
-	i->retransmits = t->x->retransmits;
-	i->backoff = t->x->backoff;
-	i->bytes_sent = t->x->bytes_sent;
-	i->bytes_received = t->x->bytes_received;
-	i->bytes_acked = t->x->bytes_acked;
-	i->send_queued = t->x->sndq.len;
-	i->recv_queued = t->x->rcvq.len;
+	i->cwnd = x->cwnd;
+	i->ssthresh = x->ssthresh;
+	i->retransmits = x->retransmits;
+	i->backoff = x->backoff;
+	i->bytes_sent = x->bytes_sent;
+	i->bytes_received = x->bytes_received;
+	i->bytes_acked = x->bytes_acked;
+	i->send_queued = x->sndq.len;
+	i->recv_queued = x->rcvq.len;
 	i->ecn_ok = t->ecn_ok;
 	return 0;
 }
@@ -678,7 +679,8 @@ size_t synack_tcp_drop_state(synack_stack *st, int state)
 		next = t->all_next; /* t may be freed below; no other TCB is */
 		if (t->state != state)
 			continue;
-		if (t->state >= SYNACK_TCP_SYN_RECEIVED && t->state != SYNACK_TCP_TIME_WAIT)
+		/* (the RST needs the connection's extension: not without memory) */
+		if (t->state >= SYNACK_TCP_SYN_RECEIVED && t->state != SYNACK_TCP_TIME_WAIT && tcb_ext_get(t))
 			tcp_send_rst_tcb(t);
 		tcb_close_state(t, -ECONNABORTED, SYNACK_EV_ERROR);
 		tcb_maybe_free(t);

@@ -56,7 +56,7 @@ bool tcp_sndbuf_tune(struct tcb *t)
 {
 	if (!t->sndbuf_auto || t->st->cfg.tcp.sndbuf_max <= t->sndbuf)
 		return false;
-	uint32_t wnd = MIN(t->cwnd, t->max_sndwnd);
+	uint32_t wnd = MIN(t->x->cwnd, t->max_sndwnd);
 	if (wnd < t->sndbuf / 2)
 		return false;
 	uint64_t want = MIN(2 * (uint64_t)wnd, (uint64_t)t->st->cfg.tcp.sndbuf_max);

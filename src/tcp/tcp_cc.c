@@ -15,12 +15,12 @@ uint32_t tcp_cc_half_flight(const struct tcb *t)
  * trip against a receiver that acknowledges every second segment. */
 uint32_t tcp_cc_slow_start(struct tcb *t, uint32_t acked)
 {
-	if (t->cwnd >= t->ssthresh)
+	if (t->x->cwnd >= t->x->ssthresh)
 		return acked;
-	uint32_t room = t->ssthresh - t->cwnd;
+	uint32_t room = t->x->ssthresh - t->x->cwnd;
 	uint32_t grow = MIN(MIN(acked, 2u * t->mss), room);
-	t->cwnd += grow;
-	return t->cwnd >= t->ssthresh ? acked - MIN(acked, grow) : 0;
+	t->x->cwnd += grow;
+	return t->x->cwnd >= t->x->ssthresh ? acked - MIN(acked, grow) : 0;
 }
 
 static void newreno_init(struct tcb *t)
@@ -33,12 +33,12 @@ static void newreno_init(struct tcb *t)
 static void newreno_on_ack(struct tcb *t, const struct tcp_ack_sample *a)
 {
 	uint32_t left = tcp_cc_slow_start(t, a->acked);
-	if (!left || t->cwnd < t->ssthresh)
+	if (!left || t->x->cwnd < t->x->ssthresh)
 		return;
 	t->x->bytes_acked_ca += left;
-	if (t->x->bytes_acked_ca >= t->cwnd) {
-		t->x->bytes_acked_ca -= t->cwnd;
-		t->cwnd += t->mss;
+	if (t->x->bytes_acked_ca >= t->x->cwnd) {
+		t->x->bytes_acked_ca -= t->x->cwnd;
+		t->x->cwnd += t->mss;
 	}
 }
 
@@ -71,14 +71,17 @@ static const struct {
     {SYNACK_TCP_CC_CUBIC, &tcp_cc_cubic},
 };
 
-const struct tcp_cc_ops *tcp_cc_find(unsigned id)
+const struct tcp_cc_ops *const tcp_cc_by_index[] = {&tcp_cc_newreno, &tcp_cc_cubic};
+_Static_assert(ARRAY_LEN(tcp_cc_by_index) == ARRAY_LEN(tcp_cc_table), "one index per module");
+
+uint8_t tcp_cc_find(unsigned id)
 {
 	if (id == SYNACK_TCP_CC_DEFAULT)
 		id = SYNACK_TCP_CC_CUBIC; /* RFC 9438 */
-	for (size_t i = 0; i < ARRAY_LEN(tcp_cc_table); i++)
-		if (tcp_cc_table[i].id == id)
-			return tcp_cc_table[i].ops;
-	return &tcp_cc_newreno;
+	for (uint8_t i = 0; i < ARRAY_LEN(tcp_cc_by_index); i++)
+		if (tcp_cc_by_index[i] == tcp_cc_table[i].ops && tcp_cc_table[i].id == id)
+			return i;
+	return 0; /* NewReno */
 }
 
 const char *tcp_cc_name(unsigned id)

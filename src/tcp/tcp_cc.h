@@ -14,7 +14,7 @@
  *  2. add it to tcp_cc_table in tcp_cc.c with a new SYNACK_TCP_CC_* value
  *     (include/synack/stack.h) so the configuration can name it.
  *
- * Units: t->cwnd and t->ssthresh are bytes, t->mss the sender MSS; times are
+ * Units: t->x->cwnd and t->x->ssthresh are bytes, t->mss the sender MSS; times are
  * stack microseconds (tnow(t)). Every hook is called with the TCB in a
  * consistent state and must not send: the core sends afterwards.
  *
@@ -65,8 +65,11 @@ struct tcp_cc_ops {
 enum { TCP_CC_STATE_BYTES = 64 };
 
 extern const struct tcp_cc_ops tcp_cc_newreno, tcp_cc_cubic;
-/* The module for a SYNACK_TCP_CC_* value (NewReno for unknown ones). */
-const struct tcp_cc_ops *tcp_cc_find(unsigned id);
+/* The modules by index (a TCB keeps the index: tcb_cc() in tcp_internal.h)
+ * and the index of the one for a SYNACK_TCP_CC_* value (NewReno's, 0, for
+ * unknown ones). */
+extern const struct tcp_cc_ops *const tcp_cc_by_index[];
+uint8_t tcp_cc_find(unsigned id);
 /* Its name ("cubic", "newreno"), or NULL. */
 const char *tcp_cc_name(unsigned id);
 

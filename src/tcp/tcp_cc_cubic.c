@@ -50,7 +50,7 @@ static void hystart_new_round(struct tcb *t, struct cubic *c)
 	c->css_full_round = c->in_css;
 	if (c->in_css && ++c->css_rounds >= HS_CSS_ROUNDS) {
 		/* RFC 9406 §4.2: CSS_ROUNDS rounds in CSS: congestion avoidance */
-		t->ssthresh = t->cwnd;
+		t->x->ssthresh = t->x->cwnd;
 		c->in_css = 0;
 		c->hystart_done = 1;
 	}
@@ -71,7 +71,7 @@ static void cubic_init(struct tcb *t)
 static void cubic_on_rtt(struct tcb *t, synack_time_t rtt)
 {
 	struct cubic *c = cubic_of(t);
-	if (c->hystart_done || t->cwnd >= t->ssthresh)
+	if (c->hystart_done || t->x->cwnd >= t->x->ssthresh)
 		return;
 	c->cur_round_min = MIN(c->cur_round_min, rtt);
 	if (c->samples < 255)
@@ -111,16 +111,16 @@ static double w_cubic(const struct cubic *c, double mss, synack_time_t since_epo
 static void cubic_epoch_start(struct tcb *t, struct cubic *c)
 {
 	c->epoch = tnow(t);
-	c->cwnd_epoch = t->cwnd;
-	c->w_est = t->cwnd;
+	c->cwnd_epoch = t->x->cwnd;
+	c->w_est = t->x->cwnd;
 	c->est_acc = 0;
-	if (c->w_max <= t->cwnd) {
+	if (c->w_max <= t->x->cwnd) {
 		/* §4.8 after a timeout, or a window that outgrew w_max: K = 0 */
-		c->w_max = t->cwnd;
+		c->w_max = t->x->cwnd;
 		c->k = 0;
 	} else {
 		/* §4.2 Figure 2: K = cbrt((W_max - cwnd_epoch) / C), segments */
-		double seg = (double)(c->w_max - t->cwnd) / (double)t->mss;
+		double seg = (double)(c->w_max - t->x->cwnd) / (double)t->mss;
 		c->k = (synack_time_t)(cbrt(seg / CUBIC_C) * 1e6);
 	}
 }
@@ -132,8 +132,8 @@ static void reno_friendly(struct tcb *t, struct cubic *c, uint32_t acked)
 {
 	double alpha = c->w_est >= c->w_max ? 1.0 : 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
 	c->est_acc += acked;
-	if (c->est_acc >= t->cwnd) {
-		c->w_est += (uint32_t)(alpha * (double)t->mss * ((double)c->est_acc / (double)t->cwnd));
+	if (c->est_acc >= t->x->cwnd) {
+		c->w_est += (uint32_t)(alpha * (double)t->mss * ((double)c->est_acc / (double)t->x->cwnd));
 		c->est_acc = 0;
 	}
 }
@@ -145,19 +145,19 @@ static void cubic_avoid(struct tcb *t, struct cubic *c, uint32_t acked)
 {
 	if (!c->epoch)
 		cubic_epoch_start(t, c);
-	double mss = (double)t->mss, cwnd = (double)t->cwnd;
+	double mss = (double)t->mss, cwnd = (double)t->x->cwnd;
 	synack_time_t rtt = t->srtt ? t->srtt : SYNACK_MSEC(100);
 	double target = w_cubic(c, mss, tnow(t) - c->epoch + rtt);
 	target = MAX(cwnd, MIN(target, 1.5 * cwnd));
 	reno_friendly(t, c, acked);
-	if (w_cubic(c, mss, tnow(t) - c->epoch) < (double)c->w_est && c->w_est > t->cwnd) {
-		t->cwnd = c->w_est; /* §4.3: the Reno-friendly region */
+	if (w_cubic(c, mss, tnow(t) - c->epoch) < (double)c->w_est && c->w_est > t->x->cwnd) {
+		t->x->cwnd = c->w_est; /* §4.3: the Reno-friendly region */
 		return;
 	}
 	double grow = (target - cwnd) / cwnd * (double)acked;
 	t->x->bytes_acked_ca += (uint32_t)grow;
 	if (t->x->bytes_acked_ca >= 1) {
-		t->cwnd += t->x->bytes_acked_ca;
+		t->x->cwnd += t->x->bytes_acked_ca;
 		t->x->bytes_acked_ca = 0;
 	}
 }
@@ -168,9 +168,9 @@ static void cubic_on_ack(struct tcb *t, const struct tcp_ack_sample *a)
 	if (seq_geq(t->snd_una, c->round_end))
 		hystart_new_round(t, c);
 	uint32_t acked = a->acked;
-	if (t->cwnd < t->ssthresh) {
+	if (t->x->cwnd < t->x->ssthresh) {
 		if (c->in_css) { /* RFC 9406 §4.2: a quarter of slow start's growth */
-			t->cwnd += MIN(acked, 2u * t->mss) / HS_CSS_GROWTH_DIVISOR;
+			t->x->cwnd += MIN(acked, 2u * t->mss) / HS_CSS_GROWTH_DIVISOR;
 			return;
 		}
 		acked = tcp_cc_slow_start(t, acked);
@@ -185,10 +185,10 @@ static uint32_t cubic_ssthresh(struct tcb *t)
 {
 	struct cubic *c = cubic_of(t);
 	uint32_t flight = t->snd_max - t->snd_una;
-	if (t->cwnd < c->w_max) /* fast convergence */
-		c->w_max = (uint32_t)((double)t->cwnd * (1 + CUBIC_BETA) / 2);
+	if (t->x->cwnd < c->w_max) /* fast convergence */
+		c->w_max = (uint32_t)((double)t->x->cwnd * (1 + CUBIC_BETA) / 2);
 	else
-		c->w_max = t->cwnd;
+		c->w_max = t->x->cwnd;
 	c->epoch = 0;
 	c->in_css = 0;
 	c->hystart_done = 1; /* RFC 9406 §4.2: loss ends slow start for good */

@@ -12,6 +12,8 @@ int tcp_config_check(const synack_tcp_config *t)
 		return -EINVAL;
 	if (t->rto_min <= 0 || t->rto_initial <= 0 || t->rto_max < t->rto_min || t->msl < 0 || t->delack < 0)
 		return -EINVAL;
+	if (t->rto_max > SYNACK_SEC(3600) || t->rto_initial > SYNACK_SEC(3600))
+		return -EINVAL; /* (a TCB keeps its RTO in 32 bits of microseconds) */
 	if (t->syncookies > 2 || t->ecn > SYNACK_TCP_ECN_ACTIVE)
 		return -EINVAL;
 	return 0;

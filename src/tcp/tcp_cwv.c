@@ -38,10 +38,10 @@ static void nvp_expired(struct tcb *t, synack_time_t now)
 	synack_time_t nvp = MAX(tcfg(t)->cwv_nvp, 1);
 	for (synack_time_t n = (now - t->x->nvp_start) / nvp; n > 0; n--) {
 		uint32_t iw = tcp_initial_window(t);
-		if (t->cwnd <= iw)
+		if (t->x->cwnd <= iw)
 			break;
-		t->ssthresh = MAX(t->ssthresh, t->cwnd / 4 * 3);
-		t->cwnd = MAX(t->cwnd / 2, iw);
+		t->x->ssthresh = MAX(t->x->ssthresh, t->x->cwnd / 4 * 3);
+		t->x->cwnd = MAX(t->x->cwnd / 2, iw);
 		stack_count(t->st, SYNACK_CNT_TCP_CWV_REDUCTIONS);
 	}
 	t->x->nvp_start = now;
@@ -53,7 +53,7 @@ static void nvp_expired(struct tcb *t, synack_time_t now)
  * all of it is not rate-limited (§4.3's note on the threshold). */
 static bool validated(const struct tcb *t, synack_time_t now)
 {
-	return pipeack(t, now) >= MIN(t->cwnd, t->x->pipeack_cwnd) / 2;
+	return pipeack(t, now) >= MIN(t->x->cwnd, t->x->pipeack_cwnd) / 2;
 }
 
 /* Which phase is the sender in now (§4.3), and has the non-validated one
@@ -85,7 +85,7 @@ void tcp_cwv_on_ack(struct tcb *t)
 	if (!t->x->pa_start) {
 		t->x->pa_start = now;
 		t->x->pa_mark = t->snd_una;
-		t->x->pa_cwnd = t->cwnd;
+		t->x->pa_cwnd = t->x->cwnd;
 	} else if (t->srtt && now - t->x->pa_start >= t->srtt) {
 		/* §4.2: the bytes acknowledged over one RTT (§4.5.1's HighACK) */
 		uint32_t sample = t->snd_una - t->x->pa_mark;
@@ -97,7 +97,7 @@ void tcp_cwv_on_ack(struct tcb *t)
 		}
 		t->x->pa_start = now;
 		t->x->pa_mark = t->snd_una;
-		t->x->pa_cwnd = t->cwnd;
+		t->x->pa_cwnd = t->x->cwnd;
 	}
 	phase(t, now);
 }
@@ -121,7 +121,7 @@ void tcp_cwv_on_loss(struct tcb *t)
 	/* §4.4.1: LossFlightSize, and a cwnd from what was used */
 	t->x->cwv_lfs = t->snd_max - t->snd_una;
 	t->cwv_loss = 1;
-	t->ssthresh = MAX(MAX(pa, t->x->cwv_lfs) / 2, 2u * t->mss);
+	t->x->ssthresh = MAX(MAX(pa, t->x->cwv_lfs) / 2, 2u * t->mss);
 }
 
 void tcp_cwv_on_recovery_end(struct tcb *t)
@@ -130,8 +130,8 @@ void tcp_cwv_on_recovery_end(struct tcb *t)
 		/* §4.4.1: cwnd = (max(pipeACK, LossFlightSize) - R) / 2 */
 		uint32_t used = MAX(pipeack(t, tnow(t)), t->x->cwv_lfs);
 		uint32_t cwnd = (used - MIN(used, t->x->recov_rtx)) / 2;
-		t->cwnd = MAX(cwnd, (uint32_t)t->mss);
-		t->ssthresh = MAX(t->cwnd, 2u * t->mss);
+		t->x->cwnd = MAX(cwnd, (uint32_t)t->mss);
+		t->x->ssthresh = MAX(t->x->cwnd, 2u * t->mss);
 	}
 	tcp_cwv_reset(t);
 }

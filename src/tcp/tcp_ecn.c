@@ -18,7 +18,7 @@
  *   CE is acknowledged at once (as Linux does), so the sender hears of it
  *   within the round trip.
  * - Reacting (§6.1.2): an ECE ACK is a congestion event for the module
- *   (cc->ssthresh), at most once per window: not again until SND.UNA
+ *   (cc->x->ssthresh), at most once per window: not again until SND.UNA
  *   passes what was sent at the reaction (ecn_recover), not during loss
  *   recovery, not within the window of a loss reduction. The next new
  *   data segment carries CWR, also after an RTO or fast retransmit, which
@@ -104,9 +104,9 @@ void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s)
 	if (t->in_recovery || !seq_gt(t->snd_una, t->x->ecn_recover))
 		return;
 	/* the module's congestion event; never a larger window than before */
-	uint32_t before = t->cwnd;
-	t->ssthresh = t->cc->ssthresh(t);
-	t->cwnd = MIN(before, MAX(t->ssthresh, (uint32_t)t->mss));
+	uint32_t before = t->x->cwnd;
+	t->x->ssthresh = tcb_cc(t)->ssthresh(t);
+	t->x->cwnd = MIN(before, MAX(t->x->ssthresh, (uint32_t)t->mss));
 	t->x->ecn_recover = t->snd_max;
 	t->ecn_cwr_pending = 1;
 	t->ecn_reduced = 1;
@@ -114,7 +114,7 @@ void tcp_ecn_ack_input(struct tcb *t, const struct tcp_seg *s)
 	stack_count(t->st, SYNACK_CNT_TCP_ECN_REDUCTIONS);
 	/* §6.1.2: at one segment the rate falls further: "the sending TCP
 	 * MUST reset the retransmit timer" and sends again when it expires */
-	if (t->cwnd <= t->mss && t->snd_una != t->snd_max)
+	if (t->x->cwnd <= t->mss && t->snd_una != t->snd_max)
 		tcp_rtx_arm(t);
 }
 

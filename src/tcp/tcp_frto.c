@@ -46,8 +46,8 @@ bool tcp_frto_start(struct tcb *t)
 		return false;
 	}
 	if (!t->frto) {
-		t->x->prior_cwnd = t->cwnd;
-		t->x->prior_ssthresh = t->ssthresh;
+		t->x->prior_cwnd = t->x->cwnd;
+		t->x->prior_ssthresh = t->x->ssthresh;
 		t->x->frto_ts = tcp_ts_now(t);
 	}
 	t->frto = 1;
@@ -65,8 +65,8 @@ static void undo(struct tcb *t, uint32_t delivered)
 	uint32_t flight = t->snd_max - t->snd_una - t->x->sacked_bytes;
 	uint32_t iw = 10u * t->mss;
 	uint32_t cwnd = flight + MIN(delivered, iw);
-	t->ssthresh = MAX(t->ssthresh, t->x->prior_ssthresh);
-	t->cwnd = MAX(t->cwnd, MIN(cwnd, t->x->prior_cwnd));
+	t->x->ssthresh = MAX(t->x->ssthresh, t->x->prior_ssthresh);
+	t->x->cwnd = MAX(t->x->cwnd, MIN(cwnd, t->x->prior_cwnd));
 	/* §3.1: "RecoveryPoint is set to SND.UNA, thus allowing fast recovery
 	 * on incoming duplicate acknowledgments" */
 	t->x->recover = t->snd_una;
@@ -78,7 +78,7 @@ static void undo(struct tcb *t, uint32_t delivered)
 static void conventional(struct tcb *t)
 {
 	t->frto = 0;
-	t->cwnd = MIN(t->cwnd, 3u * t->mss);
+	t->x->cwnd = MIN(t->x->cwnd, 3u * t->mss);
 	t->snd_nxt = t->snd_una;
 	t->x->recover = t->snd_max;
 	t->x->ecn_loss_recover = t->x->recover;
@@ -109,7 +109,7 @@ static void step2(struct tcb *t, const struct tcp_seg *s, uint32_t una)
 		return;
 	}
 	t->snd_nxt = t->snd_max;
-	t->cwnd = 2u * t->mss; /* in_flight() counts only what F-RTO sends */
+	t->x->cwnd = 2u * t->mss; /* in_flight() counts only what F-RTO sends */
 	t->frto = 2;
 }
 

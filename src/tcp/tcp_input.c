@@ -163,10 +163,10 @@ void tcp_input(synack_stack *st, const struct net_rx *rx)
 static void set_initial_cwnd(struct tcb *t)
 {
 	/* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) */
-	t->cwnd = tcp_initial_window(t);
-	t->ssthresh = UINT32_MAX;
+	t->x->cwnd = tcp_initial_window(t);
+	t->x->ssthresh = UINT32_MAX;
 	t->cc = tcp_cc_find(tcfg(t)->cc);
-	t->cc->init(t);
+	tcb_cc(t)->init(t);
 	/* the sequence marks of recovery start at the ISS (RFC 6582 §3.2's
 	 * recover; the RACK edges of tcp_rack.c), whichever way it was chosen */
 	t->x->recover = t->x->rack_edge = t->x->rack_cand = t->x->rack_armed = t->x->rack_fack = t->iss;

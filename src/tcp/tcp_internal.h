@@ -160,7 +160,9 @@ struct tcb_ext {
 	uint16_t backoff; /* consecutive RTO expiries */
 	uint16_t persist_backoff;
 	uint16_t probes_unanswered; /* zero-window probes since the peer last sent an ACK */
+	uint32_t fin_seq;	    /* valid when fin_sent */
 	/* congestion control (RFC 5681, RFC 6582, RFC 6937; the module: tcp_cc.h) */
+	uint32_t cwnd, ssthresh;
 	uint32_t recover, bytes_acked_ca;
 	uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 §3 */
 	synack_time_t last_send;		     /* when data last left (RFC 7661 idle restart) */
@@ -220,11 +222,11 @@ struct tcb_ext {
 struct tcb {
 	struct hnode hn;	/* connection table or listener table */
 	struct heap_node timer; /* earliest deadline of x's timers */
+	uint32_t id;
 	synack_stack *st;
 	struct tcb_ext *x; /* never NULL: tcb_ext_none when not allocated */
 	struct tcb *ev_next, *ev_prev;
 	struct tcb *all_next, *all_prev; /* every TCB of the stack */
-	uint32_t id;
 	uint8_t state;
 	/* ownership and flags */
 	uint8_t user : 1;   /* the application holds a handle */
@@ -259,6 +261,7 @@ struct tcb {
 	uint8_t ecn_cwr_pending : 1; /* cwnd reduced: CWR on the next new data segment (§6.1.2) */
 	uint8_t ecn_reduced : 1;     /* the reduction up to ecn_recover was an ECE's */
 	uint8_t snd_wscale, rcv_wscale;
+	uint8_t cc; /* congestion control module: tcp_cc_by_index[cc] (tcb_cc) */
 	/* IP header fields of this connection's packets (0: the stack's) */
 	uint8_t ip_ttl, ip_tos;
 	uint16_t syn_held; /* text from a SYN kept until ESTABLISHED */
@@ -270,18 +273,16 @@ struct tcb {
 	/* send sequence space (RFC 9293 §3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
 	uint32_t data_seq; /* sequence number of sndq byte 0 */
-	uint32_t fin_seq;  /* valid when fin_sent */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
 	/* timestamps (RFC 7323 §4, §5) */
 	uint32_t ts_recent, ts_offset, last_ack_sent;
 	/* buffer limits */
 	uint32_t sndbuf, rcvbuf;
-	/* congestion window (RFC 5681) and its module (tcp_cc.h) */
-	uint32_t cwnd, ssthresh;
-	const struct tcp_cc_ops *cc;
-	/* RTT estimation (RFC 6298) */
-	synack_time_t srtt, rttvar, rto;
+	/* RTT estimation (RFC 6298), in microseconds: samples are taken at
+	 * most 600 s (tcp_rtt_sample) and the RTO at most rto_max, at most an
+	 * hour (tcp_config_check), so 32 bits hold them */
+	uint32_t srtt, rttvar, rto;
 };
 
 struct tcp_stack {
@@ -304,6 +305,10 @@ struct tcp_stack {
 	uint32_t ext_cached;
 };
 
+static inline const struct tcp_cc_ops *tcb_cc(const struct tcb *t)
+{
+	return tcp_cc_by_index[t->cc];
+}
 static inline struct tcp_stack *tcps(const synack_stack *st)
 {
 	return st->tcp;
@@ -364,6 +369,9 @@ static inline struct tcb_ext *tcb_ext_get(struct tcb *t)
 {
 	return tcb_has_ext(t) ? t->x : tcb_ext_alloc(t);
 }
+/* t's extension to read, made in *tmp if t has none: what tcb_ext_alloc()
+ * would give it (tcb_ext_none holds the defaults, not the initial window). */
+const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp);
 /* Give t's extension back if it holds nothing tcb_ext_alloc() would not
  * make again (an idle connection); at the end of each entry point. */
 void tcb_ext_idle(struct tcb *t);

@@ -268,9 +268,9 @@ void tcp_send_syn(struct tcb *t)
  * yet, and a retransmission is always allowed (RFC 9293 §3.10.7.4). */
 void tcp_send_ack(struct tcb *t)
 {
-	if (t->fin_sent && t->snd_nxt == t->fin_seq + 1 && seq_leq(t->snd_una, t->fin_seq) &&
+	if (t->fin_sent && t->snd_nxt == t->x->fin_seq + 1 && seq_leq(t->snd_una, t->x->fin_seq) &&
 	    t->state != SYNACK_TCP_TIME_WAIT) {
-		tcp_emit(t, t->fin_seq, SYNACK_TCP_FIN | SYNACK_TCP_ACK, 0, 0);
+		tcp_emit(t, t->x->fin_seq, SYNACK_TCP_FIN | SYNACK_TCP_ACK, 0, 0);
 		return;
 	}
 	tcp_emit(t, t->snd_nxt, SYNACK_TCP_ACK, 0, 0);
@@ -340,7 +340,7 @@ uint32_t tcp_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
 	uint32_t data = seq_lt(seq, end) && seq_geq(seq, t->data_seq) ? MIN(len, end - seq) : 0;
 	uint8_t flags = SYNACK_TCP_ACK;
 	/* the FIN when the range reaches it (RFC 9293 §3.10.4: it follows the data) */
-	if (t->fin_sent && seq + data == t->fin_seq && seq_gt(seq + len, t->fin_seq))
+	if (t->fin_sent && seq + data == t->x->fin_seq && seq_gt(seq + len, t->x->fin_seq))
 		flags |= SYNACK_TCP_FIN;
 	if (!data && !(flags & SYNACK_TCP_FIN))
 		return 0;
@@ -383,7 +383,7 @@ static uint32_t usable_window(const struct tcb *t)
 {
 	uint32_t right = t->snd_una + t->snd_wnd;
 	uint32_t rwnd = seq_gt(right, t->snd_nxt) ? right - t->snd_nxt : 0;
-	uint32_t cwnd = t->cwnd;
+	uint32_t cwnd = t->x->cwnd;
 	if (!t->in_recovery && t->x->dupacks && t->x->dupacks < TCP_DUPTHRESH && t->snd_nxt == t->snd_max)
 		cwnd += t->x->dupacks * (uint32_t)t->mss;
 	uint32_t flight = in_flight(t);
@@ -421,8 +421,8 @@ static void skip_sacked(struct tcb *t)
 static void idle_restart(struct tcb *t)
 {
 	synack_time_t idle = tnow(t) - t->x->last_send;
-	if (t->snd_una == t->snd_max && t->x->last_send && idle > t->rto && t->cc->on_idle)
-		t->cc->on_idle(t, idle);
+	if (t->snd_una == t->snd_max && t->x->last_send && idle > t->rto && tcb_cc(t)->on_idle)
+		tcb_cc(t)->on_idle(t, idle);
 	tcp_cwv_on_send(t);
 }
 
@@ -472,7 +472,7 @@ bool tcp_send_data(struct tcb *t, bool force)
 	if (last && t->fin_queued && !t->fin_sent) {
 		flags |= SYNACK_TCP_FIN;
 		t->fin_sent = 1;
-		t->fin_seq = t->snd_nxt + len;
+		t->x->fin_seq = t->snd_nxt + len;
 	}
 	bool rexmit = seq_lt(t->snd_nxt, t->snd_max);
 	if (rexmit) {
@@ -508,16 +508,16 @@ static bool send_fin(struct tcb *t)
 	if (!t->fin_queued || snd_unsent(t))
 		return false;
 	bool first = !t->fin_sent;
-	if (!first && t->snd_nxt != t->fin_seq)
+	if (!first && t->snd_nxt != t->x->fin_seq)
 		return false; /* FIN already in flight */
 	if (first) {
 		t->fin_sent = 1;
-		t->fin_seq = t->snd_nxt;
+		t->x->fin_seq = t->snd_nxt;
 	}
-	if (seq_lt(t->fin_seq, t->snd_max))
+	if (seq_lt(t->x->fin_seq, t->snd_max))
 		tcp_count_retransmit(t);
-	tcp_emit(t, t->fin_seq, SYNACK_TCP_FIN | SYNACK_TCP_ACK, 0, 0);
-	t->snd_nxt = t->fin_seq + 1;
+	tcp_emit(t, t->x->fin_seq, SYNACK_TCP_FIN | SYNACK_TCP_ACK, 0, 0);
+	t->snd_nxt = t->x->fin_seq + 1;
 	t->snd_max = seq_max(t->snd_max, t->snd_nxt);
 	if (t->x->t_rtx == SYNACK_TIME_NEVER)
 		tcp_rtx_arm(t);

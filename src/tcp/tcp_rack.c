@@ -268,8 +268,8 @@ static void reo_on_dsack(struct tcb *t)
  * real loss look spurious this way; so can one on Linux. */
 void tcp_undo_begin(struct tcb *t)
 {
-	t->x->prior_cwnd = t->cwnd;
-	t->x->prior_ssthresh = t->ssthresh;
+	t->x->prior_cwnd = t->x->cwnd;
+	t->x->prior_ssthresh = t->x->ssthresh;
 	t->x->undo_rtx.n = 0;
 	t->x->undo_bytes = 0;
 	t->x->undo_ok = !tcp_ecn_reducing(t); /* an ECN reduction is not ours to undo */
@@ -279,8 +279,8 @@ void tcp_undo_begin(struct tcb *t)
 static void undo_apply(struct tcb *t)
 {
 	t->x->undo_ok = t->x->undo_due = 0;
-	t->cwnd = MAX(t->cwnd, t->x->prior_cwnd);
-	t->ssthresh = MAX(t->ssthresh, t->x->prior_ssthresh);
+	t->x->cwnd = MAX(t->x->cwnd, t->x->prior_cwnd);
+	t->x->ssthresh = MAX(t->x->ssthresh, t->x->prior_ssthresh);
 	stack_count(t->st, SYNACK_CNT_TCP_SPURIOUS_RECOVERIES);
 	tcb_trace_note(t, SYNACK_NOTE_SPURIOUS_RECOVERY);
 }
@@ -349,10 +349,10 @@ void tcp_tlp_fire(struct tcb *t)
 		return;
 	stack_count(t->st, SYNACK_CNT_TCP_LOSS_PROBES);
 	tcb_trace_note(t, SYNACK_NOTE_LOSS_PROBE);
-	uint32_t cwnd = t->cwnd;
-	t->cwnd = MAX(t->cwnd, t->snd_nxt - t->snd_una + t->mss); /* a probe may go beyond cwnd */
+	uint32_t cwnd = t->x->cwnd;
+	t->x->cwnd = MAX(t->x->cwnd, t->snd_nxt - t->snd_una + t->mss); /* a probe may go beyond cwnd */
 	bool sent = snd_unsent(t) && tcp_send_data(t, true);
-	t->cwnd = cwnd;
+	t->x->cwnd = cwnd;
 	t->x->tlp_rexmit = !sent;
 	if (!sent) {
 		uint32_t len = MIN(tcp_seg_mss(t), t->snd_max - t->snd_una);
@@ -375,7 +375,7 @@ void tcp_tlp_on_ack(struct tcb *t)
 	t->x->tlp_pending = 0;
 	if (t->x->tlp_rexmit && !t->x->tlp_dsack && !t->in_recovery) {
 		stack_count(t->st, SYNACK_CNT_TCP_TLP_RECOVERIES);
-		t->ssthresh = t->cc->ssthresh(t);
-		t->cwnd = MAX(t->ssthresh, (uint32_t)t->mss);
+		t->x->ssthresh = tcb_cc(t)->ssthresh(t);
+		t->x->cwnd = MAX(t->x->ssthresh, (uint32_t)t->mss);
 	}
 }

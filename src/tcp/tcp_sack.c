@@ -177,7 +177,7 @@ void tcp_recovery_enter(struct tcb *t)
 {
 	tcp_undo_begin(t);
 	if (!tcp_ecn_reducing(t)) { /* RFC 3168 §6.1.2: once per window */
-		t->ssthresh = t->cc->ssthresh(t);
+		t->x->ssthresh = tcb_cc(t)->ssthresh(t);
 		tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
 	}
 	t->x->recover = t->snd_max; /* RecoveryPoint = HighData */
@@ -202,8 +202,8 @@ void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
 		/* RFC 6675 §5 step (A), RFC 6937 §3 "on recovery exit" */
 		t->in_recovery = 0;
 		tcp_rack_clear(t);
-		t->cwnd = MAX(t->ssthresh, (uint32_t)t->mss);
-		t->cc->on_recovery_end(t);
+		t->x->cwnd = MAX(t->x->ssthresh, (uint32_t)t->mss);
+		tcb_cc(t)->on_recovery_end(t);
 		tcp_cwv_on_recovery_end(t);
 		tcp_undo_recovery_end(t);
 		return;
@@ -211,19 +211,19 @@ void tcp_recovery_on_ack(struct tcb *t, uint32_t delivered)
 	t->x->prr_delivered += delivered;
 	uint32_t pipe = tcp_sack_pipe(t);
 	uint64_t sndcnt;
-	if (pipe > t->ssthresh) {
+	if (pipe > t->x->ssthresh) {
 		/* proportional: ceil(prr_delivered * ssthresh / RecoverFS) - prr_out */
 		uint64_t fs = MAX(t->x->recover_fs, 1u);
-		uint64_t due = ((uint64_t)t->x->prr_delivered * t->ssthresh + fs - 1) / fs;
+		uint64_t due = ((uint64_t)t->x->prr_delivered * t->x->ssthresh + fs - 1) / fs;
 		sndcnt = due > t->x->prr_out ? due - t->x->prr_out : 0;
 	} else {
 		/* PRR-SSRB: slow start back up to ssthresh */
 		uint64_t behind =
 		    t->x->prr_delivered > t->x->prr_out ? t->x->prr_delivered - t->x->prr_out : 0;
 		uint64_t limit = MAX(behind, (uint64_t)delivered) + t->mss;
-		sndcnt = MIN((uint64_t)(t->ssthresh - pipe), limit);
+		sndcnt = MIN((uint64_t)(t->x->ssthresh - pipe), limit);
 	}
-	t->cwnd = (uint32_t)MIN((uint64_t)pipe + sndcnt, (uint64_t)UINT32_MAX / 2);
+	t->x->cwnd = (uint32_t)MIN((uint64_t)pipe + sndcnt, (uint64_t)UINT32_MAX / 2);
 }
 
 /* RFC 6675 §4 NextSeg() rules 1 and 3: the first unSACKed byte not yet
@@ -262,10 +262,10 @@ static bool rescue(struct tcb *t)
  * cwnd is left (see below); the receive window still rules. */
 static bool new_segment(struct tcb *t)
 {
-	uint32_t cwnd = t->cwnd;
-	t->cwnd = MAX(cwnd, tcp_sack_pipe(t) + tcp_seg_mss(t));
+	uint32_t cwnd = t->x->cwnd;
+	t->x->cwnd = MAX(cwnd, tcp_sack_pipe(t) + tcp_seg_mss(t));
 	bool sent = tcp_send_data(t, false);
-	t->cwnd = cwnd;
+	t->x->cwnd = cwnd;
 	return sent;
 }
 
@@ -275,7 +275,7 @@ bool tcp_recovery_output(struct tcb *t)
 	/* RFC 6937 §3's sndcnt comes in bytes; any of it sends a whole
 	 * segment (as a sender counting in packets rounds up), and prr_out
 	 * then holds back what the next ACKs allow */
-	for (int n = 0; n < 64 && tcp_sack_pipe(t) < t->cwnd; n++) {
+	for (int n = 0; n < 64 && tcp_sack_pipe(t) < t->x->cwnd; n++) {
 		uint32_t before = t->snd_max, seq, len = tcp_seg_mss(t);
 		if (tcp_rack_next(t, &seq, &len)) { /* a lost retransmission first */
 			uint32_t sent = tcp_rexmit(t, seq, len);

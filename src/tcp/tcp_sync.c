@@ -204,10 +204,10 @@ static void update_window(struct tcb *t, const struct tcp_seg *s)
  * sender does not build an unbounded cwnd. */
 static void cc_on_ack(struct tcb *t, uint32_t acked, uint32_t flight, synack_time_t rtt)
 {
-	if (flight * 2 < t->cwnd)
+	if (flight * 2 < t->x->cwnd)
 		return;
 	struct tcp_ack_sample a = {.acked = acked, .flight = flight, .rtt = rtt};
-	t->cc->on_ack(t, &a);
+	tcb_cc(t)->on_ack(t, &a);
 }
 
 /* NewReno (RFC 6582 §3.2 step 3), for peers without SACK: a partial ACK
@@ -216,13 +216,13 @@ static void newreno_partial(struct tcb *t, uint32_t acked)
 {
 	if (seq_geq(t->snd_una, t->x->recover)) {
 		t->in_recovery = 0;
-		t->cwnd = MIN(t->ssthresh, MAX(t->snd_max - t->snd_una, (uint32_t)t->mss) + t->mss);
-		t->cc->on_recovery_end(t);
+		t->x->cwnd = MIN(t->x->ssthresh, MAX(t->snd_max - t->snd_una, (uint32_t)t->mss) + t->mss);
+		tcb_cc(t)->on_recovery_end(t);
 		tcp_cwv_on_recovery_end(t);
 		tcp_undo_recovery_end(t);
 		return;
 	}
-	t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->mss : t->mss;
+	t->x->cwnd = t->x->cwnd > acked ? t->x->cwnd - acked + t->mss : t->mss;
 	tcp_retransmit_head(t);
 }
 
@@ -246,8 +246,8 @@ static synack_time_t rtt_on_ack(struct tcb *t, const struct tcp_seg *s)
 		tcp_rtt_sample(t, rtt);
 		/* RFC 9406 §4.2 samples ACKs of data ("N bytes acknowledged"):
 		 * not the SYN's, which the active side never feeds it either */
-		if (t->cc->on_rtt && seq_gt(s->h.ack, t->iss + 1))
-			t->cc->on_rtt(t, rtt);
+		if (tcb_cc(t)->on_rtt && seq_gt(s->h.ack, t->iss + 1))
+			tcb_cc(t)->on_rtt(t, rtt);
 	}
 	return rtt;
 }
@@ -307,8 +307,8 @@ bool tcp_is_dup_ack(const struct tcb *t, const struct tcp_seg *s, uint32_t newly
 static void newreno_dup_ack(struct tcb *t)
 {
 	if (t->in_recovery) {
-		if (t->cwnd < (1u << 30))
-			t->cwnd += t->mss; /* inflate */
+		if (t->x->cwnd < (1u << 30))
+			t->x->cwnd += t->mss; /* inflate */
 		return;
 	}
 	/* RFC 6582 §4.1: not again for losses of data sent before the last
@@ -317,12 +317,12 @@ static void newreno_dup_ack(struct tcb *t)
 		return;
 	tcp_undo_begin(t);
 	if (!tcp_ecn_reducing(t)) { /* RFC 3168 §6.1.2: once per window */
-		t->ssthresh = t->cc->ssthresh(t);
+		t->x->ssthresh = tcb_cc(t)->ssthresh(t);
 		tcp_cwv_on_loss(t); /* RFC 7661 §4.4.1 */
 	}
 	t->x->recover = t->snd_max;
 	t->in_recovery = 1;
-	t->cwnd = t->ssthresh + 3u * t->mss;
+	t->x->cwnd = t->x->ssthresh + 3u * t->mss;
 	stack_count(t->st, SYNACK_CNT_TCP_FAST_RETRANSMITS);
 	tcb_trace_note(t, SYNACK_NOTE_FAST_RETRANSMIT);
 	tcp_retransmit_head(t);
@@ -356,7 +356,7 @@ static void sack_loss_on_ack(struct tcb *t, uint32_t delivered)
 
 static bool fin_acked(const struct tcb *t)
 {
-	return t->fin_sent && seq_gt(t->snd_una, t->fin_seq);
+	return t->fin_sent && seq_gt(t->snd_una, t->x->fin_seq);
 }
 
 /* SYN-RECEIVED + acceptable ACK: the handshake completes (§3.10.7.4 fifth). */

@@ -17,6 +17,8 @@ void tcp_rtt_sample(struct tcb *t, synack_time_t r)
 {
 	if (r < 1)
 		r = 1;
+	if (r > SYNACK_SEC(600)) /* (as the timestamps' bound, tcp_sync.c; fits t->srtt) */
+		r = SYNACK_SEC(600);
 	if (t->srtt == 0) {
 		t->srtt = r;
 		t->rttvar = r / 2;
@@ -95,9 +97,9 @@ static void rtx_expired(struct tcb *t)
 	tcp_frto_start(t);		    /* RFC 5682 step 1 (before the reduction it may undo) */
 	tcp_cwv_reset(t);		    /* RFC 7661 §4.4: an RTO ends the non-validated phase */
 	t->x->undo_ok = t->x->undo_due = 0; /* the recovery before it is not undone now */
-	t->ssthresh = t->cc->ssthresh(t);
-	t->cc->on_rto(t);
-	t->cwnd = t->mss;
+	t->x->ssthresh = tcb_cc(t)->ssthresh(t);
+	tcb_cc(t)->on_rto(t);
+	t->x->cwnd = t->mss;
 	t->x->dupacks = 0;
 	t->in_recovery = 0;
 	t->x->recover = t->snd_max;
@@ -105,8 +107,8 @@ static void rtx_expired(struct tcb *t)
 	t->x->tlp_pending = 0;
 	tcp_rack_clear(t);
 	t->snd_nxt = t->snd_una; /* go back: resend from the oldest unacknowledged byte */
-	if (t->fin_sent && t->snd_nxt == t->fin_seq + 1)
-		t->snd_nxt = t->fin_seq;
+	if (t->fin_sent && t->snd_nxt == t->x->fin_seq + 1)
+		t->snd_nxt = t->x->fin_seq;
 	tcp_rtx_arm(t);
 	tcp_output(t);
 }

@@ -67,11 +67,20 @@ TEST(heap_keeps_minimum_under_random_operations)
 		heap_set(&h, &m, &x->n, w);
 		synack_time_t min = SYNACK_TIME_NEVER;
 		for (int i = 0; i < 500; i++)
-			if (it[i].n.index && it[i].n.when < min)
-				min = it[i].n.when;
+			if (it[i].n.index && heap_when(&h, &it[i].n) < min)
+				min = heap_when(&h, &it[i].n);
 		struct heap_node *top = heap_top(&h);
-		CHECK_EQ(top ? top->when : SYNACK_TIME_NEVER, min);
+		CHECK_EQ(heap_top_when(&h), min);
+		CHECK_EQ(top ? heap_when(&h, top) : SYNACK_TIME_NEVER, min);
 	}
+	/* emptied, it gives its array back down to the first 64 entries */
+	for (int i = 0; i < 500; i++) {
+		heap_set(&h, &m, &it[i].n, SYNACK_TIME_NEVER);
+		CHECK_EQ(it[i].n.index, 0);
+		CHECK(h.len * 4 >= h.cap || h.cap == 64);
+	}
+	CHECK_EQ(h.len, 0);
+	CHECK_EQ(h.cap, 64);
 	heap_free(&h, &m);
 	CHECK_EQ(m.blocks, 0);
 }

@@ -1,0 +1,186 @@
+/* Idle connections (src/tcp/tcb.c): an established connection that holds
+ * nothing gives its extension (buffers, timers, recovery and congestion
+ * state) back and keeps only its core TCB; the next segment or call makes
+ * the extension again with the same contents. Checked here: the memory an
+ * idle connection costs, that everything works after the extension comes
+ * back (data both ways, get_info, keepalive switched on late, tcpdrop),
+ * and a segment for an idle connection when memory has run out. */
+#include <string.h>
+
+#include "harness.h"
+#include "unit.h"
+
+/* An allocator that can be made to fail. */
+struct failing {
+	bool fail;
+	long refused;
+};
+
+static void *f_alloc(void *ctx, size_t size)
+{
+	struct failing *f = ctx;
+	if (f->fail) {
+		f->refused++;
+		return NULL;
+	}
+	return malloc(size);
+}
+
+static void f_free(void *ctx, void *p, size_t size)
+{
+	free(p);
+}
+
+enum { N_IDLE = 500, PORT = 80 };
+
+/* Open n connections client -> server:PORT, all accepted. */
+static void open_many(synack_sim *sim, synack_tcp *l, synack_tcp **c, synack_tcp **s, int n)
+{
+	synack_endpoint sep = h_ep(H_SERVER, PORT);
+	for (int i = 0; i < n; i++)
+		CHECK_EQ(synack_tcp_connect(sim->stack[H_CLIENT], &sep, NULL, &c[i]), 0);
+	int got = 0;
+	CHECK(H_RUN_UNTIL(sim, (({
+				       while (got < n && synack_tcp_accept(l, &s[got]) == 0)
+					       got++;
+			       }),
+			       got == n),
+			  SYNACK_SEC(10)));
+	for (int i = 0; i < n; i++)
+		CHECK_EQ(synack_tcp_state(c[i]), SYNACK_TCP_ESTABLISHED);
+}
+
+/* The issue's goal: an idle established connection costs at most 256
+ * bytes of the stack's memory, table slots included; the extensions come
+ * back for data and go again once it is all acknowledged and read. */
+TEST(idle_connections_keep_only_their_core)
+{
+	synack_sim sim;
+	static synack_tcp *c[N_IDLE], *s[N_IDLE];
+	synack_tcp *l;
+	CHECK_EQ(synack_sim_init(&sim, 11, NULL, NULL, NULL), 0);
+	synack_endpoint sep = h_ep(H_SERVER, PORT);
+	CHECK_EQ(synack_tcp_listen(sim.stack[H_SERVER], &sep, N_IDLE, &l), 0);
+	size_t base[2], now[2];
+	for (int i = 0; i < 2; i++)
+		synack_stack_memory(sim.stack[i], &base[i], NULL);
+	open_many(&sim, l, c, s, N_IDLE);
+	for (int i = 0; i < 2; i++) {
+		synack_stack_trim(sim.stack[i]); /* the extensions kept for reuse */
+		synack_stack_memory(sim.stack[i], &now[i], NULL);
+		size_t per = (now[i] - base[i]) / N_IDLE;
+		fprintf(stderr, "  stack %d: %zu bytes per idle connection\n", i, per);
+		CHECK(per <= 256);
+		CHECK(synack_stack_counter(sim.stack[i], SYNACK_CNT_TCP_EXT_RELEASED) >= N_IDLE);
+	}
+	/* what get_info reports is what the connection had: the initial
+	 * window of RFC 6928 for its MSS, no ssthresh yet */
+	synack_tcp_info ci;
+	CHECK_EQ(synack_tcp_get_info(c[0], &ci), 0);
+	uint32_t iw = ci.mss * 2 > 14600 ? ci.mss * 2 : 14600;
+	CHECK_EQ(ci.cwnd, ci.mss * 10 < iw ? ci.mss * 10 : iw);
+	CHECK_EQ(ci.ssthresh, UINT32_MAX);
+	CHECK(ci.srtt > 0);
+	/* data both ways on every tenth connection */
+	for (int i = 0; i < N_IDLE; i += 10) {
+		CHECK_EQ(h_transfer(&sim, c[i], s[i], 20000, SYNACK_SEC(10)), 20000);
+		CHECK_EQ(h_transfer(&sim, s[i], c[i], 3000, SYNACK_SEC(10)), 3000);
+	}
+	CHECK_EQ(synack_stack_drops(sim.stack[0]) + synack_stack_drops(sim.stack[1]), 0);
+	/* and they all close, leaving nothing behind */
+	for (int i = 0; i < N_IDLE; i++) {
+		CHECK_EQ(synack_tcp_close(c[i]), 0);
+		CHECK_EQ(synack_tcp_close(s[i]), 0);
+	}
+	CHECK_EQ(synack_tcp_close(l), 0);
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(300)); /* TIME-WAIT */
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(synack_stack_tcb_count(sim.stack[i]), 0);
+		synack_stack_trim(sim.stack[i]);
+		synack_stack_memory(sim.stack[i], &now[i], NULL);
+		fprintf(stderr, "  stack %d: %zu bytes before, %zu after\n", i, base[i], now[i]);
+		CHECK(now[i] <= base[i] + 4096); /* tables may keep some slots */
+	}
+	synack_sim_destroy(&sim);
+}
+
+/* Keepalive switched on long after the connection went idle: the idle
+ * time counts from then; probes go out and are answered. */
+TEST(keepalive_switched_on_after_idle)
+{
+	synack_sim sim;
+	synack_tcp *l, *c, *s;
+	CHECK_EQ(synack_sim_init(&sim, 12, NULL, NULL, NULL), 0);
+	CHECK_EQ(h_establish(&sim, PORT, &l, &c, &s), 0);
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(1000));
+	uint64_t released = synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_EXT_RELEASED);
+	CHECK(released >= 1);
+	CHECK_EQ(synack_tcp_setopt(c, SYNACK_TCP_KEEPIDLE, 60), 0);
+	CHECK_EQ(synack_tcp_setopt(c, SYNACK_TCP_KEEPALIVE, 1), 0);
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(59));
+	CHECK_EQ(synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_KEEPALIVE_PROBES), 0);
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(2) + SYNACK_SEC(600));
+	/* at 60 s, then each 60 s after an answer */
+	CHECK_EQ(synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_KEEPALIVE_PROBES), 11);
+	CHECK_EQ(synack_tcp_state(c), SYNACK_TCP_ESTABLISHED);
+	CHECK_EQ(synack_tcp_state(s), SYNACK_TCP_ESTABLISHED);
+	CHECK_EQ(h_transfer(&sim, s, c, 5000, SYNACK_SEC(5)), 5000);
+	synack_sim_destroy(&sim);
+}
+
+/* tcpdrop on idle connections: each still sends its RST. */
+TEST(drop_state_resets_idle_connections)
+{
+	synack_sim sim;
+	static synack_tcp *c[20], *s[20];
+	synack_tcp *l;
+	CHECK_EQ(synack_sim_init(&sim, 13, NULL, NULL, NULL), 0);
+	synack_endpoint sep = h_ep(H_SERVER, PORT);
+	CHECK_EQ(synack_tcp_listen(sim.stack[H_SERVER], &sep, 20, &l), 0);
+	open_many(&sim, l, c, s, 20);
+	CHECK_EQ(synack_tcp_drop_state(sim.stack[H_SERVER], SYNACK_TCP_ESTABLISHED), 20);
+	CHECK(H_RUN_UNTIL(&sim, synack_tcp_state(c[19]) == SYNACK_TCP_CLOSED, SYNACK_SEC(1)));
+	for (int i = 0; i < 20; i++) {
+		CHECK_EQ(synack_tcp_state(c[i]), SYNACK_TCP_CLOSED);
+		CHECK_EQ(synack_tcp_error(c[i]), -ECONNRESET);
+		CHECK_EQ(synack_tcp_error(s[i]), -ECONNABORTED);
+	}
+	synack_sim_destroy(&sim);
+}
+
+/* A segment for an idle connection when the stack cannot allocate its
+ * extension is dropped and counted; the connection lives, and the peer's
+ * retransmission gets through once memory is back. */
+TEST(no_memory_for_an_idle_connection_drops_then_recovers)
+{
+	synack_sim sim;
+	synack_tcp *l, *c, *s;
+	struct failing f = {0};
+	synack_stack_config c1;
+	synack_stack_config_init(&c1);
+	c1.addr = synack_addr_ipv4(10, 0, 0, 2);
+	c1.allocator = (synack_allocator){.alloc = f_alloc, .free = f_free, .ctx = &f};
+	CHECK_EQ(synack_sim_init(&sim, 14, NULL, NULL, &c1), 0);
+	CHECK_EQ(h_establish(&sim, PORT, &l, &c, &s), 0);
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(1));
+	synack_stack_trim(sim.stack[H_SERVER]); /* no kept extension to reuse */
+	f.fail = true;
+	CHECK_EQ(synack_tcp_send(c, "hello", 5), 5);
+	synack_sim_run_until(&sim, sim.now + SYNACK_MSEC(100));
+	CHECK(f.refused > 0);
+	CHECK(synack_stack_counter(sim.stack[H_SERVER], SYNACK_DROP_TCP_NO_MEMORY) >= 1);
+	/* the calls that need it say so, the others still work */
+	CHECK_EQ(synack_tcp_send(s, "x", 1), -ENOMEM);
+	CHECK_EQ(synack_tcp_setopt(s, SYNACK_TCP_KEEPALIVE, 1), -ENOMEM);
+	char b[8];
+	CHECK_EQ(synack_tcp_recv(s, b, sizeof b), -EAGAIN);
+	CHECK_EQ(synack_tcp_state(s), SYNACK_TCP_ESTABLISHED);
+	f.fail = false;
+	CHECK(H_RUN_UNTIL(&sim, synack_tcp_recv(s, b, sizeof b) == 5, SYNACK_SEC(5)));
+	CHECK(memcmp(b, "hello", 5) == 0);
+	CHECK(synack_stack_counter(sim.stack[H_CLIENT], SYNACK_CNT_TCP_RETRANSMITS) >= 1);
+	CHECK_EQ(h_transfer(&sim, s, c, 10000, SYNACK_SEC(5)), 10000);
+	synack_sim_destroy(&sim);
+}
+
+
