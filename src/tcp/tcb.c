@@ -70,6 +70,10 @@ static void ext_template(const struct tcb *t, struct tcb_ext *e)
 	e->ssthresh = UINT32_MAX;
 	e->recover = e->rack_edge = e->rack_cand = e->rack_armed = t->iss;
 	e->rack_fack = t->snd_una; /* the ISS, or the SYN's ACK once synchronized */
+	if (t->ecn_ok) { /* agreed on the SYNs (tcp_ecn.c) */
+		e->ecn_recover = t->iss + 1;
+		e->ecn_loss_recover = t->iss;
+	}
 	struct tcb view = *t;
 	view.x = e;
 	tcb_cc(t)->init(&view);
@@ -139,6 +143,13 @@ void tcb_ext_idle(struct tcb *t)
 	}
 	if (!t->keepalive) /* set when keepalive is switched on (tcp_api.c) */
 		tmp.keep_heard = e->keep_heard;
+	/* the ACK war limit below its cap: forgetting it lets at most that
+	 * many more ACKs out in this second (a peer's keepalive probes are
+	 * unacceptable segments: they must not pin the extension) */
+	if (e->oow_count < TCP_OOW_ACK_MAX) {
+		tmp.oow_start = e->oow_start;
+		tmp.oow_count = e->oow_count;
+	}
 	if (memcmp(&tmp, e, sizeof tmp) != 0)
 		return;
 	t->x = (struct tcb_ext *)&tcb_ext_none;

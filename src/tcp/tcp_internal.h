@@ -65,6 +65,9 @@ struct tcp_rtx_rec {
 	uint32_t seq, end, mark; /* mark: SND.MAX when it was sent */
 	synack_time_t when;
 };
+/* ACKs to unacceptable segments a connection sends per second at most
+ * (tcp_oow_ack in tcp_sync.c). */
+enum { TCP_OOW_ACK_MAX = 5 };
 /* RFC 6675 §2 DupThresh, RFC 5681 §3.2's three duplicate ACKs. */
 enum { TCP_DUPTHRESH = 3 };
 /* RFC 7323 §3.2: 10 bytes of timestamps, 12 with the padding every segment

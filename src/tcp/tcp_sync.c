@@ -10,15 +10,14 @@
 /* RFC 9293 §3.10.7.4 answers every unacceptable segment with an ACK. Two
  * ends out of step would answer each other's answers forever (an "ACK
  * war"), so, like FreeBSD (ack_war_cnt) and Linux (tcp_invalid_ratelimit),
- * at most OOW_ACK_MAX such ACKs go out per second per connection. */
-enum { OOW_ACK_MAX = 5 };
+ * at most TCP_OOW_ACK_MAX such ACKs go out per second per connection. */
 void tcp_oow_ack(struct tcb *t)
 {
 	if (tnow(t) - t->x->oow_start >= SYNACK_SEC(1)) {
 		t->x->oow_start = tnow(t);
 		t->x->oow_count = 0;
 	}
-	if (t->x->oow_count >= OOW_ACK_MAX) {
+	if (t->x->oow_count >= TCP_OOW_ACK_MAX) {
 		stack_count(t->st, SYNACK_CNT_TCP_OOW_ACKS_LIMITED);
 		return;
 	}

@@ -114,7 +114,8 @@ TEST(keepalive_switched_on_after_idle)
 	CHECK_EQ(h_establish(&sim, PORT, &l, &c, &s), 0);
 	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(1000));
 	uint64_t released = synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_EXT_RELEASED);
-	CHECK(released >= 1);
+	uint64_t srv_released = synack_stack_counter(sim.stack[1], SYNACK_CNT_TCP_EXT_RELEASED);
+	CHECK(released >= 1 && srv_released >= 1);
 	CHECK_EQ(synack_tcp_setopt(c, SYNACK_TCP_KEEPIDLE, 60), 0);
 	CHECK_EQ(synack_tcp_setopt(c, SYNACK_TCP_KEEPALIVE, 1), 0);
 	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(59));
@@ -122,9 +123,39 @@ TEST(keepalive_switched_on_after_idle)
 	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(2) + SYNACK_SEC(600));
 	/* at 60 s, then each 60 s after an answer */
 	CHECK_EQ(synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_KEEPALIVE_PROBES), 11);
+	/* the prober keeps its extension (its timer); the peer, answering
+	 * each probe (an unacceptable segment, RFC 9293 §3.10.7.4), gives it
+	 * back after each answer */
+	CHECK_EQ(synack_stack_counter(sim.stack[0], SYNACK_CNT_TCP_EXT_RELEASED), released);
+	CHECK_EQ(synack_stack_counter(sim.stack[1], SYNACK_CNT_TCP_EXT_RELEASED), srv_released + 11);
 	CHECK_EQ(synack_tcp_state(c), SYNACK_TCP_ESTABLISHED);
 	CHECK_EQ(synack_tcp_state(s), SYNACK_TCP_ESTABLISHED);
 	CHECK_EQ(h_transfer(&sim, s, c, 5000, SYNACK_SEC(5)), 5000);
+	synack_sim_destroy(&sim);
+}
+
+/* With ECN agreed (RFC 3168 §6.1.1), the connection goes idle all the
+ * same, and marks its data ECT(0) afterwards. */
+TEST(ecn_connections_go_idle_too)
+{
+	synack_sim sim;
+	synack_tcp *l, *c, *s;
+	synack_stack_config c0, c1;
+	synack_stack_config_init(&c0);
+	synack_stack_config_init(&c1);
+	c0.addr = synack_addr_ipv4(10, 0, 0, 1);
+	c1.addr = synack_addr_ipv4(10, 0, 0, 2);
+	c0.tcp.ecn = SYNACK_TCP_ECN_ACTIVE;
+	c1.tcp.ecn = SYNACK_TCP_ECN_PASSIVE;
+	CHECK_EQ(synack_sim_init(&sim, 15, NULL, &c0, &c1), 0);
+	CHECK_EQ(h_establish(&sim, PORT, &l, &c, &s), 0);
+	synack_tcp_info ci;
+	CHECK_EQ(synack_tcp_get_info(c, &ci), 0);
+	CHECK(ci.ecn_ok);
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(synack_stack_counter(sim.stack[i], SYNACK_CNT_TCP_EXT_RELEASED), 1);
+	CHECK_EQ(h_transfer(&sim, c, s, 100000, SYNACK_SEC(5)), 100000);
+	CHECK_EQ(h_transfer(&sim, s, c, 100000, SYNACK_SEC(5)), 100000);
 	synack_sim_destroy(&sim);
 }
 
