@@ -70,7 +70,7 @@ static void ext_template(const struct tcb *t, struct tcb_ext *e)
 	e->ssthresh = UINT32_MAX;
 	e->recover = e->rack_edge = e->rack_cand = e->rack_armed = t->iss;
 	e->rack_fack = t->snd_una; /* the ISS, or the SYN's ACK once synchronized */
-	if (t->ecn_ok) { /* agreed on the SYNs (tcp_ecn.c) */
+	if (t->ecn_ok) {	   /* agreed on the SYNs (tcp_ecn.c) */
 		e->ecn_recover = t->iss + 1;
 		e->ecn_loss_recover = t->iss;
 	}

@@ -40,11 +40,12 @@ static void open_many(synack_sim *sim, synack_tcp *l, synack_tcp **c, synack_tcp
 	for (int i = 0; i < n; i++)
 		CHECK_EQ(synack_tcp_connect(sim->stack[H_CLIENT], &sep, NULL, &c[i]), 0);
 	int got = 0;
-	CHECK(H_RUN_UNTIL(sim, (({
-				       while (got < n && synack_tcp_accept(l, &s[got]) == 0)
-					       got++;
-			       }),
-			       got == n),
+	CHECK(H_RUN_UNTIL(sim,
+			  (({
+				   while (got < n && synack_tcp_accept(l, &s[got]) == 0)
+					   got++;
+			   }),
+			   got == n),
 			  SYNACK_SEC(10)));
 	for (int i = 0; i < n; i++)
 		CHECK_EQ(synack_tcp_state(c[i]), SYNACK_TCP_ESTABLISHED);
@@ -213,5 +214,3 @@ TEST(no_memory_for_an_idle_connection_drops_then_recovers)
 	CHECK_EQ(h_transfer(&sim, s, c, 10000, SYNACK_SEC(5)), 10000);
 	synack_sim_destroy(&sim);
 }
-
-
