@@ -14,10 +14,14 @@
 
 volatile sig_atomic_t net_stop;
 
+/* Atomic, and errno kept: serve --threads reads net_stop from its workers
+ * while the main thread takes the signal (ThreadSanitizer checks both). */
 static void on_signal(int sig)
 {
+	int saved = errno;
 	(void)sig;
-	net_stop = 1;
+	net_stop_all();
+	errno = saved;
 }
 
 void net_catch_signals(void)
