@@ -5,7 +5,9 @@
 #   crr_threads synack=X baseline=Y ratio=X/Y conn/s
 # X: --threads 2, Y: --threads 1 (issue 12's goal: ratio >= 1.8), and '#'
 # notes on stderr: each run's rate, errors, and where the CPU time went
-# (user/sys of synack and of the client, and the machine's idle time).
+# (user/sys of synack and of the client, the machine's idle time, what
+# other processes took: the rest), synack's CPU time per connection and
+# its context switches.
 #
 # Method (docs/BENCH.md): the client is build/bench/crr_client, WORKERS
 # kernel threads each doing connect, 1-byte request, 1-byte response,
@@ -132,10 +134,11 @@ run() {
 	awk -v t="$t" -v out="$out" -v s0="$s0" -v s1="$s1" -v i0="$i0" -v i1="$i1" -v c0="$c0" -v c1="$c1" -v secs="$secs" -v ncpu="$(nproc)" -v per="$per" 'BEGIN {
 		split(s0, a, " "); split(s1, b, " "); split(c0, x, " "); split(c1, y, " ")
 		n = split(out, f, " "); for (k = 1; k <= n; k++) { split(f[k], kv, "="); v[kv[1]] = kv[2] }
-		printf "threads %s: %s conn/s (%s exchanges, %s errors in %s s%s); CPU s: synack user %.2f sys %.2f, client user %s sys %s, machine idle %.2f of %.0f; synack %.1f us CPU a connection; synack context switches %d voluntary, %d involuntary\n",
+		printf "threads %s: %s conn/s (%s exchanges, %s errors in %s s%s); CPU s: synack user %.2f sys %.2f, client user %s sys %s, machine idle %.2f of %.0f, other processes %.2f; synack %.1f us CPU a connection; synack context switches %d voluntary, %d involuntary\n",
 			t, v["rate"], v["conns"], v["errors"], v["seconds"], per == "" ? "" : "; " per,
 			b[1] - a[1], b[2] - a[2], v["utime"], v["stime"], i1 - i0, secs * ncpu,
-			v["conns"] > 0 ? (b[1] - a[1] + b[2] - a[2]) * 1e6 / v["conns"] : 0, y[1] - x[1], y[2] - x[2]
+			secs * ncpu - (i1 - i0) - (b[1] - a[1] + b[2] - a[2]) - v["utime"] - v["stime"],
+			(v["conns"] > 0 ? (b[1] - a[1] + b[2] - a[2]) * 1e6 / v["conns"] : 0), y[1] - x[1], y[2] - x[2]
 	}' >>"$tmp/notes"
 	[ -n "$rate" ]
 }
