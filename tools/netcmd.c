@@ -550,6 +550,8 @@ static int open_trace(const char *cmd, struct net_env *e)
 	    .t0 = e->t0,
 	};
 	snprintf(e->prefix, sizeof e->prefix, "synack: %s: ", cmd);
+	if (e->tun_borrowed && !(lo.out = e->trace_mem = open_memstream(&e->trace_buf, &e->trace_len)))
+		return cli_error(cmd, "out of memory"), CLI_FAIL;
 	if (ladder_new(&lo, &e->trace) == 0)
 		return 0;
 	cli_error(cmd, "out of memory");
@@ -565,6 +567,10 @@ void net_env_trace(struct net_env *e)
 	while ((n = synack_stack_trace_drain(e->st, rec, 64)) > 0)
 		for (size_t i = 0; i < n; i++)
 			ladder_add(e->trace, &(struct ladder_event){.kind = LADDER_TRACE, .rec = &rec[i]});
+	if (e->trace_mem && fflush(e->trace_mem) == 0 && e->trace_len) {
+		fwrite(e->trace_buf, 1, e->trace_len, stderr); /* whole lines, one locked write */
+		fseeko(e->trace_mem, 0, SEEK_SET);
+	}
 }
 
 static synack_time_t clock_fn(void *ctx)
@@ -719,6 +725,9 @@ void net_env_close(struct net_env *e)
 	if (e->imp)
 		print_impair(e);
 	ladder_free(e->trace);
+	if (e->trace_mem)
+		fclose(e->trace_mem);
+	free(e->trace_buf);
 	synack_loop_destroy(e->loop);
 	synack_stack_destroy(e->st);
 	synack_impairer_destroy(e->imp);

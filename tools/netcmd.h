@@ -136,8 +136,13 @@ struct net_env {
 	bool verbose;
 	bool counters;
 	struct ladder *trace; /* verbose: the stack's trace, a line a record */
-	synack_time_t t0;     /* when the stack was created */
-	char prefix[32];      /* "synack: CMD: " */
+	/* With threads: the trace goes to this memory stream and each drain
+	 * to stderr in one write, so that threads never mix within a line. */
+	FILE *trace_mem;
+	char *trace_buf;
+	size_t trace_len;
+	synack_time_t t0; /* when the stack was created */
+	char prefix[32];  /* "synack: CMD: " */
 };
 
 /* Open the device, create the stack and the loop. Prints one line and
