@@ -16,6 +16,7 @@
 #   sq0  TUN  made by synack (--host-addr), multi-queue: kernel 10.71.0.1/24, synack 10.71.0.2
 #   sq1  TUN  persistent, multi_queue, made here: kernel 10.72.0.1/24, synack 10.72.0.2
 #   sq2  TUN  persistent, single queue, made here: what --threads 2 refuses
+#   sq3  TUN  persistent, multi_queue, no address: what --host-addr adds and removes
 # With a sanitizer build every report of a synack process is a failure.
 set -u
 
@@ -254,6 +255,24 @@ else
 	fi
 fi
 san_check "serve --threads 2 --rr"
+
+# sq3: a persistent multi-queue device without an address: --host-addr adds
+# one (and sets the MTU) for the run; on exit both are undone, the device stays.
+nsx ip tuntap add dev sq3 mode tun multi_queue
+mtu0=$(nsx cat /sys/class/net/sq3/mtu)
+bg "$bin" serve --tun sq3 --addr 10.74.0.2/24 --host-addr 10.74.0.1/24 --mtu 1400 --port 7 --echo --threads 2 2>"$tmp/s3.err"
+srv=$!
+if wait_listen "$tmp/s3.err"; then
+	nsx ip -4 addr show dev sq3 | grep -q "10.74.0.1/24" && [ "$(nsx cat /sys/class/net/sq3/mtu)" = 1400 ]
+	check "--host-addr on an existing multi-queue device: address and MTU set for the run" $?
+	stop "$srv"
+	nq=$(nsx ip -d link show sq3 | sed -n 's/.*numqueues \([0-9]*\).*/\1/p')
+	! nsx ip -4 addr show dev sq3 | grep -q "10.74.0.1" && [ "$(nsx cat /sys/class/net/sq3/mtu)" = "$mtu0" ] && [ "$nq" = 0 ]
+	check "after exit: the address it added removed, the MTU put back, no queue left" $? "numqueues $nq, mtu $(nsx cat /sys/class/net/sq3/mtu)"
+else
+	bad "--host-addr on an existing multi-queue device" "$(head -c 300 "$tmp/s3.err")"
+fi
+san_check "--host-addr on an existing multi-queue device"
 
 # Queue mode mismatches: one line each, naming the fix.
 nsx ip tuntap add dev sq2 mode tun && nsx ip link set sq2 up
