@@ -20,7 +20,7 @@
  * then our FIN, at once (the peer's FIN is waited for, what else it sends
  * dropped). The server closes first, so TIME-WAIT stays on synack's side
  * and the client's ports are free as soon as it has closed: the
- * connect-request-response-close (CRR) job of bench/tun_crr.sh.
+ * connect-request-response-close (CRR) job of bench/crr_threads.sh.
  *
  * --threads N: one stack per thread over a multi-queue TUN device (one
  * queue, one event loop, one stack and one listener on the same address
