@@ -99,6 +99,8 @@ $(BUILD)/bench/sim_path $(BUILD)/tests/sim_transfer: $(BUILD)/obj/tools/plot.o
 # The TLS benchmarks also link their baselines: libssl, and GnuTLS.
 BENCH_LIBS_tls := -lssl -lgnutls
 BENCH_LIBS_tls_idle := -lssl
+# bench/crr_client: the kernel-side CRR client of bench/crr_threads.sh, in threads.
+BENCH_LIBS_crr_client := -pthread
 $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/libsynack-internal.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/libsynack-internal.a $(LIBS) $(BENCH_LIBS_$*)

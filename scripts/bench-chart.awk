@@ -73,6 +73,8 @@ function kind(name) {
 		return "libcrypto"
 	if (name ~ /^https_/)
 		return "nginx"
+	if (name == "crr_threads")
+		return "--threads 1"
 	if (name ~ /^path_.*_loss0$/)
 		return "link rate"
 	if (name ~ /^path_/)
@@ -94,6 +96,8 @@ function goal(name) {
 		return 2
 	if (name == "tun_rx" || name == "tun_tx")
 		return 0.8
+	if (name == "crr_threads")
+		return 1.8
 	if (name ~ /^path_.*_loss0$/)
 		return 0.9
 	return 0

@@ -8,7 +8,8 @@
 # (sim_path: goodput across a simulated bottleneck in virtual time; tls,
 # tls_idle: the TLS engine in memory beside libssl; https: HTTPS
 # connections beside nginx; synflood: legitimate connections during a
-# spoofed SYN flood, synack on TUN beside a kernel listener);
+# spoofed SYN flood, synack on TUN beside a kernel listener; crr_threads:
+# serve --threads 2 beside --threads 1 on a multi-queue TUN);
 # BENCH_TIMEOUT seconds per benchmark (default 150). A benchmark is
 # build/bench/NAME (from bench/NAME.c) or the script bench/NAME.sh; one of
 # the default list whose source is not in the tree is skipped with a note.
@@ -18,7 +19,7 @@
 set -u
 BUILD=${BUILD:-build}
 TIMEOUT=${BENCH_TIMEOUT:-150}
-ONLY=${BENCH_ONLY:-crr stream lwip tcb_bytes sim_path tun synflood tls tls_idle https}
+ONLY=${BENCH_ONLY:-crr stream lwip tcb_bytes sim_path tun crr_threads synflood tls tls_idle https}
 CHART=${BENCH_CHART-$BUILD/bench.svg}
 here=$(dirname "$0")
 

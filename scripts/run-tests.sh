@@ -235,7 +235,7 @@ done
 # The command's own checks (the packetdrill suites, the demo, the kernel
 # interop test less its 64 MiB bulk runs) once more with an ASan+UBSan build
 # of synack: hostile scripts, every scenario, real peers under loss.
-step "synack pkt, demo, interop, cli and tls under AddressSanitizer + UndefinedBehaviorSanitizer"
+step "synack pkt, demo, interop, cli, tls and threads under AddressSanitizer + UndefinedBehaviorSanitizer"
 if build "build synack with SAN=1" BUILD="$ASAN_BUILD" SAN=1 "$ASAN_BUILD/synack"; then
 	rnd=$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)
 	asan_run=()
@@ -243,7 +243,7 @@ if build "build synack with SAN=1" BUILD="$ASAN_BUILD" SAN=1 "$ASAN_BUILD/synack
 		asan_run=(setarch "$(uname -m)" -R)
 	fi
 	for s in tests/scripts/test-pkt.sh tests/scripts/test-demo.sh tests/scripts/test-interop.sh tests/scripts/test-cli.sh \
-		tests/scripts/test-tls.sh; do
+		tests/scripts/test-tls.sh tests/scripts/test-threads.sh; do
 		[ -e "$s" ] || continue
 		counted "asan ${s##*/}" env SYNACK="$PWD/$ASAN_BUILD/synack" ASAN_OPTIONS=detect_leaks=1 \
 			"${asan_run[@]}" bash "$s"

@@ -14,10 +14,14 @@
 
 volatile sig_atomic_t net_stop;
 
+/* Atomic, and errno kept: serve --threads reads net_stop from its workers
+ * while the main thread takes the signal (ThreadSanitizer checks both). */
 static void on_signal(int sig)
 {
+	int saved = errno;
 	(void)sig;
-	net_stop = 1;
+	net_stop_all();
+	errno = saved;
 }
 
 void net_catch_signals(void)
@@ -469,18 +473,19 @@ static int check_in_use(const char *cmd, const synack_stack_config *cfg)
 	return 0;
 }
 
-static int open_tun(const char *cmd, const struct net_opts *o, struct net_env *e)
+int net_tun_open(const char *cmd, const struct net_opts *o, unsigned queues, synack_tun **out)
 {
 	/* offloads hand over 64 KiB segments: not through the impairments,
 	 * whose loss, reordering and rate are per MTU-sized frame */
 	synack_tun_config tc = {.name = o->dev,
 				.kind = o->kind,
 				.mtu = o->mtu,
-				.offload = !o->no_offload && !synack_impair_active(&o->imp)};
+				.offload = !o->no_offload && !synack_impair_active(&o->imp),
+				.queues = queues};
 	char msg[256];
 	for (int i = 0; i < o->nhost; i++)
 		tc.host_addr[i] = o->host_addr[i];
-	int err = synack_tun_open(&tc, &e->tun);
+	int err = synack_tun_open(&tc, out);
 	if (err == -EPERM && o->nhost) {
 		cli_error(
 		    cmd,
@@ -545,6 +550,8 @@ static int open_trace(const char *cmd, struct net_env *e)
 	    .t0 = e->t0,
 	};
 	snprintf(e->prefix, sizeof e->prefix, "synack: %s: ", cmd);
+	if (e->tun_borrowed && !(lo.out = e->trace_mem = open_memstream(&e->trace_buf, &e->trace_len)))
+		return cli_error(cmd, "out of memory"), CLI_FAIL;
 	if (ladder_new(&lo, &e->trace) == 0)
 		return 0;
 	cli_error(cmd, "out of memory");
@@ -560,6 +567,10 @@ void net_env_trace(struct net_env *e)
 	while ((n = synack_stack_trace_drain(e->st, rec, 64)) > 0)
 		for (size_t i = 0; i < n; i++)
 			ladder_add(e->trace, &(struct ladder_event){.kind = LADDER_TRACE, .rec = &rec[i]});
+	if (e->trace_mem && fflush(e->trace_mem) == 0 && e->trace_len) {
+		fwrite(e->trace_buf, 1, e->trace_len, stderr); /* whole lines, one locked write */
+		fseeko(e->trace_mem, 0, SEEK_SET);
+	}
 }
 
 static synack_time_t clock_fn(void *ctx)
@@ -635,15 +646,10 @@ static void print_offloads(const struct net_opts *o, const struct net_env *e)
 			e->cmd);
 }
 
-int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
+/* The stack, the impairer, the trace and the loop on the device e->tun. */
+static int env_setup(const char *cmd, const struct net_opts *o, struct net_env *e)
 {
-	memset(e, 0, sizeof *e);
-	e->cmd = cmd;
-	e->verbose = o->verbose;
-	e->counters = o->verbose || o->counters;
-	int rc = open_tun(cmd, o, e);
-	if (!rc)
-		rc = open_impairer(cmd, o, e);
+	int rc = open_impairer(cmd, o, e);
 	if (!rc)
 		rc = create_stack(cmd, o, e);
 	if (!rc)
@@ -662,9 +668,40 @@ int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
 			synack_loop_set_read_flags(e->loop, tun_read_flags);
 		}
 	}
+	return rc;
+}
+
+static void env_init(const char *cmd, const struct net_opts *o, struct net_env *e)
+{
+	memset(e, 0, sizeof *e);
+	e->cmd = cmd;
+	e->verbose = o->verbose;
+	e->counters = o->verbose || o->counters;
+}
+
+int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e)
+{
+	env_init(cmd, o, e);
+	int rc = net_tun_open(cmd, o, 1, &e->tun);
+	if (!rc)
+		rc = env_setup(cmd, o, e);
 	if (rc)
 		net_env_close(e);
 	else if (e->counters)
+		print_offloads(o, e);
+	return rc;
+}
+
+int net_env_open_queue(const char *cmd, const struct net_opts *o, synack_tun *queue, bool report,
+		       struct net_env *e)
+{
+	env_init(cmd, o, e);
+	e->tun = queue;
+	e->tun_borrowed = true;
+	int rc = env_setup(cmd, o, e);
+	if (rc)
+		net_env_close(e);
+	else if (e->counters && report)
 		print_offloads(o, e);
 	return rc;
 }
@@ -688,10 +725,14 @@ void net_env_close(struct net_env *e)
 	if (e->imp)
 		print_impair(e);
 	ladder_free(e->trace);
+	if (e->trace_mem)
+		fclose(e->trace_mem);
+	free(e->trace_buf);
 	synack_loop_destroy(e->loop);
 	synack_stack_destroy(e->st);
 	synack_impairer_destroy(e->imp);
-	synack_tun_close(e->tun);
+	if (!e->tun_borrowed)
+		synack_tun_close(e->tun);
 	memset(e, 0, sizeof *e);
 }
 

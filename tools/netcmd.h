@@ -125,6 +125,7 @@ struct ladder;
 
 struct net_env {
 	synack_tun *tun;
+	bool tun_borrowed;    /* a queue of a device someone else closes */
 	synack_impairer *imp; /* with impairment options, else NULL */
 	uint64_t impair_seed;
 	synack_loop *loop;
@@ -135,14 +136,29 @@ struct net_env {
 	bool verbose;
 	bool counters;
 	struct ladder *trace; /* verbose: the stack's trace, a line a record */
-	synack_time_t t0;     /* when the stack was created */
-	char prefix[32];      /* "synack: CMD: " */
+	/* With threads: the trace goes to this memory stream and each drain
+	 * to stderr in one write, so that threads never mix within a line. */
+	FILE *trace_mem;
+	char *trace_buf;
+	size_t trace_len;
+	synack_time_t t0; /* when the stack was created */
+	char prefix[32];  /* "synack: CMD: " */
 };
 
 /* Open the device, create the stack and the loop. Prints one line and
  * returns CLI_FAIL on failure (no permission, no such device, address in
  * use ...); 0 on success. */
 int net_env_open(const char *cmd, const struct net_opts *o, struct net_env *e);
+/* Open the device given by the link options with `queues` queues (1: as
+ * net_env_open does; more: IFF_MULTI_QUEUE). Prints one line and returns
+ * CLI_FAIL on failure; 0 on success. */
+int net_tun_open(const char *cmd, const struct net_opts *o, unsigned queues, synack_tun **out);
+/* Like net_env_open() on one queue of a device opened with net_tun_open()
+ * (borrowed: net_env_close() leaves it open). One stack and loop per queue,
+ * each for one thread. `report`: print the offload line (-v, --counters)
+ * for this one (once per device). */
+int net_env_open_queue(const char *cmd, const struct net_opts *o, synack_tun *queue, bool report,
+		       struct net_env *e);
 /* Print the trace and counters (verbose) and free everything. */
 void net_env_close(struct net_env *e);
 /* Verbose: print what the stack traced since the last call, a line each
@@ -171,5 +187,15 @@ int net_check_route(const struct net_env *e, const synack_addr *dst);
  * then return normally, so that net_env_close() undoes --host-addr. */
 extern volatile sig_atomic_t net_stop;
 void net_catch_signals(void);
+/* net_stop for commands with threads: read and set atomically (a thread
+ * other than the signalled one may set it). */
+static inline bool net_stopping(void)
+{
+	return __atomic_load_n(&net_stop, __ATOMIC_RELAXED) != 0;
+}
+static inline void net_stop_all(void)
+{
+	__atomic_store_n(&net_stop, 1, __ATOMIC_RELAXED);
+}
 
 #endif

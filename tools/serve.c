@@ -16,6 +16,22 @@
  * read, the handle is closed and the stack finishes the exchange. Resets
  * and errors abort the handle.
  *
+ * --rr answers a request and closes: what the first read returns goes back,
+ * then our FIN, at once (the peer's FIN is waited for, what else it sends
+ * dropped). The server closes first, so TIME-WAIT stays on synack's side
+ * and the client's ports are free as soon as it has closed: the
+ * connect-request-response-close (CRR) job of bench/crr_threads.sh.
+ *
+ * --threads N: one stack per thread over a multi-queue TUN device (one
+ * queue, one event loop, one stack and one listener on the same address
+ * and port per thread; nothing shared but the read-only options). The
+ * kernel keeps each flow on one queue (include/synack/tun.h), so a
+ * connection lives and dies on one thread. The main thread only waits:
+ * the workers block SIGINT/SIGTERM/SIGHUP, so a signal lands in the main
+ * thread, which sets net_stop; the workers wait at most STOP_MS at a time
+ * and see it. Counters (-v, --counters) are per thread, printed after
+ * the threads ended, a block each, every line naming its thread.
+ *
  * --source sends byte i = i % 251 (a prime period, so a misplaced segment
  * shows), which a test can regenerate to check what arrived.
  *
@@ -46,6 +62,8 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -59,9 +77,23 @@
 #include "netcmd.h"
 #include "tlscmd.h"
 
-enum { OPT_HELP = NOPT_FIRST_FREE, OPT_PORT, OPT_ECHO, OPT_DISCARD, OPT_SOURCE, OPT_HTTP, OPT_BACKLOG };
-enum mode { M_NONE, M_ECHO, M_DISCARD, M_SOURCE, M_HTTP };
+enum {
+	OPT_HELP = NOPT_FIRST_FREE,
+	OPT_PORT,
+	OPT_ECHO,
+	OPT_DISCARD,
+	OPT_SOURCE,
+	OPT_HTTP,
+	OPT_BACKLOG,
+	OPT_RR,
+	OPT_THREADS,
+	OPT_PIN
+};
+enum mode { M_NONE, M_ECHO, M_DISCARD, M_SOURCE, M_HTTP, M_RR };
 enum { BUF = 65536, REQ_MAX = 8192, LINGER_S = 10, SCAN_MS = 250, TRIM_IDLE_MS = 100 };
+/* --threads: at most this many (a queue, a stack and a thread each); a
+ * worker waits at most STOP_MS before it looks at net_stop again. */
+enum { MAX_THREADS = 64, STOP_MS = 100 };
 
 static const struct cli_opt opts[] = {
     NET_CLI_OPTS,
@@ -72,6 +104,9 @@ static const struct cli_opt opts[] = {
     {"source", true, OPT_SOURCE},
     {"http", true, OPT_HTTP},
     {"backlog", true, OPT_BACKLOG},
+    {"rr", false, OPT_RR},
+    {"threads", true, OPT_THREADS},
+    {"pin", false, OPT_PIN},
     TLS_CLI_OPTS,
     {NULL, false, 0},
 };
@@ -94,6 +129,10 @@ struct server {
 	synack_tcp *listener;
 	struct sconn *conns;
 	uint64_t accepted, finished, failed, tls_failed, timeouts;
+	unsigned threads; /* --threads (1: this thread, as before) */
+	unsigned thread_index;
+	bool pin;    /* --pin */
+	int stop_ms; /* the longest wait: -1, or STOP_MS with threads */
 };
 
 struct sconn {
@@ -121,7 +160,8 @@ void cmd_serve_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: synack serve (--tun|--tap) DEV --addr ADDR/PREFIX [--host-addr ADDR/PREFIX]\n"
-		"                    [--port P] (--echo|--discard|--source BYTES|--http DIR)\n"
+		"                    [--port P] (--echo|--rr|--discard|--source BYTES|--http DIR)\n"
+		"                    [--threads N [--pin]]\n"
 		"                    [--tls --cert FILE --key FILE [--alpn LIST] [--client-ca FILE]\n"
 		"                     [--keylog FILE] [--tls12|--tls13]]\n"
 		"       synack serve --kernel [--port P] (--echo|...) [--tls ...]\n\n"
@@ -132,11 +172,19 @@ void cmd_serve_usage(FILE *out)
 		"  --port P             port to listen on (default: 7 echo, 9 discard, 19 source, 80 http,\n"
 		"                       443 http with --tls)\n"
 		"  --echo               send back what is received\n"
+		"  --rr                 request/response: send back what the first read returns, then\n"
+		"                       close at once (the server closes first: TIME-WAIT stays here)\n"
 		"  --discard            read and drop what is received\n"
 		"  --source BYTES       send BYTES bytes (byte i is i %% 251) to each client, then close\n"
 		"  --http DIR           a small HTTP/1.0 and 1.1 server for the files under DIR (GET, HEAD;\n"
 		"                       no symbolic link is followed, nothing outside DIR is served)\n"
 		"  --backlog N          pending connections kept for accept (default 1024)\n"
+		"  --threads N          N threads (1 to 64, default 1), each with its own queue of a\n"
+		"                       multi-queue TUN device (IFF_MULTI_QUEUE), event loop and stack,\n"
+		"                       all on the same --addr and port; the kernel keeps each flow on\n"
+		"                       one queue. TUN only; not with --kernel, --tls or impairments.\n"
+		"                       -v/--counters print each thread's counters, a block each\n"
+		"  --pin                pin thread i to CPU i\n"
 		"  -h, --help           show this help\n\n"
 		"Runs until interrupted (Ctrl-C), which resets the connections still open.\n"
 		"Example, after `ip tuntap add dev synack0 mode tun user $USER`,\n"
@@ -336,6 +384,25 @@ static bool serve_echo(struct sconn *s)
 	return true;
 }
 
+/* --rr: the first read's bytes back, then FIN; the rest is dropped until
+ * the peer's FIN (service_one ends the connection then). */
+static bool serve_rr(struct sconn *s)
+{
+	if (!s->wr_done && !s->len) {
+		ssize_t n = c_recv(s, s->buf, BUF);
+		if (n == -EAGAIN)
+			return true;
+		if (n < 0)
+			return false;
+		s->eof = n == 0;
+		s->len = (size_t)n;
+	}
+	if (!flush(s))
+		return false;
+	finish_write(s); /* once the response is out (off == len) */
+	return !s->wr_done || s->eof || drain(s);
+}
+
 static bool serve_discard(struct sconn *s)
 {
 	if (!drain(s))
@@ -351,10 +418,12 @@ static bool serve_discard(struct sconn *s)
 static const uint8_t *pattern(void)
 {
 	static uint8_t p[BUF + 251];
-	static bool made;
-	for (size_t i = 0; !made && i < sizeof p; i++)
-		p[i] = (uint8_t)(i % 251);
-	made = true;
+	static bool made; /* first made by cmd_serve, before any thread starts */
+	if (!made) {
+		for (size_t i = 0; i < sizeof p; i++)
+			p[i] = (uint8_t)(i % 251);
+		made = true;
+	}
 	return p;
 }
 /* Send what `fill` produces (s->left bytes in all) as fast as the
@@ -735,7 +804,9 @@ static void service_one(struct server *srv, struct sconn *s, uint32_t ev)
 	}
 	if (s->ts && !tls_step(srv, s))
 		return;
-	if (!s->buf && srv->mode != M_SOURCE && srv->mode != M_DISCARD && !(s->buf = malloc(BUF))) {
+	bool needs_buf =
+	    srv->mode != M_SOURCE && srv->mode != M_DISCARD && !(srv->mode == M_RR && s->wr_done);
+	if (!s->buf && needs_buf && !(s->buf = malloc(BUF))) {
 		conn_end(srv, s, false);
 		return;
 	}
@@ -748,6 +819,9 @@ static void service_one(struct server *srv, struct sconn *s, uint32_t ev)
 		break;
 	case M_SOURCE:
 		ok = serve_source(s);
+		break;
+	case M_RR:
+		ok = serve_rr(s);
 		break;
 	default:
 		ok = serve_http(srv, s);
@@ -874,13 +948,14 @@ static void check_deadlines(struct server *srv)
 
 static int wait_ms(const struct server *srv)
 {
-	return srv->any_deadline ? SCAN_MS : srv->trim_at ? TRIM_IDLE_MS : -1;
+	int ms = srv->any_deadline ? SCAN_MS : srv->trim_at ? TRIM_IDLE_MS : -1;
+	return srv->stop_ms >= 0 && (ms < 0 || ms > srv->stop_ms) ? srv->stop_ms : ms;
 }
 
 static int run(struct server *srv)
 {
 	int ready[4];
-	while (!net_stop) {
+	while (!net_stopping()) {
 		uint32_t ev;
 		synack_tcp *c;
 		while ((c = synack_stack_next_event(srv->env.st, &ev))) {
@@ -985,6 +1060,16 @@ static int parse_one(struct server *srv, struct net_opts *no, int id, const char
 		return 0;
 	case OPT_ECHO:
 		return set_mode(srv, M_ECHO);
+	case OPT_RR:
+		return set_mode(srv, M_RR);
+	case OPT_THREADS:
+		if (cli_parse_u64("serve", "threads", val, 1, MAX_THREADS, &v) < 0)
+			return CLI_BAD;
+		srv->threads = (unsigned)v;
+		return 0;
+	case OPT_PIN:
+		srv->pin = true;
+		return 0;
 	case OPT_DISCARD:
 		return set_mode(srv, M_DISCARD);
 	case OPT_SOURCE:
@@ -1025,6 +1110,31 @@ static int check_link(const char *cmd, const struct net_opts *no, bool kernel)
 	return 0;
 }
 
+/* --threads N > 1: one queue of a multi-queue TUN device per thread. */
+static int check_threads(const struct server *srv, const struct net_opts *no)
+{
+	if (srv->threads <= 1)
+		return 0;
+	if (srv->to.kernel)
+		return cli_error("serve",
+				 "--threads runs one synack stack per thread on a multi-queue TUN "
+				 "device; with --kernel the OS's sockets serve: leave --threads out"),
+		       CLI_BAD;
+	if (no->kind == SYNACK_TAP)
+		return cli_error("serve", "--threads needs a TUN device (--tun): multi-queue TAP is not "
+					  "supported yet"),
+		       CLI_BAD;
+	if (srv->to.on)
+		return cli_error("serve", "--threads with --tls is not supported yet (the TLS configuration "
+					  "and its ticket keys are not shared between threads)"),
+		       CLI_BAD;
+	if (no->impair_given)
+		return cli_error("serve", "--threads with impairments (--loss, --delay ...) is not supported "
+					  "yet: leave one of them out"),
+		       CLI_BAD;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct server *srv, struct net_opts *no)
 {
 	struct cli_args a;
@@ -1044,7 +1154,9 @@ static int parse(int argc, char **argv, struct server *srv, struct net_opts *no)
 	if (check_link("serve", no, srv->to.kernel) < 0 || tls_opts_check("serve", &srv->to, true) < 0)
 		return CLI_USAGE;
 	if (srv->mode == M_NONE)
-		return cli_error("serve", "give one of --echo, --discard, --source BYTES, --http DIR");
+		return cli_error("serve", "give one of --echo, --rr, --discard, --source BYTES, --http DIR");
+	if (check_threads(srv, no) < 0)
+		return CLI_USAGE;
 	srv->verbose = no->verbose;
 	return 0;
 }
@@ -1052,7 +1164,7 @@ static int parse(int argc, char **argv, struct server *srv, struct net_opts *no)
 static uint16_t default_port(const struct server *srv)
 {
 	enum mode m = srv->mode;
-	return m == M_ECHO ? 7 : m == M_DISCARD ? 9 : m == M_SOURCE ? 19 : srv->to.on ? 443 : 80;
+	return m == M_ECHO || m == M_RR ? 7 : m == M_DISCARD ? 9 : m == M_SOURCE ? 19 : srv->to.on ? 443 : 80;
 }
 
 static int start(struct server *srv)
@@ -1068,9 +1180,14 @@ static int start(struct server *srv)
 	}
 	const synack_stack_config *c = &srv->env.cfg;
 	const synack_addr *shown = c->addr.family ? &c->addr : &c->addr6;
-	fprintf(stderr, "synack: serve: listening on %s port %u (%s, mtu %u%s)\n",
+	if (srv->threads > 1 && srv->thread_index > 0)
+		return 0; /* thread 0 speaks for all */
+	char th[32] = "";
+	if (srv->threads > 1)
+		snprintf(th, sizeof th, ", %u threads", srv->threads);
+	fprintf(stderr, "synack: serve: listening on %s port %u (%s, mtu %u%s%s)\n",
 		synack_addr_format(shown, text, sizeof text), local.port,
-		c->link == SYNACK_LINK_ETHERNET ? "tap" : "tun", c->mtu, srv->to.on ? ", TLS" : "");
+		c->link == SYNACK_LINK_ETHERNET ? "tap" : "tun", c->mtu, srv->to.on ? ", TLS" : "", th);
 	return 0;
 }
 
@@ -1138,6 +1255,134 @@ static int serve_synack(struct server *srv, struct net_opts *no)
 	return rc;
 }
 
+/* ---- --threads: one queue, loop and stack per thread ---- */
+
+struct worker {
+	struct server srv; /* a copy of the parsed one, with its own env */
+	pthread_t th;
+	char cmd[32]; /* "serve: thread I", the prefix of its messages */
+	int rc;
+	bool started;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = &w->srv;
+	if (srv->pin) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(srv->thread_index, &set);
+		int err = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+		if (err) {
+			cli_error(w->cmd, "--pin: cannot pin to CPU %u: %s", srv->thread_index,
+				  strerror(err));
+			w->rc = CLI_FAIL;
+		}
+	}
+	if (!w->rc)
+		w->rc = start(srv);
+	if (!w->rc)
+		w->rc = run(srv);
+	if (w->rc)
+		net_stop_all(); /* one thread failed: all end */
+	reset_all(srv);
+	net_env_trace(&srv->env);
+	close_all(srv);
+	return NULL;
+}
+
+/* --pin: every CPU 0..n-1 must be one this process may run on. */
+static int check_pin(unsigned n)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return cli_error("serve", "--pin: cannot read this process's CPUs: %s", strerror(errno)),
+		       CLI_FAIL;
+	for (unsigned i = 0; i < n; i++)
+		if (i >= CPU_SETSIZE || !CPU_ISSET(i, &set))
+			return cli_error("serve",
+					 "--pin: CPU %u is not available to this process (%d CPUs allowed): "
+					 "give fewer --threads or leave --pin out",
+					 i, CPU_COUNT(&set)),
+			       CLI_FAIL;
+	return 0;
+}
+
+static void print_thread_summary(const struct worker *w)
+{
+	const struct server *s = &w->srv;
+	fprintf(stderr, "synack: %s: %llu connections, %llu completed, %llu failed\n", w->cmd,
+		(unsigned long long)s->accepted, (unsigned long long)s->finished,
+		(unsigned long long)s->failed);
+}
+
+/* Open the queues and the stacks here, one after the other (their
+ * messages in order), run the threads, and wait for them. */
+static int start_workers(struct server *srv, const struct net_opts *no, synack_tun *tun, struct worker *w)
+{
+	int rc = 0;
+	for (unsigned i = 0; i < srv->threads && !rc; i++) {
+		w[i].srv = *srv;
+		w[i].srv.thread_index = i;
+		snprintf(w[i].cmd, sizeof w[i].cmd, "serve: thread %u", i);
+		rc = net_env_open_queue(w[i].cmd, no, synack_tun_queue(tun, i), i == 0, &w[i].srv.env);
+	}
+	/* the workers take no signal: SIGINT and the rest reach this thread */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (unsigned i = 0; i < srv->threads && !rc; i++) {
+		int err = pthread_create(&w[i].th, NULL, worker_main, &w[i]);
+		if (err) {
+			cli_error("serve", "cannot start thread %u: %s", i, strerror(err));
+			rc = CLI_FAIL;
+			net_stop_all();
+		}
+		w[i].started = !err;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int serve_threads(struct server *srv, struct net_opts *no)
+{
+	synack_tun *tun = NULL;
+	struct worker *w = calloc(srv->threads, sizeof *w);
+	if (!w)
+		return cli_error("serve", "out of memory"), CLI_FAIL;
+	int rc = srv->pin ? check_pin(srv->threads) : 0;
+	if (!rc)
+		rc = net_tun_open("serve", no, srv->threads, &tun);
+	heap_policy();
+	srv->stop_ms = STOP_MS;
+	if (!rc)
+		rc = start_workers(srv, no, tun, w);
+	for (unsigned i = 0; i < srv->threads; i++) {
+		if (w[i].started)
+			pthread_join(w[i].th, NULL);
+		if (!rc)
+			rc = w[i].rc;
+	}
+	for (unsigned i = 0; i < srv->threads; i++) {
+		struct server *s = &w[i].srv;
+		if (!s->env.st)
+			continue;
+		srv->accepted += s->accepted;
+		srv->finished += s->finished;
+		srv->failed += s->failed;
+		if (srv->verbose || no->counters)
+			print_thread_summary(&w[i]);
+		net_env_close(&s->env);
+	}
+	synack_tun_close(tun);
+	free(w);
+	return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct server srv;
@@ -1147,6 +1392,8 @@ int cmd_serve(int argc, char **argv)
 	srv.dirfd = srv.lfd = srv.epfd = -1;
 	srv.backlog = 1024;
 	srv.to.hs_timeout_s = 10;
+	srv.threads = 1;
+	srv.stop_ms = -1;
 	int rc = parse(argc, argv, &srv, &no);
 	if (rc)
 		goto out;
@@ -1154,7 +1401,10 @@ int cmd_serve(int argc, char **argv)
 	rc = tls_env_open("serve", &srv.to, true, &srv.tls);
 	if (rc)
 		goto out;
-	rc = srv.to.kernel ? serve_kernel(&srv) : serve_synack(&srv, &no);
+	(void)pattern(); /* made here, before any thread reads it */
+	rc = srv.to.kernel     ? serve_kernel(&srv)
+	     : srv.threads > 1 ? serve_threads(&srv, &no)
+			       : serve_synack(&srv, &no);
 	if (srv.verbose)
 		fprintf(
 		    stderr,

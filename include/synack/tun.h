@@ -12,6 +12,19 @@
  * synack_tun_open() added (never one the device already had) and puts back
  * an MTU it changed; the device stays up.
  *
+ * Queues. With synack_tun_config.queues = N > 1 the device is a
+ * multi-queue one (IFF_MULTI_QUEUE): N descriptors of the same device,
+ * each attached as its own queue, all in the same mode (offloads or
+ * plain). synack_tun_open() returns queue 0; synack_tun_queue(t, i) gives
+ * queue i, a synack_tun of its own for every per-frame function below
+ * (read, tx, stats), to be used by one thread at a time: one stack, one
+ * loop and one queue per thread, nothing shared. The kernel puts each flow
+ * on one queue by its flow hash and keeps it on the queue its replies are
+ * written to, so a flow's packets reach one stack (docs/API.md). The
+ * queues belong to queue 0: synack_tun_close(queue 0) closes them all
+ * (on another queue it does nothing). queues 0 or 1: one descriptor
+ * without IFF_MULTI_QUEUE, as before.
+ *
  * Errors are negative errno values; synack_tun_strerror() turns the ones
  * synack_tun_open() returns into a one-line explanation with the fix. */
 #ifndef SYNACK_TUN_H
@@ -28,6 +41,8 @@ typedef struct synack_tun synack_tun;
 enum synack_tun_kind { SYNACK_TUN = 0, SYNACK_TAP = 1 };
 
 #define SYNACK_TUN_MAX_HOST_ADDRS 2
+/* The kernel's limit on the queues of one device (MAX_TAP_QUEUES). */
+#define SYNACK_TUN_MAX_QUEUES 256
 
 typedef struct synack_tun_config {
 	const char *name; /* device name, at most 15 bytes */
@@ -44,6 +59,9 @@ typedef struct synack_tun_config {
 	 * synack_tun_offloads for the stack's configuration). Falls back to
 	 * the plain mode where the kernel refuses; synack_tun_offloads says. */
 	bool offload;
+	/* 0 or 1: one queue (no IFF_MULTI_QUEUE). 2..SYNACK_TUN_MAX_QUEUES:
+	 * a multi-queue device with that many descriptors (see above). */
+	unsigned queues;
 } synack_tun_config;
 
 /* Open (attach to, or create) the device; the descriptor is non-blocking.
@@ -53,11 +71,23 @@ typedef struct synack_tun_config {
  * -EBUSY (another process has the device open), -EMEDIUMTYPE (the device
  * exists but is a TAP where a TUN was asked for, or the reverse),
  * -ENETDOWN (the device is not up and no host address was asked for),
- * -EINVAL (bad name or host address), or another errno. On success the
+ * -EINVAL (bad name, host address or number of queues), -EOPNOTSUPP
+ * (queues > 1 on a kernel without multi-queue TUN devices), or another
+ * errno. -EMEDIUMTYPE also when the device exists in the other queue mode
+ * (with IFF_MULTI_QUEUE where one queue was asked for, or the reverse);
+ * synack_tun_strerror() tells which. A queue that cannot be attached
+ * fails the whole open (nothing stays configured). On success the
  * kernel has started the device's transmit queue. */
 SYNACK_API int synack_tun_open(const synack_tun_config *cfg, synack_tun **out);
-/* Undo what synack_tun_open() configured (see above) and close. */
+/* Undo what synack_tun_open() configured (see above) and close, every
+ * queue with it. Only for the handle synack_tun_open() returned. */
 SYNACK_API void synack_tun_close(synack_tun *t);
+
+/* The number of queues (1 for a single-queue device). */
+SYNACK_API unsigned synack_tun_queues(const synack_tun *t);
+/* Queue i of the device t (synack_tun_open()'s handle): t itself for
+ * i = 0, NULL if i >= synack_tun_queues(t). Owned by t. */
+SYNACK_API synack_tun *synack_tun_queue(synack_tun *t, unsigned i);
 
 /* A one-line explanation of an error from synack_tun_open() (with the
  * command that fixes it where there is one), for the device named `name`. */

@@ -40,7 +40,23 @@
  * refuses IFF_VNET_HDR or the offloads leaves the plain mode; the header
  * fields are little-endian on this (little-endian) host, the default for a
  * TUN device. On close an existing device gets its offloads switched off:
- * the next user may not read virtio-net headers. */
+ * the next user may not read virtio-net headers.
+ *
+ * Queues (cfg->queues > 1). IFF_MULTI_QUEUE makes every TUNSETIFF on the
+ * same name attach one more descriptor to the device as a queue of its own
+ * (Documentation/networking/tuntap.rst §3.3): the first call creates the
+ * device if it is missing, the others attach. The flags (IFF_VNET_HDR)
+ * and the virtio-net header size belong to the device, so every queue is
+ * opened in the mode the first one got; a queue that cannot follow fails
+ * the whole open. Each queue is a synack_tun of its own (descriptor,
+ * statistics), so the per-frame functions take any of them; the first one
+ * owns the others and the configuration to undo, and synack_tun_close()
+ * on it closes them all. Which queue a packet from the kernel goes to is
+ * the kernel's choice (drivers/net/tun.c, tun_automq_select_queue): the
+ * queue that last wrote a packet of the same flow (its symmetric flow hash,
+ * learned by tun_flow_update in tun_get_user, forgotten after 3 s idle),
+ * else the flow hash scaled to the number of queues. A reply written on
+ * the queue its flow came in on keeps the flow there. */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -82,6 +98,12 @@ struct synack_tun {
 	uint16_t old_mtu; /* the MTU we replaced, or 0 */
 	struct added_addr added[SYNACK_TUN_MAX_HOST_ADDRS];
 	int nadded;
+	/* Queues: the handle synack_tun_open() returned owns them all
+	 * (queue[0] is itself); a queue's owner points to that handle. */
+	struct synack_tun *owner;
+	struct synack_tun **queue;
+	unsigned nqueues;
+	unsigned offload_flags; /* the TUNSETOFFLOAD value the device took, or 0 */
 };
 
 /* ---- addresses ---- */
@@ -237,9 +259,9 @@ static void unconfigure(synack_tun *t)
 
 /* ---- the device ---- */
 
-/* The kind of an existing TUN/TAP device from sysfs, or -1 if the device
- * is not a TUN/TAP device at all. */
-static int existing_kind(const char *name)
+/* The IFF_* flags of an existing TUN/TAP device from sysfs, or -1 if the
+ * device is not a TUN/TAP device at all. */
+static int existing_flags(const char *name)
 {
 	char path[96];
 	snprintf(path, sizeof path, "/sys/class/net/%s/tun_flags", name);
@@ -249,9 +271,21 @@ static int existing_kind(const char *name)
 	unsigned flags = 0;
 	int ok = fscanf(f, "%x", &flags);
 	fclose(f);
-	if (ok != 1)
+	return ok == 1 ? (int)(flags & 0xffff) : -1;
+}
+
+/* The kind of an existing TUN/TAP device, or -1 if it is not one. */
+static int existing_kind(const char *name)
+{
+	int flags = existing_flags(name);
+	if (flags < 0)
 		return -1;
 	return (flags & IFF_TAP) ? SYNACK_TAP : SYNACK_TUN;
+}
+
+static unsigned want_queues(const synack_tun_config *cfg)
+{
+	return cfg->queues ? cfg->queues : 1;
 }
 
 static uint16_t device_mtu(const char *name)
@@ -307,14 +341,20 @@ static void wait_carrier(const char *name)
 
 static int open_dev(const synack_tun_config *cfg, bool exists, bool vnet)
 {
+	bool mq = want_queues(cfg) > 1;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENXIO : (errno == EPERM ? -EACCES : -errno);
+	unsigned features = 0;
+	if (mq && (ioctl(fd, TUNGETFEATURES, &features) < 0 || !(features & IFF_MULTI_QUEUE))) {
+		close(fd);
+		return -EOPNOTSUPP; /* a kernel before 3.8 */
+	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", cfg->name);
-	ifr.ifr_flags =
-	    (short)((cfg->kind == SYNACK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
+	ifr.ifr_flags = (short)((cfg->kind == SYNACK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+				(vnet ? IFF_VNET_HDR : 0) | (mq ? IFF_MULTI_QUEUE : 0));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int err = errno;
 		close(fd);
@@ -349,9 +389,70 @@ static int open_offload(synack_tun *t, const synack_tun_config *cfg, bool exists
 	t->vnet = true;
 	t->offload = SYNACK_OFFLOAD_TX_CSUM | SYNACK_OFFLOAD_TSO;
 	unsigned full = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
-	if (ioctl(fd, TUNSETOFFLOAD, full) == 0 || ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0)
-		t->rx_offload = true;
+	if (ioctl(fd, TUNSETOFFLOAD, full) == 0)
+		t->offload_flags = full;
+	else if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0)
+		t->offload_flags = TUN_F_CSUM;
+	t->rx_offload = t->offload_flags != 0;
 	return fd;
+}
+
+/* Queue i > 0 of a multi-queue device: attach one more descriptor in the
+ * mode the first queue got (the flags and the header size are the
+ * device's). */
+static int open_queue(synack_tun *t, const synack_tun_config *cfg, unsigned i)
+{
+	synack_tun *q = calloc(1, sizeof *q);
+	if (!q)
+		return -ENOMEM;
+	q->fd = open_dev(cfg, true, t->vnet);
+	if (q->fd < 0) {
+		int err = q->fd;
+		free(q);
+		return err;
+	}
+	int hsz = (int)sizeof(struct virtio_net_hdr);
+	if (t->vnet && (ioctl(q->fd, TUNSETVNETHDRSZ, &hsz) < 0 ||
+			(t->offload_flags && ioctl(q->fd, TUNSETOFFLOAD, t->offload_flags) < 0))) {
+		int err = -errno;
+		close(q->fd);
+		free(q);
+		return err;
+	}
+	q->kind = t->kind;
+	q->vnet = t->vnet;
+	q->offload = t->offload;
+	q->owner = t;
+	snprintf(q->name, sizeof q->name, "%s", t->name);
+	t->queue[i] = q;
+	t->nqueues = i + 1;
+	return 0;
+}
+
+static int open_queues(synack_tun *t, const synack_tun_config *cfg)
+{
+	unsigned n = want_queues(cfg);
+	t->owner = t;
+	t->queue = calloc(n, sizeof *t->queue);
+	if (!t->queue)
+		return -ENOMEM;
+	t->queue[0] = t;
+	t->nqueues = 1;
+	for (unsigned i = 1; i < n; i++) {
+		int err = open_queue(t, cfg, i);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* What the other queues learn once the first knows the device. */
+static void share_device(synack_tun *t)
+{
+	for (unsigned i = 1; i < t->nqueues; i++) {
+		t->queue[i]->ifindex = t->ifindex;
+		t->queue[i]->mtu = t->mtu;
+	}
 }
 
 static int configure(synack_tun *t, const synack_tun_config *cfg)
@@ -382,6 +483,8 @@ static int check_config(const synack_tun_config *cfg)
 		return -EINVAL;
 	if (cfg->kind != SYNACK_TUN && cfg->kind != SYNACK_TAP)
 		return -EINVAL;
+	if (cfg->queues > SYNACK_TUN_MAX_QUEUES)
+		return -EINVAL;
 	for (int i = 0; i < SYNACK_TUN_MAX_HOST_ADDRS; i++)
 		if (cfg->host_addr[i] && synack_prefix_parse(cfg->host_addr[i], &a, &plen) < 0)
 			return -EINVAL;
@@ -399,6 +502,9 @@ int synack_tun_open(const synack_tun_config *cfg, synack_tun **out)
 		return -ENODEV;
 	if (exists && existing_kind(cfg->name) != cfg->kind)
 		return -EMEDIUMTYPE;
+	/* the other queue mode: TUNSETIFF would refuse it (EINVAL) */
+	if (exists && want_queues(cfg) > 1 && !(existing_flags(cfg->name) & IFF_MULTI_QUEUE))
+		return -EMEDIUMTYPE;
 	synack_tun *t = calloc(1, sizeof *t);
 	if (!t)
 		return -ENOMEM;
@@ -412,6 +518,10 @@ int synack_tun_open(const synack_tun_config *cfg, synack_tun **out)
 		free(t);
 		return err;
 	}
+	if ((err = open_queues(t, cfg)) < 0) {
+		synack_tun_close(t);
+		return err;
+	}
 	t->ifindex = (int)if_nametoindex(t->name);
 	if (wants_host(cfg) && (err = configure(t, cfg)) < 0) {
 		synack_tun_close(t);
@@ -423,21 +533,39 @@ int synack_tun_open(const synack_tun_config *cfg, synack_tun **out)
 	}
 	wait_carrier(t->name);
 	t->mtu = device_mtu(t->name);
+	share_device(t);
 	*out = t;
 	return 0;
 }
 
 void synack_tun_close(synack_tun *t)
 {
-	if (!t)
-		return;
+	if (!t || (t->owner && t->owner != t))
+		return; /* a queue: its owner closes it */
 	if (t->existed)
 		unconfigure(t);
 	if (t->fd >= 0 && t->existed && t->rx_offload)
 		(void)ioctl(t->fd, TUNSETOFFLOAD, 0u); /* the next user may read no headers */
+	for (unsigned i = 1; i < t->nqueues; i++) {
+		close(t->queue[i]->fd);
+		free(t->queue[i]);
+	}
+	free(t->queue);
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t);
+}
+
+unsigned synack_tun_queues(const synack_tun *t)
+{
+	return t->nqueues ? t->nqueues : 1;
+}
+
+synack_tun *synack_tun_queue(synack_tun *t, unsigned i)
+{
+	if (i == 0)
+		return t;
+	return t->owner == t && i < t->nqueues ? t->queue[i] : NULL;
 }
 
 const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, size_t len)
@@ -465,8 +593,26 @@ const char *synack_tun_strerror(int err, const char *name, int kind, char *buf, 
 		snprintf(buf, len, "device %s is busy: another process has it open", name);
 		break;
 	case -EMEDIUMTYPE:
-		snprintf(buf, len, "device %s is not a %s device (use --%s for it, or another device)", name,
-			 kind == SYNACK_TAP ? "TAP" : "TUN", kind == SYNACK_TAP ? "tun" : "tap");
+		if (existing_kind(name) == kind && (existing_flags(name) & IFF_MULTI_QUEUE))
+			snprintf(buf, len,
+				 "device %s is a multi-queue device (IFF_MULTI_QUEUE): open it with several "
+				 "queues (serve --threads N), or use another device",
+				 name);
+		else if (existing_kind(name) == kind)
+			snprintf(
+			    buf, len,
+			    "device %s exists without IFF_MULTI_QUEUE: several queues need one made with "
+			    "`ip tuntap add dev %s mode %s multi_queue`, or let synack create it "
+			    "(--host-addr)",
+			    name, name, mode);
+		else
+			snprintf(buf, len,
+				 "device %s is not a %s device (use --%s for it, or another device)", name,
+				 kind == SYNACK_TAP ? "TAP" : "TUN", kind == SYNACK_TAP ? "tun" : "tap");
+		break;
+	case -EOPNOTSUPP:
+		snprintf(buf, len,
+			 "this kernel's TUN driver has no multi-queue devices (IFF_MULTI_QUEUE, Linux 3.8)");
 		break;
 	case -ENETDOWN:
 		snprintf(buf, len, "device %s is down: `ip link set %s up` (or give --host-addr as root)",

@@ -52,6 +52,24 @@ TEST(tun_errors)
 	    strstr(synack_tun_strerror(-EMEDIUMTYPE, "x0", SYNACK_TAP, buf, sizeof buf), "not a TAP device"));
 }
 
+/* Multi-queue: a queue count beyond the kernel's limit is refused before
+ * anything is opened; the errors of the queue mode read as such. */
+TEST(tun_queue_errors)
+{
+	char buf[256];
+	synack_tun *t = (synack_tun *)&buf;
+	synack_tun_config cfg = {
+	    .name = "synack-nosuch", .kind = SYNACK_TUN, .queues = SYNACK_TUN_MAX_QUEUES + 1};
+	CHECK_EQ(synack_tun_open(&cfg, &t), -EINVAL);
+	CHECK(t == NULL);
+	cfg.queues = 2;
+	CHECK_EQ(synack_tun_open(&cfg, &t), -ENODEV); /* still never created without host addresses */
+	CHECK(strstr(synack_tun_strerror(-EOPNOTSUPP, "x0", SYNACK_TUN, buf, sizeof buf), "multi-queue"));
+	/* x0 does not exist here: the kind message, as before */
+	CHECK(strstr(synack_tun_strerror(-EMEDIUMTYPE, "synack-nosuch", SYNACK_TUN, buf, sizeof buf),
+		     "not a TUN device"));
+}
+
 TEST(clock_and_random)
 {
 	synack_time_t a = synack_clock_now(), b = synack_clock_now();
