@@ -50,8 +50,9 @@ all: lib tools
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
 tools: $(BUILD)/synack
-# and bench/sim_path, whose SIM_PLOT tests/scripts/test-sim-plot.sh checks
-tests: $(UNIT_BINS) $(SIM_BINS) $(BUILD)/bench/sim_path
+# and bench/sim_path, whose SIM_PLOT tests/scripts/test-sim-plot.sh checks,
+# and bench/crr_client, the kernel-side client tests/scripts/test-threads.sh drives
+tests: $(UNIT_BINS) $(SIM_BINS) $(BUILD)/bench/sim_path $(BUILD)/bench/crr_client
 
 $(BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
