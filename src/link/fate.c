@@ -1,5 +1,7 @@
 /* The seeded fate of a frame and a serialising link's clock, one
  * implementation for the in-memory link and the decorator (link_internal.h). */
+#include <string.h>
+
 #include "link/link_internal.h"
 
 static synack_time_t draw_jitter(synack_prng *p, synack_time_t jitter)
@@ -13,6 +15,15 @@ static synack_time_t draw_jitter(synack_prng *p, synack_time_t jitter)
 
 void link_draw_fate(const synack_impair *imp, synack_prng *p, bool *bad, size_t len, struct link_fate *f)
 {
+	/* A direction without random impairments draws nothing: no draw could
+	 * change a frame's fate, and nothing else reads its generator (one per
+	 * direction, its settings fixed at creation). */
+	if (imp->loss <= 0 && imp->p_good_to_bad <= 0 && imp->duplicate <= 0 && imp->reorder <= 0 &&
+	    imp->corrupt <= 0 && imp->jitter <= 0) {
+		*bad = false;
+		memset(f, 0, sizeof *f);
+		return;
+	}
 	double loss = imp->loss;
 	bool in_bad = false;
 	if (imp->p_good_to_bad > 0) { /* Gilbert-Elliott: step the chain */

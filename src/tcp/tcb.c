@@ -55,9 +55,39 @@ const struct tcb_ext tcb_ext_none = {
     .keep_cnt = TCP_KEEPCNT_DEFAULT,
 };
 
-/* Freed extensions a stack keeps for its next connections (crr opens and
- * closes one per connection); synack_stack_trim() gives them back. */
-enum { TCP_EXT_CACHE = 64 };
+/* Freed extensions and TCBs a stack keeps for its next connections (crr
+ * opens and closes one per connection); synack_stack_trim() gives them
+ * back. Each list is linked through the first bytes of its items. */
+enum { TCP_EXT_CACHE = 64, TCP_TCB_CACHE = 64 };
+
+static void *cache_get(void **head, uint32_t *n)
+{
+	void *p = *head;
+	if (p) {
+		memcpy(head, p, sizeof *head);
+		(*n)--;
+	}
+	return p;
+}
+
+/* Keep p (of size bytes) if fewer than max are kept, else free it. */
+static void cache_put(synack_stack *st, void **head, uint32_t *n, uint32_t max, void *p, size_t size)
+{
+	if (*n >= max) {
+		mem_free(&st->mem, p, size);
+		return;
+	}
+	memcpy(p, head, sizeof *head);
+	*head = p;
+	(*n)++;
+}
+
+static void cache_drain(synack_stack *st, void **head, uint32_t *n, size_t size)
+{
+	void *p;
+	while ((p = cache_get(head, n)))
+		mem_free(&st->mem, p, size);
+}
 
 /* What t's extension holds when t has carried nothing: the defaults, the
  * initial window and the sequence marks that start at the ISS
@@ -90,13 +120,9 @@ const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp)
 struct tcb_ext *tcb_ext_alloc(struct tcb *t)
 {
 	struct tcp_stack *ts = tcps(t->st);
-	struct tcb_ext *e = ts->ext_cache;
-	if (e) {
-		memcpy(&ts->ext_cache, e, sizeof ts->ext_cache);
-		ts->ext_cached--;
-	} else if (!(e = mem_alloc(&t->st->mem, sizeof *e))) {
+	struct tcb_ext *e = cache_get(&ts->ext_cache, &ts->ext_cached);
+	if (!e && !(e = mem_alloc(&t->st->mem, sizeof *e)))
 		return NULL;
-	}
 	ext_template(t, e);
 	t->x = e;
 	return e;
@@ -105,24 +131,14 @@ struct tcb_ext *tcb_ext_alloc(struct tcb *t)
 static void ext_put(synack_stack *st, struct tcb_ext *e)
 {
 	struct tcp_stack *ts = tcps(st);
-	if (ts->ext_cached >= TCP_EXT_CACHE) {
-		mem_free(&st->mem, e, sizeof *e);
-		return;
-	}
-	memcpy(e, &ts->ext_cache, sizeof ts->ext_cache);
-	ts->ext_cache = e;
-	ts->ext_cached++;
+	cache_put(st, &ts->ext_cache, &ts->ext_cached, TCP_EXT_CACHE, e, sizeof *e);
 }
 
 void tcp_stack_trim(synack_stack *st)
 {
 	struct tcp_stack *ts = tcps(st);
-	while (ts->ext_cache) {
-		struct tcb_ext *e = ts->ext_cache;
-		memcpy(&ts->ext_cache, e, sizeof ts->ext_cache);
-		mem_free(&st->mem, e, sizeof *e);
-	}
-	ts->ext_cached = 0;
+	cache_drain(st, &ts->ext_cache, &ts->ext_cached, sizeof(struct tcb_ext));
+	cache_drain(st, &ts->tcb_cache, &ts->tcb_cached, sizeof(struct tcb));
 }
 
 /* An established connection holding nothing beyond what ext_template()
@@ -162,13 +178,15 @@ struct tcb *tcb_new(synack_stack *st)
 	struct tcp_stack *ts = tcps(st);
 	if (ts->tcb_count >= st->cfg.tcp.max_connections)
 		return NULL;
-	struct tcb *t = mem_alloc(&st->mem, sizeof *t);
-	if (!t)
+	struct tcb *t = cache_get(&ts->tcb_cache, &ts->tcb_cached);
+	if (t)
+		memset(t, 0, sizeof *t); /* as mem_alloc gives it */
+	else if (!(t = mem_alloc(&st->mem, sizeof *t)))
 		return NULL;
 	t->st = st;
 	t->cc = tcp_cc_find(st->cfg.tcp.cc);
 	if (!tcb_ext_alloc(t)) {
-		mem_free(&st->mem, t, sizeof *t);
+		cache_put(st, &ts->tcb_cache, &ts->tcb_cached, TCP_TCB_CACHE, t, sizeof *t);
 		return NULL;
 	}
 	ts->tcb_count++;
@@ -474,7 +492,7 @@ void tcb_free(struct tcb *t)
 	if (t->all_next)
 		t->all_next->all_prev = t->all_prev;
 	ts->tcb_count--;
-	mem_free(&st->mem, t, sizeof *t);
+	cache_put(st, &ts->tcb_cache, &ts->tcb_cached, TCP_TCB_CACHE, t, sizeof *t);
 }
 
 void tcb_maybe_free(struct tcb *t)

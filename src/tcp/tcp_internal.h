@@ -304,8 +304,8 @@ struct tcp_stack {
 	synack_time_t cookie_sent_at;  /* when the last SYN cookie went out (tcp_cookie.c) */
 	uint8_t cookie_sent;	       /* any SYN cookie sent yet */
 	uint64_t buf_grown;	       /* auto-tuned buffer growth of all TCBs (tcp_autotune.c) */
-	struct tcb_ext *ext_cache;     /* freed extensions kept for reuse (tcb.c) */
-	uint32_t ext_cached;
+	void *ext_cache, *tcb_cache;   /* freed extensions and TCBs kept for reuse (tcb.c) */
+	uint32_t ext_cached, tcb_cached;
 };
 
 static inline const struct tcp_cc_ops *tcb_cc(const struct tcb *t)

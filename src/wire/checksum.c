@@ -36,8 +36,21 @@ uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
 		len -= 8;
 	}
 	if (len) {
-		w = 0;
-		memcpy(&w, p, len);
+		/* the tail in fixed-size pieces: a memcpy of a variable length
+		 * is a library call, the most of a 20-byte header's sum */
+		uint8_t b[8] = {0};
+		size_t o = 0;
+		if (len & 4) {
+			memcpy(b, p, 4);
+			o = 4;
+		}
+		if (len & 2) {
+			memcpy(b + o, p + o, 2);
+			o += 2;
+		}
+		if (len & 1)
+			b[o] = p[o];
+		memcpy(&w, b, 8);
 		s += w;
 		s += s < w;
 	}
