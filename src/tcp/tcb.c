@@ -107,6 +107,14 @@ static void ext_template(const struct tcb *t, struct tcb_ext *e)
 	struct tcb view = *t;
 	view.x = e;
 	tcb_cc(t)->init(&view);
+	/* a compact TIME-WAIT keeps its deadline in the timer heap alone */
+	if (t->state == SYNACK_TCP_TIME_WAIT)
+		e->t_close = heap_when(&tcps(t->st)->timers, &t->timer);
+}
+
+synack_time_t tcb_time_wait_end(const struct tcb *t)
+{
+	return tcb_has_ext(t) ? t->x->t_close : heap_when(&tcps(t->st)->timers, &t->timer);
 }
 
 const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp)
@@ -141,6 +149,40 @@ void tcp_stack_trim(synack_stack *st)
 	cache_drain(st, &ts->tcb_cache, &ts->tcb_cached, sizeof(struct tcb));
 }
 
+/* Free what e holds and keep or free e itself. */
+static void ext_release(synack_stack *st, struct tcb *t)
+{
+	struct tcp_stack *ts = tcps(st);
+	ring_free(&t->x->sndq, &st->mem);
+	ring_free(&t->x->rcvq, &st->mem);
+	tcp_ranges_free(&t->x->ooo, &st->mem);
+	tcp_ranges_free(&t->x->sacked, &st->mem);
+	tcp_rack_free(t);
+	ts->buf_grown -= MIN(ts->buf_grown, (uint64_t)t->x->buf_grown);
+	ext_put(st, t->x);
+	t->x = (struct tcb_ext *)&tcb_ext_none;
+}
+
+/* A TIME-WAIT connection the application let go needs only its core: the
+ * 4-tuple, RCV.NXT and SND.NXT to acknowledge a retransmitted FIN, the
+ * timestamps for PAWS and RFC 6191, and its deadline, which the timer
+ * heap holds (t_close is its only timer: tcp_time_wait_enter). Its
+ * statistics go with the extension; a segment that arrives gets a fresh
+ * one with the deadline (ext_template). Kept while an ACK is delayed or
+ * the ACK war limit is at its cap, as for an idle connection below. */
+static void time_wait_compact(struct tcb *t)
+{
+	const struct tcb_ext *e = t->x;
+	if (t->user || t->accepted || e->parent || e->t_delack != SYNACK_TIME_NEVER ||
+	    e->t_rtx != SYNACK_TIME_NEVER || e->t_persist != SYNACK_TIME_NEVER ||
+	    e->t_tlp != SYNACK_TIME_NEVER || e->t_rack != SYNACK_TIME_NEVER ||
+	    e->t_keep != SYNACK_TIME_NEVER || e->oow_count >= TCP_OOW_ACK_MAX ||
+	    heap_when(&tcps(t->st)->timers, &t->timer) != e->t_close)
+		return;
+	ext_release(t->st, t);
+	stack_count(t->st, SYNACK_CNT_TCP_TIME_WAIT_COMPACT);
+}
+
 /* An established connection holding nothing beyond what ext_template()
  * makes again gives its extension back: the next segment or call that
  * needs it gets the same contents. The cheap tests come first; most
@@ -148,6 +190,10 @@ void tcp_stack_trim(synack_stack *st)
 void tcb_ext_idle(struct tcb *t)
 {
 	struct tcb_ext *e = t->x;
+	if (e != &tcb_ext_none && t->state == SYNACK_TCP_TIME_WAIT) {
+		time_wait_compact(t);
+		return;
+	}
 	if (e == &tcb_ext_none || t->state != SYNACK_TCP_ESTABLISHED || e->bytes_sent || e->bytes_received ||
 	    e->sndq.buf || e->rcvq.buf || t->snd_una != t->snd_max || t->timer.index)
 		return;
@@ -476,15 +522,8 @@ void tcb_free(struct tcb *t)
 	if (ts->last == t)
 		ts->last = NULL;
 	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
-	if (tcb_has_ext(t)) {
-		ring_free(&t->x->sndq, &st->mem);
-		ring_free(&t->x->rcvq, &st->mem);
-		tcp_ranges_free(&t->x->ooo, &st->mem);
-		tcp_ranges_free(&t->x->sacked, &st->mem);
-		tcp_rack_free(t);
-		ts->buf_grown -= MIN(ts->buf_grown, (uint64_t)t->x->buf_grown);
-		ext_put(st, t->x);
-	}
+	if (tcb_has_ext(t))
+		ext_release(st, t);
 	if (t->all_prev)
 		t->all_prev->all_next = t->all_next;
 	else
@@ -507,7 +546,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		t->error = err;
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
-	if (tcb_has_ext(t)) { /* (without one, all of this is already so) */
+	if (tcb_has_ext(t)) {
 		struct tcb_ext *x = t->x;
 		x->t_rtx = x->t_persist = x->t_delack = x->t_close = x->t_tlp = x->t_rack = x->t_keep =
 		    SYNACK_TIME_NEVER;
@@ -516,6 +555,8 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		ring_free(&x->sndq, &t->st->mem);
 		tcp_ranges_free(&x->sacked, &t->st->mem);
 		x->sacked_bytes = 0;
+	} else { /* all of that is already so, but a compact TIME-WAIT's deadline */
+		heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
 	}
 	if (t->in_table) {
 		htab_remove(&tcps(t->st)->conns, &t->st->mem, &t->hn);

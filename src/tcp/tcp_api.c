@@ -22,7 +22,13 @@ void tcp_poll(synack_stack *st)
 	struct heap_node *n;
 	while ((n = heap_top(&ts->timers)) && heap_top_when(&ts->timers) <= st->now) {
 		struct tcb *t = container_of(n, struct tcb, timer);
-		/* (a TCB in the heap has its extension: its timers are there) */
+		if (!tcb_has_ext(t)) { /* a compact TIME-WAIT (tcb.c): its 2*MSL is over */
+			tcb_trace_note(t, SYNACK_NOTE_TIME_WAIT_DONE);
+			tcb_close_state(t, 0, 0);
+			tcb_maybe_free(t);
+			continue;
+		}
+		/* (any other TCB in the heap has its extension: its timers are there) */
 		if (!tcp_timer_fire(t))
 			continue;
 		if (heap_when(&ts->timers, &t->timer) <= st->now)
@@ -151,7 +157,7 @@ int synack_tcp_accept(synack_tcp *lc, synack_tcp **out)
 static bool time_wait_reusable(const struct tcb *t)
 {
 	return t->state == SYNACK_TCP_TIME_WAIT && !t->user && t->ts_ok &&
-	       tnow(t) >= t->x->t_close - 2 * tcfg(t)->msl + SYNACK_SEC(1);
+	       tnow(t) >= tcb_time_wait_end(t) - 2 * tcfg(t)->msl + SYNACK_SEC(1);
 }
 
 /* A free port in the dynamic range or, when none is, one whose connection
@@ -450,6 +456,7 @@ int synack_tcp_close(synack_tcp *c)
 	if (t->state == SYNACK_TCP_FIN_WAIT_2 && tcfg(t)->fin_wait2_timeout)
 		t->x->t_close = tnow(t) + tcfg(t)->fin_wait2_timeout;
 	tcp_output(t);
+	tcb_ext_idle(t); /* a TIME-WAIT let go shrinks to its core */
 	return 0;
 }
 

@@ -143,16 +143,16 @@ void tcp_input(synack_stack *st, const struct net_rx *rx)
 		return;
 	}
 	trace_in(st, t, &seg);
-	if (!tcb_ext_get(t)) { /* an idle connection's state (tcb.c) */
-		stack_drop(st, SYNACK_DROP_TCP_NO_MEMORY);
-		return;
-	}
-	if (time_wait_reopen(t, &seg)) {
+	if (time_wait_reopen(t, &seg)) { /* (reads the core TCB only) */
 		struct tcb *l = tcb_lookup_listener(st, &seg.dst);
 		stack_count(st, SYNACK_CNT_TCP_TIME_WAIT_REUSED);
 		tcb_close_state(t, 0, 0);
 		tcb_maybe_free(t);
 		verdict_apply(st, NULL, &seg, tcp_listen_input(l, &seg));
+		return;
+	}
+	if (!tcb_ext_get(t)) { /* an idle connection's state (tcb.c) */
+		stack_drop(st, SYNACK_DROP_TCP_NO_MEMORY);
 		return;
 	}
 	conn_input(t, &seg);

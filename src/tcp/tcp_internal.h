@@ -134,7 +134,8 @@ struct tcp_seg {
  * buffers, timers, recovery, congestion control state, keepalive and
  * statistics. It is allocated when the connection needs it and given back
  * while it holds nothing but what tcb_ext_template() would make again: an
- * idle connection that never carried data keeps only its struct tcb. A TCB
+ * idle connection that never carried data, and a TIME-WAIT connection the
+ * application let go, keep only their struct tcb. A TCB
  * without one points at tcb_ext_none, a read-only copy of the defaults, so
  * reads need no test; every entry point into src/tcp calls tcb_ext_get()
  * (or tcb_need_ext()) before anything that writes (tcb.c). */
@@ -378,6 +379,9 @@ const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp);
 /* Give t's extension back if it holds nothing tcb_ext_alloc() would not
  * make again (an idle connection); at the end of each entry point. */
 void tcb_ext_idle(struct tcb *t);
+/* When a TIME-WAIT connection's 2*MSL ends (its extension's t_close, or
+ * the timer heap's deadline of a compact one). */
+synack_time_t tcb_time_wait_end(const struct tcb *t);
 void tcb_set_state(struct tcb *t, int state);
 int tcb_hash_insert(struct tcb *t);
 struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);

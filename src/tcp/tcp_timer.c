@@ -53,7 +53,9 @@ void tcp_persist_arm(struct tcb *t)
 void tcp_time_wait_enter(struct tcb *t)
 {
 	tcb_set_state(t, SYNACK_TCP_TIME_WAIT);
-	t->x->t_rtx = t->x->t_persist = SYNACK_TIME_NEVER;
+	/* everything sent is acknowledged: nothing to retransmit or probe,
+	 * only the 2*MSL deadline (and a delayed ACK) can remain */
+	t->x->t_rtx = t->x->t_persist = t->x->t_tlp = t->x->t_rack = t->x->t_keep = SYNACK_TIME_NEVER;
 	t->x->t_close = tnow(t) + 2 * tcfg(t)->msl;
 	ring_free(&t->x->sndq, &t->st->mem);
 	tcp_ranges_free(&t->x->sacked, &t->st->mem);

@@ -214,3 +214,57 @@ TEST(no_memory_for_an_idle_connection_drops_then_recovers)
 	CHECK_EQ(h_transfer(&sim, s, c, 10000, SYNACK_SEC(5)), 10000);
 	synack_sim_destroy(&sim);
 }
+
+/* TIME-WAIT (tcb.c's time_wait_compact): a connection the application
+ * let go keeps only its core TCB through 2*MSL, even after it carried
+ * data both ways; its 4-tuple can be taken over (RFC 6191) and it ends
+ * on time. */
+TEST(time_wait_keeps_only_its_core)
+{
+	synack_sim sim;
+	static synack_tcp *c[N_IDLE], *s[N_IDLE];
+	static synack_endpoint local[N_IDLE];
+	synack_tcp *l;
+	CHECK_EQ(synack_sim_init(&sim, 16, NULL, NULL, NULL), 0);
+	synack_endpoint sep = h_ep(H_SERVER, PORT);
+	CHECK_EQ(synack_tcp_listen(sim.stack[H_SERVER], &sep, N_IDLE, &l), 0);
+	size_t base, now;
+	synack_stack_memory(sim.stack[H_CLIENT], &base, NULL);
+	open_many(&sim, l, c, s, N_IDLE);
+	for (int i = 0; i < N_IDLE; i++) {
+		CHECK_EQ(h_transfer(&sim, c[i], s[i], 3000, SYNACK_SEC(10)), 3000);
+		CHECK_EQ(h_transfer(&sim, s[i], c[i], 1000, SYNACK_SEC(10)), 1000);
+		synack_tcp_endpoints(c[i], &local[i], NULL);
+	}
+	/* the client closes first (TIME-WAIT is its), the server on EOF */
+	for (int i = 0; i < N_IDLE; i++)
+		CHECK_EQ(synack_tcp_close(c[i]), 0);
+	CHECK(H_RUN_UNTIL(&sim, synack_tcp_state(s[N_IDLE - 1]) == SYNACK_TCP_CLOSE_WAIT, SYNACK_SEC(5)));
+	for (int i = 0; i < N_IDLE; i++)
+		CHECK_EQ(synack_tcp_close(s[i]), 0);
+	synack_sim_run_until(&sim, sim.now + SYNACK_MSEC(500));
+	CHECK_EQ(synack_stack_tcb_count(sim.stack[H_SERVER]), 1); /* the listener */
+	CHECK_EQ(synack_stack_tcb_count(sim.stack[H_CLIENT]), N_IDLE);
+	CHECK_EQ(synack_stack_counter(sim.stack[H_CLIENT], SYNACK_CNT_TCP_TIME_WAIT_COMPACT), N_IDLE);
+	synack_stack_trim(sim.stack[H_CLIENT]);
+	synack_stack_memory(sim.stack[H_CLIENT], &now, NULL);
+	size_t per = (now - base) / N_IDLE;
+	fprintf(stderr, "  %zu bytes per TIME-WAIT connection\n", per);
+	CHECK(per <= 256);
+	/* a second after the FIN, a connect() may take a 4-tuple over */
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(1));
+	synack_tcp *c2, *s2;
+	CHECK_EQ(synack_tcp_connect(sim.stack[H_CLIENT], &sep, &local[7], &c2), 0);
+	CHECK_EQ(synack_stack_counter(sim.stack[H_CLIENT], SYNACK_CNT_TCP_TIME_WAIT_REUSED), 1);
+	CHECK(H_RUN_UNTIL(&sim, synack_tcp_accept(l, &s2) == 0, SYNACK_SEC(5)));
+	CHECK_EQ(h_transfer(&sim, c2, s2, 5000, SYNACK_SEC(5)), 5000);
+	CHECK_EQ(synack_stack_tcb_count(sim.stack[H_CLIENT]), N_IDLE);
+	/* 2*MSL (MSL 60 s by default) after the FINs, the rest are gone */
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(116));
+	CHECK_EQ(synack_stack_tcb_count(sim.stack[H_CLIENT]), N_IDLE);
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(3));
+	CHECK_EQ(synack_stack_tcb_count(sim.stack[H_CLIENT]), 1);
+	CHECK_EQ(synack_tcp_state(c2), SYNACK_TCP_ESTABLISHED);
+	CHECK_EQ(synack_stack_drops(sim.stack[0]) + synack_stack_drops(sim.stack[1]), 0);
+	synack_sim_destroy(&sim);
+}
