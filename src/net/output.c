@@ -171,7 +171,7 @@ static void set_tos(uint8_t *ip, bool v6, uint8_t tos)
 	}
 	ip[1] = tos;
 	ip[10] = ip[11] = 0;
-	wr16(ip + 10, wire_csum_finish(wire_csum_add(0, ip, WIRE_IPV4_HDR)));
+	wr16(ip + 10, wire_csum_finish(wire_csum_words(ip, WIRE_IPV4_HDR / 4)));
 }
 
 int net_send_opts(synack_stack *st, const synack_addr *src, const synack_addr *dst, uint8_t proto,

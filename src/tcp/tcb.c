@@ -293,7 +293,10 @@ static uint64_t tuple_hash(const synack_stack *st, const synack_endpoint *l, con
 }
 
 /* RFC 6528 §3's F(): a PRF of the 4-tuple and the secret, SipHash-2-4
- * (the table index above is SipHash-1-3, not to be relied on as one). */
+ * (the table index above is SipHash-1-3, not to be relied on as one). Its
+ * low half makes the ISN, its high half the timestamp offset (tcp_ts_offset):
+ * halves of a PRF's output are independent of each other, as two PRFs
+ * with different keys would be, for one hash per connection instead of two. */
 static uint64_t isn_hash(const synack_stack *st, const synack_endpoint *l, const synack_endpoint *r)
 {
 	uint8_t buf[36];
@@ -316,10 +319,15 @@ static bool ep_equal(const synack_endpoint *a, const synack_endpoint *b)
 
 int tcb_hash_insert(struct tcb *t)
 {
-	int err =
-	    htab_insert(&tcps(t->st)->conns, &t->st->mem, &t->hn, tuple_hash(t->st, &t->local, &t->remote));
-	if (!err)
+	struct tcp_stack *ts = tcps(t->st);
+	uint64_t h = ep_equal(&ts->miss_local, &t->local) && ep_equal(&ts->miss_remote, &t->remote)
+			 ? ts->miss_hash
+			 : tuple_hash(t->st, &t->local, &t->remote);
+	int err = htab_insert(&ts->conns, &t->st->mem, &t->hn, h);
+	if (!err) {
 		t->in_table = 1;
+		ts->last = t; /* its next segment is likely the next one in */
+	}
 	return err;
 }
 
@@ -343,6 +351,9 @@ struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const syn
 		if (ep_equal(&t->local, local) && ep_equal(&t->remote, remote))
 			return ts->last = t;
 	}
+	ts->miss_local = *local;
+	ts->miss_remote = *remote;
+	ts->miss_hash = h;
 	return NULL;
 }
 
@@ -365,37 +376,32 @@ struct tcb *tcb_lookup_listener(synack_stack *st, const synack_endpoint *local)
 
 /* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
  * M a timer ticking every 4 us, F SipHash-2-4 keyed at stack creation. */
-uint32_t tcp_isn(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
+static uint32_t isn_clock(const synack_stack *st)
 {
 	synack_time_t tick = st->cfg.tcp.isn_tick > 0 ? st->cfg.tcp.isn_tick : 4;
-	return (uint32_t)(st->now / tick) + (uint32_t)isn_hash(st, local, remote);
+	return (uint32_t)(st->now / tick);
 }
 
 void tcb_init_seq(struct tcb *t)
 {
-	t->iss = tcp_isn(t->st, &t->local, &t->remote);
+	uint64_t h = isn_hash(t->st, &t->local, &t->remote);
+	t->iss = isn_clock(t->st) + (uint32_t)h;
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->data_seq = t->iss + 1;
-	t->x->recover = t->iss; /* RFC 6582 §3.2: recover starts at the ISS */
-	t->ts_offset = tcp_ts_offset(t->st, &t->local, &t->remote);
+	t->x->recover = t->iss;		    /* RFC 6582 §3.2: recover starts at the ISS */
+	t->ts_offset = (uint32_t)(h >> 32); /* tcp_ts_offset() */
 }
 
 /* RFC 7323 §5.4: the per-connection timestamp offset is RFC 6528's
- * function of the 4-tuple "with a different secret key" (here: the same
- * key over a 40-byte input, unrelated to the ISN's 36), not random: entirely
- * random offsets "conflict with PAWS" (its Appendix H (j)), since a new
+ * function of the 4-tuple "with a different secret key" (here: the other
+ * half of the ISN's PRF output, isn_hash), not random: entirely random
+ * offsets "conflict with PAWS" (its Appendix H (j)), since a new
  * incarnation of a 4-tuple must show the peer's TIME-WAIT a higher TSval
  * (RFC 6191 §2), and a SYN cookie connection (tcp_cookie.c) finds the
  * clock its SYN-ACK was sent on without keeping it. */
 uint32_t tcp_ts_offset(const synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
 {
-	uint8_t buf[40];
-	memcpy(buf, local->addr.bytes, 16);
-	memcpy(buf + 16, remote->addr.bytes, 16);
-	memcpy(buf + 32, &local->port, 2);
-	memcpy(buf + 34, &remote->port, 2);
-	memcpy(buf + 36, "tsof", 4);
-	return (uint32_t)(siphash24(tcps(st)->key, buf, sizeof buf) >> 32);
+	return (uint32_t)(isn_hash(st, local, remote) >> 32);
 }
 
 void tcb_event(struct tcb *t, uint32_t ev)

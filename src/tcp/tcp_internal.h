@@ -298,6 +298,10 @@ struct tcp_stack {
 	uint32_t tcb_count;
 	struct tcb *all;  /* list of every TCB, for teardown */
 	struct tcb *last; /* the connection found last: streams skip the hash */
+	/* the 4-tuple tcb_lookup() last missed and its hash: the connection
+	 * made for it next (a SYN's child, a connect's port) skips a second */
+	synack_endpoint miss_local, miss_remote;
+	uint64_t miss_hash;
 	uint16_t next_port;
 	synack_time_t chack_window;
 	uint32_t chack_count;
@@ -400,7 +404,6 @@ void tcb_free(struct tcb *t);
 void tcb_event(struct tcb *t, uint32_t ev);
 void tcb_ev_unlink(struct tcb *t);
 void tcb_timer_update(struct tcb *t);
-uint32_t tcp_isn(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
 void tcb_init_seq(struct tcb *t);
 void tcb_trace_note(struct tcb *t, enum synack_trace_note note);
 

@@ -90,7 +90,7 @@ int wire_ipv4_parse(const uint8_t *buf, size_t len, struct wire_ipv4 *out)
 	uint16_t total = rd16(buf + 2);
 	if (total < hl || total > len) /* bytes past total_len are link padding */
 		return SYNACK_DROP_IP_LENGTH;
-	if (wire_csum_finish(wire_csum_add(0, buf, hl)) != 0)
+	if (wire_csum_finish(wire_csum_words(buf, hl / 4)) != 0)
 		return SYNACK_DROP_IP_CHECKSUM;
 	if (!options_ok(buf + WIRE_IPV4_HDR, hl - WIRE_IPV4_HDR))
 		return SYNACK_DROP_IP_OPTIONS;
@@ -129,7 +129,7 @@ size_t wire_ipv4_emit(struct bbuf *b, const synack_addr *src, const synack_addr 
 	bbuf_u16(&w, 0);
 	bbuf_put(&w, src->bytes, 4);
 	bbuf_put(&w, dst->bytes, 4);
-	wr16(h + 10, wire_csum_finish(wire_csum_add(0, h, WIRE_IPV4_HDR)));
+	wr16(h + 10, wire_csum_finish(wire_csum_words(h, WIRE_IPV4_HDR / 4)));
 	return WIRE_IPV4_HDR;
 }
 
@@ -139,5 +139,5 @@ void wire_ipv4_set_ecn(uint8_t *h, uint8_t ecn)
 {
 	h[1] = (uint8_t)((h[1] & ~WIRE_ECN_MASK) | (ecn & WIRE_ECN_MASK));
 	wr16(h + 10, 0);
-	wr16(h + 10, wire_csum_finish(wire_csum_add(0, h, (size_t)(h[0] & 0x0f) * 4)));
+	wr16(h + 10, wire_csum_finish(wire_csum_words(h, h[0] & 0x0f)));
 }

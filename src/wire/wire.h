@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/base.h"
 #include "synack/stack.h"
@@ -47,6 +48,28 @@ static inline void wr32(uint8_t *p, uint32_t v)
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);
 /* Fold and complement: the value to store in a checksum field. */
 uint16_t wire_csum_finish(uint32_t sum);
+/* The sum of n32 32-bit words at p (an IPv4 header: 5 to 15 words), inline:
+ * what wire_csum_add(0, p, 4 * n32) gives. Native words summed with their
+ * carries in 64 bits, folded to 16 and byte-swapped back on a little-endian
+ * host, as wire_csum_add does (checksum.c). */
+static inline uint32_t wire_csum_words(const uint8_t *p, size_t n32)
+{
+	uint64_t s = 0;
+	for (size_t i = 0; i < n32; i++) {
+		uint32_t w;
+		memcpy(&w, p + 4 * i, 4);
+		s += w;
+	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	uint32_t v = (uint32_t)s;
+	v = (v & 0xffff) + (v >> 16);
+	v = (v & 0xffff) + (v >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = ((v >> 8) | (v << 8)) & 0xffff;
+#endif
+	return v;
+}
 /* The pseudo-header sum for TCP/UDP over IPv4 (RFC 9293 §3.1) or IPv6
  * (RFC 8200 §8.1), not complemented. */
 uint32_t wire_pseudo_sum(const synack_addr *src, const synack_addr *dst, uint8_t proto, uint32_t len);

@@ -205,6 +205,33 @@ TEST(csum_ipv4_header_example)
 	CHECK_EQ(csum(h, 20), 0xb861);
 }
 
+/* The inline word sum (IPv4 headers, the IPv4 pseudo header) is the
+ * general one: every header length, random contents, and all-ones words
+ * whose carries pile up. */
+TEST(csum_words_equals_csum_add)
+{
+	synack_prng r;
+	synack_prng_seed(&r, 11);
+	uint8_t b[60];
+	for (int round = 0; round < 200; round++) {
+		if (round == 0)
+			memset(b, 0xff, sizeof b);
+		else
+			synack_prng_fill(&r, b, sizeof b);
+		for (size_t n = 1; n <= 15; n++) {
+			CHECK_EQ(wire_csum_words(b, n), wire_csum_add(0, b, 4 * n));
+			CHECK_EQ(wire_csum_finish(wire_csum_words(b, n)), ref_csum(b, 4 * n));
+		}
+	}
+	uint8_t h[20] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+			 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+	CHECK_EQ(wire_csum_finish(wire_csum_words(h, 5)), 0xb861);
+	/* the pseudo header: 12 bytes summed the long way */
+	synack_addr a = synack_addr_ipv4(10, 0, 0, 1), d = synack_addr_ipv4(192, 168, 255, 254);
+	uint8_t ph[12] = {10, 0, 0, 1, 192, 168, 255, 254, 0, 6, 0x05, 0xdc};
+	CHECK_EQ(wire_csum_finish(wire_pseudo_sum(&a, &d, 6, 1500)), ref_csum(ph, sizeof ph));
+}
+
 TEST(csum_incremental_equals_one_shot)
 {
 	synack_prng r;
