@@ -317,6 +317,27 @@ static bool ep_equal(const synack_endpoint *a, const synack_endpoint *b)
 	return a->port == b->port && synack_addr_equal(&a->addr, &b->addr);
 }
 
+/* t becomes the most recently found connection (tcp_stack.last). */
+static struct tcb *last_push(struct tcp_stack *ts, struct tcb *t)
+{
+	if (ts->last[0] != t) {
+		ts->last[1] = ts->last[0];
+		ts->last[0] = t;
+	}
+	return t;
+}
+
+void tcb_last_forget(struct tcb *t)
+{
+	struct tcp_stack *ts = tcps(t->st);
+	if (ts->last[1] == t)
+		ts->last[1] = NULL;
+	if (ts->last[0] == t) {
+		ts->last[0] = ts->last[1];
+		ts->last[1] = NULL;
+	}
+}
+
 int tcb_hash_insert(struct tcb *t)
 {
 	struct tcp_stack *ts = tcps(t->st);
@@ -326,7 +347,7 @@ int tcb_hash_insert(struct tcb *t)
 	int err = htab_insert(&ts->conns, &t->st->mem, &t->hn, h);
 	if (!err) {
 		t->in_table = 1;
-		ts->last = t; /* its next segment is likely the next one in */
+		last_push(ts, t); /* its next segment is likely the next one in */
 	}
 	return err;
 }
@@ -342,14 +363,16 @@ int tcb_listen_insert(struct tcb *t)
 struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
 {
 	struct tcp_stack *ts = tcps(st);
-	struct tcb *t = ts->last;
-	if (t && ep_equal(&t->remote, remote) && ep_equal(&t->local, local))
-		return t;
+	for (int i = 0; i < 2; i++) {
+		struct tcb *t = ts->last[i];
+		if (t && ep_equal(&t->remote, remote) && ep_equal(&t->local, local))
+			return last_push(ts, t);
+	}
 	uint64_t h = tuple_hash(st, local, remote);
 	for (struct hnode *n = htab_first(&ts->conns, h); n; n = htab_next(&ts->conns, n, h)) {
-		t = container_of(n, struct tcb, hn);
+		struct tcb *t = container_of(n, struct tcb, hn);
 		if (ep_equal(&t->local, local) && ep_equal(&t->remote, remote))
-			return ts->last = t;
+			return last_push(ts, t);
 	}
 	ts->miss_local = *local;
 	ts->miss_remote = *remote;
@@ -525,8 +548,7 @@ void tcb_free(struct tcb *t)
 	tcb_ev_unlink(t);
 	if (t->in_table)
 		htab_remove(t->state == SYNACK_TCP_LISTEN ? &ts->listeners : &ts->conns, &st->mem, &t->hn);
-	if (ts->last == t)
-		ts->last = NULL;
+	tcb_last_forget(t);
 	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
 	if (tcb_has_ext(t))
 		ext_release(st, t);
@@ -568,8 +590,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		htab_remove(&tcps(t->st)->conns, &t->st->mem, &t->hn);
 		t->in_table = 0;
 	}
-	if (tcps(t->st)->last == t)
-		tcps(t->st)->last = NULL;
+	tcb_last_forget(t);
 	unlink_child(t);
 	tcb_event(t, ev | SYNACK_EV_CLOSED | SYNACK_EV_READABLE);
 }

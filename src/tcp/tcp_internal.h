@@ -296,8 +296,10 @@ struct tcp_stack {
 	uint8_t tab_key[16]; /* SipHash-1-3 key of the tables, derived from key */
 	uint32_t next_id;
 	uint32_t tcb_count;
-	struct tcb *all;  /* list of every TCB, for teardown */
-	struct tcb *last; /* the connection found last: streams skip the hash */
+	struct tcb *all; /* list of every TCB, for teardown */
+	/* the two connections found last, the latest first: a stream, and a
+	 * connection's segments interleaved with its successor's, skip the hash */
+	struct tcb *last[2];
 	/* the 4-tuple tcb_lookup() last missed and its hash: the connection
 	 * made for it next (a SYN's child, a connect's port) skips a second */
 	synack_endpoint miss_local, miss_remote;
@@ -383,6 +385,8 @@ const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp);
 /* Give t's extension back if it holds nothing tcb_ext_alloc() would not
  * make again (an idle connection); at the end of each entry point. */
 void tcb_ext_idle(struct tcb *t);
+/* t leaves the lookup's cache of recent connections (closed or freed). */
+void tcb_last_forget(struct tcb *t);
 /* When a TIME-WAIT connection's 2*MSL ends (its extension's t_close, or
  * the timer heap's deadline of a compact one). */
 synack_time_t tcb_time_wait_end(const struct tcb *t);
