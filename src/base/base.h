@@ -96,6 +96,8 @@ struct heap {
 /* Insert, move or remove (when == SYNACK_TIME_NEVER) a node. -ENOMEM on
  * failure to grow (the node is then left out). */
 int heap_set(struct heap *h, struct mem *m, struct heap_node *n, synack_time_t when);
+/* Room for one more item, so that the next insert cannot fail: 0 or -ENOMEM. */
+int heap_reserve(struct heap *h, struct mem *m);
 static inline struct heap_node *heap_top(const struct heap *h)
 {
 	return h->len ? h->v[0].n : NULL;

@@ -66,6 +66,11 @@ static int heap_resize(struct heap *h, struct mem *m, uint32_t cap)
 	return 0;
 }
 
+int heap_reserve(struct heap *h, struct mem *m)
+{
+	return h->len < h->cap ? 0 : heap_resize(h, m, h->cap ? h->cap * 2 : 64);
+}
+
 int heap_set(struct heap *h, struct mem *m, struct heap_node *n, synack_time_t when)
 {
 	if (n->index) {
@@ -81,7 +86,7 @@ int heap_set(struct heap *h, struct mem *m, struct heap_node *n, synack_time_t w
 			(void)heap_resize(h, m, h->cap / 2);
 		return 0;
 	}
-	if (h->len == h->cap && heap_resize(h, m, h->cap ? h->cap * 2 : 64) < 0)
+	if (heap_reserve(h, m) < 0)
 		return -ENOMEM;
 	h->len++;
 	place(h, h->len - 1, (struct heap_ent){.when = when, .n = n});

@@ -36,6 +36,7 @@ void tcp_stack_fini(synack_stack *st)
 	htab_free(&ts->conns, &st->mem);
 	htab_free(&ts->listeners, &st->mem);
 	heap_free(&ts->timers, &st->mem);
+	heap_free(&ts->tw_timers, &st->mem);
 	mem_free(&st->mem, ts, sizeof *ts);
 	st->tcp = NULL;
 }
@@ -107,14 +108,20 @@ static void ext_template(const struct tcb *t, struct tcb_ext *e)
 	struct tcb view = *t;
 	view.x = e;
 	tcb_cc(t)->init(&view);
-	/* a compact TIME-WAIT keeps its deadline in the timer heap alone */
-	if (t->state == SYNACK_TCP_TIME_WAIT)
-		e->t_close = heap_when(&tcps(t->st)->timers, &t->timer);
+	/* a compact TIME-WAIT keeps its deadline in tw_timers alone */
+	if (tcb_compact_tw(t))
+		e->t_close = heap_when(&tcps(t->st)->tw_timers, &t->timer);
+}
+
+/* The heap t's timer node is in: a compact TIME-WAIT's is tw_timers. */
+static struct heap *tcb_heap(const struct tcb *t)
+{
+	return tcb_compact_tw(t) ? &tcps(t->st)->tw_timers : &tcps(t->st)->timers;
 }
 
 synack_time_t tcb_time_wait_end(const struct tcb *t)
 {
-	return tcb_has_ext(t) ? t->x->t_close : heap_when(&tcps(t->st)->timers, &t->timer);
+	return tcb_has_ext(t) ? t->x->t_close : heap_when(&tcps(t->st)->tw_timers, &t->timer);
 }
 
 const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp)
@@ -125,6 +132,12 @@ const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp)
 	return tmp;
 }
 
+static void ext_put(synack_stack *st, struct tcb_ext *e)
+{
+	struct tcp_stack *ts = tcps(st);
+	cache_put(st, &ts->ext_cache, &ts->ext_cached, TCP_EXT_CACHE, e, sizeof *e);
+}
+
 struct tcb_ext *tcb_ext_alloc(struct tcb *t)
 {
 	struct tcp_stack *ts = tcps(t->st);
@@ -132,14 +145,19 @@ struct tcb_ext *tcb_ext_alloc(struct tcb *t)
 	if (!e && !(e = mem_alloc(&t->st->mem, sizeof *e)))
 		return NULL;
 	ext_template(t, e);
+	if (tcb_compact_tw(t)) { /* its deadline back among the full timers */
+		if (heap_reserve(&ts->timers, &t->st->mem) < 0) {
+			ext_put(t->st, e);
+			return NULL;
+		}
+		heap_set(&ts->tw_timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
+		t->x = e;
+		if (e->t_close != SYNACK_TIME_NEVER)
+			heap_set(&ts->timers, &t->st->mem, &t->timer, e->t_close);
+		return e;
+	}
 	t->x = e;
 	return e;
-}
-
-static void ext_put(synack_stack *st, struct tcb_ext *e)
-{
-	struct tcp_stack *ts = tcps(st);
-	cache_put(st, &ts->ext_cache, &ts->ext_cached, TCP_EXT_CACHE, e, sizeof *e);
 }
 
 void tcp_stack_trim(synack_stack *st)
@@ -147,6 +165,8 @@ void tcp_stack_trim(synack_stack *st)
 	struct tcp_stack *ts = tcps(st);
 	cache_drain(st, &ts->ext_cache, &ts->ext_cached, sizeof(struct tcb_ext));
 	cache_drain(st, &ts->tcb_cache, &ts->tcb_cached, sizeof(struct tcb));
+	if (!ts->tw_timers.len) /* (the array a burst of TIME-WAITs grew) */
+		heap_free(&ts->tw_timers, &st->mem);
 }
 
 /* Free what e holds and keep or free e itself. */
@@ -165,11 +185,14 @@ static void ext_release(synack_stack *st, struct tcb *t)
 
 /* A TIME-WAIT connection the application let go needs only its core: the
  * 4-tuple, RCV.NXT and SND.NXT to acknowledge a retransmitted FIN, the
- * timestamps for PAWS and RFC 6191, and its deadline, which the timer
- * heap holds (t_close is its only timer: tcp_time_wait_enter). Its
- * statistics go with the extension; a segment that arrives gets a fresh
- * one with the deadline (ext_template). Kept while an ACK is delayed or
- * the ACK war limit is at its cap, as for an idle connection below. */
+ * timestamps for PAWS and RFC 6191, and its deadline (t_close is its only
+ * timer: tcp_time_wait_enter), which moves to a heap of its own,
+ * tw_timers: every deadline there is its entry time + 2*MSL, so an insert
+ * lands at the bottom without sifting, and the timers of live connections
+ * no longer sift up past thousands of TIME-WAITs. Its statistics go with
+ * the extension; a segment that arrives gets a fresh one with the deadline
+ * (ext_template, tcb_ext_alloc). Kept while an ACK is delayed or the ACK
+ * war limit is at its cap, as for an idle connection below. */
 static void time_wait_compact(struct tcb *t)
 {
 	const struct tcb_ext *e = t->x;
@@ -177,9 +200,13 @@ static void time_wait_compact(struct tcb *t)
 	    e->t_rtx != SYNACK_TIME_NEVER || e->t_persist != SYNACK_TIME_NEVER ||
 	    e->t_tlp != SYNACK_TIME_NEVER || e->t_rack != SYNACK_TIME_NEVER ||
 	    e->t_keep != SYNACK_TIME_NEVER || e->oow_count >= TCP_OOW_ACK_MAX ||
-	    heap_when(&tcps(t->st)->timers, &t->timer) != e->t_close)
+	    heap_when(&tcps(t->st)->timers, &t->timer) != e->t_close ||
+	    heap_reserve(&tcps(t->st)->tw_timers, &t->st->mem) < 0)
 		return;
+	synack_time_t end = e->t_close;
+	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
 	ext_release(t->st, t);
+	heap_set(&tcps(t->st)->tw_timers, &t->st->mem, &t->timer, end);
 	stack_count(t->st, SYNACK_CNT_TCP_TIME_WAIT_COMPACT);
 }
 
@@ -549,7 +576,7 @@ void tcb_free(struct tcb *t)
 	if (t->in_table)
 		htab_remove(t->state == SYNACK_TCP_LISTEN ? &ts->listeners : &ts->conns, &st->mem, &t->hn);
 	tcb_last_forget(t);
-	heap_set(&ts->timers, &st->mem, &t->timer, SYNACK_TIME_NEVER);
+	heap_set(tcb_heap(t), &st->mem, &t->timer, SYNACK_TIME_NEVER);
 	if (tcb_has_ext(t))
 		ext_release(st, t);
 	if (t->all_prev)
@@ -572,6 +599,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 {
 	if (err && !t->error)
 		t->error = err;
+	struct heap *h = tcb_heap(t); /* (before the state changes) */
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
 	if (tcb_has_ext(t)) {
@@ -584,7 +612,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		tcp_ranges_free(&x->sacked, &t->st->mem);
 		x->sacked_bytes = 0;
 	} else { /* all of that is already so, but a compact TIME-WAIT's deadline */
-		heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
+		heap_set(h, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
 	}
 	if (t->in_table) {
 		htab_remove(&tcps(t->st)->conns, &t->st->mem, &t->hn);

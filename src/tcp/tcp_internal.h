@@ -292,8 +292,9 @@ struct tcb {
 struct tcp_stack {
 	struct htab conns, listeners;
 	struct heap timers;
-	uint8_t key[16];     /* SipHash-2-4 key: ISNs (RFC 6528), SYN cookies, timestamp offsets */
-	uint8_t tab_key[16]; /* SipHash-1-3 key of the tables, derived from key */
+	struct heap tw_timers; /* compact TIME-WAITs' deadlines (tcb.c) */
+	uint8_t key[16];       /* SipHash-2-4 key: ISNs (RFC 6528), SYN cookies, timestamp offsets */
+	uint8_t tab_key[16];   /* SipHash-1-3 key of the tables, derived from key */
 	uint32_t next_id;
 	uint32_t tcb_count;
 	struct tcb *all; /* list of every TCB, for teardown */
@@ -371,6 +372,11 @@ extern const struct tcb_ext tcb_ext_none;
 static inline bool tcb_has_ext(const struct tcb *t)
 {
 	return t->x != &tcb_ext_none;
+}
+/* A TIME-WAIT that gave its extension back: its deadline is in tw_timers. */
+static inline bool tcb_compact_tw(const struct tcb *t)
+{
+	return !tcb_has_ext(t) && t->state == SYNACK_TCP_TIME_WAIT;
 }
 /* Give t an extension (the contents it had when given back); NULL when
  * memory ran out. */
