@@ -47,7 +47,7 @@ void synack_debug_fail(const char *file, int line, const char *what) __attribute
 
 /* ---- counted allocator: every block is accounted so tests can assert that
  * everything came back (DESIGN.md principle 3). ---- */
-enum { MEM_CACHE_SLOTS = 4, MEM_CACHE_MIN = 65536, MEM_CACHE_BYTES = 8u << 20 };
+enum { MEM_CACHE_SLOTS = 4, MEM_CACHE_MIN = 4096, MEM_CACHE_BYTES = 8u << 20 };
 struct mem {
 	synack_allocator a;
 	size_t bytes, blocks;
@@ -68,8 +68,10 @@ void mem_free(struct mem *m, void *p, size_t size);
  * them, MEM_CACHE_BYTES in all) for the next one of the same size. A bulk
  * sender whose send queue runs dry between the application's writes would
  * otherwise give megabytes back to the OS and fault them in again each
- * time: with TSO that was half the CPU of a TUN transfer. mem_buf_drain
- * frees what is kept (when the stack goes). */
+ * time: with TSO that was half the CPU of a TUN transfer. A short
+ * connection's first ring buffers (4 KiB, ring.c) are kept too: crr
+ * allocated and freed four per connection. mem_buf_drain frees what is
+ * kept (when the stack goes). */
 void *mem_buf_get(struct mem *m, size_t size, size_t *got); /* *got: its size, size..2 * size */
 void mem_buf_put(struct mem *m, void *p, size_t size);
 void mem_buf_drain(struct mem *m);

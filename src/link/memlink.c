@@ -50,6 +50,9 @@
  * Frames of more than POOL_MIN bytes are allocated at MAX_FRAME and kept
  * on a free list (POOL_MAX of them) for the next: a bulk transfer's 64 KiB
  * frames made glibc grow and trim its heap, with page faults, at every one.
+ * Frames of SMALL_FRAME bytes or fewer (SYNs, ACKs, short requests) are
+ * allocated at SMALL_FRAME and kept on a list of their own: crr made and
+ * freed nine per connection.
  *
  * Offloads (synack_memlink_tx_meta), as the kernel's loopback: a frame
  * whose TCP checksum was left partial, or a TSO segment, travels as it is
@@ -75,6 +78,7 @@
 #define MAX_FRAME	    65535u
 #define POOL_MIN	    2048u
 #define POOL_MAX	    64u
+#define SMALL_FRAME	    256u
 #define DELIVER_BUDGET	    (1u << 20)
 #define DIR1_SEED_MIX	    0x6a09e667f3bcc909ull
 
@@ -115,6 +119,8 @@ struct synack_memlink {
 	synack_pcap *pcap;
 	struct mframe *pool[POOL_MAX]; /* free frames of MAX_FRAME bytes */
 	size_t npool;
+	struct mframe *small[POOL_MAX]; /* free frames of SMALL_FRAME bytes */
+	size_t nsmall;
 };
 
 /* ---- the heap, ordered by (when, seq) ---- */
@@ -180,6 +186,8 @@ void synack_memlink_destroy(synack_memlink *l)
 		free(l->heap[i]);
 	while (l->npool)
 		free(l->pool[--l->npool]);
+	while (l->nsmall)
+		free(l->small[--l->nsmall]);
 	free(l->heap);
 	free(l);
 }
@@ -234,8 +242,12 @@ static struct mframe *frame_new(synack_memlink *l, int dir, const synack_iov *v,
 	struct mframe *f;
 	if (len > POOL_MIN && l->npool)
 		f = l->pool[--l->npool];
+	else if (len <= SMALL_FRAME && l->nsmall)
+		f = l->small[--l->nsmall];
 	else
-		f = malloc(sizeof(*f) + (len > POOL_MIN ? MAX_FRAME : len));
+		f = malloc(sizeof(*f) + (len > POOL_MIN	      ? MAX_FRAME
+					 : len <= SMALL_FRAME ? SMALL_FRAME
+							      : len));
 	if (!f)
 		return NULL;
 	f->len = (uint32_t)len;
@@ -250,6 +262,8 @@ static void frame_free(synack_memlink *l, struct mframe *f)
 {
 	if (f->len > POOL_MIN && l->npool < POOL_MAX)
 		l->pool[l->npool++] = f;
+	else if (f->len <= SMALL_FRAME && l->nsmall < POOL_MAX)
+		l->small[l->nsmall++] = f;
 	else
 		free(f);
 }

@@ -142,7 +142,7 @@ TEST(ring_grows_with_its_bytes)
 	/* far ahead: the ring grows to hold it, the rest stays where it was */
 	CHECK_EQ(ring_write_at(&r, &m, limit, 100000, in + 100000, 1000), 0);
 	CHECK_EQ(r.cap, 131072u);
-	CHECK_EQ(m.bytes, 131072u);
+	CHECK_EQ(m.bytes, 131072u + 4096u); /* and the 4 KiB block, kept for reuse */
 	ring_peek(&r, 0, out, 3010);
 	CHECK_MEM(out, in + 3000, 3010);
 	ring_peek(&r, 3010 + 50, out, 30);
@@ -152,13 +152,16 @@ TEST(ring_grows_with_its_bytes)
 	/* never past the limit: writes beyond it are refused, pushes cut */
 	CHECK_EQ(ring_write_at(&r, &m, limit, limit - 10, in, 20), -ERANGE);
 	ring_consume(&r, &m, r.len, false);
-	CHECK_EQ(m.blocks, 1); /* kept for reuse (64 KiB and more) */
-	CHECK_EQ(m.ncache, 1u);
+	/* kept for reuse (4 KiB and more): the 128 KiB block and the 4 KiB
+	 * one it grew from */
+	CHECK_EQ(m.blocks, 2);
+	CHECK_EQ(m.ncache, 2u);
+	CHECK_EQ(m.cached, 131072u + 4096u);
 	/* run dry and filled again: the size it had, at once, the same block */
 	CHECK_EQ(ring_push(&r, &m, limit, in, 10), 10);
 	CHECK_EQ(r.cap, 131072u);
-	CHECK_EQ(m.blocks, 1);
-	CHECK_EQ(m.ncache, 0u);
+	CHECK_EQ(m.blocks, 2);
+	CHECK_EQ(m.ncache, 1u);
 	ring_consume(&r, &m, r.len, false);
 	mem_buf_drain(&m);
 	CHECK_EQ(m.bytes, 0u);
@@ -172,6 +175,8 @@ TEST(ring_grows_with_its_bytes)
 	CHECK_EQ(ring_push(&r, &m, 5100, in + 5000, 100), 100); /* the limit creeps up: no new block */
 	CHECK_EQ(r.cap, 6144u);
 	ring_free(&r, &m);
+	CHECK_EQ(m.ncache, 1u); /* kept for reuse */
+	mem_buf_drain(&m);
 	CHECK_EQ(m.bytes, 0u);
 }
 
@@ -180,8 +185,8 @@ TEST(mem_keeps_a_few_large_buffers)
 	struct mem m;
 	size_t got;
 	mem_init(&m, NULL);
-	void *small = mem_buf_get(&m, 4096, &got);
-	mem_buf_put(&m, small, 4096); /* below MEM_CACHE_MIN: freed */
+	void *small = mem_buf_get(&m, MEM_CACHE_MIN - 1, &got);
+	mem_buf_put(&m, small, MEM_CACHE_MIN - 1); /* below MEM_CACHE_MIN: freed */
 	CHECK_EQ(m.blocks, 0);
 	void *b[MEM_CACHE_SLOTS + 1];
 	for (size_t i = 0; i <= MEM_CACHE_SLOTS; i++)
