@@ -323,9 +323,10 @@ static inline struct brd brd_vec(struct brd *r, unsigned width)
 
 /* ---- hash table of nodes keyed by a 64-bit hash: open addressing,
  * linear probing, 8-byte slots. A slot holds the node's address with the
- * hash's top 16 bits in the pointer's unused top 16 (user addresses fit in
- * 48 bits on x86-64 and arm64), so a lookup reads the slot array and
- * touches only the node whose tag matches (with a million connections,
+ * hash's top 8 bits and the entry's distance from its home slot in the
+ * pointer's unused top 16 (user addresses fit in 48 bits on x86-64 and
+ * arm64), so a lookup reads the slot array and touches only the node whose
+ * tag matches, and a removal reads no node (with a million connections,
  * following a chain through cold TCBs was a cache miss each). Linux and
  * glibc never place a heap allocation above 2^48 unless an mmap() hint asks
  * for it (5-level paging); a node there is refused (-ENOMEM). ---- */
@@ -333,7 +334,7 @@ struct hnode {
 	uint64_t hash;
 };
 struct htab {
-	uint64_t *s;   /* 0: empty; else tag << 48 | address */
+	uint64_t *s;   /* 0: empty; else tag << 56 | distance << 48 | address */
 	uint32_t mask; /* slots - 1 (power of two), 0 when unallocated */
 	uint32_t count;
 };

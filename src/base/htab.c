@@ -4,16 +4,25 @@
  * entries after the hole back (algorithm R), so no tombstones accumulate:
  * tables of connections see as many removals as insertions.
  *
- * A slot is the node's address with the top 16 bits of its hash as a tag
- * (base.h): a search compares tags and reads a node only when its tag
- * matches (a false match once in 65,536 probes), where 16-byte slots
- * {hash, node} cost twice the memory: 16 to 32 bytes per entry now. */
+ * A slot is the node's address in its low 48 bits (base.h), the top 8 bits
+ * of its hash as a tag in the top 8, and between them its distance from its
+ * home slot (255: that far or farther). A search compares tags and reads a
+ * node only when its tag matches (a false match once in 256 probes of an
+ * occupied slot, about 1.5 per search); a removal finds the home of each
+ * entry it may shift back from the distance, without reading the node: with
+ * a million connections each of those reads was a cold TCB, a cache miss
+ * (crr_1m, docs/BENCH.md). 16-byte slots {hash, node} would cost twice the
+ * memory: 16 to 32 bytes per entry now. */
 #include <errno.h>
 
 #include "base/base.h"
 
-#define ADDR_BITS 48
-#define ADDR_MASK ((UINT64_C(1) << ADDR_BITS) - 1)
+#define ADDR_BITS  48
+#define ADDR_MASK  ((UINT64_C(1) << ADDR_BITS) - 1)
+#define DIST_SHIFT ADDR_BITS
+#define DIST_MAX   255u /* the distance is this or more: read the node's hash */
+#define DIST_MASK  ((uint64_t)DIST_MAX << DIST_SHIFT)
+#define TAG_SHIFT  56
 
 static inline struct hnode *node_of(uint64_t slot)
 {
@@ -22,15 +31,31 @@ static inline struct hnode *node_of(uint64_t slot)
 
 static inline uint64_t tag_of(uint64_t hash)
 {
-	return hash >> ADDR_BITS << ADDR_BITS;
+	return hash >> TAG_SHIFT << TAG_SHIFT;
+}
+
+static inline uint64_t with_dist(uint64_t slot, uint32_t d)
+{
+	return (slot & ~DIST_MASK) | (uint64_t)MIN(d, DIST_MAX) << DIST_SHIFT;
+}
+
+/* The home slot of the entry in slot j. */
+static inline uint32_t home_of(const uint64_t *s, uint32_t mask, uint32_t j)
+{
+	uint32_t d = (uint32_t)((s[j] & DIST_MASK) >> DIST_SHIFT);
+	if (d < DIST_MAX)
+		return (j - d) & mask;
+	return (uint32_t)node_of(s[j])->hash & mask;
 }
 
 static void place(uint64_t *s, uint32_t mask, struct hnode *n)
 {
-	uint32_t i = (uint32_t)n->hash & mask;
-	while (s[i])
+	uint32_t i = (uint32_t)n->hash & mask, d = 0;
+	while (s[i]) {
 		i = (i + 1) & mask;
-	s[i] = tag_of(n->hash) | (uint64_t)(uintptr_t)n;
+		d++;
+	}
+	s[i] = with_dist(tag_of(n->hash) | (uint64_t)(uintptr_t)n, d);
 }
 
 /* Rebuild with ns slots (a power of two). Reads every node's hash. */
@@ -88,11 +113,11 @@ void htab_remove(struct htab *t, struct mem *m, struct hnode *n)
 		j = (j + 1) & t->mask;
 		if (!t->s[j])
 			break;
-		uint32_t k = (uint32_t)node_of(t->s[j])->hash & t->mask; /* where j's entry wants to be */
+		uint32_t k = home_of(t->s, t->mask, j); /* where j's entry wants to be */
 		/* it stays if its home lies cyclically in (i, j] */
 		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 			continue;
-		t->s[i] = t->s[j];
+		t->s[i] = with_dist(t->s[j], (i - k) & t->mask);
 		i = j;
 	}
 	t->s[i] = 0;
@@ -107,7 +132,7 @@ static struct hnode *scan(const struct htab *t, uint32_t i, uint64_t hash)
 {
 	uint64_t tag = tag_of(hash);
 	for (; t->s[i]; i = (i + 1) & t->mask) {
-		if ((t->s[i] & ~ADDR_MASK) != tag)
+		if ((t->s[i] >> TAG_SHIFT << TAG_SHIFT) != tag)
 			continue;
 		struct hnode *n = node_of(t->s[i]);
 		if (n->hash == hash)

@@ -287,6 +287,20 @@ TEST(htab_probing_survives_clusters_and_equal_hashes)
 			count += in[k];
 		}
 		CHECK_EQ(t.count, count);
+		/* each slot's distance from its home is exact, or 255 for farther
+		 * (the clusters here are hundreds of slots long) */
+		for (uint32_t j = 0; t.mask && j <= t.mask; j++) {
+			if (!t.s[j])
+				continue;
+			const struct hnode *n =
+			    (const struct hnode *)(uintptr_t)(t.s[j] & ((UINT64_C(1) << 48) - 1));
+			uint32_t d = (j - ((uint32_t)n->hash & t.mask)) & t.mask;
+			if (((t.s[j] >> 48) & 0xff) != (d < 255 ? d : 255)) {
+				CHECK(!"a slot's distance from its home is wrong");
+				htab_free(&t, &m);
+				return;
+			}
+		}
 		CHECK(t.count * 2 <= (size_t)t.mask + 1);		      /* never more than half full */
 		CHECK(t.mask < 64 || t.count * 8 > (size_t)(t.mask + 1) / 2); /* nor sparse */
 	}
