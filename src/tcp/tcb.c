@@ -409,6 +409,8 @@ struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const syn
 
 struct tcb *tcb_lookup_listener(synack_stack *st, const synack_endpoint *local)
 {
+	if (!tcps(st)->listeners.count) /* (a client's port search: no hash per candidate) */
+		return NULL;
 	uint64_t h = port_hash(st, local->port);
 	struct tcb *wild = NULL;
 	for (struct hnode *n = htab_first(&tcps(st)->listeners, h); n;
