@@ -42,6 +42,8 @@ mode=${1:-}
 #              (-m statistic): this kernel has no netem qdisc
 #   hping3     the spoofed SYN flood of tests/scripts/test-synflood.sh and of
 #              the synflood benchmark (bench/synflood.sh)
+#   ethtool    reads a TUN device's offload features: tests/scripts/test-threads.sh
+#              checks that synack switches them off when it lets a device go
 #   liblwip-dev  lwIP 2.1.3 (headers, liblwip.so, pkg-config file lwip.pc):
 #              the baseline of bench/lwip.c, lwIP's raw API beside synack on
 #              the same CRR and stream jobs; only `make bench` builds it
@@ -50,7 +52,7 @@ mode=${1:-}
 # baselines read /proc and pin themselves to a core with sched_setaffinity.
 demo_pkgs=(gcc make libc6-dev libssl-dev)
 test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf iproute2
-	ncat socat curl python3 iputils-ping iptables clang-format openssl gnutls-bin wrk hping3)
+	ncat socat curl python3 iputils-ping iptables clang-format openssl gnutls-bin wrk hping3 ethtool)
 # bench: the TUN benchmarks (bench/tun.sh, bench/synflood.sh) make
 # namespaces (iproute2) and run small Python kernel peers (python3);
 # bench/synflood.sh floods with hping3; the TLS benchmarks link their

@@ -252,7 +252,7 @@ else
 	check "after exit the device stays, its address kept, no queue left attached" $(($? != 0 || nq != 0)) "numqueues $nq"
 	if command -v ethtool >/dev/null; then
 		nsx ethtool -k sq1 >"$tmp/k" 2>&1
-		grep -q '^tx-tcp-segmentation: off' "$tmp/k"
+		grep -Eq '^[[:space:]]*tx-tcp-segmentation: off' "$tmp/k"
 		check "offloads switched off on close (the next user may read no virtio-net header)" $? "$(grep segmentation "$tmp/k" | head -n 2 | tr '\n' ' ')"
 	else
 		skip "offloads switched off on close: no ethtool to read the device's features"
