@@ -2,6 +2,7 @@
  * ping (tools/netcmd.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -14,6 +15,15 @@
 
 volatile sig_atomic_t net_stop;
 
+/* A pipe the signal handler writes a byte to, whose read end every event
+ * loop watches (env_setup): a signal that lands after a loop looked at
+ * net_stop and before it blocked in epoll_wait still wakes it. Without
+ * it, a server with no timer left slept on with net_stop set (interop
+ * test: SIGTERM lost, killed by timeout 200 s later). Never drained: once
+ * stopping, every wait returns at once. */
+static int sig_pipe[2] = {-1, -1};
+enum { TAG_SIGNAL = -1000 }; /* (callers ignore tags they did not watch) */
+
 /* Atomic, and errno kept: serve --threads reads net_stop from its workers
  * while the main thread takes the signal (ThreadSanitizer checks both). */
 static void on_signal(int sig)
@@ -21,11 +31,17 @@ static void on_signal(int sig)
 	int saved = errno;
 	(void)sig;
 	net_stop_all();
+	if (sig_pipe[1] >= 0) {
+		ssize_t r = write(sig_pipe[1], "", 1); /* async-signal-safe */
+		(void)r;
+	}
 	errno = saved;
 }
 
 void net_catch_signals(void)
 {
+	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		sig_pipe[0] = sig_pipe[1] = -1; /* then only the bounded waits see net_stop */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns EINTR */
@@ -666,6 +682,12 @@ static int env_setup(const char *cmd, const struct net_opts *o, struct net_env *
 			synack_loop_set_impairer(e->loop, e->imp);
 		} else {
 			synack_loop_set_read_flags(e->loop, tun_read_flags);
+		}
+		int werr =
+		    e->loop && sig_pipe[0] >= 0 ? synack_loop_watch(e->loop, sig_pipe[0], TAG_SIGNAL) : 0;
+		if (werr < 0) {
+			cli_error(cmd, "cannot watch for signals: %s", strerror(-werr));
+			rc = CLI_FAIL;
 		}
 	}
 	return rc;
