@@ -406,11 +406,19 @@ start_serve() {
 # when it does, unless CHECK names it as a check of its own.
 stop_serve() {
 	kill -TERM "$srv_pid" 2>/dev/null
+	# a serve still up after 4 s (timeout kills it at 5): where it is
+	local hung='' c _
+	for _ in $(seq 40); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$srv_pid" 2>/dev/null; then
+		c=$(pgrep -P "$srv_pid" | head -n 1)
+		[ -n "$c" ] && hung="still running 4 s after SIGTERM: state $(awk '{print $3}' "/proc/$c/stat" 2>/dev/null) wchan $(cat "/proc/$c/wchan" 2>/dev/null) cpu $(ps -o %cpu= -p "$c" 2>/dev/null); "
+	fi
 	wait "$srv_pid" 2>/dev/null
 	local rc=$? rep
 	rep=$(san_in "$srv_log")
 	if [ $rc -ne 0 ] || [ -n "$rep" ]; then
-		bad "${1:-serve exits cleanly on SIGTERM} ($srv_log)" "rc=$rc $rep"
+		# the log goes with the test's temporary directory: its tail here
+		bad "${1:-serve exits cleanly on SIGTERM} ($srv_log)" "${hung}rc=$rc $rep; log: $(tail -c 600 "$srv_log" | tr '\n' '|')"
 	elif [ -n "${1:-}" ]; then
 		ok "$1"
 	fi
