@@ -255,7 +255,9 @@ bgrun() {
 wait_port() {
 	local port=$1
 	shift
-	for _ in $(seq 100); do
+	# up to 20 s: an openssl s_server on a loaded CI machine beside the
+	# ASan run took more than 5 (a refused connect, CI of 2026-12-06)
+	for _ in $(seq 400); do
 		"$@" ss -Hltn "sport = :$port" | grep -q . && return 0
 		sleep 0.05
 	done
