@@ -90,6 +90,12 @@ struct mframe {
 	uint8_t data[];
 };
 
+/* Freed frames of one size kept for the next (frame_pool). */
+struct fpool {
+	struct mframe *f[POOL_MAX];
+	size_t n;
+};
+
 struct mport {
 	synack_memlink *link;
 	int index;
@@ -117,10 +123,7 @@ struct synack_memlink {
 	struct link_timed **heap;
 	size_t len, cap;
 	synack_pcap *pcap;
-	struct mframe *pool[POOL_MAX]; /* free frames of MAX_FRAME bytes */
-	size_t npool;
-	struct mframe *small[POOL_MAX]; /* free frames of SMALL_FRAME bytes */
-	size_t nsmall;
+	struct fpool big, small; /* free frames of MAX_FRAME and of SMALL_FRAME bytes */
 };
 
 /* ---- the heap, ordered by (when, seq) ---- */
@@ -184,10 +187,10 @@ void synack_memlink_destroy(synack_memlink *l)
 		return;
 	for (size_t i = 0; i < l->len; i++)
 		free(l->heap[i]);
-	while (l->npool)
-		free(l->pool[--l->npool]);
-	while (l->nsmall)
-		free(l->small[--l->nsmall]);
+	while (l->big.n)
+		free(l->big.f[--l->big.n]);
+	while (l->small.n)
+		free(l->small.f[--l->small.n]);
 	free(l->heap);
 	free(l);
 }
@@ -235,19 +238,21 @@ static synack_time_t serialise(struct mdir *d, synack_time_t now, size_t len)
 	return link_serialise(d->imp.rate_bps, &d->busy_until, &d->busy_rem, now, len);
 }
 
+/* The free list of frames of len bytes and the size such a frame is
+ * allocated at (*size), or NULL: allocated at len, freed when done. */
+static struct fpool *frame_pool(synack_memlink *l, size_t len, size_t *size)
+{
+	*size = len > POOL_MIN ? MAX_FRAME : len <= SMALL_FRAME ? SMALL_FRAME : len;
+	return len > POOL_MIN ? &l->big : len <= SMALL_FRAME ? &l->small : NULL;
+}
+
 /* A frame of len bytes: the pieces v[0..n) end to end. */
 static struct mframe *frame_new(synack_memlink *l, int dir, const synack_iov *v, int n, size_t len,
 				uint8_t flags)
 {
-	struct mframe *f;
-	if (len > POOL_MIN && l->npool)
-		f = l->pool[--l->npool];
-	else if (len <= SMALL_FRAME && l->nsmall)
-		f = l->small[--l->nsmall];
-	else
-		f = malloc(sizeof(*f) + (len > POOL_MIN	      ? MAX_FRAME
-					 : len <= SMALL_FRAME ? SMALL_FRAME
-							      : len));
+	size_t size;
+	struct fpool *p = frame_pool(l, len, &size);
+	struct mframe *f = p && p->n ? p->f[--p->n] : malloc(sizeof(*f) + size);
 	if (!f)
 		return NULL;
 	f->len = (uint32_t)len;
@@ -260,10 +265,10 @@ static struct mframe *frame_new(synack_memlink *l, int dir, const synack_iov *v,
 
 static void frame_free(synack_memlink *l, struct mframe *f)
 {
-	if (f->len > POOL_MIN && l->npool < POOL_MAX)
-		l->pool[l->npool++] = f;
-	else if (f->len <= SMALL_FRAME && l->nsmall < POOL_MAX)
-		l->small[l->nsmall++] = f;
+	size_t size;
+	struct fpool *p = frame_pool(l, f->len, &size);
+	if (p && p->n < POOL_MAX)
+		p->f[p->n++] = f;
 	else
 		free(f);
 }

@@ -90,6 +90,11 @@ static void cache_drain(synack_stack *st, void **head, uint32_t *n, size_t size)
 		mem_free(&st->mem, p, size);
 }
 
+synack_time_t tcb_time_wait_end(const struct tcb *t)
+{
+	return tcb_has_ext(t) ? t->x->t_close : heap_when(&tcps(t->st)->tw_timers, &t->timer);
+}
+
 /* What t's extension holds when t has carried nothing: the defaults, the
  * initial window and the sequence marks that start at the ISS
  * (set_initial_cwnd in tcp_input.c), and the congestion control module's
@@ -110,18 +115,13 @@ static void ext_template(const struct tcb *t, struct tcb_ext *e)
 	tcb_cc(t)->init(&view);
 	/* a compact TIME-WAIT keeps its deadline in tw_timers alone */
 	if (tcb_compact_tw(t))
-		e->t_close = heap_when(&tcps(t->st)->tw_timers, &t->timer);
+		e->t_close = tcb_time_wait_end(t);
 }
 
 /* The heap t's timer node is in: a compact TIME-WAIT's is tw_timers. */
 static struct heap *tcb_heap(const struct tcb *t)
 {
 	return tcb_compact_tw(t) ? &tcps(t->st)->tw_timers : &tcps(t->st)->timers;
-}
-
-synack_time_t tcb_time_wait_end(const struct tcb *t)
-{
-	return tcb_has_ext(t) ? t->x->t_close : heap_when(&tcps(t->st)->tw_timers, &t->timer);
 }
 
 const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp)
@@ -151,10 +151,7 @@ struct tcb_ext *tcb_ext_alloc(struct tcb *t)
 			return NULL;
 		}
 		heap_set(&ts->tw_timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
-		t->x = e;
-		if (e->t_close != SYNACK_TIME_NEVER)
-			heap_set(&ts->timers, &t->st->mem, &t->timer, e->t_close);
-		return e;
+		heap_set(&ts->timers, &t->st->mem, &t->timer, e->t_close);
 	}
 	t->x = e;
 	return e;
