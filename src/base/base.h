@@ -116,6 +116,44 @@ static inline synack_time_t heap_when(const struct heap *h, const struct heap_no
 }
 void heap_free(struct heap *h, struct mem *m);
 
+/* ---- deadline queue: deadlines that come in order (each no earlier than
+ * the one before, as a TIME-WAIT's entry time + 2*MSL), so the earliest is
+ * the oldest: push, pop and removal are O(1) and touch no other item (a
+ * heap's sift writes the index of every item it moves, each a cache miss
+ * when the items are many). A removed item leaves a hole the front skips.
+ * Items embed the same heap_node (index = array position + 1). ---- */
+struct dlq {
+	struct heap_ent *v;
+	uint32_t head, len, cap; /* len counts holes too, from head */
+	uint32_t live;		 /* items in the queue */
+};
+/* Room for one more item, so that the next push cannot fail: 0 or -ENOMEM. */
+int dlq_reserve(struct dlq *q, struct mem *m);
+/* Append n (not in the queue; after dlq_reserve) with deadline `when`,
+ * raised to the last deadline in the queue if earlier, so that the queue
+ * stays in order. Returns the deadline n got. */
+synack_time_t dlq_push(struct dlq *q, struct heap_node *n, synack_time_t when);
+/* Take n out (nothing if it is not in); shrinks the array when a quarter full. */
+void dlq_remove(struct dlq *q, struct mem *m, struct heap_node *n);
+/* The i-th entry from the front (i < len), NULL for a hole. */
+static inline struct heap_node *dlq_at(const struct dlq *q, uint32_t i)
+{
+	return q->v[(q->head + i) & (q->cap - 1)].n;
+}
+static inline struct heap_node *dlq_top(const struct dlq *q)
+{
+	return q->len ? dlq_at(q, 0) : NULL; /* (the front is never a hole) */
+}
+static inline synack_time_t dlq_top_when(const struct dlq *q)
+{
+	return q->len ? q->v[q->head].when : SYNACK_TIME_NEVER;
+}
+static inline synack_time_t dlq_when(const struct dlq *q, const struct heap_node *n)
+{
+	return n->index ? q->v[n->index - 1].when : SYNACK_TIME_NEVER;
+}
+void dlq_free(struct dlq *q, struct mem *m);
+
 /* ---- byte ring with a fixed capacity, allocated on first use and freed
  * when empty (idle connections hold no buffers). Offsets are relative to
  * the ring's head (the oldest byte). ---- */

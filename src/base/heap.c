@@ -99,3 +99,77 @@ void heap_free(struct heap *h, struct mem *m)
 	mem_free(m, h->v, h->cap * sizeof *h->v);
 	memset(h, 0, sizeof *h);
 }
+
+/* ---- deadline queue (base.h) ---- */
+
+/* Move the items, in order and without the holes, to an array of cap
+ * entries (a power of two, at least live). */
+static int dlq_resize(struct dlq *q, struct mem *m, uint32_t cap)
+{
+	struct heap_ent *v = mem_alloc(m, (size_t)cap * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < q->len; i++) {
+		struct heap_ent e = q->v[(q->head + i) & (q->cap - 1)];
+		if (e.n) {
+			v[k] = e;
+			e.n->index = ++k;
+		}
+	}
+	mem_free(m, q->v, (size_t)q->cap * sizeof *v);
+	q->v = v;
+	q->cap = cap;
+	q->head = 0;
+	q->len = k;
+	return 0;
+}
+
+int dlq_reserve(struct dlq *q, struct mem *m)
+{
+	if (q->len < q->cap)
+		return 0;
+	if (q->cap && q->live * 2 <= q->cap)
+		return dlq_resize(q, m, q->cap); /* half holes: close them up */
+	return q->cap > UINT32_MAX / 2 ? -ENOMEM : dlq_resize(q, m, q->cap ? q->cap * 2 : 64);
+}
+
+synack_time_t dlq_push(struct dlq *q, struct heap_node *n, synack_time_t when)
+{
+	uint32_t i = (q->head + q->len) & (q->cap - 1);
+	if (q->len)
+		when = MAX(when, q->v[(i - 1) & (q->cap - 1)].when);
+	q->v[i] = (struct heap_ent){.when = when, .n = n};
+	n->index = i + 1;
+	q->len++;
+	q->live++;
+	return when;
+}
+
+void dlq_remove(struct dlq *q, struct mem *m, struct heap_node *n)
+{
+	if (!n->index)
+		return;
+	q->v[n->index - 1].n = NULL;
+	n->index = 0;
+	q->live--;
+	/* the front and the back are never holes */
+	while (q->len && !q->v[q->head].n) {
+		q->head = (q->head + 1) & (q->cap - 1);
+		q->len--;
+	}
+	while (q->len && !q->v[(q->head + q->len - 1) & (q->cap - 1)].n)
+		q->len--;
+	if (q->cap > 64 && q->len * 4 <= q->cap) { /* to half full at least */
+		uint32_t cap = q->cap / 2;
+		while (cap > 64 && q->len * 4 <= cap)
+			cap /= 2;
+		(void)dlq_resize(q, m, cap); /* (a failed shrink changes nothing) */
+	}
+}
+
+void dlq_free(struct dlq *q, struct mem *m)
+{
+	mem_free(m, q->v, (size_t)q->cap * sizeof *q->v);
+	memset(q, 0, sizeof *q);
+}

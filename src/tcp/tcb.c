@@ -36,7 +36,7 @@ void tcp_stack_fini(synack_stack *st)
 	htab_free(&ts->conns, &st->mem);
 	htab_free(&ts->listeners, &st->mem);
 	heap_free(&ts->timers, &st->mem);
-	heap_free(&ts->tw_timers, &st->mem);
+	dlq_free(&ts->tw_timers, &st->mem);
 	mem_free(&st->mem, ts, sizeof *ts);
 	st->tcp = NULL;
 }
@@ -92,7 +92,7 @@ static void cache_drain(synack_stack *st, void **head, uint32_t *n, size_t size)
 
 synack_time_t tcb_time_wait_end(const struct tcb *t)
 {
-	return tcb_has_ext(t) ? t->x->t_close : heap_when(&tcps(t->st)->tw_timers, &t->timer);
+	return tcb_has_ext(t) ? t->x->t_close : dlq_when(&tcps(t->st)->tw_timers, &t->timer);
 }
 
 /* What t's extension holds when t has carried nothing: the defaults, the
@@ -118,10 +118,14 @@ static void ext_template(const struct tcb *t, struct tcb_ext *e)
 		e->t_close = tcb_time_wait_end(t);
 }
 
-/* The heap t's timer node is in: a compact TIME-WAIT's is tw_timers. */
-static struct heap *tcb_heap(const struct tcb *t)
+/* Take t's timer node out of the heap or queue it is in (a compact
+ * TIME-WAIT's is tw_timers, `compact` says which). */
+static void timer_clear(struct tcb *t, bool compact)
 {
-	return tcb_compact_tw(t) ? &tcps(t->st)->tw_timers : &tcps(t->st)->timers;
+	if (compact)
+		dlq_remove(&tcps(t->st)->tw_timers, &t->st->mem, &t->timer);
+	else
+		heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
 }
 
 const struct tcb_ext *tcb_ext_view(const struct tcb *t, struct tcb_ext *tmp)
@@ -150,7 +154,7 @@ struct tcb_ext *tcb_ext_alloc(struct tcb *t)
 			ext_put(t->st, e);
 			return NULL;
 		}
-		heap_set(&ts->tw_timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
+		dlq_remove(&ts->tw_timers, &t->st->mem, &t->timer);
 		heap_set(&ts->timers, &t->st->mem, &t->timer, e->t_close);
 	}
 	t->x = e;
@@ -163,7 +167,7 @@ void tcp_stack_trim(synack_stack *st)
 	cache_drain(st, &ts->ext_cache, &ts->ext_cached, sizeof(struct tcb_ext));
 	cache_drain(st, &ts->tcb_cache, &ts->tcb_cached, sizeof(struct tcb));
 	if (!ts->tw_timers.len) /* (the array a burst of TIME-WAITs grew) */
-		heap_free(&ts->tw_timers, &st->mem);
+		dlq_free(&ts->tw_timers, &st->mem);
 }
 
 /* Free what e holds and keep or free e itself. */
@@ -183,10 +187,14 @@ static void ext_release(synack_stack *st, struct tcb *t)
 /* A TIME-WAIT connection the application let go needs only its core: the
  * 4-tuple, RCV.NXT and SND.NXT to acknowledge a retransmitted FIN, the
  * timestamps for PAWS and RFC 6191, and its deadline (t_close is its only
- * timer: tcp_time_wait_enter), which moves to a heap of its own,
- * tw_timers: every deadline there is its entry time + 2*MSL, so an insert
- * lands at the bottom without sifting, and the timers of live connections
- * no longer sift up past thousands of TIME-WAITs. Its statistics go with
+ * timer: tcp_time_wait_enter), which moves to a queue of its own,
+ * tw_timers: every deadline there is its entry time + 2*MSL, so they come
+ * in order and push and pop are O(1) (a heap's pop wrote into a dozen cold
+ * TCBs), and the timers of live connections no longer sift up past
+ * thousands of TIME-WAITs. One compacted after TIME-WAITs that entered
+ * later (its application closed late) ends with the last of them: later
+ * than 2*MSL by at most that delay, as a retransmitted FIN restarts the
+ * 2*MSL anyway (RFC 9293 §3.10.7.4, TIME-WAIT). Its statistics go with
  * the extension; a segment that arrives gets a fresh one with the deadline
  * (ext_template, tcb_ext_alloc). Kept while an ACK is delayed or the ACK
  * war limit is at its cap, as for an idle connection below. */
@@ -198,12 +206,12 @@ static void time_wait_compact(struct tcb *t)
 	    e->t_tlp != SYNACK_TIME_NEVER || e->t_rack != SYNACK_TIME_NEVER ||
 	    e->t_keep != SYNACK_TIME_NEVER || e->oow_count >= TCP_OOW_ACK_MAX ||
 	    heap_when(&tcps(t->st)->timers, &t->timer) != e->t_close ||
-	    heap_reserve(&tcps(t->st)->tw_timers, &t->st->mem) < 0)
+	    dlq_reserve(&tcps(t->st)->tw_timers, &t->st->mem) < 0)
 		return;
 	synack_time_t end = e->t_close;
 	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
 	ext_release(t->st, t);
-	heap_set(&tcps(t->st)->tw_timers, &t->st->mem, &t->timer, end);
+	dlq_push(&tcps(t->st)->tw_timers, &t->timer, end);
 	stack_count(t->st, SYNACK_CNT_TCP_TIME_WAIT_COMPACT);
 }
 
@@ -575,7 +583,7 @@ void tcb_free(struct tcb *t)
 	if (t->in_table)
 		htab_remove(t->state == SYNACK_TCP_LISTEN ? &ts->listeners : &ts->conns, &st->mem, &t->hn);
 	tcb_last_forget(t);
-	heap_set(tcb_heap(t), &st->mem, &t->timer, SYNACK_TIME_NEVER);
+	timer_clear(t, tcb_compact_tw(t));
 	if (tcb_has_ext(t))
 		ext_release(st, t);
 	if (t->all_prev)
@@ -598,7 +606,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 {
 	if (err && !t->error)
 		t->error = err;
-	struct heap *h = tcb_heap(t); /* (before the state changes) */
+	bool compact = tcb_compact_tw(t); /* (before the state changes) */
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
 	if (tcb_has_ext(t)) {
@@ -611,7 +619,7 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		tcp_ranges_free(&x->sacked, &t->st->mem);
 		x->sacked_bytes = 0;
 	} else { /* all of that is already so, but a compact TIME-WAIT's deadline */
-		heap_set(h, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
+		timer_clear(t, compact);
 	}
 	if (t->in_table) {
 		htab_remove(&tcps(t->st)->conns, &t->st->mem, &t->hn);

@@ -21,7 +21,7 @@ void tcp_poll(synack_stack *st)
 	struct tcp_stack *ts = tcps(st);
 	struct heap_node *n;
 	/* compact TIME-WAITs (tcb.c) whose 2*MSL is over */
-	while ((n = heap_top(&ts->tw_timers)) && heap_top_when(&ts->tw_timers) <= st->now) {
+	while ((n = dlq_top(&ts->tw_timers)) && dlq_top_when(&ts->tw_timers) <= st->now) {
 		struct tcb *t = container_of(n, struct tcb, timer);
 		tcb_trace_note(t, SYNACK_NOTE_TIME_WAIT_DONE);
 		tcb_close_state(t, 0, 0); /* (out of tw_timers) */
@@ -40,7 +40,7 @@ void tcp_poll(synack_stack *st)
 
 synack_time_t tcp_next_deadline(const synack_stack *st)
 {
-	return MIN(heap_top_when(&tcps(st)->timers), heap_top_when(&tcps(st)->tw_timers));
+	return MIN(heap_top_when(&tcps(st)->timers), dlq_top_when(&tcps(st)->tw_timers));
 }
 
 synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events)

@@ -292,9 +292,9 @@ struct tcb {
 struct tcp_stack {
 	struct htab conns, listeners;
 	struct heap timers;
-	struct heap tw_timers; /* compact TIME-WAITs' deadlines (tcb.c) */
-	uint8_t key[16];       /* SipHash-2-4 key: ISNs (RFC 6528), SYN cookies, timestamp offsets */
-	uint8_t tab_key[16];   /* SipHash-1-3 key of the tables, derived from key */
+	struct dlq tw_timers; /* compact TIME-WAITs' deadlines, in order (tcb.c) */
+	uint8_t key[16];      /* SipHash-2-4 key: ISNs (RFC 6528), SYN cookies, timestamp offsets */
+	uint8_t tab_key[16];  /* SipHash-1-3 key of the tables, derived from key */
 	uint32_t next_id;
 	uint32_t tcb_count;
 	struct tcb *all; /* list of every TCB, for teardown */

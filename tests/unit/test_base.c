@@ -85,6 +85,76 @@ TEST(heap_keeps_minimum_under_random_operations)
 	CHECK_EQ(m.blocks, 0);
 }
 
+/* The deadline queue against a model: pushes (in order, or earlier than
+ * the last: raised to it), removals anywhere and pops at the front, with
+ * the array wrapping, growing, closing up its holes and shrinking. Every
+ * item in the queue has its own deadline at its index; the front is the
+ * oldest item in the queue and no item's deadline is below one pushed
+ * before it. */
+TEST(deadline_queue_keeps_order_under_random_operations)
+{
+	struct mem m;
+	struct dlq q = {0};
+	static struct item it[3000];
+	static synack_time_t want[3000];
+	static uint32_t order[3000]; /* push order of each item */
+	synack_prng p;
+	mem_init(&m, NULL);
+	synack_prng_seed(&p, 11);
+	synack_time_t clock = 0;
+	uint32_t pushes = 0, max_cap = 0;
+	for (int round = 0; round < 40000; round++) {
+		struct item *x = &it[synack_prng_below(&p, 3000)];
+		uint32_t op = synack_prng_below(&p, 8);
+		if (!x->n.index && op < 5) {
+			CHECK_EQ(dlq_reserve(&q, &m), 0);
+			synack_time_t w = clock + synack_prng_below(&p, 50);
+			if (op == 0 && clock > 100)
+				w = clock - 100; /* earlier than the last: raised */
+			synack_time_t last = q.len ? q.v[(q.head + q.len - 1) & (q.cap - 1)].when : 0;
+			synack_time_t got = dlq_push(&q, &x->n, w);
+			CHECK_EQ(got, MAX(w, last));
+			want[x - it] = got;
+			order[x - it] = pushes++;
+			clock = MAX(clock, w);
+		} else if (x->n.index && op < 7) {
+			dlq_remove(&q, &m, &x->n);
+			CHECK_EQ(x->n.index, 0);
+		} else if (q.len && op == 7) { /* pop the front */
+			dlq_remove(&q, &m, dlq_top(&q));
+		}
+		max_cap = MAX(max_cap, q.cap);
+		uint32_t live = 0, first = UINT32_MAX;
+		struct heap_node *oldest = NULL;
+		for (int i = 0; i < 3000; i++) {
+			if (!it[i].n.index)
+				continue;
+			live++;
+			CHECK_EQ(dlq_when(&q, &it[i].n), want[i]);
+			if (order[i] < first) {
+				first = order[i];
+				oldest = &it[i].n;
+			}
+		}
+		CHECK_EQ(q.live, live);
+		CHECK(dlq_top(&q) == oldest);
+		CHECK(!q.len || dlq_at(&q, q.len - 1) != NULL); /* no hole at either end */
+		synack_time_t prev = 0;
+		for (uint32_t i = 0; i < q.len; i++) {
+			CHECK(q.v[(q.head + i) & (q.cap - 1)].when >= prev);
+			prev = q.v[(q.head + i) & (q.cap - 1)].when;
+		}
+	}
+	CHECK(max_cap >= 1024); /* it grew, and wrapped on the way */
+	for (int i = 0; i < 3000; i++)
+		dlq_remove(&q, &m, &it[i].n);
+	CHECK_EQ(q.len, 0);
+	CHECK_EQ(q.cap, 64); /* it shrank back */
+	CHECK_EQ(dlq_top_when(&q), SYNACK_TIME_NEVER);
+	dlq_free(&q, &m);
+	CHECK_EQ(m.blocks, 0);
+}
+
 TEST(ring_wraps_and_frees_when_empty)
 {
 	struct mem m;
