@@ -381,6 +381,13 @@ void htab_remove(struct htab *t, struct mem *m, struct hnode *n);
 /* First node with this hash (iterate with htab_next for collisions). */
 struct hnode *htab_first(const struct htab *t, uint64_t hash);
 struct hnode *htab_next(const struct htab *t, struct hnode *n, uint64_t hash);
+/* Start loading the slot a lookup of this hash reads first (several
+ * lookups' cache misses then overlap). */
+static inline void htab_prefetch(const struct htab *t, uint64_t hash)
+{
+	if (t->mask)
+		__builtin_prefetch(&t->s[hash & t->mask]);
+}
 void htab_free(struct htab *t, struct mem *m);
 
 #endif

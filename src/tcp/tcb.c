@@ -19,7 +19,7 @@ int tcp_stack_init(synack_stack *st)
 	memcpy(ts->tab_key + 8, &k1, 8);
 	uint16_t r;
 	st->cfg.rng.fill(st->cfg.rng.ctx, &r, sizeof r);
-	ts->next_port = (uint16_t)(49152 + r % 16384); /* RFC 6335 dynamic range */
+	ts->next_port = (uint16_t)(PORT_FIRST + r % PORT_COUNT);
 	return 0;
 }
 
@@ -392,7 +392,20 @@ int tcb_listen_insert(struct tcb *t)
 	return err;
 }
 
+uint64_t tcb_lookup_prefetch(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
+{
+	uint64_t h = tuple_hash(st, local, remote);
+	htab_prefetch(&tcps(st)->conns, h);
+	return h;
+}
+
 struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote)
+{
+	return tcb_lookup_hashed(st, local, remote, 0);
+}
+
+struct tcb *tcb_lookup_hashed(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote,
+			      uint64_t h)
 {
 	struct tcp_stack *ts = tcps(st);
 	for (int i = 0; i < 2; i++) {
@@ -400,7 +413,8 @@ struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const syn
 		if (t && ep_equal(&t->remote, remote) && ep_equal(&t->local, local))
 			return last_push(ts, t);
 	}
-	uint64_t h = tuple_hash(st, local, remote);
+	if (!h)
+		h = tuple_hash(st, local, remote);
 	for (struct hnode *n = htab_first(&ts->conns, h); n; n = htab_next(&ts->conns, n, h)) {
 		struct tcb *t = container_of(n, struct tcb, hn);
 		if (ep_equal(&t->local, local) && ep_equal(&t->remote, remote))

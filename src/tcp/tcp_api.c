@@ -161,23 +161,49 @@ static bool time_wait_reusable(const struct tcb *t)
 	       tnow(t) >= tcb_time_wait_end(t) - 2 * tcfg(t)->msl + SYNACK_SEC(1);
 }
 
-/* A free port in the dynamic range or, when none is, one whose connection
- * to remote is a reusable TIME-WAIT (*tw). */
+#define PORT_BATCH   8	/* candidates whose slots load together */
+#define PORT_TW_WAIT 64 /* candidates a free port may lie beyond a reusable TIME-WAIT */
+
+static uint16_t port_after(uint16_t p, unsigned n)
+{
+	return (uint16_t)(PORT_FIRST + (p - PORT_FIRST + n) % PORT_COUNT);
+}
+
+/* A free port in the dynamic range, from ts->next_port on; or, when none
+ * is among the PORT_TW_WAIT candidates after the first reusable TIME-WAIT
+ * to remote, that one's (*tw): a client that opens connections to one
+ * server faster than they leave TIME-WAIT no longer searches the whole
+ * range for each (Linux takes the first of either). The first candidate
+ * is looked up alone (it is nearly always free); after it, PORT_BATCH at
+ * a time with their table slots loaded together: a search through a range
+ * full of TIME-WAITs in a table of a million connections was a cache
+ * miss per candidate, one after the other (crr_1m, docs/BENCH.md). */
 static int pick_port(synack_stack *st, synack_endpoint *local, const synack_endpoint *remote, struct tcb **tw)
 {
 	struct tcp_stack *ts = tcps(st);
 	uint16_t tw_port = 0;
-	for (unsigned i = 0; i < 16384; i++) {
-		uint16_t p = ts->next_port;
-		ts->next_port = p == 65535 ? 49152 : (uint16_t)(p + 1);
-		local->port = p;
-		if (tcb_lookup_listener(st, local))
-			continue;
-		struct tcb *t = tcb_lookup(st, local, remote);
-		if (!t)
-			return 0;
-		if (!tw_port && time_wait_reusable(t))
-			tw_port = p;
+	unsigned tw_at = 0;
+	uint64_t h[PORT_BATCH];
+	for (unsigned i = 0; i < PORT_COUNT && !(tw_port && i > tw_at + PORT_TW_WAIT);) {
+		unsigned k = i == 0 ? 1 : MIN(PORT_BATCH, PORT_COUNT - i);
+		uint16_t first = ts->next_port;
+		for (unsigned j = 0; j < k; j++) {
+			local->port = port_after(first, j);
+			h[j] = tcb_lookup_prefetch(st, local, remote);
+		}
+		for (unsigned j = 0; j < k; j++, i++) {
+			local->port = port_after(first, j);
+			ts->next_port = port_after(first, j + 1);
+			if (tcb_lookup_listener(st, local))
+				continue;
+			struct tcb *t = tcb_lookup_hashed(st, local, remote, h[j]);
+			if (!t)
+				return 0;
+			if (!tw_port && time_wait_reusable(t)) {
+				tw_port = local->port;
+				tw_at = i;
+			}
+		}
 	}
 	if (!tw_port)
 		return -EADDRNOTAVAIL;

@@ -398,7 +398,16 @@ void tcb_last_forget(struct tcb *t);
 synack_time_t tcb_time_wait_end(const struct tcb *t);
 void tcb_set_state(struct tcb *t, int state);
 int tcb_hash_insert(struct tcb *t);
+/* Ephemeral ports: RFC 6335's dynamic range, 49152-65535. */
+#define PORT_FIRST 49152
+#define PORT_COUNT 16384
 struct tcb *tcb_lookup(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
+/* The same in two steps, so that several lookups' cache misses overlap:
+ * the 4-tuple's hash, its slot being loaded; then the lookup with that
+ * hash (0: compute it again). */
+uint64_t tcb_lookup_prefetch(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote);
+struct tcb *tcb_lookup_hashed(synack_stack *st, const synack_endpoint *local, const synack_endpoint *remote,
+			      uint64_t h);
 struct tcb *tcb_lookup_listener(synack_stack *st, const synack_endpoint *local);
 int tcb_listen_insert(struct tcb *t);
 /* Move to CLOSED and free when nobody holds it; err != 0 is reported. */

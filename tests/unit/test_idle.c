@@ -268,3 +268,57 @@ TEST(time_wait_keeps_only_its_core)
 	CHECK_EQ(synack_stack_drops(sim.stack[0]) + synack_stack_drops(sim.stack[1]), 0);
 	synack_sim_destroy(&sim);
 }
+
+static uint16_t nth_port(uint16_t first, int i)
+{
+	return (uint16_t)(49152 + (first - 49152 + i) % 16384);
+}
+
+/* The ephemeral ports (tcp_api.c's pick_port), 49152-65535: with every one
+ * held by a connection to the server, connect() says -EADDRNOTAVAIL (after
+ * a search of the whole range, eight candidates at a time). Once they are
+ * TIME-WAITs that may be taken over (RFC 6191: a second after the FIN), a
+ * free port among the next 64 candidates still wins; past that, the first
+ * reusable TIME-WAIT is taken over instead of searching on. */
+TEST(ephemeral_ports_run_out_then_time_waits_are_taken_over)
+{
+	enum { N = 16384 };
+	synack_sim sim;
+	static synack_tcp *c[N], *s[N];
+	synack_tcp *l, *x;
+	CHECK_EQ(synack_sim_init(&sim, 17, NULL, NULL, NULL), 0);
+	synack_endpoint sep = h_ep(H_SERVER, PORT), ep;
+	CHECK_EQ(synack_tcp_listen(sim.stack[H_SERVER], &sep, N, &l), 0);
+	open_many(&sim, l, c, s, N);
+	synack_tcp_endpoints(c[0], &ep, NULL);
+	uint16_t first = ep.port;
+	synack_tcp_endpoints(c[N - 1], &ep, NULL);
+	CHECK_EQ(ep.port, nth_port(first, N - 1)); /* one after the other */
+	CHECK_EQ(synack_tcp_connect(sim.stack[H_CLIENT], &sep, NULL, &x), -EADDRNOTAVAIL);
+	CHECK(x == NULL);
+	/* ports first + 40 and first + 5000 come free; the rest go to TIME-WAIT */
+	CHECK_EQ(synack_tcp_abort(c[40]), 0);
+	CHECK_EQ(synack_tcp_abort(c[5000]), 0);
+	for (int i = 0; i < N; i++)
+		if (i != 40 && i != 5000)
+			CHECK_EQ(synack_tcp_close(c[i]), 0);
+	synack_sim_run_until(&sim, sim.now + SYNACK_MSEC(100));
+	for (int i = 0; i < N; i++)
+		CHECK_EQ(synack_tcp_close(s[i]), 0);
+	synack_sim_run_until(&sim, sim.now + SYNACK_MSEC(100));
+	CHECK_EQ(synack_stack_tcb_count(sim.stack[H_CLIENT]), N - 2);
+	synack_sim_run_until(&sim, sim.now + SYNACK_SEC(1));
+	/* the search starts at `first` again: its TIME-WAIT may be taken
+	 * over, but the free port 40 candidates on wins */
+	CHECK_EQ(synack_tcp_connect(sim.stack[H_CLIENT], &sep, NULL, &x), 0);
+	synack_tcp_endpoints(x, &ep, NULL);
+	CHECK_EQ(ep.port, nth_port(first, 40));
+	CHECK_EQ(synack_stack_counter(sim.stack[H_CLIENT], SYNACK_CNT_TCP_TIME_WAIT_REUSED), 0);
+	/* the next free port is 4,959 candidates on: the TIME-WAIT at 41 goes */
+	CHECK_EQ(synack_tcp_connect(sim.stack[H_CLIENT], &sep, NULL, &x), 0);
+	synack_tcp_endpoints(x, &ep, NULL);
+	CHECK_EQ(ep.port, nth_port(first, 41));
+	CHECK_EQ(synack_stack_counter(sim.stack[H_CLIENT], SYNACK_CNT_TCP_TIME_WAIT_REUSED), 1);
+	CHECK_EQ(synack_stack_tcb_count(sim.stack[H_CLIENT]), N - 1);
+	synack_sim_destroy(&sim);
+}
