@@ -36,6 +36,7 @@ struct crr {
 	long done;	    /* completed client exchanges */
 	long open_srv;	    /* server handles not yet closed */
 	long jumps;
+	int drain; /* ports exhausted: no connect until open_srv is 0 and time jumped */
 	int failed;
 };
 
@@ -126,31 +127,37 @@ static int port_exhausted(int rc)
 }
 
 /* Start the next client connection. If the ephemeral ports are exhausted,
- * first let the previous exchange finish (server close, last ACK), then
- * jump virtual time to the next deadline (the oldest TIME-WAIT expiring)
- * and let the caller retry. */
+ * first let the previous exchange finish (server close, last ACK: drain),
+ * then jump virtual time to the next deadline (the oldest TIME-WAIT
+ * expiring) and let the caller retry: one search of the port range each
+ * time they run out, not one per step while the exchange finishes. */
 static void cli_start(struct crr *b)
 {
+	if (b->drain) { /* once nothing is due now */
+		synack_time_t next = synack_sim_next(&b->sim);
+		if (next != SYNACK_TIME_NEVER && next > b->sim.now) {
+			b->skew += next - b->sim.now;
+			b->jumps++;
+			b->drain = 0;
+		}
+		return;
+	}
 	int rc = synack_tcp_connect(b->sim.stack[0], &b->srv, NULL, &b->cli);
 	if (rc == 0)
 		return;
 	b->cli = NULL;
-	synack_time_t next = synack_sim_next(&b->sim);
-	if (!port_exhausted(rc) || next == SYNACK_TIME_NEVER) {
+	if (!port_exhausted(rc) || synack_sim_next(&b->sim) == SYNACK_TIME_NEVER) {
 		crr_fail(b, "connect", rc);
 		return;
 	}
-	if (b->open_srv > 0 || next <= b->sim.now)
-		return; /* exchange still in progress: run it first */
-	b->skew += next - b->sim.now;
-	b->jumps++;
+	b->drain = 1;
 }
 
 /* Run until `target` exchanges are complete (and their server sides closed). */
 static void crr_pump(struct crr *b, long target)
 {
 	while (!b->failed && (b->done < target || b->open_srv > 0 || b->cli)) {
-		if (!b->cli && b->done < target)
+		if (!b->cli && b->done < target && !(b->drain && b->open_srv > 0))
 			cli_start(b);
 		synack_sim_step(&b->sim, crr_clock(b));
 		srv_events(b);
