@@ -388,7 +388,7 @@ int tcb_listen_insert(struct tcb *t)
 {
 	int err = htab_insert(&tcps(t->st)->listeners, &t->st->mem, &t->hn, port_hash(t->st, t->local.port));
 	if (!err)
-		t->in_table = 1;
+		t->in_table = t->in_listeners = 1;
 	return err;
 }
 
@@ -594,8 +594,8 @@ void tcb_free(struct tcb *t)
 		tcb_free(t->x->accq.head);
 	unlink_child(t);
 	tcb_ev_unlink(t);
-	if (t->in_table)
-		htab_remove(t->state == SYNACK_TCP_LISTEN ? &ts->listeners : &ts->conns, &st->mem, &t->hn);
+	if (t->in_table) /* (a child is in the connections' table while LISTEN: spawn_child) */
+		htab_remove(t->in_listeners ? &ts->listeners : &ts->conns, &st->mem, &t->hn);
 	tcb_last_forget(t);
 	timer_clear(t, tcb_compact_tw(t));
 	if (tcb_has_ext(t))
@@ -636,8 +636,9 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 		timer_clear(t, compact);
 	}
 	if (t->in_table) {
-		htab_remove(&tcps(t->st)->conns, &t->st->mem, &t->hn);
-		t->in_table = 0;
+		struct tcp_stack *ts = tcps(t->st);
+		htab_remove(t->in_listeners ? &ts->listeners : &ts->conns, &t->st->mem, &t->hn);
+		t->in_table = t->in_listeners = 0;
 	}
 	tcb_last_forget(t);
 	unlink_child(t);

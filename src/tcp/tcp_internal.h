@@ -264,6 +264,7 @@ struct tcb {
 	uint8_t ecn_echo : 1;	     /* CE received: ECE on every ACK until a CWR arrives (§6.1.3) */
 	uint8_t ecn_cwr_pending : 1; /* cwnd reduced: CWR on the next new data segment (§6.1.2) */
 	uint8_t ecn_reduced : 1;     /* the reduction up to ecn_recover was an ECE's */
+	uint8_t in_listeners : 1;    /* in_table: the listener table, not the connections' */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t cc; /* congestion control module: tcp_cc_by_index[cc] (tcb_cc) */
 	/* IP header fields of this connection's packets (0: the stack's) */
