@@ -1,5 +1,5 @@
 /* synack_addr helpers. */
-#include "synack/types.h"
+#include "base/base.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,5 +47,5 @@ char *synack_addr_format(const synack_addr *addr, char *buf, size_t len)
 
 int synack_addr_equal(const synack_addr *a, const synack_addr *b)
 {
-	return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+	return addr_eq(a, b);
 }

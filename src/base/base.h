@@ -33,6 +33,15 @@ SYNACK_MINMAX(double, double)
 #define MIN(a, b) SYNACK_PICK_((a) + (b), min)((a), (b))
 #define MAX(a, b) SYNACK_PICK_((a) + (b), max)((a), (b))
 /* clang-format on */
+/* synack_addr_equal inline, for the lookups of every segment: the 16
+ * address bytes as two words. */
+static inline bool addr_eq(const synack_addr *a, const synack_addr *b)
+{
+	uint64_t x[2], y[2];
+	__builtin_memcpy(x, a->bytes, 16);
+	__builtin_memcpy(y, b->bytes, 16);
+	return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* An internal invariant broken (a bug, never bad input): the caller has

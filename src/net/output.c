@@ -16,8 +16,8 @@
 bool net_is_local(const synack_stack *st, const synack_addr *a)
 {
 	if (a->family == SYNACK_AF_INET6)
-		return synack_addr_equal(a, &st->cfg.addr6) || synack_addr_equal(a, &st->net->ll6);
-	return a->family == SYNACK_AF_INET && synack_addr_equal(a, &st->cfg.addr);
+		return addr_eq(a, &st->cfg.addr6) || addr_eq(a, &st->net->ll6);
+	return a->family == SYNACK_AF_INET && addr_eq(a, &st->cfg.addr);
 }
 
 /* RFC 6724 §5 reduced to what one interface with one global and one

@@ -227,7 +227,7 @@ void tcb_ext_idle(struct tcb *t)
 		return;
 	}
 	if (e == &tcb_ext_none || t->state != SYNACK_TCP_ESTABLISHED || e->bytes_sent || e->bytes_received ||
-	    e->sndq.buf || e->rcvq.buf || t->snd_una != t->snd_max || t->timer.index)
+	    e->sndq.buf || e->rcvq.buf || t->snd_una != t->snd_max || t->timer.index || e->parent)
 		return;
 	struct tcb_ext tmp;
 	ext_template(t, &tmp);
@@ -346,7 +346,7 @@ static uint64_t port_hash(const synack_stack *st, uint16_t port)
 
 static bool ep_equal(const synack_endpoint *a, const synack_endpoint *b)
 {
-	return a->port == b->port && synack_addr_equal(&a->addr, &b->addr);
+	return a->port == b->port && addr_eq(&a->addr, &b->addr);
 }
 
 /* t becomes the most recently found connection (tcp_stack.last). */
@@ -437,7 +437,7 @@ struct tcb *tcb_lookup_listener(synack_stack *st, const synack_endpoint *local)
 		struct tcb *t = container_of(n, struct tcb, hn);
 		if (t->local.port != local->port)
 			continue;
-		if (synack_addr_equal(&t->local.addr, &local->addr))
+		if (addr_eq(&t->local.addr, &local->addr))
 			return t;
 		if (t->local.addr.family == SYNACK_AF_NONE)
 			wild = t;
