@@ -248,6 +248,10 @@ static int crr_open_idle(struct crr *b, long idle)
 		while ((s = synack_stack_next_event(b->sim.stack[0], &ev)) != NULL)
 			connected += !!(ev & SYNACK_EV_CONNECTED);
 	}
+	/* idle for two seconds of virtual time: each gives its extension back
+	 * after one (TCP_IDLE_DELAY) */
+	b->skew += SYNACK_SEC(2);
+	synack_sim_run_until(&b->sim, crr_clock(b));
 	return b->failed ? -1 : 0;
 }
 

@@ -510,8 +510,9 @@ static double synack_tcb(long n)
 	double t0 = wall_sec();
 	while (!b.failed && b.accepted < n)
 		tcb_batch(&b);
-	/* let any pending timer (delayed ACK ...) run: the connections are idle */
-	synack_sim_run_until(&b.sim, b.sim.now + SYNACK_SEC(1));
+	/* let any pending timer (delayed ACK ...) run: the connections are
+	 * idle, and give their extensions back after a second of it */
+	synack_sim_run_until(&b.sim, b.sim.now + SYNACK_SEC(2));
 	tcb_events(&b);
 	for (int i = 0; i < 2; i++)
 		synack_stack_memory(b.sim.stack[i], &after[i], NULL);

@@ -37,6 +37,7 @@ void tcp_stack_fini(synack_stack *st)
 	htab_free(&ts->listeners, &st->mem);
 	heap_free(&ts->timers, &st->mem);
 	dlq_free(&ts->tw_timers, &st->mem);
+	dlq_free(&ts->idle_timers, &st->mem);
 	mem_free(&st->mem, ts, sizeof *ts);
 	st->tcp = NULL;
 }
@@ -118,12 +119,21 @@ static void ext_template(const struct tcb *t, struct tcb_ext *e)
 		e->t_close = tcb_time_wait_end(t);
 }
 
+static void idle_disarm(struct tcb *t)
+{
+	dlq_remove(&tcps(t->st)->idle_timers, &t->st->mem, &t->timer);
+	t->idle_q = 0;
+}
+
 /* Take t's timer node out of the heap or queue it is in (a compact
- * TIME-WAIT's is tw_timers, `compact` says which). */
+ * TIME-WAIT's is tw_timers, `compact` says which; an idle connection's
+ * idle_timers). */
 static void timer_clear(struct tcb *t, bool compact)
 {
 	if (compact)
 		dlq_remove(&tcps(t->st)->tw_timers, &t->st->mem, &t->timer);
+	else if (t->idle_q)
+		idle_disarm(t);
 	else
 		heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, SYNACK_TIME_NEVER);
 }
@@ -168,6 +178,8 @@ void tcp_stack_trim(synack_stack *st)
 	cache_drain(st, &ts->tcb_cache, &ts->tcb_cached, sizeof(struct tcb));
 	if (!ts->tw_timers.len) /* (the array a burst of TIME-WAITs grew) */
 		dlq_free(&ts->tw_timers, &st->mem);
+	if (!ts->idle_timers.len)
+		dlq_free(&ts->idle_timers, &st->mem);
 }
 
 /* Free what e holds and keep or free e itself. */
@@ -216,18 +228,51 @@ static void time_wait_compact(struct tcb *t)
 }
 
 /* An established connection holding nothing beyond what ext_template()
- * makes again gives its extension back: the next segment or call that
- * needs it gets the same contents. The cheap tests come first; most
- * connections that ever carried data fail them (their statistics). */
+ * makes again: no data ever, no buffer, nothing in flight, no timer but
+ * the idle one. The
+ * cheap tests; most connections that ever carried data fail them (their
+ * statistics). */
+static bool ext_idle(const struct tcb *t)
+{
+	const struct tcb_ext *e = t->x;
+	return t->state == SYNACK_TCP_ESTABLISHED && !e->bytes_sent && !e->bytes_received && !e->sndq.buf &&
+	       !e->rcvq.buf && t->snd_una == t->snd_max && !e->parent && (t->idle_q || !t->timer.index);
+}
+
+/* Such a connection gives its extension back once it has stayed so for
+ * TCP_IDLE_DELAY: the next segment or call that needs it gets the same
+ * contents (tcb_ext_alloc). Not at once: a connection usually carries
+ * data right after its handshake, and giving the extension back in
+ * between and taking it again cost a short connection 4 % of its
+ * instructions (crr, docs/BENCH.md). The delay is a timer of its own in
+ * idle_timers, a queue: every deadline there is now + TCP_IDLE_DELAY, so
+ * they come in order, and a million connections opened at once do not
+ * sit in the heap of the live connections' timers. */
 void tcb_ext_idle(struct tcb *t)
 {
 	struct tcb_ext *e = t->x;
-	if (e != &tcb_ext_none && t->state == SYNACK_TCP_TIME_WAIT) {
-		time_wait_compact(t);
+	if (e == &tcb_ext_none)
+		return;
+	if (!ext_idle(t)) {
+		if (t->idle_q)
+			idle_disarm(t);
+		if (t->state == SYNACK_TCP_TIME_WAIT)
+			time_wait_compact(t);
 		return;
 	}
-	if (e == &tcb_ext_none || t->state != SYNACK_TCP_ESTABLISHED || e->bytes_sent || e->bytes_received ||
-	    e->sndq.buf || e->rcvq.buf || t->snd_una != t->snd_max || t->timer.index || e->parent)
+	struct tcp_stack *ts = tcps(t->st);
+	if (!t->idle_q && dlq_reserve(&ts->idle_timers, &t->st->mem) == 0) {
+		dlq_push(&ts->idle_timers, &t->timer, tnow(t) + TCP_IDLE_DELAY);
+		t->idle_q = 1;
+	}
+}
+
+/* t's delay is over: its extension goes if it holds only what
+ * ext_template() gives. */
+static void ext_idle_due(struct tcb *t)
+{
+	struct tcb_ext *e = t->x;
+	if (!ext_idle(t))
 		return;
 	struct tcb_ext tmp;
 	ext_template(t, &tmp);
@@ -249,6 +294,17 @@ void tcb_ext_idle(struct tcb *t)
 	t->x = (struct tcb_ext *)&tcb_ext_none;
 	ext_put(t->st, e);
 	stack_count(t->st, SYNACK_CNT_TCP_EXT_RELEASED);
+}
+
+void tcb_idle_poll(synack_stack *st)
+{
+	struct tcp_stack *ts = tcps(st);
+	struct heap_node *n;
+	while ((n = dlq_top(&ts->idle_timers)) && dlq_top_when(&ts->idle_timers) <= st->now) {
+		struct tcb *t = container_of(n, struct tcb, timer);
+		idle_disarm(t);
+		ext_idle_due(t);
+	}
 }
 
 struct tcb *tcb_new(synack_stack *st)
@@ -521,6 +577,11 @@ void tcb_timer_update(struct tcb *t)
 	synack_time_t w = MIN(MIN(MIN(t->x->t_rtx, t->x->t_persist), MIN(t->x->t_delack, t->x->t_close)),
 			      MIN(t->x->t_tlp, t->x->t_rack));
 	w = MIN(w, t->x->t_keep);
+	if (__builtin_expect(t->idle_q, 0)) {
+		if (w == SYNACK_TIME_NEVER)
+			return; /* (its node is in idle_timers) */
+		idle_disarm(t);
+	}
 	heap_set(&tcps(t->st)->timers, &t->st->mem, &t->timer, w);
 }
 
@@ -621,6 +682,8 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 	if (err && !t->error)
 		t->error = err;
 	bool compact = tcb_compact_tw(t); /* (before the state changes) */
+	if (t->idle_q)
+		idle_disarm(t);
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
 	if (tcb_has_ext(t)) {

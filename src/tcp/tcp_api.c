@@ -27,6 +27,8 @@ void tcp_poll(synack_stack *st)
 		tcb_close_state(t, 0, 0); /* (out of tw_timers) */
 		tcb_maybe_free(t);
 	}
+	if (dlq_top_when(&ts->idle_timers) <= st->now)
+		tcb_idle_poll(st);
 	while ((n = heap_top(&ts->timers)) && heap_top_when(&ts->timers) <= st->now) {
 		struct tcb *t = container_of(n, struct tcb, timer);
 		/* (a TCB in this heap has its extension: its timers are there) */
@@ -40,7 +42,9 @@ void tcp_poll(synack_stack *st)
 
 synack_time_t tcp_next_deadline(const synack_stack *st)
 {
-	return MIN(heap_top_when(&tcps(st)->timers), dlq_top_when(&tcps(st)->tw_timers));
+	const struct tcp_stack *ts = tcps(st);
+	return MIN(MIN(heap_top_when(&ts->timers), dlq_top_when(&ts->tw_timers)),
+		   dlq_top_when(&ts->idle_timers));
 }
 
 synack_tcp *synack_stack_next_event(synack_stack *st, uint32_t *events)
@@ -161,8 +165,8 @@ static bool time_wait_reusable(const struct tcb *t)
 	       tnow(t) >= tcb_time_wait_end(t) - 2 * tcfg(t)->msl + SYNACK_SEC(1);
 }
 
-#define PORT_BATCH   8	/* candidates whose slots load together */
-#define PORT_TW_WAIT 64 /* candidates a free port may lie beyond a reusable TIME-WAIT */
+#define PORT_BATCH   8 /* candidates whose slots load together */
+#define PORT_TW_WAIT 8 /* candidates a free port may lie beyond a reusable TIME-WAIT */
 
 static uint16_t port_after(uint16_t p, unsigned n)
 {

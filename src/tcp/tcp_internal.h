@@ -68,6 +68,9 @@ struct tcp_rtx_rec {
 /* ACKs to unacceptable segments a connection sends per second at most
  * (tcp_oow_ack in tcp_sync.c). */
 enum { TCP_OOW_ACK_MAX = 5 };
+/* An idle established connection gives its extension back after this
+ * long (tcb_ext_idle). */
+#define TCP_IDLE_DELAY SYNACK_SEC(1)
 /* RFC 6675 §2 DupThresh, RFC 5681 §3.2's three duplicate ACKs. */
 enum { TCP_DUPTHRESH = 3 };
 /* RFC 7323 §3.2: 10 bytes of timestamps, 12 with the padding every segment
@@ -265,6 +268,7 @@ struct tcb {
 	uint8_t ecn_cwr_pending : 1; /* cwnd reduced: CWR on the next new data segment (§6.1.2) */
 	uint8_t ecn_reduced : 1;     /* the reduction up to ecn_recover was an ECE's */
 	uint8_t in_listeners : 1;    /* in_table: the listener table, not the connections' */
+	uint8_t idle_q : 1;	     /* timer in idle_timers: the extension goes at its deadline */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t cc; /* congestion control module: tcp_cc_by_index[cc] (tcb_cc) */
 	/* IP header fields of this connection's packets (0: the stack's) */
@@ -293,9 +297,10 @@ struct tcb {
 struct tcp_stack {
 	struct htab conns, listeners;
 	struct heap timers;
-	struct dlq tw_timers; /* compact TIME-WAITs' deadlines, in order (tcb.c) */
-	uint8_t key[16];      /* SipHash-2-4 key: ISNs (RFC 6528), SYN cookies, timestamp offsets */
-	uint8_t tab_key[16];  /* SipHash-1-3 key of the tables, derived from key */
+	struct dlq tw_timers;	/* compact TIME-WAITs' deadlines, in order (tcb.c) */
+	struct dlq idle_timers; /* when idle connections give their extension back (tcb.c) */
+	uint8_t key[16];	/* SipHash-2-4 key: ISNs (RFC 6528), SYN cookies, timestamp offsets */
+	uint8_t tab_key[16];	/* SipHash-1-3 key of the tables, derived from key */
 	uint32_t next_id;
 	uint32_t tcb_count;
 	struct tcb *all; /* list of every TCB, for teardown */
@@ -379,6 +384,8 @@ static inline bool tcb_compact_tw(const struct tcb *t)
 {
 	return !tcb_has_ext(t) && t->state == SYNACK_TCP_TIME_WAIT;
 }
+/* Idle connections whose delay is over give their extensions back (tcp_poll). */
+void tcb_idle_poll(synack_stack *st);
 /* Give t an extension (the contents it had when given back); NULL when
  * memory ran out. */
 struct tcb_ext *tcb_ext_alloc(struct tcb *t);
