@@ -55,12 +55,13 @@ test_pkgs=("${demo_pkgs[@]}" binutils clang libclang-rt-14-dev tshark pkgconf ip
 	ncat socat curl python3 iputils-ping iptables clang-format openssl gnutls-bin wrk hping3 ethtool)
 # bench: the TUN benchmarks (bench/tun.sh, bench/synflood.sh) make
 # namespaces (iproute2) and run small Python kernel peers (python3);
+# bench/tun.sh's loss1_goodput and loss5_goodput drop packets with iptables;
 # bench/synflood.sh floods with hping3; the TLS benchmarks link their
 # baselines, libssl (libssl-dev, above) and GnuTLS (libgnutls28-dev), and
 # bench/https.sh runs nginx against `synack serve --tls` with wrk as the
 # client and a certificate made by openssl req; bench/lwip.c links lwIP
 # (liblwip-dev) and finds it with pkg-config (pkgconf)
-bench_pkgs=("${demo_pkgs[@]}" iproute2 python3 hping3 libgnutls28-dev nginx wrk openssl liblwip-dev pkgconf)
+bench_pkgs=("${demo_pkgs[@]}" iproute2 python3 iptables hping3 libgnutls28-dev nginx wrk openssl liblwip-dev pkgconf)
 
 case "$mode" in
 demo) want=("${demo_pkgs[@]}") ;;
