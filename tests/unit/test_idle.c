@@ -51,6 +51,17 @@ static void open_many(synack_sim *sim, synack_tcp *l, synack_tcp **c, synack_tcp
 		CHECK_EQ(synack_tcp_state(c[i]), SYNACK_TCP_ESTABLISHED);
 }
 
+/* A simulation with a listener on PORT (backlog n) and n connections to
+ * it, established and accepted. */
+static void sim_with_many(synack_sim *sim, uint64_t seed, synack_tcp **l, synack_tcp **c, synack_tcp **s,
+			  int n)
+{
+	CHECK_EQ(synack_sim_init(sim, seed, NULL, NULL, NULL), 0);
+	synack_endpoint sep = h_ep(H_SERVER, PORT);
+	CHECK_EQ(synack_tcp_listen(sim->stack[H_SERVER], &sep, n, l), 0);
+	open_many(sim, *l, c, s, n);
+}
+
 /* The issue's goal: an idle established connection costs at most 256
  * bytes of the stack's memory, table slots included, once idle for a
  * second; the extensions come back for data (and stay: the statistics). */
@@ -172,10 +183,7 @@ TEST(drop_state_resets_idle_connections)
 	synack_sim sim;
 	static synack_tcp *c[20], *s[20];
 	synack_tcp *l;
-	CHECK_EQ(synack_sim_init(&sim, 13, NULL, NULL, NULL), 0);
-	synack_endpoint sep = h_ep(H_SERVER, PORT);
-	CHECK_EQ(synack_tcp_listen(sim.stack[H_SERVER], &sep, 20, &l), 0);
-	open_many(&sim, l, c, s, 20);
+	sim_with_many(&sim, 13, &l, c, s, 20);
 	CHECK_EQ(synack_tcp_drop_state(sim.stack[H_SERVER], SYNACK_TCP_ESTABLISHED), 20);
 	CHECK(H_RUN_UNTIL(&sim, synack_tcp_state(c[19]) == SYNACK_TCP_CLOSED, SYNACK_SEC(1)));
 	for (int i = 0; i < 20; i++) {
@@ -292,10 +300,8 @@ TEST(ephemeral_ports_run_out_then_time_waits_are_taken_over)
 	synack_sim sim;
 	static synack_tcp *c[N], *s[N];
 	synack_tcp *l, *x;
-	CHECK_EQ(synack_sim_init(&sim, 17, NULL, NULL, NULL), 0);
+	sim_with_many(&sim, 17, &l, c, s, N);
 	synack_endpoint sep = h_ep(H_SERVER, PORT), ep;
-	CHECK_EQ(synack_tcp_listen(sim.stack[H_SERVER], &sep, N, &l), 0);
-	open_many(&sim, l, c, s, N);
 	synack_tcp_endpoints(c[0], &ep, NULL);
 	uint16_t first = ep.port;
 	synack_tcp_endpoints(c[N - 1], &ep, NULL);
@@ -338,10 +344,7 @@ TEST(idle_delay_survives_abort_close_and_data)
 	synack_sim sim;
 	static synack_tcp *c[40], *s[40];
 	synack_tcp *l;
-	CHECK_EQ(synack_sim_init(&sim, 19, NULL, NULL, NULL), 0);
-	synack_endpoint sep = h_ep(H_SERVER, PORT);
-	CHECK_EQ(synack_tcp_listen(sim.stack[H_SERVER], &sep, 40, &l), 0);
-	open_many(&sim, l, c, s, 40);
+	sim_with_many(&sim, 19, &l, c, s, 40);
 	for (int i = 0; i < 10; i++)
 		CHECK_EQ(synack_tcp_abort(c[i]), 0);
 	for (int i = 10; i < 20; i++)
