@@ -157,6 +157,11 @@ static inline synack_time_t dlq_top_when(const struct dlq *q)
 {
 	return q->len ? q->v[q->head].when : SYNACK_TIME_NEVER;
 }
+/* The latest deadline in the queue, 0 when empty (no push is raised). */
+static inline synack_time_t dlq_last_when(const struct dlq *q)
+{
+	return q->len ? q->v[(q->head + q->len - 1) & (q->cap - 1)].when : 0;
+}
 static inline synack_time_t dlq_when(const struct dlq *q, const struct heap_node *n)
 {
 	return n->index ? q->v[n->index - 1].when : SYNACK_TIME_NEVER;

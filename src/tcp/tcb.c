@@ -204,12 +204,18 @@ static void ext_release(synack_stack *st, struct tcb *t)
  * in order and push and pop are O(1) (a heap's pop wrote into a dozen cold
  * TCBs), and the timers of live connections no longer sift up past
  * thousands of TIME-WAITs. One compacted after TIME-WAITs that entered
- * later (its application closed late) ends with the last of them: later
- * than 2*MSL by at most that delay, as a retransmitted FIN restarts the
- * 2*MSL anyway (RFC 9293 §3.10.7.4, TIME-WAIT). Its statistics go with
+ * later ends with the last of them, if that is at most TW_LATE_MAX later
+ * (a delayed ACK held it back): a retransmitted FIN restarts the 2*MSL
+ * anyway (RFC 9293 §3.10.7.4, TIME-WAIT). Later than that (its application
+ * closed late, or a segment that was not a FIN gave it its extension
+ * again and it is compacted anew) it keeps its extension and its own
+ * deadline: raising the deadline each time a stray segment arrived would
+ * keep a TIME-WAIT forever. Its statistics go with
  * the extension; a segment that arrives gets a fresh one with the deadline
  * (ext_template, tcb_ext_alloc). Kept while an ACK is delayed or the ACK
  * war limit is at its cap, as for an idle connection below. */
+#define TW_LATE_MAX SYNACK_SEC(1)
+
 static void time_wait_compact(struct tcb *t)
 {
 	const struct tcb_ext *e = t->x;
@@ -218,6 +224,7 @@ static void time_wait_compact(struct tcb *t)
 	    e->t_tlp != SYNACK_TIME_NEVER || e->t_rack != SYNACK_TIME_NEVER ||
 	    e->t_keep != SYNACK_TIME_NEVER || e->oow_count >= TCP_OOW_ACK_MAX ||
 	    heap_when(&tcps(t->st)->timers, &t->timer) != e->t_close ||
+	    dlq_last_when(&tcps(t->st)->tw_timers) > e->t_close + TW_LATE_MAX ||
 	    dlq_reserve(&tcps(t->st)->tw_timers, &t->st->mem) < 0)
 		return;
 	synack_time_t end = e->t_close;

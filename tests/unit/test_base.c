@@ -155,6 +155,84 @@ TEST(deadline_queue_keeps_order_under_random_operations)
 	CHECK_EQ(m.blocks, 0);
 }
 
+static bool dlq_fail; /* the allocator below refuses while set */
+
+static void *dlq_alloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return dlq_fail ? NULL : malloc(size);
+}
+
+static void dlq_release(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	free(p);
+}
+
+/* The deadline queue's other paths: a full array half of holes is closed
+ * up in place (same size, same order, every index right); with no memory a
+ * full queue refuses one more and stays as it was; emptied to a quarter,
+ * it shrinks at once. */
+TEST(deadline_queue_closes_holes_and_survives_no_memory)
+{
+	struct mem m;
+	struct dlq q = {0};
+	static struct item it[128];
+	synack_allocator a = {.alloc = dlq_alloc, .free = dlq_release};
+	mem_init(&m, &a);
+	dlq_fail = false;
+	for (int i = 0; i < 64; i++) {
+		CHECK_EQ(dlq_reserve(&q, &m), 0);
+		CHECK_EQ(dlq_push(&q, &it[i].n, (synack_time_t)(100 + i)), (synack_time_t)(100 + i));
+	}
+	CHECK_EQ(q.cap, 64u);
+	for (int i = 1; i < 63; i += 2) /* 31 holes inside */
+		dlq_remove(&q, &m, &it[i].n);
+	dlq_remove(&q, &m, &it[2].n);
+	CHECK_EQ(q.len, 64u);
+	CHECK_EQ(q.live, 32u);
+	CHECK_EQ(dlq_reserve(&q, &m), 0); /* full, half holes: closed up */
+	CHECK_EQ(q.cap, 64u);
+	CHECK_EQ(q.len, 32u);
+	synack_time_t prev = 0;
+	for (uint32_t i = 0; i < q.len; i++) {
+		struct heap_node *n = dlq_at(&q, i);
+		CHECK(n != NULL);
+		CHECK(dlq_when(&q, n) > prev);
+		prev = dlq_when(&q, n);
+	}
+	for (int i = 0; i < 64; i++)
+		CHECK_EQ(dlq_when(&q, &it[i].n),
+			 (i % 2 == 1 && i < 63) || i == 2 ? SYNACK_TIME_NEVER : (synack_time_t)(100 + i));
+	/* fill it again, then no memory: the next reserve fails, nothing moves */
+	for (int i = 64; i < 96; i++) {
+		CHECK_EQ(dlq_reserve(&q, &m), 0);
+		dlq_push(&q, &it[i].n, (synack_time_t)(100 + i));
+	}
+	CHECK_EQ(q.len, 64u);
+	dlq_fail = true;
+	CHECK_EQ(dlq_reserve(&q, &m), -ENOMEM);
+	CHECK_EQ(q.len, 64u);
+	CHECK_EQ(q.cap, 64u);
+	CHECK_EQ(dlq_top_when(&q), (synack_time_t)100);
+	CHECK_EQ(dlq_when(&q, &it[95].n), (synack_time_t)195);
+	dlq_fail = false;
+	CHECK_EQ(dlq_reserve(&q, &m), 0);
+	CHECK_EQ(q.cap, 128u);
+	/* a quarter full: half the array (a hole at the front goes too) */
+	for (int i = 0; i < 96; i++)
+		if (it[i].n.index && dlq_when(&q, &it[i].n) < 170)
+			dlq_remove(&q, &m, &it[i].n);
+	CHECK(q.len * 4 > q.cap || q.cap == 64);
+	CHECK_EQ(q.cap, 64u);
+	CHECK_EQ(dlq_top_when(&q), (synack_time_t)170);
+	for (int i = 0; i < 96; i++)
+		dlq_remove(&q, &m, &it[i].n);
+	dlq_free(&q, &m);
+	CHECK_EQ(m.blocks, 0);
+}
+
 TEST(ring_wraps_and_frees_when_empty)
 {
 	struct mem m;
