@@ -72,11 +72,12 @@ static bool dlq_has(const struct dlq *q, uint32_t idx)
 static synack_time_t ext_min(const struct tcb *t)
 {
 	const struct tcb_ext *x = t->x;
-	synack_time_t w = MIN(MIN(MIN(x->t_rtx, x->t_persist), MIN(x->t_delack, x->t_close)), MIN(x->t_tlp, x->t_rack));
+	synack_time_t w =
+	    MIN(MIN(MIN(x->t_rtx, x->t_persist), MIN(x->t_delack, x->t_close)), MIN(x->t_tlp, x->t_rack));
 	return MIN(w, x->t_keep);
 }
 
-static bool strict; /* no allocation failed: the heap must match the extensions */
+static bool strict;	 /* no allocation failed: the heap must match the extensions */
 static uint64_t seen[6]; /* what the runs exercised (see run_seed's end) */
 
 static void check_stack(synack_stack *st, const char *where)
@@ -91,27 +92,31 @@ static void check_stack(synack_stack *st, const char *where)
 			  "%s: idle_q tcb %u idx %u", where, t->id, idx);
 			V(tcb_has_ext(t), "%s: idle_q without ext %u", where, t->id);
 			if (idx && idx <= ts->idle_timers.cap)
-				V(ts->idle_timers.v[idx - 1].when <= st->now + TCP_IDLE_DELAY, "%s: idle late", where);
+				V(ts->idle_timers.v[idx - 1].when <= st->now + TCP_IDLE_DELAY,
+				  "%s: idle late", where);
 		} else if (tcb_compact_tw(t)) {
 			ntw++;
 			V(idx && dlq_has(&ts->tw_timers, idx) && ts->tw_timers.v[idx - 1].n == &t->timer,
 			  "%s: compact tw %u idx %u", where, t->id, idx);
 			if (idx && idx <= ts->tw_timers.cap) /* (a second late at most: tcb.c) */
-				V(ts->tw_timers.v[idx - 1].when <= st->now + 2 * st->cfg.tcp.msl + SYNACK_SEC(1),
+				V(ts->tw_timers.v[idx - 1].when <=
+				      st->now + 2 * st->cfg.tcp.msl + SYNACK_SEC(1),
 				  "%s: TIME-WAIT past 2*MSL", where);
 		} else if (idx) {
 			nheap++;
-			V(idx <= ts->timers.len && ts->timers.v[idx - 1].n == &t->timer, "%s: heap tcb %u idx %u len %u",
-			  where, t->id, idx, ts->timers.len);
+			V(idx <= ts->timers.len && ts->timers.v[idx - 1].n == &t->timer,
+			  "%s: heap tcb %u idx %u len %u", where, t->id, idx, ts->timers.len);
 			V(tcb_has_ext(t), "%s: in heap without ext: tcb %u state %d", where, t->id, t->state);
 		}
 		if (tcb_has_ext(t) && strict) {
 			synack_time_t w = ext_min(t);
 			if (w != SYNACK_TIME_NEVER)
-				V(idx && !t->idle_q, "%s: tcb %u state %d has timer %lld but idx %u idle_q %d", where, t->id,
+				V(idx && !t->idle_q,
+				  "%s: tcb %u state %d has timer %lld but idx %u idle_q %d", where, t->id,
 				  t->state, (long long)w, idx, t->idle_q);
 			if (w != SYNACK_TIME_NEVER && idx && !t->idle_q && idx <= ts->timers.len)
-				V(ts->timers.v[idx - 1].when == w || ts->timers.v[idx - 1].when <= st->now + 1,
+				V(ts->timers.v[idx - 1].when == w ||
+				      ts->timers.v[idx - 1].when <= st->now + 1,
 				  "%s: tcb %u heap when %lld ext min %lld", where, t->id,
 				  (long long)ts->timers.v[idx - 1].when, (long long)w);
 		}
@@ -137,7 +142,8 @@ static void check_stack(synack_stack *st, const char *where)
 			V(e.when >= prev, "%s: dlq %d out of order", where, k);
 			prev = e.when;
 			V(in_all(ts, e.n), "%s: dlq %d holds a freed node", where, k);
-			V(e.n->index == ((q->head + i) & (q->cap - 1)) + 1, "%s: dlq %d stale index", where, k);
+			V(e.n->index == ((q->head + i) & (q->cap - 1)) + 1, "%s: dlq %d stale index", where,
+			  k);
 		}
 		V(live == q->live, "%s: dlq %d live", where, k);
 		if (q->len) {
@@ -169,7 +175,8 @@ static void run_seed(uint64_t seed, bool fail, bool lossy)
 	synack_sim sim;
 	synack_stack_config cfg[2];
 	struct failing f[2];
-	synack_impair imp = {.loss = 0.05, .delay = SYNACK_MSEC(5), .jitter = SYNACK_MSEC(3), .duplicate = 0.02};
+	synack_impair imp = {
+	    .loss = 0.05, .delay = SYNACK_MSEC(5), .jitter = SYNACK_MSEC(3), .duplicate = 0.02};
 	for (int i = 0; i < 2; i++) {
 		synack_stack_config_init(&cfg[i]);
 		cfg[i].addr = synack_addr_ipv4(10, 0, 0, (uint8_t)(i + 1));
@@ -288,13 +295,24 @@ static void run_seed(uint64_t seed, bool fail, bool lossy)
 			while (k--)
 				t = t->all_next;
 			uint8_t l4[20] = {0};
-			l4[0] = (uint8_t)(t->local.port >> 8); l4[1] = (uint8_t)t->local.port;
-			l4[2] = (uint8_t)(t->remote.port >> 8); l4[3] = (uint8_t)t->remote.port;
+			l4[0] = (uint8_t)(t->local.port >> 8);
+			l4[1] = (uint8_t)t->local.port;
+			l4[2] = (uint8_t)(t->remote.port >> 8);
+			l4[3] = (uint8_t)t->remote.port;
 			uint32_t sq = synack_prng_below(&p, 2) ? t->snd_una : t->snd_max - 1;
-			l4[4] = (uint8_t)(sq >> 24); l4[5] = (uint8_t)(sq >> 16); l4[6] = (uint8_t)(sq >> 8); l4[7] = (uint8_t)sq;
-			l4[12] = 5 << 4; l4[13] = (uint8_t)(synack_prng_below(&p, 2) ? SYNACK_TCP_FIN : SYNACK_TCP_ACK);
-			struct net_icmp_err e = {.kind = (enum net_icmp_kind)synack_prng_below(&p, 6), .mtu = 576 + synack_prng_below(&p, 900),
-						 .proto = 6, .src = t->local.addr, .dst = t->remote.addr, .l4 = l4, .l4_len = 20};
+			l4[4] = (uint8_t)(sq >> 24);
+			l4[5] = (uint8_t)(sq >> 16);
+			l4[6] = (uint8_t)(sq >> 8);
+			l4[7] = (uint8_t)sq;
+			l4[12] = 5 << 4;
+			l4[13] = (uint8_t)(synack_prng_below(&p, 2) ? SYNACK_TCP_FIN : SYNACK_TCP_ACK);
+			struct net_icmp_err e = {.kind = (enum net_icmp_kind)synack_prng_below(&p, 6),
+						 .mtu = 576 + synack_prng_below(&p, 900),
+						 .proto = 6,
+						 .src = t->local.addr,
+						 .dst = t->remote.addr,
+						 .l4 = l4,
+						 .l4_len = 20};
 			if (t->local.addr.family) {
 				tcp_icmp_error(st, &e);
 			}
@@ -307,9 +325,16 @@ static void run_seed(uint64_t seed, bool fail, bool lossy)
 			}
 			break;
 		default: { /* time */
-			static const synack_time_t d[] = {0, SYNACK_MSEC(1), SYNACK_MSEC(20), SYNACK_MSEC(300),
-							  SYNACK_MSEC(999), SYNACK_SEC(1), SYNACK_MSEC(1001),
-							  SYNACK_MSEC(1500), SYNACK_SEC(4), SYNACK_SEC(9)};
+			static const synack_time_t d[] = {0,
+							  SYNACK_MSEC(1),
+							  SYNACK_MSEC(20),
+							  SYNACK_MSEC(300),
+							  SYNACK_MSEC(999),
+							  SYNACK_SEC(1),
+							  SYNACK_MSEC(1001),
+							  SYNACK_MSEC(1500),
+							  SYNACK_SEC(4),
+							  SYNACK_SEC(9)};
 			synack_time_t until = sim.now + d[synack_prng_below(&p, 10)];
 			if (synack_prng_below(&p, 2))
 				synack_sim_step(&sim, until);
@@ -336,8 +361,8 @@ static void run_seed(uint64_t seed, bool fail, bool lossy)
 	for (int i = 0; i < 2; i++) {
 		check_stack(sim.stack[i], "final");
 		static const int cs[] = {SYNACK_CNT_TCP_TIME_WAIT_COMPACT, SYNACK_CNT_TCP_EXT_RELEASED,
-					 SYNACK_CNT_TCP_SYNCOOKIES_VALID, SYNACK_CNT_TCP_KEEPALIVE_PROBES,
-					 SYNACK_CNT_TCP_PMTU_LOWERED, SYNACK_CNT_TCP_TIME_WAIT_REUSED};
+					 SYNACK_CNT_TCP_SYNCOOKIES_VALID,  SYNACK_CNT_TCP_KEEPALIVE_PROBES,
+					 SYNACK_CNT_TCP_PMTU_LOWERED,	   SYNACK_CNT_TCP_TIME_WAIT_REUSED};
 		for (int k = 0; k < 6; k++)
 			seen[k] += synack_stack_counter(sim.stack[i], cs[k]);
 	}
