@@ -234,10 +234,10 @@ static void time_wait_compact(struct tcb *t)
 	stack_count(t->st, SYNACK_CNT_TCP_TIME_WAIT_COMPACT);
 }
 
-/* An established connection holding nothing beyond what ext_template()
- * makes again: no data ever, no buffer, nothing in flight, no timer but
- * the idle one. The
- * cheap tests; most connections that ever carried data fail them (their
+/* An established connection that may hold nothing beyond what
+ * ext_template() makes again: no data ever, no buffer, nothing in flight,
+ * no timer but the idle one. The cheap tests (ext_idle_due makes the
+ * exact one); most connections that ever carried data fail them (their
  * statistics). */
 static bool ext_idle(const struct tcb *t)
 {
@@ -688,22 +688,17 @@ void tcb_close_state(struct tcb *t, int err, uint32_t ev)
 {
 	if (err && !t->error)
 		t->error = err;
-	bool compact = tcb_compact_tw(t); /* (before the state changes) */
-	if (t->idle_q)
-		idle_disarm(t);
+	timer_clear(t, tcb_compact_tw(t)); /* (before the state changes) */
 	if (t->state != SYNACK_TCP_CLOSED)
 		tcb_set_state(t, SYNACK_TCP_CLOSED);
 	if (tcb_has_ext(t)) {
 		struct tcb_ext *x = t->x;
 		x->t_rtx = x->t_persist = x->t_delack = x->t_close = x->t_tlp = x->t_rack = x->t_keep =
-		    SYNACK_TIME_NEVER;
-		tcb_timer_update(t);
+		    SYNACK_TIME_NEVER; /* (its node is out of every queue: above) */
 		tcp_rack_free(t);
 		ring_free(&x->sndq, &t->st->mem);
 		tcp_ranges_free(&x->sacked, &t->st->mem);
 		x->sacked_bytes = 0;
-	} else { /* all of that is already so, but a compact TIME-WAIT's deadline */
-		timer_clear(t, compact);
 	}
 	if (t->in_table) {
 		struct tcp_stack *ts = tcps(t->st);
